@@ -1,0 +1,43 @@
+# Steward — developer and operator entry points. Everything lands in .venv.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8080
+export STEWARD_HOME ?= $(CURDIR)/.steward
+
+.PHONY: install run demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml scripts/venv.sh
+	@scripts/venv.sh
+
+install: $(STAMP)
+
+## make run: initialise the embedded store, load the demo, serve http://127.0.0.1:8080
+run: install
+	@$(BIN)/steward init
+	@$(BIN)/steward --as demo demo
+	@if [ ! -s "$(STEWARD_HOME)/demo-token" ]; then \
+	  umask 077; $(BIN)/steward --as admin token create --user demo --name "make run" --json \
+	    | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["token"])' \
+	    > "$(STEWARD_HOME)/demo-token"; fi
+	@echo "API token for user 'demo' (also in $(STEWARD_HOME)/demo-token):"
+	@cat "$(STEWARD_HOME)/demo-token"
+	@echo "Try: curl http://$(HOST):$(PORT)/api/v1/models   |   docs: http://$(HOST):$(PORT)/docs"
+	@$(BIN)/steward server --host $(HOST) --port $(PORT) --allow-anonymous-read --log-level info
+
+## make test: the whole suite (SQLite and PostgreSQL stores, S3 via moto)
+test: install
+	@$(BIN)/pytest -n 2 --dist loadfile
+
+lint: install
+	@$(BIN)/ruff check src tests bench
+	@$(BIN)/mypy
+	@$(BIN)/lint-imports
+
+bench: install
+	@$(BIN)/python bench/registry.py
+
+clean:
+	rm -rf $(VENV) .steward .pytest_cache .mypy_cache .ruff_cache

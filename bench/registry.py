@@ -1,0 +1,1477 @@
+"""Registry benchmark: Steward against MLflow, one command.
+
+Run from the repository root with the project's virtualenv::
+
+    .venv/bin/python bench/registry.py            # full run: ~2 000 and ~20 000 versions
+    .venv/bin/python bench/registry.py --quick    # smoke run: ~200 and ~2 000 versions
+
+The script installs MLflow into its own virtualenv (bench/.venv-mlflow), starts an MLflow
+tracking server and a Steward server on 127.0.0.1 (SQLite and local files in fresh temporary
+directories), fills both registries to the same shape, drives both with the same httpx client at
+1 and 8 concurrent clients, and reports throughput and latency per operation. Results go to
+stdout, bench/results/registry-<date>.json and, for full runs, the "Registry" section of
+BENCHMARKS.md. See bench/README.md for the method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO / "bench"
+MLFLOW_VENV = BENCH_DIR / ".venv-mlflow"
+MLFLOW_MARKER = MLFLOW_VENV / "bench-install.json"
+RESULTS_DIR = BENCH_DIR / "results"
+BENCHMARKS_MD = REPO / "BENCHMARKS.md"
+STEWARD_BIN = REPO / ".venv" / "bin" / "steward"
+SECTION_TITLE = "## Registry (bench/registry.py)"
+
+PYTHON_FOR_MLFLOW = "python3.11"
+MLFLOW_SPEC = "mlflow==3.17.*"
+MLFLOW_FALLBACK_SPEC = "mlflow>=3,<4"
+
+HOST = "127.0.0.1"
+ALIAS = "champion"
+BATCH_SIZE = 10  # versions sharing one `batch` tag value, spread over BATCH_SIZE models
+ARTIFACT_BYTES = 1024
+READY_TIMEOUT_S = 180.0
+READY_SAMPLES = 3
+HELP_SAMPLES = 5
+HTTP_TIMEOUT_S = 60.0
+POPULATE_RETRIES = 3
+
+TARGET_RATIO = 3.0
+TARGET_SEARCH_P95_MS = 50.0
+TARGET_READY_S = 2.0
+TARGET_HELP_S = 0.5
+
+
+# --------------------------------------------------------------------------------------------
+# Plan
+
+
+@dataclass(frozen=True)
+class Size:
+    label: str
+    models: int
+    versions_per_model: int
+
+    @property
+    def versions(self) -> int:
+        return self.models * self.versions_per_model
+
+    @property
+    def batches(self) -> int:
+        return self.versions // BATCH_SIZE
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    sizes: tuple[Size, ...]
+    ops_per_run: int
+    run_deadline_s: float
+    concurrencies: tuple[int, ...] = (1, 8)
+    populate_threads: int = 8
+
+
+FULL_PLAN = Plan(
+    mode="full",
+    sizes=(Size("2k", 100, 20), Size("20k", 1000, 20)),
+    ops_per_run=300,
+    run_deadline_s=60.0,
+)
+QUICK_PLAN = Plan(
+    mode="quick",
+    sizes=(Size("200", 10, 20), Size("2k", 100, 20)),
+    ops_per_run=40,
+    run_deadline_s=15.0,
+)
+
+OPERATIONS: tuple[tuple[str, str], ...] = (
+    ("create_model", "create model"),
+    ("create_version", "create version (3 tags)"),
+    ("get_version", "get version"),
+    ("search_by_name", "search versions by model name"),
+    ("search_by_tag", "search versions by tag"),
+    ("set_alias", "set alias"),
+    ("get_by_alias", "get version by alias"),
+)
+SEARCH_OPS = ("search_by_name", "search_by_tag")
+
+
+def model_name(index: int) -> str:
+    return f"bench-{index:05d}"
+
+
+def batch_of(model_index: int, version_index: int, versions_per_model: int) -> int:
+    """Tag value shared by BATCH_SIZE versions: version j of models 10k..10k+9."""
+    return (model_index // BATCH_SIZE) * versions_per_model + version_index
+
+
+def version_tags(model_index: int, version_index: int, versions_per_model: int) -> dict[str, str]:
+    seq = model_index * versions_per_model + version_index
+    return {
+        "batch": str(batch_of(model_index, version_index, versions_per_model)),
+        "team": f"team-{model_index % 7}",
+        "seq": str(seq),
+    }
+
+
+def artifact_payload(seed: str) -> bytes:
+    """1 KiB that differs for every version, so that each upload is genuinely stored."""
+    head = seed.encode()[:64].ljust(64, b"\0")
+    return head + random.Random(seed).randbytes(ARTIFACT_BYTES - len(head))
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+
+
+class BenchError(RuntimeError):
+    """The benchmark cannot go on (install failure, server failure, contract mismatch)."""
+
+
+def log(message: str) -> None:
+    stamp = time.strftime("%H:%M:%S")
+    print(f"[{stamp}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile of already sorted values (q in 0..100)."""
+    if not sorted_values:
+        return float("nan")
+    pos = (len(sorted_values) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run_checked(
+    cmd: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 1800.0,
+) -> str:
+    proc = subprocess.run(
+        list(cmd),
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+        raise BenchError(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}")
+    return proc.stdout
+
+
+def describe_response(resp: httpx.Response) -> str:
+    body = resp.text[:300].replace("\n", " ")
+    return f"{resp.request.method} {resp.request.url.path} -> {resp.status_code}: {body}"
+
+
+class UnexpectedStatusError(RuntimeError):
+    def __init__(self, resp: httpx.Response, expected: Sequence[int]) -> None:
+        super().__init__(
+            f"expected HTTP {'/'.join(map(str, expected))}, got " + describe_response(resp)
+        )
+        self.status_code = resp.status_code
+
+
+def expect(resp: httpx.Response, *codes: int) -> httpx.Response:
+    if resp.status_code not in codes:
+        raise UnexpectedStatusError(resp, codes)
+    return resp
+
+
+# --------------------------------------------------------------------------------------------
+# Server processes
+
+
+class ServerProcess:
+    """A server started in its own process group, so that all its workers can be stopped."""
+
+    def __init__(
+        self,
+        name: str,
+        cmd: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        health_url: str,
+        log_path: Path,
+    ) -> None:
+        self.name = name
+        self.cmd = cmd
+        self.env = env
+        self.cwd = cwd
+        self.health_url = health_url
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> float:
+        """Spawn the server; return the seconds until its health endpoint answered 200."""
+        with self.log_path.open("ab") as log_file:
+            t0 = time.perf_counter()
+            self.proc = subprocess.Popen(
+                self.cmd,
+                env=self.env,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        _LIVE_SERVERS.append(self)
+        with httpx.Client(timeout=2.0) as client:
+            while True:
+                try:
+                    if client.get(self.health_url).status_code == 200:
+                        return time.perf_counter() - t0
+                except httpx.TransportError:
+                    pass
+                if self.proc.poll() is not None:
+                    raise BenchError(
+                        f"{self.name} server exited with code "
+                        f"{self.proc.returncode}\n{self.log_tail()}"
+                    )
+                if time.perf_counter() - t0 > READY_TIMEOUT_S:
+                    raise BenchError(
+                        f"{self.name} server not ready after {READY_TIMEOUT_S:.0f} s"
+                        f"\n{self.log_tail()}"
+                    )
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if self in _LIVE_SERVERS:
+            _LIVE_SERVERS.remove(self)
+        if proc is None:
+            return
+        for sig, wait_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=wait_s)
+            except subprocess.TimeoutExpired:
+                continue
+            # The leader is gone; make sure no worker of the group survives it.
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            break
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+_LIVE_SERVERS: list[ServerProcess] = []
+
+
+def stop_all_servers() -> None:
+    for server in list(_LIVE_SERVERS):
+        server.stop()
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+# --------------------------------------------------------------------------------------------
+# Engines
+
+
+class Engine(ABC):
+    key: str
+    label: str
+    health_path: str
+
+    def __init__(self) -> None:
+        self.home: Path | None = None
+        self.info: dict[str, Any] = {}
+
+    # lifecycle -------------------------------------------------------------------------------
+    @abstractmethod
+    def install(self) -> None: ...
+
+    @abstractmethod
+    def prepare(self, home: Path) -> None:
+        """Initialise an empty store in `home` (not timed)."""
+
+    @abstractmethod
+    def server_command(self, port: int) -> list[str]: ...
+
+    @abstractmethod
+    def server_env(self) -> dict[str, str]: ...
+
+    @abstractmethod
+    def help_command(self) -> list[str]: ...
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def client(self, base_url: str) -> httpx.Client:
+        return httpx.Client(base_url=base_url, headers=self.headers(), timeout=HTTP_TIMEOUT_S)
+
+    # operations ------------------------------------------------------------------------------
+    @abstractmethod
+    def create_model(self, c: httpx.Client, name: str) -> None: ...
+
+    @abstractmethod
+    def create_version(
+        self, c: httpx.Client, model: str, tags: dict[str, str], payload: bytes
+    ) -> int: ...
+
+    @abstractmethod
+    def get_version(self, c: httpx.Client, model: str, version: int) -> int: ...
+
+    @abstractmethod
+    def search_by_name(self, c: httpx.Client, model: str) -> int:
+        """Return the number of versions found (first page, 100 at most)."""
+
+    @abstractmethod
+    def search_by_tag(self, c: httpx.Client, key: str, value: str) -> int:
+        """Return the number of versions found (first page, 100 at most)."""
+
+    @abstractmethod
+    def set_alias(self, c: httpx.Client, model: str, alias: str, version: int) -> None: ...
+
+    @abstractmethod
+    def get_by_alias(self, c: httpx.Client, model: str, alias: str) -> int:
+        """Return the version number the alias points at."""
+
+
+class MlflowEngine(Engine):
+    key = "mlflow"
+    label = "MLflow"
+    health_path = "/health"
+    api = "/api/2.0/mlflow"
+
+    @property
+    def bin(self) -> Path:
+        return MLFLOW_VENV / "bin"
+
+    def install(self) -> None:
+        if MLFLOW_MARKER.exists():
+            marker = json.loads(MLFLOW_MARKER.read_text())
+            log(f"MLflow {marker['version']} already installed in {MLFLOW_VENV}")
+        else:
+            marker = self._create_venv()
+        self.info.update(marker)
+        self.info["python"] = run_checked(
+            [str(self.bin / "python"), "-c", "import platform; print(platform.python_version())"]
+        ).strip()
+        self.info["server_defaults"] = (
+            "uvicorn, --workers default (4 worker processes) plus MLflow's job-runner "
+            "processes; security middleware on with its default allow-list (localhost and "
+            "127.0.0.1 pass, no --allowed-hosts needed)"
+        )
+
+    def _create_venv(self) -> dict[str, Any]:
+        python = shutil.which(PYTHON_FOR_MLFLOW)
+        if python is None:
+            raise BenchError(f"{PYTHON_FOR_MLFLOW} not found on PATH")
+        if MLFLOW_VENV.exists():
+            shutil.rmtree(MLFLOW_VENV)
+        log(f"creating {MLFLOW_VENV} with {PYTHON_FOR_MLFLOW}")
+        run_checked([python, "-m", "venv", str(MLFLOW_VENV)])
+        pip = [str(self.bin / "python"), "-m", "pip", "install", "--quiet"]
+        spec = MLFLOW_SPEC
+        t0 = time.perf_counter()
+        try:
+            log(f"pip install '{spec}' (about a minute)")
+            run_checked([*pip, spec])
+        except BenchError as first:
+            log(
+                f"'{spec}' did not install ({str(first).splitlines()[0]}); "
+                f"falling back to '{MLFLOW_FALLBACK_SPEC}'"
+            )
+            spec = MLFLOW_FALLBACK_SPEC
+            run_checked([*pip, spec])
+        version = run_checked(
+            [
+                str(self.bin / "python"),
+                "-c",
+                "import importlib.metadata as m; print(m.version('mlflow'))",
+            ]
+        ).strip()
+        marker = {
+            "version": version,
+            "requested": MLFLOW_SPEC,
+            "installed_with": spec,
+            "install_seconds": round(time.perf_counter() - t0, 1),
+        }
+        MLFLOW_MARKER.write_text(json.dumps(marker, indent=2) + "\n")
+        log(f"installed MLflow {version}")
+        return marker
+
+    def prepare(self, home: Path) -> None:
+        self.home = home
+        (home / "artifacts").mkdir(parents=True, exist_ok=True)
+        # Create the schema up front, as `steward init` does for Steward, so that the measured
+        # ready time of both servers starts from an initialised store.
+        run_checked(
+            [str(self.bin / "mlflow"), "db", "upgrade", self._db_uri()],
+            env=self.server_env(),
+            cwd=home,
+        )
+
+    def _db_uri(self) -> str:
+        assert self.home is not None
+        return f"sqlite:///{self.home / 'mlflow.db'}"
+
+    def server_command(self, port: int) -> list[str]:
+        assert self.home is not None
+        return [
+            str(self.bin / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            self._db_uri(),
+            "--default-artifact-root",
+            (self.home / "artifacts").as_uri(),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+        ]
+
+    def server_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        env.pop("VIRTUAL_ENV", None)
+        return env
+
+    def help_command(self) -> list[str]:
+        return [str(self.bin / "mlflow"), "--help"]
+
+    # operations ------------------------------------------------------------------------------
+    def create_model(self, c: httpx.Client, name: str) -> None:
+        expect(c.post(f"{self.api}/registered-models/create", json={"name": name}), 200)
+
+    def create_version(
+        self, c: httpx.Client, model: str, tags: dict[str, str], payload: bytes
+    ) -> int:
+        # MLflow's registry records a source URI; it stores no bytes at this call. MLflow 3
+        # refuses file:// sources that are not inside a run's artifact directory, and
+        # host-addressed schemes (http, ftp, ...) pointing elsewhere; s3:// is accepted as is.
+        del payload
+        body = {
+            "name": model,
+            "source": f"s3://steward-bench/models/{model}/{tags['seq']}",
+            "tags": [{"key": k, "value": v} for k, v in tags.items()],
+        }
+        resp = expect(c.post(f"{self.api}/model-versions/create", json=body), 200)
+        return int(resp.json()["model_version"]["version"])
+
+    def get_version(self, c: httpx.Client, model: str, version: int) -> int:
+        resp = expect(
+            c.get(
+                f"{self.api}/model-versions/get", params={"name": model, "version": str(version)}
+            ),
+            200,
+        )
+        return int(resp.json()["model_version"]["version"])
+
+    def _search(self, c: httpx.Client, filter_string: str) -> int:
+        resp = expect(
+            c.get(
+                f"{self.api}/model-versions/search",
+                params={"filter": filter_string, "max_results": "100"},
+            ),
+            200,
+        )
+        return len(resp.json().get("model_versions", []))
+
+    def search_by_name(self, c: httpx.Client, model: str) -> int:
+        return self._search(c, f"name='{model}'")
+
+    def search_by_tag(self, c: httpx.Client, key: str, value: str) -> int:
+        return self._search(c, f"tags.`{key}`='{value}'")
+
+    def set_alias(self, c: httpx.Client, model: str, alias: str, version: int) -> None:
+        body = {"name": model, "alias": alias, "version": str(version)}
+        expect(c.post(f"{self.api}/registered-models/alias", json=body), 200)
+
+    def get_by_alias(self, c: httpx.Client, model: str, alias: str) -> int:
+        resp = expect(
+            c.get(f"{self.api}/registered-models/alias", params={"name": model, "alias": alias}),
+            200,
+        )
+        return int(resp.json()["model_version"]["version"])
+
+
+class StewardEngine(Engine):
+    key = "steward"
+    label = "Steward"
+    health_path = "/api/v1/health"
+    api = "/api/v1"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.token: str | None = None
+
+    def install(self) -> None:
+        if not STEWARD_BIN.exists():
+            raise BenchError(
+                f"{STEWARD_BIN} not found: install the project first "
+                "(python3.11 -m venv .venv && .venv/bin/pip install -e '.[dev]')"
+            )
+        self.info["version"] = importlib.metadata.version("steward")
+        self.info["git"] = git_describe()
+        self.info["python"] = platform.python_version()
+        self.info["server_defaults"] = "`steward server` defaults"
+
+    def prepare(self, home: Path) -> None:
+        self.home = home
+        home.mkdir(parents=True, exist_ok=True)
+        env = self.server_env()
+        run_checked([str(STEWARD_BIN), "init"], env=env, cwd=home)
+        out = run_checked(
+            [str(STEWARD_BIN), "token", "create", "--user", "bench", "--json"], env=env, cwd=home
+        )
+        try:
+            token = json.loads(out)["token"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BenchError(
+                "contract mismatch: `steward token create --user bench --json` "
+                f"did not print JSON with a 'token' field: {out[:300]!r}"
+            ) from exc
+        if not isinstance(token, str) or not token:
+            raise BenchError(f"contract mismatch: empty or non-string token: {token!r}")
+        self.token = token
+
+    def server_command(self, port: int) -> list[str]:
+        return [str(STEWARD_BIN), "server", "--host", HOST, "--port", str(port)]
+
+    def server_env(self) -> dict[str, str]:
+        assert self.home is not None
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STEWARD_")}
+        env["STEWARD_HOME"] = str(self.home)
+        return env
+
+    def help_command(self) -> list[str]:
+        return [str(STEWARD_BIN), "--help"]
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    # operations ------------------------------------------------------------------------------
+    def create_model(self, c: httpx.Client, name: str) -> None:
+        body = {"name": name, "owner": "bench", "purpose": "benchmark"}
+        expect(c.post(f"{self.api}/models", json=body), 201)
+
+    def create_version(
+        self, c: httpx.Client, model: str, tags: dict[str, str], payload: bytes
+    ) -> int:
+        metadata = {"tags": tags, "params": {}, "metrics": {}, "flavor": "other"}
+        resp = expect(
+            c.post(
+                f"{self.api}/models/{model}/versions",
+                data={"metadata": json.dumps(metadata)},
+                files={"artifact": ("model.bin", payload, "application/octet-stream")},
+            ),
+            201,
+        )
+        return int(resp.json()["version"])
+
+    def get_version(self, c: httpx.Client, model: str, version: int) -> int:
+        resp = expect(c.get(f"{self.api}/models/{model}/versions/{version}"), 200)
+        return int(resp.json()["version"])
+
+    def search_by_name(self, c: httpx.Client, model: str) -> int:
+        resp = expect(c.get(f"{self.api}/models/{model}/versions", params={"limit": "100"}), 200)
+        return len(resp.json()["items"])
+
+    def search_by_tag(self, c: httpx.Client, key: str, value: str) -> int:
+        resp = expect(
+            c.get(f"{self.api}/versions", params={"tag": f"{key}={value}", "limit": "100"}), 200
+        )
+        return len(resp.json()["items"])
+
+    def set_alias(self, c: httpx.Client, model: str, alias: str, version: int) -> None:
+        expect(c.put(f"{self.api}/models/{model}/aliases/{alias}", json={"version": version}), 200)
+
+    def get_by_alias(self, c: httpx.Client, model: str, alias: str) -> int:
+        resp = expect(c.get(f"{self.api}/models/{model}/aliases/{alias}"), 200)
+        return int(resp.json()["version"])
+
+
+ENGINES: dict[str, Callable[[], Engine]] = {"steward": StewardEngine, "mlflow": MlflowEngine}
+
+
+def git_describe() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    if out.returncode != 0:
+        return "no commit"
+    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+# --------------------------------------------------------------------------------------------
+# Load generation
+
+
+@dataclass
+class RunResult:
+    op: str
+    concurrency: int
+    requested: int
+    ok: int = 0
+    errors: int = 0
+    wall_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    first_error: str | None = None
+    truncated: bool = False
+    created: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        lat = sorted(self.latencies_ms)
+        return {
+            "op": self.op,
+            "concurrency": self.concurrency,
+            "requested": self.requested,
+            "ok": self.ok,
+            "errors": self.errors,
+            "first_error": self.first_error,
+            "truncated_by_deadline": self.truncated,
+            "wall_s": round(self.wall_s, 4),
+            "ops_per_s": round(self.ok / self.wall_s, 2) if self.wall_s > 0 else None,
+            "p50_ms": round(percentile(lat, 50), 3) if lat else None,
+            "p95_ms": round(percentile(lat, 95), 3) if lat else None,
+            "mean_ms": round(statistics.fmean(lat), 3) if lat else None,
+            "max_ms": round(lat[-1], 3) if lat else None,
+        }
+
+
+# One measured request: (engine, client, op index, per-thread RNG) -> name created, if any.
+OpFn = Callable[[Engine, httpx.Client, int, random.Random], str | None]
+
+
+def run_load(
+    engine: Engine,
+    base_url: str,
+    op: str,
+    fn: OpFn,
+    total: int,
+    concurrency: int,
+    deadline_s: float,
+    seed: str,
+) -> RunResult:
+    """Run `total` calls of `fn` spread over `concurrency` threads, each with its own client.
+
+    Thread t performs the calls whose index i satisfies i % concurrency == t. Every thread
+    stops early once `deadline_s` has passed since the common start. Wall time runs from the
+    first thread's start to the last thread's end.
+    """
+    result = RunResult(op=op, concurrency=concurrency, requested=total)
+    lock = threading.Lock()
+    barrier = threading.Barrier(concurrency)
+    starts: list[float] = []
+    ends: list[float] = []
+    health = engine.health_path
+
+    def worker(tid: int) -> None:
+        rng = random.Random(f"{seed}/{tid}")
+        latencies: list[float] = []
+        created: list[str] = []
+        ok = errors = 0
+        first_error: str | None = None
+        truncated = False
+        with engine.client(base_url) as client:
+            with suppress(httpx.HTTPError):
+                client.get(health)  # open the keep-alive connection before the clock starts
+            barrier.wait()
+            t_start = time.perf_counter()
+            for i in range(tid, total, concurrency):
+                if time.perf_counter() - t_start > deadline_s:
+                    truncated = True
+                    break
+                t0 = time.perf_counter()
+                try:
+                    name = fn(engine, client, i, rng)
+                except (UnexpectedStatusError, httpx.HTTPError, KeyError, ValueError) as exc:
+                    errors += 1
+                    first_error = first_error or f"{type(exc).__name__}: {exc}"
+                    continue
+                latencies.append((time.perf_counter() - t0) * 1000.0)
+                ok += 1
+                if name is not None:
+                    created.append(name)
+            t_end = time.perf_counter()
+        with lock:
+            starts.append(t_start)
+            ends.append(t_end)
+            result.latencies_ms.extend(latencies)
+            result.created.extend(created)
+            result.ok += ok
+            result.errors += errors
+            result.first_error = result.first_error or first_error
+            result.truncated = result.truncated or truncated
+
+    threads = [
+        threading.Thread(target=worker, args=(t,), name=f"{op}-{t}") for t in range(concurrency)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if starts:
+        result.wall_s = max(ends) - min(starts)
+    return result
+
+
+def measured_ops(size: Size, phase: str, created_models: list[str]) -> dict[str, OpFn]:
+    """The seven measured operations; random choices come from per-thread seeded RNGs, so both
+    engines receive exactly the same requests."""
+    vpm = size.versions_per_model
+
+    def create_model(e: Engine, c: httpx.Client, i: int, rng: random.Random) -> str | None:
+        name = f"new-{phase}-{i:05d}"
+        e.create_model(c, name)
+        return name
+
+    def create_version(e: Engine, c: httpx.Client, i: int, rng: random.Random) -> str | None:
+        targets = created_models
+        model = targets[i % len(targets)] if targets else model_name(i % size.models)
+        tags = {"batch": f"new-{phase}", "team": f"team-{i % 7}", "seq": f"{phase}-{i}"}
+        e.create_version(c, model, tags, artifact_payload(f"{phase}/{i}"))
+        return None
+
+    def get_version(e: Engine, c: httpx.Client, i: int, rng: random.Random) -> str | None:
+        e.get_version(c, model_name(rng.randrange(size.models)), rng.randint(1, vpm))
+        return None
+
+    def search_by_name(e: Engine, c: httpx.Client, i: int, rng: random.Random) -> str | None:
+        e.search_by_name(c, model_name(rng.randrange(size.models)))
+        return None
+
+    def search_by_tag(e: Engine, c: httpx.Client, i: int, rng: random.Random) -> str | None:
+        e.search_by_tag(c, "batch", str(rng.randrange(size.batches)))
+        return None
+
+    def set_alias(e: Engine, c: httpx.Client, i: int, rng: random.Random) -> str | None:
+        e.set_alias(c, model_name(rng.randrange(size.models)), ALIAS, rng.randint(1, vpm))
+        return None
+
+    def get_by_alias(e: Engine, c: httpx.Client, i: int, rng: random.Random) -> str | None:
+        e.get_by_alias(c, model_name(rng.randrange(size.models)), ALIAS)
+        return None
+
+    return {
+        "create_model": create_model,
+        "create_version": create_version,
+        "get_version": get_version,
+        "search_by_name": search_by_name,
+        "search_by_tag": search_by_tag,
+        "set_alias": set_alias,
+        "get_by_alias": get_by_alias,
+    }
+
+
+def with_retries(action: Callable[[], Any], what: str) -> Any:
+    """Populating only: retry transient failures (server errors, dropped connections)."""
+    for attempt in range(1, POPULATE_RETRIES + 1):
+        try:
+            return action()
+        except UnexpectedStatusError as exc:
+            if exc.status_code < 500 or attempt == POPULATE_RETRIES:
+                raise BenchError(f"populating failed at {what}: {exc}") from exc
+        except httpx.TransportError as exc:
+            if attempt == POPULATE_RETRIES:
+                raise BenchError(f"populating failed at {what}: {exc!r}") from exc
+        time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
+
+
+def populate(engine: Engine, base_url: str, first_model: int, size: Size, threads: int) -> float:
+    """Create models [first_model, size.models) with their versions and alias; return seconds."""
+    vpm = size.versions_per_model
+    todo = list(range(first_model, size.models))
+    total = len(todo)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    done = [0]
+    step = max(1, total // 10)
+
+    def next_model() -> int | None:
+        with lock:
+            if errors or not todo:
+                return None
+            return todo.pop(0)
+
+    def worker() -> None:
+        try:
+            with engine.client(base_url) as client:
+                while (m := next_model()) is not None:
+                    name = model_name(m)
+                    with_retries(partial(engine.create_model, client, name), f"model {name}")
+                    for j in range(vpm):
+                        version = with_retries(
+                            partial(
+                                engine.create_version,
+                                client,
+                                name,
+                                version_tags(m, j, vpm),
+                                artifact_payload(f"populate/{m}/{j}"),
+                            ),
+                            f"version {j + 1} of {name}",
+                        )
+                        if version != j + 1:
+                            raise BenchError(f"{name}: expected version {j + 1}, got {version}")
+                    with_retries(
+                        partial(engine.set_alias, client, name, ALIAS, vpm), f"alias of {name}"
+                    )
+                    with lock:
+                        done[0] += 1
+                        if done[0] % step == 0:
+                            log(f"  {engine.label}: {done[0]}/{total} models")
+        except BaseException as exc:
+            with lock:
+                errors.append(exc)
+
+    t0 = time.perf_counter()
+    pool = [threading.Thread(target=worker, name=f"populate-{t}") for t in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - t0
+
+
+def sanity_check(engine: Engine, base_url: str, size: Size) -> None:
+    """Verify that the registry answers what was stored (guards against contract drift)."""
+    vpm = size.versions_per_model
+    last = size.models - 1
+    with engine.client(base_url) as c:
+        checks: list[tuple[str, int, int]] = [
+            ("get version 1 of model 0", engine.get_version(c, model_name(0), 1), 1),
+            (
+                f"search by name of {model_name(last)}",
+                engine.search_by_name(c, model_name(last)),
+                vpm,
+            ),
+            ("search by tag batch=0", engine.search_by_tag(c, "batch", "0"), BATCH_SIZE),
+            (
+                f"search by tag batch={size.batches - 1}",
+                engine.search_by_tag(c, "batch", str(size.batches - 1)),
+                BATCH_SIZE,
+            ),
+            (
+                f"alias {ALIAS} of {model_name(last)}",
+                engine.get_by_alias(c, model_name(last), ALIAS),
+                vpm,
+            ),
+        ]
+    wrong = [f"{what}: got {got}, expected {want}" for what, got, want in checks if got != want]
+    if wrong:
+        raise BenchError(f"{engine.label} returned unexpected data: " + "; ".join(wrong))
+
+
+# --------------------------------------------------------------------------------------------
+# Engine session
+
+
+def time_help(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    def once() -> float:
+        t0 = time.perf_counter()
+        subprocess.run(
+            cmd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=120,
+        )
+        return time.perf_counter() - t0
+
+    once()  # warm-up (bytecode caches), not counted
+    samples = [once() for _ in range(HELP_SAMPLES)]
+    return {
+        "median_s": round(statistics.median(samples), 4),
+        "samples_s": [round(s, 4) for s in samples],
+    }
+
+
+@contextmanager
+def running_server(engine: Engine, home: Path, ready: list[float]) -> Iterator[str]:
+    """Start the engine's server READY_SAMPLES times, recording each ready time; the last start
+    stays up for the benchmark. Yields the base URL."""
+    port = free_port()
+    base_url = f"http://{HOST}:{port}"
+    server = ServerProcess(
+        engine.label,
+        engine.server_command(port),
+        engine.server_env(),
+        home,
+        base_url + engine.health_path,
+        home / "server.log",
+    )
+    engine.info["server_command"] = " ".join(engine.server_command(port))
+    try:
+        for sample in range(READY_SAMPLES):
+            ready.append(server.start())
+            log(f"{engine.label} ready in {ready[-1]:.2f} s (start {sample + 1}/{READY_SAMPLES})")
+            if sample < READY_SAMPLES - 1:
+                server.stop()
+        yield base_url
+        if server.proc is not None and server.proc.poll() is not None:
+            raise BenchError(f"{engine.label} server died\n{server.log_tail()}")
+    except BaseException:
+        log(f"{engine.label} server log tail:\n{server.log_tail()}")
+        raise
+    finally:
+        server.stop()
+
+
+def bench_engine(engine: Engine, plan: Plan, workdir: Path) -> dict[str, Any]:
+    home = workdir / engine.key
+    home.mkdir(parents=True)
+    log(f"== {engine.label}: preparing store in {home}")
+    engine.prepare(home)
+    out: dict[str, Any] = {"info": engine.info, "sizes": {}}
+    out["help"] = time_help(engine.help_command(), engine.server_env())
+    log(f"{engine.label} --help median {out['help']['median_s']:.3f} s")
+    ready: list[float] = []
+    with running_server(engine, home, ready) as base_url:
+        out["ready"] = {
+            "median_s": round(statistics.median(ready), 3),
+            "samples_s": [round(r, 3) for r in ready],
+        }
+        populated = 0
+        extra_models = 0
+        extra_versions = 0
+        for size_index, size in enumerate(plan.sizes):
+            log(
+                f"{engine.label}: populating to {size.models} models x "
+                f"{size.versions_per_model} versions"
+            )
+            pop_s = populate(engine, base_url, populated, size, plan.populate_threads)
+            populated = size.models
+            sanity_check(engine, base_url, size)
+            log(f"{engine.label}: populated in {pop_s:.1f} s")
+            size_out: dict[str, Any] = {
+                "populate_s": round(pop_s, 1),
+                "models_at_start": size.models + extra_models,
+                "versions_at_start": size.versions + extra_versions,
+                "runs": [],
+            }
+            for conc in plan.concurrencies:
+                phase = f"s{size_index}c{conc}"
+                created: list[str] = []
+                ops = measured_ops(size, phase, created)
+                for op, label in OPERATIONS:
+                    res = run_load(
+                        engine,
+                        base_url,
+                        op,
+                        ops[op],
+                        plan.ops_per_run,
+                        conc,
+                        plan.run_deadline_s,
+                        seed=f"{phase}/{op}",
+                    )
+                    if op == "create_model":
+                        created.extend(sorted(res.created))
+                        extra_models += res.ok
+                    elif op == "create_version":
+                        extra_versions += res.ok
+                    summary = res.summary()
+                    size_out["runs"].append(summary)
+                    note = f", {res.errors} errors" if res.errors else ""
+                    log(
+                        f"  {engine.label} {size.label} c={conc} {label}: "
+                        f"{summary['ops_per_s']} ops/s p50 {summary['p50_ms']} ms "
+                        f"p95 {summary['p95_ms']} ms{note}"
+                    )
+                    if res.ok == 0:
+                        raise BenchError(
+                            f"{engine.label}: every '{label}' request failed: {res.first_error}"
+                        )
+            out["sizes"][size.label] = size_out
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Environment description
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_gib = None
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        match = re.search(r"^MemTotal:\s+(\d+) kB", meminfo.read_text(), re.MULTILINE)
+        if match:
+            mem_gib = round(int(match.group(1)) / 1024 / 1024, 1)
+    os_name = platform.system()
+    os_release = Path("/etc/os-release")
+    if os_release.exists():
+        match = re.search(r'^PRETTY_NAME="?([^"\n]*)"?', os_release.read_text(), re.MULTILINE)
+        if match:
+            os_name = match.group(1)
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "ram_gib": mem_gib,
+        "cpu_model": cpu,
+        "os": f"{os_name}, kernel {platform.release()}",
+        "client_python": platform.python_version(),
+        "httpx": httpx.__version__,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def _run_index(engine_out: dict[str, Any] | None, size_label: str) -> dict[tuple[str, int], Any]:
+    if not engine_out:
+        return {}
+    runs = engine_out["sizes"].get(size_label, {}).get("runs", [])
+    return {(r["op"], r["concurrency"]): r for r in runs}
+
+
+def _ratio(s: dict[str, Any] | None, m: dict[str, Any] | None) -> float | None:
+    if not s or not m or not s.get("ops_per_s") or not m.get("ops_per_s"):
+        return None
+    return float(s["ops_per_s"]) / float(m["ops_per_s"])
+
+
+def _status(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("**met**" if ok else "**unmet**")
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    plan = results["plan"]
+    eng = results["engines"]
+    st, ml = eng.get("steward"), eng.get("mlflow")
+    mach = results["machine"]
+    lines: list[str] = [SECTION_TITLE, ""]
+    lines.append(
+        f"_Generated by `bench/registry.py` ({plan['mode']} run) on {results['started_utc']} UTC "
+        f"in {results['duration_s'] / 60:.1f} min. Raw data: `{results['json_path']}`._"
+    )
+    if plan["mode"] != "full":
+        lines += [
+            "",
+            "> Quick smoke run: small registry and few operations per measurement; "
+            "these figures are not representative.",
+        ]
+    lines += ["", "### Setup", "", "| | |", "|---|---|"]
+    lines.append(
+        f"| Machine | {mach['nproc']} CPUs ({mach['cpu_model']}), "
+        f"{mach['ram_gib']} GiB RAM, {mach['os']} |"
+    )
+    lines.append(
+        f"| Client | Python {mach['client_python']}, httpx {mach['httpx']}; one "
+        "`httpx.Client` (keep-alive) per thread, 1 and 8 threads, on the same machine |"
+    )
+    if st:
+        lines.append(
+            f"| Steward | {st['info'].get('version')} (git {st['info'].get('git')}), "
+            f"Python {st['info'].get('python')}, `{_cmd(st)}` "
+            f"({st['info'].get('server_defaults')}) |"
+        )
+    if ml:
+        lines.append(
+            f"| MLflow | {ml['info'].get('version')} (requested "
+            f"`{ml['info'].get('requested')}`), Python {ml['info'].get('python')}, "
+            f"`{_cmd(ml)}` ({ml['info'].get('server_defaults')}) |"
+        )
+    lines.append(
+        "| Stores | SQLite and local files in a fresh temporary directory per engine; "
+        "schema created before the first start (`steward init`, `mlflow db upgrade`) |"
+    )
+
+    lines += [
+        "",
+        "### Data shape",
+        "",
+        "| Size | Populated models x versions | Models at measurement start "
+        "(Steward / MLflow) | Versions at measurement start (Steward / MLflow) | "
+        "Versions per `batch` tag value | Ops per measurement |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size in plan["sizes"]:
+
+        def at_start(key: str, size_label: str = size["label"]) -> str:
+            vals = [
+                str(e["sizes"][size_label][key]) if e and size_label in e["sizes"] else "-"
+                for e in (st, ml)
+            ]
+            return " / ".join(vals)
+
+        lines.append(
+            f"| ~{size['models'] * size['versions_per_model']:,} versions | "
+            f"{size['models']:,} x {size['versions_per_model']} | {at_start('models_at_start')} | "
+            f"{at_start('versions_at_start')} | {BATCH_SIZE} | {plan['ops_per_run']} per op "
+            f"and client count (stopped after {plan['run_deadline_s']:.0f} s) |"
+        )
+
+    lines += ["", "### Targets", "", "| Target | Measured | Status |", "|---|---|---|"]
+    lines += _target_rows(results)
+
+    lines += ["", "### Start-up", "", "| | Steward | MLflow |", "|---|---|---|"]
+    lines.append(
+        "| Server ready: spawn to health 200 (median of "
+        f"{READY_SAMPLES} starts) | {_ready(st)} | {_ready(ml)} |"
+    )
+    lines.append(
+        f"| `--help` wall time (median of {HELP_SAMPLES} fresh processes) | "
+        f"{_help(st)} | {_help(ml)} |"
+    )
+
+    for size in plan["sizes"]:
+        s_runs, m_runs = _run_index(st, size["label"]), _run_index(ml, size["label"])
+        lines += [
+            "",
+            f"### Operations at ~{size['models'] * size['versions_per_model']:,} versions",
+            "",
+            "| Operation | Clients | Steward ops/s | p50 ms | p95 ms | MLflow ops/s | "
+            "p50 ms | p95 ms | Steward / MLflow | >= 3x |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for conc in plan["concurrencies"]:
+            for op, label in OPERATIONS:
+                s, m = s_runs.get((op, conc)), m_runs.get((op, conc))
+                ratio = _ratio(s, m)
+                lines.append(
+                    f"| {label}{_errors_note(s, m)} | {conc} | {_cell(s, 'ops_per_s')} | "
+                    f"{_cell(s, 'p50_ms')} | {_cell(s, 'p95_ms')} | {_cell(m, 'ops_per_s')} | "
+                    f"{_cell(m, 'p50_ms')} | {_cell(m, 'p95_ms')} | "
+                    f"{'n/a' if ratio is None else f'{ratio:.2f}x'} | "
+                    f"{'n/a' if ratio is None else ('yes' if ratio >= TARGET_RATIO else 'no')} |"
+                )
+
+    lines += ["", "### Method and caveats", ""]
+    lines += [f"- {note}" for note in METHOD_NOTES]
+    return "\n".join(lines) + "\n"
+
+
+METHOD_NOTES = (
+    "Populating is done first with 8 threads and is not measured. Model `bench-NNNNN` gets 20 "
+    "versions with tags `batch`, `team`, `seq`, then alias `champion` on its last version.",
+    "ops/s = successful operations / wall time of the run (first thread start to last thread "
+    "end); p50/p95 are per-request latencies over all threads. Every run sends the same "
+    "requests to both engines (seeded choices of model, version and tag).",
+    "create model uses fresh names; create version adds versions (3 tags) to the models just "
+    "created by create model; get version, search and alias operations pick random populated "
+    "models; set alias moves `champion` to a random version; search versions by tag asks for "
+    f"`batch=<n>`, a value shared by exactly {BATCH_SIZE} versions spread over {BATCH_SIZE} "
+    "models; both searches return the first page of at most 100 versions.",
+    "Steward's create version uploads a distinct 1 KiB artifact (multipart) that the server "
+    "stores. MLflow's registry stores no bytes in this call: it records a `source` URI "
+    "(`s3://steward-bench/...`; MLflow 3 refuses `file://` sources that are not inside a "
+    "run's artifact directory). This favours MLflow on that operation.",
+    "MLflow runs with its default worker settings (uvicorn, 4 worker processes) and Steward "
+    "with its own defaults; both servers, and the load generator, share the same 2 CPUs. "
+    "The client is a single Python process, so at 8 threads its own CPU use (GIL) caps the "
+    "highest throughputs it can observe.",
+    "Server ready is measured from process spawn until the health endpoint (`/health` for "
+    "MLflow, `/api/v1/health` for Steward) first answers 200, polling every 20 ms; `--help` "
+    "times exclude one warm-up run.",
+)
+
+
+def _cmd(engine_out: dict[str, Any]) -> str:
+    cmd = str(engine_out["info"].get("server_command", ""))
+    cmd = re.sub(r"\S*/(steward|mlflow) ", r"\1 ", cmd, count=1)
+    cmd = re.sub(r"(sqlite:///|file://)\S+", r"\1<tmp>/...", cmd)
+    return re.sub(r"--port \d+", "--port <free port>", cmd)
+
+
+def _ready(engine_out: dict[str, Any] | None) -> str:
+    if not engine_out or "ready" not in engine_out:
+        return "n/a"
+    samples = ", ".join(f"{s:.2f}" for s in engine_out["ready"]["samples_s"])
+    return f"{engine_out['ready']['median_s']:.2f} s ({samples})"
+
+
+def _help(engine_out: dict[str, Any] | None) -> str:
+    if not engine_out or "help" not in engine_out:
+        return "n/a"
+    return f"{engine_out['help']['median_s']:.3f} s"
+
+
+def _cell(run: dict[str, Any] | None, key: str) -> str:
+    if not run:
+        return "n/a"
+    value = run.get(key)
+    return _fmt(value, 1 if key == "ops_per_s" else 2)
+
+
+def _errors_note(*runs: dict[str, Any] | None) -> str:
+    parts = []
+    for name, run in zip(("Steward", "MLflow"), runs, strict=True):
+        if run and (run.get("errors") or run.get("truncated_by_deadline")):
+            bits = []
+            if run.get("errors"):
+                bits.append(f"{run['errors']} errors")
+            if run.get("truncated_by_deadline"):
+                bits.append(f"stopped at deadline after {run['ok'] + run['errors']} ops")
+            parts.append(f"{name}: {', '.join(bits)}")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _target_rows(results: dict[str, Any]) -> list[str]:
+    plan = results["plan"]
+    st, ml = results["engines"].get("steward"), results["engines"].get("mlflow")
+    rows: list[str] = []
+
+    # 1. throughput ratio on every operation, size and client count
+    ratios: list[tuple[float, str]] = []
+    for size in plan["sizes"]:
+        s_runs, m_runs = _run_index(st, size["label"]), _run_index(ml, size["label"])
+        for conc in plan["concurrencies"]:
+            for op, label in OPERATIONS:
+                ratio = _ratio(s_runs.get((op, conc)), m_runs.get((op, conc)))
+                if ratio is not None:
+                    ratios.append((ratio, f"{label}, {conc} client(s), ~{size['label']}"))
+    if ratios:
+        worst = min(ratios)
+        below = [what for r, what in ratios if r < TARGET_RATIO]
+        measured = f"lowest {worst[0]:.2f}x ({worst[1]}); {len(below)} of {len(ratios)} below 3x"
+        rows.append(
+            f"| Steward >= 3x MLflow ops/s on every operation | {measured} | {_status(not below)} |"
+        )
+    else:
+        rows.append("| Steward >= 3x MLflow ops/s on every operation | not measured | n/a |")
+
+    # 2. search p95 at the largest size
+    big = plan["sizes"][-1]
+    big_versions = big["models"] * big["versions_per_model"]
+    s_runs = _run_index(st, big["label"])
+    searches = [
+        (s_runs[(op, conc)]["p95_ms"], f"{label} {conc}c")
+        for op, label in OPERATIONS
+        if op in SEARCH_OPS
+        for conc in plan["concurrencies"]
+        if (op, conc) in s_runs and s_runs[(op, conc)].get("p95_ms") is not None
+    ]
+    qualifier = "" if big_versions >= 20000 else f" (quick run: measured at ~{big_versions:,})"
+    if searches:
+        measured = "; ".join(f"{what}: {p95:.1f} ms" for p95, what in searches)
+        ok = all(p95 <= TARGET_SEARCH_P95_MS for p95, _ in searches)
+        rows.append(
+            f"| Steward search p95 <= 50 ms at 20k versions{qualifier} | {measured} | "
+            f"{_status(ok if big_versions >= 20000 else None)} |"
+        )
+    else:
+        rows.append("| Steward search p95 <= 50 ms at 20k versions | not measured | n/a |")
+
+    # 3. ready time, 4. --help time
+    if st and "ready" in st:
+        r = st["ready"]["median_s"]
+        rows.append(
+            f"| Steward server ready <= 2 s | {r:.2f} s median, "
+            f"{max(st['ready']['samples_s']):.2f} s worst | "
+            f"{_status(r <= TARGET_READY_S)} |"
+        )
+    else:
+        rows.append("| Steward server ready <= 2 s | not measured | n/a |")
+    if st and "help" in st:
+        h = st["help"]["median_s"]
+        rows.append(f"| `steward --help` <= 0.5 s | {h:.3f} s | {_status(h <= TARGET_HELP_S)} |")
+    else:
+        rows.append("| `steward --help` <= 0.5 s | not measured | n/a |")
+    return rows
+
+
+def update_benchmarks_md(section: str, path: Path = BENCHMARKS_MD) -> None:
+    """Replace the registry section of BENCHMARKS.md (or append it), keeping the rest."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION_TITLE), None)
+    if start is None:
+        new_text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = next(
+            (
+                i
+                for i in range(start + 1, len(lines))
+                if lines[i].startswith("## ") or lines[i].startswith("# ")
+            ),
+            len(lines),
+        )
+        tail = "".join(lines[end:])
+        new_text = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
+    path.write_text(new_text)
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: ~200 and ~2 000 versions, 40 ops per measurement",
+    )
+    parser.add_argument(
+        "--engines",
+        default="steward,mlflow",
+        help="comma-separated engines to run (default: steward,mlflow)",
+    )
+    parser.add_argument(
+        "--write-md",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="update BENCHMARKS.md (default: yes for full runs, no for --quick)",
+    )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="only print the Markdown report of an earlier results file",
+    )
+    args = parser.parse_args(argv)
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = set(engines) - set(ENGINES)
+    if unknown or not engines:
+        parser.error(f"unknown engine(s): {', '.join(sorted(unknown)) or '(none)'}")
+    args.engine_list = engines
+    return args
+
+
+def plan_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "mode": plan.mode,
+        "sizes": [
+            {"label": s.label, "models": s.models, "versions_per_model": s.versions_per_model}
+            for s in plan.sizes
+        ],
+        "ops_per_run": plan.ops_per_run,
+        "run_deadline_s": plan.run_deadline_s,
+        "concurrencies": list(plan.concurrencies),
+        "populate_threads": plan.populate_threads,
+        "batch_size": BATCH_SIZE,
+        "artifact_bytes": ARTIFACT_BYTES,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.render:
+        print(render_markdown(json.loads(args.render.read_text())))
+        return 0
+    plan = QUICK_PLAN if args.quick else FULL_PLAN
+    write_md = (not args.quick) if args.write_md is None else args.write_md
+    signal.signal(signal.SIGTERM, _terminate)
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    date = started.strftime("%Y-%m-%d")
+    json_path = RESULTS_DIR / f"registry-{date}{'-quick' if args.quick else ''}.json"
+    results: dict[str, Any] = {
+        "benchmark": "registry",
+        "started_utc": started.strftime("%Y-%m-%d %H:%M"),
+        "plan": plan_dict(plan),
+        "machine": machine_info(),
+        "targets": {
+            "ratio": TARGET_RATIO,
+            "search_p95_ms_at_20k": TARGET_SEARCH_P95_MS,
+            "ready_s": TARGET_READY_S,
+            "help_s": TARGET_HELP_S,
+        },
+        "engines": {},
+        "json_path": str(json_path.relative_to(REPO)),
+    }
+    engines = [ENGINES[name]() for name in args.engine_list]
+    try:
+        for engine in engines:
+            engine.install()
+        with tempfile.TemporaryDirectory(prefix="steward-bench-") as tmp:
+            for engine in engines:
+                results["engines"][engine.key] = bench_engine(engine, plan, Path(tmp))
+    except BenchError as exc:
+        log(f"FAILED: {exc}")
+        return 1
+    finally:
+        stop_all_servers()
+    results["duration_s"] = round(time.perf_counter() - t0, 1)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    section = render_markdown(results)
+    print(section)
+    log(f"raw results: {json_path}")
+    if write_md:
+        update_benchmarks_md(section)
+        log(f"updated {BENCHMARKS_MD} ({SECTION_TITLE})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Create .venv with Python >= 3.11 and install Steward with its dev extras.
+# Used by `make`; safe to re-run. On a fresh Debian machine it installs the
+# python3-venv package first when it is missing and we are root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && \
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      PY="$candidate"; break
+    fi
+  done
+fi
+if [ -z "$PY" ]; then
+  echo "Steward needs Python >= 3.11; install it (Debian: apt-get install python3)." >&2
+  exit 1
+fi
+
+if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing python3-venv (needed to create .venv)..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+  else
+    echo "Python's venv module is missing: run 'sudo apt-get install python3-venv' first." >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev]'
+touch .venv/.installed

@@ -1,0 +1,1 @@
+"""The REST API face (FastAPI): thin routes over the service layer."""

@@ -1,0 +1,73 @@
+"""/api/v1/audit — the journal, its verification and export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response, StreamingResponse
+
+from steward.api.deps import context, principal, respond
+from steward.domain.audit import AuditEvent, Verification
+from steward.domain.permissions import Principal
+from steward.services import audit
+from steward.services.context import Context
+from steward.store.audit_repo import AuditFilter
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+@router.get("/events", response_model=list[AuditEvent])
+def events(
+    model: str | None = Query(None, description="Events about this model and its versions"),
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    after_seq: int | None = None,
+    limit: int = 100,
+    ctx: Context = Depends(context),
+    who: Principal = Depends(principal),
+) -> Response:
+    flt = AuditFilter(
+        subject_prefix=model,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        actor=actor,
+        action=action,
+        since=since,
+        until=until,
+        after_seq=after_seq,
+    )
+    return respond(audit.list_events(ctx, who, flt, limit), tp=list[AuditEvent])
+
+
+@router.get("/verify", response_model=Verification)
+def verify(ctx: Context = Depends(context), who: Principal = Depends(principal)) -> Response:
+    return respond(audit.verify(ctx, who))
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+def export(
+    ctx: Context = Depends(context), who: Principal = Depends(principal)
+) -> StreamingResponse:
+    """JSON Lines, one event per line, in chain order (docs/audit.md shows how to verify)."""
+    lines = audit.export_lines(ctx, who)
+    first = next(lines, None)  # run the permission check before the response starts
+
+    def body() -> Iterator[str]:
+        if first is not None:
+            yield first
+            yield from lines
+
+    return StreamingResponse(
+        body(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'},
+    )

@@ -1,0 +1,47 @@
+"""Request bodies. Responses are the domain dataclasses themselves (see wire.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from steward.domain.entities import ModelStatus, RegulatoryCategory, RiskTier
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelFields(_Strict):
+    title: str | None = None
+    description: str | None = None
+    purpose: str | None = None
+    business_unit: str | None = None
+    owner: str | None = None
+    team: str | None = None
+    risk_tier: RiskTier | None = None
+    regulatory_category: RegulatoryCategory | None = None
+    tags: list[str] | None = None
+    status: ModelStatus | None = None
+    next_review_date: date | None = None
+    allow_multiple_production: bool | None = None
+
+
+class ModelCreate(ModelFields):
+    name: str = Field(description="Unique slug, e.g. credit-scoring")
+
+
+class TransitionBody(_Strict):
+    to: str = Field(description="Target stage, e.g. validation")
+    justification: str = Field(description="Why the version should move")
+
+
+class AliasBody(_Strict):
+    version: int = Field(ge=1)
+
+
+class TokenBody(_Strict):
+    user: str
+    name: str = ""
+    expires_in_days: int | None = Field(default=None, ge=1)

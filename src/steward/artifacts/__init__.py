@@ -1,0 +1,1 @@
+"""Artifact storage (content-addressed, via fsspec) and model serialisation."""

@@ -1,0 +1,40 @@
+"""The composition root: the one place that builds engines, stores and services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from steward.artifacts.store import ArtifactStore
+from steward.services.context import Context
+from steward.settings import Settings
+from steward.store import database
+from steward.store.uow import UnitOfWorkFactory
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build(
+    settings: Settings,
+    *,
+    migrate: bool = False,
+    create_if_missing: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+) -> Context:
+    """Wire a context. ``migrate`` upgrades the schema; otherwise an old schema is refused.
+
+    ``create_if_missing`` initialises a brand-new embedded store (what
+    ``steward.connect()`` wants) but never upgrades an existing one.
+    """
+    engine = database.make_engine(settings.database_url)
+    if migrate or (create_if_missing and database.current_revision(engine) is None):
+        database.migrate(engine)
+    else:
+        database.ensure_current(engine)
+    return Context(
+        settings=settings,
+        uow=UnitOfWorkFactory(engine, clock),
+        artifacts=ArtifactStore(settings.artifacts_url),
+    )

@@ -1,0 +1,124 @@
+"""`steward audit ...`"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from steward.cli import output
+from steward.cli.parsing import moment
+
+app = typer.Typer(no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _client(ctx: typer.Context) -> Any:
+    return ctx.obj.client()
+
+
+@app.command("log")
+def log(
+    ctx: typer.Context,
+    model: Annotated[str | None, typer.Option(help="Events about this model.")] = None,
+    actor: Annotated[str | None, typer.Option()] = None,
+    action: Annotated[str | None, typer.Option(help="e.g. version.transitioned")] = None,
+    since: Annotated[str | None, typer.Option(help="ISO 8601 with zone.")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO 8601 with zone.")] = None,
+    after: Annotated[int | None, typer.Option(help="Only events after this seq.")] = None,
+    limit: Annotated[int, typer.Option()] = 100,
+    json_: JsonOpt = False,
+) -> None:
+    """Journal events in order, filtered."""
+
+    def go() -> None:
+        from steward.domain.audit import AuditEvent, format_time
+
+        start, end = moment(since), moment(until)
+        events = _client(ctx).audit_events(
+            limit=limit,
+            actor=actor,
+            action=action,
+            after_seq=after,
+            subject_prefix=model,
+            since=format_time(start) if start else None,
+            until=format_time(end) if end else None,
+        )
+        if json_:
+            output.emit_json(events, list[AuditEvent])
+            return
+        output.table(
+            None,
+            ["seq", "time (UTC)", "actor", "action", "subject", "details"],
+            [
+                (
+                    e.seq,
+                    e.time[:19].replace("T", " "),
+                    e.actor,
+                    e.action,
+                    f"{e.subject_type}:{e.subject_id}",
+                    _summary(e.payload_dict()),
+                )
+                for e in events
+            ],
+        )
+
+    output.run(go)
+
+
+def _summary(payload: dict[str, Any]) -> str:
+    if "from" in payload and "to" in payload:
+        return f"{payload['from']} -> {payload['to']}: {payload.get('justification', '')}"
+    if "fields" in payload:
+        return ", ".join(
+            f"{k}: {payload['before'].get(k)!r} -> {payload['after'].get(k)!r}"
+            for k in payload["fields"]
+        )
+    if "alias" in payload:
+        return f"{payload['alias']}: {payload.get('before')} -> {payload.get('after')}"
+    return ""
+
+
+@app.command("verify")
+def verify(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Recompute the hash chain. Exit 0 if intact, 1 naming the first broken event."""
+    result: Any = None
+
+    def go() -> None:
+        nonlocal result
+        result = _client(ctx).verify_audit()
+        if json_:
+            output.emit_json(result)
+        elif result.ok:
+            output.console().print(
+                f"[green]Audit chain intact[/]: {result.checked} events, head #{result.head_seq} "
+                f"{result.head_hash}"
+            )
+        else:
+            output.err_console().print(
+                f"[bold red]Audit chain broken at event {result.broken_seq}[/] "
+                f"({result.kind.value}): {result.detail}. {result.checked} events before it "
+                "verify.",
+                highlight=False,
+            )
+
+    output.run(go)
+    if result is not None and not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("-o", "--output", help="JSON Lines file to write.")] = Path(
+        "audit.jsonl"
+    ),
+) -> None:
+    """Write the journal as JSON Lines (docs/audit.md shows how to verify it independently)."""
+
+    def go() -> None:
+        count = _client(ctx).export_audit(out)
+        output.console().print(f"Wrote {count} events to {out}")
+
+    output.run(go)

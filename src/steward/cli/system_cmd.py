@@ -1,0 +1,91 @@
+"""`steward init`, `steward server`, `steward demo`."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from steward.cli import output
+
+
+def _settings(ctx: typer.Context) -> object:
+    from steward.settings import Settings
+
+    return Settings.from_env(home=ctx.obj.home)
+
+
+def _migrate(ctx: typer.Context) -> None:
+    from steward.settings import Settings
+    from steward.store import database
+
+    settings = Settings.from_env(home=ctx.obj.home)
+    engine = database.make_engine(settings.database_url)
+    before, after = database.migrate(engine)
+    engine.dispose()
+    where = settings.database_url.split("@")[-1]
+    if before == after:
+        output.err_console().print(f"Database schema is current ({after}) at {where}")
+    elif before is None:
+        output.err_console().print(f"Created a new Steward store (schema {after}) at {where}")
+    else:
+        output.err_console().print(f"Upgraded the database schema {before} -> {after} at {where}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("init")
+    def init(ctx: typer.Context) -> None:
+        """Create the store, or apply pending schema migrations to it."""
+        output.run(lambda: _migrate(ctx))
+
+    @app.command("server")
+    def server(
+        ctx: typer.Context,
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+        workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+        allow_anonymous_read: Annotated[
+            bool,
+            typer.Option(
+                "--allow-anonymous-read",
+                envvar="STEWARD_ALLOW_ANONYMOUS_READ",
+                help="Let requests without a token read (never write).",
+            ),
+        ] = False,
+        log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    ) -> None:
+        """Serve the REST API (docs at /docs). Applies pending migrations first."""
+        import uvicorn
+
+        output.run(lambda: _migrate(ctx))
+        if ctx.obj.home:
+            os.environ["STEWARD_HOME"] = ctx.obj.home
+        if allow_anonymous_read:
+            os.environ["STEWARD_ALLOW_ANONYMOUS_READ"] = "1"
+        output.err_console().print(
+            f"Steward serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
+            + ("  [anonymous reads allowed]" if allow_anonymous_read else "")
+        )
+        uvicorn.run(
+            "steward.api.server:make_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            access_log=False,
+        )
+
+    @app.command("demo")
+    def demo(ctx: typer.Context) -> None:
+        """Load the demo inventory (German Credit model and others) into the store."""
+
+        def go() -> None:
+            from steward.demo.load import load_demo
+
+            _migrate(ctx)
+            summary = load_demo(ctx.obj.client())
+            output.console().print(summary)
+
+        output.run(go)

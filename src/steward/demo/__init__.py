@@ -1,0 +1,1 @@
+"""The demo inventory loaded by `make run` / `steward demo load`."""

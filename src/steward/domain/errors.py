@@ -1,0 +1,122 @@
+"""Steward's error vocabulary.
+
+Every face maps these the same way: the REST API turns them into RFC 9457
+problem+json bodies with ``status``, the CLI prints ``detail`` and exits
+non-zero, and the remote SDK raises the same class again from the problem
+body, so a script behaves identically against the embedded store and a
+server.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class StewardError(Exception):
+    """Base class: a message meant for the person who made the request."""
+
+    code: ClassVar[str] = "steward-error"
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Request failed"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def to_problem(self) -> dict[str, Any]:
+        return {
+            "type": f"https://steward.dev/problems/{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+            **self.extra,
+        }
+
+
+class InvalidInput(StewardError):
+    code = "invalid-input"
+    status = 422
+    title = "Invalid input"
+
+
+class NotFound(StewardError):
+    code = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class AlreadyExists(StewardError):
+    code = "already-exists"
+    status = 409
+    title = "Already exists"
+
+
+class IllegalTransition(StewardError):
+    code = "illegal-transition"
+    status = 409
+    title = "Transition not allowed"
+
+
+class Conflict(StewardError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class ArtifactError(StewardError):
+    code = "artifact-error"
+    status = 422
+    title = "Artifact problem"
+
+
+class ArtifactTooLarge(ArtifactError):
+    code = "artifact-too-large"
+    status = 413
+    title = "Artifact too large"
+
+
+class IntegrityError(StewardError):
+    """Stored bytes no longer match their recorded hash."""
+
+    code = "integrity-error"
+    status = 500
+    title = "Integrity check failed"
+
+
+class Unauthenticated(StewardError):
+    code = "unauthenticated"
+    status = 401
+    title = "Authentication required"
+
+
+class Forbidden(StewardError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+class SchemaOutOfDate(StewardError):
+    code = "schema-out-of-date"
+    status = 503
+    title = "Database schema out of date"
+
+
+ERRORS_BY_CODE: dict[str, type[StewardError]] = {
+    cls.code: cls
+    for cls in (
+        StewardError,
+        InvalidInput,
+        NotFound,
+        AlreadyExists,
+        IllegalTransition,
+        Conflict,
+        ArtifactError,
+        ArtifactTooLarge,
+        IntegrityError,
+        Unauthenticated,
+        Forbidden,
+        SchemaOutOfDate,
+    )
+}

@@ -1,0 +1,1 @@
+"""Lineage captured on the client: code (git), data fingerprints and profiles, signatures."""

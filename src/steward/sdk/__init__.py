@@ -1,0 +1,1 @@
+"""The Python SDK: one client, an embedded or a remote backend."""

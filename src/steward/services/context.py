@@ -1,0 +1,43 @@
+"""What every use case needs, built once by :mod:`steward.bootstrap`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from steward.artifacts.store import ArtifactStore
+from steward.domain.errors import NotFound
+from steward.domain.lifecycle import Requirement
+from steward.settings import Settings
+from steward.store.uow import UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass
+class Context:
+    settings: Settings
+    uow: UnitOfWorkFactory
+    artifacts: ArtifactStore
+    # Gate requirements evaluated after the state machine (governance adds these).
+    requirements: list[Requirement] = field(default_factory=list)
+
+
+def model_id(uow: UnitOfWork, name: str) -> int:
+    found = uow.models.id_of(name)
+    if found is None:
+        raise NotFound(
+            f"Model {name!r} does not exist. List models with `steward model list`.",
+            model=name,
+        )
+    return found
+
+
+def version_row_id(uow: UnitOfWork, model: str, version: int) -> tuple[int, int]:
+    mid = model_id(uow, model)
+    row = uow.versions.row(mid, version)
+    if row is None:
+        raise NotFound(
+            f"Model {model!r} has no version {version}. "
+            f"List its versions with `steward version list {model}`.",
+            model=model,
+            version=version,
+        )
+    return mid, int(row["id"])

@@ -1,0 +1,172 @@
+"""Inventory use cases: create, update (audited field by field), get, list."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from steward.domain import names, specs
+from steward.domain.audit import Action
+from steward.domain.entities import Model, Page
+from steward.domain.errors import AlreadyExists, InvalidInput, NotFound
+from steward.domain.lifecycle import parse_stage
+from steward.domain.permissions import Permission, Principal, ensure
+from steward.services.context import Context, model_id
+from steward.store.models_repo import ModelFilter
+
+MAX_PAGE = 1000
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def create_model(ctx: Context, principal: Principal, name: str, **fields: Any) -> Model:
+    ensure(principal, Permission.MODEL_WRITE)
+    names.model_name(name)
+    values = specs.model_fields(fields)
+    values.setdefault("owner", principal.name)
+    tags = values.pop("tags", [])
+    with ctx.uow.write() as uow:
+        if uow.models.id_of(name) is not None:
+            raise AlreadyExists(f"A model named {name!r} already exists.", model=name)
+        row = {
+            **{k: _jsonable(v) if isinstance(v, Enum) else v for k, v in values.items()},
+            "name": name,
+            "created_at": uow.now,
+            "created_by": principal.name,
+            "updated_at": uow.now,
+            "latest_version": 0,
+        }
+        try:
+            uow.models.insert(row, tags)
+        except IntegrityError:
+            raise AlreadyExists(f"A model named {name!r} already exists.", model=name) from None
+        payload = {k: _jsonable(v) for k, v in values.items()} | {"tags": tags}
+        uow.record(principal.name, Action.MODEL_CREATED, "model", name, {"after": payload})
+        model = uow.models.get(name)
+        uow.commit()
+    assert model is not None
+    return model
+
+
+def update_model(ctx: Context, principal: Principal, name: str, **fields: Any) -> Model:
+    ensure(principal, Permission.MODEL_WRITE)
+    if not fields:
+        raise InvalidInput("Nothing to update: give at least one field to change.")
+    values = specs.model_fields(fields)
+    with ctx.uow.write() as uow:
+        mid = model_id(uow, name)
+        current = uow.models.get(name)
+        assert current is not None
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for key, value in values.items():
+            old = getattr(current, key)
+            if old != value:
+                before[key], after[key] = _jsonable(old), _jsonable(value)
+        if not after:
+            return current
+        tags = values.pop("tags", None)
+        if tags is not None and "tags" in after:
+            uow.models.set_tags(mid, tags)
+        changes = {
+            k: _jsonable(v) if isinstance(v, Enum) else v for k, v in values.items() if k in after
+        }
+        uow.models.update(mid, {**changes, "updated_at": uow.now})
+        uow.record(
+            principal.name,
+            Action.MODEL_UPDATED,
+            "model",
+            name,
+            {"before": before, "after": after, "fields": sorted(after)},
+        )
+        model = uow.models.get(name)
+        uow.commit()
+    assert model is not None
+    return model
+
+
+def get_model(ctx: Context, principal: Principal, name: str) -> Model:
+    ensure(principal, Permission.MODEL_READ)
+    with ctx.uow.read() as uow:
+        model = uow.models.get(name)
+    if model is None:
+        raise NotFound(
+            f"Model {name!r} does not exist. List models with `steward model list`.", model=name
+        )
+    return model
+
+
+def encode_cursor(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(
+            "Invalid cursor: pass the next_cursor value from the previous page unchanged.",
+            field="cursor",
+        ) from None
+
+
+def check_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.", field="limit")
+    return limit
+
+
+def list_models(
+    ctx: Context,
+    principal: Principal,
+    *,
+    owner: str | None = None,
+    team: str | None = None,
+    risk_tier: str | None = None,
+    regulatory_category: str | None = None,
+    status: str | None = None,
+    stage: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page[Model]:
+    ensure(principal, Permission.MODEL_READ)
+    check_limit(limit)
+    checked = specs.model_fields(
+        {
+            k: v
+            for k, v in {
+                "risk_tier": risk_tier,
+                "regulatory_category": regulatory_category,
+                "status": status,
+            }.items()
+            if v
+        }
+    )
+    flt = ModelFilter(
+        owner=owner,
+        team=team,
+        risk_tier=_jsonable(checked.get("risk_tier")),
+        regulatory_category=_jsonable(checked.get("regulatory_category")),
+        status=_jsonable(checked.get("status")),
+        stage=parse_stage(stage).value if stage else None,
+        tag=tag,
+        q=q or None,
+        after_name=decode_cursor(cursor) if cursor else None,
+    )
+    with ctx.uow.read() as uow:
+        items = uow.models.search(flt, limit + 1)
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, encode_cursor(items[-1].name) if more else None)

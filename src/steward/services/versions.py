@@ -1,0 +1,281 @@
+"""Registry use cases: versions, their artifacts, and aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from steward.artifacts.store import sha256_file
+from steward.domain import names, specs
+from steward.domain.audit import Action
+from steward.domain.entities import ModelVersion, Page
+from steward.domain.errors import ArtifactError, ArtifactTooLarge, InvalidInput, NotFound
+from steward.domain.lifecycle import INITIAL, parse_stage
+from steward.domain.permissions import Permission, Principal, ensure
+from steward.services.context import Context, model_id, version_row_id
+from steward.services.models import check_limit
+from steward.store.versions_repo import VersionFilter, code_json, signature_json
+
+
+def create_version(
+    ctx: Context,
+    principal: Principal,
+    model: str,
+    spec: specs.VersionSpec,
+    artifact: Path,
+    *,
+    sha256: str | None = None,
+) -> ModelVersion:
+    """Store the artifact, then record the version; on any failure leave neither behind."""
+    ensure(principal, Permission.VERSION_WRITE)
+    spec = specs.validate_version_spec(spec)
+    try:
+        digest, size = sha256_file(artifact)
+    except OSError as exc:
+        raise ArtifactError(f"Cannot read the artifact: {exc.strerror}.") from exc
+    if sha256 is not None and sha256 != digest:
+        raise ArtifactError(
+            f"The artifact arrived with sha256 {digest}, not the {sha256} the client computed; "
+            "it was corrupted in transit. Upload it again."
+        )
+    if size > ctx.settings.max_artifact_bytes:
+        raise ArtifactTooLarge(
+            f"The artifact is {size} bytes; this store accepts at most "
+            f"{ctx.settings.max_artifact_bytes} (STEWARD_MAX_ARTIFACT_BYTES)."
+        )
+    with ctx.uow.read() as uow:  # fail fast, before uploading anything
+        model_id(uow, model)
+    created = ctx.artifacts.put(artifact, digest)
+    try:
+        return _record_version(ctx, principal, model, spec, digest, size)
+    except BaseException:
+        if created:
+            _discard_blob(ctx, digest)
+        raise
+
+
+def _discard_blob(ctx: Context, digest: str) -> None:
+    with ctx.uow.read() as uow:
+        in_use = uow.versions.artifact_in_use(digest)
+    if not in_use:
+        ctx.artifacts.delete(digest)
+
+
+def _record_version(
+    ctx: Context,
+    principal: Principal,
+    model: str,
+    spec: specs.VersionSpec,
+    digest: str,
+    size: int,
+) -> ModelVersion:
+    with ctx.uow.write() as uow:
+        mid = model_id(uow, model)
+        if spec.parent_version is not None and uow.versions.row(mid, spec.parent_version) is None:
+            raise InvalidInput(
+                f"Parent version {spec.parent_version} of {model!r} does not exist.",
+                field="parent_version",
+            )
+        number = uow.models.next_version(mid)
+        training = (
+            uow.versions.upsert_dataset(spec.training_data, uow.now) if spec.training_data else None
+        )
+        evaluation = (
+            uow.versions.upsert_dataset(spec.evaluation_data, uow.now)
+            if spec.evaluation_data
+            else None
+        )
+        values: dict[str, Any] = {
+            "model_id": mid,
+            "version": number,
+            "stage": INITIAL.value,
+            "artifact_sha256": digest,
+            "artifact_size": size,
+            "artifact_flavor": spec.flavor.value,
+            "artifact_filename": spec.filename,
+            "artifact_is_directory": spec.is_directory,
+            "description": spec.description,
+            "params": spec.params,
+            "metrics": spec.metrics,
+            "signature": signature_json(spec.signature),
+            "code": code_json(spec.code),
+            "training_dataset_id": training,
+            "evaluation_dataset_id": evaluation,
+            "parent_version": spec.parent_version,
+            "created_at": uow.now,
+            "created_by": principal.name,
+            "stage_changed_at": uow.now,
+        }
+        version_id = uow.versions.insert(values, spec.tags)
+        uow.models.touch(mid, uow.now)
+        uow.record(
+            principal.name,
+            Action.VERSION_CREATED,
+            "version",
+            f"{model}/{number}",
+            {
+                "model": model,
+                "version": number,
+                "stage": INITIAL.value,
+                "artifact": {
+                    "sha256": digest,
+                    "size": size,
+                    "flavor": spec.flavor.value,
+                    "filename": spec.filename,
+                },
+                "tags": spec.tags,
+                "params": spec.params,
+                "metrics": spec.metrics,
+                "code": code_json(spec.code),
+                "parent_version": spec.parent_version,
+                "training_data": spec.training_data.fingerprint if spec.training_data else None,
+                "evaluation_data": spec.evaluation_data.fingerprint
+                if spec.evaluation_data
+                else None,
+            },
+        )
+        created = uow.versions.hydrate([uow.versions.row_by_id(version_id)])[0]
+        uow.commit()
+    return created
+
+
+def get_version(ctx: Context, principal: Principal, model: str, version: int) -> ModelVersion:
+    ensure(principal, Permission.VERSION_READ)
+    with ctx.uow.read() as uow:
+        _mid, vid = version_row_id(uow, model, version)
+        return uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+
+
+def _cursor(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(
+            "Invalid cursor: pass the next_cursor value from the previous page unchanged.",
+            field="cursor",
+        ) from None
+
+
+def parse_tag_filter(tag: str | None) -> tuple[str | None, str | None]:
+    if not tag:
+        return None, None
+    key, sep, value = tag.partition("=")
+    return names.tag_key(key), (value if sep else None)
+
+
+def list_versions(
+    ctx: Context,
+    principal: Principal,
+    model: str | None = None,
+    *,
+    stage: str | None = None,
+    tag: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page[ModelVersion]:
+    """Newest first. ``tag`` is ``key`` (has the tag) or ``key=value``."""
+    ensure(principal, Permission.VERSION_READ)
+    check_limit(limit)
+    key, value = parse_tag_filter(tag)
+    with ctx.uow.read() as uow:
+        mid = model_id(uow, model) if model else None
+        flt = VersionFilter(
+            model_id=mid,
+            stage=parse_stage(stage).value if stage else None,
+            tag_key=key,
+            tag_value=value,
+            before_id=_cursor(cursor),
+        )
+        items, ids = uow.versions.search(flt, limit + 1)
+    more = len(items) > limit
+    return Page(items[:limit], str(ids[limit - 1]) if more else None)
+
+
+def open_artifact(
+    ctx: Context, principal: Principal, model: str, version: int
+) -> tuple[ModelVersion, Iterator[bytes]]:
+    """The version and an iterator over its verified bytes."""
+    found = get_version(ctx, principal, model, version)
+    return found, ctx.artifacts.iter_verified(found.artifact.sha256)
+
+
+def download_artifact(
+    ctx: Context, principal: Principal, model: str, version: int, dest: Path
+) -> ModelVersion:
+    found = get_version(ctx, principal, model, version)
+    ctx.artifacts.download(found.artifact.sha256, dest)
+    return found
+
+
+def set_alias(
+    ctx: Context, principal: Principal, model: str, alias: str, version: int
+) -> ModelVersion:
+    ensure(principal, Permission.ALIAS_WRITE)
+    names.alias(alias)
+    with ctx.uow.write() as uow:
+        mid, vid = version_row_id(uow, model, version)
+        previous_id = uow.versions.alias_target(mid, alias)
+        if previous_id == vid:
+            return uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+        previous = (
+            None if previous_id is None else int(uow.versions.row_by_id(previous_id)["version"])
+        )
+        uow.versions.set_alias(mid, alias, vid, uow.now)
+        uow.record(
+            principal.name,
+            Action.ALIAS_SET,
+            "alias",
+            f"{model}/{alias}",
+            {
+                "model": model,
+                "alias": alias,
+                "before": previous,
+                "after": version,
+            },
+        )
+        found = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+        uow.commit()
+    return found
+
+
+def get_by_alias(ctx: Context, principal: Principal, model: str, alias: str) -> ModelVersion:
+    ensure(principal, Permission.VERSION_READ)
+    with ctx.uow.read() as uow:
+        mid = model_id(uow, model)
+        vid = uow.versions.alias_target(mid, alias)
+        if vid is None:
+            raise NotFound(f"Model {model!r} has no alias {alias!r}.", model=model, alias=alias)
+        return uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+
+
+def delete_alias(ctx: Context, principal: Principal, model: str, alias: str) -> None:
+    ensure(principal, Permission.ALIAS_WRITE)
+    with ctx.uow.write() as uow:
+        mid = model_id(uow, model)
+        vid = uow.versions.alias_target(mid, alias)
+        if vid is None:
+            raise NotFound(f"Model {model!r} has no alias {alias!r}.", model=model, alias=alias)
+        version = int(uow.versions.row_by_id(vid)["version"])
+        uow.versions.delete_alias(mid, alias)
+        uow.record(
+            principal.name,
+            Action.ALIAS_DELETED,
+            "alias",
+            f"{model}/{alias}",
+            {
+                "model": model,
+                "alias": alias,
+                "before": version,
+                "after": None,
+            },
+        )
+        uow.commit()
+
+
+def list_aliases(ctx: Context, principal: Principal, model: str) -> dict[str, int]:
+    ensure(principal, Permission.VERSION_READ)
+    with ctx.uow.read() as uow:
+        return uow.versions.aliases(model_id(uow, model))

@@ -1,0 +1,64 @@
+"""Settings read from the environment, once, at the composition root."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_MAX_ARTIFACT_BYTES = 5 * 1024**3
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    artifacts_url: str
+    max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
+    allow_anonymous_read: bool = False
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, home: str | Path | None = None
+    ) -> Settings:
+        env = os.environ if env is None else env
+        root = Path(home or env.get("STEWARD_HOME") or ".steward").expanduser().resolve()
+        database_url = env.get("STEWARD_DATABASE_URL") or f"sqlite:///{root / 'steward.db'}"
+        artifacts_url = env.get("STEWARD_ARTIFACTS_URL") or str(root / "artifacts")
+        max_bytes = env.get("STEWARD_MAX_ARTIFACT_BYTES")
+        return cls(
+            home=root,
+            database_url=normalise_database_url(database_url),
+            artifacts_url=artifacts_url,
+            max_artifact_bytes=int(max_bytes) if max_bytes else DEFAULT_MAX_ARTIFACT_BYTES,
+            allow_anonymous_read=env.get("STEWARD_ALLOW_ANONYMOUS_READ", "").lower()
+            in {"1", "true", "yes"},
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the user chose."""
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def default_actor(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    user = env.get("STEWARD_USER")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,1 @@
+"""SQL storage adapter: tables, migrations, repositories and the unit of work."""

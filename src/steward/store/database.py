@@ -1,0 +1,100 @@
+"""Engines, pragmas and schema migrations for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from steward.domain.errors import SchemaOutOfDate, StewardError
+
+# Bumped with each migration; a test asserts it equals Alembic's head.
+SCHEMA_HEAD = "0001"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    try:
+        return create_engine(url, pool_size=pool_size, max_overflow=16, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise StewardError(
+            f"The database driver for {url.split(':', 1)[0]} is not installed ({exc.name}). "
+            "Install it with: pip install 'steward[postgres]'"
+        ) from exc
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 60},
+        pool_size=16,
+        max_overflow=16,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+        # Manage transactions ourselves so writers can take the lock up front.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # BEGIN IMMEDIATE for writers: two deferred transactions that both try to
+        # upgrade to a write lock would otherwise fail with "database is locked".
+        write = conn.get_execution_options().get("steward_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+            return None if row is None else str(row[0])
+    except OperationalError as exc:
+        raise StewardError(f"Cannot open the database: {exc.orig}") from exc
+
+
+def migrate(engine: Engine) -> tuple[str | None, str]:
+    """Apply pending migrations; returns (revision before, revision after)."""
+    from alembic import command
+    from alembic.config import Config
+
+    before = current_revision(engine)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    return before, SCHEMA_HEAD
+
+
+def ensure_current(engine: Engine) -> None:
+    revision = current_revision(engine)
+    if revision == SCHEMA_HEAD:
+        return
+    if revision is None:
+        raise SchemaOutOfDate(
+            "This Steward store is not initialised. Run `steward init` to create it."
+        )
+    raise SchemaOutOfDate(
+        f"The database schema is at revision {revision} but this Steward needs {SCHEMA_HEAD}. "
+        "Run `steward init` to upgrade it (back up the database first)."
+    )

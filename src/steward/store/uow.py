@@ -1,0 +1,119 @@
+"""Unit of work: one database transaction that also appends its audit events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.engine import Connection, Engine
+
+from steward.domain import audit
+from steward.store import tables as t
+from steward.store.audit_repo import AuditRepository
+from steward.store.models_repo import ModelRepository
+from steward.store.tokens_repo import TokenRepository
+from steward.store.versions_repo import VersionRepository
+
+# Any constant works; it only has to be the same for every Steward process.
+_AUDIT_LOCK_KEY = 0x5354_4557_4152_44
+
+
+class UnitOfWork:
+    """``with uow: ...; uow.commit()`` — leaving without commit rolls back."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime], *, write: bool) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._write = write
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        self.conn: Connection = self._engine.connect().execution_options(steward_write=self._write)
+        self._tx = self.conn.begin()
+        self.now = self._clock()
+        self.models = ModelRepository(self.conn)
+        self.versions = VersionRepository(self.conn)
+        self.audit = AuditRepository(self.conn)
+        self.tokens = TokenRepository(self.conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx.is_active and not self._committed:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        self._tx.commit()
+        self._committed = True
+
+    def record(
+        self,
+        actor: str,
+        action: audit.Action,
+        subject_type: str,
+        subject_id: str,
+        payload: dict[str, Any],
+    ) -> audit.AuditEvent:
+        """Append one event to the chain inside this transaction."""
+        if not self._write:
+            raise RuntimeError("audit events can only be written in a write unit of work")
+        if self.conn.dialect.name == "postgresql":
+            # Serialise appenders so two transactions never read the same head.
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
+        head = self.conn.execute(
+            select(t.audit_events.c.seq, t.audit_events.c.hash, t.audit_events.c.time)
+            .order_by(t.audit_events.c.seq.desc())
+            .limit(1)
+        ).first()
+        seq, prev_hash, last_time = (
+            (1, audit.GENESIS, "") if head is None else (head.seq + 1, head.hash, head.time)
+        )
+        # Journal time never goes backwards along the chain, so replaying
+        # "as of T" by sequence is the same as replaying by time.
+        moment = max(audit.format_time(self._clock()), last_time)
+        event = audit.seal(
+            seq=seq,
+            time=moment,
+            actor=actor,
+            action=action.value,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            payload=payload,
+            prev_hash=prev_hash,
+        )
+        self.conn.execute(
+            insert(t.audit_events).values(
+                seq=event.seq,
+                time=event.time,
+                actor=event.actor,
+                action=event.action,
+                subject_type=event.subject_type,
+                subject_id=event.subject_id,
+                payload=event.payload,
+                prev_hash=event.prev_hash,
+                hash=event.hash,
+            )
+        )
+        return event
+
+
+class UnitOfWorkFactory:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def read(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.clock, write=False)
+
+    def write(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.clock, write=True)

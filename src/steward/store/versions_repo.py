@@ -1,0 +1,328 @@
+"""Model versions, their tags, aliases, transitions and dataset versions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.engine import Connection, CursorResult, RowMapping
+
+from steward.domain.entities import (
+    Artifact,
+    CodeRef,
+    ColumnSpec,
+    DatasetVersion,
+    Flavor,
+    ModelVersion,
+    Signature,
+    Transition,
+)
+from steward.domain.lifecycle import Stage
+from steward.store import tables as t
+
+_v = t.model_versions.c
+_d = t.dataset_versions.c
+
+
+@dataclass(frozen=True)
+class VersionFilter:
+    model_id: int | None = None
+    stage: str | None = None
+    tag_key: str | None = None
+    tag_value: str | None = None
+    before_id: int | None = None
+
+
+def _columns(items: list[dict[str, str]]) -> list[ColumnSpec]:
+    return [ColumnSpec(name=c["name"], type=c["type"]) for c in items]
+
+
+def to_dataset(row: RowMapping) -> DatasetVersion:
+    return DatasetVersion(
+        fingerprint=row["fingerprint"],
+        name=row["name"],
+        uri=row["uri"],
+        rows=row["rows"],
+        columns=row["columns"],
+        schema=_columns(row["schema"]),
+        profile=row["profile"],
+        created_at=row["created_at"],
+    )
+
+
+def signature_json(sig: Signature | None) -> dict[str, Any] | None:
+    if sig is None:
+        return None
+    return {
+        "inputs": [{"name": c.name, "type": c.type} for c in sig.inputs],
+        "outputs": [{"name": c.name, "type": c.type} for c in sig.outputs],
+    }
+
+
+def code_json(code: CodeRef | None) -> dict[str, Any] | None:
+    if code is None:
+        return None
+    return {
+        "repo_url": code.repo_url,
+        "commit": code.commit,
+        "branch": code.branch,
+        "path": code.path,
+        "dirty": code.dirty,
+    }
+
+
+class VersionRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- datasets ---------------------------------------------------------
+    def upsert_dataset(self, ds: DatasetVersion, now: datetime) -> int:
+        found = self.conn.execute(
+            select(_d.id).where(_d.fingerprint == ds.fingerprint)
+        ).scalar_one_or_none()
+        if found is not None:
+            return int(found)
+        values = {
+            "fingerprint": ds.fingerprint,
+            "name": ds.name,
+            "uri": ds.uri,
+            "rows": ds.rows,
+            "columns": ds.columns,
+            "schema": [{"name": c.name, "type": c.type} for c in ds.schema],
+            "profile": ds.profile,
+            "created_at": now,
+        }
+        return new_id(self.conn.execute(insert(t.dataset_versions).values(**values)))
+
+    # -- versions -----------------------------------------------------------
+    def insert(self, values: dict[str, Any], tags: dict[str, str]) -> int:
+        version_id = new_id(self.conn.execute(insert(t.model_versions).values(**values)))
+        if tags:
+            self.conn.execute(
+                insert(t.version_tags),
+                [{"version_id": version_id, "key": k, "value": v} for k, v in tags.items()],
+            )
+        return version_id
+
+    def row(self, model_id: int, version: int) -> RowMapping | None:
+        return (
+            self.conn.execute(
+                select(t.model_versions).where(_v.model_id == model_id, _v.version == version)
+            )
+            .mappings()
+            .first()
+        )
+
+    def row_by_id(self, version_id: int) -> RowMapping:
+        return (
+            self.conn.execute(select(t.model_versions).where(_v.id == version_id)).mappings().one()
+        )
+
+    def get(self, model_id: int, version: int) -> ModelVersion | None:
+        row = self.row(model_id, version)
+        return None if row is None else self.hydrate([row])[0]
+
+    def search(self, f: VersionFilter, limit: int) -> tuple[list[ModelVersion], list[int]]:
+        """A page of versions, newest first, with their row ids (the keyset cursor)."""
+        query = select(t.model_versions)
+        if f.model_id is not None:
+            query = query.where(_v.model_id == f.model_id)
+        if f.stage:
+            query = query.where(_v.stage == f.stage)
+        if f.tag_key:
+            tag = t.version_tags.c
+            cond = [tag.version_id == _v.id, tag.key == f.tag_key]
+            if f.tag_value is not None:
+                cond.append(tag.value == f.tag_value)
+            query = query.where(exists().where(*cond))
+        if f.before_id is not None:
+            query = query.where(_v.id < f.before_id)
+        rows = self.conn.execute(query.order_by(_v.id.desc()).limit(limit)).mappings().all()
+        return self.hydrate(list(rows)), [int(r["id"]) for r in rows]
+
+    def hydrate(self, rows: list[RowMapping]) -> list[ModelVersion]:
+        """Turn rows into entities with a fixed number of queries per page."""
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        names = dict(
+            self.conn.execute(
+                select(t.models.c.id, t.models.c.name).where(
+                    t.models.c.id.in_({r["model_id"] for r in rows})
+                )
+            ).all()
+        )
+        tags: dict[int, dict[str, str]] = defaultdict(dict)
+        for vid, key, value in self.conn.execute(
+            select(t.version_tags.c.version_id, t.version_tags.c.key, t.version_tags.c.value)
+            .where(t.version_tags.c.version_id.in_(ids))
+            .order_by(t.version_tags.c.key)
+        ):
+            tags[vid][key] = value
+        labels: dict[int, list[str]] = defaultdict(list)
+        for vid, name in self.conn.execute(
+            select(t.aliases.c.version_id, t.aliases.c.alias)
+            .where(t.aliases.c.version_id.in_(ids))
+            .order_by(t.aliases.c.alias)
+        ):
+            labels[vid].append(name)
+        dataset_ids = {
+            r[k] for r in rows for k in ("training_dataset_id", "evaluation_dataset_id") if r[k]
+        }
+        datasets = (
+            {
+                d["id"]: to_dataset(d)
+                for d in self.conn.execute(
+                    select(t.dataset_versions).where(_d.id.in_(dataset_ids))
+                ).mappings()
+            }
+            if dataset_ids
+            else {}
+        )
+        return [
+            _to_version(
+                r, names[r["model_id"]], tags.get(r["id"], {}), labels.get(r["id"], []), datasets
+            )
+            for r in rows
+        ]
+
+    def set_stage(self, version_id: int, stage: Stage, now: datetime) -> None:
+        self.conn.execute(
+            update(t.model_versions)
+            .where(_v.id == version_id)
+            .values(stage=stage.value, stage_changed_at=now)
+        )
+
+    def ids_in_stage(self, model_id: int, stage: Stage) -> list[tuple[int, int]]:
+        rows = self.conn.execute(
+            select(_v.id, _v.version)
+            .where(_v.model_id == model_id, _v.stage == stage.value)
+            .order_by(_v.version)
+        ).all()
+        return [(int(a), int(b)) for a, b in rows]
+
+    def artifact_in_use(self, sha256: str) -> bool:
+        return (
+            self.conn.execute(select(_v.id).where(_v.artifact_sha256 == sha256).limit(1)).first()
+            is not None
+        )
+
+    # -- transitions ----------------------------------------------------------
+    def add_transition(self, version_id: int, tr: Transition) -> None:
+        self.conn.execute(
+            insert(t.transitions).values(
+                version_id=version_id,
+                from_stage=tr.from_stage.value,
+                to_stage=tr.to_stage.value,
+                actor=tr.actor,
+                justification=tr.justification,
+                caused_by=tr.caused_by,
+                at=tr.at,
+                audit_seq=tr.audit_seq,
+            )
+        )
+
+    def transitions(self, version_id: int, model: str, version: int) -> list[Transition]:
+        tc = t.transitions.c
+        rows = self.conn.execute(
+            select(t.transitions).where(tc.version_id == version_id).order_by(tc.id)
+        ).mappings()
+        return [
+            Transition(
+                model,
+                version,
+                Stage(r["from_stage"]),
+                Stage(r["to_stage"]),
+                r["actor"],
+                r["justification"],
+                r["at"],
+                r["audit_seq"],
+                r["caused_by"],
+            )
+            for r in rows
+        ]
+
+    # -- aliases ----------------------------------------------------------------
+    def alias_target(self, model_id: int, alias: str) -> int | None:
+        found = self.conn.execute(
+            select(t.aliases.c.version_id).where(
+                t.aliases.c.model_id == model_id, t.aliases.c.alias == alias
+            )
+        ).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    def set_alias(self, model_id: int, alias: str, version_id: int, now: datetime) -> None:
+        ac = t.aliases.c
+        changed = self.conn.execute(
+            update(t.aliases)
+            .where(ac.model_id == model_id, ac.alias == alias)
+            .values(version_id=version_id, updated_at=now)
+        ).rowcount
+        if not changed:
+            self.conn.execute(
+                insert(t.aliases).values(
+                    model_id=model_id, alias=alias, version_id=version_id, updated_at=now
+                )
+            )
+
+    def delete_alias(self, model_id: int, alias: str) -> None:
+        self.conn.execute(
+            delete(t.aliases).where(t.aliases.c.model_id == model_id, t.aliases.c.alias == alias)
+        )
+
+    def aliases(self, model_id: int) -> dict[str, int]:
+        ac = t.aliases.c
+        rows = self.conn.execute(
+            select(ac.alias, _v.version)
+            .join(t.model_versions, _v.id == ac.version_id)
+            .where(ac.model_id == model_id)
+            .order_by(ac.alias)
+        ).all()
+        return {str(a): int(v) for a, v in rows}
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _to_version(
+    r: RowMapping,
+    model: str,
+    tags: dict[str, str],
+    aliases: list[str],
+    datasets: dict[int, DatasetVersion],
+) -> ModelVersion:
+    sig = r["signature"]
+    code = r["code"]
+    return ModelVersion(
+        model=model,
+        version=r["version"],
+        stage=Stage(r["stage"]),
+        artifact=Artifact(
+            sha256=r["artifact_sha256"],
+            size=r["artifact_size"],
+            flavor=Flavor(r["artifact_flavor"]),
+            filename=r["artifact_filename"],
+            is_directory=bool(r["artifact_is_directory"]),
+        ),
+        description=r["description"],
+        params=r["params"],
+        metrics=r["metrics"],
+        tags=tags,
+        signature=None
+        if sig is None
+        else Signature(inputs=_columns(sig["inputs"]), outputs=_columns(sig["outputs"])),
+        code=None if code is None else CodeRef(**code),
+        training_data=datasets.get(r["training_dataset_id"]),
+        evaluation_data=datasets.get(r["evaluation_dataset_id"]),
+        parent_version=r["parent_version"],
+        aliases=aliases,
+        created_at=r["created_at"],
+        created_by=r["created_by"],
+        stage_changed_at=r["stage_changed_at"],
+    )
