@@ -14,6 +14,11 @@ from steward.domain.errors import StewardError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("steward.api")
+# Pydantic's wording for the two mistakes people make most, said so they can act on it.
+_FRIENDLY = {
+    "extra_forbidden": "unknown field; remove it",
+    "missing": "required field is missing",
+}
 
 
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
@@ -38,13 +43,31 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        broken = next((e for e in exc.errors() if e["type"] == "json_invalid"), None)
+        if broken is not None:
+            reason = broken.get("ctx", {}).get("error", "JSON decode error")
+            where = broken["loc"][-1] if broken["loc"] else "?"
+            return problem(
+                422,
+                "Invalid input",
+                f"The request body is not valid JSON ({reason} at character {where}). "
+                "Send a JSON object with 'Content-Type: application/json'.",
+                "invalid-input",
+            )
         errors = [
-            {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "message": err["msg"]}
+            {
+                "field": ".".join(str(p) for p in err["loc"] if p != "body"),
+                "message": _FRIENDLY.get(err["type"], err["msg"]),
+            }
             for err in exc.errors()
         ]
         detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors[:10])
         return problem(
-            422, "Invalid input", f"Invalid request: {detail}.", "invalid-input", errors=errors
+            422,
+            "Invalid input",
+            f"Invalid request: {detail}. See /docs for what this endpoint accepts.",
+            "invalid-input",
+            errors=errors,
         )
 
     @app.exception_handler(HTTPException)

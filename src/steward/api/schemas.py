@@ -38,10 +38,12 @@ class TransitionBody(_Strict):
 
 
 class AliasBody(_Strict):
-    version: int = Field(ge=1)
+    version: int = Field(description="Version number the alias points at")
 
 
 class TokenBody(_Strict):
     user: str
     name: str = ""
-    expires_in_days: int | None = Field(default=None, ge=1)
+    expires_in_days: int | None = Field(
+        default=None, description="Days until it expires (at least 1); omit for never"
+    )

@@ -97,22 +97,61 @@ def _temp_file(suffix: str) -> Path:
     return Path(name)
 
 
+def _folder_entries(root: Path) -> list[tuple[str, Path]]:
+    """(archive name, real path) of everything under ``root``, in sorted depth-first order.
+
+    Symbolic links are followed: the artifact holds their content, since a link to a file
+    outside the folder (a Hugging Face snapshot links into its cache) would not exist where
+    the artifact is downloaded, and a link cannot be extracted safely anyway.
+    """
+    entries: list[tuple[str, Path]] = []
+
+    def visit(folder: Path, prefix: str, ancestors: frozenset[Path]) -> None:
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            rel = prefix + entry.name
+            real = entry.resolve() if entry.is_symlink() else entry
+            if real.is_dir():
+                if real.resolve() in ancestors:
+                    raise ArtifactError(
+                        f"Artifact folder {str(root)!r} has a symbolic link loop at {rel!r}."
+                    )
+                entries.append((rel, real))
+                visit(real, rel + "/", ancestors | {real.resolve()})
+            elif real.is_file():
+                entries.append((rel, real))
+            elif entry.is_symlink() and not real.exists():
+                raise ArtifactError(
+                    f"Artifact folder {str(root)!r} has a broken symbolic link: {rel!r}."
+                )
+            else:
+                raise ArtifactError(
+                    f"Artifact folder {str(root)!r} holds {rel!r}, which is not a regular file "
+                    "or folder; remove it first."
+                )
+
+    visit(root, "", frozenset({root.resolve()}))
+    return entries
+
+
 def _from_directory(path: Path, flavor: str | None) -> PreparedArtifact:
     target = _temp_file(".tar")
     try:
+        entries = _folder_entries(path)
         with tarfile.open(target, "w", format=tarfile.PAX_FORMAT) as tar:
-            for file in sorted(p for p in path.rglob("*")):
-                rel = file.relative_to(path).as_posix()
-                info = tar.gettarinfo(str(file), arcname=rel)
+            for rel, real in entries:
+                info = tar.gettarinfo(str(real), arcname=rel)
                 info.mtime = 0
                 info.uid = info.gid = 0
                 info.uname = info.gname = ""
                 info.pax_headers = {}
-                if file.is_file() and not file.is_symlink():
-                    with file.open("rb") as fh:
+                if info.isreg():
+                    with real.open("rb") as fh:
                         tar.addfile(info, fh)
                 else:
                     tar.addfile(info)
+    except ArtifactError:
+        target.unlink(missing_ok=True)
+        raise
     except OSError as exc:
         target.unlink(missing_ok=True)
         raise ArtifactError(f"Cannot read artifact folder {str(path)!r}: {exc}.") from exc

@@ -58,9 +58,12 @@ class ArtifactStore:
         try:
             if self.local:
                 Path(key).parent.mkdir(parents=True, exist_ok=True)
-                tmp = f"{key}.{uuid.uuid4().hex}.partial"
-                shutil.copyfile(path, tmp)
-                Path(tmp).replace(key)
+                tmp = Path(f"{key}.{uuid.uuid4().hex}.partial")
+                try:
+                    shutil.copyfile(path, tmp)
+                    tmp.replace(key)
+                finally:
+                    tmp.unlink(missing_ok=True)  # a failed copy leaves no partial file
             else:
                 self.fs.put_file(str(path), key)
         except OSError as exc:

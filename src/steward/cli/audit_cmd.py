@@ -22,12 +22,12 @@ def _client(ctx: typer.Context) -> Any:
 def log(
     ctx: typer.Context,
     model: Annotated[str | None, typer.Option(help="Events about this model.")] = None,
-    actor: Annotated[str | None, typer.Option()] = None,
+    actor: Annotated[str | None, typer.Option(help="Events by this user.")] = None,
     action: Annotated[str | None, typer.Option(help="e.g. version.transitioned")] = None,
     since: Annotated[str | None, typer.Option(help="ISO 8601 with zone.")] = None,
     until: Annotated[str | None, typer.Option(help="ISO 8601 with zone.")] = None,
     after: Annotated[int | None, typer.Option(help="Only events after this seq.")] = None,
-    limit: Annotated[int, typer.Option()] = 100,
+    limit: Annotated[int, typer.Option(help="At most this many events (1-10000).")] = 100,
     json_: JsonOpt = False,
 ) -> None:
     """Journal events in order, filtered."""
@@ -87,7 +87,9 @@ def verify(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
     def go() -> None:
         nonlocal result
-        result = _client(ctx).verify_audit()
+        import os
+
+        result = _client(ctx).verify_audit(workers=min(os.cpu_count() or 1, 4))
         if json_:
             output.emit_json(result)
         elif result.ok:

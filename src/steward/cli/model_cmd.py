@@ -120,15 +120,19 @@ def create(
 @app.command("update")
 def update(
     ctx: typer.Context,
-    name: str,
+    name: Annotated[str, typer.Argument(help="Model name.")],
     title: TitleOpt = None,
     description: DescOpt = None,
     purpose: PurposeOpt = None,
     business_unit: BuOpt = None,
     owner: OwnerOpt = None,
     team: TeamOpt = None,
-    add_tag: Annotated[list[str] | None, typer.Option("--add-tag")] = None,
-    remove_tag: Annotated[list[str] | None, typer.Option("--remove-tag")] = None,
+    add_tag: Annotated[
+        list[str] | None, typer.Option("--add-tag", help="Label to add; repeat for several.")
+    ] = None,
+    remove_tag: Annotated[
+        list[str] | None, typer.Option("--remove-tag", help="Label to remove; repeat for several.")
+    ] = None,
     risk_tier: TierOpt = None,
     regulatory_category: CatOpt = None,
     status: StatusOpt = None,
@@ -168,13 +172,13 @@ def update(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    owner: Annotated[str | None, typer.Option()] = None,
-    team: Annotated[str | None, typer.Option()] = None,
+    owner: Annotated[str | None, typer.Option(help="Models owned by this person.")] = None,
+    team: Annotated[str | None, typer.Option(help="Models of this team.")] = None,
     risk_tier: TierOpt = None,
     regulatory_category: CatOpt = None,
     status: StatusOpt = None,
     stage: Annotated[str | None, typer.Option(help="Models with a version in this stage.")] = None,
-    tag: Annotated[str | None, typer.Option()] = None,
+    tag: Annotated[str | None, typer.Option(help="Models with this label.")] = None,
     query: Annotated[str | None, typer.Option("-q", "--query", help="Text search.")] = None,
     limit: Annotated[int, typer.Option(help="Page size.")] = 50,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
@@ -235,7 +239,11 @@ def list_(
 
 
 @app.command("show")
-def show(ctx: typer.Context, name: str, json_: JsonOpt = False) -> None:
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Model name.")],
+    json_: JsonOpt = False,
+) -> None:
     """A model with its versions and aliases."""
 
     def go() -> None:

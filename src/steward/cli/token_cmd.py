@@ -21,7 +21,10 @@ def create(
     ctx: typer.Context,
     user: Annotated[str, typer.Option(help="The user the token acts as.")],
     name: Annotated[str, typer.Option(help="What the token is for.")] = "",
-    expires_in_days: Annotated[int | None, typer.Option("--expires-in-days")] = None,
+    expires_in_days: Annotated[
+        int | None,
+        typer.Option("--expires-in-days", help="Expire after this many days (default: never)."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Create an API token. It is shown once; only its hash is stored."""
@@ -42,7 +45,9 @@ def create(
 
 @app.command("list")
 def list_(
-    ctx: typer.Context, user: Annotated[str | None, typer.Option()] = None, json_: JsonOpt = False
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    json_: JsonOpt = False,
 ) -> None:
     """API tokens (never their secrets)."""
 
@@ -74,7 +79,10 @@ def list_(
 
 
 @app.command("revoke")
-def revoke(ctx: typer.Context, token_id: str) -> None:
+def revoke(
+    ctx: typer.Context,
+    token_id: Annotated[str, typer.Argument(help="Token id (tok_...), from `token list`.")],
+) -> None:
     """Revoke a token at once."""
 
     def go() -> None:

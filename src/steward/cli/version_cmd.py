@@ -67,13 +67,13 @@ def _show_version(v: Any, transitions: list[Any] | None = None) -> None:
 @app.command("create")
 def create(
     ctx: typer.Context,
-    model: str,
+    model: Annotated[str, typer.Argument(help="Model name.")],
     artifact: Annotated[Path, typer.Argument(help="Model file or folder to store.")],
     flavor: Annotated[str | None, typer.Option(help="Override the detected flavor.")] = None,
     param: Annotated[list[str] | None, typer.Option("--param", help="key=value")] = None,
     metric: Annotated[list[str] | None, typer.Option("--metric", help="key=number")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="key=value")] = None,
-    description: Annotated[str, typer.Option()] = "",
+    description: Annotated[str, typer.Option(help="What changed in this version.")] = "",
     training_data: Annotated[Path | None, typer.Option(help="CSV or Parquet file.")] = None,
     evaluation_data: Annotated[Path | None, typer.Option(help="CSV or Parquet file.")] = None,
     target: Annotated[str | None, typer.Option(help="Target column in the data.")] = None,
@@ -113,10 +113,10 @@ def create(
 def list_(
     ctx: typer.Context,
     model: Annotated[str | None, typer.Argument(help="Model; omit to search all.")] = None,
-    stage: Annotated[str | None, typer.Option()] = None,
+    stage: Annotated[str | None, typer.Option(help="Versions in this stage.")] = None,
     tag: Annotated[str | None, typer.Option(help="key or key=value")] = None,
-    limit: Annotated[int, typer.Option()] = 50,
-    cursor: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option(help="Page size.")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Versions of a model (or of every model), newest first."""
@@ -159,7 +159,7 @@ def list_(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    model: str,
+    model: Annotated[str, typer.Argument(help="Model name.")],
     version: Annotated[str, typer.Argument(help="Number or alias.")],
     json_: JsonOpt = False,
 ) -> None:
@@ -182,7 +182,7 @@ def show(
 @app.command("download")
 def download(
     ctx: typer.Context,
-    model: str,
+    model: Annotated[str, typer.Argument(help="Model name.")],
     version: Annotated[str, typer.Argument(help="Number or alias.")],
     out: Annotated[Path, typer.Option("-o", "--output", help="File or folder to write.")] = Path(),
 ) -> None:
@@ -198,8 +198,8 @@ def download(
 @app.command("alias")
 def alias(
     ctx: typer.Context,
-    model: str,
-    name: str,
+    model: Annotated[str, typer.Argument(help="Model name.")],
+    name: Annotated[str, typer.Argument(help="Alias, e.g. champion.")],
     version: Annotated[int | None, typer.Argument(help="Version to point the alias at.")] = None,
     delete: Annotated[bool, typer.Option("--delete", help="Remove the alias.")] = False,
     json_: JsonOpt = False,
@@ -226,8 +226,8 @@ def alias(
 @app.command("transition")
 def transition(
     ctx: typer.Context,
-    model: str,
-    version: int,
+    model: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[int, typer.Argument(help="Version number.")],
     to: Annotated[str, typer.Option("--to", help="Target stage.")],
     justification: Annotated[
         str, typer.Option("--justification", "-m", help="Why this move (recorded).")

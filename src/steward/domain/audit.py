@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from json.encoder import encode_basestring
 from typing import Any
 
 GENESIS = "0" * 64
+_enc = encode_basestring
 _DUMPS = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -46,6 +48,25 @@ def format_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("audit times must be timezone-aware")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def normalise_time(text: str, field: str = "time") -> str:
+    """Any ISO 8601 moment with a zone, as the journal's canonical text."""
+    from steward.domain.errors import InvalidInput
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{field} {text!r} is not an ISO 8601 time; use e.g. 2026-03-01T00:00:00Z.",
+            field=field,
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidInput(
+            f"{field} {text!r} has no time zone; add Z for UTC or an offset like +08:00.",
+            field=field,
+        )
+    return format_time(moment)
 
 
 def parse_time(text: str) -> datetime:
@@ -92,10 +113,14 @@ def event_message(
     subject_id: str,
     payload_text: str,
 ) -> bytes:
-    # Equal to canonical_json([seq, time, ..., payload]) because payload_text is
-    # already canonical; splicing it in avoids a parse + dump per event on verify.
-    head = _DUMPS([seq, time, actor, action, subject_type, subject_id])
-    return (head[:-1] + "," + payload_text + "]").encode()
+    # Byte-for-byte equal to canonical_json([seq, time, ..., payload]) because
+    # payload_text is already canonical and encode_basestring is the encoder
+    # json.dumps(ensure_ascii=False) uses; formatting it directly keeps verify fast.
+    enc = _enc
+    return (
+        f"[{int(seq)},{enc(time)},{enc(actor)},{enc(action)},{enc(subject_type)},"
+        f"{enc(subject_id)},{payload_text}]"
+    ).encode()
 
 
 def chain_hash(prev_hash: str, message: bytes) -> str:
@@ -164,41 +189,94 @@ class Verification:
         }
 
 
+EventRow = tuple[int, str, str, str, str, str, str, str, str]
+
+
+def _as_row(event: AuditEvent | EventRow) -> EventRow:
+    if isinstance(event, tuple):
+        return event
+    return (
+        event.seq,
+        event.time,
+        event.actor,
+        event.action,
+        event.subject_type,
+        event.subject_id,
+        event.payload,
+        event.prev_hash,
+        event.hash,
+    )
+
+
 def verify(
-    events: Iterable[AuditEvent],
+    events: Iterable[AuditEvent | EventRow],
     has_later_successor: Callable[[str, int], bool] = lambda _h, _s: False,
+    *,
+    start_seq: int = 1,
+    start_hash: str = GENESIS,
 ) -> Verification:
     """Walk the chain in seq order; stop at the first break and say what kind it is.
 
-    ``has_later_successor(hash, seq)`` answers whether some event after ``seq``
-    claims ``hash`` as its predecessor (used only to recognise reordering).
+    A segment of the chain can be checked on its own by giving the seq it
+    starts at and the stored hash of the event before it.
+
+    ``events`` are AuditEvents or plain row tuples in column order (the store
+    streams tuples: building objects for a million rows would dominate the
+    run time). ``has_later_successor(hash, seq)`` answers whether some event
+    after ``seq`` claims ``hash`` as its predecessor (used to recognise reordering).
     """
-    it: Iterator[AuditEvent] = iter(events)
-    expected_seq = 1
-    prev_hash = GENESIS
-    checked = 0
+    it = map(_as_row, events)
+    expected_seq = start_seq
+    prev_hash = start_hash
+    before: str | None = None  # stored prev_hash of the last accepted event
     sha = hashlib.sha256
     fromhex = bytes.fromhex
-    for event in it:
-        if event.seq == expected_seq and event.prev_hash == prev_hash:
-            message = event_message(
-                event.seq,
-                event.time,
-                event.actor,
-                event.action,
-                event.subject_type,
-                event.subject_id,
-                event.payload,
-            )
-            if sha(fromhex(prev_hash) + message).hexdigest() == event.hash:
-                prev_hash = event.hash
+    enc = _enc
+    for row in it:
+        seq, time, actor, action, stype, sid, payload, row_prev, row_hash = row
+        if seq == expected_seq and row_prev == prev_hash:
+            message = (
+                f"[{seq},{enc(time)},{enc(actor)},{enc(action)},{enc(stype)},{enc(sid)},{payload}]"
+            ).encode()
+            if sha(fromhex(prev_hash) + message).hexdigest() == row_hash:
+                before = prev_hash
+                prev_hash = row_hash
                 expected_seq += 1
-                checked += 1
                 continue
-        lookahead = [e for _, e in zip(range(2), it, strict=False)]
-        kind, detail = _classify(event, lookahead, expected_seq, prev_hash, has_later_successor)
-        return Verification(False, checked, expected_seq - 1, prev_hash, expected_seq, kind, detail)
-    return Verification(True, checked, expected_seq - 1, prev_hash)
+        event = AuditEvent(*row)
+        lookahead = [AuditEvent(*e) for _, e in zip(range(2), it, strict=False)]
+        brk = _classify(
+            event, lookahead, expected_seq, prev_hash, before, start_seq, has_later_successor
+        )
+        return Verification(
+            False,
+            brk.seq - start_seq,
+            brk.seq - 1,
+            brk.head_hash,
+            brk.seq,
+            brk.kind,
+            brk.detail,
+        )
+    return Verification(True, expected_seq - start_seq, expected_seq - 1, prev_hash)
+
+
+# How far back or forward a renumbered event is looked for when explaining a break.
+_RENUMBER_WINDOW = 16
+
+
+@dataclass(frozen=True)
+class _Break:
+    seq: int  # the first event that cannot be trusted
+    head_hash: str  # stored hash of the event before it
+    kind: Tampering
+    detail: str
+
+
+def _span(first: int, last: int, verb: str) -> str:
+    """'event 3 was removed' / 'events 3-5 were removed'."""
+    if first == last:
+        return f"event {first} {verb}"
+    return f"events {first}-{last} {verb.replace('is ', 'are ').replace('was ', 'were ')}"
 
 
 def _classify(
@@ -206,49 +284,80 @@ def _classify(
     after: list[AuditEvent],
     expected_seq: int,
     prev_hash: str,
+    before: str | None,
+    start_seq: int,
     has_later_successor: Callable[[str, int], bool],
-) -> tuple[Tampering, str]:
+) -> _Break:
+    """Explain the first event that does not verify.
+
+    Usually that event is the one to blame. Two realistic forgeries are only
+    noticed one event late, because the forger recomputed a valid hash for
+    the forged event: an event inserted with a correct link (the following,
+    renumbered original no longer links to it) and an event edited and then
+    re-sealed (its successor still links to the old hash). Both are reported
+    at the forged event, which is the one the chain accepted.
+    """
+    expected = expected_seq
+
+    def here(kind: Tampering, detail: str) -> _Break:
+        return _Break(expected, prev_hash, kind, detail)
+
     nxt = after[0] if after else None
-    if event.seq > expected_seq:
-        missing = (
-            f"{expected_seq}"
-            if event.seq == expected_seq + 1
-            else f"{expected_seq}-{event.seq - 1}"
+    if event.seq > expected:
+        return here(
+            Tampering.REMOVED,
+            f"{_span(expected, event.seq - 1, 'is missing')}; the chain jumps to {event.seq}",
         )
-        return Tampering.REMOVED, f"event(s) {missing} are missing; the chain jumps to {event.seq}"
-    if event.seq < expected_seq:
-        return Tampering.INSERTED, f"event {event.seq} appears again after {expected_seq - 1}"
+    if event.seq < expected:
+        return here(Tampering.INSERTED, f"event {event.seq} appears again after {expected - 1}")
+    if nxt is not None and recompute(nxt, prev_hash, expected) == nxt.hash:
+        # The next row is the event that belongs at this position.
+        if nxt.prev_hash == prev_hash and recompute(event, nxt.hash, expected + 1) == event.hash:
+            return here(Tampering.REORDERED, f"events {expected} and {expected + 1} were swapped")
+        return here(
+            Tampering.INSERTED,
+            f"event {expected} was inserted: the event now numbered {nxt.seq} is the "
+            f"original {expected}",
+        )
     if event.prev_hash == prev_hash:
-        return Tampering.ALTERED, (
-            f"event {event.seq} was changed after it was written: its content no longer "
-            "matches its hash"
-        )
-    # The event does not link to its predecessor. Either an event was slipped in
-    # here (the next one is the original, renumbered), events were swapped, or
-    # the predecessor was deleted and the rest renumbered.
-    if nxt is not None and recompute(nxt, prev_hash, expected_seq) == nxt.hash:
-        if (
-            nxt.prev_hash == prev_hash
-            and recompute(event, nxt.hash, expected_seq + 1) == event.hash
-        ):
-            return Tampering.REORDERED, (
-                f"events {expected_seq} and {expected_seq + 1} were swapped"
-            )
-        return Tampering.INSERTED, (
-            f"event {event.seq} was inserted: the event now numbered {nxt.seq} is the "
-            f"original {expected_seq}"
+        return here(
+            Tampering.ALTERED,
+            f"event {expected} was changed after it was written: its content no longer "
+            "matches its hash",
         )
     if has_later_successor(prev_hash, event.seq):
-        return Tampering.REORDERED, (
-            f"event {event.seq} is out of place: the successor of event {expected_seq - 1} "
-            "appears later in the journal"
+        return here(
+            Tampering.REORDERED,
+            f"event {expected} is out of place: the successor of event {expected - 1} "
+            "appears later in the journal",
         )
-    if recompute(event, seq=event.seq + 1) == event.hash:
-        return Tampering.REMOVED, (
-            f"the event before {event.seq} is missing: event {event.seq} links to a "
-            "predecessor that is no longer in the journal"
+    for gap in range(1, _RENUMBER_WINDOW + 1):
+        if recompute(event, seq=event.seq + gap) == event.hash:
+            return here(
+                Tampering.REMOVED,
+                f"{_span(expected, expected + gap - 1, 'was removed')} and the later events "
+                f"renumbered: event {expected} is the original {expected + gap}",
+            )
+    for extra in range(1, min(_RENUMBER_WINDOW, expected - start_seq) + 1):
+        if recompute(event, seq=event.seq - extra) == event.hash:
+            first = expected - extra
+            return _Break(
+                first,
+                event.prev_hash,
+                Tampering.INSERTED,
+                f"{_span(first, expected - 1, 'was inserted')}: the event now numbered {expected} "
+                f"is the original {first}",
+            )
+    if before is not None and recompute(event) == event.hash:
+        return _Break(
+            expected - 1,
+            before,
+            Tampering.ALTERED,
+            f"event {expected - 1} was changed and its hash recomputed: event {expected} "
+            "still links to its original hash",
         )
-    return Tampering.ALTERED, (
-        f"event {event.seq} was changed after it was written: its content and link no "
-        "longer match its hash"
+    return here(
+        Tampering.ALTERED,
+        f"event {expected} was changed after it was written: its content and link no "
+        "longer match its hash",
     )

@@ -42,12 +42,12 @@ INITIAL = Stage.DEVELOPMENT
 MAX_JUSTIFICATION = 4000
 
 
-def parse_stage(value: str) -> Stage:
+def parse_stage(value: str, field: str = "to") -> Stage:
     try:
         return Stage(value)
     except ValueError:
         known = ", ".join(s.value for s in Stage)
-        raise InvalidInput(f"Unknown stage {value!r}; stages are: {known}.", field="to") from None
+        raise InvalidInput(f"Unknown stage {value!r}; stages are: {known}.", field=field) from None
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,10 @@ def make_request(
             field="justification",
         )
     if len(justification) > MAX_JUSTIFICATION:
-        raise InvalidInput(f"The justification is longer than {MAX_JUSTIFICATION} characters.")
+        raise InvalidInput(
+            f"The justification is longer than {MAX_JUSTIFICATION} characters.",
+            field="justification",
+        )
     target_stage = target if isinstance(target, Stage) else parse_stage(target)
     return TransitionRequest(model, version, current, target_stage, actor, justification)
 

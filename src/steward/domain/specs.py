@@ -75,8 +75,18 @@ def validate_version_spec(spec: VersionSpec) -> VersionSpec:
         or spec.parent_version < 1
     ):
         raise InvalidInput("parent_version must be a positive integer.", field="parent_version")
-    if not spec.filename or "/" in spec.filename or len(spec.filename) > 255:
-        raise InvalidInput(f"Invalid artifact file name {spec.filename!r}.")
+    if (
+        not spec.filename
+        or len(spec.filename) > 255
+        or spec.filename in (".", "..")
+        or any(c in spec.filename for c in '/\\"')
+        or any(ord(c) < 32 or ord(c) == 127 for c in spec.filename)
+    ):
+        raise InvalidInput(
+            f"Invalid artifact file name {spec.filename!r}: use 1-255 characters without "
+            "slashes, quotes or control characters.",
+            field="filename",
+        )
     return VersionSpec(
         flavor=spec.flavor,
         filename=spec.filename,

@@ -93,6 +93,8 @@ def _num(value: Any) -> float | None:
 
 
 def profile(frame: Any) -> dict[str, dict[str, Any]]:
+    import numpy as np
+
     out: dict[str, dict[str, Any]] = {}
     rows = len(frame)
     for name in frame.columns:
@@ -107,15 +109,17 @@ def profile(frame: Any) -> dict[str, dict[str, Any]]:
         kind = getattr(column.dtype, "kind", "O")
         if kind in "iuf" and rows > nulls:
             values = column.dropna().astype("float64")
-            entry.update(
-                min=_num(values.min()),
-                max=_num(values.max()),
-                mean=_num(values.mean()),
-                std=_num(values.std(ddof=1)) if len(values) > 1 else None,
-                p25=_num(values.quantile(0.25)),
-                p50=_num(values.quantile(0.5)),
-                p75=_num(values.quantile(0.75)),
-            )
+            # Infinite values make some statistics NaN (reported as None): no warnings.
+            with np.errstate(invalid="ignore", over="ignore"):
+                entry.update(
+                    min=_num(values.min()),
+                    max=_num(values.max()),
+                    mean=_num(values.mean()),
+                    std=_num(values.std(ddof=1)) if len(values) > 1 else None,
+                    p25=_num(values.quantile(0.25)),
+                    p50=_num(values.quantile(0.5)),
+                    p75=_num(values.quantile(0.75)),
+                )
         elif kind in "OSUb" or str(column.dtype) in ("category", "string", "str"):
             counts = column.astype("string").value_counts(dropna=True).head(TOP_CATEGORIES)
             entry["top"] = {str(k): int(v) for k, v in counts.items()}

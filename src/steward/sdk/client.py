@@ -31,6 +31,8 @@ from steward.domain.specs import VersionSpec
 from steward.sdk.backend import Backend
 from steward.store.audit_repo import AuditFilter
 
+MODEL_FILTERS = ("owner", "team", "risk_tier", "regulatory_category", "status", "stage", "tag", "q")
+
 
 class Steward:
     def __init__(self, backend: Backend) -> None:
@@ -55,6 +57,16 @@ class Steward:
         self, *, limit: int = 100, cursor: str | None = None, **filters: Any
     ) -> Page[Model]:
         """Filters: owner, team, risk_tier, regulatory_category, status, stage, tag, q."""
+        unknown = sorted(set(filters) - set(MODEL_FILTERS))
+        if unknown:
+            # Checked here so both backends refuse alike (a server ignores unknown
+            # query parameters, which would silently return everything).
+            from steward.domain.errors import InvalidInput
+
+            raise InvalidInput(
+                f"Unknown model filter(s): {', '.join(unknown)}. "
+                f"Filter by: {', '.join(MODEL_FILTERS)}."
+            )
         return self._backend.list_models({**filters, "limit": limit, "cursor": cursor})
 
     # -- versions -----------------------------------------------------------------
@@ -152,10 +164,15 @@ class Steward:
         )
 
     def download(self, model: str, version: int | str, dest: str | Path) -> Path:
-        """Write the exact stored bytes (verified against the hash); folders are unpacked."""
+        """Write the exact stored bytes (verified against the hash); folders are unpacked.
+
+        Into an existing folder, a file artifact is written under its own name; so is a
+        folder artifact unless that folder is empty (then it is unpacked right there).
+        """
         found = self.get_version(model, version)
-        target = Path(dest)
-        if target.is_dir() and not found.artifact.is_directory:
+        # absolute(): "." (the CLI's default) has no name to derive a temporary file from.
+        target = Path(dest).absolute()
+        if target.is_dir() and (not found.artifact.is_directory or any(target.iterdir())):
             target = target / found.artifact.filename
         if found.artifact.is_directory:
             tar = target.with_name(f".{target.name}.tar")
@@ -226,8 +243,9 @@ class Steward:
     def audit_events(self, *, limit: int = 100, **filters: Any) -> list[AuditEvent]:
         return self._backend.audit_events(AuditFilter(**filters), limit)
 
-    def verify_audit(self) -> Verification:
-        return self._backend.verify_audit()
+    def verify_audit(self, *, workers: int = 1) -> Verification:
+        """Recompute the chain; ``workers`` > 1 checks segments in parallel (embedded only)."""
+        return self._backend.verify_audit(workers)
 
     def export_audit(self, dest: str | Path) -> int:
         return self._backend.export_audit(Path(dest))

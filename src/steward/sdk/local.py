@@ -87,8 +87,8 @@ class LocalBackend:
     def audit_events(self, flt: AuditFilter, limit: int) -> list[AuditEvent]:
         return audit.list_events(self.ctx, self.principal, flt, limit)
 
-    def verify_audit(self) -> Verification:
-        return audit.verify(self.ctx, self.principal)
+    def verify_audit(self, workers: int = 1) -> Verification:
+        return audit.verify(self.ctx, self.principal, workers=workers)
 
     def export_audit(self, dest: Path) -> int:
         count = 0

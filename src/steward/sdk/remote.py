@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 
 from steward import wire
+from steward.domain import names, specs
 from steward.domain.audit import AuditEvent, Verification
 from steward.domain.entities import (
     HistoryEntry,
@@ -89,7 +90,12 @@ class RemoteBackend:
         return {k: v for k, v in values.items() if v is not None}
 
     # -- inventory ----------------------------------------------------------------
+    # The domain's own validation runs here too, before anything is sent, so a bad
+    # call raises exactly the error (class and message) the embedded store raises;
+    # the server validates again.
     def create_model(self, name: str, fields: dict[str, Any]) -> Model:
+        names.model_name(name)
+        specs.model_fields(fields)
         body = {**fields, "name": name}
         return self._call(
             "POST",
@@ -100,6 +106,7 @@ class RemoteBackend:
         )
 
     def update_model(self, name: str, fields: dict[str, Any]) -> Model:
+        specs.model_fields(fields)
         return self._call(
             "PATCH",
             f"/api/v1/models/{_q(name)}",
@@ -118,6 +125,7 @@ class RemoteBackend:
     def create_version(
         self, model: str, spec: VersionSpec, artifact: Path, sha256: str
     ) -> ModelVersion:
+        specs.validate_version_spec(spec)
         metadata = json.dumps(wire.dump(spec))
         with artifact.open("rb") as fh:
             return self._call(
@@ -211,7 +219,7 @@ class RemoteBackend:
         params = self._params(params)
         return self._call("GET", "/api/v1/audit/events", list[AuditEvent], params=params)
 
-    def verify_audit(self) -> Verification:
+    def verify_audit(self, workers: int = 1) -> Verification:  # the server decides
         return self._call("GET", "/api/v1/audit/verify", Verification)
 
     def export_audit(self, dest: Path) -> int:
@@ -222,11 +230,12 @@ class RemoteBackend:
                 if not response.is_success:
                     response.read()
                     self._raise_for(response)
-                with tmp.open("w", encoding="utf-8") as out:
-                    for line in response.iter_lines():
-                        if line:
-                            out.write(line + "\n")
-                            count += 1
+                # Raw bytes, split on "\n" only: iter_lines() would also break lines at
+                # U+2028 and other separators a justification may legitimately contain.
+                with tmp.open("wb") as out:
+                    for chunk in response.iter_bytes(1024 * 1024):
+                        out.write(chunk)
+                        count += chunk.count(b"\n")
             tmp.replace(dest)
         finally:
             tmp.unlink(missing_ok=True)

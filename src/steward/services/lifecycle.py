@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from steward.domain import lifecycle
-from steward.domain.audit import Action, format_time
+from steward.domain.audit import Action, format_time, parse_time
 from steward.domain.entities import HistoryEntry, Transition, TransitionResult
 from steward.domain.errors import InvalidInput
 from steward.domain.lifecycle import Decision, Stage
@@ -51,8 +51,10 @@ def transition(
 ) -> TransitionResult:
     ensure(principal, Permission.VERSION_TRANSITION)
     with ctx.uow.write() as uow:
+        # Lock first: the current stage must be read under the model's lock, or two
+        # concurrent moves of one version would both start from the same stage.
+        uow.models.lock(model_id(uow, model))
         mid, vid, request = _request(uow, principal, model, version, to, justification)
-        uow.models.lock(mid)
         decision = lifecycle.evaluate(request, ctx.requirements)
         lifecycle.ensure_allowed(decision)
         current = uow.models.row(model)
@@ -124,9 +126,11 @@ def _apply(
             "caused_by": caused_by,
         },
     )
-    uow.versions.set_stage(vid, target, uow.now)
+    # The journal's time is the transition's time, so history(at=transition.at) includes it.
+    moment = parse_time(event.time)
+    uow.versions.set_stage(vid, target, moment)
     done = Transition(
-        model, version, source, target, principal.name, justification, uow.now, event.seq, caused_by
+        model, version, source, target, principal.name, justification, moment, event.seq, caused_by
     )
     uow.versions.add_transition(vid, done)
     return done

@@ -65,6 +65,7 @@ def update_model(ctx: Context, principal: Principal, name: str, **fields: Any) -
     values = specs.model_fields(fields)
     with ctx.uow.write() as uow:
         mid = model_id(uow, name)
+        uow.models.lock(mid)  # the "before" values must be read under the model's lock
         current = uow.models.get(name)
         assert current is not None
         before: dict[str, Any] = {}
@@ -111,13 +112,19 @@ def encode_cursor(value: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
+    """The model name a cursor encodes; anything encode_cursor could not have made is refused."""
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
+        value = ""
+    # b64decode alone skips junk characters ("!!!" decodes to ""): insist on the exact form.
+    if not value or encode_cursor(value) != cursor:
         raise InvalidInput(
             "Invalid cursor: pass the next_cursor value from the previous page unchanged.",
             field="cursor",
-        ) from None
+        )
+    return value
 
 
 def check_limit(limit: int) -> int:
@@ -160,8 +167,8 @@ def list_models(
         risk_tier=_jsonable(checked.get("risk_tier")),
         regulatory_category=_jsonable(checked.get("regulatory_category")),
         status=_jsonable(checked.get("status")),
-        stage=parse_stage(stage).value if stage else None,
-        tag=tag,
+        stage=parse_stage(stage, "stage").value if stage else None,
+        tag=names.tag_key(tag) if tag else None,
         q=q or None,
         after_name=decode_cursor(cursor) if cursor else None,
     )

@@ -76,6 +76,8 @@ def _ensure_self_or_operator(principal: Principal, user: str | None) -> None:
 def list_tokens(ctx: Context, principal: Principal, user: str | None = None) -> list[TokenInfo]:
     ensure(principal, Permission.TOKEN_MANAGE)
     if OPERATOR not in principal.roles:
+        if user is not None:
+            _ensure_self_or_operator(principal, user)
         user = principal.name
     with ctx.uow.read() as uow:
         return uow.tokens.all(user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,20 +47,28 @@ def create_version(
         )
     with ctx.uow.read() as uow:  # fail fast, before uploading anything
         model_id(uow, model)
-    created = ctx.artifacts.put(artifact, digest)
+    ctx.artifacts.put(artifact, digest)
     try:
-        return _record_version(ctx, principal, model, spec, digest, size)
+        return _record_version(ctx, principal, model, spec, artifact, digest, size)
     except BaseException:
-        if created:
+        # Clean-up must never hide the error that got us here.
+        with contextlib.suppress(Exception):
             _discard_blob(ctx, digest)
         raise
 
 
 def _discard_blob(ctx: Context, digest: str) -> None:
-    with ctx.uow.read() as uow:
-        in_use = uow.versions.artifact_in_use(digest)
-    if not in_use:
-        ctx.artifacts.delete(digest)
+    """Delete the blob unless a committed version points to it.
+
+    Runs under the blob's lock, which a version being recorded holds until it commits: a
+    concurrent upload of the same bytes either committed already (the blob is in use and
+    stays) or has not checked for the blob yet (it publishes it again, see _record_version).
+    """
+    with ctx.uow.write() as uow:
+        uow.versions.lock_artifact(digest)
+        if not uow.versions.artifact_in_use(digest):
+            ctx.artifacts.delete(digest)
+        uow.commit()
 
 
 def _record_version(
@@ -67,10 +76,16 @@ def _record_version(
     principal: Principal,
     model: str,
     spec: specs.VersionSpec,
+    artifact: Path,
     digest: str,
     size: int,
 ) -> ModelVersion:
     with ctx.uow.write() as uow:
+        uow.versions.lock_artifact(digest)
+        if not ctx.artifacts.exists(digest):
+            # A failed upload of the same bytes removed the blob after our put: publish it
+            # again while holding the lock, so no version ever points to a missing blob.
+            ctx.artifacts.put(artifact, digest)
         mid = model_id(uow, model)
         if spec.parent_version is not None and uow.versions.row(mid, spec.parent_version) is None:
             raise InvalidInput(
@@ -184,7 +199,7 @@ def list_versions(
         mid = model_id(uow, model) if model else None
         flt = VersionFilter(
             model_id=mid,
-            stage=parse_stage(stage).value if stage else None,
+            stage=parse_stage(stage, "stage").value if stage else None,
             tag_key=key,
             tag_value=value,
             before_id=_cursor(cursor),
@@ -217,6 +232,7 @@ def set_alias(
     names.alias(alias)
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)
+        uow.models.lock(mid)  # read where the alias points under the model's lock
         previous_id = uow.versions.alias_target(mid, alias)
         if previous_id == vid:
             return uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
@@ -255,6 +271,7 @@ def delete_alias(ctx: Context, principal: Principal, model: str, alias: str) -> 
     ensure(principal, Permission.ALIAS_WRITE)
     with ctx.uow.write() as uow:
         mid = model_id(uow, model)
+        uow.models.lock(mid)
         vid = uow.versions.alias_target(mid, alias)
         if vid is None:
             raise NotFound(f"Model {model!r} has no alias {alias!r}.", model=model, alias=alias)

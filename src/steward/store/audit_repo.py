@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
-from steward.domain.audit import AuditEvent
+from steward.domain.audit import AuditEvent, EventRow
 from steward.store import tables as t
 
 _COLS = (
@@ -56,7 +56,9 @@ class AuditRepository:
             query = query.where(e.subject_id == f.subject_id)
         if f.subject_prefix:
             query = query.where(
-                (e.subject_id == f.subject_prefix) | e.subject_id.startswith(f.subject_prefix + "/")
+                (e.subject_id == f.subject_prefix)
+                # autoescape: '_' is legal in model names and a LIKE wildcard.
+                | e.subject_id.startswith(f.subject_prefix + "/", autoescape=True)
             )
         if f.actor:
             query = query.where(e.actor == f.actor)
@@ -89,14 +91,41 @@ class AuditRepository:
                 return
             after = int(rows[-1].seq)
 
-    def stream_fast(self, batch: int = 20_000) -> Iterator[AuditEvent]:
-        """The whole journal in seq order with minimal per-row overhead (for verify)."""
-        result = self.conn.execution_options(stream_results=True, yield_per=batch).execute(
-            select(*_COLS).order_by(t.audit_events.c.seq)
-        )
-        make = AuditEvent
-        for row in result:
-            yield make(*row)
+    def stream_rows(
+        self, first: int | None = None, last: int | None = None, batch: int = 20_000
+    ) -> Iterator[EventRow]:
+        """The whole journal as plain tuples in seq order, straight off the driver's cursor.
+
+        Used by verify, where per-row object construction would cost more than
+        the hashing itself; PostgreSQL streams through a server-side cursor.
+        """
+        raw: Any = self.conn.connection.dbapi_connection
+        postgres = self.conn.dialect.name == "postgresql"
+        cursor = raw.cursor(name="steward_audit_verify") if postgres else raw.cursor()
+        try:
+            if postgres:
+                cursor.itersize = batch
+            where = ""
+            if first is not None and last is not None:
+                where = f" WHERE seq BETWEEN {int(first)} AND {int(last)}"
+            cursor.execute(
+                "SELECT seq, time, actor, action, subject_type, subject_id, payload, "
+                f"prev_hash, hash FROM audit_events{where} ORDER BY seq"
+            )
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            cursor.close()
+
+    def hash_at(self, seq: int) -> str | None:
+        found = self.conn.execute(
+            select(t.audit_events.c.hash).where(t.audit_events.c.seq == seq)
+        ).scalar_one_or_none()
+        return None if found is None else str(found)
+
+    def max_seq(self) -> int:
+        found = self.conn.execute(select(func.max(t.audit_events.c.seq))).scalar_one_or_none()
+        return int(found or 0)
 
     def count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.audit_events)).scalar_one())

@@ -74,10 +74,12 @@ def current_revision(engine: Engine) -> str | None:
 
 def migrate(engine: Engine) -> tuple[str | None, str]:
     """Apply pending migrations; returns (revision before, revision after)."""
+    before = current_revision(engine)
+    if before == SCHEMA_HEAD:
+        return before, SCHEMA_HEAD  # nothing to do: skip importing Alembic
     from alembic import command
     from alembic.config import Config
 
-    before = current_revision(engine)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:

@@ -46,6 +46,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+SEQ_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
 convention = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -179,7 +181,8 @@ transitions = Table(
 audit_events = Table(
     "audit_events",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    # INTEGER on SQLite makes seq the rowid: verify scans the table in order.
+    Column("seq", SEQ_TYPE, primary_key=True, autoincrement=False),
     Column("time", String(27), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("action", String(64), nullable=False),

@@ -79,8 +79,9 @@ class UnitOfWork:
             (1, audit.GENESIS, "") if head is None else (head.seq + 1, head.hash, head.time)
         )
         # Journal time never goes backwards along the chain, so replaying
-        # "as of T" by sequence is the same as replaying by time.
-        moment = max(audit.format_time(self._clock()), last_time)
+        # "as of T" by sequence is the same as replaying by time. All events of
+        # one transaction share its moment, so "as of T" never sees half of it.
+        moment = max(audit.format_time(self.now), last_time)
         event = audit.seal(
             seq=seq,
             time=moment,

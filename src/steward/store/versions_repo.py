@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import delete, exists, insert, select, text, update
 from sqlalchemy.engine import Connection, CursorResult, RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from steward.domain.entities import (
     Artifact,
@@ -25,6 +26,8 @@ from steward.store import tables as t
 
 _v = t.model_versions.c
 _d = t.dataset_versions.c
+# First key of the two-key advisory locks on blobs (a key space apart from one-key locks).
+_ARTIFACT_LOCK_NAMESPACE = 0x53_54_57_41
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,16 @@ class VersionRepository:
         self.conn = conn
 
     # -- datasets ---------------------------------------------------------
-    def upsert_dataset(self, ds: DatasetVersion, now: datetime) -> int:
+    def _dataset_id(self, fingerprint: str) -> int | None:
         found = self.conn.execute(
-            select(_d.id).where(_d.fingerprint == ds.fingerprint)
+            select(_d.id).where(_d.fingerprint == fingerprint)
         ).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    def upsert_dataset(self, ds: DatasetVersion, now: datetime) -> int:
+        found = self._dataset_id(ds.fingerprint)
         if found is not None:
-            return int(found)
+            return found
         values = {
             "fingerprint": ds.fingerprint,
             "name": ds.name,
@@ -95,7 +102,16 @@ class VersionRepository:
             "profile": ds.profile,
             "created_at": now,
         }
-        return new_id(self.conn.execute(insert(t.dataset_versions).values(**values)))
+        try:
+            # A concurrent transaction may insert the same fingerprint first (PostgreSQL):
+            # the savepoint keeps our transaction usable, and we use its row.
+            with self.conn.begin_nested():
+                return new_id(self.conn.execute(insert(t.dataset_versions).values(**values)))
+        except IntegrityError:
+            found = self._dataset_id(ds.fingerprint)
+            if found is None:
+                raise
+            return found
 
     # -- versions -----------------------------------------------------------
     def insert(self, values: dict[str, Any], tags: dict[str, str]) -> int:
@@ -203,6 +219,18 @@ class VersionRepository:
             .order_by(_v.version)
         ).all()
         return [(int(a), int(b)) for a, b in rows]
+
+    def lock_artifact(self, sha256: str) -> None:
+        """Serialise recording and discarding one blob until the transaction ends.
+
+        PostgreSQL takes a transaction-scoped advisory lock per digest; SQLite writers
+        already hold the database's write lock (BEGIN IMMEDIATE).
+        """
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(
+                text("SELECT pg_advisory_xact_lock(CAST(:ns AS integer), CAST(:key AS integer))"),
+                {"ns": _ARTIFACT_LOCK_NAMESPACE, "key": int(sha256[:8], 16) - 2**31},
+            )
 
     def artifact_in_use(self, sha256: str) -> bool:
         return (

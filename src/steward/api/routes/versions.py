@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response, StreamingResponse
@@ -14,7 +17,7 @@ from steward import wire
 from steward.api.deps import context, principal, respond
 from steward.api.schemas import AliasBody, TransitionBody
 from steward.domain.entities import ModelVersion, Page, Transition, TransitionResult
-from steward.domain.errors import ArtifactTooLarge
+from steward.domain.errors import ArtifactTooLarge, InvalidInput
 from steward.domain.permissions import Principal
 from steward.domain.specs import VersionSpec
 from steward.services import lifecycle, versions
@@ -22,6 +25,20 @@ from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1", tags=["versions"])
 CHUNK = 1024 * 1024
+
+
+def _metadata(text: str) -> VersionSpec:
+    spec = wire.load_json(VersionSpec, text, what="version metadata")
+    # Pydantic ignores unknown keys of a dataclass; a typo ("metric") must not drop data.
+    known = [f.name for f in dataclasses.fields(VersionSpec)]
+    unknown = sorted(set(json.loads(text)) - set(known))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown version metadata field(s): {', '.join(unknown)}. "
+            f"Known fields: {', '.join(known)}.",
+            field="metadata",
+        )
+    return spec
 
 
 def _spool(upload: UploadFile, limit: int) -> Path:
@@ -53,7 +70,7 @@ def create_version(
     ctx: Context = Depends(context),
     who: Principal = Depends(principal),
 ) -> Response:
-    spec = wire.load_json(VersionSpec, metadata, what="version metadata")
+    spec = _metadata(metadata)
     if spec.filename == VersionSpec.filename and artifact.filename:
         spec = VersionSpec(**{**spec.__dict__, "filename": Path(artifact.filename).name})
     path = _spool(artifact, ctx.settings.max_artifact_bytes)
@@ -105,6 +122,14 @@ def get_version(
     return respond(versions.get_version(ctx, who, name, version))
 
 
+def _disposition(filename: str) -> str:
+    """Content-Disposition for any stored name (RFC 6266): headers are Latin-1 and may
+    not contain quotes or line breaks, so send an ASCII fallback plus the exact
+    UTF-8 name percent-encoded."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 @router.get(
     "/models/{name}/versions/{version}/artifact",
     response_class=StreamingResponse,
@@ -116,7 +141,7 @@ def download_artifact(
     found, chunks = versions.open_artifact(ctx, who, name, version)
     headers = {
         "Content-Length": str(found.artifact.size),
-        "Content-Disposition": f'attachment; filename="{found.artifact.filename}"',
+        "Content-Disposition": _disposition(found.artifact.filename),
         "X-Steward-SHA256": found.artifact.sha256,
     }
     return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)

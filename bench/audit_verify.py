@@ -1,0 +1,143 @@
+"""Benchmark: `steward audit verify` over a journal of N events (default 1 000 000).
+
+Setup writes the journal directly with the domain's own ``seal()`` in bulk
+(realistic payloads shaped like version.created / version.transitioned events)
+so the chain is exactly what Steward itself would have written; only the
+verification is timed, end to end as a user runs it: a fresh
+``steward audit verify`` process (median of several runs).
+
+    .venv/bin/python bench/audit_verify.py [--events 1000000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from steward.domain import audit
+from steward.settings import Settings
+from steward.store import database
+from steward.store.tables import audit_events
+
+ROOT = Path(__file__).resolve().parent.parent
+STEWARD = ROOT / ".venv" / "bin" / "steward"
+
+
+def build_journal(home: Path, count: int) -> None:
+    settings = Settings.from_env(home=home)
+    engine = database.make_engine(settings.database_url)
+    database.migrate(engine)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    prev = audit.GENESIS
+    batch: list[dict[str, object]] = []
+    with engine.begin() as conn:
+        for seq in range(1, count + 1):
+            model = f"model-{seq % 5000:04d}"
+            version = seq // 5000 + 1
+            if seq % 3:
+                action, payload = (
+                    "version.transitioned",
+                    {
+                        "model": model,
+                        "version": version,
+                        "from": "development",
+                        "to": "validation",
+                        "justification": "ready for independent review",
+                        "caused_by": None,
+                    },
+                )
+            else:
+                action, payload = (
+                    "version.created",
+                    {
+                        "model": model,
+                        "version": version,
+                        "stage": "development",
+                        "artifact": {
+                            "sha256": f"{seq:064x}",
+                            "size": 1024 + seq,
+                            "flavor": "sklearn",
+                            "filename": "model.skops",
+                        },
+                        "tags": {"team": "risk"},
+                        "params": {"C": 1.0},
+                        "metrics": {"auc": 0.81},
+                    },
+                )
+            event = audit.seal(
+                seq=seq,
+                time=audit.format_time(start + timedelta(milliseconds=seq)),
+                actor="alice",
+                action=action,
+                subject_type="version",
+                subject_id=f"{model}/{version}",
+                payload=payload,
+                prev_hash=prev,
+            )
+            prev = event.hash
+            batch.append(
+                event.__dict__
+                if hasattr(event, "__dict__")
+                else {f: getattr(event, f) for f in event.__slots__}
+            )
+            if len(batch) == 20_000:
+                conn.execute(insert(audit_events), batch)
+                batch.clear()
+        if batch:
+            conn.execute(insert(audit_events), batch)
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="steward-bench-audit-") as tmp:
+        home = Path(tmp)
+        t0 = time.perf_counter()
+        build_journal(home, args.events)
+        setup = time.perf_counter() - t0
+        env = {**os.environ, "STEWARD_HOME": str(home)}
+        timings = []
+        for _ in range(args.runs):
+            t0 = time.perf_counter()
+            out = subprocess.run(
+                [str(STEWARD), "audit", "verify", "--json"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            timings.append(time.perf_counter() - t0)
+            result = json.loads(out.stdout)
+            assert result["ok"] and result["checked"] == args.events, result
+    median = statistics.median(timings)
+    report = {
+        "events": args.events,
+        "runs": timings,
+        "median_s": median,
+        "setup_s": setup,
+        "target_s": 5.0,
+        "met": median <= 5.0,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+    json.dump(report, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Schema migrations: the head revision, schema/metadata parity, init and out-of-date refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import insert, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError as DBIntegrityError
+from typer.testing import CliRunner
+
+import steward
+from steward import bootstrap
+from steward.cli.main import app
+from steward.domain.errors import SchemaOutOfDate
+from steward.settings import Settings
+from steward.store import database
+from steward.store import tables as t
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store location comes from the arguments under test, never from the environment."""
+    for name in ("STEWARD_URL", "STEWARD_HOME", "STEWARD_DATABASE_URL", "STEWARD_ARTIFACTS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "500")  # keep Rich from wrapping long paths
+
+
+def _set_revision(engine: Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+
+
+def test_schema_head_is_alembics_head() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(database.MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    assert script.get_heads() == [database.SCHEMA_HEAD]
+    # one linear history, starting at the initial schema
+    revisions = list(script.walk_revisions())
+    assert revisions[-1].down_revision is None
+    assert revisions[0].revision == database.SCHEMA_HEAD
+
+
+def test_migrated_schema_matches_the_table_metadata(database_url: str) -> None:
+    engine = database.make_engine(database_url)
+    try:
+        assert database.migrate(engine) == (None, database.SCHEMA_HEAD)
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": True}
+            )
+            assert compare_metadata(context, t.metadata) == []
+        assert database.current_revision(engine) == database.SCHEMA_HEAD
+        # running it again changes nothing
+        assert database.migrate(engine) == (database.SCHEMA_HEAD, database.SCHEMA_HEAD)
+    finally:
+        engine.dispose()
+
+
+def test_connect_creates_a_new_store(tmp_path: Path) -> None:
+    home = tmp_path / "new" / "store"
+    client = steward.connect(home=str(home), actor="alice")
+    try:
+        assert (home / "steward.db").is_file()
+        model = client.create_model("first")
+        assert model.created_by == "alice"
+    finally:
+        client.close()
+    engine = database.make_engine(f"sqlite:///{home / 'steward.db'}")
+    try:
+        assert database.current_revision(engine) == database.SCHEMA_HEAD
+    finally:
+        engine.dispose()
+    # and opens it again, keeping what it holds
+    again = steward.connect(home=str(home), actor="bob")
+    try:
+        assert again.get_model("first").created_by == "alice"
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize("revision", ["0000", "ffffffffffff"])
+def test_connect_refuses_a_store_at_another_revision(tmp_path: Path, revision: str) -> None:
+    home = tmp_path / "old"
+    steward.connect(home=str(home), actor="alice").close()
+    engine = database.make_engine(f"sqlite:///{home / 'steward.db'}")
+    _set_revision(engine, revision)
+    engine.dispose()
+    with pytest.raises(SchemaOutOfDate) as err:
+        steward.connect(home=str(home), actor="alice")
+    assert err.value.detail == (
+        f"The database schema is at revision {revision} but this Steward needs "
+        f"{database.SCHEMA_HEAD}. Run `steward init` to upgrade it (back up the database first)."
+    )
+    assert err.value.status == 503
+
+
+def test_build_refuses_an_out_of_date_or_missing_schema(settings: Settings) -> None:
+    with pytest.raises(SchemaOutOfDate, match=r"not initialised\. Run `steward init` to create it"):
+        bootstrap.build(settings)
+    bootstrap.build(settings, migrate=True).uow.engine.dispose()
+    engine = database.make_engine(settings.database_url)
+    try:
+        _set_revision(engine, "0000")
+        with pytest.raises(SchemaOutOfDate, match=r"revision 0000 .* Run `steward init`"):
+            bootstrap.build(settings)
+        # create_if_missing never touches an existing store
+        with pytest.raises(SchemaOutOfDate, match="Run `steward init`"):
+            bootstrap.build(settings, create_if_missing=True)
+        assert database.current_revision(engine) == "0000"
+    finally:
+        engine.dispose()
+
+
+def test_steward_init_creates_then_reports_current(tmp_path: Path) -> None:
+    home = tmp_path / "cli-store"
+    runner = CliRunner()
+    first = runner.invoke(app, ["--home", str(home), "init"])
+    assert first.exit_code == 0, first.output
+    db = home.resolve() / "steward.db"
+    assert first.stderr.strip() == (
+        f"Created a new Steward store (schema {database.SCHEMA_HEAD}) at sqlite:///{db}"
+    )
+    assert db.is_file()
+    second = runner.invoke(app, ["--home", str(home), "init"])
+    assert second.exit_code == 0, second.output
+    assert second.stderr.strip() == (
+        f"Database schema is current ({database.SCHEMA_HEAD}) at sqlite:///{db}"
+    )
+    # a store that `steward init` created is usable without further setup
+    client = steward.connect(home=str(home), actor="alice")
+    try:
+        assert client.list_models().items == []
+    finally:
+        client.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_steward_init_on_postgres_does_not_print_credentials(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_password = database_url.replace("://postgres@", "://postgres:hunter2@")
+    assert "hunter2" in with_password
+    monkeypatch.setenv("STEWARD_DATABASE_URL", with_password)
+    result = CliRunner().invoke(app, ["--home", str(tmp_path), "init"])
+    assert result.exit_code == 0, result.output
+    server = database_url.split("@")[-1]
+    assert result.stderr.strip() == (
+        f"Created a new Steward store (schema {database.SCHEMA_HEAD}) at {server}"
+    )
+    assert "hunter2" not in result.output
+
+
+@SQLITE_ONLY
+def test_sqlite_pragmas(settings: Settings) -> None:
+    ctx = bootstrap.build(settings, migrate=True)
+    try:
+        with ctx.uow.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60000
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        # foreign keys are enforced, not just declared
+        with (
+            pytest.raises(DBIntegrityError, match="FOREIGN KEY constraint failed"),
+            ctx.uow.write() as uow,
+        ):
+            uow.conn.execute(insert(t.model_tags).values(model_id=999, tag="x"))
+            uow.commit()
+    finally:
+        ctx.uow.engine.dispose()
