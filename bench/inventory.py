@@ -45,6 +45,7 @@ from steward.services import models as model_service
 from steward.services.context import Context
 from steward.settings import Settings
 from steward.store import tables as t
+from steward.store.models_repo import search_text
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS_MD = REPO / "BENCHMARKS.md"
@@ -119,6 +120,8 @@ def populate(ctx: Context, count: int, seed: int = 42) -> dict[str, int]:
         )
     with ctx.uow.write() as uow:
         conn = uow.conn
+        for row in model_rows:  # what the repository computes on every insert
+            row["search_text"] = search_text(row)
         conn.execute(insert(t.models), model_rows)
         ids = dict(
             conn.execute(t.models.select().with_only_columns(t.models.c.name, t.models.c.id)).all()
@@ -267,22 +270,6 @@ def scenarios(ctx: Context, principal: Principal, models: int) -> list[tuple[str
 # --------------------------------------------------------------------------------------------
 # Report
 
-# Why a query can be slow, by the filter it uses (shown only for queries over 50 ms).
-CAUSES = {
-    "regulatory_category": "`models.regulatory_category` has no index, so SQLite walks the name "
-    "index (to return name order) and reads every row to test the category; a rare value reads "
-    "the whole table. An index on `(regulatory_category, name)` (same for `status`) would fix it.",
-    "status": "`models.status` has no index; see regulatory_category.",
-    "stage": "The stage filter is an `EXISTS` subquery probed once per model in name order "
-    "(an index lookup each, so a common stage is fast); a stage that few or no models have "
-    "probes every model. The label filter was the same (~135 ms for an unused label) until it "
-    "was changed to drive from the `(tag, model_id)` index and sort the matches; doing that for "
-    "stages would cost ~40 ms when most models match (development), so it was left as is.",
-    "q": "`q` is a substring match (`lower(col) LIKE '%…%'` over five text columns), which no "
-    "B-tree index can serve: a rare word reads the whole table. Full-text search (SQLite FTS5, "
-    "PostgreSQL pg_trgm/tsvector) would be needed.",
-}
-
 
 def render(results: list[Result], meta: dict[str, Any]) -> str:
     out = [SECTION_TITLE, ""]
@@ -306,8 +293,6 @@ def render(results: list[Result], meta: dict[str, Any]) -> str:
         for r in slow:
             out += ["", f"* {r.name}: {r.median:.1f} ms", "", "  ```"]
             out += [f"  {line}" for line in r.plan] + ["  ```"]
-            causes = [text for key, text in CAUSES.items() if key in r.filters]
-            out += [f"\n  {text}" for text in causes]
     else:
         out += ["", "Every query's median is under 50 ms."]
     return "\n".join(out) + "\n"

@@ -485,21 +485,11 @@ def test_text_search_finds_non_ascii_text_as_typed(ctx: Context, alice: Principa
     assert _names(ctx, alice, q="straßen") == ["strasse"]
 
 
-@pytest.mark.parametrize(
-    "database_url",
-    [
-        pytest.param(
-            "sqlite",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="SQLite's lower()/LIKE fold ASCII letters only: 'école' cannot match "
-                "'École' without a Unicode-aware lower() (design decision: costs ~2x on scans)",
-            ),
-        ),
-        pytest.param("postgres", marks=pytest.mark.postgres),
-    ],
-    indirect=True,
-)
 def test_text_search_folds_non_ascii_case(ctx: Context, alice: Principal) -> None:
     models.create_model(ctx, alice, "ecole", title="École Polytechnique scoring")
+    models.create_model(ctx, alice, "strasse", description="STRASSENBAHN delays")
     assert _names(ctx, alice, q="école") == ["ecole"]
+    assert _names(ctx, alice, q="straßenbahn") == ["strasse"]  # full Unicode case folding
+    models.update_model(ctx, alice, "ecole", title="Lycée scoring")
+    assert _names(ctx, alice, q="école") == []
+    assert _names(ctx, alice, q="LYCÉE") == ["ecole"]

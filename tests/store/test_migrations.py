@@ -55,7 +55,12 @@ def test_migrated_schema_matches_the_table_metadata(database_url: str) -> None:
         assert database.migrate(engine) == (None, database.SCHEMA_HEAD)
         with engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "compare_server_default": True}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": True,
+                    "include_name": database.include_name,
+                },
             )
             assert compare_metadata(context, t.metadata) == []
         assert database.current_revision(engine) == database.SCHEMA_HEAD

@@ -17,6 +17,11 @@ SCHEMA_HEAD = "0001"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Objects Alembic should compare: not the SQLite full-text index and its shadows."""
+    return not (type_ == "table" and name is not None and name.startswith("models_fts"))
+
+
 def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)

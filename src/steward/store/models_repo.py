@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, or_, select, update
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from steward.domain.entities import Model, ModelStatus, RegulatoryCategory, RiskTier
 from steward.store import tables as t
@@ -28,6 +30,16 @@ class ModelFilter:
     tag: str | None = None
     q: str | None = None
     after_name: str | None = None
+
+
+# Whether an engine's database has the SQLite trigram index (checked once per engine).
+_FTS: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+SEARCHED_FIELDS = frozenset({"name", "title", "description", "purpose", "business_unit"})
+
+
+def search_text(values: Mapping[str, Any]) -> str:
+    """What ``q`` searches, case-folded in Python so non-ASCII letters fold on SQLite too."""
+    return "\n".join(str(values.get(f) or "") for f in sorted(SEARCHED_FIELDS)).casefold()
 
 
 def _like_escape(text: str) -> str:
@@ -86,6 +98,7 @@ class ModelRepository:
         return found
 
     def insert(self, values: dict[str, Any], tags: list[str]) -> int:
+        values = {**values, "search_text": search_text(values)}
         model_id = new_id(self.conn.execute(insert(t.models).values(**values)))
         self.set_tags(model_id, tags)
         return model_id
@@ -98,8 +111,22 @@ class ModelRepository:
             )
 
     def update(self, model_id: int, values: dict[str, Any]) -> None:
-        if values:
-            self.conn.execute(update(t.models).where(_m.id == model_id).values(**values))
+        if not values:
+            return
+        self.conn.execute(update(t.models).where(_m.id == model_id).values(**values))
+        if SEARCHED_FIELDS & set(values):
+            row = (
+                self.conn.execute(
+                    select(*(t.models.c[f] for f in sorted(SEARCHED_FIELDS))).where(
+                        _m.id == model_id
+                    )
+                )
+                .mappings()
+                .one()
+            )
+            self.conn.execute(
+                update(t.models).where(_m.id == model_id).values(search_text=search_text(dict(row)))
+            )
 
     def lock(self, model_id: int) -> None:
         """Serialise lifecycle changes per model (a no-op on SQLite, which locks the file)."""
@@ -133,25 +160,38 @@ class ModelRepository:
             tagged = select(t.model_tags.c.model_id).where(t.model_tags.c.tag == f.tag)
             query = query.where(_m.id.in_(tagged))
         if f.stage:
+            # Driven from the (stage, model_id) index like labels: probing each model
+            # with EXISTS read the whole table for a stage no version is in.
             v = t.model_versions.c
-            query = query.where(exists().where(v.model_id == _m.id, v.stage == f.stage))
+            query = query.where(_m.id.in_(select(v.model_id).where(v.stage == f.stage)))
         if f.q:
-            # ILIKE folds case itself. Lower-casing here as well broke SQLite, whose lower()
-            # folds ASCII only: "École" in the data could never match the pattern "%école%".
-            pattern = f"%{_like_escape(f.q)}%"
-            query = query.where(
-                or_(
-                    *(
-                        col.ilike(pattern, escape="\\")
-                        for col in (_m.name, _m.title, _m.description, _m.purpose, _m.business_unit)
-                    )
-                )
-            )
+            # Match the rows first, then walk them in name order: ordering by the name
+            # index and testing each row read the whole table when few rows match.
+            query = query.where(_m.id.in_(self._matching(f.q.casefold())))
         if f.after_name:
             query = query.where(_m.name > f.after_name)
         rows = self.conn.execute(query.order_by(_m.name).limit(limit)).mappings().all()
         tags = self.tags_of([r["id"] for r in rows])
         return [to_model(r, tags.get(r["id"], [])) for r in rows]
+
+    def _matching(self, needle: str) -> Any:
+        if len(needle) >= 3 and self._has_fts():
+            phrase = '"' + needle.replace('"', '""') + '"'
+            return text("SELECT rowid FROM models_fts WHERE models_fts MATCH :phrase").bindparams(
+                phrase=phrase
+            )
+        pattern = f"%{_like_escape(needle)}%"
+        return select(_m.id).where(_m.search_text.like(pattern, escape="\\"))
+
+    def _has_fts(self) -> bool:
+        engine = self.conn.engine
+        if engine not in _FTS:
+            _FTS[engine] = self.conn.dialect.name == "sqlite" and bool(
+                self.conn.execute(
+                    text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='models_fts'")
+                ).first()
+            )
+        return _FTS[engine]
 
     def touch(self, model_id: int, moment: datetime) -> None:
         self.update(model_id, {"updated_at": moment})

@@ -77,9 +77,15 @@ models = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    Index("ix_models_owner", "owner"),
-    Index("ix_models_team", "team"),
-    Index("ix_models_risk_tier", "risk_tier"),
+    # Case-folded name, title, description, purpose and business unit, kept by the
+    # repository: one Unicode-correct LIKE on both backends instead of five ILIKEs.
+    Column("search_text", Text, nullable=False, default=""),
+    # Each filter index ends in name, so "filter, order by name, limit" needs no sort.
+    Index("ix_models_owner", "owner", "name"),
+    Index("ix_models_team", "team", "name"),
+    Index("ix_models_risk_tier", "risk_tier", "name"),
+    Index("ix_models_regulatory_category", "regulatory_category", "name"),
+    Index("ix_models_status", "status", "name"),
 )
 
 model_tags = Table(

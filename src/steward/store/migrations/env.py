@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from steward.store.database import include_name
 from steward.store.tables import metadata
 
 config = context.config
@@ -13,10 +14,20 @@ if connection is None:  # `alembic` CLI use, e.g. autogenerate during developmen
 
     url = config.get_main_option("sqlalchemy.url") or "sqlite:///:memory:"
     with create_engine(url).connect() as conn:
-        context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
+        context.configure(
+            connection=conn,
+            target_metadata=metadata,
+            render_as_batch=True,
+            include_name=include_name,
+        )
         with context.begin_transaction():
             context.run_migrations()
 else:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=True,
+        include_name=include_name,
+    )
     with context.begin_transaction():
         context.run_migrations()

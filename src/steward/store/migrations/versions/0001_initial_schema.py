@@ -94,13 +94,18 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_models")),
         sa.UniqueConstraint("name", name=op.f("uq_models_name")),
     )
     with op.batch_alter_table("models", schema=None) as batch_op:
-        batch_op.create_index("ix_models_owner", ["owner"], unique=False)
-        batch_op.create_index("ix_models_risk_tier", ["risk_tier"], unique=False)
-        batch_op.create_index("ix_models_team", ["team"], unique=False)
+        batch_op.create_index("ix_models_owner", ["owner", "name"], unique=False)
+        batch_op.create_index("ix_models_risk_tier", ["risk_tier", "name"], unique=False)
+        batch_op.create_index("ix_models_team", ["team", "name"], unique=False)
+        batch_op.create_index(
+            "ix_models_regulatory_category", ["regulatory_category", "name"], unique=False
+        )
+        batch_op.create_index("ix_models_status", ["status", "name"], unique=False)
 
     op.create_table(
         "settings",
@@ -226,8 +231,44 @@ def upgrade() -> None:
             "ix_version_tags_key_value", ["key", "value", "version_id"], unique=False
         )
 
+    if op.get_bind().dialect.name == "sqlite":
+        create_model_search_index()
+
+
+def create_model_search_index() -> None:
+    """SQLite: a trigram FTS5 index over models.search_text, kept in step by triggers.
+
+    Substring search then reads a few index pages instead of every model. Skipped
+    when this SQLite lacks FTS5 or the trigram tokenizer (< 3.34): search still
+    works, by scanning.
+    """
+    bind = op.get_bind()
+    try:
+        bind.exec_driver_sql(
+            "CREATE VIRTUAL TABLE temp.steward_fts_probe USING fts5(x, tokenize='trigram')"
+        )
+        bind.exec_driver_sql("DROP TABLE temp.steward_fts_probe")
+    except sa.exc.OperationalError:
+        return
+    for statement in (
+        "CREATE VIRTUAL TABLE models_fts USING fts5(search_text, content='models', "
+        "content_rowid='id', tokenize='trigram')",
+        "CREATE TRIGGER models_fts_insert AFTER INSERT ON models BEGIN "
+        "INSERT INTO models_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+        "CREATE TRIGGER models_fts_delete AFTER DELETE ON models BEGIN "
+        "INSERT INTO models_fts(models_fts, rowid, search_text) "
+        "VALUES ('delete', old.id, old.search_text); END",
+        "CREATE TRIGGER models_fts_update AFTER UPDATE OF search_text ON models BEGIN "
+        "INSERT INTO models_fts(models_fts, rowid, search_text) "
+        "VALUES ('delete', old.id, old.search_text); "
+        "INSERT INTO models_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    ):
+        bind.exec_driver_sql(statement)
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE IF EXISTS models_fts")
 
     with op.batch_alter_table("version_tags", schema=None) as batch_op:
         batch_op.drop_index("ix_version_tags_key_value")
@@ -252,6 +293,8 @@ def downgrade() -> None:
     op.drop_table("model_tags")
     op.drop_table("settings")
     with op.batch_alter_table("models", schema=None) as batch_op:
+        batch_op.drop_index("ix_models_status")
+        batch_op.drop_index("ix_models_regulatory_category")
         batch_op.drop_index("ix_models_team")
         batch_op.drop_index("ix_models_risk_tier")
         batch_op.drop_index("ix_models_owner")
