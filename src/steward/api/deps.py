@@ -16,13 +16,18 @@ from steward.services.context import Context
 ANONYMOUS = Principal(name="anonymous", anonymous=True)
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
+    # async on purpose: a plain attribute read should not cost a thread-pool hop.
+    return app_context(request)
+
+
+def app_context(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
 
 
 def principal(request: Request) -> Principal:
-    ctx = context(request)
+    ctx = app_context(request)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():

@@ -57,23 +57,41 @@ class ArtifactStore:
             return False
         try:
             if self.local:
-                Path(key).parent.mkdir(parents=True, exist_ok=True)
-                tmp = Path(f"{key}.{uuid.uuid4().hex}.partial")
-                try:
-                    shutil.copyfile(path, tmp)
-                    tmp.replace(key)
-                finally:
-                    tmp.unlink(missing_ok=True)  # a failed copy leaves no partial file
+                self._put_local(path, Path(key))
             else:
                 self.fs.put_file(str(path), key)
         except OSError as exc:
             raise ArtifactError(f"Could not write the artifact to {self.url}: {exc}") from exc
         return True
 
+    def _put_local(self, path: Path, key: Path) -> None:
+        for attempt in range(3):
+            key.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(f"{key}.{uuid.uuid4().hex}.partial")
+            try:
+                shutil.copyfile(path, tmp)
+                tmp.replace(key)
+                return
+            except FileNotFoundError:
+                # A concurrent delete() pruned the emptied fan-out folder between our
+                # mkdir and copy; make it again (the source file itself was checked).
+                if attempt == 2 or not path.exists():
+                    raise
+            finally:
+                tmp.unlink(missing_ok=True)  # a failed copy leaves no partial file
+
     def delete(self, sha256: str) -> None:
         key = self.key(sha256)
         if self.fs.exists(key):
             self.fs.rm(key)
+        if self.local:
+            # Leave the folder as it was: drop the fan-out folders this blob emptied.
+            parent = Path(key).parent
+            for folder in (parent, parent.parent, parent.parent.parent):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
 
     def size(self, sha256: str) -> int:
         return int(self.fs.size(self.key(sha256)))

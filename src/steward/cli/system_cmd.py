@@ -44,7 +44,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
-        workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+        workers: Annotated[
+            int | None, typer.Option(help="Worker processes (default: one per CPU, at most 4).")
+        ] = None,
         allow_anonymous_read: Annotated[
             bool,
             typer.Option(
@@ -72,7 +74,7 @@ def register(app: typer.Typer) -> None:
             factory=True,
             host=host,
             port=port,
-            workers=workers,
+            workers=workers or min(os.cpu_count() or 1, 4),
             log_level=log_level,
             access_log=False,
         )

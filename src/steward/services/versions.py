@@ -45,8 +45,7 @@ def create_version(
             f"The artifact is {size} bytes; this store accepts at most "
             f"{ctx.settings.max_artifact_bytes} (STEWARD_MAX_ARTIFACT_BYTES)."
         )
-    with ctx.uow.read() as uow:  # fail fast, before uploading anything
-        model_id(uow, model)
+    # An unknown model is found inside the transaction; the blob is then discarded.
     ctx.artifacts.put(artifact, digest)
     try:
         return _record_version(ctx, principal, model, spec, artifact, digest, size)
@@ -92,7 +91,7 @@ def _record_version(
                 f"Parent version {spec.parent_version} of {model!r} does not exist.",
                 field="parent_version",
             )
-        number = uow.models.next_version(mid)
+        number = uow.models.next_version(mid, uow.now)
         training = (
             uow.versions.upsert_dataset(spec.training_data, uow.now) if spec.training_data else None
         )
@@ -122,8 +121,7 @@ def _record_version(
             "created_by": principal.name,
             "stage_changed_at": uow.now,
         }
-        version_id = uow.versions.insert(values, spec.tags)
-        uow.models.touch(mid, uow.now)
+        uow.versions.insert(values, spec.tags)
         uow.record(
             principal.name,
             Action.VERSION_CREATED,
@@ -150,7 +148,7 @@ def _record_version(
                 else None,
             },
         )
-        created = uow.versions.hydrate([uow.versions.row_by_id(version_id)])[0]
+        created = uow.versions.new_version(values, model, spec.tags)
         uow.commit()
     return created
 
@@ -158,8 +156,11 @@ def _record_version(
 def get_version(ctx: Context, principal: Principal, model: str, version: int) -> ModelVersion:
     ensure(principal, Permission.VERSION_READ)
     with ctx.uow.read() as uow:
-        _mid, vid = version_row_id(uow, model, version)
-        return uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+        found = uow.versions.find(model, version)
+        if found is None:
+            version_row_id(uow, model, version)  # raises the precise NotFound
+        assert found is not None
+        return found
 
 
 def _cursor(value: str | None) -> int | None:
@@ -260,11 +261,11 @@ def set_alias(
 def get_by_alias(ctx: Context, principal: Principal, model: str, alias: str) -> ModelVersion:
     ensure(principal, Permission.VERSION_READ)
     with ctx.uow.read() as uow:
-        mid = model_id(uow, model)
-        vid = uow.versions.alias_target(mid, alias)
-        if vid is None:
+        found = uow.versions.find(model, alias=alias)
+        if found is None:
+            model_id(uow, model)  # an unknown model says so first
             raise NotFound(f"Model {model!r} has no alias {alias!r}.", model=model, alias=alias)
-        return uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+        return found
 
 
 def delete_alias(ctx: Context, principal: Principal, model: str, alias: str) -> None:

@@ -132,14 +132,15 @@ class ModelRepository:
         """Serialise lifecycle changes per model (a no-op on SQLite, which locks the file)."""
         self.conn.execute(select(_m.id).where(_m.id == model_id).with_for_update())
 
-    def next_version(self, model_id: int) -> int:
+    def next_version(self, model_id: int, now: datetime) -> int:
         """Reserve the next version number (the row lock serialises writers)."""
-        self.conn.execute(
-            update(t.models).where(_m.id == model_id).values(latest_version=_m.latest_version + 1)
+        statement = (
+            update(t.models)
+            .where(_m.id == model_id)
+            .values(latest_version=_m.latest_version + 1, updated_at=now)
+            .returning(_m.latest_version)
         )
-        return int(
-            self.conn.execute(select(_m.latest_version).where(_m.id == model_id)).scalar_one()
-        )
+        return int(self.conn.execute(statement).scalar_one())
 
     def search(self, f: ModelFilter, limit: int) -> list[Model]:
         query = select(t.models)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import insert, select, text
+
+try:
+    import fcntl
+except ImportError:  # Windows: threads still queue; processes fall back to busy waiting
+    fcntl = None  # type: ignore[assignment]
 from sqlalchemy.engine import Connection, Engine
 
 from steward.domain import audit
@@ -21,6 +29,55 @@ from steward.store.versions_repo import VersionRepository
 _AUDIT_LOCK_KEY = 0x5354_4557_4152_44
 
 
+class _SQLiteWriterLock:
+    """Queue SQLite writers on real locks instead of SQLite's busy handler.
+
+    The busy handler sleeps in steps of up to 100 ms, which turns contention into
+    long tail latencies. Threads of one process queue on an RLock; processes (several
+    server workers, a CLI next to a server) queue on an ``flock`` of a file beside
+    the database, which the kernel hands over the moment it is released.
+    """
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        if database and database != ":memory:" and fcntl is not None:
+            self._fd = os.open(f"{database}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        self._depth += 1
+        if self._depth == 1 and self._fd is not None and fcntl is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None and fcntl is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, _SQLiteWriterLock] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _sqlite_writer_lock(engine: Engine) -> _SQLiteWriterLock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    with _WRITERS_GUARD:
+        lock = _WRITERS.get(engine)
+        if lock is None:
+            lock = _WRITERS[engine] = _SQLiteWriterLock(engine.url.database)
+            weakref.finalize(engine, lock.close)
+        return lock
+
+
 class UnitOfWork:
     """``with uow: ...; uow.commit()`` — leaving without commit rolls back."""
 
@@ -31,8 +88,18 @@ class UnitOfWork:
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:
-        self.conn: Connection = self._engine.connect().execution_options(steward_write=self._write)
-        self._tx = self.conn.begin()
+        self._lock = _sqlite_writer_lock(self._engine) if self._write else None
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            self.conn: Connection = self._engine.connect().execution_options(
+                steward_write=self._write
+            )
+            self._tx = self.conn.begin()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
         self.now = self._clock()
         self.models = ModelRepository(self.conn)
         self.versions = VersionRepository(self.conn)
@@ -51,6 +118,8 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self.conn.close()
+            if self._lock is not None:
+                self._lock.release()
 
     def commit(self) -> None:
         self._tx.commit()

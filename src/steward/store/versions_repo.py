@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -132,6 +133,21 @@ class VersionRepository:
             .first()
         )
 
+    def find(
+        self, model: str, version: int | None = None, alias: str | None = None
+    ) -> ModelVersion | None:
+        """One version by model name and number (or alias), in one join plus hydration."""
+        query = select(t.model_versions).join(t.models, t.models.c.id == _v.model_id)
+        query = query.where(t.models.c.name == model)
+        if alias is not None:
+            query = query.join(t.aliases, t.aliases.c.version_id == _v.id).where(
+                t.aliases.c.alias == alias
+            )
+        else:
+            query = query.where(_v.version == version)
+        row = self.conn.execute(query).mappings().first()
+        return None if row is None else self.hydrate([row], {row["model_id"]: model})[0]
+
     def row_by_id(self, version_id: int) -> RowMapping:
         return (
             self.conn.execute(select(t.model_versions).where(_v.id == version_id)).mappings().one()
@@ -159,18 +175,36 @@ class VersionRepository:
         rows = self.conn.execute(query.order_by(_v.id.desc()).limit(limit)).mappings().all()
         return self.hydrate(list(rows)), [int(r["id"]) for r in rows]
 
-    def hydrate(self, rows: list[RowMapping]) -> list[ModelVersion]:
+    def datasets_of(self, rows: Sequence[Mapping[Any, Any]]) -> dict[int, DatasetVersion]:
+        dataset_ids = {
+            r[k] for r in rows for k in ("training_dataset_id", "evaluation_dataset_id") if r[k]
+        }
+        if not dataset_ids:
+            return {}
+        found = self.conn.execute(select(t.dataset_versions).where(_d.id.in_(dataset_ids)))
+        return {d["id"]: to_dataset(d) for d in found.mappings()}
+
+    def new_version(self, values: dict[str, Any], model: str, tags: dict[str, str]) -> ModelVersion:
+        """The entity of a version just inserted with ``values`` (no read-back needed)."""
+        return _to_version(
+            values, model, dict(sorted(tags.items())), [], self.datasets_of([values])
+        )
+
+    def hydrate(
+        self, rows: list[RowMapping], names: dict[int, str] | None = None
+    ) -> list[ModelVersion]:
         """Turn rows into entities with a fixed number of queries per page."""
         if not rows:
             return []
         ids = [r["id"] for r in rows]
-        names = dict(
-            self.conn.execute(
-                select(t.models.c.id, t.models.c.name).where(
-                    t.models.c.id.in_({r["model_id"] for r in rows})
-                )
-            ).all()
-        )
+        if names is None:
+            names = dict(
+                self.conn.execute(
+                    select(t.models.c.id, t.models.c.name).where(
+                        t.models.c.id.in_({r["model_id"] for r in rows})
+                    )
+                ).all()
+            )
         tags: dict[int, dict[str, str]] = defaultdict(dict)
         for vid, key, value in self.conn.execute(
             select(t.version_tags.c.version_id, t.version_tags.c.key, t.version_tags.c.value)
@@ -185,22 +219,14 @@ class VersionRepository:
             .order_by(t.aliases.c.alias)
         ):
             labels[vid].append(name)
-        dataset_ids = {
-            r[k] for r in rows for k in ("training_dataset_id", "evaluation_dataset_id") if r[k]
-        }
-        datasets = (
-            {
-                d["id"]: to_dataset(d)
-                for d in self.conn.execute(
-                    select(t.dataset_versions).where(_d.id.in_(dataset_ids))
-                ).mappings()
-            }
-            if dataset_ids
-            else {}
-        )
+        datasets = self.datasets_of(rows)
         return [
             _to_version(
-                r, names[r["model_id"]], tags.get(r["id"], {}), labels.get(r["id"], []), datasets
+                dict(r),
+                names[r["model_id"]],
+                tags.get(r["id"], {}),
+                labels.get(r["id"], []),
+                datasets,
             )
             for r in rows
         ]
@@ -319,7 +345,7 @@ def new_id(result: CursorResult[Any]) -> int:
 
 
 def _to_version(
-    r: RowMapping,
+    r: Mapping[str, Any],
     model: str,
     tags: dict[str, str],
     aliases: list[str],
