@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
-from steward.api.deps import context, principal, respond
+from steward.api.deps import Caller, caller, respond
 from steward.domain.audit import AuditEvent, Verification
 from steward.domain.permissions import Principal
 from steward.services import audit
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
 @router.get("/events", response_model=list[AuditEvent])
-def events(
+async def events(
     model: str | None = Query(None, description="Events about this model and its versions"),
     subject_type: str | None = None,
     subject_id: str | None = None,
@@ -28,8 +28,7 @@ def events(
     until: str | None = None,
     after_seq: int | None = None,
     limit: int = 100,
-    ctx: Context = Depends(context),
-    who: Principal = Depends(principal),
+    call: Caller = Depends(caller),
 ) -> Response:
     flt = AuditFilter(
         subject_prefix=model,
@@ -41,12 +40,12 @@ def events(
         until=until,
         after_seq=after_seq,
     )
-    return respond(audit.list_events(ctx, who, flt, limit), tp=list[AuditEvent])
+    return respond(await call.run(audit.list_events, flt, limit), tp=list[AuditEvent])
 
 
 @router.get("/verify", response_model=Verification)
-def verify(ctx: Context = Depends(context), who: Principal = Depends(principal)) -> Response:
-    return respond(audit.verify(ctx, who))
+async def verify(call: Caller = Depends(caller)) -> Response:
+    return respond(await call.run(audit.verify))
 
 
 @router.get(
@@ -54,12 +53,14 @@ def verify(ctx: Context = Depends(context), who: Principal = Depends(principal))
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}}}},
 )
-def export(
-    ctx: Context = Depends(context), who: Principal = Depends(principal)
-) -> StreamingResponse:
+async def export(call: Caller = Depends(caller)) -> StreamingResponse:
     """JSON Lines, one event per line, in chain order (docs/audit.md shows how to verify)."""
-    lines = audit.export_lines(ctx, who)
-    first = next(lines, None)  # run the permission check before the response starts
+
+    def start(ctx: Context, who: Principal) -> tuple[str | None, Iterator[str]]:
+        lines = audit.export_lines(ctx, who)
+        return next(lines, None), lines  # the permission check runs before the response starts
+
+    first, lines = await call.run(start)
 
     def body() -> Iterator[str]:
         if first is not None:

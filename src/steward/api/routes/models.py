@@ -7,27 +7,23 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from steward.api.deps import context, principal, respond
+from steward.api.deps import Caller, caller, respond
 from steward.api.schemas import ModelCreate, ModelFields
 from steward.domain.entities import HistoryEntry, Model, Page
-from steward.domain.permissions import Principal
 from steward.services import lifecycle, models
-from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1", tags=["models"])
 
 
 @router.post("/models", status_code=201, response_model=Model)
-def create_model(
-    body: ModelCreate, ctx: Context = Depends(context), who: Principal = Depends(principal)
-) -> Response:
+async def create_model(body: ModelCreate, call: Caller = Depends(caller)) -> Response:
     fields = body.model_dump(exclude_unset=True)
     name = fields.pop("name")
-    return respond(models.create_model(ctx, who, name, **fields), 201)
+    return respond(await call.run(models.create_model, name, **fields), 201)
 
 
 @router.get("/models", response_model=Page[Model])
-def list_models(
+async def list_models(
     owner: str | None = None,
     team: str | None = None,
     risk_tier: str | None = None,
@@ -38,12 +34,10 @@ def list_models(
     q: str | None = Query(None, description="Text search"),
     limit: int = 100,
     cursor: str | None = None,
-    ctx: Context = Depends(context),
-    who: Principal = Depends(principal),
+    call: Caller = Depends(caller),
 ) -> Response:
-    page = models.list_models(
-        ctx,
-        who,
+    page = await call.run(
+        models.list_models,
         owner=owner,
         team=team,
         risk_tier=risk_tier,
@@ -59,37 +53,26 @@ def list_models(
 
 
 @router.get("/models/{name}", response_model=Model)
-def get_model(
-    name: str, ctx: Context = Depends(context), who: Principal = Depends(principal)
-) -> Response:
-    return respond(models.get_model(ctx, who, name))
+async def get_model(name: str, call: Caller = Depends(caller)) -> Response:
+    return respond(await call.run(models.get_model, name))
 
 
 @router.patch("/models/{name}", response_model=Model)
-def update_model(
-    name: str,
-    body: ModelFields,
-    ctx: Context = Depends(context),
-    who: Principal = Depends(principal),
-) -> Response:
-    return respond(models.update_model(ctx, who, name, **body.model_dump(exclude_unset=True)))
+async def update_model(name: str, body: ModelFields, call: Caller = Depends(caller)) -> Response:
+    changes = body.model_dump(exclude_unset=True)
+    return respond(await call.run(models.update_model, name, **changes))
 
 
 @router.get("/models/{name}/history", response_model=list[HistoryEntry])
-def model_history(
-    name: str,
-    at: datetime | None = None,
-    ctx: Context = Depends(context),
-    who: Principal = Depends(principal),
+async def model_history(
+    name: str, at: datetime | None = None, call: Caller = Depends(caller)
 ) -> Response:
-    entries = lifecycle.history(ctx, who, at=at or datetime.now(UTC), model=name)
+    entries = await call.run(lifecycle.history, at=at or datetime.now(UTC), model=name)
     return respond(entries, tp=list[HistoryEntry])
 
 
 @router.get("/history", response_model=list[HistoryEntry])
-def history(
-    at: datetime | None = None, ctx: Context = Depends(context), who: Principal = Depends(principal)
-) -> Response:
+async def history(at: datetime | None = None, call: Caller = Depends(caller)) -> Response:
     """What every model had in production and under each alias at ``at``."""
-    entries = lifecycle.history(ctx, who, at=at or datetime.now(UTC))
+    entries = await call.run(lifecycle.history, at=at or datetime.now(UTC))
     return respond(entries, tp=list[HistoryEntry])

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
 from steward import wire
-from steward.api.deps import context, principal, respond
+from steward.api.deps import Caller, caller, respond
 from steward.api.schemas import AliasBody, TransitionBody
 from steward.domain.entities import ModelVersion, Page, Transition, TransitionResult
 from steward.domain.errors import ArtifactTooLarge, InvalidInput
@@ -62,23 +62,25 @@ def _spool(upload: UploadFile, limit: int) -> Path:
 
 
 @router.post("/models/{name}/versions", status_code=201, response_model=ModelVersion)
-def create_version(
+async def create_version(
     name: str,
     metadata: str = Form("{}", description="JSON: params, metrics, tags, flavor, datasets..."),
     artifact: UploadFile = File(..., description="The artifact bytes"),
     sha256: str | None = Form(None, description="Digest computed by the client, verified"),
-    ctx: Context = Depends(context),
-    who: Principal = Depends(principal),
+    call: Caller = Depends(caller),
 ) -> Response:
     spec = _metadata(metadata)
     if spec.filename == VersionSpec.filename and artifact.filename:
         spec = VersionSpec(**{**spec.__dict__, "filename": Path(artifact.filename).name})
-    path = _spool(artifact, ctx.settings.max_artifact_bytes)
-    try:
-        created = versions.create_version(ctx, who, name, spec, path, sha256=sha256)
-    finally:
-        path.unlink(missing_ok=True)
-    return respond(created, 201)
+
+    def store(ctx: Context, who: Principal) -> ModelVersion:
+        path = _spool(artifact, ctx.settings.max_artifact_bytes)
+        try:
+            return versions.create_version(ctx, who, name, spec, path, sha256=sha256)
+        finally:
+            path.unlink(missing_ok=True)
+
+    return respond(await call.run(store), 201)
 
 
 def _page(page: Page[ModelVersion]) -> Response:
@@ -86,40 +88,40 @@ def _page(page: Page[ModelVersion]) -> Response:
 
 
 @router.get("/models/{name}/versions", response_model=Page[ModelVersion])
-def list_versions(
+async def list_versions(
     name: str,
     stage: str | None = None,
     tag: str | None = Query(None, description="'key' or 'key=value'"),
     limit: int = 100,
     cursor: str | None = None,
-    ctx: Context = Depends(context),
-    who: Principal = Depends(principal),
+    call: Caller = Depends(caller),
 ) -> Response:
     return _page(
-        versions.list_versions(ctx, who, name, stage=stage, tag=tag, limit=limit, cursor=cursor)
+        await call.run(
+            versions.list_versions, name, stage=stage, tag=tag, limit=limit, cursor=cursor
+        )
     )
 
 
 @router.get("/versions", response_model=Page[ModelVersion])
-def search_versions(
+async def search_versions(
     stage: str | None = None,
     tag: str | None = Query(None, description="'key' or 'key=value'"),
     model: str | None = None,
     limit: int = 100,
     cursor: str | None = None,
-    ctx: Context = Depends(context),
-    who: Principal = Depends(principal),
+    call: Caller = Depends(caller),
 ) -> Response:
     return _page(
-        versions.list_versions(ctx, who, model, stage=stage, tag=tag, limit=limit, cursor=cursor)
+        await call.run(
+            versions.list_versions, model, stage=stage, tag=tag, limit=limit, cursor=cursor
+        )
     )
 
 
 @router.get("/models/{name}/versions/{version}", response_model=ModelVersion)
-def get_version(
-    name: str, version: int, ctx: Context = Depends(context), who: Principal = Depends(principal)
-) -> Response:
-    return respond(versions.get_version(ctx, who, name, version))
+async def get_version(name: str, version: int, call: Caller = Depends(caller)) -> Response:
+    return respond(await call.run(versions.get_version, name, version))
 
 
 def _disposition(filename: str) -> str:
@@ -135,10 +137,10 @@ def _disposition(filename: str) -> str:
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def download_artifact(
-    name: str, version: int, ctx: Context = Depends(context), who: Principal = Depends(principal)
+async def download_artifact(
+    name: str, version: int, call: Caller = Depends(caller)
 ) -> StreamingResponse:
-    found, chunks = versions.open_artifact(ctx, who, name, version)
+    found, chunks = await call.run(versions.open_artifact, name, version)
     headers = {
         "Content-Length": str(found.artifact.size),
         "Content-Disposition": _disposition(found.artifact.filename),
@@ -148,66 +150,45 @@ def download_artifact(
 
 
 @router.put("/models/{name}/aliases/{alias}", response_model=ModelVersion)
-def set_alias(
-    name: str,
-    alias: str,
-    body: AliasBody,
-    ctx: Context = Depends(context),
-    who: Principal = Depends(principal),
+async def set_alias(
+    name: str, alias: str, body: AliasBody, call: Caller = Depends(caller)
 ) -> Response:
-    return respond(versions.set_alias(ctx, who, name, alias, body.version))
+    return respond(await call.run(versions.set_alias, name, alias, body.version))
 
 
 @router.get("/models/{name}/aliases/{alias}", response_model=ModelVersion)
-def get_alias(
-    name: str, alias: str, ctx: Context = Depends(context), who: Principal = Depends(principal)
-) -> Response:
-    return respond(versions.get_by_alias(ctx, who, name, alias))
+async def get_alias(name: str, alias: str, call: Caller = Depends(caller)) -> Response:
+    return respond(await call.run(versions.get_by_alias, name, alias))
 
 
 @router.get("/models/{name}/aliases", response_model=dict[str, int])
-def list_aliases(
-    name: str, ctx: Context = Depends(context), who: Principal = Depends(principal)
-) -> dict[str, int]:
-    return versions.list_aliases(ctx, who, name)
+async def list_aliases(name: str, call: Caller = Depends(caller)) -> dict[str, int]:
+    return await call.run(versions.list_aliases, name)
 
 
 @router.delete("/models/{name}/aliases/{alias}", status_code=204)
-def delete_alias(
-    name: str, alias: str, ctx: Context = Depends(context), who: Principal = Depends(principal)
-) -> Response:
-    versions.delete_alias(ctx, who, name, alias)
+async def delete_alias(name: str, alias: str, call: Caller = Depends(caller)) -> Response:
+    await call.run(versions.delete_alias, name, alias)
     return Response(status_code=204)
 
 
 @router.post("/models/{name}/versions/{version}/transitions", response_model=TransitionResult)
-def transition(
-    name: str,
-    version: int,
-    body: TransitionBody,
-    ctx: Context = Depends(context),
-    who: Principal = Depends(principal),
+async def transition(
+    name: str, version: int, body: TransitionBody, call: Caller = Depends(caller)
 ) -> Response:
-    return respond(lifecycle.transition(ctx, who, name, version, body.to, body.justification))
+    result = await call.run(lifecycle.transition, name, version, body.to, body.justification)
+    return respond(result)
 
 
 @router.get("/models/{name}/versions/{version}/transitions", response_model=list[Transition])
-def list_transitions(
-    name: str, version: int, ctx: Context = Depends(context), who: Principal = Depends(principal)
-) -> Response:
-    return respond(lifecycle.transitions(ctx, who, name, version), tp=list[Transition])
+async def list_transitions(name: str, version: int, call: Caller = Depends(caller)) -> Response:
+    return respond(await call.run(lifecycle.transitions, name, version), tp=list[Transition])
 
 
 @router.get("/models/{name}/versions/{version}/gate")
-def gate(
-    name: str,
-    version: int,
-    to: str,
-    ctx: Context = Depends(context),
-    who: Principal = Depends(principal),
-) -> dict[str, Any]:
+async def gate(name: str, version: int, to: str, call: Caller = Depends(caller)) -> dict[str, Any]:
     """Evaluate a transition without applying it: each requirement met or not, with reasons."""
-    decision = lifecycle.check_transition(ctx, who, name, version, to)
+    decision = await call.run(lifecycle.check_transition, name, version, to)
     body: dict[str, Any] = wire.dump(decision)
     body["allowed"] = decision.allowed
     return body
