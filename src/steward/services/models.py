@@ -7,8 +7,6 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from steward.domain import names, specs
 from steward.domain.audit import Action
 from steward.domain.entities import Model, Page
@@ -39,17 +37,14 @@ def create_model(ctx: Context, principal: Principal, name: str, **fields: Any) -
         if uow.models.id_of(name) is not None:
             raise AlreadyExists(f"A model named {name!r} already exists.", model=name)
         row = {
-            **{k: _jsonable(v) if isinstance(v, Enum) else v for k, v in values.items()},
+            **values,
             "name": name,
             "created_at": uow.now,
             "created_by": principal.name,
             "updated_at": uow.now,
             "latest_version": 0,
         }
-        try:
-            uow.models.insert(row, tags)
-        except IntegrityError:
-            raise AlreadyExists(f"A model named {name!r} already exists.", model=name) from None
+        uow.models.insert(row, tags)
         payload = {k: _jsonable(v) for k, v in values.items()} | {"tags": tags}
         uow.record(principal.name, Action.MODEL_CREATED, "model", name, {"after": payload})
         model = uow.models.get(name)

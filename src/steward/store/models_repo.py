@@ -11,8 +11,10 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from steward.domain.entities import Model, ModelStatus, RegulatoryCategory, RiskTier
+from steward.domain.errors import AlreadyExists
 from steward.store import tables as t
 from steward.store.versions_repo import new_id
 
@@ -99,7 +101,13 @@ class ModelRepository:
 
     def insert(self, values: dict[str, Any], tags: list[str]) -> int:
         values = {**values, "search_text": search_text(values)}
-        model_id = new_id(self.conn.execute(insert(t.models).values(**values)))
+        try:
+            # A savepoint, so a lost race on the name leaves the transaction usable.
+            with self.conn.begin_nested():
+                model_id = new_id(self.conn.execute(insert(t.models).values(**values)))
+        except IntegrityError:
+            name = values["name"]
+            raise AlreadyExists(f"A model named {name!r} already exists.", model=name) from None
         self.set_tags(model_id, tags)
         return model_id
 
