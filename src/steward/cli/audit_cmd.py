@@ -81,7 +81,18 @@ def _summary(payload: dict[str, Any]) -> str:
 
 
 @app.command("verify")
-def verify(ctx: typer.Context, json_: JsonOpt = False) -> None:
+def verify(
+    ctx: typer.Context,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--anchor",
+            help="SEQ:HASH head recorded earlier outside the database (repeatable): "
+            "detects deleted newest events or a rewritten tail.",
+        ),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
     """Recompute the hash chain. Exit 0 if intact, 1 naming the first broken event."""
     result: Any = None
 
@@ -89,7 +100,9 @@ def verify(ctx: typer.Context, json_: JsonOpt = False) -> None:
         nonlocal result
         import os
 
-        result = _client(ctx).verify_audit(workers=min(os.cpu_count() or 1, 4))
+        result = _client(ctx).verify_audit(
+            workers=min(os.cpu_count() or 1, 4), anchors=anchor or []
+        )
         if json_:
             output.emit_json(result)
         elif result.ok:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from json.encoder import encode_basestring
@@ -277,6 +277,38 @@ def _span(first: int, last: int, verb: str) -> str:
     if first == last:
         return f"event {first} {verb}"
     return f"events {first}-{last} {verb.replace('is ', 'are ').replace('was ', 'were ')}"
+
+
+def check_anchors(
+    result: Verification,
+    anchors: Sequence[tuple[int, str]],
+    stored_hash: Callable[[int], str | None],
+) -> Verification:
+    """Compare an intact chain with heads recorded outside the database."""
+    for seq, digest in sorted(anchors):
+        if seq > result.head_seq:
+            return replace(
+                result,
+                ok=False,
+                broken_seq=result.head_seq + 1,
+                kind=Tampering.REMOVED,
+                detail=(
+                    f"the journal ends at event {result.head_seq}, but event {seq} was "
+                    "recorded earlier: the newest events were removed"
+                ),
+            )
+        if stored_hash(seq) != digest:
+            return replace(
+                result,
+                ok=False,
+                broken_seq=seq,
+                kind=Tampering.ALTERED,
+                detail=(
+                    f"event {seq} no longer has the hash recorded for it ({digest[:12]}...): "
+                    "the journal was rewritten from that event on"
+                ),
+            )
+    return result
 
 
 def _classify(

@@ -8,6 +8,7 @@ final calls differ, and they raise the same :mod:`steward.errors` exceptions.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -243,9 +244,13 @@ class Steward:
     def audit_events(self, *, limit: int = 100, **filters: Any) -> list[AuditEvent]:
         return self._backend.audit_events(AuditFilter(**filters), limit)
 
-    def verify_audit(self, *, workers: int = 1) -> Verification:
-        """Recompute the chain; ``workers`` > 1 checks segments in parallel (embedded only)."""
-        return self._backend.verify_audit(workers)
+    def verify_audit(self, *, workers: int = 1, anchors: Sequence[str] = ()) -> Verification:
+        """Recompute the chain; ``workers`` > 1 checks segments in parallel (embedded only).
+
+        ``anchors`` are ``"SEQ:HASH"`` heads recorded earlier outside the database; they
+        reveal deleted newest events or a rewritten tail, which the chain alone cannot.
+        """
+        return self._backend.verify_audit(workers, anchors)
 
     def export_audit(self, dest: str | Path) -> int:
         return self._backend.export_audit(Path(dest))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -87,8 +88,8 @@ class LocalBackend:
     def audit_events(self, flt: AuditFilter, limit: int) -> list[AuditEvent]:
         return audit.list_events(self.ctx, self.principal, flt, limit)
 
-    def verify_audit(self, workers: int = 1) -> Verification:
-        return audit.verify(self.ctx, self.principal, workers=workers)
+    def verify_audit(self, workers: int = 1, anchors: Sequence[str] = ()) -> Verification:
+        return audit.verify(self.ctx, self.principal, workers=workers, anchors=anchors)
 
     def export_audit(self, dest: Path) -> int:
         count = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -219,8 +220,10 @@ class RemoteBackend:
         params = self._params(params)
         return self._call("GET", "/api/v1/audit/events", list[AuditEvent], params=params)
 
-    def verify_audit(self, workers: int = 1) -> Verification:  # the server decides
-        return self._call("GET", "/api/v1/audit/verify", Verification)
+    def verify_audit(self, workers: int = 1, anchors: Sequence[str] = ()) -> Verification:
+        # workers: the server decides how to verify
+        params = {"anchor": list(anchors)} if anchors else None
+        return self._call("GET", "/api/v1/audit/verify", Verification, params=params)
 
     def export_audit(self, dest: Path) -> int:
         count = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
@@ -41,19 +41,49 @@ def _normalised(flt: AuditFilter) -> AuditFilter:
     return replace(flt, since=since, until=until)
 
 
-def verify(ctx: Context, principal: Principal, *, workers: int = 1) -> Verification:
+def verify(
+    ctx: Context, principal: Principal, *, workers: int = 1, anchors: Sequence[str] = ()
+) -> Verification:
     """Recompute the whole chain; name the first broken event and what happened to it.
 
     With ``workers > 1`` (the CLI on a multi-core host) segments are checked in
     parallel processes, each linking to the stored hash before it; any
     failure is then re-walked sequentially so the report is exact.
+
+    ``anchors`` are ``SEQ:HASH`` heads recorded outside the database earlier: the
+    chain alone cannot reveal its newest events being deleted or the whole tail
+    being rewritten, a recorded head can.
     """
     ensure(principal, Permission.AUDIT_READ)
+    expected = [parse_anchor(a) for a in anchors]
+    result: Verification | None = None
     if workers > 1:
         fast = _verify_parallel(ctx, workers)
         if fast is not None and fast.ok:
-            return fast
-    return _verify_sequential(ctx.uow)
+            result = fast
+    if result is None:
+        result = _verify_sequential(ctx.uow)
+    if not result.ok or not expected:
+        return result
+    with ctx.uow.read() as uow:
+        return audit.check_anchors(result, expected, uow.audit.hash_at)
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    seq, sep, digest = text.strip().partition(":")
+    digest = digest.strip().lower()
+    if (
+        not sep
+        or not seq.strip().isdigit()
+        or len(digest) != 64
+        or any(c not in "0123456789abcdef" for c in digest)
+    ):
+        raise InvalidInput(
+            f"Invalid anchor {text!r}: use SEQ:HASH as printed by `steward audit verify` "
+            "(head_seq and head_hash), e.g. 1024:3f5a...",
+            field="anchor",
+        )
+    return int(seq), digest
 
 
 def _verify_sequential(factory: UnitOfWorkFactory) -> Verification:

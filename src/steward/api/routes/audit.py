@@ -44,8 +44,13 @@ async def events(
 
 
 @router.get("/verify", response_model=Verification)
-async def verify(call: Caller = Depends(caller)) -> Response:
-    return respond(await call.run(audit.verify))
+async def verify(
+    anchor: list[str] = Query(
+        [], description="SEQ:HASH heads recorded earlier outside the database (repeatable)"
+    ),
+    call: Caller = Depends(caller),
+) -> Response:
+    return respond(await call.run(audit.verify, anchors=anchor))
 
 
 @router.get(
