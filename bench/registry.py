@@ -306,6 +306,19 @@ class ServerProcess:
                 os.killpg(proc.pid, signal.SIGKILL)
             break
 
+    def process_count(self) -> int:
+        """Processes currently in the server's process group (leader, workers, helpers)."""
+        if self.proc is None:
+            return 0
+        count = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                rest = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            count += int(rest[2]) == self.proc.pid
+        return count
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             text = self.log_path.read_text(errors="replace")
@@ -654,10 +667,11 @@ def steward_server_defaults() -> str:
         text = run_checked([str(STEWARD_BIN), "server", "--help"], timeout=60)
     except (BenchError, subprocess.TimeoutExpired):
         return "its default settings"
-    match = re.search(r"Worker processes\.\s*\[default:\s*(\d+)\]", re.sub(r"[\s│]+", " ", text))
+    flat = re.sub(r"[\s│╭╮╰╯─]+", " ", text)
+    match = re.search(r"--workers\s+<int>\s+(.*?)\s*(?=--[a-z]|$)", flat)
     if match is None:
         return "its default settings"
-    return f"default settings: {match.group(1)} worker process(es)"
+    return f"default settings; `--workers`: {match.group(1).rstrip('.')}"
 
 
 ENGINES: dict[str, Callable[[], Engine]] = {"steward": StewardEngine, "mlflow": MlflowEngine}
@@ -753,7 +767,11 @@ class CpuSample:
             except (OSError, IndexError):
                 continue
             pid = int(stat.parent.name)
-            if pid == os.getpid() or int(rest[2]) in groups:
+            if pid == os.getpid():
+                # utime + stime + cutime + cstime: this process and the children it reaped
+                # (--help runs, stopped servers)
+                ours += sum(int(v) for v in rest[11:15])
+            elif int(rest[2]) in groups:
                 ours += int(rest[11]) + int(rest[12])  # utime + stime
         return cls(time.perf_counter(), busy / tick, ours / tick)
 
@@ -1021,8 +1039,10 @@ def time_help(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
         return time.perf_counter() - t0
 
     once()  # warm-up (bytecode caches), not counted
+    cpu_before = CpuSample.take()
     samples = [once() for _ in range(HELP_SAMPLES)]
     return {
+        "other_cpu_pct": CpuSample.take().other_cpu_pct_since(cpu_before),
         "median_s": round(statistics.median(samples), 4),
         "samples_s": [round(s, 4) for s in samples],
     }
@@ -1041,9 +1061,11 @@ def health_round_trip(engine: Engine, base_url: str, keepalive: bool) -> float:
 
 
 @contextmanager
-def running_server(engine: Engine, home: Path, ready: list[float]) -> Iterator[str]:
+def running_server(
+    engine: Engine, home: Path, ready: list[float]
+) -> Iterator[tuple[str, ServerProcess]]:
     """Start the engine's server READY_SAMPLES times, recording each ready time; the last start
-    stays up for the benchmark. Yields the base URL."""
+    stays up for the benchmark. Yields the base URL and the server."""
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     server = ServerProcess(
@@ -1061,7 +1083,7 @@ def running_server(engine: Engine, home: Path, ready: list[float]) -> Iterator[s
             log(f"{engine.label} ready in {ready[-1]:.2f} s (start {sample + 1}/{READY_SAMPLES})")
             if sample < READY_SAMPLES - 1:
                 server.stop()
-        yield base_url
+        yield base_url, server
         if server.proc is not None and server.proc.poll() is not None:
             raise BenchError(f"{engine.label} server died\n{server.log_tail()}")
     except BaseException:
@@ -1080,16 +1102,19 @@ def bench_engine(engine: Engine, plan: Plan, workdir: Path) -> dict[str, Any]:
     out["help"] = time_help(engine.help_command(), engine.server_env())
     log(f"{engine.label} --help median {out['help']['median_s']:.3f} s")
     ready: list[float] = []
-    with running_server(engine, home, ready) as base_url:
+    cpu_before = CpuSample.take()
+    with running_server(engine, home, ready) as (base_url, server):
         out["ready"] = {
             "median_s": round(statistics.median(ready), 3),
             "samples_s": [round(r, 3) for r in ready],
+            "other_cpu_pct": CpuSample.take().other_cpu_pct_since(cpu_before),
         }
         out["health_rtt_ms"] = {
             conn: health_round_trip(engine, base_url, conn == "keepalive")
             for conn in plan.connections
         }
         log(f"{engine.label} health round trip (median ms): {out['health_rtt_ms']}")
+        engine.info["server_processes"] = server.process_count()
         populated = 0
         extra_models = 0
         extra_versions = 0
@@ -1261,7 +1286,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             version += f" (requested `{info.get('requested')}`)"
         out.append(
             f"| {name} | {version}, Python {info.get('python')}; `{_cmd(engine_out)}`; "
-            f"{info.get('server_defaults')} |"
+            f"{info.get('server_defaults')}{_processes(info)} |"
         )
     out.append(
         "| Stores | SQLite and local files in a fresh temporary directory per engine; schema "
@@ -1389,17 +1414,28 @@ def _cmd(engine_out: dict[str, Any]) -> str:
     return re.sub(r"--port \d+", "--port <free port>", cmd)
 
 
+def _processes(info: dict[str, Any]) -> str:
+    count = info.get("server_processes")
+    return f"; {count} processes in its process group while serving" if count else ""
+
+
+def _busy_note(part: dict[str, Any]) -> str:
+    other = part.get("other_cpu_pct")
+    return f" \\* (other processes: {other:.0f} %)" if other and other > OTHER_CPU_WARN_PCT else ""
+
+
 def _ready(engine_out: dict[str, Any] | None) -> str:
     if not engine_out or "ready" not in engine_out:
         return "n/a"
-    samples = ", ".join(f"{s:.2f}" for s in engine_out["ready"]["samples_s"])
-    return f"{engine_out['ready']['median_s']:.2f} s ({samples})"
+    ready = engine_out["ready"]
+    samples = ", ".join(f"{s:.2f}" for s in ready["samples_s"])
+    return f"{ready['median_s']:.2f} s ({samples}){_busy_note(ready)}"
 
 
 def _help(engine_out: dict[str, Any] | None) -> str:
     if not engine_out or "help" not in engine_out:
         return "n/a"
-    return f"{engine_out['help']['median_s']:.3f} s"
+    return f"{engine_out['help']['median_s']:.3f} s{_busy_note(engine_out['help'])}"
 
 
 def _rtt(engine_out: dict[str, Any] | None, conn: str) -> str:

@@ -33,6 +33,14 @@ def _migrate(ctx: typer.Context) -> None:
         output.err_console().print(f"Upgraded the database schema {before} -> {after} at {where}")
 
 
+def _default_workers(ctx: typer.Context) -> int:
+    from steward.settings import Settings
+
+    if Settings.from_env(home=ctx.obj.home).is_sqlite:
+        return 1
+    return min(os.cpu_count() or 1, 4)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("init")
     def init(ctx: typer.Context) -> None:
@@ -45,7 +53,11 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
         workers: Annotated[
-            int | None, typer.Option(help="Worker processes (default: one per CPU, at most 4).")
+            int | None,
+            typer.Option(
+                help="Worker processes (default: 1 on SQLite, which has one writer at a "
+                "time; one per CPU, at most 4, on PostgreSQL)."
+            ),
         ] = None,
         allow_anonymous_read: Annotated[
             bool,
@@ -74,7 +86,7 @@ def register(app: typer.Typer) -> None:
             factory=True,
             host=host,
             port=port,
-            workers=workers or min(os.cpu_count() or 1, 4),
+            workers=workers or _default_workers(ctx),
             log_level=log_level,
             access_log=False,
         )

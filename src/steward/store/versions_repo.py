@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select, text, update
+from sqlalchemy import delete, exists, func, insert, select, text, update
 from sqlalchemy.engine import Connection, CursorResult, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +26,8 @@ from steward.domain.lifecycle import Stage
 from steward.store import tables as t
 
 _v = t.model_versions.c
+# Above this many carriers a tag filter walks versions instead of the tag index.
+_DENSE_TAG = 2000
 _d = t.dataset_versions.c
 # First key of the two-key advisory locks on blobs (a key space apart from one-key locks).
 _ARTIFACT_LOCK_NAMESPACE = 0x53_54_57_41
@@ -165,11 +167,7 @@ class VersionRepository:
         if f.stage:
             query = query.where(_v.stage == f.stage)
         if f.tag_key:
-            tag = t.version_tags.c
-            cond = [tag.version_id == _v.id, tag.key == f.tag_key]
-            if f.tag_value is not None:
-                cond.append(tag.value == f.tag_value)
-            query = query.where(exists().where(*cond))
+            query = query.where(self._tag_condition(f.tag_key, f.tag_value))
         if f.before_id is not None:
             query = query.where(_v.id < f.before_id)
         rows = self.conn.execute(query.order_by(_v.id.desc()).limit(limit)).mappings().all()
@@ -189,6 +187,25 @@ class VersionRepository:
         return _to_version(
             values, model, dict(sorted(tags.items())), [], self.datasets_of([values])
         )
+
+    def _tag_condition(self, key: str, value: str | None) -> Any:
+        """Pick the plan by how many versions carry the tag (an index-only count).
+
+        A rare tag is fastest driven from the (key, value) index; a tag on most
+        versions is fastest by walking versions newest-first and stopping at the page
+        size. Either plan alone is slow for the other case (a rare tag scanned every
+        version: ~26 ms at 20 k versions).
+        """
+        tag = t.version_tags.c
+        match = [tag.key == key] if value is None else [tag.key == key, tag.value == value]
+        carriers = self.conn.execute(
+            select(func.count()).select_from(
+                select(tag.version_id).where(*match).limit(_DENSE_TAG + 1).subquery()
+            )
+        ).scalar_one()
+        if carriers <= _DENSE_TAG:
+            return _v.id.in_(select(tag.version_id).where(*match))
+        return exists().where(tag.version_id == _v.id, *match)
 
     def hydrate(
         self, rows: list[RowMapping], names: dict[int, str] | None = None
