@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -36,6 +36,14 @@ class ModelFilter:
 
 # Whether an engine's database has the SQLite trigram index (checked once per engine).
 _FTS: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+# Hot statements are built once: constructing them per call cost more than running them.
+_ID_OF = select(_m.id).where(_m.name == bindparam("name"))
+_NEXT_VERSION = (
+    update(t.models)
+    .where(_m.id == bindparam("model_id"))
+    .values(latest_version=_m.latest_version + 1, updated_at=bindparam("now"))
+    .returning(_m.latest_version)
+)
 SEARCHED_FIELDS = frozenset({"name", "title", "description", "purpose", "business_unit"})
 
 
@@ -75,7 +83,7 @@ class ModelRepository:
         self.conn = conn
 
     def id_of(self, name: str) -> int | None:
-        found = self.conn.execute(select(_m.id).where(_m.name == name)).scalar_one_or_none()
+        found = self.conn.execute(_ID_OF, {"name": name}).scalar_one_or_none()
         return None if found is None else int(found)
 
     def row(self, name: str) -> RowMapping | None:
@@ -142,13 +150,8 @@ class ModelRepository:
 
     def next_version(self, model_id: int, now: datetime) -> int:
         """Reserve the next version number (the row lock serialises writers)."""
-        statement = (
-            update(t.models)
-            .where(_m.id == model_id)
-            .values(latest_version=_m.latest_version + 1, updated_at=now)
-            .returning(_m.latest_version)
-        )
-        return int(self.conn.execute(statement).scalar_one())
+        found = self.conn.execute(_NEXT_VERSION, {"model_id": model_id, "now": now})
+        return int(found.scalar_one())
 
     def search(self, f: ModelFilter, limit: int) -> list[Model]:
         query = select(t.models)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from steward.domain.entities import TokenInfo
 from steward.store import tables as t
 
 _k = t.api_tokens.c
+_BY_HASH = select(t.api_tokens).where(_k.token_hash == bindparam("token_hash"))
 
 
 def to_token(r: RowMapping) -> TokenInfo:
@@ -44,11 +45,7 @@ class TokenRepository:
         )
 
     def by_hash(self, token_hash: str) -> TokenInfo | None:
-        row = (
-            self.conn.execute(select(t.api_tokens).where(_k.token_hash == token_hash))
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(_BY_HASH, {"token_hash": token_hash}).mappings().first()
         return None if row is None else to_token(row)
 
     def get(self, token_id: str) -> TokenInfo | None:

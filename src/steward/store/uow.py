@@ -25,6 +25,12 @@ from steward.store.models_repo import ModelRepository
 from steward.store.tokens_repo import TokenRepository
 from steward.store.versions_repo import VersionRepository
 
+_HEAD = (
+    select(t.audit_events.c.seq, t.audit_events.c.hash, t.audit_events.c.time)
+    .order_by(t.audit_events.c.seq.desc())
+    .limit(1)
+)
+_APPEND = insert(t.audit_events)
 # Any constant works; it only has to be the same for every Steward process.
 _AUDIT_LOCK_KEY = 0x5354_4557_4152_44
 
@@ -139,11 +145,7 @@ class UnitOfWork:
         if self.conn.dialect.name == "postgresql":
             # Serialise appenders so two transactions never read the same head.
             self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
-        head = self.conn.execute(
-            select(t.audit_events.c.seq, t.audit_events.c.hash, t.audit_events.c.time)
-            .order_by(t.audit_events.c.seq.desc())
-            .limit(1)
-        ).first()
+        head = self.conn.execute(_HEAD).first()
         seq, prev_hash, last_time = (
             (1, audit.GENESIS, "") if head is None else (head.seq + 1, head.hash, head.time)
         )
@@ -162,17 +164,18 @@ class UnitOfWork:
             prev_hash=prev_hash,
         )
         self.conn.execute(
-            insert(t.audit_events).values(
-                seq=event.seq,
-                time=event.time,
-                actor=event.actor,
-                action=event.action,
-                subject_type=event.subject_type,
-                subject_id=event.subject_id,
-                payload=event.payload,
-                prev_hash=event.prev_hash,
-                hash=event.hash,
-            )
+            _APPEND,
+            {
+                "seq": event.seq,
+                "time": event.time,
+                "actor": event.actor,
+                "action": event.action,
+                "subject_type": event.subject_type,
+                "subject_id": event.subject_id,
+                "payload": event.payload,
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            },
         )
         return event
 

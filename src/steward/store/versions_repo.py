@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.engine import Connection, CursorResult, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +26,29 @@ from steward.domain.lifecycle import Stage
 from steward.store import tables as t
 
 _v = t.model_versions.c
+# Built once: constructing statements per call cost more than running them.
+_INSERT_VERSION = insert(t.model_versions)
+_INSERT_TAG = insert(t.version_tags)
+_VERSION_OF_MODEL = select(t.model_versions).join(t.models, t.models.c.id == _v.model_id)
+_BY_NUMBER = _VERSION_OF_MODEL.where(
+    t.models.c.name == bindparam("model"), _v.version == bindparam("version")
+)
+_BY_ALIAS = _VERSION_OF_MODEL.join(t.aliases, t.aliases.c.version_id == _v.id).where(
+    t.models.c.name == bindparam("model"), t.aliases.c.alias == bindparam("alias")
+)
+_NAMES = select(t.models.c.id, t.models.c.name).where(
+    t.models.c.id.in_(bindparam("ids", expanding=True))
+)
+_TAGS_OF = (
+    select(t.version_tags.c.version_id, t.version_tags.c.key, t.version_tags.c.value)
+    .where(t.version_tags.c.version_id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.version_tags.c.key)
+)
+_ALIASES_OF = (
+    select(t.aliases.c.version_id, t.aliases.c.alias)
+    .where(t.aliases.c.version_id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.aliases.c.alias)
+)
 # Above this many carriers a tag filter walks versions instead of the tag index.
 _DENSE_TAG = 2000
 _d = t.dataset_versions.c
@@ -118,10 +141,10 @@ class VersionRepository:
 
     # -- versions -----------------------------------------------------------
     def insert(self, values: dict[str, Any], tags: dict[str, str]) -> int:
-        version_id = new_id(self.conn.execute(insert(t.model_versions).values(**values)))
+        version_id = new_id(self.conn.execute(_INSERT_VERSION, values))
         if tags:
             self.conn.execute(
-                insert(t.version_tags),
+                _INSERT_TAG,
                 [{"version_id": version_id, "key": k, "value": v} for k, v in tags.items()],
             )
         return version_id
@@ -139,15 +162,11 @@ class VersionRepository:
         self, model: str, version: int | None = None, alias: str | None = None
     ) -> ModelVersion | None:
         """One version by model name and number (or alias), in one join plus hydration."""
-        query = select(t.model_versions).join(t.models, t.models.c.id == _v.model_id)
-        query = query.where(t.models.c.name == model)
         if alias is not None:
-            query = query.join(t.aliases, t.aliases.c.version_id == _v.id).where(
-                t.aliases.c.alias == alias
-            )
+            found = self.conn.execute(_BY_ALIAS, {"model": model, "alias": alias})
         else:
-            query = query.where(_v.version == version)
-        row = self.conn.execute(query).mappings().first()
+            found = self.conn.execute(_BY_NUMBER, {"model": model, "version": version})
+        row = found.mappings().first()
         return None if row is None else self.hydrate([row], {row["model_id"]: model})[0]
 
     def row_by_id(self, version_id: int) -> RowMapping:
@@ -215,26 +234,13 @@ class VersionRepository:
             return []
         ids = [r["id"] for r in rows]
         if names is None:
-            names = dict(
-                self.conn.execute(
-                    select(t.models.c.id, t.models.c.name).where(
-                        t.models.c.id.in_({r["model_id"] for r in rows})
-                    )
-                ).all()
-            )
+            model_ids = sorted({r["model_id"] for r in rows})
+            names = dict(self.conn.execute(_NAMES, {"ids": model_ids}).all())
         tags: dict[int, dict[str, str]] = defaultdict(dict)
-        for vid, key, value in self.conn.execute(
-            select(t.version_tags.c.version_id, t.version_tags.c.key, t.version_tags.c.value)
-            .where(t.version_tags.c.version_id.in_(ids))
-            .order_by(t.version_tags.c.key)
-        ):
+        for vid, key, value in self.conn.execute(_TAGS_OF, {"ids": ids}):
             tags[vid][key] = value
         labels: dict[int, list[str]] = defaultdict(list)
-        for vid, name in self.conn.execute(
-            select(t.aliases.c.version_id, t.aliases.c.alias)
-            .where(t.aliases.c.version_id.in_(ids))
-            .order_by(t.aliases.c.alias)
-        ):
+        for vid, name in self.conn.execute(_ALIASES_OF, {"ids": ids}):
             labels[vid].append(name)
         datasets = self.datasets_of(rows)
         return [
