@@ -8,21 +8,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from tests.cli.helpers import ENV, flat
 from tests.conftest import LiveServer, free_port
 from typer.testing import CliRunner, Result
 
 from steward.cli.main import app
 from steward.store.database import SCHEMA_HEAD
 
-ENV: dict[str, str | None] = {
-    "STEWARD_URL": None,
-    "STEWARD_TOKEN": None,
-    "STEWARD_HOME": None,
-    "STEWARD_USER": None,
-    "STEWARD_DATABASE_URL": None,
-    "STEWARD_ARTIFACTS_URL": None,
-    "COLUMNS": "220",
-}
 GROUPS = {
     "init": [],
     "server": [],
@@ -32,11 +24,6 @@ GROUPS = {
     "audit": ["log", "verify", "export"],
     "token": ["create", "list", "revoke"],
 }
-
-
-def flat(text: str) -> str:
-    """Output without Rich box drawing and with whitespace collapsed."""
-    return " ".join(re.sub(r"[│┃╭╮╰╯─━┏┓┗┛┡┩└┘┌┐├┤╇╋┳┻┴┬┼]", " ", text).split())
 
 
 def invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:

@@ -2,48 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from tests.cli import helpers
+from tests.cli.helpers import flat
 from tests.conftest import LiveServer
-from typer.testing import CliRunner, Result
-
-from steward.cli.main import app
-
-ENV: dict[str, str | None] = {
-    "STEWARD_URL": None,
-    "STEWARD_TOKEN": None,
-    "STEWARD_HOME": None,
-    "STEWARD_USER": None,
-    "STEWARD_DATABASE_URL": None,
-    "STEWARD_ARTIFACTS_URL": None,
-    "COLUMNS": "220",
-}
-
-
-def flat(text: str) -> str:
-    """Output without Rich box drawing and with whitespace collapsed."""
-    return " ".join(re.sub(r"[│┃╭╮╰╯─━┏┓┗┛┡┩└┘┌┐├┤╇╋┳┻┴┬┼]", " ", text).split())
+from typer.testing import Result
 
 
 def run(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        app, ["--home", str(home), "--as", "admin", *args], env=ENV, catch_exceptions=False
-    )
+    return helpers.run(home, *args, actor="admin")
 
 
 def ok(home: Path, *args: str) -> Result:
-    result = run(home, *args)
-    assert result.exit_code == 0, result.output
-    return result
+    return helpers.ok(home, *args, actor="admin")
 
 
 def as_json(home: Path, *args: str) -> Any:
-    return json.loads(ok(home, *args, "--json").stdout)
+    return helpers.as_json(home, *args, actor="admin")
 
 
 def test_create_shows_the_secret_once_and_list_never_does(tmp_path: Path) -> None:

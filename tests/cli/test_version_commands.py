@@ -3,48 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import re
 from pathlib import Path
-from typing import Any
 
 import pytest
+from tests.cli.helpers import as_json, flat, ok, run
 from tests.conftest import LiveServer
-from typer.testing import CliRunner, Result
-
-from steward.cli.main import app
-
-ENV: dict[str, str | None] = {
-    "STEWARD_URL": None,
-    "STEWARD_TOKEN": None,
-    "STEWARD_HOME": None,
-    "STEWARD_USER": None,
-    "STEWARD_DATABASE_URL": None,
-    "STEWARD_ARTIFACTS_URL": None,
-    "COLUMNS": "220",
-}
-
-
-def flat(text: str) -> str:
-    """Output without Rich box drawing and with whitespace collapsed."""
-    return " ".join(re.sub(r"[│┃╭╮╰╯─━┏┓┗┛┡┩└┘┌┐├┤╇╋┳┻┴┬┼]", " ", text).split())
-
-
-def run(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        app, ["--home", str(home), "--as", "alice", *args], env=ENV, catch_exceptions=False
-    )
-
-
-def ok(home: Path, *args: str) -> Result:
-    result = run(home, *args)
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def as_json(home: Path, *args: str) -> Any:
-    return json.loads(ok(home, *args, "--json").stdout)
 
 
 @pytest.fixture
