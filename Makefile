@@ -36,8 +36,11 @@ lint: install
 	@$(BIN)/mypy
 	@$(BIN)/lint-imports
 
+## make bench: every benchmark; each replaces its own section of BENCHMARKS.md
 bench: install
 	@$(BIN)/python bench/registry.py
+	@$(BIN)/python bench/inventory.py
+	@$(BIN)/python bench/audit_verify.py --write-md
 
 clean:
 	rm -rf $(VENV) .steward .pytest_cache .mypy_cache .ruff_cache
