@@ -43,6 +43,9 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import replace_section  # bench/report.py, shared by the benchmarks
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "bench"
 MLFLOW_VENV = BENCH_DIR / ".venv-mlflow"
@@ -1556,23 +1559,7 @@ def _target_rows(results: dict[str, Any]) -> list[str]:
 
 def update_benchmarks_md(section: str, path: Path = BENCHMARKS_MD) -> None:
     """Replace the registry section of BENCHMARKS.md (or append it), keeping the rest."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION_TITLE), None)
-    if start is None:
-        new_text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next(
-            (
-                i
-                for i in range(start + 1, len(lines))
-                if lines[i].startswith("## ") or lines[i].startswith("# ")
-            ),
-            len(lines),
-        )
-        tail = "".join(lines[end:])
-        new_text = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    path.write_text(new_text)
+    replace_section(SECTION_TITLE, section, path)
 
 
 # --------------------------------------------------------------------------------------------
