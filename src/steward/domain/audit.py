@@ -35,7 +35,6 @@ class Action(StrEnum):
     ALIAS_DELETED = "alias.deleted"
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
-    SETTING_CHANGED = "setting.changed"
 
 
 def canonical_json(value: Any) -> str:
