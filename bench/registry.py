@@ -44,7 +44,11 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import replace_section  # bench/report.py, shared by the benchmarks
+from report import (  # bench/report.py, shared by the benchmarks
+    cpu_model,
+    memory_gib,
+    replace_section,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "bench"
@@ -1179,19 +1183,8 @@ def bench_engine(engine: Engine, plan: Plan, workdir: Path) -> dict[str, Any]:
 
 
 def machine_info() -> dict[str, Any]:
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_gib = None
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        match = re.search(r"^MemTotal:\s+(\d+) kB", meminfo.read_text(), re.MULTILINE)
-        if match:
-            mem_gib = round(int(match.group(1)) / 1024 / 1024, 1)
+    cpu = cpu_model()
+    mem_gib = memory_gib()
     os_name = platform.system()
     os_release = Path("/etc/os-release")
     if os_release.exists():

@@ -25,21 +25,27 @@ def replace_section(title: str, section: str, path: Path = BENCHMARKS_MD) -> Non
     path.write_text("".join(lines[:start]) + section + ("\n" + rest if rest else ""))
 
 
-def machine() -> str:
-    """One line naming the machine the figures come from."""
-    cpu = "unknown CPU"
+def cpu_model() -> str:
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    memory = ""
+                return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def memory_gib() -> float | None:
     meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        kib = int(meminfo.read_text().split()[1])
-        memory = f", {kib / 1024**2:.1f} GiB RAM"
+    if not meminfo.exists():
+        return None
+    return round(int(meminfo.read_text().split()[1]) / 1024**2, 1)  # MemTotal, first line
+
+
+def machine() -> str:
+    """One line naming the machine the figures come from."""
+    memory = memory_gib()
+    ram = f", {memory} GiB RAM" if memory is not None else ""
     return (
-        f"{os.cpu_count()} CPUs ({cpu}){memory}, {platform.system()} {platform.release()}, "
+        f"{os.cpu_count()} CPUs ({cpu_model()}){ram}, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}"
     )
