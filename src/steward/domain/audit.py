@@ -35,6 +35,12 @@ class Action(StrEnum):
     ALIAS_DELETED = "alias.deleted"
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
+    # identity (users, teams, roles)
+    # risk assessment
+    # policy packs, check runs, transition requests and approvals
+    # findings, waivers, reviews
+    # signing, deploy records, webhooks
+    # validation
 
 
 def canonical_json(value: Any) -> str:

@@ -23,6 +23,21 @@ class Permission(StrEnum):
     ALIAS_WRITE = "alias:write"
     AUDIT_READ = "audit:read"
     TOKEN_MANAGE = "token:manage"
+    # governance
+    USER_MANAGE = "user:manage"  # users, teams, role assignments, other users' tokens
+    GOVERNANCE_READ = "governance:read"  # assessments, policies, requests, findings, reviews...
+    RISK_ASSESS = "risk:assess"
+    POLICY_MANAGE = "policy:manage"
+    APPROVAL_REQUEST = "approval:request"
+    APPROVAL_DECIDE = "approval:decide"
+    WAIVER_GRANT = "waiver:grant"
+    FINDING_WRITE = "finding:write"
+    REVIEW_COMPLETE = "review:complete"
+    DEPLOY_RECORD = "deploy:record"
+    WEBHOOK_MANAGE = "webhook:manage"
+    EVIDENCE_EXPORT = "evidence:export"
+    # validation
+    CHECK_RUN = "check:run"  # run a validation suite or record externally computed results
 
 
 READ_ONLY = frozenset({Permission.MODEL_READ, Permission.VERSION_READ, Permission.AUDIT_READ})

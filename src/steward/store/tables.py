@@ -225,3 +225,16 @@ settings = Table(
     Column("value", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+
+# --- identity: users, teams, roles (migration 0002) ---
+
+# --- risk assessments (migration 0003) ---
+
+# --- policy packs, check runs and results, transition requests, approvals (migration 0004) ---
+
+# --- findings, waivers, periodic reviews (migration 0005) ---
+
+# --- signing, deploy records, webhooks (migration 0006) ---
+
+# --- validation (migration 0007) ---
