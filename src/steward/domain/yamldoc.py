@@ -1,0 +1,101 @@
+"""YAML documents whose errors name the file, the line and what is wrong.
+
+Questionnaires and policy packs are written by people; "invalid policy" is no
+help, "default-pack.yaml line 42: approvals.count must be a positive integer"
+is. :func:`load` keeps each mapping's and sequence's line so validators can
+point at the offending entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from steward.domain.errors import InvalidInput
+
+
+class LineMap(dict[str, Any]):
+    """A mapping that remembers the line of each of its keys (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class LineList(list[Any]):
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    message: str
+
+
+class DocumentError(InvalidInput):
+    """One or more problems in a YAML document, each with its line."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        lines = [
+            f"{source} line {p.line}: {p.message}" if p.line else f"{source}: {p.message}"
+            for p in problems
+        ]
+        super().__init__(
+            "; ".join(lines),
+            source=source,
+            problems=[{"line": p.line, "message": p.message} for p in problems],
+        )
+        self.problems = problems
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
+    result = LineMap()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise yaml.MarkedYAMLError(
+                problem=f"keys must be text, not {key!r}", problem_mark=key_node.start_mark
+            )
+        if key in result:
+            raise yaml.MarkedYAMLError(
+                problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+def load(text: str, source: str) -> Any:
+    """Parse ``text``; syntax errors become a :class:`DocumentError` with the line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise DocumentError(source, [Problem(line, str(exc.problem or exc))]) from None
+    except yaml.YAMLError as exc:
+        raise DocumentError(source, [Problem(None, str(exc))]) from None
+
+
+def line_of(node: Any, key: str | None = None) -> int | None:
+    """The line of ``node`` (or of ``node[key]`` when it is a LineMap key)."""
+    if key is not None and isinstance(node, LineMap):
+        return node.key_lines.get(key, node.line)
+    return getattr(node, "line", None) or None
