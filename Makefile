@@ -18,6 +18,8 @@ install: $(STAMP)
 run: install
 	@$(BIN)/steward init
 	@$(BIN)/steward --as demo demo
+	@$(BIN)/steward --as admin user show demo >/dev/null 2>&1 \
+	  || $(BIN)/steward --as admin user create demo --role admin --display-name "Demo user" >/dev/null
 	@if [ ! -s "$(STEWARD_HOME)/demo-token" ]; then \
 	  umask 077; $(BIN)/steward --as admin token create --user demo --name "make run" --json \
 	    | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["token"])' \
@@ -41,6 +43,7 @@ bench: install
 	@$(BIN)/python bench/registry.py
 	@$(BIN)/python bench/inventory.py
 	@$(BIN)/python bench/audit_verify.py --write-md
+	@$(BIN)/python bench/validation.py
 
 clean:
 	rm -rf $(VENV) .steward .pytest_cache .mypy_cache .ruff_cache

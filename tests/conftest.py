@@ -155,7 +155,19 @@ def token(ctx: Context) -> str:
     from steward.services import tokens
 
     operator = Principal(name="admin", roles=frozenset({OPERATOR}))
+    ensure_user(ctx, "alice", "admin")
     return tokens.create_token(ctx, operator, user="alice", name="tests").token
+
+
+def ensure_user(ctx: Context, name: str, *roles: str, teams: tuple[str, ...] = ()) -> None:
+    """Create a user with these roles (and existing teams) unless they exist already."""
+    from steward.services import identity
+
+    operator = Principal(name="admin", roles=frozenset({OPERATOR}))
+    with ctx.uow.read() as uow:
+        exists = uow.users.get(name) is not None
+    if not exists:
+        identity.create_user(ctx, operator, name, roles=roles, teams=teams)
 
 
 @pytest.fixture

@@ -45,7 +45,8 @@ same either way.
 - Repeatable options (`--tag`, `--param`, `--metric`, ...) are given once per value.
 
 ```bash
-steward model create credit-scoring --title "Consumer credit" --tag retail --risk-tier high
+steward model create credit-scoring --title "Consumer credit" --tag retail
+steward risk assess credit-scoring --answers answers.yaml
 steward version create credit-scoring model.skops --param C=0.5 --metric auc=0.81 \\
     --tag team=risk --training-data train.csv --target default
 steward version transition credit-scoring 1 --to validation -m "ready for review"

@@ -18,6 +18,9 @@ class Settings:
     artifacts_url: str
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
     allow_anonymous_read: bool = False
+    # PEM EC private key Steward signs approved versions with (STEWARD_SIGNING_KEY);
+    # default <home>/keys/signing-key.pem, created on first use.
+    signing_key: Path | None = None
 
     @classmethod
     def from_env(
@@ -35,10 +38,17 @@ class Settings:
             max_artifact_bytes=int(max_bytes) if max_bytes else DEFAULT_MAX_ARTIFACT_BYTES,
             allow_anonymous_read=env.get("STEWARD_ALLOW_ANONYMOUS_READ", "").lower()
             in {"1", "true", "yes"},
+            signing_key=Path(env["STEWARD_SIGNING_KEY"]).expanduser().resolve()
+            if env.get("STEWARD_SIGNING_KEY")
+            else None,
         )
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key or self.home / "keys" / "signing-key.pem"
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,10 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import APIRoute
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, ensure_user
 
-from steward.api.routes import audit, models, versions
-from steward.api.routes import tokens as token_routes
 from steward.domain.audit import verify
 from steward.domain.permissions import OPERATOR, Principal
 from steward.services import tokens
@@ -82,7 +80,12 @@ def test_health_and_me(api: httpx.Client) -> None:
     assert health.json()["status"] == "ok"
     assert health.json()["version"] == "0.1.0"
     assert health.json()["schema"]
-    assert api.get("/api/v1/me").json() == {"user": "alice", "anonymous": False}
+    assert api.get("/api/v1/me").json() == {
+        "user": "alice",
+        "anonymous": False,
+        "roles": ["admin"],
+        "teams": [],
+    }
 
 
 @sqlite_only
@@ -92,11 +95,19 @@ def test_docs_is_html_and_openapi_lists_every_api_route(api: httpx.Client, ctx: 
     assert docs.headers["content-type"].startswith("text/html")
     assert "swagger" in docs.text.lower()
     schema = api.get("/openapi.json").json()
-    served = {("/api/v1/health", "get"), ("/api/v1/me", "get")} | {
+    from steward.api.app import create_app
+
+    app = create_app(ctx)
+    routes = [
+        r
+        for top in app.routes
+        # FastAPI >= 0.160 keeps included routers whole; their routes are the original ones
+        for r in getattr(getattr(top, "original_router", None), "routes", [top])
+    ]
+    served = {
         (route.path, method.lower())
-        for router in (models.router, versions.router, audit.router, token_routes.router)
-        for route in router.routes
-        if isinstance(route, APIRoute)
+        for route in routes
+        if isinstance(route, APIRoute) and route.path.startswith("/api/v1")
         for method in route.methods or ()
     }
     documented = {
@@ -105,7 +116,13 @@ def test_docs_is_html_and_openapi_lists_every_api_route(api: httpx.Client, ctx: 
         for method in operations
         if path.startswith("/api/v1")
     }
-    assert len(served) == 26
+    # every router of every capability is mounted (core, governance, validation)
+    assert {p for p, _ in served} >= {
+        "/api/v1/models",
+        "/api/v1/requests/inbox",
+        "/api/v1/policies",
+        "/api/v1/check-runs/{run_id}",
+    }
     assert documented == served
     assert schema["paths"]["/api/v1/models/{name}/versions"]["post"]["requestBody"]["content"][
         "multipart/form-data"
@@ -127,6 +144,7 @@ def test_create_get_and_patch_a_model(api: httpx.Client) -> None:
         tags=["retail", "credit", "retail"],
         risk_tier="high",
         regulatory_category="high",
+        risk_override_reason="tiered by the model risk committee",
         next_review_date="2027-03-31",
     )
     assert made["name"] == "credit-scoring"
@@ -161,9 +179,25 @@ def test_create_get_and_patch_a_model(api: httpx.Client) -> None:
 
 
 def test_list_models_with_filters_and_pagination(api: httpx.Client) -> None:
-    create(api, "credit-scoring", title="Credit", team="risk", risk_tier="high", tags=["retail"])
+    create(
+        api,
+        "credit-scoring",
+        title="Credit",
+        team="risk",
+        risk_tier="high",
+        risk_override_reason="interim tier",
+        tags=["retail"],
+    )
     create(api, "churn", title="Churn 100% model", team="marketing", tags=["retail"])
-    create(api, "fraud", team="risk", owner="bob", status="proposed", regulatory_category="high")
+    create(
+        api,
+        "fraud",
+        team="risk",
+        owner="bob",
+        status="proposed",
+        regulatory_category="high",
+        risk_override_reason="interim category",
+    )
     create(api, "aml_monitor", purpose="Anti money laundering", team="risk")
     upload(api, "fraud", b"f1")
     move(api, "fraud", 1, "validation", "approved", "production")
@@ -446,8 +480,9 @@ def test_gate_evaluates_without_applying(api: httpx.Client) -> None:
     upload(api, "credit", b"one")
     ok = api.get("/api/v1/models/credit/versions/1/gate", params={"to": "validation"}).json()
     assert ok["allowed"] is True
-    assert ok["request"]["current"] == "development"
-    assert ok["request"]["target"] == "validation"
+    assert ok["from_stage"] == "development"
+    assert ok["to_stage"] == "validation"
+    assert ok["policy"] is None  # no policy pack active: only the state machine
     assert [o["requirement"] for o in ok["outcomes"]] == ["lifecycle.state_machine"]
     no = api.get("/api/v1/models/credit/versions/1/gate", params={"to": "production"}).json()
     assert no["allowed"] is False
@@ -499,24 +534,25 @@ def test_audit_events_filters(api: httpx.Client) -> None:
     everything = events(api)
     assert [e["seq"] for e in everything] == list(range(1, len(everything) + 1))
     assert [e["action"] for e in everything] == [
+        "user.created",  # the conftest creates alice (admin) before her token
         "token.created",
         "model.created",
         "model.created",
         "version.created",
         "version.transitioned",
     ]
-    assert everything[0]["actor"] == "admin"
-    assert {e["actor"] for e in everything[1:]} == {"alice"}
+    assert {e["actor"] for e in everything[:2]} == {"admin"}
+    assert {e["actor"] for e in everything[2:]} == {"alice"}
     assert [e["subject_id"] for e in events(api, model="credit")] == [
         "credit",
         "credit/1",
         "credit/1",
     ]
-    assert [e["seq"] for e in events(api, after_seq=3)] == [4, 5]
+    assert [e["seq"] for e in events(api, after_seq=4)] == [5, 6]
     assert [e["seq"] for e in events(api, limit=2)] == [1, 2]
-    assert [e["seq"] for e in events(api, actor="admin")] == [1]
-    assert [e["seq"] for e in events(api, subject_type="model", subject_id="churn")] == [3]
-    assert [e["seq"] for e in events(api, since=everything[3]["time"])] == [4, 5]
+    assert [e["seq"] for e in events(api, actor="admin")] == [1, 2]
+    assert [e["seq"] for e in events(api, subject_type="model", subject_id="churn")] == [4]
+    assert [e["seq"] for e in events(api, since=everything[4]["time"])] == [5, 6]
     assert [e["seq"] for e in events(api, until=everything[1]["time"])] == [1, 2]
     payload = json.loads(events(api, action="version.transitioned")[0]["payload"])
     assert payload["from"] == "development" and payload["to"] == "validation"
@@ -531,7 +567,7 @@ def test_audit_verify_and_ndjson_export(api: httpx.Client) -> None:
     upload(api, "credit", b"one")
     verified = api.get("/api/v1/audit/verify").json()
     assert verified["ok"] is True
-    assert verified["checked"] == verified["head_seq"] == 3
+    assert verified["checked"] == verified["head_seq"] == 4  # user.created, token.created, ...
     assert verified["broken_seq"] is None and verified["kind"] is None
     assert verified["head_hash"] == events(api)[-1]["hash"]
 
@@ -542,8 +578,8 @@ def test_audit_verify_and_ndjson_export(api: httpx.Client) -> None:
     text = export.content.decode("utf-8")
     assert text.endswith("\n")
     lines = [json.loads(line) for line in text.split("\n") if line]
-    assert [e["seq"] for e in lines] == [1, 2, 3]
-    assert lines[1]["payload"]["after"]["title"] == "Crédit ✓"
+    assert [e["seq"] for e in lines] == [1, 2, 3, 4]
+    assert lines[2]["payload"]["after"]["title"] == "Crédit ✓"
     assert "Crédit ✓" in text  # kept as UTF-8, not escaped
     assert [e["hash"] for e in lines] == [e["hash"] for e in events(api)]
     # The export alone is enough to verify the chain.
@@ -607,6 +643,13 @@ def test_tokens_create_list_and_revoke_over_the_api(
 
 @sqlite_only
 def test_a_user_cannot_manage_other_users_tokens(api: httpx.Client, ctx: Context) -> None:
+    from steward.services import identity
+
+    # alice is an owner here, not an admin (admins manage everyone's tokens)
+    ensure_user(ctx, "root", "admin")
+    identity.grant_role(ctx, OPERATOR_PRINCIPAL, "alice", "owner")
+    identity.revoke_role(ctx, OPERATOR_PRINCIPAL, "alice", "admin")
+    ensure_user(ctx, "bob", "owner")
     bob = tokens.create_token(ctx, OPERATOR_PRINCIPAL, user="bob", name="laptop")
     assert api.post("/api/v1/tokens", json={"user": "bob"}).status_code == 403
     assert api.delete(f"/api/v1/tokens/{bob.info.id}").status_code == 403

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import Clock, LiveServer
+from tests.conftest import Clock, LiveServer, ensure_user
 
 from steward import bootstrap
 from steward.domain.permissions import OPERATOR, Principal
@@ -107,6 +107,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
         home=root, database_url=f"sqlite:///{root / 'steward.db'}", artifacts_url=str(root / "a")
     )
     context = bootstrap.build(settings, migrate=True)
+    ensure_user(context, "alice", "owner")  # may not manage other users' tokens
     made = tokens.create_token(context, OPERATOR_PRINCIPAL, user="alice", name="tests")
     with (
         LiveServer(context) as server,
@@ -417,6 +418,7 @@ def test_unknown_or_malformed_tokens_are_401(shared: Shared, header: str, needle
 
 def test_revoked_token_is_401(shared: Shared) -> None:
     ctx = shared.ctx
+    ensure_user(ctx, "bob", "owner")
     made = tokens.create_token(ctx, OPERATOR_PRINCIPAL, user="bob", name="laptop")
     headers = {"Authorization": f"Bearer {made.token}"}
     assert httpx.get(f"{shared.url}/api/v1/me", headers=headers).json()["user"] == "bob"
@@ -429,6 +431,7 @@ def test_revoked_token_is_401(shared: Shared) -> None:
 @sqlite_only
 def test_expired_token_is_401(settings: Settings, clock: Clock) -> None:
     context = bootstrap.build(settings, migrate=True, clock=clock)
+    ensure_user(context, "bob", "owner")
     made = tokens.create_token(
         context, OPERATOR_PRINCIPAL, user="bob", name="ci", expires_in_days=1
     )
@@ -454,6 +457,7 @@ def test_anonymous_reads_when_allowed_but_writes_are_403(
     anonymous: tuple[Context, LiveServer],
 ) -> None:
     context, server = anonymous
+    ensure_user(context, "alice", "owner")
     made = tokens.create_token(context, OPERATOR_PRINCIPAL, user="alice")
     with httpx.Client(
         base_url=server.url, headers={"Authorization": f"Bearer {made.token}"}
@@ -462,7 +466,12 @@ def test_anonymous_reads_when_allowed_but_writes_are_403(
         r = alice.post("/api/v1/models/credit/versions", files={"artifact": ("m.bin", b"v1")})
         assert r.status_code == 201
     with httpx.Client(base_url=server.url) as anon:
-        assert anon.get("/api/v1/me").json() == {"user": "anonymous", "anonymous": True}
+        assert anon.get("/api/v1/me").json() == {
+            "user": "anonymous",
+            "anonymous": True,
+            "roles": [],
+            "teams": [],
+        }
         assert [m["name"] for m in anon.get("/api/v1/models").json()["items"]] == ["credit"]
         assert anon.get("/api/v1/models/credit/versions/1").json()["version"] == 1
         assert anon.get("/api/v1/models/credit/versions/1/artifact").content == b"v1"
@@ -507,6 +516,7 @@ def test_without_anonymous_reads_even_reading_needs_a_token(shared: Shared) -> N
 
 def test_a_user_cannot_manage_other_users_tokens(shared: Shared) -> None:
     api, ctx = shared.api, shared.ctx
+    ensure_user(ctx, "bob", "owner")
     bob = tokens.create_token(ctx, OPERATOR_PRINCIPAL, user="bob", name="laptop")
     before = snapshot(ctx)
     assert_problem(
@@ -617,6 +627,7 @@ def test_bad_transition_requests_are_422(
 def small_server(settings: Settings) -> Iterator[tuple[Context, httpx.Client]]:
     """A server that accepts artifacts of at most 100 bytes."""
     context = bootstrap.build(settings.with_(max_artifact_bytes=100), migrate=True)
+    ensure_user(context, "alice", "owner")
     made = tokens.create_token(context, OPERATOR_PRINCIPAL, user="alice")
     with (
         LiveServer(context) as server,

@@ -158,10 +158,12 @@ def test_audit_commands_against_a_server(
         ("alice", "model.created"),
         ("alice", "version.created"),
     ]
-    assert "Audit chain intact: 3 events" in flat(ok(nowhere, *remote, "audit", "verify").stdout)
+    # user.created: the token fixture creates alice (admin) first
+    assert "Audit chain intact: 4 events" in flat(ok(nowhere, *remote, "audit", "verify").stdout)
     out = tmp_path / "remote.jsonl"
-    assert "Wrote 3 events" in ok(nowhere, *remote, "audit", "export", "-o", str(out)).stdout
+    assert "Wrote 4 events" in ok(nowhere, *remote, "audit", "export", "-o", str(out)).stdout
     assert [json.loads(x)["action"] for x in out.read_text().splitlines()] == [
+        "user.created",
         "token.created",
         "model.created",
         "version.created",

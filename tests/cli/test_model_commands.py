@@ -31,6 +31,8 @@ def test_create_prints_the_record_and_json_has_every_field(tmp_path: Path) -> No
             "high",
             "--regulatory-category",
             "high",
+            "--override-reason",
+            "tiered by the model risk committee",
             "--next-review-date",
             "2027-03-31",
         ).stdout
@@ -80,7 +82,18 @@ def test_create_prints_the_record_and_json_has_every_field(tmp_path: Path) -> No
 def test_list_filters_table_json_and_pages(tmp_path: Path) -> None:
     ok(tmp_path, "model", "create", "credit", "--team", "risk", "--tag", "retail", "--title", "C")
     ok(tmp_path, "model", "create", "churn", "--team", "marketing", "--tag", "retail")
-    ok(tmp_path, "model", "create", "fraud", "--team", "risk", "--risk-tier", "critical")
+    ok(
+        tmp_path,
+        "model",
+        "create",
+        "fraud",
+        "--team",
+        "risk",
+        "--risk-tier",
+        "critical",
+        "--override-reason",
+        "interim tier",
+    )
 
     table = flat(ok(tmp_path, "model", "list").stdout)
     assert "name title owner team risk EU AI Act latest tags next review" in table
@@ -135,6 +148,8 @@ def test_update_changes_are_recorded_field_by_field_in_the_audit_log(tmp_path: P
         "a",
         "--risk-tier",
         "medium",
+        "--override-reason",
+        "interim tier",
         "--team",
         "",
     )

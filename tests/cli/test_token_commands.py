@@ -27,6 +27,8 @@ def as_json(home: Path, *args: str) -> Any:
 
 
 def test_create_shows_the_secret_once_and_list_never_does(tmp_path: Path) -> None:
+    ok(tmp_path, "user", "create", "bob", "--role", "owner")
+    ok(tmp_path, "user", "create", "carol")
     made = ok(tmp_path, "token", "create", "--user", "bob", "--name", "laptop")
     printed = made.stdout.splitlines()
     token_id = printed[0].split()[1]
@@ -51,6 +53,7 @@ def test_create_shows_the_secret_once_and_list_never_does(tmp_path: Path) -> Non
 
 
 def test_revoke_and_errors(tmp_path: Path) -> None:
+    ok(tmp_path, "user", "create", "bob", "--role", "owner")
     made = as_json(tmp_path, "token", "create", "--user", "bob")
     revoked = ok(tmp_path, "token", "revoke", made["id"])
     assert f"Revoked {made['id']} (bob)" in revoked.stdout
@@ -59,7 +62,7 @@ def test_revoke_and_errors(tmp_path: Path) -> None:
     # Revoking again is harmless and records nothing new.
     ok(tmp_path, "token", "revoke", made["id"])
     actions = [e["action"] for e in as_json(tmp_path, "audit", "log")]
-    assert actions == ["token.created", "token.revoked"]
+    assert actions == ["user.created", "token.created", "token.revoked"]
 
     unknown = run(tmp_path, "token", "revoke", "tok_nope")
     assert unknown.exit_code == 1
@@ -70,6 +73,14 @@ def test_revoke_and_errors(tmp_path: Path) -> None:
     nobody = run(tmp_path, "token", "create", "--user", " ")
     assert nobody.exit_code == 1
     assert "A token needs the user it acts as" in nobody.stderr
+    stranger = run(tmp_path, "token", "create", "--user", "zoe")
+    assert stranger.exit_code == 1
+    assert "No user named 'zoe'" in flat(stranger.stderr)
+    assert "steward user create zoe" in flat(stranger.stderr)
+    ok(tmp_path, "user", "disable", "bob")
+    disabled = run(tmp_path, "token", "create", "--user", "bob")
+    assert disabled.exit_code == 1
+    assert "User bob is disabled" in flat(disabled.stderr)
     missing = run(tmp_path, "token", "create")
     assert missing.exit_code == 2
     assert "--user" in flat(missing.stderr)
@@ -80,6 +91,8 @@ def test_tokens_made_on_the_host_work_over_the_api_for_their_own_user_only(
     tmp_path: Path, live_server: LiveServer
 ) -> None:
     # The test server's store lives in tmp_path, exactly where `--home tmp_path` looks.
+    ok(tmp_path, "user", "create", "bob", "--role", "owner")
+    ok(tmp_path, "user", "create", "carol", "--role", "owner")
     bob = as_json(tmp_path, "token", "create", "--user", "bob", "--name", "cli")
     carol = as_json(tmp_path, "token", "create", "--user", "carol")
     remote = ["--url", live_server.url, "--token", bob["token"]]

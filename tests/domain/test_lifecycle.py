@@ -21,11 +21,13 @@ from steward.domain.lifecycle import (
 
 # The table from the issue, written out independently of lifecycle.ALLOWED:
 # development -> validation -> approved -> production -> deprecated -> retired,
-# validation -> rejected, production -> under_review -> production | deprecated.
+# validation -> rejected, production -> under_review -> production | deprecated,
+# and governance's send-backs after a rejection: validation -> development,
+# approved -> validation.
 EXPECTED: dict[str, set[str]] = {
     "development": {"validation"},
-    "validation": {"approved", "rejected"},
-    "approved": {"production"},
+    "validation": {"approved", "rejected", "development"},
+    "approved": {"production", "validation"},
     "production": {"deprecated", "under_review"},
     "under_review": {"production", "deprecated"},
     "deprecated": {"retired"},

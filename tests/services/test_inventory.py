@@ -50,6 +50,7 @@ def test_create_with_every_field(ctx: Context, alice: Principal) -> None:
         team="risk",
         risk_tier="high",
         regulatory_category="high",
+        risk_override_reason="tiered by the model risk committee before the questionnaire",
         tags=["pd", "credit", "pd"],
         status="proposed",
         next_review_date="2026-06-30",
@@ -136,6 +137,7 @@ def test_update_is_audited_field_by_field(ctx: Context, alice: Principal) -> Non
         title="Churn",  # unchanged: must not appear in the event
         team="retention",
         risk_tier="medium",
+        risk_override_reason="interim tier until the questionnaire is answered",
         tags=["b", "a"],
         next_review_date=date(2027, 1, 15),
     )
@@ -245,7 +247,9 @@ def inventory(ctx: Context, alice: Principal, tmp_path: Path) -> Context:
         ("credit_limit", dict(owner="erin", team="risk", risk_tier="high", purpose="Set limits")),
     ]
     for name, fields in specs:
-        models.create_model(ctx, alice, name, **fields)
+        # Tiers set by hand are overrides of the risk assessment: they need a reason.
+        reason = "inventory fixture" if "risk_tier" in fields else None
+        models.create_model(ctx, alice, name, risk_override_reason=reason, **fields)
     blob = tmp_path / "m.bin"
     blob.write_bytes(b"model")
 

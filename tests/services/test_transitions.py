@@ -15,7 +15,7 @@ from steward.domain.audit import Action, AuditEvent, format_time
 from steward.domain.entities import TransitionResult
 from steward.domain.errors import IllegalTransition, InvalidInput, NotFound
 from steward.domain.lifecycle import Stage
-from steward.domain.permissions import Principal
+from steward.domain.permissions import OPERATOR, Principal
 from steward.domain.specs import VersionSpec
 from steward.services import audit, lifecycle, models, versions
 from steward.services.context import Context
@@ -28,7 +28,9 @@ EDGES = {
     ("development", "validation"),
     ("validation", "approved"),
     ("validation", "rejected"),
+    ("validation", "development"),  # sent back for rework
     ("approved", "production"),
+    ("approved", "validation"),  # sent back for rework
     ("production", "deprecated"),
     ("production", "under_review"),
     ("under_review", "production"),
@@ -102,7 +104,14 @@ def test_a_version_walks_every_allowed_transition(
     v2 = new_version(ctx, alice, "credit", make_file)
     v3 = new_version(ctx, alice, "credit", make_file)
     taken: set[tuple[str, str]] = set()
-    for number, path in ((v1, walk), (v2, ["validation", "rejected"]), (v3, PATH_TO["deprecated"])):
+    v4 = new_version(ctx, alice, "credit", make_file)
+    back = ["validation", "approved", "validation", "development"]
+    for number, path in (
+        (v1, walk),
+        (v2, ["validation", "rejected"]),
+        (v3, PATH_TO["deprecated"]),
+        (v4, back),
+    ):
         current = "development"
         for target in path:
             result = lifecycle.transition(
@@ -199,8 +208,9 @@ def test_invalid_requests_are_refused_before_anything_is_written(
 def test_each_transition_records_actor_time_and_justification(
     timed: Context, clock: Clock, make_file: MakeFile
 ) -> None:
-    alice = Principal(name="alice")
-    bob = Principal(name="bob")
+    # Their names, not their powers, are what this test is about: embedded operators.
+    alice = Principal(name="alice", roles=frozenset({OPERATOR}))
+    bob = Principal(name="bob", roles=frozenset({OPERATOR}))
     models.create_model(timed, alice, "credit")
     v1 = new_version(timed, alice, "credit", make_file)
     moments = []

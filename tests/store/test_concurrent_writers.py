@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from steward.domain.errors import AlreadyExists, IllegalTransition
 from steward.domain.lifecycle import Stage
-from steward.domain.permissions import Principal
+from steward.domain.permissions import OPERATOR, Principal
 from steward.domain.specs import VersionSpec
 from steward.services import audit, lifecycle, models, versions
 from steward.services.context import Context
@@ -43,7 +43,7 @@ class Outcome:
 def test_concurrent_writers_keep_the_chain_and_the_registry_consistent(
     ctx: Context, make_file: MakeFile
 ) -> None:
-    setup = Principal(name="setup")
+    setup = Principal(name="setup", roles=frozenset({OPERATOR}))
     for name in ("shared", "race", "dup"):
         models.create_model(ctx, setup, name)
     versions.create_version(ctx, setup, "dup", VersionSpec(), make_file(b"dup", "m.bin"))
@@ -57,7 +57,7 @@ def test_concurrent_writers_keep_the_chain_and_the_registry_consistent(
         return versions.create_version(ctx, who, model, VersionSpec(), path).version
 
     def worker(i: int) -> Outcome:
-        who = Principal(name=f"user-{i}")
+        who = Principal(name=f"user-{i}", roles=frozenset({OPERATOR}))
         out = Outcome()
         barrier.wait()
         models.create_model(ctx, who, f"team-{i}", team=f"t{i}")
@@ -107,7 +107,7 @@ def test_concurrent_writers_keep_the_chain_and_the_registry_consistent(
     with ThreadPoolExecutor(THREADS) as pool:
         outcomes = list(pool.map(run, range(THREADS)))
 
-    reader = Principal(name="auditor")
+    reader = Principal(name="auditor", roles=frozenset({OPERATOR}))
     expected_events = setup_events + sum(o.events for o in outcomes)
 
     # The chain: intact, contiguous, one event per successful mutation.

@@ -7,10 +7,20 @@ from fastapi import Depends, FastAPI
 from steward import __version__
 from steward.api import problems
 from steward.api.deps import principal
-from steward.api.routes import audit, models, tokens, versions
+from steward.api.routes import approvals as approval_routes
+from steward.api.routes import audit, findings, models, reviews, tokens, versions, waivers
+from steward.api.routes import checks as check_routes
+from steward.api.routes import deployments as deployment_routes
+from steward.api.routes import identity as identity_routes
+from steward.api.routes import policies as policy_routes
+from steward.api.routes import risk as risk_routes
+from steward.api.routes import signing as signing_routes
+from steward.api.routes import validation as validation_routes
+from steward.api.routes import webhooks as webhook_routes
 from steward.domain.permissions import Principal
 from steward.services.context import Context
 from steward.store.database import SCHEMA_HEAD
+from steward.webhooks import deliver
 
 
 def create_app(ctx: Context) -> FastAPI:
@@ -22,6 +32,7 @@ def create_app(ctx: Context) -> FastAPI:
         "`Authorization: Bearer <token>`.",
         docs_url="/docs",
         redoc_url=None,
+        lifespan=deliver.lifespan(ctx),  # webhook delivery worker
     )
     app.state.ctx = ctx
     problems.install(app)
@@ -32,8 +43,28 @@ def create_app(ctx: Context) -> FastAPI:
 
     @app.get("/api/v1/me", tags=["system"])
     def me(who: Principal = Depends(principal)) -> dict[str, object]:
-        return {"user": who.name, "anonymous": who.anonymous}
+        return {
+            "user": who.name,
+            "anonymous": who.anonymous,
+            "roles": sorted(who.roles),
+            "teams": sorted(who.teams),
+        }
 
     for router in (models.router, versions.router, audit.router, tokens.router):
         app.include_router(router)
+    # findings, waivers, periodic reviews
+    for router in (findings.router, waivers.router, reviews.router):
+        app.include_router(router)
+    # policy packs, gates, transition requests and approvals, check runs
+    for router in (policy_routes.router, approval_routes.router, check_routes.router):
+        app.include_router(router)
+    # risk assessment
+    app.include_router(risk_routes.router)
+    # users, teams, roles, login
+    app.include_router(identity_routes.router)
+    # signing, deploy records, webhooks
+    for router in (signing_routes.router, deployment_routes.router, webhook_routes.router):
+        app.include_router(router)
+    # validation engine: server-side runs
+    app.include_router(validation_routes.router)
     return app

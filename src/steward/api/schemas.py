@@ -26,6 +26,11 @@ class ModelFields(_Strict):
     status: ModelStatus | None = None
     next_review_date: date | None = None
     allow_multiple_production: bool | None = None
+    risk_override_reason: str | None = Field(
+        default=None,
+        description="Required with risk_tier/regulatory_category: why they are set by hand "
+        "instead of by a risk assessment (needs risk:assess)",
+    )
 
 
 class ModelCreate(ModelFields):

@@ -7,7 +7,26 @@ from typing import Annotated, Any
 
 import typer
 
-from steward.cli import audit_cmd, model_cmd, system_cmd, token_cmd, version_cmd
+from steward.cli import (
+    approvals_cmd,
+    audit_cmd,
+    check_cmd,
+    deploy_cmd,
+    finding_cmd,
+    gate_cmd,
+    model_cmd,
+    policy_cmd,
+    review_cmd,
+    risk_cmd,
+    signing_cmd,
+    system_cmd,
+    team_cmd,
+    token_cmd,
+    user_cmd,
+    version_cmd,
+    waiver_cmd,
+    webhook_cmd,
+)
 
 app = typer.Typer(
     name="steward",
@@ -77,6 +96,36 @@ app.add_typer(
 )
 app.add_typer(audit_cmd.app, name="audit", help="Read, verify and export the audit journal.")
 app.add_typer(token_cmd.app, name="token", help="Create, list and revoke API tokens.")
+app.add_typer(
+    user_cmd.app, name="user", help="Users, their roles and passwords; log in for a token."
+)
+app.add_typer(team_cmd.app, name="team", help="Teams and their members.")
+app.add_typer(
+    finding_cmd.app, name="finding", help="Raise, list, show, update and comment on findings."
+)
+app.add_typer(waiver_cmd.app, name="waiver", help="Grant, list and revoke waivers.")
+app.add_typer(
+    review_cmd.app, name="review", help="Periodic reviews: what is due, complete, history."
+)
+# policy packs, gates, approvals, check runs
+app.add_typer(policy_cmd.app, name="policy", help="Load, activate and read policy packs.")
+app.add_typer(gate_cmd.app, name="gate", help="Evaluate a move's gate (the CI/CD gate).")
+app.add_typer(
+    approvals_cmd.app,
+    name="approvals",
+    help="Request moves, approve or reject them, see your inbox.",
+)
+app.add_typer(check_cmd.app, name="check", help="Validation check runs and their evidence.")
+app.add_typer(
+    risk_cmd.app, name="risk", help="Risk questionnaire, assessments (tier, EU AI Act category)."
+)
+# signing, deploy records, webhooks
+app.add_typer(
+    signing_cmd.app, name="signature", help="Export and show signatures; the signing key."
+)
+app.add_typer(deploy_cmd.app, name="deploy", help="Record and list what deployments loaded.")
+app.add_typer(webhook_cmd.app, name="webhook", help="Webhook subscriptions and deliveries.")
+signing_cmd.register(app)
 system_cmd.register(app)
 
 

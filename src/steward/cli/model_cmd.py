@@ -60,6 +60,14 @@ CatOpt = Annotated[
         "--regulatory-category", help="EU AI Act: unassessed, prohibited, high, limited, minimal."
     ),
 ]
+OverrideOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--override-reason",
+        help="Why --risk-tier/--regulatory-category are set by hand instead of by "
+        "`steward risk assess` (required with them; needs the risk:assess permission).",
+    ),
+]
 StatusOpt = Annotated[str | None, typer.Option(help="proposed, active or retired.")]
 ReviewOpt = Annotated[str | None, typer.Option("--next-review-date", help="YYYY-MM-DD.")]
 MultiOpt = Annotated[
@@ -84,6 +92,7 @@ def create(
     tag: Annotated[list[str] | None, typer.Option(help="Label; repeat for several.")] = None,
     risk_tier: TierOpt = None,
     regulatory_category: CatOpt = None,
+    override_reason: OverrideOpt = None,
     status: StatusOpt = None,
     next_review_date: ReviewOpt = None,
     allow_multiple_production: MultiOpt = None,
@@ -107,6 +116,7 @@ def create(
                 status=status,
                 next_review_date=next_review_date,
                 allow_multiple_production=allow_multiple_production,
+                risk_override_reason=override_reason,
             ),
         )
         if json_:
@@ -135,6 +145,7 @@ def update(
     ] = None,
     risk_tier: TierOpt = None,
     regulatory_category: CatOpt = None,
+    override_reason: OverrideOpt = None,
     status: StatusOpt = None,
     next_review_date: ReviewOpt = None,
     allow_multiple_production: MultiOpt = None,
@@ -156,6 +167,7 @@ def update(
             status=status,
             next_review_date=next_review_date,
             allow_multiple_production=allow_multiple_production,
+            risk_override_reason=override_reason,
         )
         if add_tag or remove_tag:
             current = set(client.get_model(name).tags)

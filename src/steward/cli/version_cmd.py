@@ -109,6 +109,40 @@ def create(
     output.run(go)
 
 
+@app.command("amend")
+def amend(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[int, typer.Argument(help="Version number.")],
+    justification: Annotated[
+        str, typer.Option("--justification", "-m", help="Why the version is amended.")
+    ],
+    artifact: Annotated[
+        Path | None, typer.Option(help="A replacement model file or folder.")
+    ] = None,
+    training_data: Annotated[Path | None, typer.Option(help="CSV or Parquet file.")] = None,
+    evaluation_data: Annotated[Path | None, typer.Option(help="CSV or Parquet file.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Correct a version before production (artifact or data); its approvals lapse."""
+
+    def go() -> None:
+        v = _client(ctx).amend_version(
+            model,
+            version,
+            justification=justification,
+            artifact=artifact,
+            training_data=training_data,
+            evaluation_data=evaluation_data,
+        )
+        if json_:
+            output.emit_json(v)
+        else:
+            _show_version(v)
+
+    output.run(go)
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,

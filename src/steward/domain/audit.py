@@ -36,10 +36,49 @@ class Action(StrEnum):
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
     # identity (users, teams, roles)
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    USER_DISABLED = "user.disabled"
+    USER_ENABLED = "user.enabled"
+    PASSWORD_SET = "user.password_set"
+    ROLE_GRANTED = "role.granted"
+    ROLE_REVOKED = "role.revoked"
+    ROLE_CHANGE_DENIED = "role.denied"
+    TEAM_CREATED = "team.created"
+    TEAM_DELETED = "team.deleted"
+    TEAM_MEMBER_ADDED = "team.member_added"
+    TEAM_MEMBER_REMOVED = "team.member_removed"
+    LOGIN_SUCCEEDED = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
     # risk assessment
+    RISK_ASSESSED = "risk.assessed"
+    RISK_OVERRIDDEN = "risk.overridden"  # tier/category set by hand, with the reason
     # policy packs, check runs, transition requests and approvals
+    POLICY_LOADED = "policy.loaded"
+    POLICY_ACTIVATED = "policy.activated"
+    POLICY_DEACTIVATED = "policy.deactivated"
+    CHECK_RUN_RECORDED = "check_run.recorded"
+    TRANSITION_REQUESTED = "transition.requested"
+    REQUEST_WITHDRAWN = "transition.withdrawn"
+    APPROVAL_GIVEN = "approval.given"
+    APPROVAL_REJECTED = "approval.rejected"
+    APPROVAL_DENIED = "approval.denied"
+    GATE_FAILED = "gate.failed"
+    VERSION_AMENDED = "version.amended"
     # findings, waivers, reviews
+    FINDING_OPENED = "finding.opened"
+    FINDING_UPDATED = "finding.updated"
+    FINDING_COMMENTED = "finding.commented"
+    WAIVER_GRANTED = "waiver.granted"
+    WAIVER_REVOKED = "waiver.revoked"
+    REVIEW_COMPLETED = "review.completed"
+    REVIEW_OVERDUE = "review.overdue"
     # signing, deploy records, webhooks
+    VERSION_SIGNED = "version.signed"
+    DEPLOY_RECORDED = "deploy.recorded"
+    DEPLOY_MISMATCH = "deploy.mismatch"
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_DELETED = "webhook.deleted"
     # validation
 
 

@@ -7,10 +7,20 @@ now, so a result on other data or another model never satisfies a policy.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from steward.domain.errors import InvalidInput
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_:-]*)+$")
+_SUITE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_FINGERPRINT = re.compile(r"[0-9a-f]{64}")
+OPS = frozenset({">=", ">", "<=", "<", "=="})
+MAX_RESULTS = 2000
 
 
 class CheckFamily(StrEnum):
@@ -100,3 +110,55 @@ class CheckRun:
 def run_passed(results: tuple[CheckResult, ...]) -> bool:
     """A run passes when no check failed; informational results do not count."""
     return all(r.passed is not False for r in results)
+
+
+def validate_record(record: RunRecord) -> None:
+    """Refuse a malformed run before anything is stored (or sent to a server)."""
+    if not _SUITE.match(record.suite or ""):
+        raise InvalidInput(
+            f"Suite name {record.suite!r} must be 1-100 letters, digits, '.', '_' or '-'.",
+            field="suite",
+        )
+    if not record.suite_version or len(record.suite_version) > 40:
+        raise InvalidInput("suite_version must be 1-40 characters, e.g. '1'.", field="suite")
+    if not record.results:
+        raise InvalidInput("A check run needs at least one result.", field="results")
+    if len(record.results) > MAX_RESULTS:
+        raise InvalidInput(f"A run holds at most {MAX_RESULTS} results.", field="results")
+    seen: set[str] = set()
+    for result in record.results:
+        _validate_result(result, seen)
+    if record.finished_at < record.started_at:
+        raise InvalidInput("finished_at is before started_at.", field="finished_at")
+    if record.data_fingerprint is not None and not _FINGERPRINT.fullmatch(record.data_fingerprint):
+        raise InvalidInput(
+            "data_fingerprint must be the dataset's sha256 fingerprint (64 hex digits), as "
+            "`steward version show` prints it.",
+            field="data_fingerprint",
+        )
+
+
+def _validate_result(result: CheckResult, seen: set[str]) -> None:
+    if not _NAME.match(result.name) or len(result.name) > 128:
+        raise InvalidInput(
+            f"Check name {result.name!r} must be '<family>.<check>' in lower case, e.g. "
+            "'fairness.demographic_parity_ratio'.",
+            field="results",
+        )
+    if result.name in seen:
+        raise InvalidInput(f"Check {result.name!r} appears twice in one run.", field="results")
+    seen.add(result.name)
+    if result.value is not None and not math.isfinite(result.value):
+        raise InvalidInput(
+            f"Check {result.name!r} has a non-finite value; record null and explain in the "
+            "message instead.",
+            field="results",
+        )
+    if result.threshold is not None and (
+        result.threshold.op not in OPS or not math.isfinite(result.threshold.limit)
+    ):
+        raise InvalidInput(
+            f"Check {result.name!r}: threshold op must be one of {', '.join(sorted(OPS))} "
+            "with a finite limit.",
+            field="results",
+        )

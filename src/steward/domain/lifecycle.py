@@ -29,8 +29,8 @@ class Stage(StrEnum):
 
 ALLOWED: dict[Stage, tuple[Stage, ...]] = {
     Stage.DEVELOPMENT: (Stage.VALIDATION,),
-    Stage.VALIDATION: (Stage.APPROVED, Stage.REJECTED),
-    Stage.APPROVED: (Stage.PRODUCTION,),
+    Stage.VALIDATION: (Stage.APPROVED, Stage.REJECTED, Stage.DEVELOPMENT),
+    Stage.APPROVED: (Stage.PRODUCTION, Stage.VALIDATION),
     Stage.PRODUCTION: (Stage.DEPRECATED, Stage.UNDER_REVIEW),
     Stage.UNDER_REVIEW: (Stage.PRODUCTION, Stage.DEPRECATED),
     Stage.DEPRECATED: (Stage.RETIRED,),
@@ -68,6 +68,17 @@ class Outcome:
     met: bool
     reason: str
     evidence: tuple[str, ...] = ()
+    # The framework controls the requirement serves (policy packs cite them).
+    controls: tuple[str, ...] = ()
+    # Set when an unmet requirement counts as met because a waiver covers it.
+    waiver: str | None = None
+    kind: str = "lifecycle"
+
+    @property
+    def status(self) -> str:
+        if self.waiver is not None:
+            return "waived"
+        return "met" if self.met else "unmet"
 
 
 @dataclass(frozen=True)
@@ -135,12 +146,23 @@ def make_request(
     return TransitionRequest(model, version, current, target_stage, actor, justification)
 
 
-def evaluate(request: TransitionRequest, requirements: Iterable[Requirement] = ()) -> Decision:
-    """Evaluate the state machine first; other requirements only if it passes."""
+def evaluate(
+    request: TransitionRequest,
+    requirements: Iterable[Requirement] = (),
+    gate: Sequence[Outcome] = (),
+) -> Decision:
+    """Evaluate the state machine first; the policy gate and others only if it passes."""
     first = state_machine(request)
     if not first.met:
         return Decision(request, (first,))
-    return Decision(request, (first, *(req(request) for req in requirements)))
+    return Decision(request, (first, *gate, *(req(request) for req in requirements)))
+
+
+# Moves that send a version back for rework: never gated by a policy pack.
+SEND_BACK: dict[Stage, Stage] = {
+    Stage.VALIDATION: Stage.DEVELOPMENT,
+    Stage.APPROVED: Stage.VALIDATION,
+}
 
 
 def ensure_allowed(decision: Decision) -> None:

@@ -1,9 +1,12 @@
 """Who may do what. Permissions are data; ``authorize`` is a pure function.
 
-Roles arrive with governance; until then every authenticated principal may do
-everything and an anonymous one (a server started with anonymous reads
-allowed) may only read. Services call :func:`ensure` for every use case, so
-roles slot in here without touching the faces.
+Every user holds zero or more :class:`Role` s; :data:`ROLE_PERMISSIONS` says
+what each role grants. A user with no role may only read models and versions;
+an auditor reads everything (audit journal, governance records, evidence
+export) and changes nothing; an admin may do everything. The embedded store's
+host user acts as :data:`OPERATOR` and keeps every permission (they hold the
+database file anyway). Services call :func:`ensure` for every use case, and
+every refusal names the role(s) that would grant the permission.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from steward.domain.errors import Forbidden
+from steward.domain.errors import Forbidden, InvalidInput
 
 
 class Permission(StrEnum):
@@ -40,12 +43,103 @@ class Permission(StrEnum):
     CHECK_RUN = "check:run"  # run a validation suite or record externally computed results
 
 
+class Role(StrEnum):
+    """The roles an admin grants (`steward user grant NAME ROLE`)."""
+
+    ADMIN = "admin"
+    OWNER = "owner"  # model owner / developer
+    VALIDATOR = "validator"  # independent validation and periodic review
+    RISK_OFFICER = "risk_officer"
+    APPROVER = "approver"  # e.g. a member of the AI ethics board
+    AUDITOR = "auditor"  # reads everything, changes nothing
+
+
+# Anonymous principals (a server started with anonymous reads allowed).
 READ_ONLY = frozenset({Permission.MODEL_READ, Permission.VERSION_READ, Permission.AUDIT_READ})
 
+# What an authenticated user with no role may do.
+NO_ROLE = frozenset({Permission.MODEL_READ, Permission.VERSION_READ})
+
+_READ_ALL = NO_ROLE | {Permission.AUDIT_READ, Permission.GOVERNANCE_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.OWNER: _READ_ALL
+    | {
+        Permission.MODEL_WRITE,
+        Permission.VERSION_WRITE,
+        Permission.VERSION_TRANSITION,
+        Permission.ALIAS_WRITE,
+        Permission.TOKEN_MANAGE,
+        Permission.RISK_ASSESS,
+        Permission.APPROVAL_REQUEST,
+        Permission.FINDING_WRITE,
+        Permission.DEPLOY_RECORD,
+        Permission.CHECK_RUN,
+    },
+    Role.VALIDATOR: _READ_ALL
+    | {
+        Permission.TOKEN_MANAGE,
+        Permission.APPROVAL_DECIDE,
+        Permission.FINDING_WRITE,
+        Permission.REVIEW_COMPLETE,
+        Permission.CHECK_RUN,
+    },
+    Role.RISK_OFFICER: _READ_ALL
+    | {
+        Permission.TOKEN_MANAGE,
+        Permission.RISK_ASSESS,
+        Permission.POLICY_MANAGE,
+        Permission.APPROVAL_DECIDE,
+        Permission.WAIVER_GRANT,
+        Permission.FINDING_WRITE,
+        Permission.EVIDENCE_EXPORT,
+    },
+    Role.APPROVER: _READ_ALL
+    | {Permission.TOKEN_MANAGE, Permission.APPROVAL_DECIDE, Permission.FINDING_WRITE},
+    Role.AUDITOR: _READ_ALL | {Permission.EVIDENCE_EXPORT},
+}
+
+ROLE_DESCRIPTIONS: dict[Role, str] = {
+    Role.ADMIN: "everything, including users, teams, roles and other users' tokens",
+    Role.OWNER: "registers and documents models and versions, assesses risk, requests moves",
+    Role.VALIDATOR: "independent validation: runs checks, decides requests, completes reviews",
+    Role.RISK_OFFICER: "assesses risk, manages policy packs, grants waivers, decides requests",
+    Role.APPROVER: "decides transition requests (e.g. an AI ethics board member)",
+    Role.AUDITOR: "reads everything (journal, governance records, evidence), changes nothing",
+}
+
+_ROLE_NAMES = frozenset(r.value for r in Role)
 
 # The person running Steward embedded on the store's host: they hold the
-# database file anyway, so they may bootstrap other users' tokens.
+# database file anyway, so they keep every permission.
 OPERATOR = "operator"
+
+
+def parse_role(value: str) -> Role:
+    """A role from user input, or a refusal listing the roles."""
+    try:
+        return Role(value.strip().lower().replace("-", "_"))
+    except ValueError:
+        raise InvalidInput(
+            f"Unknown role {value!r}; roles are: {', '.join(r.value for r in Role)}.",
+            field="role",
+        ) from None
+
+
+def granting_roles(permission: Permission) -> list[Role]:
+    return [role for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
+
+
+def permissions_of(roles: frozenset[str]) -> frozenset[Permission]:
+    """Everything a set of stored role names grants (unknown names grant nothing)."""
+    if OPERATOR in roles:
+        return frozenset(Permission)
+    granted: set[Permission] = set(NO_ROLE)
+    for name in roles:
+        if name in _ROLE_NAMES:
+            granted |= ROLE_PERMISSIONS[Role(name)]
+    return frozenset(granted)
 
 
 @dataclass(frozen=True)
@@ -53,6 +147,7 @@ class Principal:
     name: str
     anonymous: bool = False
     roles: frozenset[str] = field(default_factory=frozenset)
+    teams: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -68,7 +163,21 @@ def authorize(principal: Principal, permission: Permission) -> Decision:
         return Decision(
             False, f"{permission.value} needs an API token; anonymous users may only read"
         )
-    return Decision(True, f"{principal.name} is authenticated")
+    if OPERATOR in principal.roles:
+        return Decision(True, f"{principal.name} operates this store (embedded, on its host)")
+    holding = sorted(r for r in principal.roles if r in _ROLE_NAMES)
+    for name in holding:
+        if permission in ROLE_PERMISSIONS[Role(name)]:
+            return Decision(True, f"{principal.name} holds role {name}, which grants it")
+    if permission in NO_ROLE:
+        return Decision(True, f"every user may {permission.value}")
+    grantors = ", ".join(r.value for r in granting_roles(permission))
+    held = f"roles {', '.join(holding)}" if holding else "no role"
+    return Decision(
+        False,
+        f"{principal.name} may not {permission.value}: they hold {held}; it is granted by "
+        f"{grantors}. An admin grants a role with `steward user grant {principal.name} ROLE`.",
+    )
 
 
 def ensure(principal: Principal, permission: Permission) -> None:

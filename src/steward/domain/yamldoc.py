@@ -85,7 +85,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequen
 def load(text: str, source: str) -> Any:
     """Parse ``text``; syntax errors become a :class:`DocumentError` with the line."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -99,3 +99,30 @@ def line_of(node: Any, key: str | None = None) -> int | None:
     if key is not None and isinstance(node, LineMap):
         return node.key_lines.get(key, node.line)
     return getattr(node, "line", None) or None
+
+
+def unknown_keys(
+    node: LineMap, allowed: set[str] | frozenset[str], what: str, problems: list[Problem]
+) -> None:
+    """Note every key of ``node`` outside ``allowed`` (typos must not be ignored)."""
+    for key in node:
+        if key not in allowed:
+            problems.append(
+                Problem(
+                    line_of(node, key),
+                    f"unknown key {key!r} in {what}; expected one of: {', '.join(sorted(allowed))}",
+                )
+            )
+
+
+def text(node: LineMap, key: str, problems: list[Problem], *, required: bool) -> str | None:
+    """``node[key]`` as stripped text, noting a missing or non-text value."""
+    value = node.get(key)
+    if value is None:
+        if required:
+            problems.append(Problem(node.line, f"'{key}' is required"))
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        problems.append(Problem(line_of(node, key), f"'{key}' must be text"))
+        return None
+    return str(value).strip()

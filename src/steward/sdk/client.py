@@ -8,14 +8,21 @@ final calls differ, and they raise the same :mod:`steward.errors` exceptions.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from steward.artifacts import packaging
 from steward.domain.audit import AuditEvent, Verification
+from steward.domain.checks import (
+    CheckResult,
+    CheckRun,
+    RunRecord,
+    RunSource,
+    validate_record,
+)
 from steward.domain.entities import (
     HistoryEntry,
     Model,
@@ -27,8 +34,19 @@ from steward.domain.entities import (
     Transition,
     TransitionResult,
 )
-from steward.domain.lifecycle import Decision
+from steward.domain.findings import Finding, FindingComment, Waiver
+from steward.domain.identity import Team, User
+from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
+from steward.domain.reviews import Review, ReviewDue
+from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
 from steward.domain.specs import VersionSpec
+from steward.domain.trust import (
+    Deployment,
+    SignatureRecord,
+    SigningKeyInfo,
+    VerifyReport,
+)
+from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
 from steward.sdk.backend import Backend
 from steward.store.audit_repo import AuditFilter
 
@@ -132,6 +150,57 @@ class Steward:
         finally:
             prepared.cleanup()
 
+    def amend_version(
+        self,
+        model_name: str,
+        version: int,
+        model: Any = None,
+        *,
+        justification: str,
+        artifact: str | Path | None = None,
+        flavor: str | None = None,
+        training_data: Any = None,
+        evaluation_data: Any = None,
+    ) -> ModelVersion:
+        """Correct a version before production: a new artifact and/or datasets, on the record.
+
+        Approvals given for the old content lapse, so the gate asks for them again.
+        """
+        from steward.lineage import datasets
+
+        if model is not None and artifact is not None:
+            from steward.domain.errors import InvalidInput
+
+            raise InvalidInput("Pass a model object or an artifact path, not both.")
+        training = (
+            datasets.describe(training_data, name=f"{model_name}-training")
+            if training_data is not None
+            else None
+        )
+        evaluation = (
+            datasets.describe(evaluation_data, name=f"{model_name}-evaluation")
+            if evaluation_data is not None
+            else None
+        )
+        source = artifact if artifact is not None else model
+        if source is None:
+            return self._backend.amend_version(
+                model_name, version, justification, training, evaluation, None, None
+            )
+        prepared = packaging.prepare(source, flavor=flavor)
+        try:
+            return self._backend.amend_version(
+                model_name,
+                version,
+                justification,
+                training,
+                evaluation,
+                prepared.path,
+                prepared.sha256,
+            )
+        finally:
+            prepared.cleanup()
+
     def get_version(self, model: str, version: int | str) -> ModelVersion:
         """``version`` is a number or an alias such as ``"champion"``."""
         if isinstance(version, str) and not version.isdigit():
@@ -228,8 +297,11 @@ class Steward:
     ) -> TransitionResult:
         return self._backend.transition(model, version, to, justification)
 
-    def check_transition(self, model: str, version: int, *, to: str) -> Decision:
+    def check_transition(self, model: str, version: int, *, to: str) -> GateReport:
+        """Would this move be allowed now? Each requirement met, unmet or waived, with why."""
         return self._backend.check_transition(model, version, to)
+
+    gate_check = check_transition
 
     def transitions(self, model: str, version: int) -> list[Transition]:
         return self._backend.transitions(model, version)
@@ -266,6 +338,578 @@ class Steward:
     def revoke_token(self, token_id: str) -> TokenInfo:
         return self._backend.revoke_token(token_id)
 
+    # -- users, teams, roles ------------------------------------------------------------
+    def create_user(
+        self,
+        name: str,
+        *,
+        display_name: str = "",
+        email: str = "",
+        roles: Sequence[str] = (),
+        teams: Sequence[str] = (),
+        password: str | None = None,
+    ) -> User:
+        """Create a user (admin). Roles: admin, owner, validator, risk_officer, approver,
+        auditor; teams must exist already."""
+        fields: dict[str, Any] = {
+            "display_name": display_name,
+            "email": email,
+            "roles": list(roles),
+            "teams": list(teams),
+        }
+        if password is not None:
+            fields["password"] = password
+        return self._backend.create_user(name, fields)
+
+    def get_user(self, name: str) -> User:
+        return self._backend.get_user(name)
+
+    def list_users(
+        self, *, role: str | None = None, team: str | None = None, active: bool | None = None
+    ) -> list[User]:
+        return self._backend.list_users({"role": role, "team": team, "active": active})
+
+    def update_user(
+        self, name: str, *, display_name: str | None = None, email: str | None = None
+    ) -> User:
+        fields = {"display_name": display_name, "email": email}
+        return self._backend.update_user(name, {k: v for k, v in fields.items() if v is not None})
+
+    def disable_user(self, name: str, *, reason: str = "") -> User:
+        """Disable a user; their API tokens are revoked at once."""
+        return self._backend.disable_user(name, reason)
+
+    def enable_user(self, name: str) -> User:
+        return self._backend.enable_user(name)
+
+    def set_password(
+        self, name: str, password: str, *, current_password: str | None = None
+    ) -> User:
+        """An admin sets anyone's password; users change their own with the current one."""
+        return self._backend.set_password(name, password, current_password)
+
+    def grant_role(self, name: str, role: str) -> User:
+        return self._backend.grant_role(name, role)
+
+    def revoke_role(self, name: str, role: str) -> User:
+        return self._backend.revoke_role(name, role)
+
+    def login(self, user: str, password: str) -> NewToken:
+        """Check a password; returns an API token that expires after a few hours."""
+        return self._backend.login(user, password)
+
+    def create_team(
+        self, name: str, *, title: str = "", description: str = "", members: Sequence[str] = ()
+    ) -> Team:
+        fields = {"title": title, "description": description, "members": list(members)}
+        return self._backend.create_team(name, fields)
+
+    def get_team(self, name: str) -> Team:
+        return self._backend.get_team(name)
+
+    def list_teams(self) -> list[Team]:
+        return self._backend.list_teams()
+
+    def delete_team(self, name: str) -> Team:
+        return self._backend.delete_team(name)
+
+    def add_team_member(self, team: str, user: str) -> Team:
+        return self._backend.add_team_member(team, user)
+
+    def remove_team_member(self, team: str, user: str) -> Team:
+        return self._backend.remove_team_member(team, user)
+
+    # -- findings, waivers, periodic reviews -------------------------------------------
+    def open_finding(
+        self,
+        model: str,
+        *,
+        title: str,
+        severity: str,
+        description: str = "",
+        version: int | None = None,
+        owner: str | None = None,
+        due_date: date | str | None = None,
+        evidence: dict[str, Any] | None = None,
+    ) -> Finding:
+        """Raise a finding on a model (or one version); severity low/medium/high/critical."""
+        return self._backend.open_finding(
+            model,
+            {
+                "title": title,
+                "severity": severity,
+                "description": description,
+                "version": version,
+                "owner": owner,
+                "due_date": _day(due_date),
+                "evidence": evidence,
+            },
+        )
+
+    def findings(
+        self,
+        model: str | None = None,
+        *,
+        version: int | None = None,
+        status: str | None = None,
+        severity_at_least: str | None = None,
+        owner: str | None = None,
+        source: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Finding]:
+        """Findings, oldest first; ``status``: active (default), closed, all or one status."""
+        return self._backend.list_findings(
+            {
+                "model": model,
+                "version": version,
+                "status": status,
+                "severity_at_least": severity_at_least,
+                "owner": owner,
+                "source": source,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+
+    def finding(self, finding_id: int) -> Finding:
+        return self._backend.get_finding(finding_id)
+
+    def update_finding(
+        self,
+        finding_id: int,
+        *,
+        status: str | None = None,
+        severity: str | None = None,
+        owner: str | None = None,
+        due_date: date | str | None = None,
+        note: str | None = None,
+    ) -> Finding:
+        """Move along open -> in_remediation -> resolved | accepted (closing needs a note)."""
+        return self._backend.update_finding(
+            finding_id,
+            {
+                "status": status,
+                "severity": severity,
+                "owner": owner,
+                "due_date": _day(due_date),
+                "note": note,
+            },
+        )
+
+    def comment_finding(self, finding_id: int, body: str) -> FindingComment:
+        return self._backend.comment_finding(finding_id, body)
+
+    def finding_comments(self, finding_id: int) -> list[FindingComment]:
+        return self._backend.finding_comments(finding_id)
+
+    def grant_waiver(
+        self,
+        model: str,
+        version: int,
+        *,
+        requirement: str,
+        reason: str,
+        expires: datetime | date | str,
+    ) -> Waiver:
+        """Excuse one policy requirement on one version until ``expires`` (a date = its end)."""
+        text = expires.isoformat() if isinstance(expires, date) else str(expires)
+        return self._backend.grant_waiver(model, version, requirement, reason, text)
+
+    def waivers(
+        self,
+        model: str | None = None,
+        *,
+        version: int | None = None,
+        active_only: bool = False,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Waiver]:
+        return self._backend.list_waivers(
+            {
+                "model": model,
+                "version": version,
+                "active_only": active_only,
+                "limit": limit,
+                "cursor": cursor,
+            }
+        )
+
+    def waiver(self, waiver_id: int) -> Waiver:
+        return self._backend.get_waiver(waiver_id)
+
+    def revoke_waiver(self, waiver_id: int, *, reason: str) -> Waiver:
+        return self._backend.revoke_waiver(waiver_id, reason)
+
+    def complete_review(self, model: str, *, outcome: str, notes: str) -> Review:
+        """Record a periodic review; the next review date follows the model's risk tier."""
+        return self._backend.complete_review(model, outcome, notes)
+
+    def reviews(self, model: str) -> list[Review]:
+        return self._backend.list_reviews(model)
+
+    def reviews_due(self, *, within_days: int = 30) -> list[ReviewDue]:
+        """Overdue reviews, those due within ``within_days``, and never-scheduled models."""
+        return self._backend.reviews_due(within_days)
+
+    # -- risk assessment -------------------------------------------------------------
+    def risk_questionnaire(self) -> Questionnaire:
+        """The questionnaire risk assessments answer (id, version, questions and values)."""
+        return self._backend.risk_questionnaire()
+
+    def assess_risk(self, model: str, answers: Mapping[str, Any] | str | Path) -> RiskAssessment:
+        """Answer the risk questionnaire for ``model``; returns the stored assessment.
+
+        ``answers`` maps question ids to answers (a list for "all that apply"
+        questions), or is the path of a YAML answers file — problems in a file are
+        reported with its line numbers. The model's ``risk_tier`` and
+        ``regulatory_category`` are set from the result.
+        """
+        if isinstance(answers, str | Path):
+            from steward.domain import risk
+
+            path = Path(answers)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                from steward.domain.errors import InvalidInput
+
+                raise InvalidInput(f"Cannot read the answers file {path}: {exc}.") from None
+            doc = risk.load_answers(text, path.name)
+            answers = risk.check_answers(self._backend.risk_questionnaire(), doc, path.name)
+        return self._backend.assess_risk(model, dict(answers))
+
+    def risk_assessment(self, model: str) -> AssessmentStatus:
+        """The model's current assessment and, in ``problem``, why it is missing or stale."""
+        return self._backend.risk_assessment(model)
+
+    def risk_history(self, model: str) -> list[RiskAssessment]:
+        """Every assessment of ``model``, newest first."""
+        return self._backend.risk_history(model)
+
+    def get_risk_assessment(self, assessment_id: str) -> RiskAssessment:
+        return self._backend.get_risk_assessment(assessment_id)
+
+    # -- policy packs, transition requests and approvals, check runs -----------------
+    def load_policy(
+        self, path: str | Path | None = None, *, text: str | None = None, activate: bool = False
+    ) -> PolicyPackInfo:
+        """Load a policy pack from a YAML file (or ``text``); ``activate`` makes it apply."""
+        if (path is None) == (text is None):
+            from steward.domain.errors import InvalidInput
+
+            raise InvalidInput("Give either the path of a policy pack file or its text.")
+        source = "policy pack"
+        if path is not None:
+            source = str(path)
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except OSError as exc:
+                from steward.domain.errors import InvalidInput
+
+                raise InvalidInput(f"Cannot read {path}: {exc.strerror}.") from None
+        assert text is not None
+        return self._backend.load_policy(text, source, activate)
+
+    def load_default_policy(self, *, activate: bool = True) -> PolicyPackInfo:
+        """Load (and by default activate) the policy pack shipped with Steward."""
+        from steward.domain.policy import default_pack_text
+
+        return self._backend.load_policy(default_pack_text(), "default-pack.yaml", activate)
+
+    def activate_policy(self, name: str, version: str) -> PolicyPackInfo:
+        return self._backend.activate_policy(name, version)
+
+    def deactivate_policy(self) -> None:
+        self._backend.deactivate_policy()
+
+    def policies(self) -> list[PolicyPackInfo]:
+        return self._backend.list_policies()
+
+    def policy(
+        self, name: str | None = None, version: str | None = None
+    ) -> tuple[PolicyPackInfo, str]:
+        """A loaded pack's record and YAML (the active pack when no name is given)."""
+        return self._backend.get_policy(name, version)
+
+    def request_transition(
+        self, model: str, version: int, *, to: str, justification: str
+    ) -> RequestResult:
+        """Ask for a move; it applies at once when the gate is already satisfied."""
+        return self._backend.request_transition(model, version, to, justification)
+
+    def approve(self, request_id: str, comment: str = "") -> RequestResult:
+        return self._backend.decide(request_id, "approve", comment)
+
+    def reject(self, request_id: str, comment: str) -> RequestResult:
+        return self._backend.decide(request_id, "reject", comment)
+
+    def withdraw_request(self, request_id: str, reason: str = "") -> TransitionRequest:
+        return self._backend.withdraw_request(request_id, reason)
+
+    def apply_request(self, request_id: str) -> RequestResult:
+        return self._backend.apply_request(request_id)
+
+    def get_request(self, request_id: str) -> RequestResult:
+        return self._backend.get_request(request_id)
+
+    def requests(
+        self, *, status: str | None = None, model: str | None = None, limit: int = 100
+    ) -> list[TransitionRequest]:
+        return self._backend.list_requests(status, model, limit)
+
+    def inbox(self) -> list[RequestResult]:
+        """Open requests you may decide, each with its gate."""
+        return self._backend.inbox()
+
+    def record_checks(
+        self,
+        model: str,
+        version: int,
+        results: Sequence[CheckResult],
+        *,
+        suite: str = "external",
+        suite_version: str = "1",
+        data_fingerprint: str | None = None,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        summary: dict[str, Any] | None = None,
+    ) -> CheckRun:
+        """Record results computed outside Steward (stored with source "external")."""
+        now = datetime.now(UTC)
+        record = RunRecord(
+            suite=suite,
+            suite_version=suite_version,
+            source=RunSource.EXTERNAL,
+            data_fingerprint=data_fingerprint,
+            results=tuple(results),
+            started_at=started_at or finished_at or now,
+            finished_at=finished_at or now,
+            summary=summary or {},
+        )
+        # Checked here too: NaN does not survive JSON, so a server could not refuse it.
+        validate_record(record)
+        return self._backend.record_checks(model, version, record)
+
+    def check_run(self, run_id: str) -> CheckRun:
+        return self._backend.get_check_run(run_id)
+
+    def check_runs(self, model: str, version: int, *, limit: int = 100) -> list[CheckRun]:
+        return self._backend.list_check_runs(model, version, limit)
+
+    # -- validation engine ------------------------------------------------------------
+    def validate(
+        self,
+        model: str,
+        version: int,
+        *,
+        data: Any,
+        target: str | None = None,
+        sensitive_features: Sequence[str] | str = (),
+        suite: str | Path | None = None,
+        reference_data: Any = None,
+        y_pred: Any = None,
+        y_score: Any = None,
+        features: Sequence[str] | None = None,
+        trusted: Sequence[str] = (),
+        trust: bool = False,
+        baseline: int | None = None,
+        settings: dict[str, Any] | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> CheckRun:
+        """Run a validation suite on a version and store the results as evidence.
+
+        ``data`` is a pandas/Polars/Arrow frame or a CSV/Parquet path holding the features,
+        the ``target`` and the ``sensitive_features``. ``suite`` is a shipped suite name
+        (``steward check suites``) or a suite ``.yaml`` file; by default the classification or
+        regression default suite. Predictions mode (no model artifact needed): pass ``y_pred``
+        (and optionally ``y_score``) as column names or arrays; ``target`` holds the true
+        labels. ``trusted`` lists skops types you reviewed; ``trust=True`` allows a
+        pickle/joblib artifact (it can run arbitrary code). Returns the stored
+        :class:`CheckRun`: ``run.passed``, ``run.result("fairness.demographic_parity_ratio")``.
+        """
+        from steward.validation import loading
+        from steward.validation.options import Predictions, ValidateOptions
+
+        frame = loading.load_data(data, "data")
+        reference = (
+            None if reference_data is None else loading.load_data(reference_data, "reference_data")
+        )
+        predictions = None
+        if y_pred is not None:
+            frame = frame.copy()
+            columns = {}
+            for role, value in (("y_pred", y_pred), ("y_score", y_score)):
+                if value is None or isinstance(value, str):
+                    columns[role] = value
+                    continue
+                values = value if hasattr(value, "__len__") else list(value)
+                if len(values) != len(frame):
+                    from steward.domain.errors import InvalidInput
+
+                    raise InvalidInput(
+                        f"{role} has {len(values)} values but the data has {len(frame)} rows; "
+                        "pass one prediction per row, in the data's order.",
+                        field=role,
+                    )
+                name = f"__steward_{role}"
+                to_numpy = getattr(values, "to_numpy", None)
+                frame[name] = to_numpy() if callable(to_numpy) else list(values)
+                columns[role] = name
+            predictions = Predictions(
+                y_true=target or "y_true", y_pred=str(columns["y_pred"]), y_score=columns["y_score"]
+            )
+        suite_name: str | None = None
+        suite_yaml: str | None = None
+        if suite is not None:
+            path = Path(suite)
+            if path.suffix in (".yaml", ".yml"):
+                if not path.is_file():
+                    from steward.domain.errors import InvalidInput
+
+                    raise InvalidInput(f"Suite file {str(path)!r} does not exist.", field="suite")
+                suite_name, suite_yaml = path.name, path.read_text(encoding="utf-8")
+            else:
+                suite_name = str(suite)
+        if isinstance(sensitive_features, str):
+            sensitive_features = [s for s in sensitive_features.split(",") if s]
+        options = ValidateOptions(
+            target=target,
+            sensitive=tuple(sensitive_features),
+            suite=suite_name,
+            suite_yaml=suite_yaml,
+            predictions=predictions,
+            features=None if features is None else tuple(features),
+            trusted_types=tuple(trusted),
+            trust_pickle=trust,
+            baseline=baseline,
+            settings=dict(settings or {}),
+        )
+        return self._backend.validate(model, version, frame, options, reference, progress)
+
+    def validation_suites(self) -> list[dict[str, Any]]:
+        """The shipped suites: name, version, task, description and checks."""
+        return self._backend.validation_suites()
+
+    # -- signing, deploy records, webhooks -------------------------------------------
+    def signing_key(self) -> SigningKeyInfo:
+        """The public key Steward signs approved versions with."""
+        return self._backend.signing_key()
+
+    def signatures(self, model: str, version: int) -> list[SignatureRecord]:
+        """Every signing of a version (newest first): manifest and file hashes."""
+        return self._backend.signatures(model, version)
+
+    def export_signature(self, model: str, version: int, dest: str | Path) -> list[Path]:
+        """Write the newest signature's files into folder ``dest`` for offline checks:
+        ``steward-manifest.json`` (+ ``.sig``), ``model.sig`` (model_signing) and the
+        public key. Returns the paths written."""
+        found = self._backend.signature_bundle(model, version)
+        folder = Path(dest)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, data in found.files().items():
+            target = folder / name
+            tmp = folder / f".{name}.partial"
+            tmp.write_bytes(data)
+            tmp.replace(target)
+            written.append(target)
+        return written
+
+    @staticmethod
+    def verify_artifact(
+        artifact: str | Path,
+        *,
+        manifest: str | Path | None = None,
+        manifest_signature: str | Path | None = None,
+        model_signature: str | Path | None = None,
+        public_key: str | Path | None = None,
+    ) -> VerifyReport:
+        """Check an artifact file or folder offline against an exported signature.
+
+        ``manifest`` defaults to ``steward-manifest.json`` beside the artifact; the
+        other files default to the manifest's siblings. Pin ``public_key`` to a copy
+        you trust (``signing_key()``) rather than the one shipped with the manifest.
+        """
+        from steward.domain.trust import MANIFEST_FILE
+        from steward.trust.verify import verify_artifact
+
+        path = Path(artifact)
+        return verify_artifact(
+            path,
+            manifest=Path(manifest) if manifest else path.absolute().parent / MANIFEST_FILE,
+            manifest_signature=Path(manifest_signature) if manifest_signature else None,
+            model_signature=Path(model_signature) if model_signature else None,
+            public_key=Path(public_key) if public_key else None,
+        )
+
+    def record_deployment(
+        self,
+        model: str,
+        *,
+        environment: str,
+        sha256: str | None = None,
+        artifact: str | Path | None = None,
+        version: int | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Deployment:
+        """Report what a deployment actually loaded: its ``sha256``, or the ``artifact``
+        file/folder to hash. A hash that is not an approved production artifact opens a
+        critical finding (the result's ``status`` is ``mismatch``)."""
+        if (sha256 is None) == (artifact is None):
+            from steward.domain.errors import InvalidInput
+
+            raise InvalidInput(
+                "Give either sha256 or artifact (the file or folder that was loaded).",
+                field="sha256",
+            )
+        if artifact is not None:
+            prepared = packaging.prepare(artifact)
+            prepared.cleanup()
+            sha256 = prepared.sha256
+        assert sha256 is not None
+        extra = None if details is None else {str(k): str(v) for k, v in details.items()}
+        return self._backend.record_deployment(model, environment, sha256, version, extra)
+
+    def deployments(
+        self,
+        *,
+        model: str | None = None,
+        environment: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+    ) -> list[Deployment]:
+        return self._backend.list_deployments(model, environment, status, limit)
+
+    def create_webhook(
+        self,
+        url: str,
+        *,
+        events: Sequence[str],
+        description: str = "",
+        secret: str | None = None,
+    ) -> NewWebhook:
+        """Subscribe ``url`` to events (or ``["*"]``); the result holds the secret once."""
+        return self._backend.create_webhook(url, list(events), description, secret)
+
+    def webhooks(self, *, include_deleted: bool = False) -> list[Webhook]:
+        return self._backend.list_webhooks(include_deleted)
+
+    def get_webhook(self, webhook_id: str) -> Webhook:
+        return self._backend.get_webhook(webhook_id)
+
+    def delete_webhook(self, webhook_id: str) -> Webhook:
+        return self._backend.delete_webhook(webhook_id)
+
+    def webhook_deliveries(
+        self, webhook_id: str, *, status: str | None = None, limit: int = 100
+    ) -> list[WebhookDelivery]:
+        return self._backend.webhook_deliveries(webhook_id, status, limit)
+
+    def deliver_webhooks(self, *, limit: int = 100) -> DeliveryReport:
+        """Send every delivery that is due now (a server also does it in the background)."""
+        return self._backend.deliver_webhooks(limit)
+
     # -- lifetime --------------------------------------------------------------------
     def close(self) -> None:
         self._backend.close()
@@ -287,3 +931,15 @@ def _caller_dir() -> Path:
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     return Path(path).resolve().parent if path else Path.cwd()
+
+
+def _day(value: date | str | None) -> date | None:
+    """A calendar date from a ``date`` or ``YYYY-MM-DD`` text."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        from steward.domain.errors import InvalidInput
+
+        raise InvalidInput(f"{value!r} is not a date; use YYYY-MM-DD.", field="due_date") from None

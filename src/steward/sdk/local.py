@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from steward.domain.audit import AuditEvent, Verification
+from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.entities import (
+    DatasetVersion,
     HistoryEntry,
     Model,
     ModelVersion,
@@ -18,19 +20,61 @@ from steward.domain.entities import (
     Transition,
     TransitionResult,
 )
-from steward.domain.lifecycle import Decision
-from steward.domain.permissions import OPERATOR, Principal
+from steward.domain.findings import Finding, FindingComment, Waiver
+from steward.domain.identity import Team, User
+from steward.domain.permissions import Principal
+from steward.domain.requests import (
+    GateReport,
+    PolicyPackInfo,
+    RequestResult,
+    TransitionRequest,
+    Verdict,
+)
+from steward.domain.reviews import Review, ReviewDue
+from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
 from steward.domain.specs import VersionSpec
-from steward.services import audit, lifecycle, models, tokens, versions
+from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
+from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
+from steward.services import (
+    approvals,
+    audit,
+    checks,
+    findings,
+    gates,
+    identity,
+    lifecycle,
+    models,
+    policies,
+    reviews,
+    risk,
+    tokens,
+    versions,
+    waivers,
+)
 from steward.services.context import Context
 from steward.store.audit_repo import AuditFilter
+from steward.validation.options import ValidateOptions
+
+T = TypeVar("T")
 
 
 class LocalBackend:
     def __init__(self, ctx: Context, actor: str) -> None:
         self.ctx = ctx
         self._actor = actor
-        self.principal = Principal(name=actor, roles=frozenset({OPERATOR}))
+        self._principal: Principal | None = None
+
+    @property
+    def principal(self) -> Principal:
+        """The operator (every permission) plus the stored roles and teams of a user of
+        that name, resolved on first use and again after each identity change made here."""
+        if self._principal is None:
+            self._principal = identity.principal_for(self.ctx, self._actor, operator=True)
+        return self._principal
+
+    def _changed(self, value: T) -> T:
+        self._principal = None
+        return value
 
     @property
     def actor(self) -> str:
@@ -55,6 +99,28 @@ class LocalBackend:
             self.ctx, self.principal, model, spec, artifact, sha256=sha256
         )
 
+    def amend_version(
+        self,
+        model: str,
+        version: int,
+        justification: str,
+        training: DatasetVersion | None,
+        evaluation: DatasetVersion | None,
+        artifact: Path | None,
+        sha256: str | None,
+    ) -> ModelVersion:
+        return versions.amend_version(
+            self.ctx,
+            self.principal,
+            model,
+            version,
+            justification=justification,
+            training_data=training,
+            evaluation_data=evaluation,
+            artifact=artifact,
+            sha256=sha256,
+        )
+
     def get_version(self, model: str, version: int) -> ModelVersion:
         return versions.get_version(self.ctx, self.principal, model, version)
 
@@ -76,8 +142,8 @@ class LocalBackend:
     def transition(self, model: str, version: int, to: str, justification: str) -> TransitionResult:
         return lifecycle.transition(self.ctx, self.principal, model, version, to, justification)
 
-    def check_transition(self, model: str, version: int, to: str) -> Decision:
-        return lifecycle.check_transition(self.ctx, self.principal, model, version, to)
+    def check_transition(self, model: str, version: int, to: str) -> GateReport:
+        return gates.check_gate(self.ctx, self.principal, model, version, to)
 
     def transitions(self, model: str, version: int) -> list[Transition]:
         return lifecycle.transitions(self.ctx, self.principal, model, version)
@@ -110,5 +176,296 @@ class LocalBackend:
     def revoke_token(self, token_id: str) -> TokenInfo:
         return tokens.revoke_token(self.ctx, self.principal, token_id)
 
+    # users, teams, roles
+    def create_user(self, name: str, fields: dict[str, Any]) -> User:
+        return self._changed(identity.create_user(self.ctx, self.principal, name, **fields))
+
+    def get_user(self, name: str) -> User:
+        return identity.get_user(self.ctx, self.principal, name)
+
+    def list_users(self, filters: dict[str, Any]) -> list[User]:
+        return identity.list_users(self.ctx, self.principal, **filters)
+
+    def update_user(self, name: str, fields: dict[str, Any]) -> User:
+        return identity.update_user(self.ctx, self.principal, name, **fields)
+
+    def disable_user(self, name: str, reason: str) -> User:
+        return self._changed(identity.disable_user(self.ctx, self.principal, name, reason))
+
+    def enable_user(self, name: str) -> User:
+        return self._changed(identity.enable_user(self.ctx, self.principal, name))
+
+    def set_password(self, name: str, password: str, current_password: str | None) -> User:
+        return identity.set_password(
+            self.ctx, self.principal, name, password, current_password=current_password
+        )
+
+    def grant_role(self, name: str, role: str) -> User:
+        return self._changed(identity.grant_role(self.ctx, self.principal, name, role))
+
+    def revoke_role(self, name: str, role: str) -> User:
+        return self._changed(identity.revoke_role(self.ctx, self.principal, name, role))
+
+    def login(self, user: str, password: str) -> NewToken:
+        return identity.login(self.ctx, user, password)
+
+    def create_team(self, name: str, fields: dict[str, Any]) -> Team:
+        return self._changed(identity.create_team(self.ctx, self.principal, name, **fields))
+
+    def get_team(self, name: str) -> Team:
+        return identity.get_team(self.ctx, self.principal, name)
+
+    def list_teams(self) -> list[Team]:
+        return identity.list_teams(self.ctx, self.principal)
+
+    def delete_team(self, name: str) -> Team:
+        return self._changed(identity.delete_team(self.ctx, self.principal, name))
+
+    def add_team_member(self, team: str, user: str) -> Team:
+        return self._changed(identity.add_member(self.ctx, self.principal, team, user))
+
+    def remove_team_member(self, team: str, user: str) -> Team:
+        return self._changed(identity.remove_member(self.ctx, self.principal, team, user))
+
+    # -- findings, waivers, periodic reviews ---------------------------------------
+    def open_finding(self, model: str, fields: dict[str, Any]) -> Finding:
+        return findings.open_finding(self.ctx, self.principal, model, **fields)
+
+    def list_findings(self, filters: dict[str, Any]) -> Page[Finding]:
+        return findings.list_findings(self.ctx, self.principal, **filters)
+
+    def get_finding(self, finding_id: int) -> Finding:
+        return findings.get_finding(self.ctx, self.principal, finding_id)
+
+    def update_finding(self, finding_id: int, changes: dict[str, Any]) -> Finding:
+        return findings.update_finding(self.ctx, self.principal, finding_id, **changes)
+
+    def comment_finding(self, finding_id: int, body: str) -> FindingComment:
+        return findings.comment_finding(self.ctx, self.principal, finding_id, body)
+
+    def finding_comments(self, finding_id: int) -> list[FindingComment]:
+        return findings.finding_comments(self.ctx, self.principal, finding_id)
+
+    def grant_waiver(
+        self, model: str, version: int, requirement: str, reason: str, expires: str
+    ) -> Waiver:
+        return waivers.grant_waiver(
+            self.ctx,
+            self.principal,
+            model,
+            version,
+            requirement=requirement,
+            reason=reason,
+            expires=expires,
+        )
+
+    def list_waivers(self, filters: dict[str, Any]) -> Page[Waiver]:
+        return waivers.list_waivers(self.ctx, self.principal, **filters)
+
+    def get_waiver(self, waiver_id: int) -> Waiver:
+        return waivers.get_waiver(self.ctx, self.principal, waiver_id)
+
+    def revoke_waiver(self, waiver_id: int, reason: str) -> Waiver:
+        return waivers.revoke_waiver(self.ctx, self.principal, waiver_id, reason)
+
+    def complete_review(self, model: str, outcome: str, notes: str) -> Review:
+        return reviews.complete_review(
+            self.ctx, self.principal, model, outcome=outcome, notes=notes
+        )
+
+    def list_reviews(self, model: str) -> list[Review]:
+        return reviews.list_reviews(self.ctx, self.principal, model)
+
+    def reviews_due(self, within_days: int) -> list[ReviewDue]:
+        return reviews.reviews_due(self.ctx, self.principal, within_days=within_days)
+
+    # -- risk assessment -------------------------------------------------------------
+    def risk_questionnaire(self) -> Questionnaire:
+        return risk.questionnaire(self.ctx, self.principal)
+
+    def assess_risk(self, model: str, answers: dict[str, Any]) -> RiskAssessment:
+        return risk.assess(self.ctx, self.principal, model, answers)
+
+    def risk_assessment(self, model: str) -> AssessmentStatus:
+        return risk.get_assessment(self.ctx, self.principal, model)
+
+    def risk_history(self, model: str) -> list[RiskAssessment]:
+        return risk.history(self.ctx, self.principal, model)
+
+    def get_risk_assessment(self, assessment_id: str) -> RiskAssessment:
+        return risk.get_by_id(self.ctx, self.principal, assessment_id)
+
+    # -- signing, deploy records, webhooks -------------------------------------------
+    def signing_key(self) -> SigningKeyInfo:
+        from steward.services import signing
+
+        return signing.key_info(self.ctx, self.principal)
+
+    def signatures(self, model: str, version: int) -> list[SignatureRecord]:
+        from steward.services import signing
+
+        return signing.signatures(self.ctx, self.principal, model, version)
+
+    def signature_bundle(self, model: str, version: int) -> SignatureBundle:
+        from steward.services import signing
+
+        return signing.bundle(self.ctx, self.principal, model, version)
+
+    def record_deployment(
+        self,
+        model: str,
+        environment: str,
+        sha256: str,
+        version: int | None,
+        details: dict[str, str] | None,
+    ) -> Deployment:
+        from steward.services import deployments
+
+        return deployments.record_deployment(
+            self.ctx,
+            self.principal,
+            model,
+            environment=environment,
+            sha256=sha256,
+            version=version,
+            details=details,
+        )
+
+    def list_deployments(
+        self, model: str | None, environment: str | None, status: str | None, limit: int
+    ) -> list[Deployment]:
+        from steward.services import deployments
+
+        return deployments.list_deployments(
+            self.ctx, self.principal, model=model, environment=environment, status=status,
+            limit=limit,
+        )
+
+    def create_webhook(
+        self, url: str, events: list[str], description: str, secret: str | None
+    ) -> NewWebhook:
+        from steward.services import webhooks
+
+        return webhooks.create_webhook(
+            self.ctx, self.principal, url=url, events=events, description=description,
+            secret=secret,
+        )
+
+    def list_webhooks(self, include_deleted: bool) -> list[Webhook]:
+        from steward.services import webhooks
+
+        return webhooks.list_webhooks(self.ctx, self.principal, include_deleted=include_deleted)
+
+    def get_webhook(self, webhook_id: str) -> Webhook:
+        from steward.services import webhooks
+
+        return webhooks.get_webhook(self.ctx, self.principal, webhook_id)
+
+    def delete_webhook(self, webhook_id: str) -> Webhook:
+        from steward.services import webhooks
+
+        return webhooks.delete_webhook(self.ctx, self.principal, webhook_id)
+
+    def webhook_deliveries(
+        self, webhook_id: str, status: str | None, limit: int
+    ) -> list[WebhookDelivery]:
+        from steward.services import webhooks
+
+        return webhooks.list_deliveries(
+            self.ctx, self.principal, webhook_id, status=status, limit=limit
+        )
+
+    def deliver_webhooks(self, limit: int) -> DeliveryReport:
+        from steward.services import webhooks
+        from steward.webhooks.deliver import HttpSender
+
+        sender = HttpSender()
+        try:
+            return webhooks.deliver(self.ctx, self.principal, sender, limit=limit)
+        finally:
+            sender.close()
+
     def close(self) -> None:
         self.ctx.uow.engine.dispose()
+
+    # -- policy packs, gates, transition requests and approvals, check runs ---------
+    def load_policy(self, text: str, source: str, activate: bool) -> PolicyPackInfo:
+        return policies.load_pack(self.ctx, self.principal, text, source=source, activate=activate)
+
+    def activate_policy(self, name: str, version: str) -> PolicyPackInfo:
+        return policies.activate_pack(self.ctx, self.principal, name, version)
+
+    def deactivate_policy(self) -> None:
+        policies.deactivate(self.ctx, self.principal)
+
+    def list_policies(self) -> list[PolicyPackInfo]:
+        return policies.list_packs(self.ctx, self.principal)
+
+    def get_policy(self, name: str | None, version: str | None) -> tuple[PolicyPackInfo, str]:
+        return policies.get_pack(self.ctx, self.principal, name, version)
+
+    def request_transition(
+        self, model: str, version: int, to: str, justification: str
+    ) -> RequestResult:
+        return approvals.request_transition(
+            self.ctx, self.principal, model, version, to, justification
+        )
+
+    def decide(self, request_id: str, verdict: str, comment: str) -> RequestResult:
+        return approvals.decide(self.ctx, self.principal, request_id, Verdict(verdict), comment)
+
+    def withdraw_request(self, request_id: str, reason: str) -> TransitionRequest:
+        return approvals.withdraw(self.ctx, self.principal, request_id, reason)
+
+    def apply_request(self, request_id: str) -> RequestResult:
+        return approvals.apply_request(self.ctx, self.principal, request_id)
+
+    def get_request(self, request_id: str) -> RequestResult:
+        return approvals.get_request(self.ctx, self.principal, request_id)
+
+    def list_requests(
+        self, status: str | None, model: str | None, limit: int
+    ) -> list[TransitionRequest]:
+        return approvals.list_requests(
+            self.ctx, self.principal, status=status, model=model, limit=limit
+        )
+
+    def inbox(self) -> list[RequestResult]:
+        return approvals.inbox(self.ctx, self.principal)
+
+    def record_checks(self, model: str, version: int, record: RunRecord) -> CheckRun:
+        return checks.store_run(self.ctx, self.principal, model, version, record)
+
+    def get_check_run(self, run_id: str) -> CheckRun:
+        return checks.get_run(self.ctx, self.principal, run_id)
+
+    def list_check_runs(self, model: str, version: int, limit: int) -> list[CheckRun]:
+        return checks.list_runs(self.ctx, self.principal, model, version, limit=limit)
+
+    # -- validation engine --------------------------------------------------------------
+    def validate(
+        self,
+        model: str,
+        version: int,
+        data: Any,
+        options: ValidateOptions,
+        reference: Any,
+        progress: Any,
+    ) -> CheckRun:
+        from steward.services import validation
+
+        return validation.validate(
+            self.ctx,
+            self.principal,
+            model,
+            version,
+            data,
+            options,
+            reference=reference,
+            progress=progress,
+        )
+
+    def validation_suites(self) -> list[dict[str, Any]]:
+        from steward.services import validation
+
+        return validation.list_suites(self.ctx, self.principal)

@@ -15,7 +15,9 @@ import httpx
 from steward import wire
 from steward.domain import names, specs
 from steward.domain.audit import AuditEvent, Verification
+from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.entities import (
+    DatasetVersion,
     HistoryEntry,
     Model,
     ModelVersion,
@@ -26,9 +28,16 @@ from steward.domain.entities import (
     TransitionResult,
 )
 from steward.domain.errors import ERRORS_BY_CODE, IntegrityError, StewardError
-from steward.domain.lifecycle import Decision
+from steward.domain.findings import Finding, FindingComment, Waiver
+from steward.domain.identity import Team, User
+from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
+from steward.domain.reviews import Review, ReviewDue
+from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
 from steward.domain.specs import VersionSpec
+from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
+from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
 from steward.store.audit_repo import AuditFilter
+from steward.validation.options import ValidateOptions
 
 T = TypeVar("T")
 
@@ -96,7 +105,7 @@ class RemoteBackend:
     # the server validates again.
     def create_model(self, name: str, fields: dict[str, Any]) -> Model:
         names.model_name(name)
-        specs.model_fields(fields)
+        specs.model_fields(_without_override(fields))
         body = {**fields, "name": name}
         return self._call(
             "POST",
@@ -107,7 +116,7 @@ class RemoteBackend:
         )
 
     def update_model(self, name: str, fields: dict[str, Any]) -> Model:
-        specs.model_fields(fields)
+        specs.model_fields(_without_override(fields))
         return self._call(
             "PATCH",
             f"/api/v1/models/{_q(name)}",
@@ -135,6 +144,35 @@ class RemoteBackend:
                 ModelVersion,
                 data={"metadata": metadata, "sha256": sha256},
                 files={"artifact": (spec.filename, fh, "application/octet-stream")},
+            )
+
+    def amend_version(
+        self,
+        model: str,
+        version: int,
+        justification: str,
+        training: DatasetVersion | None,
+        evaluation: DatasetVersion | None,
+        artifact: Path | None,
+        sha256: str | None,
+    ) -> ModelVersion:
+        metadata = json.dumps(
+            {
+                "justification": justification,
+                "training_data": wire.dump(training, DatasetVersion | None),
+                "evaluation_data": wire.dump(evaluation, DatasetVersion | None),
+            }
+        )
+        path = f"/api/v1/models/{_q(model)}/versions/{version}/amend"
+        if artifact is None:
+            return self._call("POST", path, ModelVersion, data={"metadata": metadata})
+        with artifact.open("rb") as fh:
+            return self._call(
+                "POST",
+                path,
+                ModelVersion,
+                data={"metadata": metadata, "sha256": sha256 or ""},
+                files={"artifact": (artifact.name, fh, "application/octet-stream")},
             )
 
     def get_version(self, model: str, version: int) -> ModelVersion:
@@ -194,11 +232,11 @@ class RemoteBackend:
             json={"to": to, "justification": justification},
         )
 
-    def check_transition(self, model: str, version: int, to: str) -> Decision:
+    def check_transition(self, model: str, version: int, to: str) -> GateReport:
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/gate",
-            Decision,
+            GateReport,
             params={"to": to},
         )
 
@@ -260,8 +298,402 @@ class RemoteBackend:
     def revoke_token(self, token_id: str) -> TokenInfo:
         return self._call("DELETE", f"/api/v1/tokens/{_q(token_id)}", TokenInfo)
 
+    # -- users, teams, roles ------------------------------------------------------------
+    def create_user(self, name: str, fields: dict[str, Any]) -> User:
+        body = {"name": name, **fields}
+        for key in ("roles", "teams"):
+            if key in body:
+                body[key] = list(body[key])
+        return self._call("POST", "/api/v1/users", User, json=body)
+
+    def get_user(self, name: str) -> User:
+        return self._call("GET", f"/api/v1/users/{_q(name)}", User)
+
+    def list_users(self, filters: dict[str, Any]) -> list[User]:
+        params = self._params(filters)
+        if "active" in params:
+            params["active"] = "true" if params["active"] else "false"
+        return self._call("GET", "/api/v1/users", list[User], params=params)
+
+    def update_user(self, name: str, fields: dict[str, Any]) -> User:
+        return self._call("PATCH", f"/api/v1/users/{_q(name)}", User, json=fields)
+
+    def disable_user(self, name: str, reason: str) -> User:
+        path = f"/api/v1/users/{_q(name)}/disable"
+        return self._call("POST", path, User, json={"reason": reason})
+
+    def enable_user(self, name: str) -> User:
+        return self._call("POST", f"/api/v1/users/{_q(name)}/enable", User)
+
+    def set_password(self, name: str, password: str, current_password: str | None) -> User:
+        body = {"password": password, "current_password": current_password}
+        return self._call("PUT", f"/api/v1/users/{_q(name)}/password", User, json=body)
+
+    def grant_role(self, name: str, role: str) -> User:
+        return self._call("PUT", f"/api/v1/users/{_q(name)}/roles/{_q(role)}", User)
+
+    def revoke_role(self, name: str, role: str) -> User:
+        return self._call("DELETE", f"/api/v1/users/{_q(name)}/roles/{_q(role)}", User)
+
+    def login(self, user: str, password: str) -> NewToken:
+        body = {"user": user, "password": password}
+        return self._call("POST", "/api/v1/auth/login", NewToken, json=body)
+
+    def create_team(self, name: str, fields: dict[str, Any]) -> Team:
+        body = {"name": name, **fields}
+        if "members" in body:
+            body["members"] = list(body["members"])
+        return self._call("POST", "/api/v1/teams", Team, json=body)
+
+    def get_team(self, name: str) -> Team:
+        return self._call("GET", f"/api/v1/teams/{_q(name)}", Team)
+
+    def list_teams(self) -> list[Team]:
+        return self._call("GET", "/api/v1/teams", list[Team])
+
+    def delete_team(self, name: str) -> Team:
+        return self._call("DELETE", f"/api/v1/teams/{_q(name)}", Team)
+
+    def add_team_member(self, team: str, user: str) -> Team:
+        return self._call("PUT", f"/api/v1/teams/{_q(team)}/members/{_q(user)}", Team)
+
+    def remove_team_member(self, team: str, user: str) -> Team:
+        return self._call("DELETE", f"/api/v1/teams/{_q(team)}/members/{_q(user)}", Team)
+
+    # -- findings, waivers, periodic reviews -------------------------------------------
+    def open_finding(self, model: str, fields: dict[str, Any]) -> Finding:
+        body = {k: v for k, v in fields.items() if v is not None}
+        return self._call(
+            "POST",
+            f"/api/v1/models/{_q(model)}/findings",
+            Finding,
+            content=_json(body),
+            headers={"Content-Type": "application/json"},
+        )
+
+    def list_findings(self, filters: dict[str, Any]) -> Page[Finding]:
+        return self._call("GET", "/api/v1/findings", Page[Finding], params=self._params(filters))
+
+    def get_finding(self, finding_id: int) -> Finding:
+        return self._call("GET", f"/api/v1/findings/{int(finding_id)}", Finding)
+
+    def update_finding(self, finding_id: int, changes: dict[str, Any]) -> Finding:
+        body = {k: v for k, v in changes.items() if v is not None}
+        return self._call(
+            "PATCH",
+            f"/api/v1/findings/{int(finding_id)}",
+            Finding,
+            content=_json(body),
+            headers={"Content-Type": "application/json"},
+        )
+
+    def comment_finding(self, finding_id: int, body: str) -> FindingComment:
+        return self._call(
+            "POST",
+            f"/api/v1/findings/{int(finding_id)}/comments",
+            FindingComment,
+            json={"body": body},
+        )
+
+    def finding_comments(self, finding_id: int) -> list[FindingComment]:
+        return self._call(
+            "GET", f"/api/v1/findings/{int(finding_id)}/comments", list[FindingComment]
+        )
+
+    def grant_waiver(
+        self, model: str, version: int, requirement: str, reason: str, expires: str
+    ) -> Waiver:
+        return self._call(
+            "POST",
+            f"/api/v1/models/{_q(model)}/versions/{int(version)}/waivers",
+            Waiver,
+            json={"requirement": requirement, "reason": reason, "expires": expires},
+        )
+
+    def list_waivers(self, filters: dict[str, Any]) -> Page[Waiver]:
+        params = dict(filters)
+        params["active"] = params.pop("active_only", False)
+        return self._call("GET", "/api/v1/waivers", Page[Waiver], params=self._params(params))
+
+    def get_waiver(self, waiver_id: int) -> Waiver:
+        return self._call("GET", f"/api/v1/waivers/{int(waiver_id)}", Waiver)
+
+    def revoke_waiver(self, waiver_id: int, reason: str) -> Waiver:
+        return self._call(
+            "POST", f"/api/v1/waivers/{int(waiver_id)}/revoke", Waiver, json={"reason": reason}
+        )
+
+    def complete_review(self, model: str, outcome: str, notes: str) -> Review:
+        return self._call(
+            "POST",
+            f"/api/v1/models/{_q(model)}/reviews",
+            Review,
+            json={"outcome": outcome, "notes": notes},
+        )
+
+    def list_reviews(self, model: str) -> list[Review]:
+        return self._call("GET", f"/api/v1/models/{_q(model)}/reviews", list[Review])
+
+    def reviews_due(self, within_days: int) -> list[ReviewDue]:
+        return self._call(
+            "GET", "/api/v1/reviews/due", list[ReviewDue], params={"within_days": within_days}
+        )
+
+    # -- risk assessment -------------------------------------------------------------
+    def risk_questionnaire(self) -> Questionnaire:
+        return self._call("GET", "/api/v1/risk/questionnaire", Questionnaire)
+
+    def assess_risk(self, model: str, answers: dict[str, Any]) -> RiskAssessment:
+        return self._call(
+            "POST",
+            f"/api/v1/models/{_q(model)}/risk-assessments",
+            RiskAssessment,
+            content=_json({"answers": answers}),
+            headers={"Content-Type": "application/json"},
+        )
+
+    def risk_assessment(self, model: str) -> AssessmentStatus:
+        return self._call("GET", f"/api/v1/models/{_q(model)}/risk-assessment", AssessmentStatus)
+
+    def risk_history(self, model: str) -> list[RiskAssessment]:
+        return self._call(
+            "GET", f"/api/v1/models/{_q(model)}/risk-assessments", list[RiskAssessment]
+        )
+
+    def get_risk_assessment(self, assessment_id: str) -> RiskAssessment:
+        return self._call("GET", f"/api/v1/risk-assessments/{_q(assessment_id)}", RiskAssessment)
+
+    # -- signing, deploy records, webhooks -------------------------------------------
+    def signing_key(self) -> SigningKeyInfo:
+        return self._call("GET", "/api/v1/signing/key", SigningKeyInfo)
+
+    def signatures(self, model: str, version: int) -> list[SignatureRecord]:
+        return self._call(
+            "GET",
+            f"/api/v1/models/{_q(model)}/versions/{version}/signatures",
+            list[SignatureRecord],
+        )
+
+    def signature_bundle(self, model: str, version: int) -> SignatureBundle:
+        return self._call(
+            "GET", f"/api/v1/models/{_q(model)}/versions/{version}/signature", SignatureBundle
+        )
+
+    def record_deployment(
+        self,
+        model: str,
+        environment: str,
+        sha256: str,
+        version: int | None,
+        details: dict[str, str] | None,
+    ) -> Deployment:
+        return self._call(
+            "POST",
+            f"/api/v1/models/{_q(model)}/deployments",
+            Deployment,
+            json={
+                "environment": environment,
+                "sha256": sha256,
+                "version": version,
+                "details": details,
+            },
+        )
+
+    def list_deployments(
+        self, model: str | None, environment: str | None, status: str | None, limit: int
+    ) -> list[Deployment]:
+        params = self._params(
+            {"model": model, "environment": environment, "status": status, "limit": limit}
+        )
+        return self._call("GET", "/api/v1/deployments", list[Deployment], params=params)
+
+    def create_webhook(
+        self, url: str, events: list[str], description: str, secret: str | None
+    ) -> NewWebhook:
+        body = {"url": url, "events": events, "description": description, "secret": secret}
+        return self._call("POST", "/api/v1/webhooks", NewWebhook, json=body)
+
+    def list_webhooks(self, include_deleted: bool) -> list[Webhook]:
+        return self._call(
+            "GET",
+            "/api/v1/webhooks",
+            list[Webhook],
+            params={"include_deleted": str(include_deleted).lower()},
+        )
+
+    def get_webhook(self, webhook_id: str) -> Webhook:
+        return self._call("GET", f"/api/v1/webhooks/{_q(webhook_id)}", Webhook)
+
+    def delete_webhook(self, webhook_id: str) -> Webhook:
+        return self._call("DELETE", f"/api/v1/webhooks/{_q(webhook_id)}", Webhook)
+
+    def webhook_deliveries(
+        self, webhook_id: str, status: str | None, limit: int
+    ) -> list[WebhookDelivery]:
+        return self._call(
+            "GET",
+            f"/api/v1/webhooks/{_q(webhook_id)}/deliveries",
+            list[WebhookDelivery],
+            params=self._params({"status": status, "limit": limit}),
+        )
+
+    def deliver_webhooks(self, limit: int) -> DeliveryReport:
+        return self._call(
+            "POST", "/api/v1/webhooks/deliver", DeliveryReport, json={"limit": limit}
+        )
+
     def close(self) -> None:
         self._http.close()
+
+    # -- policy packs, gates, transition requests and approvals, check runs ---------
+    def load_policy(self, text: str, source: str, activate: bool) -> PolicyPackInfo:
+        return self._call(
+            "POST",
+            "/api/v1/policies",
+            PolicyPackInfo,
+            json={"source": text, "filename": source, "activate": activate},
+        )
+
+    def activate_policy(self, name: str, version: str) -> PolicyPackInfo:
+        return self._call(
+            "POST", f"/api/v1/policies/{_q(name)}/{_q(version)}/activate", PolicyPackInfo
+        )
+
+    def deactivate_policy(self) -> None:
+        self._send("DELETE", "/api/v1/policies/active")
+
+    def list_policies(self) -> list[PolicyPackInfo]:
+        return self._call("GET", "/api/v1/policies", list[PolicyPackInfo])
+
+    def get_policy(self, name: str | None, version: str | None) -> tuple[PolicyPackInfo, str]:
+        if name is None:
+            path = "/api/v1/policies/active"
+        else:
+            if version is None:
+                found = [p for p in self.list_policies() if p.name == name]
+                if not found:
+                    from steward.domain.errors import NotFound
+
+                    raise NotFound(f"No policy pack {name} is loaded; list them with "
+                                   "`steward policy list`.")
+                version = found[0].version
+            path = f"/api/v1/policies/{_q(name)}/{_q(version)}"
+        body = self._call("GET", path, dict[str, Any])
+        return wire.load(PolicyPackInfo, body["pack"], what="policy"), str(body["source"])
+
+    def request_transition(
+        self, model: str, version: int, to: str, justification: str
+    ) -> RequestResult:
+        return self._call(
+            "POST",
+            f"/api/v1/models/{_q(model)}/versions/{version}/requests",
+            RequestResult,
+            json={"to": to, "justification": justification},
+        )
+
+    def decide(self, request_id: str, verdict: str, comment: str) -> RequestResult:
+        return self._call(
+            "POST",
+            f"/api/v1/requests/{_q(request_id)}/{verdict}",
+            RequestResult,
+            json={"comment": comment},
+        )
+
+    def withdraw_request(self, request_id: str, reason: str) -> TransitionRequest:
+        return self._call(
+            "POST",
+            f"/api/v1/requests/{_q(request_id)}/withdraw",
+            TransitionRequest,
+            json={"reason": reason},
+        )
+
+    def apply_request(self, request_id: str) -> RequestResult:
+        return self._call("POST", f"/api/v1/requests/{_q(request_id)}/apply", RequestResult)
+
+    def get_request(self, request_id: str) -> RequestResult:
+        return self._call("GET", f"/api/v1/requests/{_q(request_id)}", RequestResult)
+
+    def list_requests(
+        self, status: str | None, model: str | None, limit: int
+    ) -> list[TransitionRequest]:
+        params: dict[str, Any] = {"limit": limit}
+        if status is not None:
+            params["status"] = status
+        if model is not None:
+            params["model"] = model
+        return self._call("GET", "/api/v1/requests", list[TransitionRequest], params=params)
+
+    def inbox(self) -> list[RequestResult]:
+        return self._call("GET", "/api/v1/requests/inbox", list[RequestResult])
+
+    def record_checks(self, model: str, version: int, record: RunRecord) -> CheckRun:
+        return self._call(
+            "POST",
+            f"/api/v1/models/{_q(model)}/versions/{version}/check-runs",
+            CheckRun,
+            content=wire.dump_json(record),
+            headers={"Content-Type": "application/json"},
+        )
+
+    def get_check_run(self, run_id: str) -> CheckRun:
+        return self._call("GET", f"/api/v1/check-runs/{_q(run_id)}", CheckRun)
+
+    def list_check_runs(self, model: str, version: int, limit: int) -> list[CheckRun]:
+        return self._call(
+            "GET",
+            f"/api/v1/models/{_q(model)}/versions/{version}/check-runs",
+            list[CheckRun],
+            params={"limit": limit},
+        )
+
+    # -- validation engine --------------------------------------------------------------
+    def validate(
+        self,
+        model: str,
+        version: int,
+        data: Any,
+        options: ValidateOptions,
+        reference: Any,
+        progress: Any,
+    ) -> CheckRun:
+        """Upload the data as Parquet; the server loads the artifact and runs the suite."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="steward-validate-") as tmp:
+            files: dict[str, Any] = {}
+            handles = []
+            try:
+                for field, frame in (("data", data), ("reference", reference)):
+                    if frame is None:
+                        continue
+                    path = Path(tmp) / f"{field}.parquet"
+                    frame.to_parquet(path, index=False)
+                    handle = path.open("rb")
+                    handles.append(handle)
+                    files[field] = (path.name, handle, "application/vnd.apache.parquet")
+                if progress:
+                    progress(0, 1, "running on the server")
+                run = self._call(
+                    "POST",
+                    f"/api/v1/models/{_q(model)}/versions/{version}/validate",
+                    CheckRun,
+                    data={"options": json.dumps(options.to_json())},
+                    files=files,
+                )
+            finally:
+                for handle in handles:
+                    handle.close()
+        if progress:
+            progress(1, 1, "done")
+        return run
+
+    def validation_suites(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/v1/validation/suites", list[dict[str, Any]])
+
+
+def _without_override(fields: dict[str, Any]) -> dict[str, Any]:
+    # risk_override_reason travels with the fields but is not a field of the model.
+    return {k: v for k, v in fields.items() if k != "risk_override_reason"}
 
 
 def _json(body: dict[str, Any]) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from steward.domain import lifecycle
 from steward.domain.audit import Action, format_time, parse_time
@@ -10,6 +11,8 @@ from steward.domain.entities import HistoryEntry, Transition, TransitionResult
 from steward.domain.errors import InvalidInput
 from steward.domain.lifecycle import Decision, Stage
 from steward.domain.permissions import Permission, Principal, ensure
+from steward.domain.requests import Approval, GateReport, RequestStatus
+from steward.services import gates
 from steward.services.context import Context, model_id, version_row_id
 from steward.store.audit_repo import AuditFilter
 from steward.store.uow import UnitOfWork
@@ -31,77 +34,181 @@ def _request(
     return mid, vid, request
 
 
-def check_transition(
-    ctx: Context,
-    principal: Principal,
-    model: str,
-    version: int,
-    to: str,
-    justification: str = "dry run",
-) -> Decision:
-    """Evaluate a move without applying it (what `steward gate check` will print)."""
-    ensure(principal, Permission.VERSION_READ)
-    with ctx.uow.read() as uow:
-        _mid, _vid, request = _request(uow, principal, model, version, to, justification)
-    return lifecycle.evaluate(request, ctx.requirements)
-
-
 def transition(
     ctx: Context, principal: Principal, model: str, version: int, to: str, justification: str
 ) -> TransitionResult:
+    """Apply a move now if the gate allows it; otherwise refuse, naming each unmet requirement.
+
+    Approvals collected on an open request for the same move count; applying the
+    move closes that request.
+    """
     ensure(principal, Permission.VERSION_TRANSITION)
+    refused: GateReport | None = None
     with ctx.uow.write() as uow:
         # Lock first: the current stage must be read under the model's lock, or two
         # concurrent moves of one version would both start from the same stage.
         uow.models.lock(model_id(uow, model))
         mid, vid, request = _request(uow, principal, model, version, to, justification)
-        decision = lifecycle.evaluate(request, ctx.requirements)
-        lifecycle.ensure_allowed(decision)
-        current = uow.models.row(model)
-        assert current is not None
-        displaced = lifecycle.versions_to_displace(
-            request.target,
-            version,
-            [v for _id, v in uow.versions.ids_in_stage(mid, Stage.PRODUCTION)],
-            bool(current["allow_multiple_production"]),
-        )
-        moved: list[Transition] = []
-        for other in displaced:
-            other_id = int(uow.versions.row(mid, other)["id"])  # type: ignore[index]
-            moved.append(
-                _apply(
-                    uow,
-                    principal,
-                    model,
-                    other,
-                    other_id,
-                    Stage.PRODUCTION,
-                    Stage.DEPRECATED,
-                    f"Replaced in production by version {version}: {request.justification}",
-                    caused_by=f"{model}/{version}",
+        report = gates.report_in_uow(uow, ctx, request, mid, vid)
+        if report.allowed:
+            result = apply_in_uow(uow, ctx, principal.name, mid, vid, request, caused_by=None)
+            if report.request is not None:
+                uow.requests.close(
+                    report.request,
+                    RequestStatus.APPLIED,
+                    principal.name,
+                    uow.now,
+                    f"applied by {principal.name}",
                 )
-            )
-        main = _apply(
-            uow,
-            principal,
-            model,
-            version,
-            vid,
-            request.current,
-            request.target,
-            request.justification,
-            caused_by=None,
+            uow.commit()
+            return result
+        if report.policy is not None and len(report.outcomes) > 1:
+            refused = report
+        else:
+            lifecycle.ensure_allowed(Decision(request, tuple(report.outcomes)))
+    assert refused is not None
+    record_gate_failure(ctx, principal.name, refused)
+    raise gates.refuse(refused)
+
+
+def record_gate_failure(ctx: Context, actor: str, report: GateReport) -> None:
+    """A refused move is journaled in its own transaction (the move itself wrote nothing)."""
+    with ctx.uow.write() as uow:
+        uow.record(
+            actor,
+            Action.GATE_FAILED,
+            "version",
+            f"{report.model}/{report.version}",
+            {
+                "model": report.model,
+                "version": report.version,
+                "from": report.from_stage.value,
+                "to": report.to_stage.value,
+                "policy": report.policy,
+                "unmet": [o.requirement for o in report.outcomes if not o.met],
+            },
         )
-        uow.models.touch(mid, uow.now)
-        after = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
-        result = TransitionResult(main, moved, after)
         uow.commit()
-    return result
+
+
+def apply_in_uow(
+    uow: UnitOfWork,
+    ctx: Context,
+    actor: str,
+    mid: int,
+    vid: int,
+    request: lifecycle.TransitionRequest,
+    *,
+    caused_by: str | None,
+    approvals: list[dict[str, Any]] | None = None,
+    policy: str | None = None,
+) -> TransitionResult:
+    """Apply an allowed move inside the caller's transaction (displacing, signing)."""
+    model, version = request.model, request.version
+    current = uow.models.row(model)
+    assert current is not None
+    displaced = lifecycle.versions_to_displace(
+        request.target,
+        version,
+        [v for _id, v in uow.versions.ids_in_stage(mid, Stage.PRODUCTION)],
+        bool(current["allow_multiple_production"]),
+    )
+    moved: list[Transition] = []
+    for other in displaced:
+        other_id = int(uow.versions.row(mid, other)["id"])  # type: ignore[index]
+        moved.append(
+            _apply(
+                uow,
+                actor,
+                model,
+                other,
+                other_id,
+                Stage.PRODUCTION,
+                Stage.DEPRECATED,
+                f"Replaced in production by version {version}: {request.justification}",
+                caused_by=f"{model}/{version}",
+            )
+        )
+    main = _apply(
+        uow,
+        actor,
+        model,
+        version,
+        vid,
+        request.current,
+        request.target,
+        request.justification,
+        caused_by=caused_by,
+    )
+    if request.target is Stage.PRODUCTION:
+        # Under a policy pack a move to production is an approval: sign what was approved.
+        # (Without one there is nothing to bind the signature to but the artifact.)
+        ref = policy if policy is not None else _active_ref(uow)
+        if ref is not None:
+            _sign(uow, ctx, actor, model, version, vid, approvals, ref)
+    uow.models.touch(mid, uow.now)
+    after = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+    return TransitionResult(main, moved, after)
+
+
+def _sign(
+    uow: UnitOfWork,
+    ctx: Context,
+    actor: str,
+    model: str,
+    version: int,
+    vid: int,
+    approvals: list[dict[str, Any]] | None,
+    policy: str,
+) -> None:
+    """What reaches production is signed: the artifact and a manifest of its approvals."""
+    from steward.services import signing  # type: ignore[attr-defined,unused-ignore]
+
+    if approvals is None:
+        request_ids = [
+            r.id
+            for r in uow.requests.search(version_id=vid, limit=50)
+            if r.to_stage is Stage.PRODUCTION and r.status is not RequestStatus.REJECTED
+        ]
+        approvals = [
+            approval_json(a)
+            for rid in request_ids[:1]
+            for a in uow.requests.approvals([rid]).get(rid, [])
+        ]
+    signing.sign_in_uow(
+        uow,
+        ctx,
+        actor,
+        model=model,
+        version=version,
+        version_id=vid,
+        approvals=approvals,
+        policy_version=policy,
+    )
+
+
+def _active_ref(uow: UnitOfWork) -> str | None:
+    row = uow.policies.active()
+    return None if row is None else f"{row['name']}@{row['version']}"
+
+
+def approval_json(a: Approval) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "approver": a.approver,
+        "decision": a.decision.value,
+        "roles": sorted(a.roles),
+        "teams": sorted(a.teams),
+        "comment": a.comment,
+        "at": format_time(a.at),
+        "artifact_sha256": a.artifact_sha256,
+        "policy": a.policy,
+    }
 
 
 def _apply(
     uow: UnitOfWork,
-    principal: Principal,
+    actor: str,
     model: str,
     version: int,
     vid: int,
@@ -113,7 +220,7 @@ def _apply(
 ) -> Transition:
     subject = f"{model}/{version}"
     event = uow.record(
-        principal.name,
+        actor,
         Action.VERSION_TRANSITIONED,
         "version",
         subject,
@@ -130,7 +237,7 @@ def _apply(
     moment = parse_time(event.time)
     uow.versions.set_stage(vid, target, moment)
     done = Transition(
-        model, version, source, target, principal.name, justification, moment, event.seq, caused_by
+        model, version, source, target, actor, justification, moment, event.seq, caused_by
     )
     uow.versions.add_transition(vid, done)
     return done

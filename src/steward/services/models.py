@@ -13,6 +13,7 @@ from steward.domain.entities import Model, Page
 from steward.domain.errors import AlreadyExists, InvalidInput, NotFound
 from steward.domain.lifecycle import parse_stage
 from steward.domain.permissions import Permission, Principal, ensure
+from steward.services import risk
 from steward.services.context import Context, model_id
 from steward.store.models_repo import ModelFilter
 
@@ -27,10 +28,19 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def create_model(ctx: Context, principal: Principal, name: str, **fields: Any) -> Model:
+def create_model(
+    ctx: Context,
+    principal: Principal,
+    name: str,
+    *,
+    risk_override_reason: str | None = None,
+    **fields: Any,
+) -> Model:
     ensure(principal, Permission.MODEL_WRITE)
     names.model_name(name)
     values = specs.model_fields(fields)
+    # A tier or category given by hand overrides the risk assessment (docs/governance.md).
+    override = risk.check_override(principal, values, risk_override_reason, creating=True)
     values.setdefault("owner", principal.name)
     tags = values.pop("tags", [])
     with ctx.uow.write() as uow:
@@ -47,17 +57,29 @@ def create_model(ctx: Context, principal: Principal, name: str, **fields: Any) -
         uow.models.insert(row, tags)
         payload = {k: _jsonable(v) for k, v in values.items()} | {"tags": tags}
         uow.record(principal.name, Action.MODEL_CREATED, "model", name, {"after": payload})
+        if override is not None:
+            mid = uow.models.id_of(name)
+            assert mid is not None
+            risk.record_override(uow, principal.name, name, mid, {}, values, override)
         model = uow.models.get(name)
         uow.commit()
     assert model is not None
     return model
 
 
-def update_model(ctx: Context, principal: Principal, name: str, **fields: Any) -> Model:
+def update_model(
+    ctx: Context,
+    principal: Principal,
+    name: str,
+    *,
+    risk_override_reason: str | None = None,
+    **fields: Any,
+) -> Model:
     ensure(principal, Permission.MODEL_WRITE)
     if not fields:
         raise InvalidInput("Nothing to update: give at least one field to change.")
     values = specs.model_fields(fields)
+    override = risk.check_override(principal, values, risk_override_reason)
     with ctx.uow.write() as uow:
         mid = model_id(uow, name)
         uow.models.lock(mid)  # the "before" values must be read under the model's lock
@@ -85,6 +107,8 @@ def update_model(ctx: Context, principal: Principal, name: str, **fields: Any) -
             name,
             {"before": before, "after": after, "fields": sorted(after)},
         )
+        if override is not None:
+            risk.record_override(uow, principal.name, name, mid, before, after, override)
         model = uow.models.get(name)
         uow.commit()
     assert model is not None

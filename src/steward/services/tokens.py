@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from steward.domain.audit import Action, format_time
 from steward.domain.entities import NewToken, TokenInfo
-from steward.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
-from steward.domain.permissions import OPERATOR, Permission, Principal, ensure
+from steward.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from steward.domain.permissions import Permission, Principal, authorize, ensure
 from steward.services.context import Context
 
 PREFIX = "stw_"
@@ -37,6 +37,19 @@ def create_token(
         raise InvalidInput("expires_in_days must be at least 1.", field="expires_in_days")
     secret = PREFIX + secrets.token_urlsafe(32)
     with ctx.uow.write() as uow:
+        grants = uow.users.grants(user)
+        if grants is None:
+            raise NotFound(
+                f"No user named {user!r}: tokens act as a Steward user. Create it first with "
+                f"`steward user create {user} --role ROLE`.",
+                user=user,
+            )
+        if not grants[0]:
+            raise Conflict(
+                f"User {user} is disabled, so a token for them would not work; enable them "
+                f"with `steward user enable {user}` first.",
+                user=user,
+            )
         info = TokenInfo(
             id="tok_" + secrets.token_hex(8),
             user=user,
@@ -63,19 +76,23 @@ def create_token(
     return NewToken(info, secret)
 
 
+def _manages_users(principal: Principal) -> bool:
+    return authorize(principal, Permission.USER_MANAGE).allowed
+
+
 def _ensure_self_or_operator(principal: Principal, user: str | None) -> None:
-    # Until governance brings an admin role, only the operator of the store
-    # (embedded mode, on the host) may act on other users' tokens.
-    if OPERATOR not in principal.roles and user != principal.name:
+    # Other users' tokens are an admin's business (or the store operator's, embedded).
+    if user != principal.name and not _manages_users(principal):
         raise Forbidden(
             f"{principal.name} may only manage their own tokens; tokens for other users are "
-            "created on the server host with `steward token create --user NAME`."
+            "created by an admin (`steward token create --user NAME`).",
+            permission=Permission.USER_MANAGE.value,
         )
 
 
 def list_tokens(ctx: Context, principal: Principal, user: str | None = None) -> list[TokenInfo]:
     ensure(principal, Permission.TOKEN_MANAGE)
-    if OPERATOR not in principal.roles:
+    if not _manages_users(principal):
         if user is not None:
             _ensure_self_or_operator(principal, user)
         user = principal.name
@@ -106,16 +123,23 @@ def authenticate(ctx: Context, token: str) -> Principal:
     with ctx.uow.read() as uow:
         info = uow.tokens.by_hash(hash_token(token))
         now = uow.now
+        grants = None if info is None else uow.users.grants(info.user)
     if info is None:
         raise Unauthenticated("Unknown API token. Create one with `steward token create`.")
     if info.revoked_at is not None:
         raise Unauthenticated(f"API token {info.id} was revoked.")
     if info.expires_at is not None and info.expires_at <= now:
         raise Unauthenticated(f"API token {info.id} expired; create a new one.")
+    if grants is None or not grants[0]:
+        state = "no longer exists" if grants is None else "is disabled"
+        raise Unauthenticated(
+            f"API token {info.id} belongs to user {info.user}, who {state}; an admin can "
+            f"check with `steward user show {info.user}`."
+        )
     if info.last_used_at is None or now - info.last_used_at > _TOUCH_INTERVAL:
         # Usage time is bookkeeping, not a governed change: no audit event, and
         # written at most once a minute so reads stay reads.
         with ctx.uow.write() as uow:
             uow.tokens.mark_used(info.id, now)
             uow.commit()
-    return Principal(name=info.user)
+    return Principal(name=info.user, roles=grants[1], teams=grants[2])

@@ -10,9 +10,9 @@ from typing import Any
 from steward.artifacts.store import sha256_file
 from steward.domain import names, specs
 from steward.domain.audit import Action
-from steward.domain.entities import ModelVersion, Page
-from steward.domain.errors import ArtifactError, ArtifactTooLarge, InvalidInput, NotFound
-from steward.domain.lifecycle import INITIAL, parse_stage
+from steward.domain.entities import DatasetVersion, ModelVersion, Page
+from steward.domain.errors import ArtifactError, ArtifactTooLarge, Conflict, InvalidInput, NotFound
+from steward.domain.lifecycle import INITIAL, Stage, parse_stage
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.context import Context, model_id, version_row_id
 from steward.services.models import check_limit
@@ -151,6 +151,94 @@ def _record_version(
         created = uow.versions.new_version(values, model, spec.tags)
         uow.commit()
     return created
+
+
+# Stages whose content may still be corrected; from production on a version is frozen.
+AMENDABLE = frozenset({Stage.DEVELOPMENT, Stage.VALIDATION, Stage.APPROVED})
+
+
+def amend_version(
+    ctx: Context,
+    principal: Principal,
+    model: str,
+    version: int,
+    *,
+    justification: str,
+    training_data: DatasetVersion | None = None,
+    evaluation_data: DatasetVersion | None = None,
+    artifact: Path | None = None,
+    sha256: str | None = None,
+) -> ModelVersion:
+    """Replace a not-yet-deployed version's artifact or datasets, on the record.
+
+    Every approval given for the old content lapses (approvals bind to the artifact
+    hash and data fingerprints), so the gate asks for them again.
+    """
+    ensure(principal, Permission.VERSION_WRITE)
+    justification = (justification or "").strip()
+    if not justification:
+        raise InvalidInput("Say why the version is amended (justification).", field="justification")
+    if training_data is None and evaluation_data is None and artifact is None:
+        raise InvalidInput(
+            "Nothing to amend: give a new artifact, training data or evaluation data."
+        )
+    digest = size = None
+    if artifact is not None:
+        try:
+            digest, size = sha256_file(artifact)
+        except OSError as exc:
+            raise ArtifactError(f"Cannot read the artifact: {exc.strerror}.") from exc
+        if sha256 is not None and sha256 != digest:
+            raise ArtifactError(
+                f"The artifact arrived with sha256 {digest}, not the {sha256} the client "
+                "computed; it was corrupted in transit. Upload it again."
+            )
+        if size > ctx.settings.max_artifact_bytes:
+            raise ArtifactTooLarge(
+                f"The artifact is {size} bytes; this store accepts at most "
+                f"{ctx.settings.max_artifact_bytes} (STEWARD_MAX_ARTIFACT_BYTES)."
+            )
+        ctx.artifacts.put(artifact, digest)
+    with ctx.uow.write() as uow:
+        mid, vid = version_row_id(uow, model, version)
+        uow.models.lock(mid)
+        row = uow.versions.row_by_id(vid)
+        stage = Stage(row["stage"])
+        if stage not in AMENDABLE:
+            raise Conflict(
+                f"Version {version} of {model!r} is {stage.value}; only versions in development, "
+                "validation or approved can be amended. Log a new version instead.",
+                stage=stage.value,
+            )
+        before = uow.versions.hydrate([row])[0]
+        values: dict[str, Any] = {}
+        changes: dict[str, Any] = {}
+        if digest is not None:
+            uow.versions.lock_artifact(digest)
+            if not ctx.artifacts.exists(digest):
+                assert artifact is not None
+                ctx.artifacts.put(artifact, digest)
+            values.update(artifact_sha256=digest, artifact_size=size)
+            changes["artifact_sha256"] = {"before": before.artifact.sha256, "after": digest}
+        for key, column, data, old in (
+            ("training_data", "training_dataset_id", training_data, before.training_data),
+            ("evaluation_data", "evaluation_dataset_id", evaluation_data, before.evaluation_data),
+        ):
+            if data is None:
+                continue
+            values[column] = uow.versions.upsert_dataset(data, uow.now)
+            changes[key] = {"before": old.fingerprint if old else None, "after": data.fingerprint}
+        uow.versions.amend(vid, values)
+        uow.record(
+            principal.name,
+            Action.VERSION_AMENDED,
+            "version",
+            f"{model}/{version}",
+            {"model": model, "version": version, "justification": justification, **changes},
+        )
+        after = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+        uow.commit()
+    return after
 
 
 def get_version(ctx: Context, principal: Principal, model: str, version: int) -> ModelVersion:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -229,12 +230,385 @@ settings = Table(
 
 # --- identity: users, teams, roles (migration 0002) ---
 
+# People and service accounts. API tokens name their user; a token only works
+# while its user exists and is active.
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("email", String(254), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("password_hash", Text, nullable=True),  # argon2id, PHC string
+    Column("password_changed_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user", String(200), ForeignKey("users.name", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(32), primary_key=True),
+    Column("granted_by", String(200), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Index("ix_user_roles_role", "role", "user"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("title", String(200), nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team", String(100), ForeignKey("teams.name", ondelete="CASCADE"), primary_key=True),
+    Column("user", String(200), ForeignKey("users.name", ondelete="CASCADE"), primary_key=True),
+    Column("added_by", String(200), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Index("ix_team_members_user", "user", "team"),
+)
+
 # --- risk assessments (migration 0003) ---
+
+# One row per assessment; the model's current one has no superseded_at. Writers
+# lock the model row, so there is never more than one current assessment.
+risk_assessments = Table(
+    "risk_assessments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("questionnaire", String(100), nullable=False),
+    Column("questionnaire_version", String(40), nullable=False),
+    Column("answers", JSON, nullable=False),
+    Column("tier", String(20), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("model_fields", JSON, nullable=False),  # purpose, business unit, team when assessed
+    Column("assessed_by", String(200), nullable=False),
+    Column("assessed_at", UTCDateTime, nullable=False),
+    Column("superseded_at", UTCDateTime, nullable=True),
+    Column("superseded_by", String(32), nullable=True),
+    Column("audit_seq", BigInteger, nullable=False),
+    Index("ix_risk_assessments_model", "model_id", "assessed_at"),
+)
 
 # --- policy packs, check runs and results, transition requests, approvals (migration 0004) ---
 
+policy_packs = Table(
+    "policy_packs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("source", Text, nullable=False),  # the YAML exactly as loaded
+    Column("loaded_by", String(200), nullable=False),
+    Column("loaded_at", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False, default=False),
+    UniqueConstraint("name", "version", name="uq_policy_packs_name_version"),
+)
+
+check_runs = Table(
+    "check_runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("suite", String(100), nullable=False),
+    Column("suite_version", String(40), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("artifact_sha256", String(64), nullable=False),
+    Column("data_fingerprint", String(64), nullable=True),
+    Column("passed", Boolean, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    Index("ix_check_runs_version", "version_id", "finished_at"),
+)
+
+check_results = Table(
+    "check_results",
+    metadata,
+    Column("run_id", String(32), ForeignKey("check_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(128), primary_key=True),
+    Column("family", String(32), nullable=False),
+    Column("passed", Boolean, nullable=True),
+    Column("value", Float, nullable=True),
+    Column("threshold", JSON, nullable=True),
+    Column("message", Text, nullable=False, default=""),
+    Column("details", JSON, nullable=False),
+)
+
+transition_requests = Table(
+    "transition_requests",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("from_stage", String(20), nullable=False),
+    Column("to_stage", String(20), nullable=False),
+    Column("justification", Text, nullable=False),
+    Column("requested_by", String(200), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),  # open | applied | rejected | withdrawn
+    Column("closed_by", String(200), nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("close_reason", Text, nullable=True),
+    Index("ix_transition_requests_status", "status", "requested_at"),
+    Index("ix_transition_requests_version", "version_id", "status"),
+)
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "request_id",
+        String(32),
+        ForeignKey("transition_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("approver", String(200), nullable=False),
+    Column("decision", String(10), nullable=False),  # approve | reject
+    Column("comment", Text, nullable=False, default=""),
+    Column("roles", JSON, nullable=False),  # the approver's roles and teams when they decided
+    Column("teams", JSON, nullable=False),
+    # What the approval covers: it lapses when any of these changes.
+    Column("artifact_sha256", String(64), nullable=False),
+    Column("training_fingerprint", String(64), nullable=True),
+    Column("evaluation_fingerprint", String(64), nullable=True),
+    Column("policy", String(150), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    UniqueConstraint("request_id", "approver", name="uq_approvals_request_approver"),
+)
+
 # --- findings, waivers, periodic reviews (migration 0005) ---
 
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("model_versions.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("source_ref", String(255), nullable=True),
+    Column("owner", String(200), nullable=False),
+    Column("due_date", Date, nullable=True),
+    Column("evidence", JSON, nullable=False),
+    Column("opened_by", String(200), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolution", Text, nullable=True),
+    Column("closed_by", String(200), nullable=True),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("comments", Integer, nullable=False, default=0),
+    # The gates ask "open findings of this model": status first, then the model.
+    Index("ix_findings_model_status", "model_id", "status", "id"),
+    Index("ix_findings_status", "status", "id"),
+    Index("ix_findings_owner", "owner", "id"),
+    Index("ix_findings_source_ref", "source", "source_ref"),
+)
+
+finding_comments = Table(
+    "finding_comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("finding_id", Integer, ForeignKey("findings.id", ondelete="CASCADE"), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_finding_comments_finding", "finding_id", "id"),
+)
+
+waivers = Table(
+    "waivers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("model_versions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("requirement", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("granted_by", String(200), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_by", String(200), nullable=True),
+    Column("revoke_reason", Text, nullable=True),
+    Index("ix_waivers_version", "version_id", "requirement"),
+    Index("ix_waivers_expires", "expires_at"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("reviewer", String(200), nullable=False),
+    Column("completed_at", UTCDateTime, nullable=False),
+    Column("risk_tier", String(20), nullable=False),
+    Column("cadence_months", Integer, nullable=False),
+    Column("previous_due", Date, nullable=True),
+    Column("next_review_date", Date, nullable=False),
+    Column("finding_id", Integer, ForeignKey("findings.id", ondelete="SET NULL"), nullable=True),
+    Index("ix_reviews_model", "model_id", "id"),
+)
+
+# One row per model and missed due date: `review.overdue` is journalled (and its
+# webhook sent) once, however often the overdue list is asked for.
+review_overdue_notices = Table(
+    "review_overdue_notices",
+    metadata,
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("due_date", Date, primary_key=True),
+    Column("reported_at", UTCDateTime, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+)
+
+# `steward review due`: models whose next review falls before a date, in date order.
+Index("ix_models_next_review_date", models.c.next_review_date, models.c.name)
+
 # --- signing, deploy records, webhooks (migration 0006) ---
+
+# Public halves of the keys Steward has signed with (key id = sha256 of the PEM), so an
+# exported signature can always name and ship the key that checks it.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("algorithm", String(40), nullable=False),
+    Column("public_key", Text, nullable=False),
+    Column("first_used_at", UTCDateTime, nullable=False),
+)
+
+# One row per signing of a version: the manifest, and the sha256 of the three files
+# (manifest, its signature, the model_signing bundle) kept in the artifact store.
+signatures = Table(
+    "signatures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("key_id", String(64), ForeignKey("signing_keys.key_id"), nullable=False),
+    Column("artifact_sha256", String(64), nullable=False),
+    Column("manifest", JSON, nullable=False),
+    Column("manifest_sha256", String(64), nullable=False),
+    Column("manifest_signature_sha256", String(64), nullable=False),
+    Column("model_signature_sha256", String(64), nullable=False),
+    Column("signed_by", String(200), nullable=False),
+    Column("signed_at", UTCDateTime, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    Index("ix_signatures_version", "version_id", "id"),
+    Index("ix_signatures_artifact", "artifact_sha256"),
+)
+
+# What a deploy step or serving process reported it actually loaded.
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=True
+    ),
+    Column("environment", String(63), nullable=False),
+    Column("artifact_sha256", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # verified | mismatch
+    Column("reason", Text, nullable=False),
+    Column("signed", Boolean, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("finding_id", Integer, ForeignKey("findings.id", ondelete="SET NULL"), nullable=True),
+    Column("reported_by", String(200), nullable=False),
+    Column("reported_at", UTCDateTime, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    Index("ix_deployments_model_env", "model_id", "environment", "id"),
+    Index("ix_deployments_status", "status", "id"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),  # webhook event names, or ["*"]
+    Column("secret", String(128), nullable=False),  # HMAC key; needed in clear to sign
+    Column("description", Text, nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("deleted_by", String(200), nullable=True),
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Index("ix_webhooks_active", "active"),
+)
+
+# The transactional outbox: a row per (event, subscription), written by
+# UnitOfWork.record in the transaction of the change itself.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("webhook_id", String(32), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),  # the exact JSON sent, so retries sign the same bytes
+    Column("status", String(20), nullable=False),  # pending | delivered | failed | cancelled
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        String(32),
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("attempt", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Index("ix_webhook_attempts_delivery", "delivery_id", "attempt"),
+)
 
 # --- validation (migration 0007) ---

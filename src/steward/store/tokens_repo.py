@@ -61,5 +61,13 @@ class TokenRepository:
     def revoke(self, token_id: str, now: datetime) -> None:
         self.conn.execute(update(t.api_tokens).where(_k.id == token_id).values(revoked_at=now))
 
+    def revoke_all(self, user: str, now: datetime) -> list[str]:
+        """Revoke every live token of a user; returns their ids."""
+        live = select(_k.id).where(_k.user == user, _k.revoked_at.is_(None))
+        ids = [str(i) for i in self.conn.execute(live).scalars()]
+        if ids:
+            self.conn.execute(update(t.api_tokens).where(_k.id.in_(ids)).values(revoked_at=now))
+        return ids
+
     def mark_used(self, token_id: str, now: datetime) -> None:
         self.conn.execute(update(t.api_tokens).where(_k.id == token_id).values(last_used_at=now))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
@@ -21,8 +22,22 @@ from sqlalchemy.engine import Connection, Engine
 from steward.domain import audit
 from steward.store import tables as t
 from steward.store.audit_repo import AuditRepository
+from steward.store.findings_repo import (
+    FindingRepository,
+    ReviewRepository,
+    WaiverRepository,
+)
+from steward.store.gates_repo import CheckRunRepository, PolicyRepository, RequestRepository
+from steward.store.identity_repo import TeamRepository, UserRepository
 from steward.store.models_repo import ModelRepository
+from steward.store.risk_repo import RiskRepository
 from steward.store.tokens_repo import TokenRepository
+from steward.store.trust_repo import (
+    DeploymentRepository,
+    SigningRepository,
+    WebhookOutbox,
+    WebhookRepository,
+)
 from steward.store.versions_repo import VersionRepository
 
 _HEAD = (
@@ -111,6 +126,22 @@ class UnitOfWork:
         self.versions = VersionRepository(self.conn)
         self.audit = AuditRepository(self.conn)
         self.tokens = TokenRepository(self.conn)
+        self.users = UserRepository(self.conn)
+        self.teams = TeamRepository(self.conn)
+        self.risk = RiskRepository(self.conn)
+        self.findings = FindingRepository(self.conn)
+        self.waivers = WaiverRepository(self.conn)
+        self.reviews = ReviewRepository(self.conn)
+        self.policies = PolicyRepository(self.conn)
+        self.check_runs = CheckRunRepository(self.conn)
+        self.requests = RequestRepository(self.conn)
+        self.signing = SigningRepository(self.conn)
+        self.deployments = DeploymentRepository(self.conn)
+        self.webhooks = WebhookRepository(self.conn)
+        self.outbox = WebhookOutbox(self.conn, self.now)
+        # Undo steps for side effects outside the database (e.g. blobs published
+        # in this transaction), run if it ends without a commit.
+        self.on_rollback: list[Callable[[], None]] = []
         return self
 
     def __exit__(
@@ -126,6 +157,10 @@ class UnitOfWork:
             self.conn.close()
             if self._lock is not None:
                 self._lock.release()
+            if not self._committed:
+                for undo in reversed(self.on_rollback):
+                    with contextlib.suppress(Exception):  # best effort; keep the real error
+                        undo()
 
     def commit(self) -> None:
         self._tx.commit()
@@ -177,6 +212,8 @@ class UnitOfWork:
                 "hash": event.hash,
             },
         )
+        # Transactional outbox: webhook deliveries commit or roll back with the event.
+        self.outbox.enqueue(event)
         return event
 
 

@@ -254,6 +254,9 @@ class VersionRepository:
             for r in rows
         ]
 
+    def amend(self, version_id: int, values: dict[str, Any]) -> None:
+        self.conn.execute(update(t.model_versions).where(_v.id == version_id).values(**values))
+
     def set_stage(self, version_id: int, stage: Stage, now: datetime) -> None:
         self.conn.execute(
             update(t.model_versions)

@@ -7,7 +7,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
@@ -16,11 +15,18 @@ from fastapi.responses import Response, StreamingResponse
 from steward import wire
 from steward.api.deps import Caller, caller, respond
 from steward.api.schemas import AliasBody, TransitionBody
-from steward.domain.entities import ModelVersion, Page, Transition, TransitionResult
+from steward.domain.entities import (
+    DatasetVersion,
+    ModelVersion,
+    Page,
+    Transition,
+    TransitionResult,
+)
 from steward.domain.errors import ArtifactTooLarge, InvalidInput
 from steward.domain.permissions import Principal
+from steward.domain.requests import GateReport
 from steward.domain.specs import VersionSpec
-from steward.services import lifecycle, versions
+from steward.services import gates, lifecycle, versions
 from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1", tags=["versions"])
@@ -185,10 +191,47 @@ async def list_transitions(name: str, version: int, call: Caller = Depends(calle
     return respond(await call.run(lifecycle.transitions, name, version), tp=list[Transition])
 
 
-@router.get("/models/{name}/versions/{version}/gate")
-async def gate(name: str, version: int, to: str, call: Caller = Depends(caller)) -> dict[str, Any]:
-    """Evaluate a transition without applying it: each requirement met or not, with reasons."""
-    decision = await call.run(lifecycle.check_transition, name, version, to)
-    body: dict[str, Any] = wire.dump(decision)
-    body["allowed"] = decision.allowed
-    return body
+@dataclasses.dataclass
+class AmendMetadata:
+    justification: str
+    training_data: DatasetVersion | None = None
+    evaluation_data: DatasetVersion | None = None
+
+
+@router.post("/models/{name}/versions/{version}/amend", response_model=ModelVersion)
+async def amend_version(
+    name: str,
+    version: int,
+    metadata: str = Form(..., description="JSON: justification, training_data, evaluation_data"),
+    artifact: UploadFile | None = File(None, description="A replacement artifact"),
+    sha256: str | None = Form(None, description="Digest computed by the client, verified"),
+    call: Caller = Depends(caller),
+) -> Response:
+    """Correct a version before production; approvals for the old content lapse."""
+    meta = wire.load_json(AmendMetadata, metadata, what="amendment")
+
+    def amend(ctx: Context, who: Principal) -> ModelVersion:
+        path = _spool(artifact, ctx.settings.max_artifact_bytes) if artifact else None
+        try:
+            return versions.amend_version(
+                ctx,
+                who,
+                name,
+                version,
+                justification=meta.justification,
+                training_data=meta.training_data,
+                evaluation_data=meta.evaluation_data,
+                artifact=path,
+                sha256=sha256 or None,
+            )
+        finally:
+            if path is not None:
+                path.unlink(missing_ok=True)
+
+    return respond(await call.run(amend))
+
+
+@router.get("/models/{name}/versions/{version}/gate", response_model=GateReport)
+async def gate(name: str, version: int, to: str, call: Caller = Depends(caller)) -> Response:
+    """Evaluate a move without applying it: each requirement met, unmet or waived, with reasons."""
+    return respond(await call.run(gates.check_gate, name, version, to))

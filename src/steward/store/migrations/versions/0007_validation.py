@@ -1,4 +1,8 @@
-"""Validation runs evidence beyond check runs.
+"""Validation: no tables of its own.
+
+The validation engine stores its runs through ``services.checks`` in the check-run tables of
+revision 0004 and its evidence files in the artifact store; this revision keeps the chain
+(0006 -> 0007) so later revisions have a fixed parent.
 
 Revision ID: 0007
 Revises: 0006

@@ -1,0 +1,119 @@
+"""/api/v1/models/{name}/versions/{version}/validate: run a suite on the server;
+/api/v1/validation/suites: the shipped suites."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi.responses import Response
+
+from steward import wire
+from steward.api.deps import Caller, caller, respond
+from steward.domain.checks import CheckRun
+from steward.domain.errors import ArtifactTooLarge, InvalidInput
+from steward.domain.permissions import Principal
+from steward.services import validation
+from steward.services.context import Context
+from steward.validation.options import ValidateOptions
+
+router = APIRouter(prefix="/api/v1", tags=["validation"])
+CHUNK = 1024 * 1024
+_SUFFIXES = (".parquet", ".pq", ".csv")
+
+
+def _options(text: str) -> ValidateOptions:
+    try:
+        raw = json.loads(text or "{}")
+    except ValueError as exc:
+        raise InvalidInput(f"options is not valid JSON: {exc}.", field="options") from None
+    if not isinstance(raw, dict):
+        raise InvalidInput("options must be a JSON object.", field="options")
+    known = [f.name for f in dataclasses.fields(ValidateOptions)]
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown validation option(s): {', '.join(unknown)}. Known: {', '.join(known)}.",
+            field="options",
+        )
+    options = wire.load(ValidateOptions, raw, what="validation options")
+    if (
+        options.suite
+        and options.suite_yaml is None
+        and ("/" in options.suite or "\\" in options.suite)
+    ):
+        raise InvalidInput(
+            "suite must be the name of a shipped suite; send a suite file's text as suite_yaml.",
+            field="suite",
+        )
+    return options
+
+
+def _spool(upload: UploadFile, limit: int, field: str) -> Path:
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise InvalidInput(
+            f"The {field} file must be Parquet (.parquet) or CSV (.csv), not {upload.filename!r}.",
+            field=field,
+        )
+    fd, name = tempfile.mkstemp(prefix="steward-validate-", suffix=suffix)
+    path = Path(name)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := upload.file.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ArtifactTooLarge(
+                        f"The {field} file is larger than this server accepts ({limit} bytes, "
+                        "STEWARD_MAX_ARTIFACT_BYTES)."
+                    )
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+@router.post("/models/{name}/versions/{version}/validate", status_code=201, response_model=CheckRun)
+async def validate(
+    name: str,
+    version: int,
+    options: str = Form(
+        "{}",
+        description="JSON: target, sensitive, suite or suite_yaml, predictions "
+        "{y_true, y_pred, y_score}, features, trusted_types, trust_pickle, baseline, settings",
+    ),
+    data: UploadFile = File(..., description="Evaluation data, Parquet or CSV"),
+    reference: UploadFile | None = File(None, description="Training data (drift, leakage)"),
+    call: Caller = Depends(caller),
+) -> Response:
+    """Run a validation suite on the version's artifact (or on predictions) and store it."""
+    parsed = _options(options)
+
+    def run(ctx: Context, who: Principal) -> CheckRun:
+        paths: list[Path] = []
+        try:
+            limit = ctx.settings.max_artifact_bytes
+            paths.append(_spool(data, limit, "data"))
+            ref: Any = None
+            if reference is not None:
+                paths.append(_spool(reference, limit, "reference"))
+                ref = paths[-1]
+            return validation.validate(ctx, who, name, version, paths[0], parsed, reference=ref)
+        finally:
+            for path in paths:
+                path.unlink(missing_ok=True)
+
+    return respond(await call.run(run), 201)
+
+
+@router.get("/validation/suites", response_model=list[dict[str, Any]])
+async def suites(call: Caller = Depends(caller)) -> Response:
+    """The shipped validation suites with their checks."""
+    return respond(await call.run(validation.list_suites), tp=list[dict[str, Any]])

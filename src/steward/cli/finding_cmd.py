@@ -1,0 +1,214 @@
+"""`steward finding ...` — raise, list, show, update and comment on findings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from steward.cli import output
+
+app = typer.Typer(no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _client(ctx: typer.Context) -> Any:
+    return ctx.obj.client()
+
+
+def _show(f: Any, comments: list[Any] | None = None) -> None:
+    rows: list[tuple[str, Any]] = [
+        ("model", f.model if f.version is None else f"{f.model} version {f.version}"),
+        ("severity", f.severity.value),
+        ("status", f.status.value),
+        ("owner", f.owner),
+        ("due", f.due_date),
+        ("source", f.source if not f.source_ref else f"{f.source} ({f.source_ref})"),
+        ("description", f.description),
+        ("opened", f"{f.opened_at:%Y-%m-%d %H:%M} UTC by {f.opened_by}"),
+    ]
+    if f.evidence:
+        rows.append(("evidence", ", ".join(f"{k}={v}" for k, v in f.evidence.items())))
+    if f.closed_at:
+        rows.append(("closed", f"{f.closed_at:%Y-%m-%d %H:%M} UTC by {f.closed_by}"))
+        rows.append(("resolution", f.resolution))
+    output.fields(f"Finding {f.id}: {f.title}", rows)
+    if comments:
+        output.table(
+            "Comments",
+            ["when (UTC)", "by", "comment"],
+            [(f"{c.at:%Y-%m-%d %H:%M}", c.author, c.body) for c in comments],
+        )
+
+
+@app.command("open")
+def open_(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model the finding is about.")],
+    title: Annotated[str, typer.Option(help="One line: what is wrong.")],
+    severity: Annotated[str, typer.Option(help="low, medium, high or critical.")],
+    version: Annotated[int | None, typer.Option(help="The version it concerns, if one.")] = None,
+    description: Annotated[str, typer.Option(help="Details, evidence, impact.")] = "",
+    owner: Annotated[
+        str | None, typer.Option(help="Who remediates it (default: the model's owner).")
+    ] = None,
+    due: Annotated[
+        str | None, typer.Option(help="Due date YYYY-MM-DD (default: set by severity).")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Raise a finding on a model or one of its versions."""
+
+    def go() -> None:
+        f = _client(ctx).open_finding(
+            model,
+            title=title,
+            severity=severity,
+            description=description,
+            version=version,
+            owner=owner,
+            due_date=due,
+        )
+        if json_:
+            output.emit_json(f)
+        else:
+            output.console().print(
+                f"Opened finding {f.id} ({f.severity.value}) on {f.model}, due {f.due_date}"
+            )
+
+    output.run(go)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    model: Annotated[str | None, typer.Option(help="Only this model's findings.")] = None,
+    version: Annotated[int | None, typer.Option(help="Only this version (with --model).")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="active (default: open or in remediation), closed, all, or a status."),
+    ] = None,
+    severity_at_least: Annotated[
+        str | None, typer.Option("--severity-at-least", help="low, medium, high or critical.")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Only this owner's findings.")] = None,
+    source: Annotated[str | None, typer.Option(help="manual, check, deploy, review...")] = None,
+    limit: Annotated[int, typer.Option(help="Page size.")] = 100,
+    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Findings, oldest first; active ones unless --status says otherwise."""
+
+    def go() -> None:
+        from datetime import UTC, datetime
+
+        from steward.domain.entities import Page
+        from steward.domain.findings import Finding
+
+        page = _client(ctx).findings(
+            model,
+            version=version,
+            status=status,
+            severity_at_least=severity_at_least,
+            owner=owner,
+            source=source,
+            limit=limit,
+            cursor=cursor,
+        )
+        if json_:
+            output.emit_json(page, Page[Finding])
+            return
+        today = datetime.now(UTC).date()
+        output.table(
+            None,
+            ["id", "model", "version", "severity", "status", "title", "owner", "due", "source"],
+            [
+                (
+                    f.id,
+                    f.model,
+                    f.version,
+                    f.severity.value,
+                    f.status.value,
+                    f.title,
+                    f.owner,
+                    f"{f.due_date} (overdue)" if f.overdue(today) else f.due_date,
+                    f.source,
+                )
+                for f in page.items
+            ],
+        )
+        if page.next_cursor:
+            output.console().print(f"More: --cursor {page.next_cursor}")
+
+    output.run(go)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    finding_id: Annotated[int, typer.Argument(help="Finding id, from `finding list`.")],
+    json_: JsonOpt = False,
+) -> None:
+    """One finding with its comments."""
+
+    def go() -> None:
+        client = _client(ctx)
+        f = client.finding(finding_id)
+        comments = client.finding_comments(finding_id)
+        if json_:
+            from steward import wire
+
+            output.emit_json({**wire.dump(f), "comment_list": [wire.dump(c) for c in comments]})
+        else:
+            _show(f, comments)
+
+    output.run(go)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    finding_id: Annotated[int, typer.Argument(help="Finding id, from `finding list`.")],
+    status: Annotated[
+        str | None, typer.Option(help="open, in_remediation, resolved or accepted.")
+    ] = None,
+    severity: Annotated[str | None, typer.Option(help="low, medium, high or critical.")] = None,
+    owner: Annotated[str | None, typer.Option(help="New owner.")] = None,
+    due: Annotated[str | None, typer.Option(help="New due date YYYY-MM-DD.")] = None,
+    note: Annotated[
+        str | None,
+        typer.Option("--note", "-m", help="Why (required to resolve or accept)."),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Move a finding along its status flow or change its severity, owner or due date."""
+
+    def go() -> None:
+        f = _client(ctx).update_finding(
+            finding_id, status=status, severity=severity, owner=owner, due_date=due, note=note
+        )
+        if json_:
+            output.emit_json(f)
+        else:
+            _show(f)
+
+    output.run(go)
+
+
+@app.command("comment")
+def comment(
+    ctx: typer.Context,
+    finding_id: Annotated[int, typer.Argument(help="Finding id, from `finding list`.")],
+    text: Annotated[str, typer.Argument(help="The comment.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Add a comment to a finding."""
+
+    def go() -> None:
+        c = _client(ctx).comment_finding(finding_id, text)
+        if json_:
+            output.emit_json(c)
+        else:
+            output.console().print(f"Comment {c.id} added to finding {c.finding_id}")
+
+    output.run(go)

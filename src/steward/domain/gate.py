@@ -1,0 +1,374 @@
+"""The gate: evaluate a policy pack's requirements against a snapshot of facts.
+
+The service layer gathers :class:`GateFacts` in one read (model, version, risk
+assessment, check results, approvals, findings, waivers) and this module turns
+them into one :class:`~steward.domain.lifecycle.Outcome` per applicable
+requirement. The same function answers ``steward gate check`` and guards the
+real move, so the dry run and the lifecycle can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from steward.domain.lifecycle import Outcome, Stage
+from steward.domain.policy import SEVERITIES, Kind, PolicyPack, RequirementSpec, check_matches
+
+
+@dataclass(frozen=True)
+class CheckFact:
+    run_id: str
+    suite: str
+    name: str
+    passed: bool | None
+    finished_at: datetime
+    artifact_sha256: str
+    data_fingerprint: str | None
+
+
+@dataclass(frozen=True)
+class ApprovalFact:
+    id: int
+    approver: str
+    decision: str  # "approve" | "reject"
+    roles: frozenset[str]
+    teams: frozenset[str]
+    artifact_sha256: str
+    fingerprints: tuple[str | None, str | None]  # (training, evaluation)
+    policy: str  # name@version it was given under
+    at: datetime
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class FindingFact:
+    id: str
+    severity: str
+    version: int | None
+    title: str
+
+
+@dataclass(frozen=True)
+class WaiverFact:
+    id: str
+    requirement: str
+    reason: str
+    granted_by: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    model: str
+    version: int
+    target: Stage
+    tier: str
+    category: str
+    owner: str
+    version_creator: str
+    requester: str | None
+    documentation: dict[str, str]
+    next_review_date: date | None
+    artifact_sha256: str
+    fingerprints: tuple[str | None, str | None]  # (training, evaluation)
+    now: datetime
+    policy: str  # name@version of the active pack
+    assessment_id: str | None = None
+    assessment_problem: str | None = None  # why the assessment is missing or stale
+    checks: Sequence[CheckFact] = ()
+    approvals: Sequence[ApprovalFact] = ()
+    findings: Sequence[FindingFact] = ()
+    waivers: Sequence[WaiverFact] = ()
+
+
+def evaluate(pack: PolicyPack, facts: GateFacts) -> list[Outcome]:
+    """One outcome per requirement that applies to this move and tier, waivers applied."""
+    outcomes = []
+    for spec in pack.applicable(facts.target, facts.tier):
+        outcome = _EVALUATORS[spec.kind](spec, facts)
+        outcomes.append(_with_waiver(outcome, facts))
+    return outcomes
+
+
+def _outcome(
+    spec: RequirementSpec, met: bool, reason: str, evidence: Sequence[str] = ()
+) -> Outcome:
+    return Outcome(
+        requirement=spec.id,
+        met=met,
+        reason=reason,
+        evidence=tuple(evidence),
+        controls=spec.controls,
+        kind=spec.kind,
+    )
+
+
+def _with_waiver(outcome: Outcome, facts: GateFacts) -> Outcome:
+    if outcome.met:
+        return outcome
+    for waiver in facts.waivers:
+        if waiver.requirement == outcome.requirement and waiver.expires_at > facts.now:
+            return Outcome(
+                requirement=outcome.requirement,
+                met=True,
+                reason=(
+                    f"Waived by {waiver.granted_by} until {waiver.expires_at:%Y-%m-%d} "
+                    f"({waiver.reason}); unmet: {outcome.reason}"
+                ),
+                evidence=(*outcome.evidence, waiver.id),
+                controls=outcome.controls,
+                waiver=waiver.id,
+                kind=outcome.kind,
+            )
+    return outcome
+
+
+def _risk_assessed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    if facts.assessment_id is None:
+        return _outcome(
+            spec,
+            False,
+            facts.assessment_problem
+            or (
+                f"{facts.model!r} has no risk assessment; answer the questionnaire with "
+                f"`steward risk assess {facts.model}`."
+            ),
+        )
+    if facts.assessment_problem:
+        return _outcome(spec, False, facts.assessment_problem, [facts.assessment_id])
+    return _outcome(
+        spec,
+        True,
+        f"Risk assessment {facts.assessment_id} is current: tier {facts.tier}, "
+        f"EU AI Act category {facts.category}.",
+        [facts.assessment_id],
+    )
+
+
+def _not_prohibited(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    if facts.category == "prohibited":
+        return _outcome(
+            spec,
+            False,
+            f"{facts.model!r} is assessed as a practice prohibited by "
+            "Art. 5 of the EU AI Act; it may not be validated, approved or deployed.",
+        )
+    return _outcome(spec, True, f"EU AI Act category is {facts.category}, not prohibited.")
+
+
+def _documentation(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    missing = [f for f in spec.params["fields"] if not facts.documentation.get(f, "").strip()]
+    if missing:
+        fix = " ".join(f"--{m.replace('_', '-')} ..." for m in missing)
+        return _outcome(
+            spec,
+            False,
+            f"Model record fields not filled in: {', '.join(missing)}. "
+            f"Fill them with `steward model update {facts.model} {fix}`.",
+        )
+    return _outcome(spec, True, f"Filled in: {', '.join(spec.params['fields'])}.")
+
+
+def _checks_passed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    within = int(spec.params.get("within_days", 3650))
+    since = facts.now - timedelta(days=within)
+    evaluation_fp = facts.fingerprints[1]
+    on_evaluation = (
+        spec.params.get("data", "evaluation" if evaluation_fp else "any") == "evaluation"
+    )
+    suite = spec.params.get("suite")
+
+    def counts(c: CheckFact) -> bool:
+        return (
+            c.artifact_sha256 == facts.artifact_sha256
+            and c.finished_at >= since
+            and (suite is None or c.suite == suite)
+            and (not on_evaluation or c.data_fingerprint == evaluation_fp)
+        )
+
+    usable = [c for c in facts.checks if counts(c)]
+    ignored = len(facts.checks) - len(usable)
+    # The latest result of each check decides: a newer failure overrides an older pass.
+    latest: dict[str, CheckFact] = {}
+    for c in sorted(usable, key=lambda c: c.finished_at):
+        latest[c.name] = c
+    patterns = list(spec.params.get("checks") or ["*"])
+    problems: list[str] = []
+    evidence: set[str] = set()
+    for pattern in patterns:
+        matched = [c for name, c in latest.items() if check_matches(pattern, name)]
+        if not matched:
+            scope = f"suite {suite!r} " if suite else ""
+            problems.append(
+                f"no {scope}result for {pattern!r} on this artifact in the last "
+                f"{within} days" + (" on the version's evaluation data" if on_evaluation else "")
+            )
+            continue
+        failed = sorted(c.name for c in matched if c.passed is False)
+        evidence.update(c.run_id for c in matched)
+        if failed:
+            problems.append(f"failed: {', '.join(failed)}")
+        elif not any(c.passed for c in matched):
+            # Informational or skipped results alone prove nothing.
+            problems.append(f"no passing result for {pattern!r} (only informational or skipped)")
+    if problems:
+        hint = (
+            f" ({ignored} result(s) ignored: other artifact, other data or too old)"
+            if ignored
+            else ""
+        )
+        return _outcome(
+            spec,
+            False,
+            "Checks not passed — "
+            + "; ".join(problems)
+            + hint
+            + f". Run `steward check run {facts.model} {facts.version} ...`.",
+            sorted(evidence),
+        )
+    return _outcome(
+        spec,
+        True,
+        f"Passed on this artifact within {within} days: {', '.join(patterns)}.",
+        sorted(evidence),
+    )
+
+
+def _independence_problem(
+    approval: ApprovalFact, spec: RequirementSpec, facts: GateFacts
+) -> str | None:
+    rules = spec.params.get("independence") or []
+    if "not_version_creator" in rules and approval.approver == facts.version_creator:
+        return f"{approval.approver} created version {facts.version}"
+    if "not_model_owner" in rules and approval.approver == facts.owner:
+        return f"{approval.approver} owns {facts.model!r}"
+    if "not_requester" in rules and approval.approver == facts.requester:
+        return f"{approval.approver} requested this move"
+    return None
+
+
+def approval_lapse(approval: ApprovalFact, facts: GateFacts, policy_ref: str) -> str | None:
+    """Why an approval no longer covers the version as it is now, or None."""
+    if approval.artifact_sha256 != facts.artifact_sha256:
+        return (
+            f"the artifact changed since {approval.approver} approved "
+            f"({approval.artifact_sha256[:12]} -> {facts.artifact_sha256[:12]})"
+        )
+    if approval.fingerprints != facts.fingerprints:
+        return f"the training or evaluation data changed since {approval.approver} approved"
+    if approval.policy != policy_ref:
+        return f"{approval.approver} approved under policy {approval.policy}, now {policy_ref}"
+    return None
+
+
+def _approvals(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    policy_ref = facts.policy
+    roles = set(spec.params["roles"])
+    count = int(spec.params["count"])
+    teams_needed = int(spec.params.get("distinct_teams", 0))
+    counted: list[ApprovalFact] = []
+    notes: list[str] = []
+    for approval in facts.approvals:
+        if approval.decision != "approve":
+            continue
+        lapse = approval_lapse(approval, facts, policy_ref)
+        if lapse:
+            notes.append(f"approval by {approval.approver} lapsed: {lapse}")
+            continue
+        if not roles & approval.roles:
+            notes.append(f"{approval.approver} does not hold {' or '.join(sorted(roles))}")
+            continue
+        conflict = _independence_problem(approval, spec, facts)
+        if conflict:
+            notes.append(f"{approval.approver} is not independent: {conflict}")
+            continue
+        counted.append(approval)
+    teams = set().union(*(a.teams for a in counted)) if counted else set()
+    evidence = [f"approval:{a.id}" for a in counted]
+    have = f"{len(counted)} of {count} approval(s) from {' or '.join(sorted(roles))}"
+    problems = []
+    if len(counted) < count:
+        problems.append(f"{have}")
+    if teams_needed and len(_distinct_teams(counted)) < teams_needed:
+        problems.append(
+            f"approvers span {len(teams)} team(s), {teams_needed} needed (segregation of duties)"
+        )
+    if problems:
+        detail = f" ({'; '.join(notes)})" if notes else ""
+        return _outcome(
+            spec,
+            False,
+            "Approvals missing — "
+            + "; ".join(problems)
+            + detail
+            + ". An eligible reviewer approves with "
+            "`steward approvals approve REQUEST_ID`.",
+            evidence,
+        )
+    span = f" from {len(teams)} teams" if teams_needed else ""
+    return _outcome(
+        spec, True, f"{have}{span}: {', '.join(a.approver for a in counted)}.", evidence
+    )
+
+
+def _distinct_teams(approvals: list[ApprovalFact]) -> set[str]:
+    """The most teams the approvals can represent, one team per approver.
+
+    An approver on two teams must not count for both: a greedy assignment over
+    approvers with the fewest teams first gives the maximum for these sizes.
+    """
+    chosen: set[str] = set()
+    for approval in sorted(approvals, key=lambda a: (len(a.teams), a.approver)):
+        free = sorted(approval.teams - chosen)
+        if free:
+            chosen.add(free[0])
+    return chosen
+
+
+def _no_open_findings(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    floor = SEVERITIES.index(spec.params["severity_at_least"])
+    blocking = [
+        f
+        for f in facts.findings
+        if f.severity in SEVERITIES
+        and SEVERITIES.index(f.severity) >= floor
+        and (f.version is None or f.version == facts.version)
+    ]
+    if blocking:
+        listed = "; ".join(f"{f.id} ({f.severity}): {f.title}" for f in blocking[:5])
+        return _outcome(
+            spec,
+            False,
+            f"{len(blocking)} open finding(s) at or above "
+            f"{spec.params['severity_at_least']}: {listed}. Resolve them or have a "
+            "risk officer accept them.",
+            [f.id for f in blocking],
+        )
+    return _outcome(spec, True, f"No open finding at or above {spec.params['severity_at_least']}.")
+
+
+def _review_current(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    due = facts.next_review_date
+    if due is not None and due < facts.now.date():
+        return _outcome(
+            spec,
+            False,
+            f"The periodic review of {facts.model!r} was due on "
+            f"{due.isoformat()}; a validator completes it with "
+            f"`steward review complete {facts.model}`.",
+        )
+    when = f"next due {due.isoformat()}" if due else "no review date set yet"
+    return _outcome(spec, True, f"Periodic review not overdue ({when}).")
+
+
+_EVALUATORS: dict[str, Callable[[RequirementSpec, GateFacts], Outcome]] = {
+    Kind.RISK_ASSESSED: _risk_assessed,
+    Kind.NOT_PROHIBITED: _not_prohibited,
+    Kind.DOCUMENTATION: _documentation,
+    Kind.CHECKS_PASSED: _checks_passed,
+    Kind.APPROVALS: _approvals,
+    Kind.NO_OPEN_FINDINGS: _no_open_findings,
+    Kind.REVIEW_CURRENT: _review_current,
+}

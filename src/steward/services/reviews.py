@@ -1,0 +1,197 @@
+"""Periodic reviews: complete one (an independent validator's audited act), list what is due."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from steward.domain import reviews as rules
+from steward.domain.audit import Action
+from steward.domain.errors import Forbidden, InvalidInput, NotFound
+from steward.domain.findings import text_field
+from steward.domain.permissions import Permission, Principal, ensure
+from steward.domain.reviews import DueStatus, Outcome, Review, ReviewDue
+from steward.services import findings, policies
+from steward.services.context import Context, model_id
+from steward.store.uow import UnitOfWork
+
+MAX_WINDOW_DAYS = 3660
+MAX_DUE = 5000
+# What an adverse outcome opens, so the gates' "no open findings" rule sees it.
+_ADVERSE = {Outcome.NEEDS_IMPROVEMENT: "medium", Outcome.UNSATISFACTORY: "high"}
+
+
+def _cadence_overrides(uow: UnitOfWork) -> dict[str, int]:
+    pack = policies.active_pack(uow)
+    return {} if pack is None else dict(pack.review_cadence_months)
+
+
+def complete_review(
+    ctx: Context, principal: Principal, model: str, *, outcome: str, notes: str
+) -> Review:
+    """Record a completed periodic review and schedule the next one from the tier cadence.
+
+    The review must be independent: the model's owner cannot complete it. An outcome
+    other than satisfactory opens a finding (medium for needs_improvement, high for
+    unsatisfactory) that the gates count until it is resolved.
+    """
+    ensure(principal, Permission.REVIEW_COMPLETE)
+    result = rules.parse_outcome(outcome)
+    text = text_field(notes, "notes", required=True)
+    with ctx.uow.write() as uow:
+        mid = model_id(uow, model)
+        uow.models.lock(mid)
+        current = uow.models.get(model)
+        assert current is not None
+        if current.owner == principal.name:
+            raise Forbidden(
+                f"{principal.name} owns {model!r}; a periodic review must be completed by an "
+                "independent validator, not the model's owner.",
+                permission=Permission.REVIEW_COMPLETE.value,
+            )
+        tier = current.risk_tier.value
+        months = rules.cadence_months(tier, _cadence_overrides(uow))
+        today = uow.now.date()
+        next_date = rules.add_months(today, months)
+        review_id = uow.reviews.insert(
+            {
+                "model_id": mid,
+                "outcome": result.value,
+                "notes": text,
+                "reviewer": principal.name,
+                "completed_at": uow.now,
+                "risk_tier": tier,
+                "cadence_months": months,
+                "previous_due": current.next_review_date,
+                "next_review_date": next_date,
+            }
+        )
+        finding_id = None
+        if result in _ADVERSE:
+            opened = findings.open_in_uow(
+                uow,
+                principal.name,
+                model_id=mid,
+                model=model,
+                version=None,
+                title=f"Periodic review {result.value.replace('_', ' ')}",
+                description=text,
+                severity=_ADVERSE[result],
+                source="review",
+                source_ref=f"reviews/{review_id}",
+                evidence={"review": review_id, "outcome": result.value},
+            )
+            finding_id = opened.id
+            uow.reviews.set_finding(review_id, finding_id)
+        uow.models.update(mid, {"next_review_date": next_date, "updated_at": uow.now})
+        uow.record(
+            principal.name,
+            Action.REVIEW_COMPLETED,
+            "review",
+            f"{model}/reviews/{review_id}",
+            {
+                "id": review_id,
+                "model": model,
+                "outcome": result.value,
+                "notes": text,
+                "risk_tier": tier,
+                "cadence_months": months,
+                "before": {
+                    "next_review_date": current.next_review_date.isoformat()
+                    if current.next_review_date
+                    else None
+                },
+                "after": {"next_review_date": next_date.isoformat()},
+                "finding": finding_id,
+            },
+        )
+        review = uow.reviews.get(review_id)
+        uow.commit()
+    assert review is not None
+    return review
+
+
+def list_reviews(ctx: Context, principal: Principal, model: str) -> list[Review]:
+    """A model's completed reviews, newest first."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        return uow.reviews.for_model(model_id(uow, model))
+
+
+def get_review(ctx: Context, principal: Principal, review_id: int) -> Review:
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        found = uow.reviews.get(review_id)
+    if found is None:
+        raise NotFound(
+            f"No review with id {review_id}. List a model's reviews with "
+            "`steward review list MODEL`.",
+            review=review_id,
+        )
+    return found
+
+
+def reviews_due(
+    ctx: Context, principal: Principal, *, within_days: int = 30, limit: int = 1000
+) -> list[ReviewDue]:
+    """Overdue reviews, those due within ``within_days``, and tiered models never scheduled.
+
+    Each overdue review is journalled once as ``review.overdue`` (per model and missed
+    due date) the first time it is reported, so subscribers hear of it exactly once.
+    """
+    ensure(principal, Permission.GOVERNANCE_READ)
+    if not 0 <= within_days <= MAX_WINDOW_DAYS:
+        raise InvalidInput(
+            f"--within must be between 0 and {MAX_WINDOW_DAYS} days.", field="within_days"
+        )
+    if not 1 <= limit <= MAX_DUE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_DUE}.", field="limit")
+    with ctx.uow.read() as uow:
+        today = uow.now.date()
+        rows = uow.reviews.due(today + timedelta(days=within_days), limit)
+        due: list[ReviewDue] = []
+        unreported: list[tuple[int, ReviewDue]] = []
+        for row in rows:
+            status = rules.due_status(row["next_review_date"], today, within_days)
+            if status is None:
+                continue
+            entry = ReviewDue(
+                model=row["name"],
+                risk_tier=row["risk_tier"],
+                owner=row["owner"],
+                next_review_date=row["next_review_date"],
+                status=status,
+                days=(row["next_review_date"] - today).days if row["next_review_date"] else None,
+            )
+            due.append(entry)
+            if status is DueStatus.OVERDUE and not uow.reviews.notice_exists(
+                row["id"], row["next_review_date"]
+            ):
+                unreported.append((int(row["id"]), entry))
+    if unreported:
+        _report_overdue(ctx, principal, unreported)
+    return due
+
+
+def _report_overdue(
+    ctx: Context, principal: Principal, entries: list[tuple[int, ReviewDue]]
+) -> None:
+    with ctx.uow.write() as uow:
+        for mid, entry in entries:
+            assert entry.next_review_date is not None
+            if not uow.reviews.claim_notice(mid, entry.next_review_date, uow.now):
+                continue  # reported meanwhile by someone else
+            event = uow.record(
+                principal.name,
+                Action.REVIEW_OVERDUE,
+                "model",
+                entry.model,
+                {
+                    "model": entry.model,
+                    "risk_tier": entry.risk_tier,
+                    "owner": entry.owner,
+                    "due_date": entry.next_review_date.isoformat(),
+                    "days_overdue": -(entry.days or 0),
+                },
+            )
+            uow.reviews.set_notice_seq(mid, entry.next_review_date, event.seq)
+        uow.commit()

@@ -1,0 +1,222 @@
+"""Validate a version: run a suite on its artifact (or on predictions) and store the evidence.
+
+The artifact is read from the store and verified against its hash, the suite and every input
+are checked before the model predicts on the full data, the plots and the JSON summary go into
+the artifact store (content addressed), and the run is recorded through
+:func:`steward.services.checks.store_run`, which binds it to the artifact and the data
+fingerprint, audits it and opens findings for failed checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from steward.domain.checks import CheckRun, EvidenceFile, RunRecord, RunSource
+from steward.domain.entities import ModelVersion
+from steward.domain.errors import InvalidInput, StewardError
+from steward.domain.permissions import Permission, Principal, ensure
+from steward.services import checks, versions
+from steward.services.context import Context
+from steward.validation import loading, runner
+from steward.validation.checks import registry
+from steward.validation.options import ValidateOptions
+from steward.validation.suites import Suite, load_suite, parse_suite
+
+DEFAULT_SUITES = {"classification": "classification-default", "regression": "regression-default"}
+BASELINE_ALIAS = "champion"
+
+
+def resolve_suite(options: ValidateOptions, task_hint: str | None = None) -> Suite:
+    if options.suite_yaml is not None:
+        return parse_suite(options.suite_yaml, options.suite or "suite.yaml")
+    if options.suite:
+        # Suite files travel as text (suite_yaml): a service never reads a caller's path.
+        return load_suite(options.suite, allow_path=False)
+    return load_suite(DEFAULT_SUITES[task_hint or "classification"])
+
+
+@contextlib.contextmanager
+def _artifact(ctx: Context, found: ModelVersion) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="steward-validate-") as tmp:
+        path = Path(tmp) / (Path(found.artifact.filename).name or "artifact")
+        ctx.artifacts.download(found.artifact.sha256, path)
+        yield path
+
+
+def _load(ctx: Context, found: ModelVersion, options: ValidateOptions) -> loading.LoadedModel:
+    with _artifact(ctx, found) as path:
+        return loading.load_model(
+            path,
+            found.artifact.flavor.value,
+            trusted=tuple(options.trusted_types),
+            trust=options.trust_pickle,
+        )
+
+
+def _baseline_version(
+    ctx: Context, principal: Principal, found: ModelVersion, options: ValidateOptions
+) -> ModelVersion | None:
+    if options.baseline is not None:
+        if options.baseline == found.version:
+            raise InvalidInput("The baseline must be another version.", field="baseline")
+        return versions.get_version(ctx, principal, found.model, options.baseline)
+    if found.parent_version is not None:
+        return versions.get_version(ctx, principal, found.model, found.parent_version)
+    aliases = versions.list_aliases(ctx, principal, found.model)
+    champion = aliases.get(BASELINE_ALIAS)
+    if champion is not None and champion != found.version:
+        return versions.get_version(ctx, principal, found.model, champion)
+    return None
+
+
+def _put_evidence(ctx: Context, blobs: Sequence[runner.EvidenceBlob]) -> tuple[EvidenceFile, ...]:
+    stored: list[EvidenceFile] = []
+    for blob in blobs:
+        digest = hashlib.sha256(blob.content).hexdigest()
+        fd, name = tempfile.mkstemp(prefix="steward-evidence-")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(blob.content)
+            ctx.artifacts.put(path, digest)
+        finally:
+            path.unlink(missing_ok=True)
+        stored.append(EvidenceFile(blob.name, digest, blob.media_type, len(blob.content)))
+    return tuple(stored)
+
+
+def validate(
+    ctx: Context,
+    principal: Principal,
+    model: str,
+    version: int,
+    data: Any,
+    options: ValidateOptions,
+    *,
+    reference: Any = None,
+    progress: runner.Progress | None = None,
+) -> CheckRun:
+    """Run a suite on version ``version`` of ``model`` and store the run as evidence.
+
+    ``data`` and ``reference`` are frames (pandas, Polars, Arrow) or CSV/Parquet paths.
+    """
+    ensure(principal, Permission.CHECK_RUN)
+    data = loading.load_data(data, "data")
+    reference = None if reference is None else loading.load_data(reference, "reference")
+    from steward.lineage.datasets import fingerprint
+    from steward.services.models import get_model
+
+    found = versions.get_version(ctx, principal, model, version)
+    tier = get_model(ctx, principal, model).risk_tier.value
+    suite = resolve_suite(options)
+    if options.suite is None and options.suite_yaml is None and _is_regression(data, options):
+        suite = resolve_suite(options, "regression")
+    needs = {r for c in suite.checks for r in registry()[c.check].requires}
+    signature = (
+        [(c.name, c.type) for c in found.signature.inputs]
+        if found.signature and found.signature.inputs
+        else None
+    )
+    profile = found.training_data.profile if found.training_data else None
+    loaded: list[loading.LoadedModel] = []
+    baseline_label = ""
+    summary_extra: dict[str, Any] = {}
+    try:
+        model_obj = None
+        if options.predictions is None:
+            model_obj = _load(ctx, found, options)
+            loaded.append(model_obj)
+        baseline_obj = None
+        if model_obj is not None and "baseline" in needs:
+            base = _baseline_version(ctx, principal, found, options)
+            if base is not None:
+                try:
+                    baseline_obj = _load(ctx, base, options)
+                    loaded.append(baseline_obj)
+                    baseline_label = f"version {base.version}"
+                except StewardError as exc:
+                    summary_extra["baseline_error"] = (
+                        f"version {base.version} could not be loaded: {exc}"
+                    )
+        inputs = runner.RunInputs(
+            data=data,
+            target=options.target,
+            sensitive=tuple(options.sensitive),
+            model=model_obj,
+            predictions=options.predictions,
+            features=options.features,
+            reference=reference,
+            profile=profile,
+            signature=signature,
+            baseline=baseline_obj,
+            baseline_label=baseline_label,
+            baseline_error=summary_extra.get("baseline_error"),
+            tier=tier,
+            settings=options.settings,
+        )
+        output = runner.run_suite(suite, inputs, progress)
+    finally:
+        for item in loaded:
+            item.close()
+    evidence = _put_evidence(ctx, output.evidence)
+    summary = {
+        **output.summary,
+        **summary_extra,
+        "trusted_types": list(options.trusted_types),
+        "trusted_pickle": options.trust_pickle,
+    }
+    if reference is not None:
+        summary["reference_fingerprint"] = fingerprint(reference)
+    record = RunRecord(
+        suite=output.suite,
+        suite_version=output.suite_version,
+        source=RunSource.STEWARD,
+        data_fingerprint=fingerprint(data),
+        results=output.results,
+        started_at=output.started_at,
+        finished_at=output.finished_at,
+        summary=summary,
+        evidence=evidence,
+        artifact_sha256=found.artifact.sha256,
+    )
+    return checks.store_run(ctx, principal, model, version, record)
+
+
+def _is_regression(data: pd.DataFrame, options: ValidateOptions) -> bool:
+    column = options.predictions.y_true if options.predictions else options.target
+    if not column or column not in data.columns:
+        return False
+    series = data[column]
+    return (
+        pd.api.types.is_float_dtype(series)
+        and series.nunique() > 2
+        and not set(series.dropna().unique()) <= {0.0, 1.0}
+    )
+
+
+def list_suites(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
+    """The shipped suites with their checks (for `steward check suites` and the API)."""
+    ensure(principal, Permission.VERSION_READ)
+    from steward.validation.suites import shipped
+
+    out = []
+    for name in shipped():
+        suite = load_suite(name)
+        out.append(
+            {
+                "name": suite.name,
+                "version": suite.version,
+                "task": suite.task,
+                "description": suite.description,
+                "checks": [c.check for c in suite.checks],
+            }
+        )
+    return out

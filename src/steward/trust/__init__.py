@@ -1,0 +1,1 @@
+"""Signing and offline verification of approved versions (OpenSSF model_signing + manifest)."""

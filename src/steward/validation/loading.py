@@ -1,0 +1,321 @@
+"""Load a model artifact into something that predicts, and data into a pandas frame.
+
+Models:
+
+* **scikit-learn** (``.skops``): skops refuses any type it does not trust by default;
+  such types must be listed in ``trusted`` by the caller after review;
+* **ONNX** through onnxruntime (one tensor input fed with the feature matrix, or one
+  input per column as skl2onnx writes for data frames);
+* **XGBoost** / **LightGBM** in their native formats when those packages are installed;
+* **MLflow pyfunc** folders when MLflow is installed;
+* **pickle / joblib** only with ``trust=True``: unpickling runs arbitrary code chosen by
+  whoever wrote the file, so it is refused by default with an explanation.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import tarfile
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from steward.domain.entities import Flavor
+from steward.domain.errors import ArtifactError, InvalidInput
+
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+
+Array = npt.NDArray[Any]
+
+
+@dataclass
+class LoadedModel:
+    """A model that predicts on a pandas frame of its feature columns."""
+
+    flavor: str
+    predict_fn: Callable[[pd.DataFrame], Array]
+    proba_fn: Callable[[pd.DataFrame], Array] | None = None
+    classes: list[Any] | None = None
+    feature_names: list[str] | None = None
+    description: str = ""
+    _cleanup: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def predict(self, frame: pd.DataFrame) -> Array:
+        return np.asarray(self.predict_fn(frame))
+
+    def predict_proba(self, frame: pd.DataFrame) -> Array | None:
+        if self.proba_fn is None:
+            return None
+        return np.asarray(self.proba_fn(frame), dtype=np.float64)
+
+    def close(self) -> None:
+        for step in self._cleanup:
+            step()
+        self._cleanup.clear()
+
+
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def load_model(
+    path: Path,
+    flavor: str,
+    *,
+    trusted: list[str] | tuple[str, ...] = (),
+    trust: bool = False,
+) -> LoadedModel:
+    """Load the artifact at ``path`` stored with ``flavor`` (a :class:`Flavor` value)."""
+    suffix = path.suffix.lower()
+    if suffix in PICKLE_SUFFIXES or (flavor == Flavor.OTHER.value and _looks_pickled(path)):
+        return _pickle(path, trust)
+    if flavor == Flavor.SKLEARN.value or suffix == ".skops":
+        return _skops(path, trusted)
+    if flavor == Flavor.ONNX.value or suffix == ".onnx":
+        return _onnx(path)
+    if flavor == Flavor.XGBOOST.value:
+        return _xgboost(path)
+    if flavor == Flavor.LIGHTGBM.value:
+        return _lightgbm(path)
+    if flavor in (Flavor.MLFLOW.value, Flavor.DIRECTORY.value):
+        return _mlflow(path)
+    raise ArtifactError(
+        f"Steward cannot load a {flavor!r} artifact ({path.name}) to run checks. Supported: "
+        "sklearn (skops), onnx, xgboost, lightgbm, mlflow pyfunc, and pickle/joblib with "
+        "trust. Or run the model yourself and use predictions mode (y_true/y_pred columns)."
+    )
+
+
+def _looks_pickled(path: Path) -> bool:
+    with path.open("rb") as fh:
+        head = fh.read(2)
+    return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
+def _from_estimator(estimator: Any, flavor: str, description: str) -> LoadedModel:
+    if not hasattr(estimator, "predict"):
+        raise ArtifactError(
+            f"The {type(estimator).__name__} object in this artifact has no predict(); "
+            "store a fitted estimator or pipeline."
+        )
+    proba = estimator.predict_proba if hasattr(estimator, "predict_proba") else None
+    classes = getattr(estimator, "classes_", None)
+    names = getattr(estimator, "feature_names_in_", None)
+    return LoadedModel(
+        flavor=flavor,
+        predict_fn=estimator.predict,
+        proba_fn=proba,
+        classes=None if classes is None else list(classes),
+        feature_names=None if names is None else [str(n) for n in names],
+        description=description or type(estimator).__name__,
+    )
+
+
+def _skops(path: Path, trusted: list[str] | tuple[str, ...]) -> LoadedModel:
+    import skops.io as sio
+
+    data = path.read_bytes()
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:
+        raise ArtifactError(f"{path.name} is not a readable skops file: {exc}.") from exc
+    refused = sorted(set(untrusted) - set(trusted))
+    if refused:
+        raise ArtifactError(
+            "This artifact contains types skops does not trust by default: "
+            f"{', '.join(refused)}. Loading them can run their code; review them and pass "
+            "them as trusted types (SDK trusted=[...], CLI --trust-type) to validate it."
+        )
+    estimator = sio.loads(data, trusted=untrusted)
+    return _from_estimator(estimator, Flavor.SKLEARN.value, type(estimator).__name__)
+
+
+def _pickle(path: Path, trust: bool) -> LoadedModel:
+    if not trust:
+        raise ArtifactError(
+            f"{path.name} is a pickle/joblib file. Unpickling runs whatever code its author "
+            "put in it, so Steward refuses it by default. Prefer skops or ONNX; if you wrote "
+            "or verified this file yourself, opt in with trust=True (CLI --trust-pickle)."
+        )
+    import joblib  # type: ignore[import-untyped,unused-ignore]
+
+    estimator = joblib.load(path)
+    return _from_estimator(estimator, "pickle", type(estimator).__name__)
+
+
+def _onnx(path: Path) -> LoadedModel:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ArtifactError(
+            "Validating an ONNX model needs onnxruntime: pip install 'steward[onnx]'."
+        ) from None
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ArtifactError(f"onnxruntime cannot load {path.name}: {exc}.") from exc
+    inputs = session.get_inputs()
+    outputs = session.get_outputs()
+
+    def feed(frame: pd.DataFrame) -> dict[str, Array]:
+        if len(inputs) == 1:
+            kind = inputs[0].type
+            dtype = np.float64 if "double" in kind else np.float32
+            return {inputs[0].name: frame.to_numpy(dtype=dtype)}
+        missing = [i.name for i in inputs if i.name not in frame.columns]
+        if missing:
+            raise InvalidInput(
+                f"The ONNX model expects input column(s) {', '.join(missing)} that the data "
+                "does not have.",
+                field="data",
+            )
+        fed: dict[str, Array] = {}
+        for spec in inputs:
+            column = frame[spec.name].to_numpy()
+            if "string" in spec.type:
+                column = column.astype(str).astype(object)
+            elif "int64" in spec.type:
+                column = column.astype(np.int64)
+            elif "double" in spec.type:
+                column = column.astype(np.float64)
+            else:
+                column = column.astype(np.float32)
+            fed[spec.name] = column.reshape(-1, 1)
+        return fed
+
+    def run(frame: pd.DataFrame) -> list[Any]:
+        return list(session.run(None, feed(frame)))
+
+    def predict(frame: pd.DataFrame) -> Array:
+        return np.asarray(run(frame)[0]).reshape(-1)
+
+    proba: Callable[[pd.DataFrame], Array] | None = None
+    if len(outputs) > 1:
+
+        def proba(frame: pd.DataFrame) -> Array:
+            raw = run(frame)[1]
+            if isinstance(raw, list) and raw and isinstance(raw[0], dict):  # ZipMap output
+                keys = sorted(raw[0])
+                return np.array([[row[k] for k in keys] for row in raw], dtype=np.float64)
+            return np.asarray(raw, dtype=np.float64)
+
+    names = [i.name for i in inputs] if len(inputs) > 1 else None
+    return LoadedModel(
+        flavor=Flavor.ONNX.value,
+        predict_fn=predict,
+        proba_fn=proba,
+        feature_names=names,
+        description=f"ONNX graph with {len(inputs)} input(s)",
+    )
+
+
+def _xgboost(path: Path) -> LoadedModel:
+    if not installed("xgboost"):
+        raise ArtifactError("Validating an XGBoost model needs xgboost: pip install xgboost.")
+    import xgboost  # type: ignore[import-not-found,unused-ignore]
+
+    booster = xgboost.Booster()
+    booster.load_model(str(path))
+
+    def raw(frame: pd.DataFrame) -> Array:
+        return np.asarray(booster.predict(xgboost.DMatrix(frame, enable_categorical=True)))
+
+    objective = str(booster.attr("objective") or booster.save_config())
+    if "binary:" in objective:
+        return LoadedModel(
+            flavor=Flavor.XGBOOST.value,
+            predict_fn=lambda f: (raw(f) >= 0.5).astype(np.int64),
+            proba_fn=lambda f: np.column_stack([1 - raw(f), raw(f)]),
+            classes=[0, 1],
+            feature_names=booster.feature_names,
+            description="XGBoost booster (binary)",
+        )
+    return LoadedModel(
+        flavor=Flavor.XGBOOST.value,
+        predict_fn=raw,
+        feature_names=booster.feature_names,
+        description="XGBoost booster",
+    )
+
+
+def _lightgbm(path: Path) -> LoadedModel:
+    if not installed("lightgbm"):
+        raise ArtifactError("Validating a LightGBM model needs lightgbm: pip install lightgbm.")
+    import lightgbm  # type: ignore[import-not-found,unused-ignore]
+
+    booster = lightgbm.Booster(model_file=str(path))
+    objective = str(booster.params.get("objective", ""))
+
+    def raw(frame: pd.DataFrame) -> Array:
+        return np.asarray(booster.predict(frame))
+
+    if objective.startswith(("binary", "cross_entropy")):
+        return LoadedModel(
+            flavor=Flavor.LIGHTGBM.value,
+            predict_fn=lambda f: (raw(f) >= 0.5).astype(np.int64),
+            proba_fn=lambda f: np.column_stack([1 - raw(f), raw(f)]),
+            classes=[0, 1],
+            feature_names=list(booster.feature_name()),
+            description="LightGBM booster (binary)",
+        )
+    return LoadedModel(
+        flavor=Flavor.LIGHTGBM.value,
+        predict_fn=raw,
+        feature_names=list(booster.feature_name()),
+        description="LightGBM booster",
+    )
+
+
+def _mlflow(path: Path) -> LoadedModel:
+    if not installed("mlflow"):
+        raise ArtifactError(
+            "Validating an MLflow model needs MLflow installed (pip install mlflow), or use "
+            "predictions mode."
+        )
+    import mlflow.pyfunc  # type: ignore[import-not-found,unused-ignore]
+
+    tmp = tempfile.TemporaryDirectory(prefix="steward-mlflow-")
+    folder = Path(tmp.name)
+    if path.is_dir():
+        folder = path
+    else:
+        with tarfile.open(path) as tar:
+            tar.extractall(folder, filter="data")
+    if not (folder / "MLmodel").exists():
+        tmp.cleanup()
+        raise ArtifactError("This folder artifact has no MLmodel file; it is not an MLflow model.")
+    model = mlflow.pyfunc.load_model(str(folder))
+    return LoadedModel(
+        flavor=Flavor.MLFLOW.value,
+        predict_fn=lambda f: np.asarray(model.predict(f)).reshape(-1),
+        description="MLflow pyfunc",
+        _cleanup=[tmp.cleanup],
+    )
+
+
+def from_object(estimator: Any) -> LoadedModel:
+    """Wrap an in-memory estimator (tests, notebooks) with the same contract."""
+    return _from_estimator(estimator, "object", type(estimator).__name__)
+
+
+# -- data -----------------------------------------------------------------------------
+
+
+def load_data(data: Any, what: str = "data") -> pd.DataFrame:
+    """pandas, Polars, Arrow, numpy, or a CSV/Parquet path → a pandas frame."""
+    from steward.lineage.datasets import to_frame
+
+    try:
+        frame = to_frame(data)
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc), field=what) from None
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidInput(f"{what} did not load as a table.", field=what)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame

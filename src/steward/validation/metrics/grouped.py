@@ -1,0 +1,276 @@
+"""One grouped count pass: per-group confusion counts from a single ``bincount``.
+
+Every fairness number Steward reports comes from the table this module builds: the rows are
+coded by group (the combination of all sensitive features — intersectional groups), then one
+``np.bincount`` over ``group_code * 4 + y_true * 2 + y_pred`` gives, per group, the weighted
+counts of true negatives, false positives, false negatives and true positives. Rates,
+differences and ratios are arithmetic on those few numbers. This is the same recipe a database
+runs as one ``GROUP BY group, y_true, y_pred`` (metrics-reference.md §2.7).
+
+Group encoding: each sensitive feature is factorised to integer codes (booleans and small
+integer ranges by a presence table, other numbers by ``np.unique``, strings and objects by
+``pandas.factorize`` — hash-based, much faster than sorting strings), the codes are combined in
+mixed radix and compressed to the combinations that actually occur. Groups are ordered by their
+values feature by feature, as Fairlearn's ``MetricFrame.by_group`` orders them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from steward.domain.errors import InvalidInput
+from steward.validation.metrics._arrays import (
+    FloatArray,
+    IntArray,
+    as_1d,
+    binary,
+    check_lengths,
+    missing_mask,
+    one_of,
+    weights,
+)
+
+MissingPolicy = Literal["raise", "group"]
+MISSING_LABEL = "(missing)"
+_PRESENCE_TABLE_LIMIT = 1 << 22  # value ranges up to ~4 M use a bincount presence table
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The rows' group codes and what each code means.
+
+    ``features`` names the sensitive features; ``keys[g]`` holds group ``g``'s value for each
+    feature (in the same order); ``codes[i]`` is row ``i``'s group, ``0 <= codes[i] < size``.
+    """
+
+    features: tuple[str, ...]
+    keys: tuple[tuple[Any, ...], ...]
+    codes: IntArray
+
+    @property
+    def size(self) -> int:
+        return len(self.keys)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """``"female"`` for one feature, ``"sex=female, age=25-40"`` for several."""
+        if len(self.features) == 1:
+            return tuple(str(key[0]) for key in self.keys)
+        return tuple(
+            ", ".join(f"{f}={v}" for f, v in zip(self.features, key, strict=True))
+            for key in self.keys
+        )
+
+
+def _columns(sensitive_features: Any) -> dict[str, NDArray[Any]]:
+    """Named 1-D columns from a mapping, a DataFrame, a 2-D array or a single column."""
+    if sensitive_features is None:
+        raise InvalidInput("sensitive_features is missing; pass one or more group columns.")
+    if isinstance(sensitive_features, Mapping):
+        items = list(sensitive_features.items())
+    elif hasattr(sensitive_features, "columns") and hasattr(sensitive_features, "__getitem__"):
+        items = [(str(c), sensitive_features[c]) for c in sensitive_features.columns]
+    else:
+        to_numpy = getattr(sensitive_features, "to_numpy", None)
+        name = getattr(sensitive_features, "name", None)
+        array = np.asarray(to_numpy() if callable(to_numpy) else sensitive_features)
+        if array.ndim == 2 and array.shape[1] > 1:
+            items = [(f"sensitive_feature_{i}", array[:, i]) for i in range(array.shape[1])]
+        else:
+            items = [(str(name) if name is not None else "sensitive_feature_0", array)]
+    if not items:
+        raise InvalidInput("sensitive_features has no columns; pass at least one group column.")
+    return {str(name): as_1d(f"sensitive feature {name!r}", col) for name, col in items}
+
+
+def _missing_message(name: str, count: int) -> str:
+    return (
+        f"sensitive feature {name!r} has {count:,} missing values; fill them with an explicit "
+        f"label (for example 'unknown') or pass missing='group' to report them as a group "
+        f"named {MISSING_LABEL!r}."
+    )
+
+
+def _factorize(name: str, values: NDArray[Any], missing: str) -> tuple[IntArray, list[Any]]:
+    """Integer codes (0..k-1, ordered by value) and the distinct values."""
+    kind = values.dtype.kind
+    if kind not in "biuf":  # strings and objects: hash-based, -1 marks a missing value
+        codes, found = pd.factorize(values, sort=False)
+        uniques = list(found)
+        if (codes < 0).any():
+            if missing == "raise":
+                raise InvalidInput(_missing_message(name, int((codes < 0).sum())))
+            codes = np.where(codes < 0, len(uniques), codes)
+            uniques.append(MISSING_LABEL)
+        return _sorted_codes(codes.astype(np.int64), uniques)
+    mask = missing_mask(values)
+    if mask.any():
+        if missing == "raise":
+            raise InvalidInput(_missing_message(name, int(mask.sum())))
+        filled = values.astype(object)
+        filled[mask] = MISSING_LABEL
+        filled_codes, filled_found = pd.factorize(filled, sort=False)
+        return _sorted_codes(filled_codes.astype(np.int64), list(filled_found))
+    is_bool = kind == "b"
+    if is_bool:
+        values = values.astype(np.int8)
+        kind = "i"
+    if kind in "iu":
+        low, high = int(values.min()), int(values.max())
+        if high - low < _PRESENCE_TABLE_LIMIT:
+            shifted = (values - low).astype(np.intp, copy=False)
+            present = np.bincount(shifted, minlength=high - low + 1) > 0
+            remap = np.cumsum(present, dtype=np.int64) - 1
+            uniques_i = np.flatnonzero(present) + low
+            out = [bool(v) for v in uniques_i] if is_bool else uniques_i.tolist()
+            return remap[shifted], out
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return inverse.astype(np.int64).reshape(-1), uniq.tolist()
+
+
+def _sorted_codes(codes: IntArray, uniques: list[Any]) -> tuple[IntArray, list[Any]]:
+    """Reorder factorised codes so that code order follows value order (where comparable)."""
+    try:
+        order = sorted(range(len(uniques)), key=lambda i: uniques[i])
+    except TypeError:  # mixed, non-comparable values: order by their text
+        order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[order] = np.arange(len(uniques), dtype=np.int64)
+    return rank[codes], [uniques[i] for i in order]
+
+
+def encode_groups(sensitive_features: Any, *, missing: str = "raise") -> Groups:
+    """Code every row by its (intersectional) group over all sensitive features.
+
+    ``sensitive_features``: one column (array, list, Series), a mapping ``name -> column``, a
+    DataFrame or a 2-D array. ``missing``: ``"raise"`` (the default, as Fairlearn) or
+    ``"group"`` to report missing values as their own group ``"(missing)"``.
+    """
+    one_of("missing", missing, ("raise", "group"))
+    columns = _columns(sensitive_features)
+    check_lengths(**{f"sensitive feature {n!r}": c for n, c in columns.items()})
+    features = tuple(columns)
+    factorised = [_factorize(name, col, missing) for name, col in columns.items()]
+    radices = [len(uniques) for _, uniques in factorised]
+    combined = factorised[0][0].copy()
+    for codes, uniques in factorised[1:]:
+        combined *= len(uniques)
+        combined += codes
+    total = int(np.prod(radices, dtype=np.float64))
+    if total <= _PRESENCE_TABLE_LIMIT:
+        present = np.bincount(combined, minlength=total) > 0
+        occurring = np.flatnonzero(present)
+        remap = np.cumsum(present, dtype=np.int64) - 1
+        codes_out = remap[combined]
+    else:
+        occurring, inverse = np.unique(combined, return_inverse=True)
+        codes_out = inverse.astype(np.int64).reshape(-1)
+    keys: list[tuple[Any, ...]] = []
+    for value in occurring.tolist():
+        parts: list[Any] = []
+        for _, uniques in reversed(factorised):
+            value, digit = divmod(value, len(uniques))
+            parts.append(uniques[digit])
+        keys.append(tuple(reversed(parts)))
+    return Groups(features=features, keys=tuple(keys), codes=codes_out)
+
+
+@dataclass(frozen=True)
+class ConfusionCounts:
+    """Per-group (weighted) confusion counts — everything the fairness metrics need.
+
+    Arrays are indexed by group code; ``rows`` counts rows, the others sum weights (equal to
+    row counts without weights).
+    """
+
+    groups: Groups
+    rows: IntArray
+    tn: FloatArray
+    fp: FloatArray
+    fn: FloatArray
+    tp: FloatArray
+
+    @property
+    def n(self) -> FloatArray:
+        return self.tn + self.fp + self.fn + self.tp
+
+    @property
+    def positives(self) -> FloatArray:  # y_true == 1
+        return self.fn + self.tp
+
+    @property
+    def negatives(self) -> FloatArray:  # y_true == 0
+        return self.tn + self.fp
+
+    @property
+    def selected(self) -> FloatArray:  # y_pred == 1
+        return self.fp + self.tp
+
+    def total(self) -> tuple[float, float, float, float]:
+        """Overall (tn, fp, fn, tp)."""
+        return (float(self.tn.sum()), float(self.fp.sum()), float(self.fn.sum()),
+                float(self.tp.sum()))
+
+    def merged(self, members: Sequence[bool] | NDArray[np.bool_]) -> tuple[float, ...]:
+        """(tn, fp, fn, tp) summed over the groups where ``members`` is true."""
+        m = np.asarray(members, dtype=np.bool_)
+        return (float(self.tn[m].sum()), float(self.fp[m].sum()), float(self.fn[m].sum()),
+                float(self.tp[m].sum()))
+
+
+def confusion_counts(
+    groups: Groups,
+    y_true: NDArray[np.int8],
+    y_pred: NDArray[np.int8],
+    sample_weight: FloatArray | None = None,
+) -> ConfusionCounts:
+    """The grouped count pass over already-binarised labels (0/1) and validated weights."""
+    g = groups.size
+    cell = groups.codes * 4
+    cell += y_true.astype(np.int64) * 2
+    cell += y_pred
+    minlength = g * 4
+    raw = np.bincount(cell, minlength=minlength)
+    rows = raw.reshape(g, 4).sum(axis=1).astype(np.int64)
+    counted = raw if sample_weight is None else np.bincount(cell, sample_weight, minlength)
+    table: FloatArray = counted.astype(np.float64, copy=False).reshape(g, 4)
+    return ConfusionCounts(
+        groups=groups,
+        rows=rows,
+        tn=table[:, 0].copy(),
+        fp=table[:, 1].copy(),
+        fn=table[:, 2].copy(),
+        tp=table[:, 3].copy(),
+    )
+
+
+def grouped_confusion(
+    y_true: Any,
+    y_pred: Any,
+    sensitive_features: Any,
+    *,
+    sample_weight: Any = None,
+    pos_label: Any = 1,
+    missing: str = "raise",
+) -> ConfusionCounts:
+    """Validate, binarise and count in one call (see :func:`confusion_counts`)."""
+    yt = as_1d("y_true", y_true)
+    yp = as_1d("y_pred", y_pred)
+    groups = encode_groups(sensitive_features, missing=missing)
+    n = check_lengths(y_true=yt, y_pred=yp, sensitive_features=groups.codes)
+    return confusion_counts(
+        groups, binary("y_true", yt, pos_label), binary("y_pred", yp, pos_label),
+        weights(sample_weight, n),
+    )
+
+
+def group_sums(groups: Groups, values: FloatArray, sample_weight: FloatArray | None) -> FloatArray:
+    """Per-group (weighted) sums of ``values`` — one ``bincount``."""
+    w = values if sample_weight is None else values * sample_weight
+    return np.bincount(groups.codes, w, minlength=groups.size).astype(np.float64, copy=False)

@@ -1,0 +1,1 @@
+"""Webhook delivery over HTTP: the sender and the background worker."""

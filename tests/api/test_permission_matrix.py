@@ -1,0 +1,446 @@
+"""Every API route x every role: 403 exactly when the role lacks the route's permission.
+
+``ROWS`` lists each ``/api/v1`` route once, with the permission it needs (or
+``PUBLIC`` / ``AUTHENTICATED``) and a sample request that passes request
+validation — so the only thing that can stop a caller before the use case is
+authorisation. Path parameters name things that do not exist (``ghost``, 999),
+so a permitted caller gets 404 or 200 and nothing real is touched; the service
+layer must check the permission *before* it looks anything up.
+
+Adding a route? Add one ``Row`` below (keep the groups); the first test fails,
+naming the missing ``METHOD path``, until you do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from tests.conftest import LiveServer
+
+from steward.api.app import create_app
+from steward.domain.permissions import OPERATOR, Permission, Principal, Role, authorize
+from steward.services import identity, tokens
+from steward.services.context import Context
+
+P = Permission
+PUBLIC = "public"  # no token needed
+AUTHENTICATED = "any authenticated"  # any valid token, whatever the roles
+NO_ROLE = "norole"  # the user without any role
+CALLERS = [r.value for r in Role] + [NO_ROLE]
+LOGIN_PASSWORD = "correct horse battery staple"
+Body = dict[str, Any] | Callable[[str], dict[str, Any]]  # a callable gets the caller's name
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # the template exactly as in OpenAPI
+    needs: Permission | str
+    params: dict[str, str] = field(default_factory=dict)  # path parameters
+    json: Body | None = None
+    query: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes]] | None = None  # multipart upload
+    form: dict[str, str] | None = None  # multipart fields
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+MODEL = {"name": "ghost"}
+VERSION = {"name": "ghost", "version": "999"}
+RUN_RECORD: dict[str, Any] = {
+    "suite": "matrix",
+    "suite_version": "1",
+    "source": "external",
+    "data_fingerprint": None,
+    "results": [],
+    "started_at": "2026-01-01T00:00:00Z",
+    "finished_at": "2026-01-01T00:00:01Z",
+}
+ARTIFACT = {"artifact": ("m.bin", b"weights")}
+
+ROWS: list[Row] = [
+    # system
+    Row("GET", "/api/v1/health", PUBLIC),
+    Row("GET", "/api/v1/me", AUTHENTICATED),
+    # inventory
+    Row("POST", "/api/v1/models", P.MODEL_WRITE, json=lambda me: {"name": f"m-{me}"}),
+    Row("GET", "/api/v1/models", P.MODEL_READ),
+    Row("GET", "/api/v1/models/{name}", P.MODEL_READ, MODEL),
+    Row("PATCH", "/api/v1/models/{name}", P.MODEL_WRITE, MODEL, json={"title": "t"}),
+    Row("GET", "/api/v1/models/{name}/history", P.AUDIT_READ, MODEL),
+    Row("GET", "/api/v1/history", P.AUDIT_READ),
+    # versions, aliases, transitions
+    Row("POST", "/api/v1/models/{name}/versions", P.VERSION_WRITE, MODEL, files=ARTIFACT),
+    Row("GET", "/api/v1/models/{name}/versions", P.VERSION_READ, MODEL),
+    Row("GET", "/api/v1/versions", P.VERSION_READ),
+    Row("GET", "/api/v1/models/{name}/versions/{version}", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/artifact", P.VERSION_READ, VERSION),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/versions/{version}/amend",
+        P.VERSION_WRITE,
+        VERSION,
+        form={"metadata": '{"description": "d", "justification": "matrix"}'},
+        files=ARTIFACT,
+    ),
+    Row(
+        "PUT",
+        "/api/v1/models/{name}/aliases/{alias}",
+        P.ALIAS_WRITE,
+        {"name": "ghost", "alias": "champion"},
+        json={"version": 1},
+    ),
+    Row(
+        "GET",
+        "/api/v1/models/{name}/aliases/{alias}",
+        P.VERSION_READ,
+        {"name": "ghost", "alias": "champion"},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/models/{name}/aliases/{alias}",
+        P.ALIAS_WRITE,
+        {"name": "ghost", "alias": "champion"},
+    ),
+    Row("GET", "/api/v1/models/{name}/aliases", P.VERSION_READ, MODEL),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/versions/{version}/transitions",
+        P.VERSION_TRANSITION,
+        VERSION,
+        json={"to": "validation", "justification": "matrix"},
+    ),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/transitions", P.VERSION_READ, VERSION),
+    Row(
+        "GET",
+        "/api/v1/models/{name}/versions/{version}/gate",
+        P.VERSION_READ,
+        VERSION,
+        query={"to": "production"},
+    ),
+    # audit journal
+    Row("GET", "/api/v1/audit/events", P.AUDIT_READ),
+    Row("GET", "/api/v1/audit/verify", P.AUDIT_READ),
+    Row("GET", "/api/v1/audit/export", P.AUDIT_READ),
+    # API tokens (one's own; other users' need user:manage)
+    Row("POST", "/api/v1/tokens", P.TOKEN_MANAGE, json=lambda me: {"user": me, "name": "m"}),
+    Row("GET", "/api/v1/tokens", P.TOKEN_MANAGE),
+    Row("DELETE", "/api/v1/tokens/{token_id}", P.TOKEN_MANAGE, {"token_id": "tok_ghost"}),
+    # users, teams, roles, login
+    Row("POST", "/api/v1/users", P.USER_MANAGE, json=lambda me: {"name": f"made-by-{me}"}),
+    Row("GET", "/api/v1/users", P.GOVERNANCE_READ),
+    Row("GET", "/api/v1/users/{name}", P.GOVERNANCE_READ, MODEL),
+    Row("PATCH", "/api/v1/users/{name}", P.USER_MANAGE, MODEL, json={"display_name": "G"}),
+    Row("POST", "/api/v1/users/{name}/disable", P.USER_MANAGE, MODEL, json={"reason": "r"}),
+    Row("POST", "/api/v1/users/{name}/enable", P.USER_MANAGE, MODEL),
+    Row(
+        "PUT",
+        "/api/v1/users/{name}/password",
+        P.USER_MANAGE,
+        MODEL,
+        json={"password": "a long enough passphrase"},
+    ),
+    Row(
+        "PUT",
+        "/api/v1/users/{name}/roles/{role}",
+        P.USER_MANAGE,
+        {"name": "ghost", "role": "owner"},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/users/{name}/roles/{role}",
+        P.USER_MANAGE,
+        {"name": "ghost", "role": "owner"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/auth/login",
+        PUBLIC,
+        json={"user": "matrix-login", "password": LOGIN_PASSWORD},
+    ),
+    Row("POST", "/api/v1/teams", P.USER_MANAGE, json=lambda me: {"name": f"team-{me}"}),
+    Row("GET", "/api/v1/teams", P.GOVERNANCE_READ),
+    Row("GET", "/api/v1/teams/{name}", P.GOVERNANCE_READ, MODEL),
+    Row("DELETE", "/api/v1/teams/{name}", P.USER_MANAGE, MODEL),
+    Row(
+        "PUT",
+        "/api/v1/teams/{name}/members/{user}",
+        P.USER_MANAGE,
+        {"name": "ghost", "user": "ghost"},
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/teams/{name}/members/{user}",
+        P.USER_MANAGE,
+        {"name": "ghost", "user": "ghost"},
+    ),
+    # risk assessment
+    Row("GET", "/api/v1/risk/questionnaire", P.GOVERNANCE_READ),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/risk-assessments",
+        P.RISK_ASSESS,
+        MODEL,
+        json={"answers": {}},
+    ),
+    Row("GET", "/api/v1/models/{name}/risk-assessments", P.GOVERNANCE_READ, MODEL),
+    Row("GET", "/api/v1/models/{name}/risk-assessment", P.GOVERNANCE_READ, MODEL),
+    Row(
+        "GET",
+        "/api/v1/risk-assessments/{assessment_id}",
+        P.GOVERNANCE_READ,
+        {"assessment_id": "ra_ghost"},
+    ),
+    # policy packs
+    Row("GET", "/api/v1/policies", P.GOVERNANCE_READ),
+    Row("POST", "/api/v1/policies", P.POLICY_MANAGE, json={"source": "name: [unclosed"}),
+    Row("GET", "/api/v1/policies/active", P.GOVERNANCE_READ),
+    Row("DELETE", "/api/v1/policies/active", P.POLICY_MANAGE),
+    Row(
+        "GET",
+        "/api/v1/policies/{name}/{version}",
+        P.GOVERNANCE_READ,
+        {"name": "ghost", "version": "1"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/policies/{name}/{version}/activate",
+        P.POLICY_MANAGE,
+        {"name": "ghost", "version": "1"},
+    ),
+    # transition requests and approvals
+    Row(
+        "POST",
+        "/api/v1/models/{name}/versions/{version}/requests",
+        P.APPROVAL_REQUEST,
+        VERSION,
+        json={"to": "production", "justification": "matrix"},
+    ),
+    Row("GET", "/api/v1/requests", P.GOVERNANCE_READ),
+    Row("GET", "/api/v1/requests/inbox", P.GOVERNANCE_READ),
+    Row("GET", "/api/v1/requests/{request_id}", P.GOVERNANCE_READ, {"request_id": "req_ghost"}),
+    Row(
+        "POST",
+        "/api/v1/requests/{request_id}/approve",
+        P.APPROVAL_DECIDE,
+        {"request_id": "req_ghost"},
+        json={"comment": "ok"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/requests/{request_id}/reject",
+        P.APPROVAL_DECIDE,
+        {"request_id": "req_ghost"},
+        json={"comment": "no"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/requests/{request_id}/withdraw",
+        P.APPROVAL_REQUEST,
+        {"request_id": "req_ghost"},
+        json={"reason": "r"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/requests/{request_id}/apply",
+        P.APPROVAL_REQUEST,
+        {"request_id": "req_ghost"},
+    ),
+    # check runs and validation
+    Row(
+        "POST",
+        "/api/v1/models/{name}/versions/{version}/check-runs",
+        P.CHECK_RUN,
+        VERSION,
+        json=RUN_RECORD,
+    ),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/check-runs", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/check-runs/{run_id}", P.VERSION_READ, {"run_id": "run_ghost"}),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/versions/{version}/validate",
+        P.CHECK_RUN,
+        VERSION,
+        form={"options": "{}"},
+        files={"data": ("eval.csv", b"x,y\n1,0\n")},
+    ),
+    Row("GET", "/api/v1/validation/suites", P.VERSION_READ),
+    # findings, waivers, periodic reviews
+    Row(
+        "POST",
+        "/api/v1/models/{name}/findings",
+        P.FINDING_WRITE,
+        MODEL,
+        json={"title": "t", "severity": "low"},
+    ),
+    Row("GET", "/api/v1/findings", P.GOVERNANCE_READ),
+    Row("GET", "/api/v1/findings/{finding_id}", P.GOVERNANCE_READ, {"finding_id": "999"}),
+    Row(
+        "PATCH",
+        "/api/v1/findings/{finding_id}",
+        P.FINDING_WRITE,
+        {"finding_id": "999"},
+        json={"note": "n"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/findings/{finding_id}/comments",
+        P.FINDING_WRITE,
+        {"finding_id": "999"},
+        json={"body": "b"},
+    ),
+    Row("GET", "/api/v1/findings/{finding_id}/comments", P.GOVERNANCE_READ, {"finding_id": "999"}),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/versions/{version}/waivers",
+        P.WAIVER_GRANT,
+        VERSION,
+        json={"requirement": "approvals.production", "reason": "r", "expires": "2099-01-01"},
+    ),
+    Row("GET", "/api/v1/waivers", P.GOVERNANCE_READ),
+    Row("GET", "/api/v1/waivers/{waiver_id}", P.GOVERNANCE_READ, {"waiver_id": "999"}),
+    Row(
+        "POST",
+        "/api/v1/waivers/{waiver_id}/revoke",
+        P.WAIVER_GRANT,
+        {"waiver_id": "999"},
+        json={"reason": "r"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/reviews",
+        P.REVIEW_COMPLETE,
+        MODEL,
+        json={"outcome": "satisfactory", "notes": "n"},
+    ),
+    Row("GET", "/api/v1/models/{name}/reviews", P.GOVERNANCE_READ, MODEL),
+    Row("GET", "/api/v1/reviews/due", P.GOVERNANCE_READ),
+    Row("GET", "/api/v1/reviews/{review_id}", P.GOVERNANCE_READ, {"review_id": "999"}),
+    # signing, deploy records, webhooks
+    Row("GET", "/api/v1/signing/key", P.VERSION_READ),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/signatures", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/signature", P.VERSION_READ, VERSION),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/deployments",
+        P.DEPLOY_RECORD,
+        MODEL,
+        json={"environment": "prod", "sha256": "0" * 64},
+    ),
+    Row("GET", "/api/v1/deployments", P.GOVERNANCE_READ),
+    Row(
+        "POST",
+        "/api/v1/webhooks",
+        P.WEBHOOK_MANAGE,
+        json={"url": "http://127.0.0.1:9/hook", "events": ["finding.opened"]},
+    ),
+    Row("GET", "/api/v1/webhooks", P.WEBHOOK_MANAGE),
+    Row("POST", "/api/v1/webhooks/deliver", P.WEBHOOK_MANAGE, json={"limit": 1}),
+    Row("GET", "/api/v1/webhooks/{webhook_id}", P.WEBHOOK_MANAGE, {"webhook_id": "wh_ghost"}),
+    Row("DELETE", "/api/v1/webhooks/{webhook_id}", P.WEBHOOK_MANAGE, {"webhook_id": "wh_ghost"}),
+    Row(
+        "GET",
+        "/api/v1/webhooks/{webhook_id}/deliveries",
+        P.WEBHOOK_MANAGE,
+        {"webhook_id": "wh_ghost"},
+    ),
+]
+
+
+def api_routes() -> set[str]:
+    schema = create_app(None).openapi()  # type: ignore[arg-type]  # routes need no context
+    return {
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/v1")
+        for method in operations
+    }
+
+
+def test_every_api_route_has_exactly_one_row() -> None:
+    keys = [row.key for row in ROWS]
+    assert len(keys) == len(set(keys)), "a route is listed twice"
+    routes = api_routes()
+    missing = sorted(routes - set(keys))
+    assert missing == [], f"add a Row to ROWS in {__file__} for: {missing}"
+    gone = sorted(set(keys) - routes)
+    assert gone == [], f"these rows name routes that no longer exist: {gone}"
+
+
+def expected_allowed(caller: str, needs: Permission | str) -> bool:
+    if needs in (PUBLIC, AUTHENTICATED):
+        return True
+    assert isinstance(needs, Permission)
+    roles = frozenset() if caller == NO_ROLE else frozenset({caller})
+    return authorize(Principal(name=caller, roles=roles), needs).allowed
+
+
+@pytest.fixture
+def callers(ctx: Context) -> dict[str, str]:
+    """A user per role (plus one with no role) and their API tokens."""
+    operator = Principal(name="admin", roles=frozenset({OPERATOR}))
+    found: dict[str, str] = {}
+    for caller in CALLERS:
+        roles = [] if caller == NO_ROLE else [caller]
+        identity.create_user(ctx, operator, caller, roles=roles)
+        found[caller] = tokens.create_token(ctx, operator, user=caller, name="matrix").token
+    identity.create_user(ctx, operator, "matrix-login", password=LOGIN_PASSWORD)
+    return found
+
+
+def send(client: httpx.Client, row: Row, caller: str) -> httpx.Response:
+    path = row.path.format(**row.params)
+    kwargs: dict[str, Any] = {"params": row.query}
+    if row.json is not None:
+        kwargs["json"] = row.json(caller) if callable(row.json) else row.json
+    if row.files is not None or row.form is not None:
+        kwargs["files"] = row.files or {}
+        kwargs["data"] = row.form or {}
+    return client.request(row.method, path, **kwargs)
+
+
+@pytest.fixture
+def server(ctx: Context) -> Iterator[LiveServer]:
+    with LiveServer(ctx) as live:
+        yield live
+
+
+def test_each_role_gets_403_exactly_when_it_lacks_the_permission(
+    server: LiveServer, callers: dict[str, str]
+) -> None:
+    wrong: list[str] = []
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        for row in ROWS:
+            for caller, token in callers.items():
+                client.headers["Authorization"] = f"Bearer {token}"
+                response = send(client, row, caller)
+                allowed = expected_allowed(caller, row.needs)
+                denied = response.status_code == 403
+                if allowed == denied or response.status_code in (401, 405, 500):
+                    wrong.append(
+                        f"{row.key} as {caller}: HTTP {response.status_code} "
+                        f"(expected {'not ' if allowed else ''}403): {response.text[:200]}"
+                    )
+                elif denied:
+                    body = response.json()
+                    assert body["permission"] == row.needs, row.key
+                    assert "steward user grant" in body["detail"], row.key
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_without_a_token_only_public_routes_answer(
+    server: LiveServer, callers: dict[str, str]
+) -> None:
+    wrong: list[str] = []
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        for row in ROWS:
+            status = send(client, row, "anonymous").status_code
+            if (row.needs == PUBLIC) != (status != 401):
+                wrong.append(f"{row.key} without a token: HTTP {status}")
+    assert wrong == [], "\n".join(wrong)
