@@ -60,7 +60,10 @@ def errors() -> Iterator[None]:
     try:
         yield
     except StewardError as exc:
-        err_console().print(f"[bold red]Error:[/] {exc.detail}", highlight=False)
+        from rich.markup import escape
+
+        # Details quote user input and requirement ids like "[checks.fairness]": not markup.
+        err_console().print(f"[bold red]Error:[/] {escape(exc.detail)}", highlight=False)
         raise typer.Exit(1) from None
 
 

@@ -1,27 +1,87 @@
-"""The demo inventory: real models on real data bundled with the package.
+"""The demo inventory: real models on real data, governed the way Steward expects.
 
-* ``credit-scoring`` — German Credit (UCI Statlog, CC BY 4.0), three scikit-learn
-  versions: logistic regression (retired from production), random forest
-  (production, ``champion``) and gradient boosting (in validation, ``challenger``);
+* ``credit-scoring`` — German Credit (UCI Statlog, CC BY 4.0), high risk from its
+  questionnaire: logistic regression (replaced in production), random forest
+  (production, ``champion``; validated, approved by two validators from different
+  teams and a risk officer, signed), gradient boosting (``challenger``, validated,
+  one approval in, waiting for a second validator) and a deliberately biased version
+  that fails fairness validation, its failures open as findings;
 * ``diabetes-progression`` — scikit-learn's bundled diabetes data (Efron et al. 2004),
-  two regression versions;
-* ``wine-cultivar`` — scikit-learn's bundled wine data (UCI), two classifiers;
-* ``fraud-rules-legacy`` — an opaque rules file, the kind of artifact Steward
-  stores as plain bytes, waiting for its first risk assessment.
+  two regression versions, one under validation with a finding raised;
+* ``wine-cultivar`` — scikit-learn's bundled wine data (UCI), low risk, one version
+  in production after one validator's approval;
+* ``fraud-rules-legacy`` — an opaque rules file, the kind of artifact Steward stores
+  as plain bytes, waiting for its first risk assessment.
 
-Risk tiers and EU AI Act categories here are recorded directly; the governance
-module's questionnaire will compute them.
+People (no passwords; give one with `steward user password NAME`): alice, bob, carol
+and dave own models; victor (team model-risk) and wendy (internal-audit) validate;
+rita is the risk officer; audra the auditor. The shipped policy pack is active.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from steward.domain.errors import AlreadyExists
+from steward.domain.errors import InvalidInput
+
+TEAMS = {
+    "retail-credit-risk": "Retail Credit Risk",
+    "clinical-analytics": "Clinical Analytics",
+    "quality-engineering": "Quality Engineering",
+    "fraud-operations": "Fraud Operations",
+    "model-risk": "Model Risk Management (second line)",
+    "internal-audit": "Internal Audit (third line)",
+    "risk-office": "Chief Risk Office",
+}
+PEOPLE: dict[str, tuple[str, tuple[str, ...], str]] = {
+    # name: (display name, roles, team)
+    "alice": ("Alice Chen", ("owner",), "retail-credit-risk"),
+    "bob": ("Bob Okafor", ("owner",), "clinical-analytics"),
+    "carol": ("Carol Lin", ("owner",), "quality-engineering"),
+    "dave": ("Dave Wu", ("owner",), "fraud-operations"),
+    "victor": ("Victor Hsu", ("validator",), "model-risk"),
+    "wendy": ("Wendy Lee", ("validator",), "internal-audit"),
+    "rita": ("Rita Huang", ("risk_officer",), "risk-office"),
+    "audra": ("Audra Kim", ("auditor",), "internal-audit"),
+}
+CREDIT_ANSWERS = {
+    "decision_impact": "significant",
+    "autonomy": "human_oversight",
+    "personal_data": "personal",
+    "vulnerable_groups": "no",
+    "scale": "under_100k",
+    "financial_exposure": "material",
+    "regulated_domain": ["credit"],
+    "annex_iii": ["credit_scoring"],
+    "prohibited_practices": ["none"],
+    "transparency": ["none"],
+    "third_party": "in_house",
+}
+RESEARCH_ANSWERS = {
+    **CREDIT_ANSWERS,
+    "decision_impact": "informs",
+    "autonomy": "human_decides",
+    "personal_data": "special_category",
+    "scale": "under_1k",
+    "financial_exposure": "negligible",
+    "regulated_domain": ["healthcare"],
+    "annex_iii": ["none"],
+}
+QUALITY_ANSWERS = {
+    **CREDIT_ANSWERS,
+    "decision_impact": "none",
+    "autonomy": "human_decides",
+    "personal_data": "none",
+    "scale": "under_1k",
+    "financial_exposure": "negligible",
+    "regulated_domain": ["none"],
+    "annex_iii": ["none"],
+}
+As = Callable[[str], Any]
 
 
 def _sklearn_metrics_regression(y: Any, pred: Any) -> dict[str, float]:
@@ -34,63 +94,123 @@ def _sklearn_metrics_regression(y: Any, pred: Any) -> dict[str, float]:
     }
 
 
-def _credit(st: Any) -> None:
-    from steward.demo.credit import train_credit_model
+def _credit(as_: As) -> None:
+    from steward.demo.credit import TARGET, train_credit_model
+    from steward.demo.validation import SENSITIVE, SUITE, TRUSTED_TYPES, validate_demo
 
-    st.create_model(
+    alice, victor, wendy, rita = as_("alice"), as_("victor"), as_("wendy"), as_("rita")
+    alice.create_model(
         "credit-scoring",
         title="Consumer credit scoring",
         description="Probability that a consumer loan applicant is a bad credit risk.",
         purpose="Approve or refer consumer loan applications",
         business_unit="Retail lending",
         owner="alice",
-        team="Retail Credit Risk",
-        risk_tier="high",
-        regulatory_category="high",
+        team="retail-credit-risk",
         tags=["credit", "eu-ai-act-annex-iii", "pii"],
-        next_review_date=date(2027, 3, 31).isoformat(),
     )
+    alice.assess_risk("credit-scoring", CREDIT_ANSWERS)
     kinds = [("logistic", 1), ("forest", 2), ("gbm", 3)]
+    trained = {kind: train_credit_model(seed=42, model_kind=kind) for kind, _ in kinds}
     for kind, number in kinds:
-        trained = train_credit_model(seed=42, model_kind=kind)
-        st.log_version(
+        model = trained[kind]
+        alice.log_version(
             "credit-scoring",
-            trained.model,
-            training_data=trained.train,
-            evaluation_data=trained.test,
-            target=trained.target,
-            params=trained.params,
-            metrics=trained.metrics,
+            model.model,
+            training_data=model.train,
+            evaluation_data=model.test,
+            target=model.target,
+            params=model.params,
+            metrics=model.metrics,
             tags={"algorithm": kind, "dataset": "german-credit"},
             description=f"{kind} model on German Credit (70/30 stratified split, seed 42)",
             parent_version=number - 1 or None,
             capture_git=False,
         )
-    for to in ("validation", "approved", "production"):
-        st.transition("credit-scoring", 1, to=to, justification=f"Demo: v1 {to}")
-    for to in ("validation", "approved", "production"):
-        st.transition(
-            "credit-scoring",
-            2,
-            to=to,
-            justification=f"Demo: forest beats logistic on held-out AUC ({to})",
+    for kind, number in kinds[:2]:
+        _validate(
+            victor, "credit-scoring", number, trained[kind], TARGET, SENSITIVE, SUITE, TRUSTED_TYPES
         )
-    st.transition(
+        for finding in rita.findings("credit-scoring", version=number).items:
+            # The logistic model loses 0.054 AUC when 10% of categorical values flip (limit
+            # 0.05): the risk officer accepts it with a compensating control, on the record.
+            rita.update_finding(
+                finding.id,
+                status="accepted",
+                note="Marginal robustness breach accepted: applications with edited categorical "
+                "fields are referred to an underwriter (compensating control).",
+            )
+        _approve(
+            alice,
+            [victor, wendy],
+            "credit-scoring",
+            number,
+            "approved",
+            f"{kind}: validation evidence complete",
+        )
+        _approve(alice, [rita], "credit-scoring", number, "production", f"{kind}: go live")
+    alice.set_alias("credit-scoring", "champion", 2)
+    victor.complete_review(
         "credit-scoring",
-        3,
-        to="validation",
-        justification="Demo: gradient boosting candidate ready for independent review",
+        outcome="satisfactory",
+        notes="Annual review: the forest champion performs as validated; no drift reported.",
     )
-    st.set_alias("credit-scoring", "champion", 2)
-    st.set_alias("credit-scoring", "challenger", 3)
+    # The challenger: validated, one validator has approved, the second is awaited.
+    alice.transition(
+        "credit-scoring", 3, to="validation", justification="gbm candidate ready for review"
+    )
+    rid = alice.request_transition(
+        "credit-scoring", 3, to="approved", justification="gbm beats the champion on AUC"
+    ).request.id
+    validate_demo(victor, model="credit-scoring", version=3)  # also logs the biased v4
+    victor.approve(rid, "Performance and fairness reviewed; second-line view needed.")
+    alice.set_alias("credit-scoring", "challenger", 3)
 
 
-def _diabetes(st: Any) -> None:
+def _validate(
+    validator: Any,
+    model: str,
+    version: int,
+    trained: Any,
+    target: str,
+    sensitive: tuple[str, ...],
+    suite: str,
+    trusted: tuple[str, ...],
+) -> None:
+    validator.validate(
+        model,
+        version,
+        data=trained.test,
+        target=target,
+        sensitive_features=list(sensitive),
+        suite=suite,
+        reference_data=trained.train,
+        trusted=trusted,
+    )
+
+
+def _approve(owner: Any, approvers: list[Any], model: str, version: int, to: str, why: str) -> None:
+    """Move a version through its gate: the owner asks, each approver approves in turn."""
+    stage = owner.get_version(model, version).stage.value
+    if to == "approved" and stage == "development":
+        owner.transition(model, version, to="validation", justification=f"{why} (to validation)")
+    result = owner.request_transition(model, version, to=to, justification=why)
+    for approver in approvers:
+        if result.applied:
+            break
+        result = approver.approve(result.request.id, f"Reviewed: {why}.")
+    if not result.applied:
+        unmet = "; ".join(o.reason for o in result.gate.outcomes if not o.met)
+        raise InvalidInput(f"The demo could not move {model} v{version} to {to}: {unmet}")
+
+
+def _diabetes(as_: As) -> None:
     from sklearn.datasets import load_diabetes
     from sklearn.ensemble import GradientBoostingRegressor
     from sklearn.linear_model import Ridge
     from sklearn.model_selection import train_test_split
 
+    st, victor = as_("bob"), as_("victor")
     frame = load_diabetes(as_frame=True).frame
     train, test = train_test_split(frame, test_size=0.25, random_state=0)
     x_train, y_train = train.drop(columns="target"), train["target"]
@@ -102,12 +222,10 @@ def _diabetes(st: Any) -> None:
         purpose="Prioritise research-cohort follow-up visits (not for clinical decisions)",
         business_unit="Health research",
         owner="bob",
-        team="Clinical Analytics",
-        risk_tier="critical",
-        regulatory_category="high",
+        team="clinical-analytics",
         tags=["health", "regression"],
-        next_review_date=date(2026, 12, 15).isoformat(),
     )
+    st.assess_risk("diabetes-progression", RESEARCH_ANSWERS)
     models: list[tuple[str, Any]] = [
         ("ridge", Ridge(alpha=1.0)),
         ("gbr", GradientBoostingRegressor(random_state=0)),
@@ -126,11 +244,25 @@ def _diabetes(st: Any) -> None:
             parent_version=number - 1 or None,
             capture_git=False,
         )
-    for to in ("validation", "approved"):
-        st.transition("diabetes-progression", 1, to=to, justification=f"Demo: ridge {to}")
+    st.transition("diabetes-progression", 1, to="validation", justification="ridge baseline")
+    victor.validate(
+        "diabetes-progression",
+        1,
+        data=test,
+        target="target",
+        sensitive_features=["sex"],
+        reference_data=train,
+    )
+    victor.open_finding(
+        "diabetes-progression",
+        version=1,
+        title="Error not analysed for the over-65 cohort",
+        severity="medium",
+        description="Report MAE by age band before the cohort planning team relies on it.",
+    )
 
 
-def _wine(st: Any) -> None:
+def _wine(as_: As) -> None:
     from sklearn.datasets import load_wine
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score
@@ -139,6 +271,7 @@ def _wine(st: Any) -> None:
     from sklearn.preprocessing import StandardScaler
     from sklearn.tree import DecisionTreeClassifier
 
+    st, victor = as_("carol"), as_("victor")
     frame = load_wine(as_frame=True).frame
     train, test = train_test_split(frame, test_size=0.3, random_state=0, stratify=frame["target"])
     st.create_model(
@@ -148,11 +281,10 @@ def _wine(st: Any) -> None:
         purpose="Quality-control sampling in the bottling line",
         business_unit="Operations",
         owner="carol",
-        team="Quality Engineering",
-        risk_tier="low",
-        regulatory_category="minimal",
+        team="quality-engineering",
         tags=["quality"],
     )
+    st.assess_risk("wine-cultivar", QUALITY_ANSWERS)
     models: list[tuple[str, Any]] = [
         ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
         ("logistic", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))),
@@ -176,12 +308,13 @@ def _wine(st: Any) -> None:
             parent_version=number - 1 or None,
             capture_git=False,
         )
-    for to in ("validation", "approved", "production"):
-        st.transition("wine-cultivar", 2, to=to, justification=f"Demo: logistic {to}")
+    _approve(st, [victor], "wine-cultivar", 2, "approved", "logistic: sampling accuracy")
+    _approve(st, [], "wine-cultivar", 2, "production", "logistic: into the bottling line")
     st.set_alias("wine-cultivar", "champion", 2)
 
 
-def _legacy(st: Any) -> None:
+def _legacy(as_: As) -> None:
+    st = as_("dave")
     st.create_model(
         "fraud-rules-legacy",
         title="Legacy card-fraud rules",
@@ -189,7 +322,7 @@ def _legacy(st: Any) -> None:
         purpose="Flag card transactions for manual fraud review",
         business_unit="Cards",
         owner="dave",
-        team="Fraud Operations",
+        team="fraud-operations",
         status="proposed",
         tags=["fraud", "legacy"],
     )
@@ -214,21 +347,41 @@ def _simple(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if isinstance(v, str | int | float | bool | None)}
 
 
+def _people(admin: Any) -> None:
+    have_teams = {t.name for t in admin.list_teams()}
+    for name, title in TEAMS.items():
+        if name not in have_teams:
+            admin.create_team(name, title=title)
+    have_users = {u.name for u in admin.list_users()}
+    for name, (display, roles, team) in PEOPLE.items():
+        if name not in have_users:
+            admin.create_user(name, display_name=display, roles=roles, teams=[team])
+
+
 def load_demo(st: Any) -> str:
-    """Load the demo models; models that already exist are left as they are."""
-    loaded, skipped = [], []
-    for name, loader in (
-        ("credit-scoring", _credit),
-        ("diabetes-progression", _diabetes),
-        ("wine-cultivar", _wine),
-        ("fraud-rules-legacy", _legacy),
-    ):
-        try:
-            loader(st)
-            loaded.append(name)
-        except AlreadyExists:
-            skipped.append(name)
-    parts = [f"Loaded demo models: {', '.join(loaded)}." if loaded else "Demo already loaded."]
-    if skipped:
-        parts.append(f"Already present: {', '.join(skipped)}.")
-    return " ".join(parts)
+    """Load the demo people, policy and models into the embedded store (once)."""
+    from steward.sdk.client import Steward
+    from steward.sdk.local import LocalBackend
+
+    backend = getattr(st, "_backend", None)
+    if not isinstance(backend, LocalBackend):
+        raise InvalidInput(
+            "The demo acts as several people, so it loads into an embedded store: run "
+            "`steward demo` on the server host without --url."
+        )
+    names = {m.name for m in st.list_models(limit=1000).items}
+    if "credit-scoring" in names:
+        return "Demo already loaded."
+    _people(st)
+    policy = st.load_default_policy(activate=True)
+
+    def as_(name: str) -> Steward:
+        return Steward(LocalBackend(backend.ctx, name))
+
+    for loader in (_credit, _diabetes, _wine, _legacy):
+        loader(as_)
+    return (
+        f"Loaded the demo: 4 models, {len(PEOPLE)} people in {len(TEAMS)} teams, policy "
+        f"{policy.name}@{policy.version} active. Try `steward --as wendy approvals inbox`, "
+        "`steward gate check credit-scoring 3 --to approved`, `steward finding list`."
+    )

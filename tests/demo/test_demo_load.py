@@ -1,0 +1,73 @@
+"""`steward demo` loads a governed inventory: every move in it went through its gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import steward
+from steward.demo.load import load_demo
+from steward.domain.errors import InvalidInput
+from steward.domain.lifecycle import Stage
+
+
+def test_the_demo_is_a_governed_inventory(tmp_path: Path) -> None:
+    st = steward.connect(home=str(tmp_path / "store"), actor="demo")
+    try:
+        summary = load_demo(st)
+        assert "policy steward-default@2026.11 active" in summary
+        models = {m.name: m for m in st.list_models().items}
+        assert sorted(models) == [
+            "credit-scoring",
+            "diabetes-progression",
+            "fraud-rules-legacy",
+            "wine-cultivar",
+        ]
+        # tiers come from the questionnaire, not from hand-set fields
+        assert (
+            models["credit-scoring"].risk_tier,
+            models["credit-scoring"].regulatory_category,
+        ) == ("high", "high")
+        assert models["fraud-rules-legacy"].risk_tier == "unassessed"
+        assert models["wine-cultivar"].risk_tier == "low"
+
+        stages = {v.version: v.stage for v in st.list_versions("credit-scoring").items}
+        assert stages == {
+            1: Stage.DEPRECATED,
+            2: Stage.PRODUCTION,
+            3: Stage.VALIDATION,
+            4: Stage.DEVELOPMENT,
+        }
+        assert st.get_version("credit-scoring", "champion").version == 2
+        # production went through two validators of two teams and the risk officer, and is signed
+        applied = [r for r in st.requests(model="credit-scoring") if r.status.value == "applied"]
+        approvers = {a.approver for r in applied if r.version == 2 for a in r.approvals}
+        assert approvers == {"victor", "wendy", "rita"}
+        assert st.signatures("credit-scoring", 2)
+        # the challenger waits for a second validator, and only wendy may give it
+        wendy = steward.connect(home=str(tmp_path / "store"), actor="wendy")
+        try:
+            inbox = wendy.inbox()
+            assert [(i.request.model, i.request.version) for i in inbox] == [("credit-scoring", 3)]
+            assert [o.requirement for o in inbox[0].gate.outcomes if not o.met] == [
+                "approvals.validation"
+            ]
+        finally:
+            wendy.close()
+        # the deliberately biased version failed fairness, and its failures are open findings
+        biased = st.check_runs("credit-scoring", 4)[0]
+        assert not biased.passed
+        assert any(r.name.startswith("fairness.") and r.passed is False for r in biased.results)
+        titles = {f.title for f in st.findings("credit-scoring", version=4).items}
+        assert any("fairness." in t for t in titles)
+        assert st.verify_audit().ok
+        # loading again changes nothing
+        assert load_demo(st) == "Demo already loaded."
+    finally:
+        st.close()
+
+
+def test_the_demo_needs_the_embedded_store(remote: steward.Steward) -> None:
+    with pytest.raises(InvalidInput, match="loads into an embedded store"):
+        load_demo(remote)
