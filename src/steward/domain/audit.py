@@ -80,6 +80,9 @@ class Action(StrEnum):
     WEBHOOK_CREATED = "webhook.created"
     WEBHOOK_DELETED = "webhook.deleted"
     # validation
+    # monitoring
+    # compliance
+    # web UI
 
 
 def canonical_json(value: Any) -> str:

@@ -41,6 +41,10 @@ class Permission(StrEnum):
     EVIDENCE_EXPORT = "evidence:export"
     # validation
     CHECK_RUN = "check:run"  # run a validation suite or record externally computed results
+    # monitoring
+    MONITOR_MANAGE = "monitor:manage"  # configure, change or delete monitors
+    MONITOR_RUN = "monitor:run"  # feed production data and labels, run due monitors
+    ALERT_RESOLVE = "alert:resolve"  # acknowledge and resolve monitoring alerts
 
 
 class Role(StrEnum):
@@ -76,6 +80,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.FINDING_WRITE,
         Permission.DEPLOY_RECORD,
         Permission.CHECK_RUN,
+        Permission.MONITOR_MANAGE,
+        Permission.MONITOR_RUN,
     },
     Role.VALIDATOR: _READ_ALL
     | {
@@ -84,6 +90,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.FINDING_WRITE,
         Permission.REVIEW_COMPLETE,
         Permission.CHECK_RUN,
+        Permission.MONITOR_RUN,
+        Permission.ALERT_RESOLVE,
     },
     Role.RISK_OFFICER: _READ_ALL
     | {
@@ -94,6 +102,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.WAIVER_GRANT,
         Permission.FINDING_WRITE,
         Permission.EVIDENCE_EXPORT,
+        Permission.MONITOR_MANAGE,
+        Permission.ALERT_RESOLVE,
     },
     Role.APPROVER: _READ_ALL
     | {Permission.TOKEN_MANAGE, Permission.APPROVAL_DECIDE, Permission.FINDING_WRITE},

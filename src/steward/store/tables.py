@@ -612,3 +612,9 @@ webhook_attempts = Table(
 )
 
 # --- validation (migration 0007) ---
+
+# --- monitoring: monitors, runs, results, alerts (migration 0008) ---
+
+# --- compliance: documentation fields, evidence packs (migration 0009) ---
+
+# --- web UI (migration 0010) ---
