@@ -173,17 +173,19 @@ def _from_object(obj: Any, flavor: str | None) -> PreparedArtifact:
 
 def _serialise(obj: Any) -> tuple[bytes, Flavor, str]:
     module = type(obj).__module__.split(".")[0]
+    # XGBoost's and LightGBM's scikit-learn wrappers are sklearn estimators too: their
+    # native formats come first (portable, no pickle, loadable by any of their bindings).
+    if module == "xgboost" and hasattr(obj, "save_model"):
+        return _save_native(obj, ".ubj"), Flavor.XGBOOST, "model.ubj"
+    if module == "lightgbm":
+        booster = getattr(obj, "booster_", obj)
+        return booster.model_to_string().encode(), Flavor.LIGHTGBM, "model.lgb"
     if module == "sklearn" or _looks_like_sklearn(obj):
         import skops.io as sio
 
         return sio.dumps(obj), Flavor.SKLEARN, "model.skops"
     if module == "onnx" and hasattr(obj, "SerializeToString"):
         return obj.SerializeToString(), Flavor.ONNX, "model.onnx"
-    if module == "xgboost" and hasattr(obj, "save_model"):
-        return _save_native(obj, ".ubj"), Flavor.XGBOOST, "model.ubj"
-    if module == "lightgbm":
-        booster = getattr(obj, "booster_", obj)
-        return booster.model_to_string().encode(), Flavor.LIGHTGBM, "model.lgb"
     raise ArtifactError(
         f"Steward cannot serialise a {type(obj).__module__}.{type(obj).__name__} object. "
         "Save it to a file (or folder) yourself and pass the path as the artifact."
