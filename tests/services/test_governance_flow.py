@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 
 import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
@@ -317,3 +318,38 @@ def test_requests_refuse_duplicates_and_unknown_ids(as_user: As) -> None:
     with pytest.raises(NotFound, match="No transition request 'req_nope'"):
         dev.get_request("req_nope")
     assert datetime.now(UTC) > first.request.requested_at
+
+
+def test_approvals_lapse_when_the_artifact_is_replaced(as_user: As, tmp_path: Path) -> None:
+    admin, dev, val1 = (as_user(n) for n in ("admin", "dev", "val1"))
+    admin.load_policy(
+        text=(
+            "pack: two-approvals\nversion: '1'\nrequirements:\n  - id: approvals.two\n"
+            "    kind: approvals\n    roles: [validator]\n    count: 2\n    to: [approved]\n"
+            "    controls: ['sr-26-2:SR26-2.independence']\n"
+        ),
+        activate=True,
+    )
+    first, second = tmp_path / "a.bin", tmp_path / "b.bin"
+    first.write_bytes(b"weights v1")
+    second.write_bytes(b"weights v1, retrained")
+    dev.create_model("m", owner="dev")
+    v = dev.log_version("m", artifact=first, capture_git=False).version
+    dev.transition("m", v, to="validation", justification="ready")
+    rid = dev.request_transition("m", v, to="approved", justification="go").request.id
+    assert not val1.approve(rid, "ok").applied  # one of two
+
+    amended = dev.amend_version("m", v, artifact=second, justification="retrained on fixed data")
+    import hashlib
+
+    assert amended.artifact.sha256 == hashlib.sha256(second.read_bytes()).hexdigest()
+    report = dev.check_transition("m", v, to="approved")
+    reason = next(o.reason for o in report.outcomes if o.requirement == "approvals.two")
+    assert "0 of 2 approval(s)" in reason
+    assert "approval by val1 lapsed: the artifact changed" in reason
+    event = admin.audit_events(action="version.amended")[-1].payload_dict()
+    assert event["artifact_sha256"]["after"] == amended.artifact.sha256
+    # once past approved, a version is frozen
+    dev.transition("m", v, to="rejected", justification="superseded")
+    with pytest.raises(Conflict, match="only versions in development, validation or approved"):
+        dev.amend_version("m", v, artifact=first, justification="too late")

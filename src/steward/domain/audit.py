@@ -83,6 +83,7 @@ class Action(StrEnum):
     # monitoring
     # compliance
     # web UI
+    SESSION_ENDED = "session.ended"  # signed out of the web UI (its login token revoked)
 
 
 def canonical_json(value: Any) -> str:

@@ -1,0 +1,171 @@
+"""Read queries behind the web UI's inventory page (no writes).
+
+One keyset-paginated query over ``models`` (filters, search, three sort orders),
+then three grouped queries over the page's model ids only: production versions,
+the latest check run and the number of open findings. The cost of a page is
+therefore independent of the size of the inventory beyond the indexed scan.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, literal, or_, select
+
+from steward.store import tables as t
+from steward.store.models_repo import _like_escape
+
+_m = t.models.c
+_v = t.model_versions.c
+
+# Highest risk first when sorting by risk.
+TIER_RANK = {"high": 4, "medium": 3, "low": 2, "minimal": 1, "unassessed": 0}
+SORTS = ("name", "risk", "review")
+_FAR_FUTURE = date(9999, 12, 31)
+
+
+@dataclass(frozen=True)
+class InventoryFilter:
+    q: str | None = None
+    owner: str | None = None
+    team: str | None = None
+    risk_tier: str | None = None
+    regulatory_category: str | None = None
+    stage: str | None = None
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    name: str
+    title: str
+    owner: str
+    team: str
+    risk_tier: str
+    regulatory_category: str
+    status: str
+    next_review_date: date | None
+    latest_version: int
+    production_versions: tuple[int, ...]
+    last_validation_at: datetime | None
+    last_validation_passed: bool | None
+    open_findings: int
+
+
+def _tier_rank() -> Any:
+    return case(
+        *((_m.risk_tier == tier, literal(rank)) for tier, rank in TIER_RANK.items()),
+        else_=literal(0),
+    )
+
+
+def _review_key() -> Any:
+    return func.coalesce(_m.next_review_date, literal(_FAR_FUTURE))
+
+
+class InventoryRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def page(
+        self, flt: InventoryFilter, sort: str, after: tuple[str, str] | None, limit: int
+    ) -> list[InventoryRow]:
+        query = select(t.models)
+        if flt.owner:
+            query = query.where(_m.owner == flt.owner)
+        if flt.team:
+            query = query.where(_m.team == flt.team)
+        if flt.risk_tier:
+            query = query.where(_m.risk_tier == flt.risk_tier)
+        if flt.regulatory_category:
+            query = query.where(_m.regulatory_category == flt.regulatory_category)
+        if flt.q:
+            pattern = "%" + _like_escape(flt.q.casefold()) + "%"
+            query = query.where(_m.search_text.like(pattern, escape="\\"))
+        if flt.stage:
+            staged = select(_v.model_id).where(_v.stage == flt.stage)
+            query = query.where(_m.id.in_(staged))
+        if sort == "risk":
+            key: Any = _tier_rank()
+            if after is not None:
+                rank = int(after[0])
+                query = query.where(or_(key < rank, and_(key == rank, _m.name > after[1])))
+            query = query.order_by(key.desc(), _m.name)
+        elif sort == "review":
+            key = _review_key()
+            if after is not None:
+                when = date.fromisoformat(after[0])
+                query = query.where(or_(key > when, and_(key == when, _m.name > after[1])))
+            query = query.order_by(key, _m.name)
+        else:
+            if after is not None:
+                query = query.where(_m.name > after[1])
+            query = query.order_by(_m.name)
+        rows = self.conn.execute(query.limit(limit)).mappings().all()
+        ids = [int(r["id"]) for r in rows]
+        production = self._production(ids)
+        runs = self._last_runs(ids)
+        findings = self._open_findings(ids)
+        return [
+            InventoryRow(
+                name=r["name"],
+                title=r["title"],
+                owner=r["owner"],
+                team=r["team"],
+                risk_tier=r["risk_tier"],
+                regulatory_category=r["regulatory_category"],
+                status=r["status"],
+                next_review_date=r["next_review_date"],
+                latest_version=int(r["latest_version"]),
+                production_versions=tuple(production.get(int(r["id"]), ())),
+                last_validation_at=runs.get(int(r["id"]), (None, None))[0],
+                last_validation_passed=runs.get(int(r["id"]), (None, None))[1],
+                open_findings=findings.get(int(r["id"]), 0),
+            )
+            for r in rows
+        ]
+
+    def _production(self, ids: list[int]) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = defaultdict(list)
+        if ids:
+            query = (
+                select(_v.model_id, _v.version)
+                .where(_v.model_id.in_(ids), _v.stage == "production")
+                .order_by(_v.model_id, _v.version)
+            )
+            for mid, number in self.conn.execute(query):
+                found[int(mid)].append(int(number))
+        return found
+
+    def _last_runs(self, ids: list[int]) -> dict[int, tuple[datetime, bool]]:
+        if not ids:
+            return {}
+        r = t.check_runs.c
+        latest = (
+            select(_v.model_id, func.max(r.finished_at).label("at"))
+            .join(t.check_runs, r.version_id == _v.id)
+            .where(_v.model_id.in_(ids))
+            .group_by(_v.model_id)
+            .subquery()
+        )
+        query = (
+            select(_v.model_id, r.finished_at, r.passed)
+            .join(t.check_runs, r.version_id == _v.id)
+            .join(latest, and_(latest.c.model_id == _v.model_id, latest.c.at == r.finished_at))
+        )
+        return {
+            int(mid): (at, bool(passed)) for mid, at, passed in self.conn.execute(query)
+        }
+
+    def _open_findings(self, ids: list[int]) -> dict[int, int]:
+        if not ids:
+            return {}
+        f = t.findings.c
+        query = (
+            select(f.model_id, func.count())
+            .where(f.model_id.in_(ids), f.status.in_(("open", "in_remediation")))
+            .group_by(f.model_id)
+        )
+        return {int(mid): int(n) for mid, n in self.conn.execute(query)}

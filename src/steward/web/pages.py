@@ -1,0 +1,545 @@
+"""The web UI's pages: server-rendered Jinja2 over the service layer, htmx for partial
+updates. Every handler resolves the session's principal, calls services (which check
+permissions themselves) and renders; what a page offers follows ``authorize``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+from steward.domain.errors import Forbidden, NotFound, StewardError, Unauthenticated
+from steward.domain.lifecycle import ALLOWED, Stage
+from steward.domain.permissions import Permission, Principal, authorize
+from steward.services import approvals, audit, checks, findings, gates, identity, lifecycle
+from steward.services import models as model_service
+from steward.services import risk as risk_service
+from steward.services import tokens, versions, waivers, web_views
+from steward.services.context import Context
+from steward.store.audit_repo import AuditFilter
+from steward.web import charts, i18n, session
+
+TEMPLATES = Path(__file__).parent / "templates"
+PAGE_SIZE = 50
+NOTICES = {
+    "approved": i18n.N_("Your approval was recorded."),
+    "rejected": i18n.N_("Your rejection was recorded; the request is closed."),
+    "applied": i18n.N_("The gate passed and the version moved."),
+    "requested": i18n.N_("The request was opened; it waits for approvals."),
+    "signed_out": i18n.N_("You are signed out."),
+}
+# The move the gate checklist shows for a version in each stage.
+NEXT_STAGE: dict[Stage, Stage] = {
+    Stage.DEVELOPMENT: Stage.VALIDATION,
+    Stage.VALIDATION: Stage.APPROVED,
+    Stage.APPROVED: Stage.PRODUCTION,
+    Stage.PRODUCTION: Stage.DEPRECATED,
+    Stage.UNDER_REVIEW: Stage.PRODUCTION,
+    Stage.DEPRECATED: Stage.RETIRED,
+}
+
+
+def _environment(code: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(code), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+_ENVS = {code: _environment(code) for code in i18n.LOCALES}
+
+
+class Page:
+    """Per-request rendering state: locale, formatter, principal, session secret."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.ctx: Context = request.app.state.ctx
+        self.lang = i18n.negotiate(
+            request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+        )
+        self.fmt = i18n.Formatter(self.lang)
+        self.secret = request.cookies.get(session.SESSION_COOKIE)
+        self.principal: Principal | None = None
+        self.gettext = i18n.translations(self.lang).gettext
+
+    def authenticate(self) -> Principal | None:
+        if not self.secret:
+            return None
+        try:
+            self.principal = tokens.authenticate(self.ctx, self.secret)
+        except Unauthenticated:
+            return None
+        return self.principal
+
+    def can(self, permission: str) -> bool:
+        return self.principal is not None and authorize(
+            self.principal, Permission(permission)
+        ).allowed
+
+    def label(self, value: object) -> str:
+        key = str(getattr(value, "value", value))
+        return self.gettext(i18n.LABELS[key]) if key in i18n.LABELS else key
+
+    def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        env = _ENVS[self.lang]
+        here = self.request.url.path + (
+            "?" + self.request.url.query if self.request.url.query else ""
+        )
+        html = env.get_template(template).render(
+            lang=self.lang,
+            locales=i18n.LOCALES,
+            fmt=self.fmt,
+            label=self.label,
+            can=self.can,
+            me=self.principal,
+            csrf=session.csrf_for(self.secret) if self.secret and self.principal else "",
+            csrf_field=session.CSRF_FIELD,
+            here=here,
+            here_quoted=quote(here, safe=""),
+            notice=self._notice(),
+            **values,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def _notice(self) -> str | None:
+        code = self.request.query_params.get("notice")
+        return self.gettext(NOTICES[code]) if code in NOTICES else None
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + ("?" + request.url.query if request.url.query else "")
+    return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+
+
+async def _page(
+    request: Request, build: Callable[[Page], Response]
+) -> Response:
+    """Authenticate and build the response in one worker-thread hop."""
+
+    def job() -> Response:
+        page = Page(request)
+        if page.authenticate() is None:
+            return _login_redirect(request)
+        try:
+            return build(page)
+        except NotFound as missing:
+            return page.render("error.html", status=404, message=str(missing))
+        except Forbidden as refused:
+            return page.render("error.html", status=403, message=str(refused))
+
+    return await run_in_threadpool(job)
+
+
+def _csrf_refusal(page: Page) -> HTMLResponse:
+    return page.render(
+        "error.html",
+        status=403,
+        message=page.gettext(
+            "This form has expired or did not come from Steward (CSRF check failed). "
+            "Reload the page and try again."
+        ),
+    )
+
+
+router = APIRouter(include_in_schema=False)
+
+
+# -- sign-in --------------------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_form(request: Request, next: str = "/") -> Response:
+    def job() -> Response:
+        page = Page(request)
+        token = session.new_login_csrf()
+        response = page.render("login.html", next=session.safe_next(next), login_csrf=token)
+        session.set_login_csrf(response, request, token)
+        return response
+
+    return await run_in_threadpool(job)
+
+
+@router.post("/login")
+async def login_submit(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+    csrf_token: str = Form(""),
+) -> Response:
+    def job() -> Response:
+        page = Page(request)
+        if not session.login_csrf_valid(request, csrf_token):
+            return _csrf_refusal(page)
+        try:
+            issued = identity.login(page.ctx, username, password)
+        except (Unauthenticated, StewardError):
+            token = session.new_login_csrf()
+            response = page.render(
+                "login.html",
+                status=401,
+                next=session.safe_next(next),
+                login_csrf=token,
+                username=username,
+                error=page.gettext("Wrong user name or password."),
+            )
+            session.set_login_csrf(response, request, token)
+            return response
+        response = RedirectResponse(session.safe_next(next), status_code=303)
+        session.set_session(
+            response, request, issued.token, identity.SESSION_HOURS * 3600
+        )
+        response.delete_cookie(session.LOGIN_CSRF_COOKIE, path="/login")
+        return response
+
+    return await run_in_threadpool(job)
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf_token: str = Form("")) -> Response:
+    def job() -> Response:
+        page = Page(request)
+        if page.authenticate() is None:
+            return _login_redirect(request)
+        if not session.csrf_valid(page.secret, csrf_token):
+            return _csrf_refusal(page)
+        assert page.secret is not None
+        web_views.end_session(page.ctx, page.secret)
+        response = RedirectResponse("/login?notice=signed_out", status_code=303)
+        session.clear_session(response)
+        return response
+
+    return await run_in_threadpool(job)
+
+
+@router.get("/lang/{code}")
+async def switch_language(code: str, next: str = "/") -> Response:
+    response = RedirectResponse(session.safe_next(next), status_code=303)
+    if code in i18n.LOCALES:
+        response.set_cookie(
+            i18n.COOKIE, code, max_age=365 * 86400, samesite="lax", path="/", httponly=True
+        )
+    return response
+
+
+# -- inventory ------------------------------------------------------------------------------
+
+
+@router.get("/")
+async def inventory(
+    request: Request,
+    q: str = "",
+    risk_tier: str = "",
+    stage: str = "",
+    owner: str = "",
+    sort: str = "name",
+    cursor: str = "",
+) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        error = None
+        try:
+            result = web_views.inventory(
+                page.ctx,
+                page.principal,
+                q=q,
+                risk_tier=risk_tier or None,
+                stage=stage or None,
+                owner=owner or None,
+                sort=sort,
+                cursor=cursor or None,
+                limit=PAGE_SIZE,
+            )
+        except StewardError as bad:
+            error = str(bad)
+            result = web_views.inventory(page.ctx, page.principal, limit=PAGE_SIZE)
+        today = page.ctx.uow.clock().date()
+        filters = {"q": q, "risk_tier": risk_tier, "stage": stage, "owner": owner, "sort": sort}
+        next_url = (
+            "/?" + urlencode({**{k: v for k, v in filters.items() if v}, "cursor": result.next_cursor})
+            if result.next_cursor
+            else None
+        )
+        template = (
+            "_inventory_table.html" if request.headers.get("hx-request") else "inventory.html"
+        )
+        return page.render(
+            template,
+            page_=result,
+            today=today,
+            filters=filters,
+            next_url=next_url,
+            error=error,
+            tiers=["high", "medium", "low", "minimal", "unassessed"],
+            stages=[s.value for s in Stage],
+            sorts=[("name", i18n.N_("Name")), ("risk", i18n.N_("Risk tier")),
+                   ("review", i18n.N_("Next review"))],
+            first_page=not cursor,
+        )
+
+    return await _page(request, build)
+
+
+# -- model page -----------------------------------------------------------------------------
+
+
+def _gate_for(page: Page, name: str, number: int, stage: Stage) -> tuple[Any, Any]:
+    """The gate report for the version's next move, counting an open request's approvals."""
+    assert page.principal is not None
+    p = page.principal
+    if not page.can("governance:read"):
+        return None, None
+    open_requests = [
+        r for r in approvals.list_requests(page.ctx, p, status="open", model=name)
+        if r.version == number
+    ]
+    if open_requests:
+        result = approvals.get_request(page.ctx, p, open_requests[0].id)
+        return result.gate, result.request
+    target = NEXT_STAGE.get(stage)
+    if target is None:
+        return None, None
+    return gates.check_gate(page.ctx, p, name, number, target.value), None
+
+
+@router.get("/models/{name}")
+async def model_page(request: Request, name: str, version: int | None = None) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        p, ctx = page.principal, page.ctx
+        model = model_service.get_model(ctx, p, name)
+        all_versions = versions.list_versions(ctx, p, name, limit=200).items
+        governance = page.can("governance:read")
+        chosen = None
+        if all_versions:
+            wanted = version if version is not None else max(v.version for v in all_versions)
+            chosen = next((v for v in all_versions if v.version == wanted), None)
+            if chosen is None:
+                raise NotFound(
+                    page.gettext("Model %(model)s has no version %(version)s.")
+                    % {"model": name, "version": wanted}
+                )
+        assessment = risk_service.get_assessment(ctx, p, name) if governance else None
+        gate = request_open = None
+        history: list[dict[str, Any]] = []
+        run = None
+        chart = None
+        if chosen is not None:
+            gate, request_open = _gate_for(page, name, chosen.version, chosen.stage)
+            for tr in lifecycle.transitions(ctx, p, name, chosen.version):
+                history.append(
+                    {"at": tr.at, "kind": "transition", "actor": tr.actor,
+                     "text": f"{page.label(tr.from_stage)} → {page.label(tr.to_stage)}",
+                     "why": tr.justification}
+                )
+            if governance:
+                for req in approvals.list_requests(ctx, p, model=name, limit=200):
+                    if req.version != chosen.version:
+                        continue
+                    history.append(
+                        {"at": req.requested_at, "kind": "request", "actor": req.requested_by,
+                         "text": page.gettext("requested %(stage)s")
+                         % {"stage": page.label(req.to_stage)}
+                         + f" ({page.label(req.status)})",
+                         "why": req.justification}
+                    )
+                    for a in req.approvals:
+                        history.append(
+                            {"at": a.at, "kind": a.decision.value, "actor": a.approver,
+                             "text": page.label(a.decision) + f" → {page.label(req.to_stage)}",
+                             "why": a.comment}
+                        )
+                for w in waivers.list_waivers(ctx, p, model=name, version=chosen.version):
+                    history.append(
+                        {"at": w.granted_at, "kind": "waiver", "actor": w.granted_by,
+                         "text": page.gettext("waived %(requirement)s")
+                         % {"requirement": w.requirement},
+                         "why": w.reason}
+                    )
+            history.sort(key=lambda h: h["at"])
+            runs = checks.list_runs(ctx, p, name, chosen.version, limit=1)
+            run = runs[0] if runs else None
+            if run is not None:
+                built = charts.fairness_impact(
+                    run,
+                    page.gettext("Selection rate relative to the most selected group"),
+                    page.gettext("Group"),
+                    page.gettext("Impact ratio"),
+                )
+                if built is not None:
+                    spec, values, limit = built
+                    chart = {
+                        "spec": Markup(json.dumps(spec).replace("</", "<\\/")),
+                        "values": values,
+                        "limit": limit,
+                    }
+        found = (
+            findings.list_findings(ctx, p, model=name, status="active", limit=100).items
+            if governance
+            else []
+        )
+        targets = [s.value for s in ALLOWED[chosen.stage]] if chosen is not None else []
+        return page.render(
+            "model.html",
+            model=model,
+            versions=all_versions,
+            chosen=chosen,
+            assessment=assessment,
+            gate=gate,
+            request_open=request_open,
+            history=history,
+            run=run,
+            chart=chart,
+            findings=found,
+            targets=targets,
+            next_stage=NEXT_STAGE.get(chosen.stage).value  # type: ignore[union-attr]
+            if chosen is not None and chosen.stage in NEXT_STAGE
+            else None,
+        )
+
+    return await _page(request, build)
+
+
+@router.post("/models/{name}/versions/{number}/request")
+async def request_move(
+    request: Request,
+    name: str,
+    number: int,
+    to: str = Form(""),
+    justification: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        if not session.csrf_valid(page.secret, csrf_token):
+            return _csrf_refusal(page)
+        back = f"/models/{quote(name)}?version={number}"
+        try:
+            result = approvals.request_transition(
+                page.ctx, page.principal, name, number, to, justification
+            )
+        except StewardError as refused:
+            return page.render("error.html", status=refused.status, message=str(refused),
+                               back=back)
+        notice = "applied" if result.applied else "requested"
+        return RedirectResponse(f"{back}&notice={notice}", status_code=303)
+
+    return await _page(request, build)
+
+
+# -- approvals ------------------------------------------------------------------------------
+
+
+@router.get("/approvals")
+async def inbox(request: Request) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        waiting = approvals.inbox(page.ctx, page.principal)
+        opened = approvals.list_requests(page.ctx, page.principal, status="open", limit=100)
+        return page.render("approvals.html", waiting=waiting, opened=opened)
+
+    return await _page(request, build)
+
+
+@router.post("/approvals/{request_id}/decide")
+async def decide(
+    request: Request,
+    request_id: str,
+    verdict: str = Form(""),
+    comment: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        if not session.csrf_valid(page.secret, csrf_token):
+            return _csrf_refusal(page)
+        try:
+            if verdict == "approve":
+                result = approvals.approve(page.ctx, page.principal, request_id, comment)
+            elif verdict == "reject":
+                result = approvals.reject(page.ctx, page.principal, request_id, comment)
+            else:
+                return page.render(
+                    "error.html", status=422,
+                    message=page.gettext("Choose approve or reject."), back="/approvals",
+                )
+        except StewardError as refused:
+            return page.render(
+                "error.html", status=refused.status, message=str(refused), back="/approvals",
+                refused=True,
+            )
+        req = result.request
+        notice = "applied" if result.applied else ("approved" if verdict == "approve" else "rejected")
+        return RedirectResponse(
+            f"/models/{quote(req.model)}?version={req.version}&notice={notice}", status_code=303
+        )
+
+    return await _page(request, build)
+
+
+# -- audit journal --------------------------------------------------------------------------
+
+
+@router.get("/audit")
+async def journal(
+    request: Request,
+    model: str = "",
+    actor: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        flt = AuditFilter(
+            subject_prefix=f"{model}" if model else None,
+            actor=actor or None,
+            action=action or None,
+            since=since or None,
+            until=until or None,
+        )
+        error = None
+        try:
+            events = audit.list_events(page.ctx, page.principal, flt, limit=200)
+        except StewardError as bad:
+            if isinstance(bad, Forbidden):
+                raise
+            error, events = str(bad), []
+        rows = [
+            {"event": e, "at": datetime.fromisoformat(e.time.replace("Z", "+00:00"))}
+            for e in reversed(events)
+        ]
+        return page.render(
+            "audit.html",
+            rows=rows,
+            filters={"model": model, "actor": actor, "action": action, "since": since,
+                     "until": until},
+            error=error,
+        )
+
+    return await _page(request, build)
+
+
+@router.get("/audit/verify")
+async def journal_verify(request: Request) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        result = audit.verify(page.ctx, page.principal)
+        return page.render("_verify.html", result=result, checked_at=datetime.now(UTC))
+
+    return await _page(request, build)
