@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 export STEWARD_HOME ?= $(CURDIR)/.steward
+# The demo people (alice, victor, wendy, rita, audra, ...) sign in to the web UI with this.
+export STEWARD_DEMO_PASSWORD ?= steward-demo-2026
 
 .PHONY: install run demo test test-fast lint bench clean
 
@@ -27,6 +29,8 @@ run: install
 	@echo "API token for user 'demo' (also in $(STEWARD_HOME)/demo-token):"
 	@cat "$(STEWARD_HOME)/demo-token"
 	@echo "Try: curl http://$(HOST):$(PORT)/api/v1/models   |   docs: http://$(HOST):$(PORT)/docs"
+	@echo "Web UI: http://$(HOST):$(PORT)/ - sign in as alice (owner), victor or wendy (validators),"
+	@echo "        rita (risk officer) or audra (auditor), password: $(STEWARD_DEMO_PASSWORD)"
 	@$(BIN)/steward server --host $(HOST) --port $(PORT) --allow-anonymous-read --log-level info
 
 ## make test: the whole suite (SQLite and PostgreSQL stores, S3 via moto)
@@ -44,6 +48,7 @@ bench: install
 	@$(BIN)/python bench/inventory.py
 	@$(BIN)/python bench/audit_verify.py --write-md
 	@$(BIN)/python bench/validation.py
+	@$(BIN)/python bench/ui.py --write-md
 
 clean:
 	rm -rf $(VENV) .steward .pytest_cache .mypy_cache .ruff_cache

@@ -29,6 +29,28 @@ if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   fi
 fi
 
+# The web UI's browser tests drive Debian's Chromium (/usr/bin/chromium) with Playwright.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing chromium (for the web UI's browser tests)..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  else
+    echo "Note: /usr/bin/chromium is missing, so the browser tests will be skipped;" \
+         "install it with 'sudo apt-get install chromium'." >&2
+  fi
+fi
+
+# The model card PDF tests render pages to images with poppler's pdftoppm.
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing poppler-utils (pdftoppm, for the model card PDF tests)..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
+  else
+    echo "Note: pdftoppm is missing, so the PDF page tests will be skipped;" \
+         "install it with 'sudo apt-get install poppler-utils'." >&2
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi

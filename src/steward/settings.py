@@ -21,6 +21,8 @@ class Settings:
     # PEM EC private key Steward signs approved versions with (STEWARD_SIGNING_KEY);
     # default <home>/keys/signing-key.pem, created on first use.
     signing_key: Path | None = None
+    # A YAML file extending Steward's compliance evidence mapping (STEWARD_COMPLIANCE_MAPPING).
+    compliance_mapping: Path | None = None
 
     @classmethod
     def from_env(
@@ -40,6 +42,9 @@ class Settings:
             in {"1", "true", "yes"},
             signing_key=Path(env["STEWARD_SIGNING_KEY"]).expanduser().resolve()
             if env.get("STEWARD_SIGNING_KEY")
+            else None,
+            compliance_mapping=Path(env["STEWARD_COMPLIANCE_MAPPING"]).expanduser().resolve()
+            if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
         )
 

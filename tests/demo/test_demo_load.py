@@ -12,10 +12,13 @@ from steward.domain.errors import InvalidInput
 from steward.domain.lifecycle import Stage
 
 
-def test_the_demo_is_a_governed_inventory(tmp_path: Path) -> None:
+def test_the_demo_is_a_governed_inventory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STEWARD_DEMO_PASSWORD", "steward-demo-2026")
     st = steward.connect(home=str(tmp_path / "store"), actor="demo")
     try:
         summary = load_demo(st)
+        # the demo people can sign in to the web UI with the password `make run` prints
+        assert st.login("victor", "steward-demo-2026").info.user == "victor"
         assert "policy steward-default@2026.11 active" in summary
         models = {m.name: m for m in st.list_models().items}
         assert sorted(models) == [

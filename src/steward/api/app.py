@@ -10,9 +10,11 @@ from steward.api.deps import principal
 from steward.api.routes import approvals as approval_routes
 from steward.api.routes import audit, findings, models, reviews, tokens, versions, waivers
 from steward.api.routes import checks as check_routes
+from steward.api.routes import compliance as compliance_routes
 from steward.api.routes import deployments as deployment_routes
 from steward.api.routes import identity as identity_routes
 from steward.api.routes import policies as policy_routes
+from steward.api.routes import reports as report_routes
 from steward.api.routes import risk as risk_routes
 from steward.api.routes import signing as signing_routes
 from steward.api.routes import validation as validation_routes
@@ -67,4 +69,12 @@ def create_app(ctx: Context) -> FastAPI:
         app.include_router(router)
     # validation engine: server-side runs
     app.include_router(validation_routes.router)
+    # model cards and evidence packs
+    app.include_router(report_routes.router)
+    # compliance: control catalogs, coverage, organisation dashboard
+    app.include_router(compliance_routes.router)
+    # web UI at / (sign-in, inventory, model pages, approvals, audit journal)
+    from steward.web import mount as mount_web
+
+    mount_web(app)
     return app

@@ -12,10 +12,12 @@ from steward.cli import (
     audit_cmd,
     check_cmd,
     deploy_cmd,
+    evidence_cmd,
     finding_cmd,
     gate_cmd,
     model_cmd,
     policy_cmd,
+    report_cmd,
     review_cmd,
     risk_cmd,
     signing_cmd,
@@ -125,6 +127,11 @@ app.add_typer(
 )
 app.add_typer(deploy_cmd.app, name="deploy", help="Record and list what deployments loaded.")
 app.add_typer(webhook_cmd.app, name="webhook", help="Webhook subscriptions and deliveries.")
+# model cards and evidence packs
+app.add_typer(
+    report_cmd.app, name="report", help="Model cards (Annex IV documentation) and narratives."
+)
+app.add_typer(evidence_cmd.app, name="evidence", help="Export and verify signed evidence packs.")
 signing_cmd.register(app)
 system_cmd.register(app)
 

@@ -380,6 +380,12 @@ def load_demo(st: Any) -> str:
 
     for loader in (_credit, _diabetes, _wine, _legacy):
         loader(as_)
+    from steward.web.demo import password_from_env, set_demo_passwords
+
+    password = password_from_env()
+    if password:
+        # `make run` sets STEWARD_DEMO_PASSWORD so the demo people can sign in to the web UI.
+        set_demo_passwords(backend.ctx, password)
     return (
         f"Loaded the demo: 4 models, {len(PEOPLE)} people in {len(TEAMS)} teams, policy "
         f"{policy.name}@{policy.version} active. Try `steward --as wendy approvals inbox`, "

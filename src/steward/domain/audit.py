@@ -81,7 +81,16 @@ class Action(StrEnum):
     WEBHOOK_DELETED = "webhook.deleted"
     # validation
     # monitoring
+    MONITOR_CREATED = "monitor.created"
+    MONITOR_UPDATED = "monitor.updated"
+    MONITOR_DELETED = "monitor.deleted"
+    MONITOR_RUN = "monitor.run"  # a batch compared with the reference, results stored
+    MONITOR_LABELS = "monitor.labels"  # late labels joined, performance (re)computed
+    ALERT_RAISED = "alert.raised"
+    ALERT_RESOLVED = "alert.resolved"
     # compliance
+    NARRATIVE_SET = "modelcard.narrative_set"  # owner-written model card fields
+    EVIDENCE_EXPORTED = "evidence.exported"  # a signed evidence pack was produced
     # web UI
     SESSION_ENDED = "session.ended"  # signed out of the web UI (its login token revoked)
 

@@ -81,6 +81,8 @@ class PolicyPack:
     description: str
     review_cadence_months: dict[str, int]
     requirements: tuple[RequirementSpec, ...]
+    # monitoring: alert severities that move a production version to under_review
+    under_review_on: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -120,7 +122,7 @@ def parse(text: str, source: str = "policy pack") -> PolicyPack:
         )
     yamldoc.unknown_keys(
         doc,
-        {"pack", "version", "description", "review_cadence_months", "requirements"},
+        {"pack", "version", "description", "review_cadence_months", "requirements", "monitoring"},
         "the pack",
         problems,
     )
@@ -142,6 +144,7 @@ def parse(text: str, source: str = "policy pack") -> PolicyPack:
             )
         )
     cadence = _cadence(doc, problems)
+    under_review_on = _monitoring(doc, problems)
     raw = doc.get("requirements")
     requirements: list[RequirementSpec] = []
     if not isinstance(raw, list) or not raw:
@@ -164,8 +167,41 @@ def parse(text: str, source: str = "policy pack") -> PolicyPack:
         version=version or "",
         description=str(doc.get("description") or ""),
         review_cadence_months=cadence,
+        under_review_on=under_review_on,
         requirements=tuple(requirements),
     )
+
+
+def _monitoring(doc: LineMap, problems: list[Problem]) -> tuple[str, ...]:
+    """``monitoring: {under_review_on: [critical]}`` — alerts that send a version to review."""
+    raw = doc.get("monitoring")
+    if raw is None:
+        return ()
+    line = yamldoc.line_of(doc, "monitoring")
+    if not isinstance(raw, LineMap):
+        problems.append(
+            Problem(line, "'monitoring' is a mapping, e.g. {under_review_on: [critical]}")
+        )
+        return ()
+    yamldoc.unknown_keys(raw, {"under_review_on"}, "monitoring", problems)
+    values = raw.get("under_review_on", [])
+    where = yamldoc.line_of(raw, "under_review_on") or line
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        problems.append(Problem(where, "'under_review_on' is a list of alert severities"))
+        return ()
+    bad = [v for v in values if v not in SEVERITIES]
+    if bad:
+        problems.append(
+            Problem(
+                where,
+                f"unknown severity(ies) {', '.join(bad)} in under_review_on; severities are "
+                f"{', '.join(SEVERITIES)}",
+            )
+        )
+        return ()
+    return tuple(values)
 
 
 def _cadence(doc: LineMap, problems: list[Problem]) -> dict[str, int]:

@@ -30,6 +30,7 @@ EVENT_FOR_ACTION: dict[str, str] = {
     "finding.opened": "finding.opened",
     "review.overdue": "review.overdue",
     "deploy.mismatch": "deploy.mismatch",
+    "alert.raised": "alert.raised",
 }
 EVENTS: tuple[str, ...] = tuple(dict.fromkeys(EVENT_FOR_ACTION.values()))
 ALL = "*"

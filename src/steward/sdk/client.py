@@ -15,6 +15,11 @@ from types import TracebackType
 from typing import Any
 
 from steward.artifacts import packaging
+from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
+from steward.compliance.dashboard import Dashboard
+from steward.compliance.evidence import PackSummary, PackVerification
+from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
+from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain.audit import AuditEvent, Verification
 from steward.domain.checks import (
     CheckResult,
@@ -909,6 +914,122 @@ class Steward:
     def deliver_webhooks(self, *, limit: int = 100) -> DeliveryReport:
         """Send every delivery that is due now (a server also does it in the background)."""
         return self._backend.deliver_webhooks(limit)
+
+    # -- model cards and evidence packs ---------------------------------------------
+    @staticmethod
+    def narrative_fields() -> list[dict[str, str]]:
+        """The narrative fields an owner writes for a model card, with what each should say."""
+        from dataclasses import asdict
+
+        from steward.compliance.modelcard import NARRATIVE_FIELDS
+
+        return [asdict(f) for f in NARRATIVE_FIELDS]
+
+    def set_narrative(
+        self,
+        model: str,
+        version: int,
+        fields: Mapping[str, str] | None = None,
+        **more: str,
+    ) -> list[Narrative]:
+        """Write model card narrative fields of a version (e.g. ``intended_use="..."``).
+
+        Each changed field becomes a new revision, journalled; returns what the card shows.
+        """
+        values = {**dict(fields or {}), **more}
+        return self._backend.set_narrative(model, version, values)
+
+    def narratives(self, model: str, version: int) -> list[Narrative]:
+        """The narrative fields the version's card shows (own text or carried over)."""
+        return self._backend.narratives(model, version)
+
+    def narrative_history(
+        self, model: str, version: int, field: str | None = None
+    ) -> list[Narrative]:
+        """Every revision written for this version, superseded ones included."""
+        return self._backend.narrative_history(model, version, field)
+
+    def model_card(self, model: str, version: int) -> ModelCard:
+        """The model card (Annex IV technical documentation) generated from the evidence."""
+        return self._backend.model_card(model, version)
+
+    def render_model_card(
+        self, model: str, version: int, *, format: str = "html", out: str | Path | None = None
+    ) -> RenderedCard:
+        """The card as ``md``, ``html``, ``pdf`` or ``json`` bytes; written to ``out`` if given."""
+        rendered = self._backend.render_model_card(model, version, format)
+        if out is not None:
+            target = Path(out)
+            tmp = target.with_name(f".{target.name}.partial")
+            tmp.write_bytes(rendered.content)
+            tmp.replace(target)
+        return rendered
+
+    def export_evidence(
+        self,
+        model: str,
+        out: str | Path,
+        *,
+        versions: Sequence[int] | None = None,
+        include_pdf: bool = True,
+    ) -> PackSummary:
+        """Write the model's signed evidence pack (a zip) to ``out``.
+
+        ``versions`` to document default to those in production or under review.
+        """
+        return self._backend.export_evidence(
+            model, Path(out), None if versions is None else list(versions), include_pdf
+        )
+
+    @staticmethod
+    def verify_evidence(
+        pack: str | Path,
+        *,
+        public_key: str | Path | None = None,
+        anchors: Sequence[str] = (),
+    ) -> PackVerification:
+        """Check an evidence pack offline: signature, every file hash, the audit chain.
+
+        Pin ``public_key`` to a PEM you obtained from Steward yourself (``signing_key()``).
+        """
+        from steward.compliance.evidence import verify_pack
+
+        pem = Path(public_key).read_bytes() if public_key is not None else None
+        return verify_pack(Path(pack), public_key=pem, anchors=anchors)
+
+    # -- compliance: catalogs, coverage, organisation dashboard ------------------------
+    def compliance_catalogs(self) -> list[CatalogInfo]:
+        """The shipped control catalogs with sources, verification status and licence notes."""
+        return self._backend.compliance_catalogs()
+
+    def compliance_controls(self, framework: str, *, all_levels: bool = False) -> list[ControlInfo]:
+        """A catalog's assessable controls (``all_levels``: functions, clauses... too)."""
+        return self._backend.compliance_controls(framework, all_levels)
+
+    def compliance_control(self, framework: str, control: str) -> ControlInfo:
+        return self._backend.compliance_control(framework, control)
+
+    def crosswalk(self, source: str, target: str) -> Crosswalk:
+        """Controls of two frameworks that the same evidence (or a published crosswalk) links."""
+        return self._backend.crosswalk(source, target)
+
+    def coverage(
+        self, model: str, *, frameworks: Sequence[str] | None = None
+    ) -> ModelCoverage:
+        """Which controls a model's live evidence covers: current, stale or missing."""
+        return self._backend.model_coverage(model, list(frameworks) if frameworks else None)
+
+    def organisation_coverage(
+        self, *, frameworks: Sequence[str] | None = None, controls: bool = True
+    ) -> OrganisationCoverage:
+        """Coverage over every model that is not retired, per framework and control."""
+        return self._backend.organisation_coverage(
+            list(frameworks) if frameworks else None, controls
+        )
+
+    def compliance_dashboard(self) -> Dashboard:
+        """Models by tier and stage, overdue reviews, open findings, production gaps, coverage."""
+        return self._backend.compliance_dashboard()
 
     # -- lifetime --------------------------------------------------------------------
     def close(self) -> None:

@@ -7,6 +7,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
+from steward.compliance.dashboard import Dashboard
+from steward.compliance.evidence import PackSummary
+from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
+from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain.audit import AuditEvent, Verification
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.entities import (
@@ -294,6 +299,91 @@ class LocalBackend:
 
     def get_risk_assessment(self, assessment_id: str) -> RiskAssessment:
         return risk.get_by_id(self.ctx, self.principal, assessment_id)
+
+    # -- compliance: catalogs, coverage, organisation dashboard ------------------------
+    def compliance_catalogs(self) -> list[CatalogInfo]:
+        from steward.services import compliance
+
+        return compliance.list_catalogs(self.ctx, self.principal)
+
+    def compliance_controls(self, framework: str, all_levels: bool) -> list[ControlInfo]:
+        from steward.services import compliance
+
+        return compliance.list_controls(
+            self.ctx, self.principal, framework, all_levels=all_levels
+        )
+
+    def compliance_control(self, framework: str, control: str) -> ControlInfo:
+        from steward.services import compliance
+
+        return compliance.get_control(self.ctx, self.principal, framework, control)
+
+    def crosswalk(self, source: str, target: str) -> Crosswalk:
+        from steward.services import compliance
+
+        return compliance.crosswalk(self.ctx, self.principal, source, target)
+
+    def model_coverage(self, model: str, frameworks: list[str] | None) -> ModelCoverage:
+        from steward.services import compliance
+
+        return compliance.model_coverage(self.ctx, self.principal, model, frameworks)
+
+    def organisation_coverage(
+        self, frameworks: list[str] | None, controls: bool
+    ) -> OrganisationCoverage:
+        from steward.services import compliance
+
+        return compliance.organisation_coverage(
+            self.ctx, self.principal, frameworks, controls=controls
+        )
+
+    def compliance_dashboard(self) -> Dashboard:
+        from steward.services import compliance
+
+        return compliance.organisation_dashboard(self.ctx, self.principal)
+
+    # -- model cards and evidence packs ---------------------------------------------
+    def set_narrative(self, model: str, version: int, fields: dict[str, str]) -> list[Narrative]:
+        from steward.services import modelcards
+
+        return modelcards.set_narrative(self.ctx, self.principal, model, version, fields)
+
+    def narratives(self, model: str, version: int) -> list[Narrative]:
+        from steward.services import modelcards
+
+        return modelcards.narratives(self.ctx, self.principal, model, version)
+
+    def narrative_history(self, model: str, version: int, field: str | None) -> list[Narrative]:
+        from steward.services import modelcards
+
+        return modelcards.narrative_history(self.ctx, self.principal, model, version, field)
+
+    def model_card(self, model: str, version: int) -> ModelCard:
+        from steward.services import modelcards
+
+        return modelcards.model_card(self.ctx, self.principal, model, version)
+
+    def render_model_card(self, model: str, version: int, fmt: str) -> RenderedCard:
+        from steward.services import modelcards
+
+        return modelcards.render(self.ctx, self.principal, model, version, fmt)
+
+    def export_evidence(
+        self, model: str, dest: Path, versions: list[int] | None, include_pdf: bool
+    ) -> PackSummary:
+        from steward.services import evidence
+
+        tmp = dest.with_name(f".{dest.name}.partial")
+        try:
+            with tmp.open("wb") as out:
+                found = evidence.export_pack(
+                    self.ctx, self.principal, model, out, versions=versions,
+                    include_pdf=include_pdf,
+                )
+            tmp.replace(dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return found
 
     # -- signing, deploy records, webhooks -------------------------------------------
     def signing_key(self) -> SigningKeyInfo:

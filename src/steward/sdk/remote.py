@@ -13,6 +13,11 @@ from urllib.parse import quote
 import httpx
 
 from steward import wire
+from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
+from steward.compliance.dashboard import Dashboard
+from steward.compliance.evidence import PackSummary
+from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
+from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain import names, specs
 from steward.domain.audit import AuditEvent, Verification
 from steward.domain.checks import CheckRun, RunRecord
@@ -462,6 +467,123 @@ class RemoteBackend:
 
     def get_risk_assessment(self, assessment_id: str) -> RiskAssessment:
         return self._call("GET", f"/api/v1/risk-assessments/{_q(assessment_id)}", RiskAssessment)
+
+    # -- compliance: catalogs, coverage, organisation dashboard ------------------------
+    def compliance_catalogs(self) -> list[CatalogInfo]:
+        return self._call("GET", "/api/v1/compliance/catalogs", list[CatalogInfo])
+
+    def compliance_controls(self, framework: str, all_levels: bool) -> list[ControlInfo]:
+        return self._call(
+            "GET",
+            f"/api/v1/compliance/catalogs/{_q(framework)}/controls",
+            list[ControlInfo],
+            params={"all_levels": all_levels},
+        )
+
+    def compliance_control(self, framework: str, control: str) -> ControlInfo:
+        return self._call(
+            "GET",
+            f"/api/v1/compliance/catalogs/{_q(framework)}/controls/{_q(control)}",
+            ControlInfo,
+        )
+
+    def crosswalk(self, source: str, target: str) -> Crosswalk:
+        return self._call(
+            "GET",
+            "/api/v1/compliance/crosswalk",
+            Crosswalk,
+            params={"source": source, "target": target},
+        )
+
+    def model_coverage(self, model: str, frameworks: list[str] | None) -> ModelCoverage:
+        return self._call(
+            "GET",
+            f"/api/v1/compliance/coverage/{_q(model)}",
+            ModelCoverage,
+            params={"framework": frameworks or []},
+        )
+
+    def organisation_coverage(
+        self, frameworks: list[str] | None, controls: bool
+    ) -> OrganisationCoverage:
+        return self._call(
+            "GET",
+            "/api/v1/compliance/coverage",
+            OrganisationCoverage,
+            params={"framework": frameworks or [], "controls": controls},
+        )
+
+    def compliance_dashboard(self) -> Dashboard:
+        return self._call("GET", "/api/v1/compliance/dashboard", Dashboard)
+
+    # -- model cards and evidence packs ---------------------------------------------
+    def set_narrative(self, model: str, version: int, fields: dict[str, str]) -> list[Narrative]:
+        return self._call(
+            "PUT",
+            f"/api/v1/models/{_q(model)}/versions/{version}/narratives",
+            list[Narrative],
+            json={"fields": fields},
+        )
+
+    def narratives(self, model: str, version: int) -> list[Narrative]:
+        return self._call(
+            "GET", f"/api/v1/models/{_q(model)}/versions/{version}/narratives", list[Narrative]
+        )
+
+    def narrative_history(self, model: str, version: int, field: str | None) -> list[Narrative]:
+        return self._call(
+            "GET",
+            f"/api/v1/models/{_q(model)}/versions/{version}/narratives/history",
+            list[Narrative],
+            params=self._params({"field": field}),
+        )
+
+    def model_card(self, model: str, version: int) -> ModelCard:
+        return self._call(
+            "GET",
+            f"/api/v1/models/{_q(model)}/versions/{version}/model-card",
+            ModelCard,
+            params={"format": "json"},
+        )
+
+    def render_model_card(self, model: str, version: int, fmt: str) -> RenderedCard:
+        from steward.compliance import modelcard as mc
+
+        fmt = mc.check_format(fmt)
+        response = self._send(
+            "GET",
+            f"/api/v1/models/{_q(model)}/versions/{version}/model-card",
+            params={"format": fmt},
+        )
+        return RenderedCard(
+            f"{model}-v{version}-model-card.{fmt}", mc.MEDIA_TYPES[fmt], response.content
+        )
+
+    def export_evidence(
+        self, model: str, dest: Path, versions: list[int] | None, include_pdf: bool
+    ) -> PackSummary:
+        from steward.compliance.evidence import read_summary
+
+        tmp = dest.with_name(f".{dest.name}.partial")
+        body = {"versions": versions, "include_pdf": include_pdf}
+        try:
+            with self._http.stream(
+                "POST", f"/api/v1/models/{_q(model)}/evidence-pack", json=body
+            ) as response:
+                if not response.is_success:
+                    response.read()
+                    self._raise_for(response)
+                with tmp.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+            tmp.replace(dest)
+        except httpx.TransportError as exc:
+            raise StewardError(
+                f"Cannot reach the Steward server at {self._http.base_url}: {exc}"
+            ) from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        return read_summary(dest)
 
     # -- signing, deploy records, webhooks -------------------------------------------
     def signing_key(self) -> SigningKeyInfo:

@@ -101,8 +101,7 @@ def inventory(
         owner=owner or None,
         team=team or None,
         risk_tier=str(getattr(checked.get("risk_tier"), "value", "")) or None,
-        regulatory_category=str(getattr(checked.get("regulatory_category"), "value", ""))
-        or None,
+        regulatory_category=str(getattr(checked.get("regulatory_category"), "value", "")) or None,
         stage=parse_stage(stage, "stage").value if stage else None,
     )
     after = _decode(cursor, sort) if cursor else None

@@ -615,6 +615,135 @@ webhook_attempts = Table(
 
 # --- monitoring: monitors, runs, results, alerts (migration 0008) ---
 
+# One monitor per (production) version and name. ``reference`` is the reference profile
+# (steward.monitoring.ReferenceProfile JSON: bin edges, category sets, moments, counts),
+# computed once; ``reference_info`` says where it came from.
+monitors = Table(
+    "monitors",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(100), nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("reference_info", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("next_run_at", UTCDateTime, nullable=True),  # scheduled monitors only
+    Column("last_run_at", UTCDateTime, nullable=True),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deleted_by", String(200), nullable=True),
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Index("ix_monitors_version", "version_id", "name"),
+    Index("ix_monitors_model", "model_id"),
+    Index("ix_monitors_due", "active", "next_run_at"),
+)
+
+# One row per batch fed to a monitor; ``aggregate`` is the batch's mergeable aggregate.
+monitor_runs = Table(
+    "monitor_runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("monitor_id", String(32), ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("engine", String(40), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("aggregate", JSON, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    Index("ix_monitor_runs_monitor", "monitor_id", "finished_at"),
+)
+
+# The time series: one value per (run, column, metric); column "" is the dataset.
+monitor_results = Table(
+    "monitor_results",
+    metadata,
+    Column(
+        "run_id", String(32), ForeignKey("monitor_runs.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("column", String(200), primary_key=True),
+    Column("metric", String(64), primary_key=True),
+    Column("monitor_id", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("value", Float, nullable=True),
+    Column("details", JSON, nullable=False),
+    Index("ix_monitor_results_series", "monitor_id", "column", "metric", "at"),
+)
+
+monitor_alerts = Table(
+    "monitor_alerts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("monitor_id", String(32), ForeignKey("monitors.id", ondelete="CASCADE"), nullable=False),
+    Column("rule_id", String(64), nullable=False),
+    Column("metric", String(64), nullable=False),
+    Column("column", String(200), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("status", String(10), nullable=False),  # open | resolved
+    Column("op", String(2), nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("value", Float, nullable=True),
+    Column("message", Text, nullable=False),
+    Column("first_run_id", String(32), nullable=False),
+    Column("last_run_id", String(32), nullable=False),
+    Column("breaches", Integer, nullable=False),
+    Column("finding_id", Integer, ForeignKey("findings.id", ondelete="SET NULL"), nullable=True),
+    Column("transition", String(20), nullable=True),
+    Column("raised_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_by", String(200), nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("resolution", Text, nullable=True),
+    Index("ix_monitor_alerts_monitor", "monitor_id", "status"),
+    Index("ix_monitor_alerts_status", "status", "raised_at"),
+)
+
+# Predictions of runs with a join key, so labels sent later find their row.
+monitor_predictions = Table(
+    "monitor_predictions",
+    metadata,
+    Column(
+        "monitor_id", String(32), ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("prediction_id", String(200), primary_key=True),
+    Column("run_id", String(32), ForeignKey("monitor_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("prediction", Float, nullable=True),
+    Column("score", Float, nullable=True),
+    Column("groups", JSON, nullable=False),
+    Column("label", Float, nullable=True),
+    Column("labelled_at", UTCDateTime, nullable=True),
+    Index("ix_monitor_predictions_run", "run_id"),
+)
+
+
 # --- compliance: documentation fields, evidence packs (migration 0009) ---
+
+# Owner-written model card narrative (intended use, limitations, human oversight...): one
+# row per revision of a field of a version; the current revision has no superseded_at.
+card_narratives = Table(
+    "card_narratives",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("field", String(40), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("written_by", String(200), nullable=False),
+    Column("written_at", UTCDateTime, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    Column("superseded_at", UTCDateTime, nullable=True),
+    UniqueConstraint("version_id", "field", "revision", name="uq_card_narratives_revision"),
+    Index("ix_card_narratives_version", "version_id", "field", "revision"),
+)
 
 # --- web UI (migration 0010) ---

@@ -29,7 +29,9 @@ from steward.store.findings_repo import (
 )
 from steward.store.gates_repo import CheckRunRepository, PolicyRepository, RequestRepository
 from steward.store.identity_repo import TeamRepository, UserRepository
+from steward.store.modelcard_repo import NarrativeRepository
 from steward.store.models_repo import ModelRepository
+from steward.store.monitoring_repo import MonitorRepository
 from steward.store.risk_repo import RiskRepository
 from steward.store.tokens_repo import TokenRepository
 from steward.store.trust_repo import (
@@ -138,7 +140,9 @@ class UnitOfWork:
         self.signing = SigningRepository(self.conn)
         self.deployments = DeploymentRepository(self.conn)
         self.webhooks = WebhookRepository(self.conn)
+        self.narratives = NarrativeRepository(self.conn)
         self.outbox = WebhookOutbox(self.conn, self.now)
+        self.monitors = MonitorRepository(self.conn)
         # Undo steps for side effects outside the database (e.g. blobs published
         # in this transaction), run if it ends without a commit.
         self.on_rollback: list[Callable[[], None]] = []

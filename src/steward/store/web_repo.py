@@ -22,7 +22,7 @@ _m = t.models.c
 _v = t.model_versions.c
 
 # Highest risk first when sorting by risk.
-TIER_RANK = {"high": 4, "medium": 3, "low": 2, "minimal": 1, "unassessed": 0}
+TIER_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "unassessed": 0}
 SORTS = ("name", "risk", "review")
 _FAR_FUTURE = date(9999, 12, 31)
 
@@ -155,9 +155,7 @@ class InventoryRepository:
             .join(t.check_runs, r.version_id == _v.id)
             .join(latest, and_(latest.c.model_id == _v.model_id, latest.c.at == r.finished_at))
         )
-        return {
-            int(mid): (at, bool(passed)) for mid, at, passed in self.conn.execute(query)
-        }
+        return {int(mid): (at, bool(passed)) for mid, at, passed in self.conn.execute(query)}
 
     def _open_findings(self, ids: list[int]) -> dict[int, int]:
         if not ids:

@@ -31,6 +31,7 @@ def fairness_impact(
     ]
     if not values:
         return None
+    top = max([1.0] + [float(str(v["impact_ratio"])) for v in values])
     spec = {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": title,
@@ -46,7 +47,7 @@ def fairness_impact(
                         "field": "impact_ratio",
                         "type": "quantitative",
                         "title": axis_ratio,
-                        "scale": {"domain": [0, max(1.0, *(v["impact_ratio"] for v in values))]},
+                        "scale": {"domain": [0, top]},
                     },
                     "color": {
                         "field": "below",

@@ -23,7 +23,7 @@ DEFAULT = "en"
 COOKIE = "steward_lang"
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
     """Mark a string for extraction; it is translated later, where it is shown."""
     return message
 
@@ -45,9 +45,7 @@ LABELS: dict[str, str] = {
     "minimal": N_("minimal"),
     "unassessed": N_("unassessed"),
     "prohibited": N_("prohibited"),
-    "high_risk": N_("high risk"),
     "limited": N_("limited"),
-    "not_in_scope": N_("not in scope"),
     # gate requirement status
     "met": N_("met"),
     "unmet": N_("unmet"),
@@ -82,9 +80,7 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
         tag = part.split(";")[0].strip().lower()
         if not tag:
             continue
-        if tag in ("zh-tw", "zh-hant", "zh-hant-tw", "zh-hk", "zh-mo") or tag.startswith(
-            "zh-hant"
-        ):
+        if tag in ("zh-tw", "zh-hant", "zh-hant-tw", "zh-hk", "zh-mo") or tag.startswith("zh-hant"):
             return "zh-TW"
         if tag.startswith("en"):
             return "en"
@@ -115,9 +111,7 @@ class Formatter:
             return "—"
         if isinstance(value, int):
             return numbers.format_decimal(value, locale=self.locale)
-        return numbers.format_decimal(
-            value, format="#,##0." + "#" * digits, locale=self.locale
-        )
+        return numbers.format_decimal(value, format="#,##0." + "#" * digits, locale=self.locale)
 
     def percent(self, value: float | None) -> str:
         if value is None:

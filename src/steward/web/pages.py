@@ -20,16 +20,28 @@ from starlette.concurrency import run_in_threadpool
 from steward.domain.errors import Forbidden, NotFound, StewardError, Unauthenticated
 from steward.domain.lifecycle import ALLOWED, Stage
 from steward.domain.permissions import Permission, Principal, authorize
-from steward.services import approvals, audit, checks, findings, gates, identity, lifecycle
+from steward.services import (
+    approvals,
+    audit,
+    checks,
+    findings,
+    gates,
+    identity,
+    lifecycle,
+    tokens,
+    versions,
+    waivers,
+    web_views,
+)
 from steward.services import models as model_service
 from steward.services import risk as risk_service
-from steward.services import tokens, versions, waivers, web_views
 from steward.services.context import Context
 from steward.store.audit_repo import AuditFilter
 from steward.web import charts, i18n, session
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_SIZE = 50
+AUDIT_PAGE = 200
 NOTICES = {
     "approved": i18n.N_("Your approval was recorded."),
     "rejected": i18n.N_("Your rejection was recorded; the request is closed."),
@@ -87,9 +99,9 @@ class Page:
         return self.principal
 
     def can(self, permission: str) -> bool:
-        return self.principal is not None and authorize(
-            self.principal, Permission(permission)
-        ).allowed
+        return (
+            self.principal is not None and authorize(self.principal, Permission(permission)).allowed
+        )
 
     def label(self, value: object) -> str:
         key = str(getattr(value, "value", value))
@@ -126,9 +138,7 @@ def _login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
 
-async def _page(
-    request: Request, build: Callable[[Page], Response]
-) -> Response:
+async def _page(request: Request, build: Callable[[Page], Response]) -> Response:
     """Authenticate and build the response in one worker-thread hop."""
 
     def job() -> Response:
@@ -200,12 +210,10 @@ async def login_submit(
             )
             session.set_login_csrf(response, request, token)
             return response
-        response = RedirectResponse(session.safe_next(next), status_code=303)
-        session.set_session(
-            response, request, issued.token, identity.SESSION_HOURS * 3600
-        )
-        response.delete_cookie(session.LOGIN_CSRF_COOKIE, path="/login")
-        return response
+        moved = RedirectResponse(session.safe_next(next), status_code=303)
+        session.set_session(moved, request, issued.token, identity.SESSION_HOURS * 3600)
+        moved.delete_cookie(session.LOGIN_CSRF_COOKIE, path="/login")
+        return moved
 
     return await run_in_threadpool(job)
 
@@ -271,7 +279,8 @@ async def inventory(
         today = page.ctx.uow.clock().date()
         filters = {"q": q, "risk_tier": risk_tier, "stage": stage, "owner": owner, "sort": sort}
         next_url = (
-            "/?" + urlencode({**{k: v for k, v in filters.items() if v}, "cursor": result.next_cursor})
+            "/?"
+            + urlencode({**{k: v for k, v in filters.items() if v}, "cursor": result.next_cursor})
             if result.next_cursor
             else None
         )
@@ -285,10 +294,13 @@ async def inventory(
             filters=filters,
             next_url=next_url,
             error=error,
-            tiers=["high", "medium", "low", "minimal", "unassessed"],
+            tiers=["critical", "high", "medium", "low", "unassessed"],
             stages=[s.value for s in Stage],
-            sorts=[("name", i18n.N_("Name")), ("risk", i18n.N_("Risk tier")),
-                   ("review", i18n.N_("Next review"))],
+            sorts=[
+                ("name", i18n.N_("Name")),
+                ("risk", i18n.N_("Risk tier")),
+                ("review", i18n.N_("Next review")),
+            ],
             first_page=not cursor,
         )
 
@@ -305,7 +317,8 @@ def _gate_for(page: Page, name: str, number: int, stage: Stage) -> tuple[Any, An
     if not page.can("governance:read"):
         return None, None
     open_requests = [
-        r for r in approvals.list_requests(page.ctx, p, status="open", model=name)
+        r
+        for r in approvals.list_requests(page.ctx, p, status="open", model=name)
         if r.version == number
     ]
     if open_requests:
@@ -343,33 +356,49 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
             gate, request_open = _gate_for(page, name, chosen.version, chosen.stage)
             for tr in lifecycle.transitions(ctx, p, name, chosen.version):
                 history.append(
-                    {"at": tr.at, "kind": "transition", "actor": tr.actor,
-                     "text": f"{page.label(tr.from_stage)} → {page.label(tr.to_stage)}",
-                     "why": tr.justification}
+                    {
+                        "at": tr.at,
+                        "kind": "transition",
+                        "actor": tr.actor,
+                        "text": f"{page.label(tr.from_stage)} → {page.label(tr.to_stage)}",
+                        "why": tr.justification,
+                    }
                 )
             if governance:
                 for req in approvals.list_requests(ctx, p, model=name, limit=200):
                     if req.version != chosen.version:
                         continue
                     history.append(
-                        {"at": req.requested_at, "kind": "request", "actor": req.requested_by,
-                         "text": page.gettext("requested %(stage)s")
-                         % {"stage": page.label(req.to_stage)}
-                         + f" ({page.label(req.status)})",
-                         "why": req.justification}
+                        {
+                            "at": req.requested_at,
+                            "kind": "request",
+                            "actor": req.requested_by,
+                            "text": page.gettext("requested %(stage)s")
+                            % {"stage": page.label(req.to_stage)}
+                            + f" ({page.label(req.status)})",
+                            "why": req.justification,
+                        }
                     )
                     for a in req.approvals:
                         history.append(
-                            {"at": a.at, "kind": a.decision.value, "actor": a.approver,
-                             "text": page.label(a.decision) + f" → {page.label(req.to_stage)}",
-                             "why": a.comment}
+                            {
+                                "at": a.at,
+                                "kind": a.decision.value,
+                                "actor": a.approver,
+                                "text": page.label(a.decision) + f" → {page.label(req.to_stage)}",
+                                "why": a.comment,
+                            }
                         )
-                for w in waivers.list_waivers(ctx, p, model=name, version=chosen.version):
+                for w in waivers.list_waivers(ctx, p, model=name, version=chosen.version).items:
                     history.append(
-                        {"at": w.granted_at, "kind": "waiver", "actor": w.granted_by,
-                         "text": page.gettext("waived %(requirement)s")
-                         % {"requirement": w.requirement},
-                         "why": w.reason}
+                        {
+                            "at": w.granted_at,
+                            "kind": "waiver",
+                            "actor": w.granted_by,
+                            "text": page.gettext("waived %(requirement)s")
+                            % {"requirement": w.requirement},
+                            "why": w.reason,
+                        }
                     )
             history.sort(key=lambda h: h["at"])
             runs = checks.list_runs(ctx, p, name, chosen.version, limit=1)
@@ -434,8 +463,7 @@ async def request_move(
                 page.ctx, page.principal, name, number, to, justification
             )
         except StewardError as refused:
-            return page.render("error.html", status=refused.status, message=str(refused),
-                               back=back)
+            return page.render("error.html", status=refused.status, message=str(refused), back=back)
         notice = "applied" if result.applied else "requested"
         return RedirectResponse(f"{back}&notice={notice}", status_code=303)
 
@@ -475,16 +503,23 @@ async def decide(
                 result = approvals.reject(page.ctx, page.principal, request_id, comment)
             else:
                 return page.render(
-                    "error.html", status=422,
-                    message=page.gettext("Choose approve or reject."), back="/approvals",
+                    "error.html",
+                    status=422,
+                    message=page.gettext("Choose approve or reject."),
+                    back="/approvals",
                 )
         except StewardError as refused:
             return page.render(
-                "error.html", status=refused.status, message=str(refused), back="/approvals",
+                "error.html",
+                status=refused.status,
+                message=str(refused),
+                back="/approvals",
                 refused=True,
             )
         req = result.request
-        notice = "applied" if result.applied else ("approved" if verdict == "approve" else "rejected")
+        notice = (
+            "applied" if result.applied else ("approved" if verdict == "approve" else "rejected")
+        )
         return RedirectResponse(
             f"/models/{quote(req.model)}?version={req.version}&notice={notice}", status_code=303
         )
@@ -503,10 +538,12 @@ async def journal(
     action: str = "",
     since: str = "",
     until: str = "",
+    after: int = 0,
 ) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
         flt = AuditFilter(
+            after_seq=after or None,
             subject_prefix=f"{model}" if model else None,
             actor=actor or None,
             action=action or None,
@@ -515,20 +552,27 @@ async def journal(
         )
         error = None
         try:
-            events = audit.list_events(page.ctx, page.principal, flt, limit=200)
+            events = audit.list_events(page.ctx, page.principal, flt, limit=AUDIT_PAGE)
         except StewardError as bad:
             if isinstance(bad, Forbidden):
                 raise
             error, events = str(bad), []
         rows = [
             {"event": e, "at": datetime.fromisoformat(e.time.replace("Z", "+00:00"))}
-            for e in reversed(events)
+            for e in events
         ]
+        filters = {"model": model, "actor": actor, "action": action, "since": since, "until": until}
+        next_url = (
+            "/audit?"
+            + urlencode({**{k: v for k, v in filters.items() if v}, "after": events[-1].seq})
+            if len(events) == AUDIT_PAGE
+            else None
+        )
         return page.render(
             "audit.html",
             rows=rows,
-            filters={"model": model, "actor": actor, "action": action, "since": since,
-                     "until": until},
+            filters=filters,
+            next_url=next_url,
             error=error,
         )
 

@@ -1,0 +1,452 @@
+"""Control catalogs: the frameworks Steward maps its evidence to.
+
+The source files under ``sources/`` are shipped verbatim (each keeps its
+sources, verification status and licence note); this module reads each one
+into the same shape — a :class:`Catalog` of :class:`Control` s with their
+parent, kind and, where the source says so, verification status and the date
+the obligation applies from. ``assessable`` controls are the ones coverage is
+computed for (NIST AI RMF subcategories, ISO/IEC 42001 Annex A controls, EU AI
+Act articles and Annex IV sections, SR 26-2 themes, SR 11-7 requirements, Taiwan
+FSC principles); the rest (functions, objectives, clauses, Annex III areas,
+risk categories, life-cycle stages) can still be cited by policy packs.
+
+Pure: reads package data, imports nothing of the database or the faces.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from steward.domain.errors import NotFound
+
+# Regulation (EU) 2026/1744 moved the high-risk dates (Art. 113 as amended; the source
+# file marks the amendment `verified: secondary`).
+EU_ANNEX_III_DATE = "2027-12-02"
+EU_ANNEX_I_DATE = "2028-08-02"
+_EU_HIGH_RISK_NOTE = (
+    f"Annex III high-risk systems from {EU_ANNEX_III_DATE}, Annex I systems from "
+    f"{EU_ANNEX_I_DATE} (Regulation (EU) 2026/1744; verified from secondary sources)"
+)
+
+
+@dataclass(frozen=True)
+class Control:
+    framework: str
+    id: str
+    title: str
+    text: str
+    kind: str  # subcategory, control, article, annex_iv_section, theme, requirement, ...
+    parent: str | None = None
+    assessable: bool = False
+    verified: str = ""  # as the source says: "true", "secondary", "false" or "" (not stated)
+    applies_from: str | None = None  # ISO date the obligation applies from, when dated
+    applies_note: str = ""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    id: str  # what policy packs and the mapping cite: "<id>:<control id>"
+    title: str
+    short: str
+    version: str
+    status: str  # e.g. "in force", "superseded by SR 26-2", "administrative guidance"
+    sources: tuple[str, ...]
+    license_note: str
+    verification: str
+    file: str
+    controls: tuple[Control, ...]
+
+    @property
+    def assessable(self) -> tuple[Control, ...]:
+        return tuple(c for c in self.controls if c.assessable)
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(c.kind for c in self.controls))
+
+    def control(self, control_id: str) -> Control:
+        for c in self.controls:
+            if c.id == control_id:
+                return c
+        raise NotFound(
+            f"{self.short} has no control {control_id!r}. List them with "
+            f"`steward compliance controls {self.id}`.",
+            framework=self.id,
+            control=control_id,
+        )
+
+
+def _read(name: str) -> dict[str, Any]:
+    text = resources.files("steward.compliance").joinpath("sources", name).read_text("utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict), name
+    return data
+
+
+def _flat(value: Any) -> str:
+    return " ".join(str(value).split())
+
+
+def _sources(raw: Any) -> tuple[str, ...]:
+    """Sources are strings in some files and {what, url|repo, note} mappings in others."""
+    out: list[str] = []
+    for item in raw if isinstance(raw, list) else [raw]:
+        if isinstance(item, dict):
+            parts = [str(item.get("what", ""))]
+            for key in ("url", "path"):
+                value = item.get(key)
+                if value:
+                    parts.append(", ".join(value) if isinstance(value, list) else str(value))
+            if item.get("repo"):
+                parts.append(f"{item['repo']}@{item.get('commit', '')}".rstrip("@"))
+            if item.get("note"):
+                parts.append(str(item["note"]))
+            out.append(_flat(" — ".join(p for p in parts if p)))
+        elif item:
+            out.append(_flat(item))
+    return tuple(out)
+
+
+def _nist() -> Catalog:
+    file = "nist-ai-rmf-1.0.yaml"
+    d = _read(file)
+    controls: list[Control] = []
+    for fn in d["functions"]:
+        controls.append(Control("nist-ai-rmf", fn["id"], fn["id"].title(), fn["summary"], "function"))
+        for cat in fn["categories"]:
+            controls.append(
+                Control("nist-ai-rmf", cat["id"], cat["id"], _flat(cat["text"]), "category", fn["id"])
+            )
+            for sub in cat["subcategories"]:
+                controls.append(
+                    Control(
+                        "nist-ai-rmf",
+                        sub["id"],
+                        sub["id"],
+                        _flat(sub["text"]),
+                        "subcategory",
+                        cat["id"],
+                        assessable=True,
+                        verified="true",
+                    )
+                )
+    return Catalog(
+        id="nist-ai-rmf",
+        title=d["framework"],
+        short=d["short"],
+        version=str(d["version"]),
+        status="in force (voluntary framework)",
+        sources=_sources(d["source"]),
+        license_note=_flat(d["license_note"]),
+        verification="text reproduced verbatim from NIST AI 100-1 and cross-checked",
+        file=file,
+        controls=tuple(controls),
+    )
+
+
+def _iso() -> Catalog:
+    file = "iso-iec-42001-2023-annex-a.yaml"
+    d = _read(file)
+    controls: list[Control] = []
+    for clause in d["management_system_clauses"]:
+        controls.append(Control("iso-42001", str(clause["id"]), clause["title"], "", "clause"))
+    for obj in d["objectives"]:
+        controls.append(Control("iso-42001", obj["id"], obj["title"], "", "objective"))
+        for ctl in obj["controls"]:
+            controls.append(
+                Control(
+                    "iso-42001",
+                    ctl["id"],
+                    ctl["title"],
+                    # Our own one-line summary: the standard's text is copyrighted.
+                    _flat(ctl.get("intent", "")),
+                    "control",
+                    obj["id"],
+                    assessable=True,
+                    verified="secondary",
+                )
+            )
+    return Catalog(
+        id="iso-42001",
+        title=d["framework"],
+        short=d["short"],
+        version=str(d["version"]),
+        status="in force (certifiable standard)",
+        sources=_sources(d["source"]),
+        license_note=_flat(d["license_note"]),
+        verification="ids and titles cross-checked against public statements of applicability",
+        file=file,
+        controls=tuple(controls),
+    )
+
+
+def _eu() -> Catalog:
+    file = "eu-ai-act.yaml"
+    d = _read(file)
+    fid = "eu-ai-act"
+    dates = d["application_dates_original"]
+    controls: list[Control] = []
+    for cat in d["risk_categories"]:
+        dated = {
+            "prohibited": (dates["chapters_I_II (incl. Art. 4, Art. 5)"], "Art. 5, Art. 113"),
+            "high-risk": (EU_ANNEX_III_DATE, _EU_HIGH_RISK_NOTE),
+            "limited-risk-transparency": (
+                dates["general (incl. Art. 50, Annex III high-risk)"],
+                "Art. 50 from the general date (unchanged by 2026/1744)",
+            ),
+            "minimal-risk": (dates["chapters_I_II (incl. Art. 4, Art. 5)"], "Art. 4 AI literacy"),
+        }.get(cat["id"], (None, ""))
+        controls.append(
+            Control(
+                fid,
+                cat["id"],
+                _flat(cat["title"]),
+                _flat(cat.get("summary", cat.get("ref", ""))),
+                "risk_category",
+                verified=str(cat.get("verified", "")).lower(),
+                applies_from=dated[0],
+                applies_note=dated[1],
+            )
+        )
+        for area in cat.get("annex_iii_areas") or []:
+            controls.append(
+                Control(
+                    fid,
+                    f"III.{area['point']}",
+                    _flat(area["area"]),
+                    _flat(area["use_cases"]),
+                    "annex_iii_area",
+                    "high-risk",
+                    verified=str(cat.get("verified", "")).lower(),
+                    applies_from=EU_ANNEX_III_DATE,
+                    applies_note=_EU_HIGH_RISK_NOTE,
+                )
+            )
+    for art in d["high_risk_articles"]:
+        text = "; ".join(
+            f"{o['ref']}: {_flat(o['requirement'])}" for o in art["obligations"] if "requirement" in o
+        )
+        controls.append(
+            Control(
+                fid,
+                art["id"],
+                _flat(art["title"]),
+                text,
+                "article",
+                "high-risk",
+                assessable=True,
+                verified=str(art.get("verified", "")).lower(),
+                applies_from=EU_ANNEX_III_DATE,
+                applies_note=_EU_HIGH_RISK_NOTE,
+            )
+        )
+    for art in d["more_obligations"]:
+        controls.append(
+            Control(
+                fid,
+                art["id"],
+                _flat(art["title"]),
+                _flat(art["summary"]),
+                "article",
+                "high-risk",
+                assessable=True,
+                verified="false",  # short paraphrases; the source says to check the consolidated text
+                applies_from=EU_ANNEX_III_DATE,
+                applies_note=_EU_HIGH_RISK_NOTE,
+            )
+        )
+    annex = d["annex_iv_technical_documentation"]
+    for section in annex["sections"]:
+        controls.append(
+            Control(
+                fid,
+                section["id"],
+                _flat(section["title"]),
+                "; ".join(_flat(i) for i in section["items"]),
+                "annex_iv_section",
+                "Art. 11",
+                assessable=True,
+                verified=str(annex.get("verified", "")).lower(),
+                applies_from=EU_ANNEX_III_DATE,
+                applies_note=_EU_HIGH_RISK_NOTE,
+            )
+        )
+    amendment = d["amendments"][0]
+    return Catalog(
+        id=fid,
+        title=_flat(d["framework"]),
+        short="EU AI Act",
+        version=_flat(d["version"]),
+        status=(
+            f"in force; amended by {amendment['act']} (in force {amendment['in_force']}): "
+            f"{_EU_HIGH_RISK_NOTE}"
+        ),
+        sources=_sources(d["source"]),
+        license_note=_flat(d["license_note"]),
+        verification=(
+            "articles and annexes read in the 2024 OJ text; the 2026 amendment verified from "
+            "secondary sources only"
+        ),
+        file=file,
+        controls=tuple(controls),
+    )
+
+
+def _sr26() -> Catalog:
+    file = "sr-26-2.yaml"
+    d = _read(file)
+    controls = tuple(
+        Control(
+            "sr-26-2",
+            t["id"],
+            t["title"],
+            _flat(t["summary"]),
+            "theme",
+            assessable=True,
+            verified="secondary",
+            applies_from="2026-04-17",
+        )
+        for t in d["themes"]
+    )
+    return Catalog(
+        id="sr-26-2",
+        title=d["framework"],
+        short=d["short"],
+        version=str(d["version"]),
+        status="in force (supervisory guidance, non-binding)",
+        sources=_sources(d["source"]),
+        license_note=_flat(d["license_note"]),
+        verification=_flat(d["status"]),
+        file=file,
+        controls=controls,
+    )
+
+
+def _sr11() -> Catalog:
+    file = "sr-11-7.yaml"
+    d = _read(file)
+    controls = tuple(
+        Control(
+            "sr-11-7",
+            r["id"],
+            r["title"],
+            _flat(r["requirement"]),
+            "requirement",
+            _flat(r["section"]),
+            assessable=True,
+            verified=str(r.get("verified", "")).lower(),
+        )
+        for r in d["requirements"]
+    )
+    return Catalog(
+        id="sr-11-7",
+        title=d["framework"],
+        short="SR 11-7",
+        version=str(d["version"]),
+        status="superseded by SR 26-2 on 2026-04-17 (kept as common vocabulary)",
+        sources=_sources(d["source"]),
+        license_note=_flat(d["license_note"]),
+        verification=_flat(d["verification_note"]),
+        file=file,
+        controls=controls,
+    )
+
+
+def _tw() -> Catalog:
+    file = "tw-fsc-ai-guidelines.yaml"
+    d = _read(file)
+    controls: list[Control] = [
+        Control(
+            "tw-fsc",
+            p["id"],
+            p["title"],
+            _flat(p["summary"]),
+            "principle",
+            assessable=True,
+            verified="secondary",
+            applies_from="2024-06-20",
+        )
+        for p in d["principles"]
+    ]
+    controls += [
+        Control("tw-fsc", s["id"], s["title"], "", "lifecycle_stage") for s in d["lifecycle_stages"]
+    ]
+    return Catalog(
+        id="tw-fsc",
+        title=d["framework"],
+        short=d["short"],
+        version=str(d["version"]),
+        status="administrative guidance (not binding law)",
+        sources=_sources(d["source"]),
+        license_note=_flat(d["license_note"]),
+        verification=_flat(d["status"]),
+        file=file,
+        controls=tuple(controls),
+    )
+
+
+@cache
+def catalogs() -> tuple[Catalog, ...]:
+    """Every shipped catalog, in a stable order."""
+    return (_nist(), _iso(), _eu(), _sr26(), _sr11(), _tw())
+
+
+def catalog(framework: str) -> Catalog:
+    for c in catalogs():
+        if c.id == framework:
+            return c
+    raise NotFound(
+        f"No control catalog {framework!r}; catalogs are "
+        f"{', '.join(c.id for c in catalogs())} (`steward compliance catalogs`).",
+        framework=framework,
+    )
+
+
+@cache
+def control_index() -> dict[tuple[str, str], Control]:
+    return {(c.framework, c.id): c for cat in catalogs() for c in cat.controls}
+
+
+def control_ids_document() -> dict[str, Any]:
+    """What ``steward/policies/control_ids.json`` holds: every citable id per framework.
+
+    Regenerate the file with ``python -m steward.compliance.catalogs --write-control-ids``;
+    a test fails when it differs from the catalogs.
+    """
+    return {
+        "_about": (
+            "Control ids a policy requirement may cite as '<framework>:<id>'. Generated from "
+            "the compliance catalogs (steward/compliance/sources) by "
+            "`python -m steward.compliance.catalogs --write-control-ids`; do not edit by hand."
+        ),
+        "frameworks": {
+            cat.id: {"title": cat.title, "ids": sorted(c.id for c in cat.controls)}
+            for cat in catalogs()
+        },
+    }
+
+
+def _main(argv: list[str]) -> int:
+    import json
+    from pathlib import Path
+
+    if argv != ["--write-control-ids"]:
+        print("usage: python -m steward.compliance.catalogs --write-control-ids")
+        return 2
+    target = Path(str(resources.files("steward.policies").joinpath("control_ids.json")))
+    target.write_text(
+        json.dumps(control_ids_document(), indent=1, ensure_ascii=False) + "\n", "utf-8"
+    )
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_main(sys.argv[1:]))

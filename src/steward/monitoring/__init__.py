@@ -1,0 +1,91 @@
+"""Steward's monitoring compute engine: reference profiles, mergeable batch aggregates, drift.
+
+The engine never needs the raw reference and the raw batch side by side. A **reference
+profile** is computed once (bin edges, category sets, moments and the reference's own counts
+on those edges) and stored with the monitor as JSON; each production batch is reduced, in
+one scan where the data lives, to a :class:`BatchAggregate` on the profile's edges; drift
+metrics are arithmetic on two aggregates. Aggregates merge (:func:`merge`), so windows and
+partitions combine without rescanning.
+
+API for the monitoring service (everything below is importable from ``steward.monitoring``)::
+
+    from steward.monitoring import (
+        ColumnSpec, build_profile, ReferenceProfile,      # steward.monitoring.profile
+        aggregate, merge, BatchAggregate, Query,          # steward.monitoring.aggregate
+        DriftOptions, compare, compare_exact,             # steward.monitoring.drift
+        ColumnDrift, DatasetDrift,
+    )
+
+    # 1. once, when the monitor is created (reference = training/evaluation data)
+    profile = build_profile(reference_df, [ColumnSpec("age", "numeric"),
+                                           ColumnSpec("purpose", "categorical")])
+    stored = profile.to_json()                  # str; ReferenceProfile.from_json(stored)
+
+    # 2. per batch, in the engine ("duckdb" default, "numpy", "spark")
+    batch = aggregate("s3://logs/2026-11-*.parquet", profile)       # or a frame, Query(...)
+    week = merge([batch_monday, batch_tuesday])                      # windows without rescans
+    batch.to_dict() / BatchAggregate.from_dict(d)                    # JSON-able, to store
+
+    # 3. drift: one ColumnDrift per column + dataset drift share
+    result = compare(profile, batch, DriftOptions())                 # method="auto" (Evidently)
+    result.drifted, result.share, result.columns["age"].score, .drifted, .method, .binning
+
+    # exact mode (raw data in memory): Evidently-identical binning and scipy-exact KS / W1
+    result = compare_exact(reference_df, current_df, specs, DriftOptions())
+
+Sources accepted by :func:`aggregate` and :func:`build_profile`: a pandas DataFrame, a pyarrow
+Table/RecordBatch (scanned by DuckDB without a copy), a path or glob of ``.parquet`` /
+``.csv`` / ``.csv.gz`` files, ``s3://`` (and any fsspec URL) read through fsspec + pyarrow,
+or a :class:`Query` (SQL run by DuckDB; ``Query(sql, attach={"pg": "postgresql://..."})``
+attaches a PostgreSQL database through DuckDB's postgres extension when it is installed).
+The Spark engine also accepts a ``pyspark.sql.DataFrame``.
+
+Per column, :class:`ColumnDrift` carries ``method`` (psi, ks, wasserstein, jensenshannon,
+chisquare, ztest), ``statistic``, ``p_value`` (tests), ``score`` (what is compared with the
+threshold: p-value for tests, the statistic for distances), ``threshold``, ``drifted``,
+``binning`` (which bins or "exact"), ``n_reference``/``n_current``, ``error_bound`` (sketch
+mode), and data-quality figures: ``missing_rate``, ``out_of_range_share`` (numeric: outside
+the reference [min, max]), ``new_categories`` (categorical). Bad input (missing column, a
+text column where a number is expected, an empty batch, unreadable files) raises
+:class:`steward.domain.errors.InvalidInput` naming the column or file and the fix.
+
+Modules: :mod:`.profile`, :mod:`.aggregate` (engine dispatch and the aggregate types),
+:mod:`._duckdb`, :mod:`._numpy`, :mod:`._spark` (engines), :mod:`.stats` (the formulae, on
+counts or arrays), :mod:`.drift` (method selection and results). Definitions and tolerances:
+``docs/monitoring.md`` ("Metrics").
+"""
+
+from __future__ import annotations
+
+from steward.monitoring.aggregate import (
+    BatchAggregate,
+    ColumnAggregate,
+    Query,
+    aggregate,
+    merge,
+)
+from steward.monitoring.drift import (
+    ColumnDrift,
+    DatasetDrift,
+    DriftOptions,
+    compare,
+    compare_exact,
+)
+from steward.monitoring.profile import ColumnProfile, ColumnSpec, ReferenceProfile, build_profile
+
+__all__ = [
+    "BatchAggregate",
+    "ColumnAggregate",
+    "ColumnDrift",
+    "ColumnProfile",
+    "ColumnSpec",
+    "DatasetDrift",
+    "DriftOptions",
+    "Query",
+    "ReferenceProfile",
+    "aggregate",
+    "build_profile",
+    "compare",
+    "compare_exact",
+    "merge",
+]

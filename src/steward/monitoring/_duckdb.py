@@ -1,0 +1,253 @@
+"""The DuckDB engine: one SELECT, one scan, every column's aggregates.
+
+Histograms use DuckDB's ``histogram(x, boundaries)`` (value ≤ boundary); passing the float
+just below each edge turns that into numpy's ``[e_i, e_{i+1})`` rule exactly. Frames and
+Arrow tables are scanned in place; files and globs through ``read_parquet``/``read_csv``;
+``s3://`` and other fsspec URLs through fsspec + a pyarrow dataset (no httpfs download needed);
+PostgreSQL through DuckDB's postgres extension when it is installed.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from steward.domain.errors import InvalidInput
+from steward.monitoring.aggregate import BatchAggregate, ColumnAggregate, Query
+
+if TYPE_CHECKING:
+    from steward.monitoring.profile import ColumnSpec, ReferenceProfile
+
+NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "BOOLEAN",
+                 "DECIMAL")
+FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _file_relation(path: str) -> str:
+    lower = path.lower()
+    if lower.startswith("file://"):
+        path = path[len("file://"):]
+    matches = sorted(globlib.glob(path)) if any(ch in path for ch in "*?[") else (
+        [path] if Path(path).exists() else [])
+    if not matches:
+        raise InvalidInput(f"no file matches {path!r}; check the path or glob (and that the "
+                           "files are readable)")
+    files = "[" + ", ".join("'" + m.replace("'", "''") + "'" for m in matches) + "]"
+    if lower.endswith((".parquet", ".pq")) or "/*.parquet" in lower:
+        return f"read_parquet({files})"
+    if lower.endswith((".csv", ".csv.gz", ".tsv", ".txt")):
+        return f"read_csv({files})"
+    raise InvalidInput(f"cannot tell the format of {path!r}: use .parquet or .csv files")
+
+
+def connect(source: Any) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """A connection and the relation text that reads ``source``."""
+    con = duckdb.connect()
+    if isinstance(source, pd.DataFrame) or type(source).__module__.startswith(
+            ("pyarrow", "polars")):
+        con.register("steward_batch", source)
+        return con, "steward_batch"
+    if isinstance(source, Query):
+        for alias, dsn in source.attach.items():
+            try:
+                con.execute("LOAD postgres")
+                con.execute(f"ATTACH '{dsn.replace(chr(39), chr(39) * 2)}' AS {q(alias)} "
+                            "(TYPE postgres, READ_ONLY)")
+            except duckdb.Error as exc:
+                raise InvalidInput(
+                    f"cannot attach PostgreSQL database {alias!r}: {exc}. Install DuckDB's "
+                    "postgres extension (INSTALL postgres) or pass the query result as a "
+                    "frame") from exc
+        return con, f"({source.sql})"
+    if isinstance(source, Path):
+        source = str(source)
+    if isinstance(source, str):
+        if "://" in source and not source.lower().startswith("file://"):
+            return con, _fsspec_relation(con, source)
+        return con, _file_relation(source)
+    raise InvalidInput(f"cannot read a batch from a {type(source).__name__}; pass a frame, an "
+                       "Arrow table, a file path or glob, an s3:// URL or a Query")
+
+
+def _fsspec_relation(con: duckdb.DuckDBPyConnection, url: str) -> str:
+    import fsspec
+    import pyarrow.dataset as ds
+
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+        files = sorted(fs.glob(path)) if any(ch in path for ch in "*?[") else [path]
+        files = [f for f in files if fs.isfile(f)]
+    except Exception as exc:  # fsspec raises many kinds (credentials, network, protocol)
+        raise InvalidInput(f"cannot list {url!r}: {exc}") from exc
+    if not files:
+        raise InvalidInput(f"no object matches {url!r}; check the URL or glob")
+    fmt = "parquet" if url.lower().endswith((".parquet", ".pq")) else "csv"
+    dataset = ds.dataset(files, filesystem=fs, format=fmt)
+    con.register("steward_batch", dataset)
+    return "steward_batch"
+
+
+def schema(con: duckdb.DuckDBPyConnection, rel: str) -> dict[str, str]:
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+    except duckdb.Error as exc:
+        raise InvalidInput(f"cannot read the batch: {exc}") from exc
+    return {str(r[0]): str(r[1]).upper() for r in rows}
+
+
+def check_columns(types: dict[str, str], specs: list[tuple[str, str]]) -> None:
+    missing = [n for n, _ in specs if n not in types]
+    if missing:
+        raise InvalidInput(f"the data has no column {', '.join(map(repr, missing))}; it has "
+                           f"{', '.join(list(types)[:30])} — fix the monitor's column list or "
+                           "the data")
+    for name, kind in specs:
+        if kind == "numeric" and not types[name].startswith(NUMERIC_TYPES):
+            raise InvalidInput(f"column {name!r} should be numeric but has type "
+                               f"{types[name]}; cast it in the data or monitor it as a "
+                               "categorical column")
+
+
+def below(edges: list[float]) -> list[float]:
+    """The float just below each edge: ``x <= below(e)`` ⇔ ``x < e``."""
+    return [float(v) for v in np.nextafter(np.asarray(edges, dtype=np.float64), -np.inf)]
+
+
+def _counts(mapping: Any, bounds: list[float]) -> list[int]:
+    m = dict(mapping) if mapping else {}
+    return [int(m.get(b, 0)) for b in bounds] + [int(m.get(math.inf, 0))]
+
+
+def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
+    con, rel = connect(source)
+    try:
+        types = schema(con, rel)
+        check_columns(types, [(c.name, c.kind) for c in profile.columns.values()])
+        exprs = ["count(*)"]
+        params: list[Any] = []
+        plan: list[tuple[str, str, list[tuple[str, list[float]]]]] = []
+        for name, cp in profile.columns.items():
+            if cp.kind == "numeric":
+                x = f"CAST({q(name)} AS DOUBLE)"
+                fin = f"isfinite({x})"
+                exprs += [
+                    f"count(*) FILTER (WHERE {x} IS NULL OR isnan({x}))",
+                    f"count(*) FILTER (WHERE isinf({x}))",
+                    f"count(*) FILTER (WHERE {fin})",
+                    f"sum({x}) FILTER (WHERE {fin})",
+                    f"sum({x} * {x}) FILTER (WHERE {fin})",
+                    f"min({x}) FILTER (WHERE {fin})",
+                    f"max({x}) FILTER (WHERE {fin})",
+                    f"count(*) FILTER (WHERE {fin} AND {x} < ?)",
+                    f"count(*) FILTER (WHERE {fin} AND {x} > ?)",
+                ]
+                params += [cp.min, cp.max]
+                binnings = []
+                for key, edges in cp.edges.items():
+                    bounds = below(edges)
+                    exprs.append(f"histogram({x}, ?::DOUBLE[]) FILTER (WHERE {fin})")
+                    params.append(bounds)
+                    binnings.append((key, bounds))
+                plan.append((name, "numeric", binnings))
+            else:
+                col = q(name)
+                missing = f"{col} IS NULL"
+                if types[name].startswith(FLOAT_TYPES):
+                    missing += f" OR isnan({col})"
+                exprs += [f"count(*) FILTER (WHERE {missing})",
+                          f"histogram(CAST({col} AS VARCHAR)) FILTER (WHERE NOT ({missing}))"]
+                plan.append((name, "categorical", []))
+        try:
+            row = con.execute(f"SELECT {', '.join(exprs)} FROM {rel}", params).fetchone()
+        except duckdb.Error as exc:
+            raise InvalidInput(f"cannot aggregate the batch: {exc}") from exc
+    finally:
+        con.close()
+    assert row is not None
+    rows = int(row[0])
+    i = 1
+    cols: dict[str, ColumnAggregate] = {}
+    for name, kind, binnings in plan:
+        if kind == "numeric":
+            missing_n, nonfinite, n, s, ss, lo, hi, lo_n, hi_n = row[i:i + 9]
+            i += 9
+            hist = {}
+            for key, bounds in binnings:
+                hist[key] = _counts(row[i], bounds)
+                i += 1
+            cols[name] = ColumnAggregate(
+                name, "numeric", rows=rows, missing=int(missing_n), nonfinite=int(nonfinite),
+                n=int(n), sum=float(s or 0.0), sumsq=float(ss or 0.0),
+                min=None if lo is None else float(lo), max=None if hi is None else float(hi),
+                below=int(lo_n), above=int(hi_n), hist=hist)
+        else:
+            missing_n, cats = row[i:i + 2]
+            i += 2
+            counts = {str(k): int(v) for k, v in (dict(cats) if cats else {}).items()}
+            agg = ColumnAggregate(name, "categorical", rows=rows, missing=int(missing_n),
+                                  n=sum(counts.values()), categories=counts)
+            agg.cap_categories()
+            cols[name] = agg
+    return BatchAggregate(rows=rows, columns=cols, engine="duckdb", profile_id=profile.id)
+
+
+class ColumnReader:
+    """Reads one column at a time (for profiling), so only one column is in memory."""
+
+    def __init__(self, source: Any, specs: list[ColumnSpec]) -> None:
+        self.source = source
+        con, rel = connect(source)
+        try:
+            check_columns(schema(con, rel), [(s.name, s.kind) for s in specs])
+        finally:
+            con.close()
+
+    def numeric(self, name: str) -> npt.NDArray[np.float64]:
+        con, rel = connect(self.source)
+        try:
+            x = f"CAST({q(name)} AS DOUBLE)"
+            arr = con.execute(f"SELECT {x} AS v FROM {rel} WHERE isfinite({x})").fetchnumpy()
+        finally:
+            con.close()
+        return np.asarray(arr["v"], dtype=np.float64)
+
+    def categories(self, name: str) -> list[str]:
+        con, rel = connect(self.source)
+        try:
+            types = schema(con, rel)
+            col = q(name)
+            cond = f"{col} IS NOT NULL"
+            if types[name].startswith(FLOAT_TYPES):
+                cond += f" AND NOT isnan({col})"
+            rows = con.execute(f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM {rel} "
+                               f"WHERE {cond}").fetchall()
+        finally:
+            con.close()
+        return sorted(str(r[0]) for r in rows)
+
+
+def column_reader(source: Any, specs: list[ColumnSpec] | Any) -> ColumnReader:
+    return ColumnReader(source, list(specs))
+
+
+def to_frame(source: Any, columns: list[str]) -> pd.DataFrame:
+    """Materialise ``columns`` of a file/URL/Query source as pandas (numpy engine)."""
+    con, rel = connect(source)
+    try:
+        types = schema(con, rel)
+        check_columns(types, [(c, "any") for c in columns])
+        return con.execute(f"SELECT {', '.join(q(c) for c in columns)} FROM {rel}").df()
+    finally:
+        con.close()

@@ -1,0 +1,407 @@
+"""Per-column drift and dataset drift, from aggregates (any engine) or from raw data (exact).
+
+Methods (defaults behave like Evidently 0.7's ``DataDriftPreset``):
+
+=============== ======================================== =========== ===================
+method          statistic                                threshold   drift when
+=============== ======================================== =========== ===================
+psi             Σ (c−r)·ln(c/r)                           0.1         PSI ≥ 0.1
+ks              KS D; score = p-value (scipy ks_2samp)    0.05        p ≤ 0.05
+wasserstein     W1 / max(std_pop(R), 0.001)               0.1         ≥ 0.1
+jensenshannon   JS distance, natural log                  0.1         ≥ 0.1
+chisquare       χ² goodness of fit; score = p-value       0.05        p < 0.05
+ztest           pooled two-proportion z; score = p-value  0.05        p < 0.05
+=============== ======================================== =========== ===================
+
+``method="auto"`` is Evidently's default selection: reference ≤ 1000 values — numeric with
+more than 5 distinct values in R∪C: ks; otherwise chisquare (> 2 distinct) or ztest;
+reference > 1000 values — numeric with more than 5 distinct values: wasserstein; otherwise
+jensenshannon. The dataset drifts when the share of drifted columns ≥ ``drift_share`` (0.5).
+
+:func:`compare` works on aggregates. Exact there: PSI and JS on the stated bins, χ², Z, and KS
+/ Wasserstein on discrete columns (one bin per value). Sketch mode for KS and Wasserstein on
+continuous columns: computed on the profile's fine quantile bins, the result carries
+``error_bound`` (|sketch − exact| ≤ bound; see :mod:`steward.monitoring.stats`).
+:func:`compare_exact` works on raw data in memory and matches Evidently's binning and scipy's
+exact routines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from steward.domain.errors import InvalidInput
+from steward.monitoring import stats
+from steward.monitoring.aggregate import BatchAggregate, ColumnAggregate
+from steward.monitoring.profile import ColumnProfile, ColumnSpec, ReferenceProfile
+
+METHODS = ("auto", "psi", "ks", "wasserstein", "jensenshannon", "chisquare", "ztest")
+TESTS = {"ks", "chisquare", "ztest"}  # score is a p-value
+DEFAULT_THRESHOLDS: dict[str, float] = {"psi": 0.1, "ks": 0.05, "wasserstein": 0.1,
+                                        "jensenshannon": 0.1, "chisquare": 0.05, "ztest": 0.05}
+WASSERSTEIN_MIN_STD = 0.001
+NEW_CATEGORIES_LISTED = 20
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    """``method`` for every column unless ``methods`` names one for a column; ``thresholds``
+    override the defaults per method; ``psi_mode`` is "credit_risk" (reference deciles, empty
+    bins floored at ``psi_epsilon``) or "evidently" (Evidently's bins and zero fill, exact
+    mode only)."""
+
+    method: str = "auto"
+    methods: Mapping[str, str] = field(default_factory=dict)
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    psi_mode: str = "credit_risk"
+    psi_epsilon: float = 1e-4
+    drift_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        for where, m in [("method", self.method), *self.methods.items()]:
+            if m not in METHODS:
+                raise InvalidInput(f"{where}: unknown drift method {m!r}; use one of "
+                                   f"{', '.join(METHODS)}")
+        for m in self.thresholds:
+            if m not in DEFAULT_THRESHOLDS:
+                raise InvalidInput(f"threshold for unknown method {m!r}; use one of "
+                                   f"{', '.join(DEFAULT_THRESHOLDS)}")
+        if self.psi_mode not in ("credit_risk", "evidently"):
+            raise InvalidInput(f"psi_mode {self.psi_mode!r}: use 'credit_risk' or 'evidently'")
+        if not 0 < self.drift_share <= 1:
+            raise InvalidInput(f"drift_share {self.drift_share} must be in (0, 1]")
+
+    def threshold(self, method: str) -> float:
+        return float(self.thresholds.get(method, DEFAULT_THRESHOLDS[method]))
+
+    def method_for(self, column: str) -> str:
+        return self.methods.get(column, self.method)
+
+
+@dataclass
+class ColumnDrift:
+    column: str
+    kind: str
+    method: str
+    statistic: float | None
+    p_value: float | None
+    score: float | None  # compared with the threshold
+    threshold: float
+    drifted: bool
+    binning: str
+    n_reference: int
+    n_current: int
+    error_bound: float | None = None  # sketch mode: |score − exact| ≤ bound (statistic for ks)
+    missing_rate: float = 0.0
+    nonfinite: int = 0
+    out_of_range_share: float | None = None
+    new_categories: list[str] = field(default_factory=list)
+    new_category_share: float | None = None
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("statistic", "score", "p_value"):
+            if isinstance(d[k], float) and math.isinf(d[k]):
+                d[k] = None if k != "statistic" else "inf"
+        return d
+
+
+@dataclass
+class DatasetDrift:
+    columns: dict[str, ColumnDrift]
+    share: float
+    drift_share: float
+    drifted: bool
+    n_reference: int
+    n_current: int
+    mode: str  # "aggregate" or "exact"
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        return [k for k, v in self.columns.items() if v.drifted]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"share": self.share, "drift_share": self.drift_share, "drifted": self.drifted,
+                "n_reference": self.n_reference, "n_current": self.n_current,
+                "mode": self.mode, "drifted_columns": self.drifted_columns,
+                "columns": {k: v.to_dict() for k, v in self.columns.items()}}
+
+
+def auto_method(kind: str, n_reference: int, n_values: int) -> str:
+    """Evidently 0.7's default test for a column (``_get_default_stattest``)."""
+    if n_reference <= 1000:
+        if kind == "numeric" and n_values > 5:
+            return "ks"
+        return "chisquare" if n_values > 2 else "ztest"
+    if kind == "numeric" and n_values > 5:
+        return "wasserstein"
+    return "jensenshannon"
+
+
+def _decide(method: str, score: float | None, threshold: float) -> bool:
+    if score is None or (isinstance(score, float) and math.isnan(score)):
+        return False
+    if method == "ks":
+        return score <= threshold
+    if method in TESTS:
+        return score < threshold
+    return score >= threshold
+
+
+def _tests_on_counts(method: str, r: npt.NDArray[Any], c: npt.NDArray[Any],
+                     ) -> tuple[float, float]:
+    if method == "chisquare":
+        return stats.chisquare_gof(r, c)
+    keep = (r > 0) | (c > 0)
+    r, c = r[keep], c[keep]
+    if keep.sum() <= 1:
+        return 0.0, 1.0
+    # Evidently: indicator of one category; the pooled z is symmetric in which one.
+    return stats.two_proportion_z(float(r[0]), float(r.sum()), float(c[0]), float(c.sum()))
+
+
+# -- from aggregates ---------------------------------------------------------------------------
+
+
+def compare(profile: ReferenceProfile, batch: BatchAggregate,
+            options: DriftOptions | None = None) -> DatasetDrift:
+    """Drift of ``batch`` against the profile's reference, from aggregates only."""
+    options = options or DriftOptions()
+    if profile.reference is None:
+        raise InvalidInput("the profile has no reference aggregate; build it with "
+                           "build_profile()")
+    if batch.profile_id != profile.id:
+        raise InvalidInput("the batch was aggregated on another reference profile; "
+                           "aggregate it with the monitor's stored profile")
+    results = {name: _column_from_aggregates(cp, profile.reference.columns[name],
+                                             batch.columns[name], options)
+               for name, cp in profile.columns.items()}
+    return _dataset(results, options, profile.reference.rows, batch.rows, "aggregate")
+
+
+def _dataset(results: dict[str, ColumnDrift], options: DriftOptions, n_ref: int, n_cur: int,
+             mode: str) -> DatasetDrift:
+    tested = [r for r in results.values() if r.score is not None]
+    share = sum(r.drifted for r in tested) / len(tested) if tested else 0.0
+    return DatasetDrift(results, share, options.drift_share, share >= options.drift_share,
+                        n_ref, n_cur, mode)
+
+
+def _quality(cp: ColumnProfile, cur: ColumnAggregate) -> dict[str, Any]:
+    out: dict[str, Any] = {"missing_rate": cur.missing / cur.rows if cur.rows else 0.0,
+                           "nonfinite": cur.nonfinite}
+    if cp.kind == "numeric":
+        out["out_of_range_share"] = (cur.below + cur.above) / cur.n if cur.n else None
+    else:
+        known = set(cp.categories)
+        new = sorted(k for k in cur.categories if k not in known)
+        out["new_categories"] = new[:NEW_CATEGORIES_LISTED]
+        out["new_category_share"] = (sum(cur.categories[k] for k in new) / cur.n
+                                     if cur.n else None)
+    return out
+
+
+def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: ColumnAggregate,
+                            options: DriftOptions) -> ColumnDrift:
+    quality = _quality(cp, cur)
+    requested = options.method_for(cp.name)
+    if cur.n == 0:
+        method = requested if requested != "auto" else "none"
+        return ColumnDrift(cp.name, cp.kind, method, None, None, None,
+                           options.threshold(method) if method in DEFAULT_THRESHOLDS else 0.0,
+                           False, "none", ref.n, 0, note="no values in the batch", **quality)
+    if cp.kind == "categorical":
+        keys = sorted(set(ref.categories) | set(cur.categories))
+        r = np.array([ref.categories.get(k, 0) for k in keys], dtype=np.int64)
+        c = np.array([cur.categories.get(k, 0) for k in keys], dtype=np.int64)
+        method = requested if requested != "auto" else auto_method("categorical", ref.n,
+                                                                   len(keys))
+        if method in ("ks", "wasserstein"):
+            raise InvalidInput(f"column {cp.name!r} is categorical: {method} needs numbers; "
+                               "use chisquare, ztest, jensenshannon or psi")
+        binning = f"categories ({len(keys)})"
+        return _finish(cp, method, r, c, binning, options, ref.n, cur.n, quality)
+
+    discrete = cp.discrete
+    gaps_used = discrete and any(v > 0 for v in cur.hist["points"][0::2])
+    n_values = (cp.nunique + sum(1 for v in cur.hist["points"][0::2] if v > 0)
+                if discrete else cp.nunique)
+    method = requested if requested != "auto" else auto_method("numeric", ref.n, n_values)
+    threshold = options.threshold(method)
+    if discrete:
+        pr = np.asarray(ref.hist["points"], dtype=np.int64)
+        pc = np.asarray(cur.hist["points"], dtype=np.int64)
+    if method in ("chisquare", "ztest", "jensenshannon") and discrete:
+        return _finish(cp, method, pr, pc, f"distinct values ({n_values})", options, ref.n,
+                       cur.n, quality)
+    if method in ("chisquare", "ztest"):
+        raise InvalidInput(f"column {cp.name!r} has {cp.nunique} distinct values: {method} "
+                           "needs a categorical or discrete column; use ks, wasserstein, "
+                           "jensenshannon or psi")
+    if method in ("psi", "jensenshannon"):
+        r = np.asarray(ref.hist["deciles"], dtype=np.int64)
+        c = np.asarray(cur.hist["deciles"], dtype=np.int64)
+        return _finish(cp, method, r, c, f"reference deciles ({r.size} bins, outer bins "
+                       "open)", options, ref.n, cur.n, quality)
+    if method == "ks":
+        if discrete:
+            d, upper = stats.ks_from_bins(pr, pc)
+            binning = ("exact (one bin per value)" if not gaps_used else
+                       "reference values + gaps (values new to the batch grouped)")
+        else:
+            d, upper = stats.ks_from_bins(ref.hist["fine"], cur.hist["fine"])
+            binning = f"sketch: {len(cp.edges['fine']) + 1} reference-quantile bins"
+        p = stats.ks_pvalue(d, ref.n, cur.n)
+        bound = None if discrete and not gaps_used else upper - d
+        return ColumnDrift(cp.name, "numeric", "ks", d, p, p, threshold,
+                           _decide("ks", p, threshold), binning, ref.n, cur.n,
+                           error_bound=bound, **quality)
+    # wasserstein
+    norm = max(cp.std or 0.0, WASSERSTEIN_MIN_STD)
+    lo = min(v for v in (cp.min, cur.min) if v is not None)
+    hi = max(v for v in (cp.max, cur.max) if v is not None)
+    if discrete and not gaps_used:
+        values = np.asarray(cp.values)
+        fr = np.cumsum(pr[1::2]) / ref.n
+        fc = np.cumsum(pc[1::2]) / cur.n
+        w = float(np.sum(np.abs(fr - fc)[:-1] * np.diff(values)))
+        bound, binning = None, "exact (one bin per value)"
+    else:
+        key = "fine"
+        inner = cp.edges[key]
+        edges = np.asarray([min(lo, inner[0]), *inner, max(hi, inner[-1])], dtype=np.float64)
+        w, b = stats.wasserstein_from_bins(edges, ref.hist[key], cur.hist[key])
+        bound = b / norm
+        binning = f"sketch: {len(inner) + 1} reference-quantile bins, linear within a bin"
+    score = w / norm
+    return ColumnDrift(cp.name, "numeric", "wasserstein", score, None, score, threshold,
+                       _decide("wasserstein", score, threshold), binning, ref.n, cur.n,
+                       error_bound=bound, **quality)
+
+
+def _finish(cp: ColumnProfile, method: str, r: npt.NDArray[Any], c: npt.NDArray[Any],
+            binning: str, options: DriftOptions, n_ref: int, n_cur: int,
+            quality: dict[str, Any]) -> ColumnDrift:
+    threshold = options.threshold(method)
+    p: float | None = None
+    if method == "psi":
+        stat = stats.psi(r, c, fill="epsilon", epsilon=options.psi_epsilon)
+        binning += f"; empty bins floored at {options.psi_epsilon:g}"
+        score = stat
+    elif method == "jensenshannon":
+        stat = stats.jensenshannon(r, c)
+        score = stat
+    elif method in ("chisquare", "ztest"):
+        stat, p = _tests_on_counts(method, r, c)
+        score = p
+    else:
+        raise InvalidInput(f"column {cp.name!r}: {method} needs numbers, not "
+                           f"{binning.split(' ')[0]}; use chisquare, ztest, jensenshannon or psi")
+    return ColumnDrift(cp.name, cp.kind, method, stat, p, score, threshold,
+                       _decide(method, score, threshold), binning, n_ref, n_cur, **quality)
+
+
+# -- exact, on raw data ------------------------------------------------------------------------
+
+
+def compare_exact(reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[ColumnSpec],
+                  options: DriftOptions | None = None) -> DatasetDrift:
+    """Drift on raw data in memory: Evidently's bins for PSI/JS (``psi_mode="evidently"``
+    gives its zero fill too), scipy-exact KS and Wasserstein."""
+    from steward.monitoring._numpy import category_values, numeric_values, to_frame
+
+    options = options or DriftOptions()
+    names = [c.name for c in columns]
+    ref_f, cur_f = to_frame(reference, names), to_frame(current, names)
+    results: dict[str, ColumnDrift] = {}
+    for spec in columns:
+        if spec.kind == "numeric":
+            rv, cv = numeric_values(ref_f, spec.name), numeric_values(cur_f, spec.name)
+            missing = float(np.isnan(cv).mean()) if cv.size else 0.0
+            rv, cv = rv[np.isfinite(rv)], cv[np.isfinite(cv)]
+            results[spec.name] = _exact_numeric(spec.name, rv, cv, options, missing)
+        else:
+            rs = category_values(ref_f, spec.name).to_numpy(dtype=object)
+            cs = category_values(cur_f, spec.name).to_numpy(dtype=object)
+            missing = 1 - cs.size / len(cur_f) if len(cur_f) else 0.0
+            results[spec.name] = _exact_categorical(spec.name, rs.astype(str), cs.astype(str),
+                                                    options, missing)
+    return _dataset(results, options, len(ref_f), len(cur_f), "exact")
+
+
+def _exact_numeric(name: str, r: npt.NDArray[np.float64], c: npt.NDArray[np.float64],
+                   options: DriftOptions, missing: float) -> ColumnDrift:
+    if r.size == 0:
+        raise InvalidInput(f"reference column {name!r} has no finite values")
+    quality: dict[str, Any] = {"missing_rate": missing}
+    if c.size == 0:
+        return ColumnDrift(name, "numeric", "none", None, None, None, 0.0, False, "none",
+                           r.size, 0, note="no values in the batch", **quality)
+    quality["out_of_range_share"] = float(np.mean((c < r.min()) | (c > r.max())))
+    n_values = int(np.unique(np.concatenate([r, c])).size)
+    requested = options.method_for(name)
+    method = requested if requested != "auto" else auto_method("numeric", r.size, n_values)
+    threshold = options.threshold(method)
+    p: float | None = None
+    if method == "ks":
+        stat = stats.ks_exact(r, c)
+        p = stats.ks_pvalue(stat, r.size, c.size)
+        score, binning = p, "exact"
+    elif method == "wasserstein":
+        stat = stats.wasserstein_exact(r, c) / max(float(np.std(r)), WASSERSTEIN_MIN_STD)
+        score, binning = stat, "exact"
+    else:
+        rc, cc, binning = stats.evidently_binned(r, c, numeric=True)
+        return _exact_counts(name, "numeric", method, rc, cc, binning, options, r.size, c.size,
+                             quality)
+    return ColumnDrift(name, "numeric", method, stat, p, score, threshold,
+                       _decide(method, score, threshold), binning, r.size, c.size, **quality)
+
+
+def _exact_categorical(name: str, r: npt.NDArray[Any], c: npt.NDArray[Any],
+                       options: DriftOptions, missing: float) -> ColumnDrift:
+    quality: dict[str, Any] = {"missing_rate": missing}
+    if c.size == 0:
+        return ColumnDrift(name, "categorical", "none", None, None, None, 0.0, False, "none",
+                           r.size, 0, note="no values in the batch", **quality)
+    known = set(r.tolist())
+    new = sorted({v for v in c.tolist() if v not in known})
+    quality["new_categories"] = new[:NEW_CATEGORIES_LISTED]
+    quality["new_category_share"] = float(np.isin(c, new).mean()) if new else 0.0
+    rc, cc, binning = stats.evidently_binned(r, c, numeric=False)
+    requested = options.method_for(name)
+    method = requested if requested != "auto" else auto_method("categorical", r.size, rc.size)
+    return _exact_counts(name, "categorical", method, rc, cc, binning, options, r.size, c.size,
+                         quality)
+
+
+def _exact_counts(name: str, kind: str, method: str, rc: npt.NDArray[Any], cc: npt.NDArray[Any],
+                  binning: str, options: DriftOptions, n_ref: int, n_cur: int,
+                  quality: dict[str, Any]) -> ColumnDrift:
+    threshold = options.threshold(method)
+    p: float | None = None
+    if method == "psi":
+        fill = "evidently" if options.psi_mode == "evidently" else "epsilon"
+        stat = stats.psi(rc, cc, fill=fill, epsilon=options.psi_epsilon)
+        binning += "; Evidently zero fill" if fill == "evidently" else (
+            f"; empty bins floored at {options.psi_epsilon:g}")
+        score = stat
+    elif method == "jensenshannon":
+        stat = stats.jensenshannon(rc, cc)
+        score = stat
+    elif method in ("chisquare", "ztest"):
+        stat, p = _tests_on_counts(method, rc, cc)
+        score = p
+    else:
+        raise InvalidInput(f"column {name!r} is categorical: {method} needs numbers; use "
+                           "chisquare, ztest, jensenshannon or psi")
+    return ColumnDrift(name, kind, method, stat, p, score, threshold,
+                       _decide(method, score, threshold), binning, n_ref, n_cur, **quality)

@@ -1,0 +1,207 @@
+"""The reference profile a monitor keeps: edges, category sets, moments and reference counts.
+
+Computed once from the reference data (numpy or DuckDB), stored as JSON with the monitor.
+Per numeric column:
+
+* ``deciles`` — the reference's deciles (``quantile_disc``: values that occur in the data),
+  duplicates merged, outer bins open to ±∞ (credit-risk PSI binning);
+* ``fine`` — the reference's quantiles at 1/F … (F−1)/F (F = ``fine_bins``, 1000 by
+  default), the sketch on which KS and Wasserstein are computed in sketch mode;
+* ``points`` — for columns with at most ``discrete_max`` distinct reference values: edges
+  ``[v, next float after v)`` around each value, so counts are exact per value and values
+  the reference never had are counted between them (exact KS, χ², Z, JS).
+
+Plus min, max, mean and population std of the reference, its distinct count, its category
+set, and the reference's own :class:`~steward.monitoring.aggregate.BatchAggregate` on these
+edges (which is what a batch is compared with).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from steward.domain.errors import InvalidInput
+from steward.monitoring.aggregate import BatchAggregate, aggregate
+
+Kind = Literal["numeric", "categorical"]
+PROFILE_FORMAT = 1
+FINE_BINS = 1000
+DISCRETE_MAX = 50
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    kind: Kind = "numeric"
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("numeric", "categorical"):
+            raise InvalidInput(f"column {self.name!r}: kind {self.kind!r} is not known; "
+                               "use 'numeric' or 'categorical'")
+
+
+@dataclass
+class ColumnProfile:
+    name: str
+    kind: Kind
+    n: int = 0
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    std: float | None = None  # population (ddof = 0)
+    nunique: int = 0
+    edges: dict[str, list[float]] = field(default_factory=dict)
+    categories: list[str] = field(default_factory=list)
+
+    @property
+    def discrete(self) -> bool:
+        return "points" in self.edges
+
+    @property
+    def values(self) -> list[float]:
+        """The distinct reference values of a discrete numeric column."""
+        return self.edges.get("points", [])[0::2]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "n": self.n, "min": self.min,
+                "max": self.max, "mean": self.mean, "std": self.std, "nunique": self.nunique,
+                "edges": self.edges, "categories": self.categories}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ColumnProfile:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass
+class ReferenceProfile:
+    columns: dict[str, ColumnProfile]
+    reference: BatchAggregate | None = None
+    fine_bins: int = FINE_BINS
+    discrete_max: int = DISCRETE_MAX
+    format: int = PROFILE_FORMAT
+
+    @property
+    def id(self) -> str:
+        """Content hash of the edges: aggregates on the same profile share it."""
+        payload = json.dumps({k: v.to_dict() for k, v in sorted(self.columns.items())},
+                             sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    @property
+    def specs(self) -> list[ColumnSpec]:
+        return [ColumnSpec(c.name, c.kind) for c in self.columns.values()]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "fine_bins": self.fine_bins,
+                "discrete_max": self.discrete_max,
+                "columns": {k: v.to_dict() for k, v in self.columns.items()},
+                "reference": self.reference.to_dict() if self.reference else None}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ReferenceProfile:
+        if d.get("format") != PROFILE_FORMAT:
+            raise InvalidInput(f"reference profile format {d.get('format')!r} is not supported "
+                               f"(this Steward reads format {PROFILE_FORMAT}); rebuild the "
+                               "profile from the reference data")
+        ref = d.get("reference")
+        return cls(columns={k: ColumnProfile.from_dict(v) for k, v in d["columns"].items()},
+                   reference=BatchAggregate.from_dict(ref) if ref else None,
+                   fine_bins=int(d["fine_bins"]), discrete_max=int(d["discrete_max"]))
+
+    @classmethod
+    def from_json(cls, text: str) -> ReferenceProfile:
+        return cls.from_dict(json.loads(text))
+
+
+def point_edges(values: Sequence[float]) -> list[float]:
+    """``[v₁, v₁⁺, v₂, v₂⁺, …]`` (v⁺ = next float): bin 2i+1 holds exactly v_i."""
+    out: list[float] = []
+    for v in sorted(values):
+        out += [float(v), float(np.nextafter(v, np.inf))]
+    return out
+
+
+def quantile_edges(sorted_values: np.ndarray[Any, Any], count: int) -> list[float]:
+    """Interior quantile edges ``quantile_disc(k/count)``, k = 1 … count−1, duplicates merged.
+
+    ``quantile_disc(q)`` is the value at 0-based index ``ceil(q·n) − 1`` of the sorted data
+    (DuckDB's definition, numpy's ``inverted_cdf``)."""
+    n = sorted_values.size
+    if n == 0:
+        return []
+    q = np.arange(1, count) / count
+    idx = np.clip(np.ceil(q * n).astype(np.int64) - 1, 0, n - 1)
+    return [float(v) for v in np.unique(sorted_values[idx])]
+
+
+def column_profile(spec: ColumnSpec, finite: np.ndarray[Any, Any] | None,
+                   categories: Sequence[str] | None, fine_bins: int, discrete_max: int,
+                   ) -> ColumnProfile:
+    """A column's profile from its sorted finite values (numeric) or category set."""
+    if spec.kind == "categorical":
+        cats = sorted(categories or [])
+        if not cats:
+            raise InvalidInput(f"reference column {spec.name!r} has no non-missing values; "
+                               "choose a reference with data in every monitored column")
+        return ColumnProfile(spec.name, "categorical", nunique=len(cats), categories=cats)
+    assert finite is not None
+    if finite.size == 0:
+        raise InvalidInput(f"reference column {spec.name!r} has no finite values; choose a "
+                           "reference with data in every monitored column")
+    uniq = np.unique(finite)
+    edges = {"deciles": quantile_edges(finite, 10), "fine": quantile_edges(finite, fine_bins)}
+    if uniq.size <= discrete_max:
+        edges["points"] = point_edges(uniq.tolist())
+    return ColumnProfile(
+        spec.name, "numeric", n=int(finite.size), min=float(finite[0]),
+        max=float(finite[-1]), mean=float(np.mean(finite)), std=float(np.std(finite)),
+        nunique=int(uniq.size), edges=edges)
+
+
+def build_profile(source: Any, columns: Sequence[ColumnSpec], *, engine: str = "duckdb",
+                  fine_bins: int = FINE_BINS, discrete_max: int = DISCRETE_MAX,
+                  ) -> ReferenceProfile:
+    """Profile the reference data: edges and moments, then the reference's own aggregate.
+
+    ``engine`` ("duckdb" or "numpy") reads the source; the edges are computed with numpy on
+    one column at a time, so both give the same profile."""
+    if not columns:
+        raise InvalidInput("no columns to monitor: pass at least one ColumnSpec")
+    names = [c.name for c in columns]
+    if len(set(names)) != len(names):
+        raise InvalidInput(f"column listed twice in {names}; list each column once")
+    if fine_bins < 10:
+        raise InvalidInput(f"fine_bins={fine_bins} is too coarse; use at least 10 (default "
+                           f"{FINE_BINS})")
+    if engine == "duckdb":
+        from steward.monitoring import _duckdb
+
+        reader = _duckdb.column_reader(source, columns)
+    elif engine == "numpy":
+        from steward.monitoring import _numpy
+
+        reader = _numpy.column_reader(source, columns)
+    else:
+        raise InvalidInput(f"profiles are built with engine 'duckdb' or 'numpy', not {engine!r}")
+    profiles: dict[str, ColumnProfile] = {}
+    for spec in columns:
+        if spec.kind == "numeric":
+            values = reader.numeric(spec.name)
+            profiles[spec.name] = column_profile(spec, np.sort(values), None, fine_bins,
+                                                 discrete_max)
+        else:
+            profiles[spec.name] = column_profile(spec, None, reader.categories(spec.name),
+                                                 fine_bins, discrete_max)
+    profile = ReferenceProfile(columns=profiles, fine_bins=fine_bins, discrete_max=discrete_max)
+    profile.reference = aggregate(source, profile, engine="duckdb" if engine == "duckdb"
+                                  else "numpy")
+    return profile

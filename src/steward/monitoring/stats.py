@@ -1,0 +1,209 @@
+"""Drift formulae on counts or arrays, written to match the reference implementations.
+
+Every function here is pure numpy/scipy arithmetic. The definitions (and which library each
+one matches) are in ``docs/monitoring.md``; the tests compare each with scipy on the same data.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats as sps
+from scipy.spatial import distance
+
+Floats = npt.NDArray[np.float64]
+Counts = npt.NDArray[np.int64]
+
+KS_EXACT_MAX_N = 10_000  # scipy ks_2samp(method="auto") uses the exact distribution up to here
+
+
+# -- PSI ---------------------------------------------------------------------------------------
+
+
+def proportions(counts: npt.ArrayLike) -> Floats:
+    c = np.asarray(counts, dtype=np.float64)
+    total = c.sum()
+    return c / total if total > 0 else np.zeros_like(c)
+
+
+def evidently_zero_fill(p: Floats) -> Floats:
+    """Evidently 0.7: 0 → m/1e6 where m is the smallest non-zero share if m ≤ 1e-4, else 1e-4."""
+    out = p.copy()
+    nonzero = out[out > 0]
+    if nonzero.size == 0:
+        return out
+    m = float(nonzero.min())
+    out[out == 0] = m / 1e6 if m <= 1e-4 else 1e-4
+    return out
+
+
+def psi(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike, *,
+        fill: str = "evidently", epsilon: float = 1e-4) -> float:
+    """Σ (c − r)·ln(c / r) over bins.
+
+    ``fill="evidently"`` applies Evidently's zero fill per side; ``fill="epsilon"`` adds the
+    floor ``epsilon`` to empty bins (credit-risk convention, stated in the result).
+    """
+    r = proportions(reference_counts)
+    c = proportions(current_counts)
+    if fill == "evidently":
+        r, c = evidently_zero_fill(r), evidently_zero_fill(c)
+    elif fill == "epsilon":
+        r = np.where(r == 0, epsilon, r)
+        c = np.where(c == 0, epsilon, c)
+    else:
+        raise ValueError(f"unknown PSI fill {fill!r}")
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def sturges_edges(reference: Floats, current: Floats) -> Floats:
+    """Evidently's numeric bins: numpy 'sturges' edges over [min(R∪C), max(R∪C)]."""
+    return np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
+
+
+def evidently_binned(reference: npt.NDArray[Any], current: npt.NDArray[Any], numeric: bool,
+                     n_bins: int = 20) -> tuple[Counts, Counts, str]:
+    """Counts on Evidently's bins: Sturges bins over R∪C if numeric with more than ``n_bins``
+    distinct reference values, else one bin per distinct value of R∪C.
+    Returns (reference counts, current counts, binning)."""
+    if numeric and np.unique(reference).size > n_bins:
+        edges = sturges_edges(reference, current)
+        r, _ = np.histogram(reference, edges)
+        c, _ = np.histogram(current, edges)
+        return r.astype(np.int64), c.astype(np.int64), f"sturges ({len(edges) - 1} bins over R∪C)"
+    keys = np.unique(np.concatenate([reference, current]))
+    r = _counts_on(reference, keys)
+    c = _counts_on(current, keys)
+    return r, c, f"distinct values ({keys.size})"
+
+
+def _counts_on(values: npt.NDArray[Any], keys: npt.NDArray[Any]) -> Counts:
+    idx = np.searchsorted(keys, values)
+    return np.bincount(idx, minlength=keys.size).astype(np.int64)
+
+
+# -- Jensen–Shannon --------------------------------------------------------------------------
+
+
+def jensenshannon(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike,
+                  base: float | None = None) -> float:
+    """scipy's Jensen–Shannon *distance* (natural log unless ``base``), no zero fill."""
+    return float(distance.jensenshannon(proportions(reference_counts),
+                                        proportions(current_counts), base=base))
+
+
+# -- χ² and Z ------------------------------------------------------------------------------
+
+
+def chisquare_gof(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike,
+                  ) -> tuple[float, float]:
+    """Evidently's χ² goodness of fit: expected = reference counts scaled to the current size.
+
+    A category absent from the reference makes an expected count of 0: χ² = ∞ and p = 0.
+    """
+    r = np.asarray(reference_counts, dtype=np.float64)
+    c = np.asarray(current_counts, dtype=np.float64)
+    keep = (r > 0) | (c > 0)
+    r, c = r[keep], c[keep]
+    if r.size < 2:
+        return 0.0, 1.0
+    if np.any((r == 0) & (c > 0)):
+        return math.inf, 0.0
+    expected = r * (c.sum() / r.sum())
+    stat = float(np.sum((c - expected) ** 2 / expected))
+    return stat, float(sps.chi2.sf(stat, r.size - 1))
+
+
+def two_proportion_z(ref_hits: float, n_ref: float, cur_hits: float, n_cur: float,
+                     ) -> tuple[float, float]:
+    """Pooled two-proportion z and its two-sided p-value ``2(1 − Φ(|z|))``."""
+    p1, p2 = ref_hits / n_ref, cur_hits / n_cur
+    pooled = (ref_hits + cur_hits) / (n_ref + n_cur)
+    var = pooled * (1 - pooled) * (1 / n_ref + 1 / n_cur)
+    if var <= 0:
+        return 0.0, 1.0
+    z = (p1 - p2) / math.sqrt(var)
+    return z, float(2 * (1 - sps.norm.cdf(abs(z))))
+
+
+# -- Kolmogorov–Smirnov ------------------------------------------------------------------------
+
+
+def ks_pvalue(d: float, n_ref: int, n_cur: int) -> float:
+    """Two-sided p-value as scipy ``ks_2samp(method='auto')``: exact distribution when both
+    samples have ≤ 10 000 values, else ``kstwo.sf(D, round(n·m/(n+m)))``."""
+    if max(n_ref, n_cur) <= KS_EXACT_MAX_N:
+        g = math.gcd(n_ref, n_cur)
+        if (n_ref // g) < np.iinfo(np.int32).max / (n_cur // g):
+            from scipy.stats._stats_py import _attempt_exact_2kssamp  # scipy's own routine
+
+            ok, _, prob = _attempt_exact_2kssamp(n_ref, n_cur, g, d, "two-sided")
+            if ok:
+                return float(np.clip(prob, 0, 1))
+    m, n = sorted([float(n_ref), float(n_cur)], reverse=True)
+    en = m * n / (m + n)
+    return float(np.clip(sps.kstwo.sf(d, np.round(en)), 0, 1))
+
+
+def ks_exact(reference: Floats, current: Floats) -> float:
+    """D = sup |F_R − F_C| over every value of R ∪ C (right-continuous ECDFs)."""
+    r = np.sort(reference)
+    c = np.sort(current)
+    allv = np.concatenate([r, c])
+    d = np.abs(np.searchsorted(r, allv, "right") / r.size
+               - np.searchsorted(c, allv, "right") / c.size)
+    return float(d.max())
+
+
+def ks_from_bins(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike,
+                 ) -> tuple[float, float]:
+    """KS on a common binning: D at the bin edges (a lower bound of the raw-data D) and an
+    upper bound: within a bin the ECDFs move by at most that bin's shares, so
+    ``D ≤ max_i(|F_R(e_i) − F_C(e_i)| + max(r_i, c_i))``.
+
+    With one bin per distinct value (discrete data) both equal the exact D."""
+    r = proportions(reference_counts)
+    c = proportions(current_counts)
+    diff = np.abs(np.cumsum(r) - np.cumsum(c))
+    lower = float(diff.max()) if diff.size else 0.0
+    before = np.concatenate([[0.0], diff[:-1]])
+    upper = float(np.max(before + np.maximum(r, c))) if diff.size else 0.0
+    return lower, max(lower, upper)
+
+
+# -- Wasserstein ---------------------------------------------------------------------------
+
+
+def wasserstein_exact(reference: Floats, current: Floats) -> float:
+    """W1 = ∫|F_R − F_C| dx on the raw samples (= scipy ``wasserstein_distance``)."""
+    r = np.sort(reference)
+    c = np.sort(current)
+    allv = np.concatenate([r, c])
+    allv.sort(kind="mergesort")
+    deltas = np.diff(allv)
+    fr = np.searchsorted(r, allv[:-1], "right") / r.size
+    fc = np.searchsorted(c, allv[:-1], "right") / c.size
+    return float(np.sum(np.abs(fr - fc) * deltas))
+
+
+def wasserstein_from_bins(edges: Floats, reference_counts: npt.ArrayLike,
+                          current_counts: npt.ArrayLike) -> tuple[float, float]:
+    """W1 on binned data, the CDFs interpolated linearly inside each bin; returns (estimate,
+    error bound). ``edges`` are the finite bounds of every bin (len = bins + 1; the outer bins
+    bounded by min/max of R ∪ C). The raw-data W1 differs by at most
+    ``Σ_i w_i·(r_i + c_i)`` (each CDF stays within its bin's share of its chord)."""
+    r = proportions(reference_counts)
+    c = proportions(current_counts)
+    w = np.diff(edges)
+    g0 = np.concatenate([[0.0], np.cumsum(r - c)[:-1]])  # F_R − F_C at each bin's left edge
+    g1 = g0 + (r - c)
+    # ∫ over a bin of |linear from g0 to g1| = w·(g0² + g1²)/(2(|g0|+|g1|)) when signs differ
+    same = g0 * g1 >= 0
+    mag = np.abs(g0) + np.abs(g1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        crossing = np.where(mag > 0, (g0 ** 2 + g1 ** 2) / (2 * mag), 0.0)
+    area = np.where(same, (np.abs(g0) + np.abs(g1)) / 2, crossing) * w
+    return float(area.sum()), float(np.sum(w * (r + c)))

@@ -1,0 +1,221 @@
+"""Compliance use cases: catalogs, controls, crosswalks, coverage and the dashboard.
+
+All read-only. Coverage is computed from live data each time it is asked for:
+the facts of every model in scope are gathered in one read transaction
+(``store.compliance_repo``: a fixed number of queries per 500 models) and
+evaluated by the pure functions of ``steward.compliance.coverage`` against the
+evidence mapping (shipped, extended by ``STEWARD_COMPLIANCE_MAPPING``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from steward.compliance import catalogs, coverage, dashboard, mapping
+from steward.compliance.coverage import (
+    ApprovalFact,
+    CheckRunFact,
+    FindingFact,
+    ModelCoverage,
+    ModelFacts,
+    MonitorFact,
+    OrganisationCoverage,
+    WaiverFact,
+)
+from steward.compliance.dashboard import Dashboard
+from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk, EvidenceMapping
+from steward.domain.errors import InvalidInput
+from steward.domain.permissions import Permission, Principal, ensure
+from steward.services import policies
+from steward.services.context import Context, model_id
+from steward.services.risk import assessment_status
+from steward.store.compliance_repo import ComplianceRepository, RawFacts, as_date
+from steward.store.uow import UnitOfWork
+
+
+def evidence_mapping(ctx: Context) -> EvidenceMapping:
+    return mapping.load(ctx.settings.compliance_mapping)
+
+
+def list_catalogs(ctx: Context, principal: Principal) -> list[CatalogInfo]:
+    ensure(principal, Permission.MODEL_READ)
+    mp = evidence_mapping(ctx)
+    return [mapping.catalog_info(cat, mp) for cat in catalogs.catalogs()]
+
+
+def list_controls(
+    ctx: Context, principal: Principal, framework: str, *, all_levels: bool = False
+) -> list[ControlInfo]:
+    """The controls of a catalog with their evidence (assessable ones unless ``all_levels``)."""
+    ensure(principal, Permission.MODEL_READ)
+    cat = catalogs.catalog(framework)
+    mp = evidence_mapping(ctx)
+    return [
+        mapping.control_info(c, mp) for c in cat.controls if all_levels or c.assessable
+    ]
+
+
+def get_control(ctx: Context, principal: Principal, framework: str, control: str) -> ControlInfo:
+    ensure(principal, Permission.MODEL_READ)
+    return mapping.control_info(catalogs.catalog(framework).control(control), evidence_mapping(ctx))
+
+
+def crosswalk(ctx: Context, principal: Principal, source: str, target: str) -> Crosswalk:
+    ensure(principal, Permission.MODEL_READ)
+    return mapping.crosswalk(evidence_mapping(ctx), source, target)
+
+
+def _frameworks(frameworks: list[str] | None) -> tuple[str, ...] | None:
+    if not frameworks:
+        return None
+    for name in frameworks:
+        catalogs.catalog(name)  # NotFound names the catalogs
+    return tuple(frameworks)
+
+
+def model_coverage(
+    ctx: Context, principal: Principal, model: str, frameworks: list[str] | None = None
+) -> ModelCoverage:
+    """Coverage of every assessable control for one model, from live data."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    selected = _frameworks(frameworks)
+    mp = evidence_mapping(ctx)
+    with ctx.uow.read() as uow:
+        model_id(uow, model)  # NotFound with the fix
+        facts = _facts(uow, ComplianceRepository(uow.conn).model_rows(model))
+        now = uow.now
+    return coverage.for_model(facts[0], mp, now, selected)
+
+
+def organisation_coverage(
+    ctx: Context,
+    principal: Principal,
+    frameworks: list[str] | None = None,
+    *,
+    controls: bool = True,
+) -> OrganisationCoverage:
+    """Coverage over every model that is not retired, per framework and per control."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    selected = _frameworks(frameworks)
+    mp = evidence_mapping(ctx)
+    with ctx.uow.read() as uow:
+        facts = _facts(uow, ComplianceRepository(uow.conn).model_rows())
+        now = uow.now
+    result = coverage.for_organisation(
+        [coverage.for_model(f, mp, now, selected) for f in facts], now
+    )
+    if not controls:
+        return OrganisationCoverage(result.computed_at, result.models, result.frameworks)
+    return result
+
+
+def organisation_dashboard(ctx: Context, principal: Principal) -> Dashboard:
+    ensure(principal, Permission.GOVERNANCE_READ)
+    mp = evidence_mapping(ctx)
+    with ctx.uow.read() as uow:
+        facts = _facts(uow, ComplianceRepository(uow.conn).model_rows())
+        now = uow.now
+    per_model = [coverage.for_model(f, mp, now) for f in facts]
+    summary = coverage.summarise([list(c.controls) for c in per_model])
+    return dashboard.build(facts, per_model, summary, now)
+
+
+# --- turning rows into facts ------------------------------------------------------------
+
+
+def _utc(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise InvalidInput(f"Unexpected timestamp {value!r} in the store.")
+
+
+def _facts(uow: UnitOfWork, rows: list[object]) -> list[ModelFacts]:
+    repo = ComplianceRepository(uow.conn)
+    raw = repo.gather(rows)  # type: ignore[arg-type]
+    pack = policies.active_pack(uow)
+    active = pack.ref if pack is not None else None
+    available = repo.monitoring_available()
+    now = uow.now
+    return [_to_facts(uow, r, active, available, now) for r in raw]
+
+
+def _to_facts(
+    uow: UnitOfWork, r: RawFacts, active: str | None, available: bool, now: datetime
+) -> ModelFacts:
+    m = r.model
+    mid = int(m["id"])
+    assessment, problem = assessment_status(uow, mid)
+    v = r.version
+    review = r.last_review
+    return ModelFacts(
+        model=str(m["name"]),
+        fields={
+            k: str(m[k] or "")
+            for k in ("title", "description", "purpose", "business_unit", "owner", "team")
+        },
+        risk_tier=str(m["risk_tier"]),
+        status=str(m["status"]),
+        next_review_date=as_date(m["next_review_date"]),
+        version=int(v["version"]) if v is not None else None,
+        stage=str(v["stage"]) if v is not None else None,
+        artifact_sha256=str(v["artifact_sha256"]) if v is not None else None,
+        version_description=str(v["description"] or "") if v is not None else "",
+        training_dataset=r.training,
+        evaluation_dataset=r.evaluation,
+        risk_assessment=assessment.id if assessment is not None else None,
+        risk_assessed_at=assessment.assessed_at if assessment is not None else None,
+        risk_problem=problem if assessment is not None else None,
+        active_policy=active,
+        approvals=tuple(
+            ApprovalFact(
+                str(a["request_id"]),
+                str(a["approver"]),
+                str(a["decision"]),
+                str(a["policy"]),
+                str(a["artifact_sha256"]),
+                _utc(a["at"]),
+            )
+            for a in r.approvals
+        ),
+        check_runs=tuple(
+            CheckRunFact(
+                str(c["id"]),
+                str(c["suite"]),
+                bool(c["passed"]),
+                _utc(c["finished_at"]),
+                str(c["artifact_sha256"]),
+            )
+            for c in r.check_runs
+        ),
+        monitoring_available=available,
+        monitors=tuple(
+            MonitorFact(
+                str(x["id"]),
+                str(x["name"]),
+                int(x["version"]),
+                _utc(x["last_run_at"]) if x["last_run_at"] is not None else None,
+                int(x["open_alerts"]),
+            )
+            for x in r.monitors
+        ),
+        journal_events=r.journal_events,
+        journal_last=_utc(r.journal_last) if r.journal_last else None,
+        last_review_at=_utc(review["completed_at"]) if review is not None else None,
+        last_review_outcome=str(review["outcome"]) if review is not None else None,
+        open_findings=tuple(
+            FindingFact(int(f["id"]), str(f["severity"]), as_date(f["due_date"]))
+            for f in r.open_findings
+        ),
+        waivers=tuple(
+            WaiverFact(
+                int(w["id"]),
+                str(w["requirement"]),
+                _utc(w["expires_at"]),
+                w["revoked_at"] is None and _utc(w["expires_at"]) > now,
+            )
+            for w in r.waivers
+        ),
+    )

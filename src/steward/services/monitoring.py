@@ -1,0 +1,1143 @@
+"""Monitors, runs, late labels, alerts and their lifecycle effects.
+
+A run compares a batch's aggregate with the monitor's reference profile
+(``steward.monitoring.compare``), stores every figure as a time-series row, evaluates the
+monitor's rules with their consecutive-breach hysteresis and, for a rule that fires,
+raises an alert in the same transaction: a finding with the evidence
+(``findings.open_in_uow``), the ``alert.raised`` event (and so its webhook) and — when the
+active policy pack's ``monitoring.under_review_on`` lists the alert's severity — the move
+of the production version to ``under_review``. Nothing is written if anything fails.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from steward.domain import lifecycle
+from steward.domain import monitoring as rules
+from steward.domain.audit import Action
+from steward.domain.errors import Conflict, InvalidInput, NotFound
+from steward.domain.lifecycle import Stage
+from steward.domain.monitoring import (
+    DATASET,
+    Alert,
+    AlertStatus,
+    Breach,
+    HistoryPoint,
+    LabelReport,
+    Monitor,
+    MonitorRun,
+    Result,
+)
+from steward.domain.permissions import Permission, Principal, ensure
+from steward.services import policies
+from steward.services.context import Context, model_id, version_row_id
+from steward.services.monitoring_batches import BatchPayload, PredictionRows, ReferencePayload
+from steward.store.uow import UnitOfWork
+
+# Stages a monitor may watch: approved (shadow, before go-live) and production.
+MONITORED_STAGES = (Stage.APPROVED, Stage.PRODUCTION, Stage.UNDER_REVIEW)
+PERFORMANCE = rules.PERFORMANCE_METRICS + rules.FAIRNESS_METRICS
+MAX_LABELS = 1_000_000
+
+
+# -- monitors ----------------------------------------------------------------------------
+
+
+def create_monitor(
+    ctx: Context,
+    principal: Principal,
+    model: str,
+    version: int,
+    *,
+    name: str = "default",
+    config: Mapping[str, Any] | None = None,
+    reference: ReferencePayload,
+) -> Monitor:
+    """Configure a monitor on a version; ``reference`` is its profiled reference data."""
+    ensure(principal, Permission.MONITOR_MANAGE)
+    parsed = rules.parse_config(dict(config or {}))
+    rules.monitor_name(name)
+    rules.check_rule_columns(parsed, rules.watched_columns(parsed, reference.columns))
+    _check_profile(reference.profile)
+    with ctx.uow.write() as uow:
+        mid, vid = version_row_id(uow, model, version)
+        uow.models.lock(mid)
+        stage = Stage(uow.versions.row_by_id(vid)["stage"])
+        if stage not in MONITORED_STAGES:
+            raise Conflict(
+                f"Version {version} of {model!r} is {stage.value}; monitors watch approved or "
+                "production versions. Monitor the version that serves (see "
+                f"`steward version list {model}`).",
+                stage=stage.value,
+            )
+        if uow.monitors.search(version_id=vid, name=name):
+            raise Conflict(
+                f"Version {version} of {model!r} already has a monitor named {name!r}; pick "
+                "another --name or change that one with `steward monitor update`.",
+                name=name,
+            )
+        version_entity = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+        source = _reference_source(reference, version_entity)
+        monitor_id = "mon_" + secrets.token_hex(8)
+        every = parsed.every
+        info = {
+            "source": source,
+            "fingerprint": reference.fingerprint,
+            "rows": reference.rows,
+            "columns": list(reference.columns),
+            "numeric": list(reference.numeric),
+            "categorical": list(reference.categorical),
+        }
+        uow.monitors.insert(
+            {
+                "id": monitor_id,
+                "model_id": mid,
+                "version_id": vid,
+                "name": name,
+                "config": rules.config_json(parsed),
+                "reference": reference.profile,
+                "reference_info": info,
+                "active": True,
+                "next_run_at": None if every is None else uow.now,
+                "last_run_at": None,
+                "created_by": principal.name,
+                "created_at": uow.now,
+                "updated_at": uow.now,
+            }
+        )
+        uow.record(
+            principal.name,
+            Action.MONITOR_CREATED,
+            "monitor",
+            monitor_id,
+            {
+                "model": model,
+                "version": version,
+                "name": name,
+                "config": rules.config_json(parsed),
+                "reference": info,
+            },
+        )
+        found = uow.monitors.get(monitor_id)
+        assert found is not None
+        uow.commit()
+    return found
+
+
+def _reference_source(reference: ReferencePayload, version: Any) -> str:
+    for kind, data in (
+        ("training", version.training_data),
+        ("evaluation", version.evaluation_data),
+    ):
+        if data is not None and reference.fingerprint == data.fingerprint:
+            return f"{kind} dataset {data.name} ({data.fingerprint[:12]})"
+    return reference.source
+
+
+def _check_profile(text: str) -> Any:
+    from steward.monitoring import ReferenceProfile
+
+    try:
+        return ReferenceProfile.from_json(text)
+    except InvalidInput:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(
+            f"The reference profile is not a Steward profile ({exc}); build it with "
+            "steward.monitoring.build_profile.",
+            field="reference",
+        ) from None
+
+
+def reference_data_for(ctx: Context, principal: Principal, model: str, version: int) -> str:
+    """Where the version's training (else evaluation) data lives, to profile by default."""
+    ensure(principal, Permission.VERSION_READ)
+    with ctx.uow.read() as uow:
+        _mid, vid = version_row_id(uow, model, version)
+        entity = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+    for data in (entity.training_data, entity.evaluation_data):
+        if data is not None and data.uri:
+            return data.uri
+    raise InvalidInput(
+        f"Version {version} of {model!r} records no readable training or evaluation data "
+        "location (it was logged from an in-memory frame), so Steward cannot profile the "
+        "reference itself. Pass the reference data: `--reference train.parquet` or "
+        "reference=frame.",
+        field="reference",
+    )
+
+
+def resolve(uow: UnitOfWork, ref: str) -> Monitor:
+    """A monitor by id, or by model name when that model has exactly one active monitor."""
+    found = uow.monitors.get(ref) if ref.startswith("mon_") else None
+    if found is not None:
+        return found
+    mid = uow.models.id_of(ref)
+    if mid is not None:
+        candidates = [m for m in uow.monitors.search(model_id=mid) if m.active]
+        if len(candidates) == 1:
+            return candidates[0]
+        if len(candidates) > 1:
+            raise InvalidInput(
+                f"Model {ref!r} has {len(candidates)} monitors "
+                f"({', '.join(m.id + ' ' + m.name for m in candidates)}); name one by id.",
+                field="monitor",
+            )
+    raise NotFound(
+        f"No monitor {ref!r}. List monitors with `steward monitor list` and use an id "
+        "(mon_…) or the name of a model with one monitor.",
+        monitor=ref,
+    )
+
+
+def get_monitor(ctx: Context, principal: Principal, ref: str) -> Monitor:
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        return resolve(uow, ref)
+
+
+def monitor_reference(ctx: Context, principal: Principal, ref: str) -> str:
+    """The stored reference profile (JSON): clients aggregate batches on its edges."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        return uow.monitors.reference(resolve(uow, ref).id)
+
+
+def list_monitors(
+    ctx: Context,
+    principal: Principal,
+    *,
+    model: str | None = None,
+    version: int | None = None,
+    include_deleted: bool = False,
+) -> list[Monitor]:
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        if model is None:
+            if version is not None:
+                raise InvalidInput("version needs model: name the model too.", field="version")
+            return uow.monitors.search(include_deleted=include_deleted)
+        if version is None:
+            return uow.monitors.search(
+                model_id=model_id(uow, model), include_deleted=include_deleted
+            )
+        _mid, vid = version_row_id(uow, model, version)
+        return uow.monitors.search(version_id=vid, include_deleted=include_deleted)
+
+
+def update_monitor(
+    ctx: Context,
+    principal: Principal,
+    ref: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    active: bool | None = None,
+) -> Monitor:
+    """Change settings (rules, thresholds, schedule, ...) or pause/resume a monitor.
+
+    ``config`` keys replace the current ones; the reference profile never changes (create a
+    new monitor for a new reference, so history stays comparable).
+    """
+    ensure(principal, Permission.MONITOR_MANAGE)
+    with ctx.uow.write() as uow:
+        monitor = resolve(uow, ref)
+        uow.monitors.lock(monitor.id)
+        before = rules.config_json(monitor.config)
+        merged = {**before, **dict(config or {})}
+        if "reference" in merged or (
+            "columns" in (config or {})
+            and list((config or {})["columns"]) != list(monitor.config.columns)
+        ):
+            raise InvalidInput(
+                "The watched columns and the reference are fixed when a monitor is created; "
+                "create a new monitor for other columns.",
+                field="config",
+            )
+        parsed = rules.parse_config(merged)
+        rules.check_rule_columns(parsed, monitor.watched)
+        values: dict[str, Any] = {"config": rules.config_json(parsed), "updated_at": uow.now}
+        if active is not None:
+            values["active"] = active
+        every = parsed.every
+        if every is None:
+            values["next_run_at"] = None
+        elif monitor.next_run_at is None or parsed.schedule_every != monitor.config.schedule_every:
+            values["next_run_at"] = rules.next_due(every, monitor.last_run_at, uow.now)
+        uow.monitors.update(monitor.id, values)
+        uow.record(
+            principal.name,
+            Action.MONITOR_UPDATED,
+            "monitor",
+            monitor.id,
+            {
+                "model": monitor.model,
+                "version": monitor.version,
+                "before": before,
+                "after": rules.config_json(parsed),
+                "active": monitor.active if active is None else active,
+            },
+        )
+        found = uow.monitors.get(monitor.id)
+        assert found is not None
+        uow.commit()
+    return found
+
+
+def delete_monitor(ctx: Context, principal: Principal, ref: str, *, reason: str = "") -> Monitor:
+    """Retire a monitor; its runs, results and alerts stay as evidence."""
+    ensure(principal, Permission.MONITOR_MANAGE)
+    with ctx.uow.write() as uow:
+        monitor = resolve(uow, ref)
+        uow.monitors.update(
+            monitor.id,
+            {
+                "active": False,
+                "next_run_at": None,
+                "deleted_by": principal.name,
+                "deleted_at": uow.now,
+                "updated_at": uow.now,
+            },
+        )
+        uow.record(
+            principal.name,
+            Action.MONITOR_DELETED,
+            "monitor",
+            monitor.id,
+            {"model": monitor.model, "version": monitor.version, "reason": reason.strip()},
+        )
+        found = uow.monitors.get(monitor.id)
+        assert found is not None
+        uow.commit()
+    return found
+
+
+# -- runs --------------------------------------------------------------------------------
+
+
+def record_batch(ctx: Context, principal: Principal, ref: str, payload: BatchPayload) -> MonitorRun:
+    """Compare a reduced batch with the reference, store the results, raise alerts."""
+    ensure(principal, Permission.MONITOR_RUN)
+    with ctx.uow.write() as uow:
+        run = record_batch_in_uow(uow, ctx, principal.name, ref, payload)
+        uow.commit()
+    return run
+
+
+def record_batch_in_uow(
+    uow: UnitOfWork, ctx: Context, actor: str, ref: str, payload: BatchPayload
+) -> MonitorRun:
+    from steward.monitoring import BatchAggregate, DriftOptions, compare
+    from steward.services.monitoring_batches import sub_profile
+
+    started = uow.now
+    monitor = resolve(uow, ref)
+    uow.monitors.lock(monitor.id)
+    if not monitor.active:
+        raise Conflict(
+            f"Monitor {monitor.id} is paused or deleted; resume it with "
+            f"`steward monitor update {monitor.id} --resume` first.",
+            monitor=monitor.id,
+        )
+    _mid, vid = version_row_id(uow, monitor.model, monitor.version)
+    stage = Stage(uow.versions.row_by_id(vid)["stage"])
+    if stage not in MONITORED_STAGES:
+        raise Conflict(
+            f"Version {monitor.version} of {monitor.model!r} is {stage.value} now; its monitor "
+            "no longer runs. Delete it and monitor the version in production.",
+            stage=stage.value,
+        )
+    if payload.rows <= 0:
+        raise InvalidInput("The batch has no rows; nothing to compare.", field="data")
+    from steward.monitoring import ReferenceProfile
+
+    profile = ReferenceProfile.from_json(uow.monitors.reference(monitor.id))
+    unknown = [c for c in payload.missing_columns if c not in profile.columns]
+    if unknown:
+        raise InvalidInput(f"Unknown missing column(s) {', '.join(unknown)}.", field="data")
+    if payload.missing_columns:
+        profile = sub_profile(
+            profile, [c for c in profile.columns if c not in payload.missing_columns]
+        )
+    try:
+        batch = BatchAggregate.from_dict(payload.aggregate)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"The batch aggregate is malformed ({exc}); compute it with "
+            "steward.monitoring.aggregate on the monitor's reference profile.",
+            field="aggregate",
+        ) from None
+    if batch.profile_id and batch.profile_id != profile.id:
+        raise InvalidInput(
+            "The batch was aggregated on another reference profile; fetch this monitor's "
+            "profile and aggregate again.",
+            field="aggregate",
+        )
+    if batch.rows != payload.rows:
+        raise InvalidInput("rows does not match the aggregate's row count.", field="rows")
+    drift = compare(profile, batch, DriftOptions(method=monitor.config.method))
+    # PSI on the reference deciles for every column too (the credit-risk CSI report).
+    psi = (
+        drift
+        if monitor.config.method == "psi"
+        else compare(profile, batch, DriftOptions(method="psi"))
+    )
+    observed = (payload.observed_at or uow.now).astimezone(UTC)
+    if observed > uow.now + timedelta(minutes=10):
+        raise InvalidInput(
+            "observed_at is in the future; send it with its zone.", field="observed_at"
+        )
+    run_id = "mrun_" + secrets.token_hex(8)
+    results = _drift_results(drift, psi, payload.missing_columns)
+    results.append(Result(DATASET, "rows", float(payload.rows), {}))
+    predictions = payload.predictions
+    labelled = 0
+    if predictions is not None:
+        _check_predictions(predictions, payload.rows)
+        if predictions.label is not None:
+            perf = performance_results(
+                monitor.config,
+                [
+                    (p, s, {k: v[i] for k, v in predictions.groups.items()}, y)
+                    for i, (p, s, y) in enumerate(
+                        zip(
+                            predictions.prediction or [None] * len(predictions),
+                            predictions.score or [None] * len(predictions),
+                            predictions.label,
+                            strict=True,
+                        )
+                    )
+                    if y is not None
+                ],
+                total=len(predictions),
+            )
+            labelled = int(next((r.value or 0 for r in perf if r.metric == "labelled_rows"), 0))
+            results.extend(perf)
+    problems = [
+        f"column {c!r} is missing from the batch (missing_rate 1.0)"
+        for c in payload.missing_columns
+    ]
+    summary = {
+        "drift_share": drift.share,
+        "drifted_columns": [c for c, d in drift.columns.items() if d.drifted],
+        "dataset_drift": bool(drift.drifted),
+        "problems": problems,
+        "labelled_rows": labelled,
+        "method": monitor.config.method,
+    }
+    event = uow.record(
+        actor,
+        Action.MONITOR_RUN,
+        "monitor",
+        monitor.id,
+        {
+            "model": monitor.model,
+            "version": monitor.version,
+            "run": run_id,
+            "rows": payload.rows,
+            "source": payload.source,
+            "engine": payload.engine,
+            **{k: summary[k] for k in ("drift_share", "drifted_columns", "problems")},
+        },
+    )
+    uow.monitors.insert_run(
+        {
+            "id": run_id,
+            "monitor_id": monitor.id,
+            "window_start": rules.window_start(monitor.config.window, observed),
+            "rows": payload.rows,
+            "source": payload.source[:2000],
+            "engine": payload.engine[:40],
+            "started_at": started,
+            "finished_at": uow.now,
+            "summary": summary,
+            "aggregate": payload.aggregate,
+            "created_by": actor,
+            "audit_seq": event.seq,
+        },
+        (_row(run_id, monitor.id, uow.now, r) for r in results),
+    )
+    if predictions is not None and predictions.ids is not None:
+        _store_predictions(uow, monitor.id, run_id, predictions)
+    every = monitor.config.every
+    uow.monitors.update(
+        monitor.id,
+        {
+            "last_run_at": uow.now,
+            "next_run_at": None if every is None else rules.next_due(every, uow.now, uow.now),
+        },
+    )
+    _alerts_for_run(uow, ctx, actor, monitor, vid, run_id, results)
+    found = uow.monitors.get_run(run_id)
+    assert found is not None
+    return found
+
+
+def _check_predictions(rows: PredictionRows, expected: int) -> None:
+    for name in ("ids", "prediction", "score", "label"):
+        values = getattr(rows, name)
+        if values is not None and len(values) != expected:
+            raise InvalidInput(
+                f"predictions.{name} has {len(values)} values for {expected} rows.",
+                field="predictions",
+            )
+    for name, values in rows.groups.items():
+        if len(values) != expected:
+            raise InvalidInput(f"group {name!r} has {len(values)} values.", field="predictions")
+
+
+def _store_predictions(uow: UnitOfWork, monitor_id: str, run_id: str, rows: PredictionRows) -> None:
+    assert rows.ids is not None
+    known = uow.monitors.known_predictions(monitor_id, rows.ids)
+    if known:
+        sample = ", ".join(list(known)[:5])
+        raise Conflict(
+            f"{len(known)} prediction id(s) were already recorded by this monitor (e.g. "
+            f"{sample}); ids must be unique across batches.",
+            field="data",
+        )
+    n = len(rows.ids)
+    none: list[None] = [None] * n
+    uow.monitors.insert_predictions(
+        [
+            {
+                "monitor_id": monitor_id,
+                "prediction_id": pid,
+                "run_id": run_id,
+                "prediction": p,
+                "score": s,
+                "groups": {k: v[i] for k, v in rows.groups.items()},
+                "label": y,
+                "labelled_at": None if y is None else uow.now,
+            }
+            for i, (pid, p, s, y) in enumerate(
+                zip(
+                    rows.ids,
+                    rows.prediction or none,
+                    rows.score or none,
+                    rows.label or none,
+                    strict=True,
+                )
+            )
+        ]
+    )
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _drift_results(drift: Any, psi: Any, missing: Sequence[str]) -> list[Result]:
+    out: list[Result] = [
+        Result(DATASET, "drift_share", _finite(drift.share), {"columns": len(drift.columns)}),
+        Result(
+            DATASET,
+            "drifted_columns",
+            float(sum(1 for d in drift.columns.values() if d.drifted)),
+            {},
+        ),
+        Result(DATASET, "dataset_drift", 1.0 if drift.drifted else 0.0, {}),
+    ]
+    for name, col in drift.columns.items():
+        details = {
+            "method": col.method,
+            "statistic": _finite(col.statistic),
+            "p_value": _finite(getattr(col, "p_value", None)),
+            "threshold": _finite(col.threshold),
+            "binning": col.binning,
+            "n_reference": col.n_reference,
+            "n_current": col.n_current,
+            "error_bound": _finite(getattr(col, "error_bound", None)),
+        }
+        out.append(Result(name, "drift_score", _finite(col.score), details))
+        out.append(Result(name, "drifted", 1.0 if col.drifted else 0.0, {"method": col.method}))
+        method_metric = {
+            "ks": "ks",
+            "wasserstein": "wasserstein",
+            "jensenshannon": "jensenshannon",
+        }.get(col.method)
+        if method_metric:
+            out.append(Result(name, method_metric, _finite(col.statistic), details))
+        if col.method == "ks":
+            out.append(Result(name, "ks_p_value", _finite(col.p_value), details))
+        if col.method in ("chisquare", "ztest"):
+            out.append(Result(name, f"{col.method}_p_value", _finite(col.p_value), details))
+        other = psi.columns.get(name)
+        if other is not None and other.method == "psi":
+            out.append(
+                Result(
+                    name,
+                    "psi",
+                    _finite(other.statistic),
+                    {
+                        "method": "psi",
+                        "binning": other.binning,
+                        "threshold": _finite(other.threshold),
+                        "n_reference": other.n_reference,
+                        "n_current": other.n_current,
+                    },
+                )
+            )
+        for metric in (
+            "missing_rate",
+            "out_of_range_share",
+            "new_categories",
+            "new_category_share",
+        ):
+            value = getattr(col, metric, None)
+            if isinstance(value, (list, tuple, set)):
+                out.append(Result(name, metric, float(len(value)), {"values": sorted(value)[:50]}))
+            elif value is not None:
+                out.append(Result(name, metric, _finite(float(value)), {}))
+    for name in missing:
+        out.append(Result(name, "missing_rate", 1.0, {"problem": "column missing from the batch"}))
+    return out
+
+
+def _row(run_id: str, monitor_id: str, at: datetime, result: Result) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "monitor_id": monitor_id,
+        "column": result.column,
+        "metric": result.metric,
+        "at": at,
+        "value": result.value,
+        "details": result.details,
+    }
+
+
+# -- performance from labels ------------------------------------------------------------
+
+Labelled = tuple[float | None, float | None, Mapping[str, str | None], float]
+
+
+def performance_results(
+    config: rules.MonitorConfig, rows: Sequence[Labelled], *, total: int
+) -> list[Result]:
+    """Classification performance and fairness of the labelled rows of one run."""
+    from steward.validation.metrics import classification as cm
+
+    n = len(rows)
+    out = [
+        Result(DATASET, "labelled_rows", float(n), {}),
+        Result(DATASET, "label_coverage", n / total if total else None, {"predictions": total}),
+    ]
+    if n == 0:
+        return out
+    positive = config.positive_label
+    y = [1 if label == positive else 0 for _p, _s, _g, label in rows]
+    scores = [s for _p, s, _g, _l in rows]
+    if all(p is not None for p, _s, _g, _l in rows):
+        pred = [1 if p == positive else 0 for p, _s, _g, _l in rows]
+        basis = "prediction column"
+    elif all(s is not None for s in scores):
+        pred = [1 if (s or 0.0) >= 0.5 else 0 for s in scores]
+        basis = "score >= 0.5"
+    else:
+        return out
+    details = {"n": n, "positive_label": positive, "predicted_by": basis}
+    out += [
+        Result(DATASET, "accuracy", cm.accuracy(y, pred), details),
+        Result(DATASET, "precision", cm.precision(y, pred, zero_division=0.0), details),
+        Result(DATASET, "recall", cm.recall(y, pred, zero_division=0.0), details),
+        Result(DATASET, "f1", cm.f1(y, pred, zero_division=0.0), details),
+        Result(DATASET, "positive_rate", sum(pred) / n, details),
+    ]
+    if all(s is not None for s in scores) and 0 < sum(y) < n:
+        out.append(Result(DATASET, "roc_auc", cm.roc_auc(y, scores), details))
+    for column in config.sensitive:
+        groups: dict[str, list[tuple[int, int]]] = {}
+        for (_p, _s, g, _l), yt, yp in zip(rows, y, pred, strict=True):
+            key = g.get(column)
+            if key is not None:
+                groups.setdefault(key, []).append((yt, yp))
+        if len(groups) < 2:
+            continue
+        selection = {k: sum(p for _t, p in v) / len(v) for k, v in groups.items()}
+        tpr = {
+            k: (sum(p for t, p in v if t) / sum(t for t, _p in v)) if any(t for t, _p in v) else 0.0
+            for k, v in groups.items()
+        }
+        fpr = {
+            k: (sum(p for t, p in v if not t) / sum(1 for t, _p in v if not t))
+            if any(not t for t, _p in v)
+            else 0.0
+            for k, v in groups.items()
+        }
+        spread = {
+            "groups": {k: len(v) for k, v in groups.items()},
+            "selection_rate": selection,
+            "tpr": tpr,
+            "fpr": fpr,
+        }
+        out.append(
+            Result(
+                column,
+                "demographic_parity_difference",
+                max(selection.values()) - min(selection.values()),
+                spread,
+            )
+        )
+        out.append(
+            Result(
+                column,
+                "equalized_odds_difference",
+                max(max(tpr.values()) - min(tpr.values()), max(fpr.values()) - min(fpr.values())),
+                spread,
+            )
+        )
+    return out
+
+
+def record_labels(
+    ctx: Context,
+    principal: Principal,
+    ref: str,
+    labels: Sequence[tuple[str, float]] | Mapping[str, float],
+) -> LabelReport:
+    """Join labels that arrived later to their predictions; recompute those runs' performance."""
+    ensure(principal, Permission.MONITOR_RUN)
+    pairs = list(labels.items()) if isinstance(labels, Mapping) else list(labels)
+    if not pairs:
+        raise InvalidInput("No labels given; send {prediction_id: label} pairs.", field="labels")
+    if len(pairs) > MAX_LABELS:
+        raise InvalidInput(f"At most {MAX_LABELS} labels per call; send them in parts.")
+    clean: list[tuple[str, float]] = []
+    for pid, label in pairs:
+        if (
+            isinstance(label, bool)
+            or not isinstance(label, (int, float))
+            or not math.isfinite(float(label))
+        ):
+            raise InvalidInput(
+                f"Label for {pid!r} is {label!r}; labels are finite numbers (e.g. 0 or 1).",
+                field="labels",
+            )
+        clean.append((str(pid), float(label)))
+    if len({p for p, _l in clean}) != len(clean):
+        raise InvalidInput("A prediction id appears twice in the labels.", field="labels")
+    with ctx.uow.write() as uow:
+        monitor = resolve(uow, ref)
+        uow.monitors.lock(monitor.id)
+        if monitor.config.id_column is None:
+            raise InvalidInput(
+                f"Monitor {monitor.id} has no id_column, so labels cannot be matched to "
+                "predictions; set id_column when creating a monitor.",
+                field="labels",
+            )
+        known = uow.monitors.known_predictions(monitor.id, [p for p, _l in clean])
+        unknown = [p for p, _l in clean if p not in known]
+        if unknown:
+            raise InvalidInput(
+                f"{len(unknown)} label(s) name prediction ids this monitor never saw (e.g. "
+                f"{', '.join(unknown[:5])}); nothing was stored. Send labels only for "
+                "predictions fed with `steward monitor run`.",
+                field="labels",
+                unknown=unknown[:20],
+            )
+        already = sum(1 for p, _l in clean if known[p][1] is not None)
+        uow.monitors.set_labels(monitor.id, clean, uow.now)
+        runs = sorted({known[p][0] for p, _l in clean})
+        uow.record(
+            principal.name,
+            Action.MONITOR_LABELS,
+            "monitor",
+            monitor.id,
+            {
+                "model": monitor.model,
+                "version": monitor.version,
+                "labels": len(clean),
+                "relabelled": already,
+                "runs": runs,
+            },
+        )
+        _mid, vid = version_row_id(uow, monitor.model, monitor.version)
+        raised: list[str] = []
+        for run_id in runs:
+            rows = [
+                (r["prediction"], r["score"], r["groups"], float(r["label"]))
+                for r in uow.monitors.labelled(run_id)
+            ]
+            perf = performance_results(
+                monitor.config, rows, total=uow.monitors.prediction_count(run_id)
+            )
+            run_row = uow.monitors.run_row(run_id)
+            assert run_row is not None
+            uow.monitors.delete_results(run_id, PERFORMANCE)
+            uow.monitors.insert_results([_row(run_id, monitor.id, uow.now, r) for r in perf])
+            summary = dict(run_row["summary"])
+            summary["labelled_rows"] = len(rows)
+            uow.monitors.update_run_summary(run_id, summary)
+            run = uow.monitors.get_run(run_id)
+            assert run is not None
+            raised += _alerts_for_run(
+                uow,
+                ctx,
+                principal.name,
+                monitor,
+                vid,
+                run_id,
+                list(run.results),
+                only=PERFORMANCE,
+            )
+        uow.commit()
+    return LabelReport(
+        monitor_id=monitor.id,
+        received=len(clean),
+        matched=len(clean),
+        already_labelled=already,
+        runs=tuple(runs),
+        alerts=tuple(dict.fromkeys(raised)),
+    )
+
+
+# -- alerts ------------------------------------------------------------------------------
+
+
+def _alerts_for_run(
+    uow: UnitOfWork,
+    ctx: Context,
+    actor: str,
+    monitor: Monitor,
+    vid: int,
+    run_id: str,
+    results: Sequence[Result],
+    *,
+    only: Sequence[str] | None = None,
+) -> list[str]:
+    selected = [r for r in monitor.config.rules if only is None or r.metric in only]
+    if not selected:
+        return []
+    depth = max(r.consecutive for r in selected) - 1
+    current = {(r.column, r.metric): r.value for r in results}
+    previous = uow.monitors.values_before(monitor.id, run_id, depth)
+    touched: list[str] = []
+    for breach in rules.evaluate(selected, current, previous):
+        if not breach.fires:
+            continue
+        touched.append(_raise(uow, ctx, actor, monitor, vid, run_id, breach))
+    return touched
+
+
+def _raise(
+    uow: UnitOfWork,
+    ctx: Context,
+    actor: str,
+    monitor: Monitor,
+    vid: int,
+    run_id: str,
+    breach: Breach,
+) -> str:
+    rule = breach.rule
+    existing = uow.monitors.open_alert(monitor.id, rule.id, breach.column)
+    if existing is not None:
+        if existing.last_run != run_id:
+            uow.monitors.update_alert(
+                existing.id,
+                {
+                    "last_run_id": run_id,
+                    "breaches": existing.breaches + 1,
+                    "value": breach.value,
+                    "updated_at": uow.now,
+                },
+            )
+        return existing.id
+    from steward.services import findings
+
+    alert_id = "alrt_" + secrets.token_hex(8)
+    mid = model_id(uow, monitor.model)
+    finding = findings.open_in_uow(
+        uow,
+        actor,
+        model_id=mid,
+        model=monitor.model,
+        version=monitor.version,
+        title=f"Monitoring alert: {rule.metric} on "
+        + ("the dataset" if breach.column == DATASET else breach.column),
+        description=f"Monitor {monitor.name} ({monitor.id}): {breach.message}.",
+        severity=rule.severity,
+        source="monitor",
+        source_ref=f"{monitor.id}:{rule.id}:{breach.column}",
+        evidence={
+            "alert": alert_id,
+            "monitor": monitor.id,
+            "run": run_id,
+            "rule": rules.rule_json(rule),
+            "value": breach.value,
+            "streak": breach.streak,
+        },
+    )
+    stage = Stage(uow.versions.row_by_id(vid)["stage"])
+    move = stage is Stage.PRODUCTION and rule.severity in _under_review_on(uow)
+    uow.monitors.insert_alert(
+        {
+            "id": alert_id,
+            "monitor_id": monitor.id,
+            "rule_id": rule.id,
+            "metric": rule.metric,
+            "column": breach.column,
+            "severity": rule.severity,
+            "status": AlertStatus.OPEN.value,
+            "op": rule.op,
+            "threshold": rule.threshold,
+            "value": breach.value,
+            "message": breach.message,
+            "first_run_id": run_id,
+            "last_run_id": run_id,
+            "breaches": breach.streak,
+            "finding_id": finding.id,
+            "transition": Stage.UNDER_REVIEW.value if move else None,
+            "raised_at": uow.now,
+            "updated_at": uow.now,
+        }
+    )
+    uow.record(
+        actor,
+        Action.ALERT_RAISED,
+        "alert",
+        alert_id,
+        {
+            "model": monitor.model,
+            "version": monitor.version,
+            "monitor": monitor.id,
+            "run": run_id,
+            "rule": rule.id,
+            "metric": rule.metric,
+            "column": breach.column,
+            "severity": rule.severity,
+            "value": breach.value,
+            "threshold": rule.threshold,
+            "op": rule.op,
+            "streak": breach.streak,
+            "finding": finding.id,
+            "under_review": move,
+        },
+    )
+    if move:
+        from steward.services.lifecycle import apply_in_uow
+
+        request = lifecycle.make_request(
+            model=monitor.model,
+            version=monitor.version,
+            current=stage,
+            target=Stage.UNDER_REVIEW.value,
+            actor=actor,
+            justification=f"Monitoring alert {alert_id} ({rule.severity}): {breach.message}; "
+            "the active policy sends the version to review.",
+        )
+        apply_in_uow(
+            uow, ctx, actor, model_id(uow, monitor.model), vid, request, caused_by=alert_id
+        )
+    return alert_id
+
+
+def _under_review_on(uow: UnitOfWork) -> tuple[str, ...]:
+    pack = policies.active_pack(uow)
+    return tuple(getattr(pack, "under_review_on", ())) if pack is not None else ()
+
+
+def list_alerts(
+    ctx: Context,
+    principal: Principal,
+    *,
+    model: str | None = None,
+    version: int | None = None,
+    monitor: str | None = None,
+    status: str | None = "open",
+    limit: int = 100,
+) -> list[Alert]:
+    ensure(principal, Permission.GOVERNANCE_READ)
+    if status in ("all", None):
+        status = None
+    elif status not in (s.value for s in AlertStatus):
+        raise InvalidInput("status is open, resolved or all.", field="status")
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be between 1 and 1000.", field="limit")
+    with ctx.uow.read() as uow:
+        mid = vid = None
+        if model is not None:
+            mid = model_id(uow, model)
+            if version is not None:
+                _m, vid = version_row_id(uow, model, version)
+        mon = None if monitor is None else resolve(uow, monitor).id
+        return uow.monitors.alerts(
+            model_id=mid, version_id=vid, monitor_id=mon, status=status, limit=limit
+        )
+
+
+def get_alert(ctx: Context, principal: Principal, alert_id: str) -> Alert:
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        found = uow.monitors.get_alert(alert_id)
+    if found is None:
+        raise NotFound(
+            f"No alert {alert_id!r}. List alerts with `steward monitor alerts`.", alert=alert_id
+        )
+    return found
+
+
+def resolve_alert(ctx: Context, principal: Principal, alert_id: str, note: str) -> Alert:
+    """Close an alert with a note saying why (its finding is resolved with the same note)."""
+    ensure(principal, Permission.ALERT_RESOLVE)
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput("Resolving an alert needs a note: say what was found.", field="note")
+    if len(note) > 4000:
+        raise InvalidInput("The note is longer than 4000 characters.", field="note")
+    with ctx.uow.write() as uow:
+        alert = uow.monitors.get_alert(alert_id)
+        if alert is None:
+            raise NotFound(
+                f"No alert {alert_id!r}. List alerts with `steward monitor alerts`.",
+                alert=alert_id,
+            )
+        uow.monitors.lock(alert.monitor_id)
+        if alert.status is AlertStatus.RESOLVED:
+            raise Conflict(f"Alert {alert_id} is already resolved.", alert=alert_id)
+        uow.monitors.update_alert(
+            alert_id,
+            {
+                "status": AlertStatus.RESOLVED.value,
+                "resolved_by": principal.name,
+                "resolved_at": uow.now,
+                "resolution": note,
+                "updated_at": uow.now,
+            },
+        )
+        uow.record(
+            principal.name,
+            Action.ALERT_RESOLVED,
+            "alert",
+            alert_id,
+            {
+                "model": alert.model,
+                "version": alert.version,
+                "monitor": alert.monitor_id,
+                "note": note,
+                "finding": alert.finding_id,
+            },
+        )
+        if alert.finding_id is not None:
+            _close_finding(uow, principal.name, alert.finding_id, note)
+        found = uow.monitors.get_alert(alert_id)
+        assert found is not None
+        uow.commit()
+    return found
+
+
+def _close_finding(uow: UnitOfWork, actor: str, finding_id: int, note: str) -> None:
+    from steward.domain.findings import FindingStatus
+
+    finding = uow.findings.get(finding_id)
+    if finding is None or not finding.status.is_open:
+        return
+    uow.findings.update(
+        finding_id,
+        {
+            "status": FindingStatus.RESOLVED.value,
+            "resolution": note,
+            "closed_by": actor,
+            "closed_at": uow.now,
+            "updated_at": uow.now,
+        },
+    )
+    uow.record(
+        actor,
+        Action.FINDING_UPDATED,
+        "finding",
+        f"{finding.model}/findings/{finding_id}",
+        {
+            "id": finding_id,
+            "model": finding.model,
+            "before": {"status": finding.status.value},
+            "after": {"status": FindingStatus.RESOLVED.value},
+            "note": f"monitoring alert resolved: {note}",
+        },
+    )
+
+
+# -- history -----------------------------------------------------------------------------
+
+
+def list_runs(
+    ctx: Context,
+    principal: Principal,
+    ref: str,
+    *,
+    limit: int = 50,
+    with_results: bool = False,
+) -> list[MonitorRun]:
+    ensure(principal, Permission.GOVERNANCE_READ)
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be between 1 and 1000.", field="limit")
+    with ctx.uow.read() as uow:
+        monitor = resolve(uow, ref)
+        return uow.monitors.runs(monitor.id, limit=limit, with_results=with_results)
+
+
+def get_run(ctx: Context, principal: Principal, run_id: str) -> MonitorRun:
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        found = uow.monitors.get_run(run_id)
+    if found is None:
+        raise NotFound(
+            f"No monitor run {run_id!r}. List runs with `steward monitor history MONITOR`.",
+            run=run_id,
+        )
+    return found
+
+
+def history(
+    ctx: Context,
+    principal: Principal,
+    ref: str,
+    *,
+    column: str | None = None,
+    metric: str | None = None,
+    since: datetime | None = None,
+    limit: int = 1000,
+) -> list[HistoryPoint]:
+    """The time series of one or all (column, metric) results, oldest first."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    if metric is not None and metric not in rules.METRICS:
+        raise InvalidInput(
+            f"Unknown metric {metric!r}; metrics are {', '.join(rules.METRICS)}.", field="metric"
+        )
+    if not 1 <= limit <= 10000:
+        raise InvalidInput("limit must be between 1 and 10000.", field="limit")
+    with ctx.uow.read() as uow:
+        monitor = resolve(uow, ref)
+        if (
+            column not in (None, DATASET)
+            and column not in monitor.watched + monitor.config.sensitive
+        ):
+            raise InvalidInput(
+                f"Monitor {monitor.id} does not watch column {column!r}; it watches "
+                f"{', '.join(monitor.watched)}.",
+                field="column",
+            )
+        return uow.monitors.series(
+            monitor.id, column=column, metric=metric, since=since, limit=limit
+        )
+
+
+def monitored_versions(uow: UnitOfWork, vid: int) -> list[str]:
+    """Active monitors of a version (evidence for the ``monitor_configured`` requirement)."""
+    return [f"monitor:{m.id}" for m in uow.monitors.search(version_id=vid) if m.active]
+
+
+def postpone(ctx: Context, monitor_id: str) -> None:
+    """After a failed scheduled run: try again at the next slot, not in a tight loop."""
+    with ctx.uow.write() as uow:
+        monitor = uow.monitors.get(monitor_id)
+        every = None if monitor is None else monitor.config.every
+        if monitor is not None and every is not None:
+            uow.monitors.update(monitor_id, {"next_run_at": uow.now + every})
+            uow.commit()

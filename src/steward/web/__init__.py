@@ -1,0 +1,20 @@
+"""The web UI: server-rendered pages (FastAPI + Jinja2 + htmx, Vega-Lite charts) over the
+service layer, in English and Traditional Chinese. ``mount(app)`` adds it at ``/``;
+the REST API stays under ``/api/v1``. See docs/ui.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC = Path(__file__).parent / "static"
+
+
+def mount(app: FastAPI) -> None:
+    from steward.web.pages import router
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(router)
