@@ -29,14 +29,16 @@ if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   fi
 fi
 
-# The web UI's browser tests drive Debian's Chromium (/usr/bin/chromium) with Playwright.
-if [ ! -x /usr/bin/chromium ]; then
+# The web UI's browser tests drive Debian's Chromium (/usr/bin/chromium) with Playwright;
+# the Traditional Chinese pages (and their screenshots) need a CJK font.
+if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing chromium (for the web UI's browser tests)..." >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+    echo "Installing chromium and fonts-noto-cjk (for the web UI's browser tests)..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      chromium fonts-noto-cjk
   else
-    echo "Note: /usr/bin/chromium is missing, so the browser tests will be skipped;" \
-         "install it with 'sudo apt-get install chromium'." >&2
+    echo "Note: /usr/bin/chromium or fonts-noto-cjk is missing, so the browser tests will be" \
+         "skipped; install them with 'sudo apt-get install chromium fonts-noto-cjk'." >&2
   fi
 fi
 

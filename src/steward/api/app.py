@@ -13,6 +13,7 @@ from steward.api.routes import checks as check_routes
 from steward.api.routes import compliance as compliance_routes
 from steward.api.routes import deployments as deployment_routes
 from steward.api.routes import identity as identity_routes
+from steward.api.routes import monitoring as monitoring_routes
 from steward.api.routes import policies as policy_routes
 from steward.api.routes import reports as report_routes
 from steward.api.routes import risk as risk_routes
@@ -69,6 +70,8 @@ def create_app(ctx: Context) -> FastAPI:
         app.include_router(router)
     # validation engine: server-side runs
     app.include_router(validation_routes.router)
+    # production monitoring: monitors, runs, labels, alerts
+    app.include_router(monitoring_routes.router)
     # model cards and evidence packs
     app.include_router(report_routes.router)
     # compliance: control catalogs, coverage, organisation dashboard

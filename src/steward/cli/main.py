@@ -11,6 +11,7 @@ from steward.cli import (
     approvals_cmd,
     audit_cmd,
     check_cmd,
+    compliance_cmd,
     deploy_cmd,
     evidence_cmd,
     finding_cmd,
@@ -132,6 +133,12 @@ app.add_typer(
     report_cmd.app, name="report", help="Model cards (Annex IV documentation) and narratives."
 )
 app.add_typer(evidence_cmd.app, name="evidence", help="Export and verify signed evidence packs.")
+# compliance: control catalogs, coverage, organisation dashboard
+app.add_typer(
+    compliance_cmd.app,
+    name="compliance",
+    help="Control catalogs, crosswalks, coverage from live evidence, the dashboard.",
+)
 signing_cmd.register(app)
 system_cmd.register(app)
 

@@ -228,7 +228,7 @@ def _eu() -> Catalog:
                 )
             )
     for art in d["high_risk_articles"]:
-        text = "; ".join(
+        text = " ".join(
             f"{o['ref']}: {_flat(o['requirement'])}" for o in art["obligations"] if "requirement" in o
         )
         controls.append(

@@ -1031,6 +1031,120 @@ class Steward:
         """Models by tier and stage, overdue reviews, open findings, production gaps, coverage."""
         return self._backend.compliance_dashboard()
 
+    # -- monitoring -----------------------------------------------------------------
+    def create_monitor(
+        self,
+        model: str,
+        version: int,
+        *,
+        reference: Any = None,
+        name: str = "default",
+        **config: Any,
+    ) -> Any:
+        """Monitor a version: profile ``reference`` (frame or CSV/Parquet path; default the
+        version's recorded training/evaluation data location) here, then store the monitor.
+
+        ``config``: columns, categorical, prediction, score, label, id_column, sensitive,
+        positive_label, window (batch|daily|weekly), method (auto|psi|ks|...),
+        schedule_every ("7d"), source (what scheduled runs read), rules (list of
+        {id, metric, column, op, threshold, severity, consecutive}).
+        """
+        from steward.domain.monitoring import parse_config
+        from steward.services.monitoring_batches import build_reference
+
+        parsed = parse_config(config)
+        if reference is None:
+            reference = self._backend.monitor_reference_data(model, version)
+        payload = build_reference(reference, parsed)
+        return self._backend.create_monitor(model, version, name, config, payload)
+
+    def monitors(
+        self, model: str | None = None, version: int | None = None, *, include_deleted: bool = False
+    ) -> list[Any]:
+        return self._backend.monitors(model, version, include_deleted)
+
+    def monitor(self, ref: str) -> Any:
+        """A monitor by id (``mon_…``) or by the name of a model with one monitor."""
+        return self._backend.get_monitor(ref)
+
+    def update_monitor(self, ref: str, *, active: bool | None = None, **config: Any) -> Any:
+        return self._backend.update_monitor(ref, config, active)
+
+    def delete_monitor(self, ref: str, *, reason: str = "") -> Any:
+        return self._backend.delete_monitor(ref, reason)
+
+    def run_monitor(
+        self,
+        ref: str,
+        data: Any,
+        *,
+        engine: str = "duckdb",
+        observed_at: datetime | None = None,
+    ) -> Any:
+        """Feed a batch: a pandas/Polars/Arrow frame, a CSV/Parquet path or glob, an
+        ``s3://`` URL or ``steward.monitoring.Query``. It is reduced here (one scan in
+        ``engine``: duckdb, numpy or spark); only the aggregate is sent."""
+        from steward.services.monitoring_batches import reduce_batch
+
+        monitor = self._backend.get_monitor(ref)
+        profile = self._backend.monitor_profile(monitor.id)
+        payload = reduce_batch(
+            data, profile, monitor.config, engine=engine, observed_at=observed_at
+        )
+        return self._backend.record_monitor_batch(monitor.id, payload)
+
+    def monitor_labels(self, ref: str, labels: Mapping[str, float] | Any) -> Any:
+        """Labels that arrived later: {prediction_id: label} or a frame with id and label."""
+        if not isinstance(labels, Mapping):
+            monitor = self._backend.get_monitor(ref)
+            key, label = monitor.config.id_column, monitor.config.label or "label"
+            frame = labels
+            if isinstance(labels, (str, Path)):
+                from steward.validation import loading
+
+                frame = loading.load_data(labels, "labels")
+            labels = dict(zip(frame[key].astype(str), frame[label].astype(float), strict=True))
+        return self._backend.record_monitor_labels(ref, dict(labels))
+
+    def monitor_runs(self, ref: str, *, limit: int = 50, results: bool = False) -> list[Any]:
+        return self._backend.monitor_runs(ref, limit, results)
+
+    def monitor_run(self, run_id: str) -> Any:
+        return self._backend.monitor_run(run_id)
+
+    def monitor_history(
+        self,
+        ref: str,
+        *,
+        column: str | None = None,
+        metric: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Any]:
+        """Time series (oldest first) of a monitor's results, e.g. metric="psi"."""
+        return self._backend.monitor_history(ref, column, metric, since, limit)
+
+    def alerts(
+        self,
+        *,
+        model: str | None = None,
+        version: int | None = None,
+        monitor: str | None = None,
+        status: str = "open",
+        limit: int = 100,
+    ) -> list[Any]:
+        return self._backend.alerts(model, version, monitor, status, limit)
+
+    def alert(self, alert_id: str) -> Any:
+        return self._backend.get_alert(alert_id)
+
+    def resolve_alert(self, alert_id: str, note: str) -> Any:
+        return self._backend.resolve_alert(alert_id, note)
+
+    def run_due_monitors(self, *, limit: int = 100, engine: str = "duckdb") -> Any:
+        """Run the monitors whose schedule is due (reads each one's source)."""
+        return self._backend.run_due_monitors(limit, engine)
+
     # -- lifetime --------------------------------------------------------------------
     def close(self) -> None:
         self._backend.close()

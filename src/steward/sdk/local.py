@@ -532,6 +532,121 @@ class LocalBackend:
     def list_check_runs(self, model: str, version: int, limit: int) -> list[CheckRun]:
         return checks.list_runs(self.ctx, self.principal, model, version, limit=limit)
 
+    # -- monitoring -----------------------------------------------------------------
+    def monitor_reference_data(self, model: str, version: int) -> str:
+        from steward.services import monitoring
+
+        return monitoring.reference_data_for(self.ctx, self.principal, model, version)
+
+    def create_monitor(
+        self, model: str, version: int, name: str, config: dict[str, Any], reference: Any
+    ) -> Any:
+        from steward.services import monitoring
+
+        return monitoring.create_monitor(
+            self.ctx, self.principal, model, version, name=name, config=config, reference=reference
+        )
+
+    def monitors(self, model: str | None, version: int | None, include_deleted: bool) -> list[Any]:
+        from steward.services import monitoring
+
+        return monitoring.list_monitors(
+            self.ctx, self.principal, model=model, version=version, include_deleted=include_deleted
+        )
+
+    def get_monitor(self, ref: str) -> Any:
+        from steward.services import monitoring
+
+        return monitoring.get_monitor(self.ctx, self.principal, ref)
+
+    def monitor_profile(self, ref: str) -> str:
+        from steward.services import monitoring
+
+        return monitoring.monitor_reference(self.ctx, self.principal, ref)
+
+    def update_monitor(self, ref: str, config: dict[str, Any], active: bool | None) -> Any:
+        from steward.services import monitoring
+
+        return monitoring.update_monitor(
+            self.ctx, self.principal, ref, config=config, active=active
+        )
+
+    def delete_monitor(self, ref: str, reason: str) -> Any:
+        from steward.services import monitoring
+
+        return monitoring.delete_monitor(self.ctx, self.principal, ref, reason=reason)
+
+    def record_monitor_batch(self, ref: str, payload: Any) -> Any:
+        from steward.services import monitoring
+
+        return monitoring.record_batch(self.ctx, self.principal, ref, payload)
+
+    def record_monitor_labels(self, ref: str, labels: dict[str, float]) -> Any:
+        from steward.services import monitoring
+
+        return monitoring.record_labels(self.ctx, self.principal, ref, labels)
+
+    def monitor_runs(self, ref: str, limit: int, results: bool) -> list[Any]:
+        from steward.services import monitoring
+
+        return monitoring.list_runs(
+            self.ctx, self.principal, ref, limit=limit, with_results=results
+        )
+
+    def monitor_run(self, run_id: str) -> Any:
+        from steward.services import monitoring
+
+        return monitoring.get_run(self.ctx, self.principal, run_id)
+
+    def monitor_history(
+        self,
+        ref: str,
+        column: str | None,
+        metric: str | None,
+        since: datetime | None,
+        limit: int,
+    ) -> list[Any]:
+        from steward.services import monitoring
+
+        return monitoring.history(
+            self.ctx, self.principal, ref, column=column, metric=metric, since=since, limit=limit
+        )
+
+    def alerts(
+        self,
+        model: str | None,
+        version: int | None,
+        monitor: str | None,
+        status: str,
+        limit: int,
+    ) -> list[Any]:
+        from steward.services import monitoring
+
+        return monitoring.list_alerts(
+            self.ctx,
+            self.principal,
+            model=model,
+            version=version,
+            monitor=monitor,
+            status=status,
+            limit=limit,
+        )
+
+    def get_alert(self, alert_id: str) -> Any:
+        from steward.services import monitoring
+
+        return monitoring.get_alert(self.ctx, self.principal, alert_id)
+
+    def resolve_alert(self, alert_id: str, note: str) -> Any:
+        from steward.services import monitoring
+
+        return monitoring.resolve_alert(self.ctx, self.principal, alert_id, note)
+
+    def run_due_monitors(self, limit: int, engine: str) -> Any:
+        from steward.monitoring import scheduler
+
+        return scheduler.run_due(self.ctx, self.principal, limit=limit, engine=engine)
+
     # -- validation engine --------------------------------------------------------------
     def validate(
         self,

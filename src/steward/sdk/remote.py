@@ -768,6 +768,164 @@ class RemoteBackend:
             params={"limit": limit},
         )
 
+    # -- monitoring -----------------------------------------------------------------
+    def monitor_reference_data(self, model: str, version: int) -> str:
+        from steward.domain.errors import InvalidInput
+
+        raise InvalidInput(
+            "Over HTTP the reference is profiled on this machine: pass reference=frame or "
+            "--reference PATH (the training or evaluation data).",
+            field="reference",
+        )
+
+    def create_monitor(
+        self, model: str, version: int, name: str, config: dict[str, Any], reference: Any
+    ) -> Any:
+        from steward.domain.monitoring import Monitor
+
+        body = {"name": name, "config": config, "reference": wire.dump(reference)}
+        return self._call(
+            "POST",
+            f"/api/v1/models/{_q(model)}/versions/{version}/monitors",
+            Monitor,
+            content=_json(body),
+            headers={"content-type": "application/json"},
+        )
+
+    def monitors(self, model: str | None, version: int | None, include_deleted: bool) -> list[Any]:
+        from steward.domain.monitoring import Monitor
+
+        params = self._params(
+            {"model": model, "version": version, "include_deleted": include_deleted or None}
+        )
+        return self._call("GET", "/api/v1/monitors", list[Monitor], params=params)
+
+    def get_monitor(self, ref: str) -> Any:
+        from steward.domain.monitoring import Monitor
+
+        return self._call("GET", f"/api/v1/monitors/{_q(ref)}", Monitor)
+
+    def monitor_profile(self, ref: str) -> str:
+        return self._send("GET", f"/api/v1/monitors/{_q(ref)}/reference").text
+
+    def update_monitor(self, ref: str, config: dict[str, Any], active: bool | None) -> Any:
+        from steward.domain.monitoring import Monitor
+
+        body = {"config": config, "active": active}
+        return self._call(
+            "PATCH",
+            f"/api/v1/monitors/{_q(ref)}",
+            Monitor,
+            content=_json(body),
+            headers={"content-type": "application/json"},
+        )
+
+    def delete_monitor(self, ref: str, reason: str) -> Any:
+        from steward.domain.monitoring import Monitor
+
+        return self._call(
+            "DELETE", f"/api/v1/monitors/{_q(ref)}", Monitor, params={"reason": reason}
+        )
+
+    def record_monitor_batch(self, ref: str, payload: Any) -> Any:
+        from steward.domain.monitoring import MonitorRun
+
+        return self._call(
+            "POST",
+            f"/api/v1/monitors/{_q(ref)}/runs",
+            MonitorRun,
+            content=_json(wire.dump(payload)),
+            headers={"content-type": "application/json"},
+        )
+
+    def record_monitor_labels(self, ref: str, labels: dict[str, float]) -> Any:
+        from steward.domain.monitoring import LabelReport
+
+        return self._call(
+            "POST",
+            f"/api/v1/monitors/{_q(ref)}/labels",
+            LabelReport,
+            content=_json({"labels": labels}),
+            headers={"content-type": "application/json"},
+        )
+
+    def monitor_runs(self, ref: str, limit: int, results: bool) -> list[Any]:
+        from steward.domain.monitoring import MonitorRun
+
+        params = {"limit": limit, "results": results}
+        path = f"/api/v1/monitors/{_q(ref)}/runs"
+        return self._call("GET", path, list[MonitorRun], params=params)
+
+    def monitor_run(self, run_id: str) -> Any:
+        from steward.domain.monitoring import MonitorRun
+
+        return self._call("GET", f"/api/v1/monitor-runs/{_q(run_id)}", MonitorRun)
+
+    def monitor_history(
+        self,
+        ref: str,
+        column: str | None,
+        metric: str | None,
+        since: datetime | None,
+        limit: int,
+    ) -> list[Any]:
+        from steward.domain.monitoring import HistoryPoint
+
+        params = self._params(
+            {
+                "column": column,
+                "metric": metric,
+                "since": None if since is None else since.isoformat(),
+                "limit": limit,
+            }
+        )
+        return self._call(
+            "GET", f"/api/v1/monitors/{_q(ref)}/history", list[HistoryPoint], params=params
+        )
+
+    def alerts(
+        self,
+        model: str | None,
+        version: int | None,
+        monitor: str | None,
+        status: str,
+        limit: int,
+    ) -> list[Any]:
+        from steward.domain.monitoring import Alert
+
+        params = self._params(
+            {
+                "model": model,
+                "version": version,
+                "monitor": monitor,
+                "status": status,
+                "limit": limit,
+            }
+        )
+        return self._call("GET", "/api/v1/alerts", list[Alert], params=params)
+
+    def get_alert(self, alert_id: str) -> Any:
+        from steward.domain.monitoring import Alert
+
+        return self._call("GET", f"/api/v1/alerts/{_q(alert_id)}", Alert)
+
+    def resolve_alert(self, alert_id: str, note: str) -> Any:
+        from steward.domain.monitoring import Alert
+
+        return self._call(
+            "POST", f"/api/v1/alerts/{_q(alert_id)}/resolve", Alert, json={"note": note}
+        )
+
+    def run_due_monitors(self, limit: int, engine: str) -> Any:
+        from steward.domain.monitoring import ScheduleReport
+
+        return self._call(
+            "POST",
+            "/api/v1/monitors/run-due",
+            ScheduleReport,
+            json={"limit": limit, "engine": engine},
+        )
+
     # -- validation engine --------------------------------------------------------------
     def validate(
         self,
