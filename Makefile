@@ -48,6 +48,7 @@ bench: install
 	@$(BIN)/python bench/inventory.py
 	@$(BIN)/python bench/audit_verify.py --write-md
 	@$(BIN)/python bench/validation.py
+	@$(BIN)/python bench/drift.py
 	@$(BIN)/python bench/ui.py --write-md
 
 clean:

@@ -42,14 +42,26 @@ if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then
   fi
 fi
 
-# The model card PDF tests render pages to images with poppler's pdftoppm.
-if ! command -v pdftoppm >/dev/null 2>&1; then
+# Model card PDFs: WeasyPrint needs Pango; the tests render pages with poppler's pdftoppm.
+if ! command -v pdftoppm >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing poppler-utils (pdftoppm, for the model card PDF tests)..." >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils
+    echo "Installing Pango and poppler-utils (model card PDFs and their tests)..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
   else
-    echo "Note: pdftoppm is missing, so the PDF page tests will be skipped;" \
-         "install it with 'sudo apt-get install poppler-utils'." >&2
+    echo "Note: model card PDFs need Pango and the PDF tests poppler's pdftoppm; install" \
+         "them with 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 poppler-utils'." >&2
+  fi
+fi
+
+# PySpark (the monitoring engine's Spark path, tested in local mode) needs a Java runtime.
+if ! command -v java >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing a Java runtime (default-jre-headless, needed by PySpark)..." >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; } \
+      || echo "Could not install Java; the Spark tests will be skipped." >&2
+  else
+    echo "PySpark needs Java: run 'sudo apt-get install default-jre-headless' (the Spark tests are skipped without it)." >&2
   fi
 fi
 

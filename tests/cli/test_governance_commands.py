@@ -180,7 +180,22 @@ def test_gate_check_exits_3_until_evidence_and_approvals_are_in(home: Path, tmp_
         "go live",
         actor="dev",
     )
-    assert run(home, "gate", "check", "credit", "1", "--to", "production").exit_code == 3
+    blocked = run(home, "gate", "check", "credit", "1", "--to", "production")
+    assert blocked.exit_code == 3 and "monitoring.configured unmet" in flat(blocked.stdout)
+    ok(
+        home,
+        "monitor",
+        "create",
+        "credit",
+        "1",
+        "--reference",
+        str(evaluation),
+        "--column",
+        "age",
+        "--column",
+        "income",
+        actor="dev",
+    )
     ok(home, "approvals", "approve", prod["request"]["id"], "-c", "accepted", actor="rita")
     assert as_json(home, "version", "show", "credit", "1")["stage"] == "production"
 

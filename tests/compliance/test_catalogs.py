@@ -73,7 +73,8 @@ def test_every_assessable_control_is_mapped_to_real_kinds_or_a_reason() -> None:
         assert missing == [], f"{cat.id} controls without a mapping entry: {missing}"
     used = {k for e in shipped.entries.values() for k in e.evidence}
     assert used == set(EvidenceKind), f"unused evidence kinds: {set(EvidenceKind) - used}"
-    assert shipped.entry("nist-ai-rmf", "GOVERN 2.2").organisational  # staff training
+    training = shipped.entry("nist-ai-rmf", "GOVERN 2.2")
+    assert training is not None and training.organisational  # staff training
 
 
 def test_control_ids_json_is_generated_from_the_catalogs() -> None:
@@ -122,7 +123,8 @@ def test_a_user_file_extends_the_shipped_mapping(tmp_path: Path) -> None:
         '    GOVERN 2.2: {evidence: [reviews], note: "Training is part of our review"}\n'
     )
     merged = mapping.load(ours)
-    assert merged.entry("nist-ai-rmf", "GOVERN 2.2").evidence == (EvidenceKind.REVIEWS,)
+    ours_entry = merged.entry("nist-ai-rmf", "GOVERN 2.2")
+    assert ours_entry is not None and ours_entry.evidence == (EvidenceKind.REVIEWS,)
     assert merged.entry("nist-ai-rmf", "GOVERN 1.6") == mapping.shipped().entry(
         "nist-ai-rmf", "GOVERN 1.6"
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.conftest import BACKENDS, PG_ADMIN_URL, SKIP_PG, LiveServer, _pg_admin, ensure_user
 
 from steward import bootstrap
 from steward.compliance import evidence as pack_mod
@@ -30,7 +31,6 @@ from steward.services import evidence, modelcards
 from steward.services.context import Context
 from steward.settings import Settings
 from steward.store.audit_repo import AuditFilter
-from tests.conftest import BACKENDS, PG_ADMIN_URL, SKIP_PG, LiveServer, _pg_admin, ensure_user
 
 MODEL = "credit-scoring"
 SECTIONS = [
@@ -71,7 +71,9 @@ ADMIN = _as("admin", OPERATOR)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Demo]:
     from steward.demo.load import load_demo
 
     home = tmp_path_factory.mktemp("demo")
@@ -146,9 +148,7 @@ def test_narrative_refuses_unknown_fields_empty_text_and_readers(demo: Demo) -> 
         modelcards.set_narrative(demo.ctx, ALICE, MODEL, 99, {"intended_use": "x"})
     # Nothing half-written: a bad field next to a good one stores neither.
     with pytest.raises(InvalidInput):
-        modelcards.set_narrative(
-            demo.ctx, ALICE, MODEL, 3, {"method": "gbm", "nonsense": "y"}
-        )
+        modelcards.set_narrative(demo.ctx, ALICE, MODEL, 3, {"method": "gbm", "nonsense": "y"})
     assert modelcards.narrative_history(demo.ctx, ALICE, MODEL, 3, "method") == []
 
 
@@ -187,8 +187,9 @@ def test_model_card_is_generated_from_the_evidence(demo: Demo) -> None:
     assert blocks["out_of_scope"]["missing"]
     assert set(blocks) == set(FIELDS_BY_KEY)
     # Approval history names the three approvers of the demo.
-    people = {k: v for b in card.section("people").blocks if b["kind"] == "facts"
-              for k, v in b["items"]}
+    people = {
+        k: v for b in card.section("people").blocks if b["kind"] == "facts" for k, v in b["items"]
+    }
     assert people["Approved by"] == "rita, victor, wendy"
     assert card.evidence["runs"] == [r.id for r in client._backend.list_check_runs(MODEL, 2, 100)]
     # Changes from version 1: a different artifact and algorithm.
@@ -278,8 +279,9 @@ def test_evidence_pack_verifies_and_is_journalled(demo: Demo) -> None:
         "verify_pack.py",
     ):
         assert expected in names
-    assert any(n.startswith("checks/v2/") and n.endswith("fairness-selection-rate.svg")
-               for n in names)
+    assert any(
+        n.startswith("checks/v2/") and n.endswith("fairness-selection-rate.svg") for n in names
+    )
     actions = {e["action"] for e in events}
     assert {"model.created", "version.transitioned", "approval.given", "version.signed"} <= actions
     assert len(links) > len(events)  # other models' events are linked, not disclosed
@@ -312,9 +314,7 @@ def test_tampering_with_a_file_or_one_event_fails_and_says_where(demo: Demo) -> 
     event = json.loads(lines[index])
     event["payload"]["comment"] = "Rubber-stamped."
     lines[index] = json.dumps(event, ensure_ascii=False, sort_keys=True)
-    bad = pack_mod.verify_pack(
-        _rezip(data, {pack_mod.EVENTS: ("\n".join(lines) + "\n").encode()})
-    )
+    bad = pack_mod.verify_pack(_rezip(data, {pack_mod.EVENTS: ("\n".join(lines) + "\n").encode()}))
     names = [c.name for c in bad.failures()]
     assert f"file {pack_mod.EVENTS}" in names
     assert f"audit event {event['seq']} (approval.given on request:{event['subject_id']})" in names
@@ -333,8 +333,9 @@ def test_tampering_with_a_file_or_one_event_fails_and_says_where(demo: Demo) -> 
     )
     names = [c.name for c in bad.failures()]
     assert "audit events" in names and "file note.txt" in names
-    assert [c.name for c in pack_mod.verify_pack(_rezip(data, {pack_mod.SIGNATURE: None}))
-            .failures()] == [pack_mod.SIGNATURE]
+    assert [
+        c.name for c in pack_mod.verify_pack(_rezip(data, {pack_mod.SIGNATURE: None})).failures()
+    ] == [pack_mod.SIGNATURE]
 
 
 def test_pack_checks_without_steward(demo: Demo, tmp_path: Path) -> None:
@@ -348,18 +349,30 @@ def test_pack_checks_without_steward(demo: Demo, tmp_path: Path) -> None:
         reviews = archive.read("reviews.json")
     bad.write_bytes(_rezip(data, {"reviews.json": reviews + b" "}))
     script = tmp_path / "x" / "verify_pack.py"
-    ran = subprocess.run([sys.executable, "-I", str(script), str(good)], capture_output=True,
-                         text=True)
+    ran = subprocess.run(
+        [sys.executable, "-I", str(script), str(good)], capture_output=True, text=True
+    )
     assert ran.returncode == 0, ran.stdout
-    ran = subprocess.run([sys.executable, "-I", str(script), str(bad)], capture_output=True,
-                         text=True)
+    ran = subprocess.run(
+        [sys.executable, "-I", str(script), str(bad)], capture_output=True, text=True
+    )
     assert ran.returncode == 1 and "reviews.json" in ran.stdout
     if shutil.which("openssl"):
         folder = tmp_path / "x"
         check = subprocess.run(
-            ["openssl", "dgst", "-sha256", "-verify", "steward-signing-key.pub", "-signature",
-             "manifest.json.sig", "manifest.json"],
-            cwd=folder, capture_output=True, text=True,
+            [
+                "openssl",
+                "dgst",
+                "-sha256",
+                "-verify",
+                "steward-signing-key.pub",
+                "-signature",
+                "manifest.json.sig",
+                "manifest.json",
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
         )
         assert check.returncode == 0 and "Verified OK" in check.stdout
 
@@ -405,8 +418,9 @@ def test_sdk_over_http_matches_embedded(demo: Demo, tmp_path: Path) -> None:
             with pytest.raises(InvalidInput, match="format"):
                 remote.render_model_card(MODEL, 2, format="docx")
             summary = remote.export_evidence(MODEL, tmp_path / "pack.zip", include_pdf=False)
-            report = Steward.verify_evidence(tmp_path / "pack.zip",
-                                             public_key=_pem(remote, tmp_path))
+            report = Steward.verify_evidence(
+                tmp_path / "pack.zip", public_key=_pem(remote, tmp_path)
+            )
             assert report.ok, report.failures()
             assert summary.model == MODEL and summary.versions == [2]
             with pytest.raises(Forbidden):
@@ -435,13 +449,13 @@ def test_cli_model_card_export_and_verify(demo: Demo, tmp_path: Path) -> None:
     assert {n["field"]: n["text"] for n in shown}["method"] == "Gradient boosting, 200 trees."
     assert run(home, "report", "narrative", MODEL, "3", "--set", "bogus").exit_code == 1
     out = tmp_path / "card.md"
-    result = as_json(home, "report", "model-card", MODEL, "3", "--format", "md", "--out",
-                     str(out))
+    result = as_json(home, "report", "model-card", MODEL, "3", "--format", "md", "--out", str(out))
     assert result["file"] == str(out) and "## 5. Method" in out.read_text()
     assert "Gradient boosting, 200 trees." in out.read_text()
     packed = tmp_path / "pack.zip"
-    summary = as_json(home, "evidence", "export", MODEL, "--out", str(packed), "--no-pdf",
-                      actor="audra")
+    summary = as_json(
+        home, "evidence", "export", MODEL, "--out", str(packed), "--no-pdf", actor="audra"
+    )
     assert summary["versions"] == [2]
     verified = as_json(home, "evidence", "verify", str(packed))
     assert verified["ok"] is True

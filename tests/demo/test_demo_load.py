@@ -38,7 +38,7 @@ def test_the_demo_is_a_governed_inventory(tmp_path: Path, monkeypatch: pytest.Mo
         stages = {v.version: v.stage for v in st.list_versions("credit-scoring").items}
         assert stages == {
             1: Stage.DEPRECATED,
-            2: Stage.PRODUCTION,
+            2: Stage.UNDER_REVIEW,  # its monitor raised a critical drift alert
             3: Stage.VALIDATION,
             4: Stage.DEVELOPMENT,
         }
@@ -64,6 +64,9 @@ def test_the_demo_is_a_governed_inventory(tmp_path: Path, monkeypatch: pytest.Mo
         assert any(r.name.startswith("fairness.") and r.passed is False for r in biased.results)
         titles = {f.title for f in st.findings("credit-scoring", version=4).items}
         assert any("fairness." in t for t in titles)
+        # production needed a monitor; the younger weeks raised an alert and its finding
+        alerts = st.alerts(model="credit-scoring")
+        assert any(a.severity == "critical" for a in alerts)
         assert st.verify_audit().ok
         # loading again changes nothing
         assert load_demo(st) == "Demo already loaded."

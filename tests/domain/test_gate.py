@@ -190,3 +190,13 @@ def test_prohibited_practices_cannot_move_on() -> None:
 def test_every_outcome_carries_its_controls() -> None:
     for outcome in gate.evaluate(PACK, facts()):
         assert outcome.controls and outcome.kind != "lifecycle"
+
+
+def test_high_risk_production_needs_a_monitor() -> None:
+    unmonitored = by_id(facts(target=Stage.PRODUCTION))["monitoring.configured"]
+    assert not unmonitored.met
+    assert "steward monitor create credit 3" in unmonitored.reason
+    watched = by_id(facts(target=Stage.PRODUCTION, monitors=["monitor:mon_1"]))
+    assert watched["monitoring.configured"].met
+    assert watched["monitoring.configured"].evidence == ("monitor:mon_1",)
+    assert "monitoring.configured" not in by_id(facts(target=Stage.PRODUCTION, tier="low"))

@@ -21,7 +21,9 @@ def test_monitor_run_labels_history_and_alerts_on_both_backends(
     credit["decision"] = (credit["duration_in_month"] > 24).astype(int)
     client.create_model("credit", owner="alice")
     v = client.log_version(
-        "credit", artifact=make_file(b"m", "m.bin"), training_data=credit.iloc[:600],
+        "credit",
+        artifact=make_file(b"m", "m.bin"),
+        training_data=credit.iloc[:600],
         capture_git=False,
     ).version
     for stage in ("validation", "approved", "production"):
@@ -33,8 +35,15 @@ def test_monitor_run_labels_history_and_alerts_on_both_backends(
         columns=["age_in_years", "credit_amount", "purpose"],
         prediction="decision",
         id_column="application_id",
-        rules=[{"id": "age", "metric": "psi", "column": "age_in_years", "threshold": 0.25,
-                "severity": "high"}],
+        rules=[
+            {
+                "id": "age",
+                "metric": "psi",
+                "column": "age_in_years",
+                "threshold": 0.25,
+                "severity": "high",
+            }
+        ],
     )
     assert monitor.reference.source.startswith("training dataset")
     assert client.monitor("credit").id == monitor.id  # by model name: one monitor

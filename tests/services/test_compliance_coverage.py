@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -126,7 +126,11 @@ def test_a_failing_latest_run_and_a_changed_model_make_evidence_stale(
     st.record_checks(
         "credit",
         1,
-        [CheckResult("performance.auc", CheckFamily.PERFORMANCE, False, 0.55, Threshold(">=", 0.7))],
+        [
+            CheckResult(
+                "performance.auc", CheckFamily.PERFORMANCE, False, 0.55, Threshold(">=", 0.7)
+            )
+        ],
         suite="bank",
         finished_at=clock.now,
     )
@@ -141,10 +145,16 @@ def test_a_failing_latest_run_and_a_changed_model_make_evidence_stale(
     assert findings.refs
 
 
-def test_the_organisation_view_and_dashboard(clocked: Context, clock: Clock, tmp_path: Path) -> None:
+def test_the_organisation_view_and_dashboard(
+    clocked: Context, clock: Clock, tmp_path: Path
+) -> None:
     st = setup_credit(clocked, tmp_path)
     st.create_model("notes", owner="bob")  # nothing else: no version, no tier
     st.open_finding("credit", title="Stale bureau feed", severity="high", description="x")
+    st.complete_review("credit", outcome="satisfactory", notes="Annual review")
+    assert evidence(compliance.model_coverage(clocked, RITA, "credit"), EvidenceKind.REVIEWS) is (
+        State.CURRENT
+    )
     clock.advance(days=400)  # the high tier's yearly review is now overdue
     org = compliance.organisation_coverage(clocked, RITA, ["eu-ai-act"])
     assert org.models == 2
@@ -157,11 +167,14 @@ def test_the_organisation_view_and_dashboard(clocked: Context, clock: Clock, tmp
     assert board.open_findings["high"] == 1
     assert [r.model for r in board.overdue_reviews] == ["credit"]
     assert board.overdue_reviews[0].days_overdue > 0
-    assert board.overdue_reviews[0].due < date(2027, 2, 5)
+    assert board.overdue_reviews[0].due == date(2027, 1, 1)
     assert board.production_without_monitor == ()
     assert {f.framework for f in board.coverage} >= {"nist-ai-rmf", "tw-fsc"}
     reviews = compliance.model_coverage(clocked, RITA, "credit")
-    assert evidence(reviews, EvidenceKind.REVIEWS) is State.MISSING  # overdue, never reviewed
+    assert evidence(reviews, EvidenceKind.REVIEWS) is State.STALE  # reviewed once, now overdue
+    assert evidence(compliance.model_coverage(clocked, RITA, "notes"), EvidenceKind.REVIEWS) is (
+        State.MISSING
+    )
 
 
 def test_coverage_needs_governance_read_and_a_real_model(clocked: Context) -> None:

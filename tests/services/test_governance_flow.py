@@ -202,11 +202,14 @@ def test_the_credit_model_reaches_production_only_with_evidence_and_independent_
     with pytest.raises(Conflict, match="already applied"):
         rita.approve(rid)
 
-    # Production needs a risk officer's acceptance.
+    # Production needs a monitor and a risk officer's acceptance.
     prod = dev.request_transition(
         "credit-scoring", v, to="production", justification="go live for Q1"
     )
-    assert unmet(prod.gate) == ["approvals.deployment"]
+    assert unmet(prod.gate) == ["approvals.deployment", "monitoring.configured"]
+    dev.create_monitor(
+        "credit-scoring", v, reference=model.train, columns=["age_in_years", "credit_amount"]
+    )
     with pytest.raises(Forbidden, match="decided by approver or risk_officer"):
         val2.approve(prod.request.id)
     live = rita.approve(prod.request.id, "residual risk accepted")

@@ -46,7 +46,9 @@ def credit() -> pd.DataFrame:
 
 
 @pytest.fixture
-def production(local: Steward, make_file: Callable[[bytes, str], Path], credit: pd.DataFrame) -> int:
+def production(
+    local: Steward, make_file: Callable[[bytes, str], Path], credit: pd.DataFrame
+) -> int:
     local.create_model("credit", owner="alice")
     v = local.log_version(
         "credit",

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with demo_context(tmp_path_factory.mktemp("demo")) as ctx, LiveServer(ctx) as live:
+        live.ctx = ctx  # type: ignore[attr-defined]  # for steps the UI has no page for yet
         yield live
 
 
@@ -84,6 +85,14 @@ def test_credit_v3_walks_to_production(browser: Any, server: LiveServer) -> None
     row = page.locator("table.grid tr", has_text="v3").first
     assert "approved" in row.inner_text()
     wendy.close()
+
+    # The policy wants a monitor on a high-risk version before production (no page yet).
+    from steward.demo.monitoring import watch_credit
+    from steward.sdk.client import Steward
+    from steward.sdk.local import LocalBackend
+
+    ctx = server.ctx  # type: ignore[attr-defined]
+    watch_credit(lambda name: Steward(LocalBackend(ctx, name)), 3)
 
     # victor already approved: the inbox has nothing for him, and pressing approve on the
     # model page for a new request explains why he may not decide twice.

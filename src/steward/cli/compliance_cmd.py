@@ -144,8 +144,13 @@ def crosswalk(
             f"{found.source} ↔ {found.target}",
             [found.source, found.target, "title", "basis", "shared evidence"],
             [
-                (p.source, p.target, p.target_title, ", ".join(p.basis),
-                 ", ".join(k.value for k in p.evidence))
+                (
+                    p.source,
+                    p.target,
+                    p.target_title,
+                    ", ".join(p.basis),
+                    ", ".join(k.value for k in p.evidence),
+                )
                 for p in found.pairs
             ],
         )
@@ -247,10 +252,7 @@ def dashboard(ctx: typer.Context, json_: JsonOpt = False) -> None:
         output.table(
             f"{d.models} models by risk tier and stage",
             ["tier", *stages],
-            [
-                (tier, *(row.get(s, 0) for s in stages))
-                for tier, row in d.by_tier_and_stage.items()
-            ],
+            [(tier, *(row.get(s, 0) for s in stages)) for tier, row in d.by_tier_and_stage.items()],
         )
         output.fields(
             "Open findings",

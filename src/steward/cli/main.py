@@ -17,6 +17,7 @@ from steward.cli import (
     finding_cmd,
     gate_cmd,
     model_cmd,
+    monitor_cmd,
     policy_cmd,
     report_cmd,
     review_cmd,
@@ -138,6 +139,10 @@ app.add_typer(
     compliance_cmd.app,
     name="compliance",
     help="Control catalogs, crosswalks, coverage from live evidence, the dashboard.",
+)
+# production monitoring
+app.add_typer(
+    monitor_cmd.app, name="monitor", help="Monitors, batches, late labels, history and alerts."
 )
 signing_cmd.register(app)
 system_cmd.register(app)

@@ -117,10 +117,14 @@ def _nist() -> Catalog:
     d = _read(file)
     controls: list[Control] = []
     for fn in d["functions"]:
-        controls.append(Control("nist-ai-rmf", fn["id"], fn["id"].title(), fn["summary"], "function"))
+        controls.append(
+            Control("nist-ai-rmf", fn["id"], fn["id"].title(), fn["summary"], "function")
+        )
         for cat in fn["categories"]:
             controls.append(
-                Control("nist-ai-rmf", cat["id"], cat["id"], _flat(cat["text"]), "category", fn["id"])
+                Control(
+                    "nist-ai-rmf", cat["id"], cat["id"], _flat(cat["text"]), "category", fn["id"]
+                )
             )
             for sub in cat["subcategories"]:
                 controls.append(
@@ -229,7 +233,9 @@ def _eu() -> Catalog:
             )
     for art in d["high_risk_articles"]:
         text = " ".join(
-            f"{o['ref']}: {_flat(o['requirement'])}" for o in art["obligations"] if "requirement" in o
+            f"{o['ref']}: {_flat(o['requirement'])}"
+            for o in art["obligations"]
+            if "requirement" in o
         )
         controls.append(
             Control(
@@ -255,7 +261,8 @@ def _eu() -> Catalog:
                 "article",
                 "high-risk",
                 assessable=True,
-                verified="false",  # short paraphrases; the source says to check the consolidated text
+                # Short paraphrases; the source says to check the consolidated text.
+                verified="false",
                 applies_from=EU_ANNEX_III_DATE,
                 applies_note=_EU_HIGH_RISK_NOTE,
             )
@@ -433,16 +440,17 @@ def control_ids_document() -> dict[str, Any]:
 
 def _main(argv: list[str]) -> int:
     import json
+    import sys
     from pathlib import Path
 
     if argv != ["--write-control-ids"]:
-        print("usage: python -m steward.compliance.catalogs --write-control-ids")
+        sys.stderr.write("usage: python -m steward.compliance.catalogs --write-control-ids\n")
         return 2
     target = Path(str(resources.files("steward.policies").joinpath("control_ids.json")))
     target.write_text(
         json.dumps(control_ids_document(), indent=1, ensure_ascii=False) + "\n", "utf-8"
     )
-    print(f"wrote {target}")
+    sys.stdout.write(f"wrote {target}\n")
     return 0
 
 

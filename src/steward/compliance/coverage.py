@@ -432,11 +432,10 @@ def _reviews(f: ModelFacts, today: date) -> Evidence:
             return Evidence(
                 kind,
                 State.MISSING,
-                "No review completed or scheduled (the model has no risk tier yet).",
+                f"No periodic review completed yet; record one with "
+                f"`steward review complete {f.model}`.",
             )
-        return Evidence(
-            kind, State.NOT_APPLICABLE, f"First periodic review due {due.isoformat()}."
-        )
+        return Evidence(kind, State.NOT_APPLICABLE, f"First periodic review due {due.isoformat()}.")
     return Evidence(
         kind,
         State.CURRENT,
@@ -517,16 +516,18 @@ def for_model(
             if entry.organisational is not None:
                 rows.append(
                     ControlCoverage(
-                        cat.id, control.id, control.title, Status.ORGANISATIONAL, (),
+                        cat.id,
+                        control.id,
+                        control.title,
+                        Status.ORGANISATIONAL,
+                        (),
                         entry.organisational,
                     )
                 )
                 continue
             needed = tuple(states[k] for k in entry.evidence)
             status = _status([e.state for e in needed])
-            todo = "; ".join(
-                e.detail for e in needed if e.state in (State.MISSING, State.STALE)
-            )
+            todo = "; ".join(e.detail for e in needed if e.state in (State.MISSING, State.STALE))
             rows.append(ControlCoverage(cat.id, control.id, control.title, status, needed, todo))
     return ModelCoverage(
         model=facts.model,
@@ -540,7 +541,9 @@ def for_model(
     )
 
 
-def summarise(per_model: list[list[ControlCoverage]] | list[tuple[ControlCoverage, ...]]) -> tuple[FrameworkSummary, ...]:
+def summarise(
+    per_model: list[list[ControlCoverage]] | list[tuple[ControlCoverage, ...]],
+) -> tuple[FrameworkSummary, ...]:
     counts: dict[str, Counter[str]] = {}
     controls: dict[str, set[str]] = {}
     for rows in per_model:
@@ -572,7 +575,7 @@ def for_organisation(coverages: list[ModelCoverage], now: datetime) -> Organisat
             if key not in rollup:
                 organisational = row.reason if row.status is Status.ORGANISATIONAL else None
                 rollup[key] = (row.title, Counter(), organisational, [])
-            title, counter, _org, gaps = rollup[key]
+            _title, counter, _org, gaps = rollup[key]
             counter[row.status.value] += 1
             if row.status in (Status.MISSING, Status.STALE) and len(gaps) < 20:
                 gaps.append(cov.model)

@@ -85,7 +85,10 @@ def build(
             if monitoring.state is State.MISSING:
                 unmonitored.append(
                     ProductionGap(
-                        f.model, f.version, f.fields.get("owner", ""), f.risk_tier,
+                        f.model,
+                        f.version,
+                        f.fields.get("owner", ""),
+                        f.risk_tier,
                         monitoring.detail,
                     )
                 )

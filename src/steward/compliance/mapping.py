@@ -43,7 +43,9 @@ class EvidenceKind(StrEnum):
 
 
 EVIDENCE_DESCRIPTIONS: dict[EvidenceKind, str] = {
-    EvidenceKind.INVENTORY: "the model's inventory record (title, purpose, owner, business unit, tier)",
+    EvidenceKind.INVENTORY: (
+        "the model's inventory record (title, purpose, owner, business unit, tier)"
+    ),
     EvidenceKind.RISK_ASSESSMENT: "a current risk assessment from the questionnaire",
     EvidenceKind.POLICY_APPROVALS: "an active policy pack and approvals of the version under it",
     EvidenceKind.CHECK_RESULTS: "validation check runs on the version's artifact, within freshness",
@@ -104,7 +106,8 @@ def parse(text: str, source: str) -> EvidenceMapping:
     problems: list[Problem] = []
     if not isinstance(doc, LineMap):
         raise DocumentError(
-            source, [Problem(1, "a mapping file is a mapping with 'mapping', 'version', 'controls'")]
+            source,
+            [Problem(1, "a mapping file is a mapping with 'mapping', 'version', 'controls'")],
         )
     yamldoc.unknown_keys(
         doc, {"mapping", "version", "freshness_days", "controls"}, "the mapping file", problems
@@ -132,7 +135,8 @@ def parse(text: str, source: str) -> EvidenceMapping:
                 problems.append(
                     Problem(
                         where,
-                        f"unknown framework {framework!r}; frameworks are {', '.join(sorted(known))}",
+                        f"unknown framework {framework!r}; "
+                        f"frameworks are {', '.join(sorted(known))}",
                     )
                 )
                 continue
@@ -398,9 +402,9 @@ def crosswalk(mapping: EvidenceMapping, source: str, target: str) -> Crosswalk:
             if ea and eb and ea.evidence and set(ea.evidence) == set(eb.evidence):
                 basis.add("same evidence")
                 shared = tuple(sorted(ea.evidence))
-            if (a.id, b.id) in published or (b.id, a.id) in published:
-                if {first.id, second.id} == {"nist-ai-rmf", "iso-42001"}:
-                    basis.add("published")
+            nist_iso = {first.id, second.id} == {"nist-ai-rmf", "iso-42001"}
+            if nist_iso and ((a.id, b.id) in published or (b.id, a.id) in published):
+                basis.add("published")
             if basis:
                 pairs[(a.id, b.id)] = (basis, shared)
     order = {c.id: i for i, c in enumerate(first.controls)}

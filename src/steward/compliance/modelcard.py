@@ -956,7 +956,15 @@ def render_pdf(html: str) -> bytes:
     """PDF of the HTML card through WeasyPrint (A4, page numbers, section headings)."""
     import logging
 
-    from weasyprint import HTML  # type: ignore[import-untyped]
+    try:
+        from weasyprint import HTML  # type: ignore[import-untyped]
+    except (ImportError, OSError) as exc:  # OSError: the Pango system library is missing
+        raise InvalidInput(
+            f"PDF output needs WeasyPrint and Pango ({exc}). Install them with "
+            "`pip install 'steward[pdf]'` and `apt-get install libpango-1.0-0 "
+            "libpangoft2-1.0-0`, or choose --format html or md.",
+            field="format",
+        ) from None
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)

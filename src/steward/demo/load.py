@@ -96,6 +96,7 @@ def _sklearn_metrics_regression(y: Any, pred: Any) -> dict[str, float]:
 
 def _credit(as_: As) -> None:
     from steward.demo.credit import TARGET, train_credit_model
+    from steward.demo.monitoring import watch_credit
     from steward.demo.validation import SENSITIVE, SUITE, TRUSTED_TYPES, validate_demo
 
     alice, victor, wendy, rita = as_("alice"), as_("victor"), as_("wendy"), as_("rita")
@@ -148,7 +149,11 @@ def _credit(as_: As) -> None:
             "approved",
             f"{kind}: validation evidence complete",
         )
+        watch_credit(as_, number)  # high tier: production needs a monitor first
         _approve(alice, [rita], "credit-scoring", number, "production", f"{kind}: go live")
+    replaced = [m for m in alice.monitors("credit-scoring") if m.version == 1]
+    for monitor in replaced:
+        alice.delete_monitor(monitor.id, reason="version 1 replaced in production by version 2")
     alice.set_alias("credit-scoring", "champion", 2)
     victor.complete_review(
         "credit-scoring",
@@ -380,6 +385,11 @@ def load_demo(st: Any) -> str:
 
     for loader in (_credit, _diabetes, _wine, _legacy):
         loader(as_)
+    from steward.demo.monitoring import monitor_credit
+
+    # Weeks of production data: the last ones from a younger population raise an alert,
+    # its finding, and send the champion to under_review.
+    monitor_credit(as_)
     from steward.web.demo import password_from_env, set_demo_passwords
 
     password = password_from_env()

@@ -81,6 +81,7 @@ class GateFacts:
     approvals: Sequence[ApprovalFact] = ()
     findings: Sequence[FindingFact] = ()
     waivers: Sequence[WaiverFact] = ()
+    monitors: Sequence[str] = ()  # evidence ids of the version's active monitors
 
 
 def evaluate(pack: PolicyPack, facts: GateFacts) -> list[Outcome]:
@@ -363,6 +364,20 @@ def _review_current(spec: RequirementSpec, facts: GateFacts) -> Outcome:
     return _outcome(spec, True, f"Periodic review not overdue ({when}).")
 
 
+def _monitor_configured(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    if facts.monitors:
+        return _outcome(
+            spec, True, f"Monitored: {', '.join(facts.monitors)}.", list(facts.monitors)
+        )
+    return _outcome(
+        spec,
+        False,
+        f"Version {facts.version} of {facts.model!r} has no active monitor; configure one "
+        f"before it goes live with `steward monitor create {facts.model} {facts.version} "
+        "--reference REFERENCE.parquet ...`.",
+    )
+
+
 _EVALUATORS: dict[str, Callable[[RequirementSpec, GateFacts], Outcome]] = {
     Kind.RISK_ASSESSED: _risk_assessed,
     Kind.NOT_PROHIBITED: _not_prohibited,
@@ -371,4 +386,5 @@ _EVALUATORS: dict[str, Callable[[RequirementSpec, GateFacts], Outcome]] = {
     Kind.APPROVALS: _approvals,
     Kind.NO_OPEN_FINDINGS: _no_open_findings,
     Kind.REVIEW_CURRENT: _review_current,
+    Kind.MONITOR_CONFIGURED: _monitor_configured,
 }

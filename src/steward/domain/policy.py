@@ -40,6 +40,7 @@ class Kind:
     APPROVALS = "approvals"
     NO_OPEN_FINDINGS = "no_open_findings"
     REVIEW_CURRENT = "review_current"
+    MONITOR_CONFIGURED = "monitor_configured"
 
 
 # kind -> (required parameters, optional parameters)
@@ -54,6 +55,7 @@ _PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     Kind.NO_OPEN_FINDINGS: (frozenset({"severity_at_least"}), frozenset()),
     Kind.REVIEW_CURRENT: (frozenset(), frozenset()),
+    Kind.MONITOR_CONFIGURED: (frozenset(), frozenset()),
 }
 KINDS = tuple(_PARAMS)
 _COMMON = frozenset({"id", "kind", "to", "tiers", "controls", "description"})

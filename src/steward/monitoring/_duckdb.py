@@ -35,11 +35,16 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def expand(pattern: str) -> list[str]:
+    """Files matching a glob (absolute or relative, which ``Path.glob`` does not take)."""
+    return sorted(globlib.glob(pattern))  # noqa: PTH207
+
+
 def _file_relation(path: str) -> str:
     lower = path.lower()
     if lower.startswith("file://"):
         path = path[len("file://"):]
-    matches = sorted(globlib.glob(path)) if any(ch in path for ch in "*?[") else (
+    matches = expand(path) if any(ch in path for ch in "*?[") else (
         [path] if Path(path).exists() else [])
     if not matches:
         raise InvalidInput(f"no file matches {path!r}; check the path or glob (and that the "
@@ -135,29 +140,26 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
     try:
         types = schema(con, rel)
         check_columns(types, [(c.name, c.kind) for c in profile.columns.values()])
+        # The inner projection turns every non-finite value into NULL once per column, so
+        # the outer aggregates need no FILTER clauses (which DuckDB evaluates one by one).
+        inner: list[str] = []
         exprs = ["count(*)"]
         params: list[Any] = []
         plan: list[tuple[str, str, list[tuple[str, list[float]]]]] = []
-        for name, cp in profile.columns.items():
+        for ci, (name, cp) in enumerate(profile.columns.items()):
             if cp.kind == "numeric":
                 x = f"CAST({q(name)} AS DOUBLE)"
-                fin = f"isfinite({x})"
-                exprs += [
-                    f"count(*) FILTER (WHERE {x} IS NULL OR isnan({x}))",
-                    f"count(*) FILTER (WHERE isinf({x}))",
-                    f"count(*) FILTER (WHERE {fin})",
-                    f"sum({x}) FILTER (WHERE {fin})",
-                    f"sum({x} * {x}) FILTER (WHERE {fin})",
-                    f"min({x}) FILTER (WHERE {fin})",
-                    f"max({x}) FILTER (WHERE {fin})",
-                    f"count(*) FILTER (WHERE {fin} AND {x} < ?)",
-                    f"count(*) FILTER (WHERE {fin} AND {x} > ?)",
-                ]
+                f, m = f"f{ci}", f"m{ci}"
+                inner += [f"CASE WHEN isfinite({x}) THEN {x} END AS {f}",
+                          f"({x} IS NULL OR isnan({x})) AS {m}"]
+                exprs += [f"count_if({m})", f"count(*) - count({f}) - count_if({m})",
+                          f"count({f})", f"sum({f})", f"sum({f} * {f})", f"min({f})",
+                          f"max({f})", f"count_if({f} < ?)", f"count_if({f} > ?)"]
                 params += [cp.min, cp.max]
                 binnings = []
                 for key, edges in cp.edges.items():
                     bounds = below(edges)
-                    exprs.append(f"histogram({x}, ?::DOUBLE[]) FILTER (WHERE {fin})")
+                    exprs.append(f"histogram({f}, ?::DOUBLE[])")
                     params.append(bounds)
                     binnings.append((key, bounds))
                 plan.append((name, "numeric", binnings))
@@ -166,11 +168,13 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
                 missing = f"{col} IS NULL"
                 if types[name].startswith(FLOAT_TYPES):
                     missing += f" OR isnan({col})"
-                exprs += [f"count(*) FILTER (WHERE {missing})",
-                          f"histogram(CAST({col} AS VARCHAR)) FILTER (WHERE NOT ({missing}))"]
+                v = f"v{ci}"
+                inner.append(f"CASE WHEN NOT ({missing}) THEN CAST({col} AS VARCHAR) END AS {v}")
+                exprs += [f"count(*) - count({v})", f"histogram({v})"]
                 plan.append((name, "categorical", []))
+        sql = f"SELECT {', '.join(exprs)} FROM (SELECT {', '.join(inner)} FROM {rel})"
         try:
-            row = con.execute(f"SELECT {', '.join(exprs)} FROM {rel}", params).fetchone()
+            row = con.execute(sql, params).fetchone()
         except duckdb.Error as exc:
             raise InvalidInput(f"cannot aggregate the batch: {exc}") from exc
     finally:
@@ -188,15 +192,16 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
                 hist[key] = _counts(row[i], bounds)
                 i += 1
             cols[name] = ColumnAggregate(
-                name, "numeric", rows=rows, missing=int(missing_n), nonfinite=int(nonfinite),
-                n=int(n), sum=float(s or 0.0), sumsq=float(ss or 0.0),
-                min=None if lo is None else float(lo), max=None if hi is None else float(hi),
-                below=int(lo_n), above=int(hi_n), hist=hist)
+                name, "numeric", rows=rows, missing=int(missing_n or 0),
+                nonfinite=int(nonfinite or 0), n=int(n or 0), sum=float(s or 0.0),
+                sumsq=float(ss or 0.0), min=None if lo is None else float(lo),
+                max=None if hi is None else float(hi), below=int(lo_n or 0),
+                above=int(hi_n or 0), hist=hist)
         else:
             missing_n, cats = row[i:i + 2]
             i += 2
             counts = {str(k): int(v) for k, v in (dict(cats) if cats else {}).items()}
-            agg = ColumnAggregate(name, "categorical", rows=rows, missing=int(missing_n),
+            agg = ColumnAggregate(name, "categorical", rows=rows, missing=int(missing_n or 0),
                                   n=sum(counts.values()), categories=counts)
             agg.cap_categories()
             cols[name] = agg

@@ -10,13 +10,13 @@ Arrow table, a path/glob of Parquet or CSV files), which it loads into the activ
 
 from __future__ import annotations
 
-import glob as globlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from steward.domain.errors import InvalidInput
+from steward.monitoring._duckdb import expand
 from steward.monitoring.aggregate import BatchAggregate, ColumnAggregate
 
 if TYPE_CHECKING:
@@ -50,8 +50,8 @@ def to_spark(source: Any) -> Any:
     if isinstance(source, Path):
         source = str(source)
     if isinstance(source, str):
-        files = sorted(globlib.glob(source)) if any(ch in source for ch in "*?[") else [source]
-        if not files or not all(Path(f).exists() for f in files) and "://" not in source:
+        files = expand(source) if any(ch in source for ch in "*?[") else [source]
+        if not files or (not all(Path(f).exists() for f in files) and "://" not in source):
             raise InvalidInput(f"no file matches {source!r}; check the path or glob")
         if source.lower().endswith((".parquet", ".pq")):
             return spark.read.parquet(*files)

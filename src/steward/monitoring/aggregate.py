@@ -5,7 +5,7 @@ squares, min, max, counts below/above the reference range, and histograms on eac
 profile's binnings (``deciles``, ``fine`` and, for discrete columns, ``points``). Per
 categorical column: rows, missing and the count of every category (values as text).
 
-Bins follow numpy's ``searchsorted(edges, x, side="right")``: bin 0 is (−∞, e₁), bin j is
+Bins follow numpy's ``searchsorted(edges, x, side="right")``: bin 0 is (-∞, e₁), bin j is
 [e_j, e_{j+1}), the last is [e_k, +∞). Every engine produces exactly these counts.
 """
 

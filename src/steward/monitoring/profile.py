@@ -5,7 +5,7 @@ Per numeric column:
 
 * ``deciles`` — the reference's deciles (``quantile_disc``: values that occur in the data),
   duplicates merged, outer bins open to ±∞ (credit-risk PSI binning);
-* ``fine`` — the reference's quantiles at 1/F … (F−1)/F (F = ``fine_bins``, 1000 by
+* ``fine`` — the reference's quantiles at 1/F … (F-1)/F (F = ``fine_bins``, 1000 by
   default), the sketch on which KS and Wasserstein are computed in sketch mode;
 * ``points`` — for columns with at most ``discrete_max`` distinct reference values: edges
   ``[v, next float after v)`` around each value, so counts are exact per value and values
@@ -22,12 +22,15 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from steward.domain.errors import InvalidInput
 from steward.monitoring.aggregate import BatchAggregate, aggregate
+
+if TYPE_CHECKING:
+    from steward.monitoring import _duckdb, _numpy
 
 Kind = Literal["numeric", "categorical"]
 PROFILE_FORMAT = 1
@@ -131,9 +134,9 @@ def point_edges(values: Sequence[float]) -> list[float]:
 
 
 def quantile_edges(sorted_values: np.ndarray[Any, Any], count: int) -> list[float]:
-    """Interior quantile edges ``quantile_disc(k/count)``, k = 1 … count−1, duplicates merged.
+    """Interior quantile edges ``quantile_disc(k/count)``, k = 1 … count-1, duplicates merged.
 
-    ``quantile_disc(q)`` is the value at 0-based index ``ceil(q·n) − 1`` of the sorted data
+    ``quantile_disc(q)`` is the value at 0-based index ``ceil(q·n) - 1`` of the sorted data
     (DuckDB's definition, numpy's ``inverted_cdf``)."""
     n = sorted_values.size
     if n == 0:
@@ -182,6 +185,7 @@ def build_profile(source: Any, columns: Sequence[ColumnSpec], *, engine: str = "
     if fine_bins < 10:
         raise InvalidInput(f"fine_bins={fine_bins} is too coarse; use at least 10 (default "
                            f"{FINE_BINS})")
+    reader: _duckdb.ColumnReader | _numpy.ColumnReader
     if engine == "duckdb":
         from steward.monitoring import _duckdb
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps
-from scipy.spatial import distance
+from scipy import stats as sps  # type: ignore[import-untyped,unused-ignore]
+from scipy.spatial import distance  # type: ignore[import-untyped,unused-ignore]
 
 Floats = npt.NDArray[np.float64]
 Counts = npt.NDArray[np.int64]
@@ -42,7 +42,7 @@ def evidently_zero_fill(p: Floats) -> Floats:
 
 def psi(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike, *,
         fill: str = "evidently", epsilon: float = 1e-4) -> float:
-    """Σ (c − r)·ln(c / r) over bins.
+    """Σ (c - r)·ln(c / r) over bins.
 
     ``fill="evidently"`` applies Evidently's zero fill per side; ``fill="epsilon"`` adds the
     floor ``epsilon`` to empty bins (credit-risk convention, stated in the result).
@@ -60,20 +60,20 @@ def psi(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike, *,
 
 
 def sturges_edges(reference: Floats, current: Floats) -> Floats:
-    """Evidently's numeric bins: numpy 'sturges' edges over [min(R∪C), max(R∪C)]."""
+    """Evidently's numeric bins: numpy 'sturges' edges over [min(R+C), max(R+C)]."""
     return np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
 
 
 def evidently_binned(reference: npt.NDArray[Any], current: npt.NDArray[Any], numeric: bool,
                      n_bins: int = 20) -> tuple[Counts, Counts, str]:
-    """Counts on Evidently's bins: Sturges bins over R∪C if numeric with more than ``n_bins``
-    distinct reference values, else one bin per distinct value of R∪C.
+    """Counts on Evidently's bins: Sturges bins over R+C if numeric with more than ``n_bins``
+    distinct reference values, else one bin per distinct value of R+C.
     Returns (reference counts, current counts, binning)."""
     if numeric and np.unique(reference).size > n_bins:
         edges = sturges_edges(reference, current)
         r, _ = np.histogram(reference, edges)
         c, _ = np.histogram(current, edges)
-        return r.astype(np.int64), c.astype(np.int64), f"sturges ({len(edges) - 1} bins over R∪C)"
+        return r.astype(np.int64), c.astype(np.int64), f"sturges ({len(edges) - 1} bins over R+C)"
     keys = np.unique(np.concatenate([reference, current]))
     r = _counts_on(reference, keys)
     c = _counts_on(current, keys)
@@ -85,12 +85,12 @@ def _counts_on(values: npt.NDArray[Any], keys: npt.NDArray[Any]) -> Counts:
     return np.bincount(idx, minlength=keys.size).astype(np.int64)
 
 
-# -- Jensen–Shannon --------------------------------------------------------------------------
+# -- Jensen-Shannon --------------------------------------------------------------------------
 
 
 def jensenshannon(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike,
                   base: float | None = None) -> float:
-    """scipy's Jensen–Shannon *distance* (natural log unless ``base``), no zero fill."""
+    """scipy's Jensen-Shannon *distance* (natural log unless ``base``), no zero fill."""
     return float(distance.jensenshannon(proportions(reference_counts),
                                         proportions(current_counts), base=base))
 
@@ -119,7 +119,7 @@ def chisquare_gof(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike
 
 def two_proportion_z(ref_hits: float, n_ref: float, cur_hits: float, n_cur: float,
                      ) -> tuple[float, float]:
-    """Pooled two-proportion z and its two-sided p-value ``2(1 − Φ(|z|))``."""
+    """Pooled two-proportion z and its two-sided p-value ``2(1 - Φ(|z|))``."""
     p1, p2 = ref_hits / n_ref, cur_hits / n_cur
     pooled = (ref_hits + cur_hits) / (n_ref + n_cur)
     var = pooled * (1 - pooled) * (1 / n_ref + 1 / n_cur)
@@ -129,7 +129,7 @@ def two_proportion_z(ref_hits: float, n_ref: float, cur_hits: float, n_cur: floa
     return z, float(2 * (1 - sps.norm.cdf(abs(z))))
 
 
-# -- Kolmogorov–Smirnov ------------------------------------------------------------------------
+# -- Kolmogorov-Smirnov ------------------------------------------------------------------------
 
 
 def ks_pvalue(d: float, n_ref: int, n_cur: int) -> float:
@@ -138,7 +138,9 @@ def ks_pvalue(d: float, n_ref: int, n_cur: int) -> float:
     if max(n_ref, n_cur) <= KS_EXACT_MAX_N:
         g = math.gcd(n_ref, n_cur)
         if (n_ref // g) < np.iinfo(np.int32).max / (n_cur // g):
-            from scipy.stats._stats_py import _attempt_exact_2kssamp  # scipy's own routine
+            from scipy.stats._stats_py import (  # type: ignore[import-untyped,unused-ignore]
+                _attempt_exact_2kssamp,  # scipy's own exact routine, as ks_2samp calls it
+            )
 
             ok, _, prob = _attempt_exact_2kssamp(n_ref, n_cur, g, d, "two-sided")
             if ok:
@@ -149,7 +151,7 @@ def ks_pvalue(d: float, n_ref: int, n_cur: int) -> float:
 
 
 def ks_exact(reference: Floats, current: Floats) -> float:
-    """D = sup |F_R − F_C| over every value of R ∪ C (right-continuous ECDFs)."""
+    """D = sup |F_R - F_C| over every value of R+C (right-continuous ECDFs)."""
     r = np.sort(reference)
     c = np.sort(current)
     allv = np.concatenate([r, c])
@@ -162,7 +164,7 @@ def ks_from_bins(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike,
                  ) -> tuple[float, float]:
     """KS on a common binning: D at the bin edges (a lower bound of the raw-data D) and an
     upper bound: within a bin the ECDFs move by at most that bin's shares, so
-    ``D ≤ max_i(|F_R(e_i) − F_C(e_i)| + max(r_i, c_i))``.
+    ``D ≤ max_i(|F_R(e_i) - F_C(e_i)| + max(r_i, c_i))``.
 
     With one bin per distinct value (discrete data) both equal the exact D."""
     r = proportions(reference_counts)
@@ -178,7 +180,7 @@ def ks_from_bins(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike,
 
 
 def wasserstein_exact(reference: Floats, current: Floats) -> float:
-    """W1 = ∫|F_R − F_C| dx on the raw samples (= scipy ``wasserstein_distance``)."""
+    """W1 = ∫|F_R - F_C| dx on the raw samples (= scipy ``wasserstein_distance``)."""
     r = np.sort(reference)
     c = np.sort(current)
     allv = np.concatenate([r, c])
@@ -193,12 +195,12 @@ def wasserstein_from_bins(edges: Floats, reference_counts: npt.ArrayLike,
                           current_counts: npt.ArrayLike) -> tuple[float, float]:
     """W1 on binned data, the CDFs interpolated linearly inside each bin; returns (estimate,
     error bound). ``edges`` are the finite bounds of every bin (len = bins + 1; the outer bins
-    bounded by min/max of R ∪ C). The raw-data W1 differs by at most
+    bounded by min/max of R+C). The raw-data W1 differs by at most
     ``Σ_i w_i·(r_i + c_i)`` (each CDF stays within its bin's share of its chord)."""
     r = proportions(reference_counts)
     c = proportions(current_counts)
     w = np.diff(edges)
-    g0 = np.concatenate([[0.0], np.cumsum(r - c)[:-1]])  # F_R − F_C at each bin's left edge
+    g0 = np.concatenate([[0.0], np.cumsum(r - c)[:-1]])  # F_R - F_C at each bin's left edge
     g1 = g0 + (r - c)
     # ∫ over a bin of |linear from g0 to g1| = w·(g0² + g1²)/(2(|g0|+|g1|)) when signs differ
     same = g0 * g1 >= 0

@@ -50,9 +50,7 @@ def list_controls(
     ensure(principal, Permission.MODEL_READ)
     cat = catalogs.catalog(framework)
     mp = evidence_mapping(ctx)
-    return [
-        mapping.control_info(c, mp) for c in cat.controls if all_levels or c.assessable
-    ]
+    return [mapping.control_info(c, mp) for c in cat.controls if all_levels or c.assessable]
 
 
 def get_control(ctx: Context, principal: Principal, framework: str, control: str) -> ControlInfo:
@@ -82,7 +80,7 @@ def model_coverage(
     mp = evidence_mapping(ctx)
     with ctx.uow.read() as uow:
         model_id(uow, model)  # NotFound with the fix
-        facts = _facts(uow, ComplianceRepository(uow.conn).model_rows(model))
+        facts = _facts(uow, model)
         now = uow.now
     return coverage.for_model(facts[0], mp, now, selected)
 
@@ -99,7 +97,7 @@ def organisation_coverage(
     selected = _frameworks(frameworks)
     mp = evidence_mapping(ctx)
     with ctx.uow.read() as uow:
-        facts = _facts(uow, ComplianceRepository(uow.conn).model_rows())
+        facts = _facts(uow)
         now = uow.now
     result = coverage.for_organisation(
         [coverage.for_model(f, mp, now, selected) for f in facts], now
@@ -113,7 +111,7 @@ def organisation_dashboard(ctx: Context, principal: Principal) -> Dashboard:
     ensure(principal, Permission.GOVERNANCE_READ)
     mp = evidence_mapping(ctx)
     with ctx.uow.read() as uow:
-        facts = _facts(uow, ComplianceRepository(uow.conn).model_rows())
+        facts = _facts(uow)
         now = uow.now
     per_model = [coverage.for_model(f, mp, now) for f in facts]
     summary = coverage.summarise([list(c.controls) for c in per_model])
@@ -132,9 +130,10 @@ def _utc(value: object) -> datetime:
     raise InvalidInput(f"Unexpected timestamp {value!r} in the store.")
 
 
-def _facts(uow: UnitOfWork, rows: list[object]) -> list[ModelFacts]:
+def _facts(uow: UnitOfWork, model: str | None = None) -> list[ModelFacts]:
+    """Facts of one model, or of every model that is not retired."""
     repo = ComplianceRepository(uow.conn)
-    raw = repo.gather(rows)  # type: ignore[arg-type]
+    raw = repo.gather(repo.model_rows(model))
     pack = policies.active_pack(uow)
     active = pack.ref if pack is not None else None
     available = repo.monitoring_available()

@@ -104,6 +104,10 @@ def gather_facts(
             )
             for f in uow.findings.open_for_model(mid)
         ]
+    if Kind.MONITOR_CONFIGURED in kinds:
+        from steward.services import monitoring
+
+        facts["monitors"] = monitoring.monitored_versions(uow, vid)
     facts["waivers"] = [
         WaiverFact(
             id=f"waiver:{w.id}",

@@ -253,6 +253,7 @@ def render(
     ctx: Context, principal: Principal, model: str, version: int, fmt: str = "html"
 ) -> RenderedCard:
     """The model card as json, md, html or pdf bytes."""
+    ensure(principal, Permission.GOVERNANCE_READ)
     fmt = mc.check_format(fmt)
     return render_card(ctx, model_card(ctx, principal, model, version), fmt)
 

@@ -93,7 +93,7 @@ def build_reference(
             field="reference",
         )
     present = [str(c) for c in frame.columns]
-    needed = list(config.columns) + [c for c in (config.prediction, config.score) if c]
+    needed = list(config.columns)
     missing = [c for c in needed if c not in present]
     if missing:
         raise InvalidInput(
@@ -103,8 +103,8 @@ def build_reference(
         )
     watched = list(watched_columns(config, present))
     for role in (config.prediction, config.score):
-        if role and role not in watched:
-            watched.append(role)  # prediction drift
+        if role and role in present and role not in watched:
+            watched.append(role)  # prediction drift, when the reference has predictions
     if not watched:
         raise InvalidInput("No columns to watch: name them in columns.", field="columns")
     specs = [

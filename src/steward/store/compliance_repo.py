@@ -155,9 +155,15 @@ class ComplianceRepository:
         for chunk in _chunks(sorted(vids)):
             rows = self.conn.execute(
                 select(
-                    c.c.id, c.c.version_id, c.c.suite, c.c.passed, c.c.finished_at,
+                    c.c.id,
+                    c.c.version_id,
+                    c.c.suite,
+                    c.c.passed,
+                    c.c.finished_at,
                     c.c.artifact_sha256,
-                ).where(c.c.version_id.in_(chunk)).order_by(c.c.finished_at)
+                )
+                .where(c.c.version_id.in_(chunk))
+                .order_by(c.c.finished_at)
             ).mappings()
             for row in rows:
                 facts[vids[int(row["version_id"])]].check_runs.append(row)

@@ -190,9 +190,8 @@ class MonitorRepository:
         if not rows:
             return []
         ids = [r["id"] for r in rows]
-        counts = dict(
-            (tuple(r) for r in self.conn.execute(_OPEN_ALERT_COUNTS.where(_al.monitor_id.in_(ids))))
-        )
+        query = _OPEN_ALERT_COUNTS.where(_al.monitor_id.in_(ids))
+        counts = {row.monitor_id: row.n for row in self.conn.execute(query)}
         return [to_monitor(r, int(counts.get(r["id"], 0))) for r in rows]
 
     def due(self, now: datetime, limit: int) -> list[str]:

@@ -1,0 +1,43 @@
+"""`steward compliance ...` from a shell: catalogs, controls, crosswalk, coverage, dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli.helpers import as_json, flat, ok, run
+
+
+def test_catalogs_and_controls(tmp_path: Path) -> None:
+    home = tmp_path / "store"
+    listed = as_json(home, "compliance", "catalogs")
+    assert [c["id"] for c in listed] == [
+        "nist-ai-rmf",
+        "iso-42001",
+        "eu-ai-act",
+        "sr-26-2",
+        "sr-11-7",
+        "tw-fsc",
+    ]
+    assert "tw-fsc" in flat(ok(home, "compliance", "catalogs").stdout)
+    nist = as_json(home, "compliance", "controls", "nist-ai-rmf")
+    assert len(nist) == 72
+    one = flat(ok(home, "compliance", "controls", "iso-42001", "A.6.2.8").stdout)
+    assert "AI system recording of event logs" in one and "audit_journal" in one
+    walk = as_json(home, "compliance", "crosswalk", "nist-ai-rmf", "iso-42001")
+    assert walk["pairs"] and walk["published_source"]
+    bad = run(home, "compliance", "controls", "cobit")
+    assert bad.exit_code != 0 and "No control catalog 'cobit'" in flat(bad.output)
+
+
+def test_coverage_and_dashboard(tmp_path: Path) -> None:
+    home = tmp_path / "store"
+    ok(home, "model", "create", "credit", "--title", "Credit", "--owner", "olivia")
+    cov = as_json(home, "compliance", "coverage", "credit", "-f", "eu-ai-act")
+    assert {c["framework"] for c in cov["controls"]} == {"eu-ai-act"}
+    gaps = flat(ok(home, "compliance", "coverage", "credit", "--gaps").stdout)
+    assert "missing" in gaps and "steward risk assess credit" in gaps
+    org = flat(ok(home, "compliance", "coverage", "--gaps", "-f", "sr-26-2").stdout)
+    assert "Coverage over 1 models" in org and "SR26-2.materiality" in org
+    board = as_json(home, "compliance", "dashboard")
+    assert board["models"] == 1 and board["by_tier_and_stage"] == {"unassessed": {"no_version": 1}}
+    assert "models by risk tier and stage" in flat(ok(home, "compliance", "dashboard").stdout)
