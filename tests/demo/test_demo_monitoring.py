@@ -12,10 +12,8 @@ from typer.testing import CliRunner
 import steward
 from steward.cli.main import app
 from steward.demo.load import load_demo
-from steward.demo.monitoring import MODEL, VERSION, monitor_credit
+from steward.demo.monitoring import MODEL, VERSION
 from steward.domain.lifecycle import Stage
-from steward.sdk.client import Steward
-from steward.sdk.local import LocalBackend
 
 
 def test_the_demo_monitor_raises_an_alert_and_sends_the_champion_to_review(
@@ -24,11 +22,7 @@ def test_the_demo_monitor_raises_an_alert_and_sends_the_champion_to_review(
     home = tmp_path / "store"
     st = steward.connect(home=str(home), actor="demo")
     try:
-        load_demo(st)
-        backend = st._backend
-        assert isinstance(backend, LocalBackend)
-        summary = monitor_credit(lambda name: Steward(LocalBackend(backend.ctx, name)))
-        assert "under_review" in summary
+        load_demo(st)  # it feeds the champion's monitor four weeks (demo.monitoring)
         assert st.get_version(MODEL, VERSION).stage is Stage.UNDER_REVIEW
         [monitor] = st.monitors(MODEL)
         runs = st.monitor_runs(monitor.id, results=True)
