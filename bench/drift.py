@@ -115,30 +115,48 @@ def worker(kind: str, data: Path) -> dict[str, Any]:
     if kind in ("evidently", "exact"):
         ref, cur = pd.read_parquet(ref_path), pd.read_parquet(cur_path)
         base = rss_mib()
-        t = time.perf_counter()
-        scores = run_evidently(ref, cur) if kind == "evidently" else run_exact(ref, cur)
-        seconds = time.perf_counter() - t
-        return {"seconds": seconds, "peak_above_loaded_mib": peak_mib() - base,
-                "scores": scores}
-    from steward.monitoring import ColumnSpec, aggregate, build_profile, compare
+        prepare_s = None
+        if kind == "exact":  # once per monitor: sort the reference (its exact ECDF)
+            from steward.monitoring import ColumnSpec, prepare_exact
 
-    specs = [ColumnSpec(c) for c in NUMERIC] + [ColumnSpec(c, "categorical") for c in CATEGORICAL]
-    base = rss_mib()
-    t = time.perf_counter()
-    profile = build_profile(str(ref_path), specs)
-    profile_s = time.perf_counter() - t
+            specs = ([ColumnSpec(c) for c in NUMERIC]
+                     + [ColumnSpec(c, "categorical") for c in CATEGORICAL])
+            t = time.perf_counter()
+            prepared = prepare_exact(ref, specs)
+            prepare_s = time.perf_counter() - t
+        t = time.perf_counter()
+        scores = run_evidently(ref, cur) if kind == "evidently" else run_exact(prepared, cur)
+        seconds = time.perf_counter() - t
+        return {"seconds": seconds, "prepare_seconds": prepare_s,
+                "peak_above_loaded_mib": peak_mib() - base, "scores": scores}
+    from steward.monitoring import (
+        ColumnSpec,
+        ReferenceProfile,
+        aggregate,
+        build_profile,
+        compare,
+    )
+
+    profile_path = data / "profile.json"
+    if kind == "profile":  # once per monitor, in its own process
+        specs = ([ColumnSpec(c) for c in NUMERIC]
+                 + [ColumnSpec(c, "categorical") for c in CATEGORICAL])
+        base = rss_mib()
+        t = time.perf_counter()
+        profile_path.write_text(build_profile(str(ref_path), specs).to_json())
+        return {"seconds": time.perf_counter() - t, "peak_above_start_mib": peak_mib() - base}
+    profile = ReferenceProfile.from_json(profile_path.read_text())
     engine = "spark" if kind == "spark" else "duckdb"
     if engine == "spark":  # start the session outside the timing
         from steward.monitoring._spark import session
 
         session().range(1).count()
-    base_batch = rss_mib()
+    base = rss_mib()
     t = time.perf_counter()
     batch = aggregate(str(cur_path), profile, engine=engine)  # type: ignore[arg-type]
     result = compare(profile, batch)
     seconds = time.perf_counter() - t
-    return {"seconds": seconds, "profile_seconds": profile_s,
-            "peak_above_start_mib": peak_mib() - base, "batch_base_mib": base_batch - base,
+    return {"seconds": seconds, "peak_above_start_mib": peak_mib() - base,
             "drifted": result.drifted_columns, "share": result.share,
             "scores": {k: v.score for k, v in result.columns.items()},
             "methods": {k: v.method for k, v in result.columns.items()},
@@ -161,11 +179,10 @@ def run_evidently(ref: Any, cur: Any) -> dict[str, float]:
     return scores
 
 
-def run_exact(ref: Any, cur: Any) -> dict[str, float]:
-    from steward.monitoring import ColumnSpec, compare_exact
+def run_exact(prepared: Any, cur: Any) -> dict[str, float]:
+    from steward.monitoring import compare_exact
 
-    specs = [ColumnSpec(c) for c in NUMERIC] + [ColumnSpec(c, "categorical") for c in CATEGORICAL]
-    result = compare_exact(ref, cur, specs)
+    result = compare_exact(prepared, cur)
     return {k: float(v.score) for k, v in result.columns.items() if v.score is not None}
 
 
@@ -196,6 +213,8 @@ def measure(sizes: list[int], big: int | None, spark_rows: int | None) -> dict[s
             write_data(rows, d / "reference.parquet", 1, False)
             write_data(rows, d / "current.parquet", 2, True)
             entry: dict[str, Any] = {"rows": rows}
+            log(f"{rows:,} rows: Steward, reference profile (once per monitor)")
+            entry["profile"] = run_worker("profile", d)
             log(f"{rows:,} rows: Steward, DuckDB aggregates from Parquet")
             entry["duckdb"] = run_worker("duckdb", d)
             if rows != big:
@@ -243,8 +262,9 @@ def render(res: dict[str, Any]) -> str:
         "by 0.3 sd) + 5 categorical (1 shifted), reference and current of the same size, "
         "Parquet. One fresh process per measurement, one run each; memory is peak RSS above "
         "the process's RSS with the data loaded (Evidently, Steward exact) or at start "
-        "(DuckDB: the same process first builds the reference profile from the reference "
-        "Parquet, so its peak includes that one-off step)._", "",
+        "(reference profile; DuckDB and Spark batches, which load the stored profile JSON "
+        "first). Once-per-monitor steps (the reference profile, the sorted exact reference) "
+        "are timed on their own rows; a batch's time excludes them._", "",
         "| rows | engine | what | time | peak memory | vs Evidently |",
         "|---:|---|---|---:|---:|---:|",
     ]
@@ -258,9 +278,18 @@ def render(res: dict[str, Any]) -> str:
                          f"1{TIMES} |")
             x = e["exact"]
             ratio = ev["seconds"] / x["seconds"]
-            lines.append(f"| {r} | Steward exact | same statistics, in memory (`compare_exact`) "
-                         f"| {x['seconds']:.2f} s | {_mib(x['peak_above_loaded_mib'])} | "
-                         f"{ratio:.0f}{TIMES} |")
+            lines.append(f"| {r} | Steward exact | same statistics, in memory, on the "
+                         f"prepared reference (`compare_exact`) | {x['seconds']:.2f} s | "
+                         f"{_mib(x['peak_above_loaded_mib'])} | {ratio:.0f}{TIMES} |")
+            both = ev["seconds"] / (x["seconds"] + x["prepare_seconds"])
+            lines.append(f"| {r} | Steward exact, once per monitor | sort the reference "
+                         f"(`prepare_exact`) | {x['prepare_seconds']:.2f} s | (in the row "
+                         f"above) | {both:.0f}{TIMES} with it |")
+        if "profile" in e:
+            pr = e["profile"]
+            lines.append(f"| {r} | Steward, once per monitor | reference profile from Parquet "
+                         f"(`build_profile`, DuckDB) | {pr['seconds']:.2f} s | "
+                         f"{_mib(pr['peak_above_start_mib'])} | |")
         d = e["duckdb"]
         ratio_d = f"{ev['seconds'] / d['seconds']:.0f}{TIMES}" if ev else ""
         lines.append(f"| {r} | Steward DuckDB | batch Parquet → aggregates → drift (sketch "
@@ -274,10 +303,13 @@ def render(res: dict[str, Any]) -> str:
             ratio = ev["seconds"] / e["exact"]["seconds"]
             mem = e["exact"]["peak_above_loaded_mib"] / 1024
             ok = ratio >= TARGET_RATIO and mem <= TARGET_1M_GIB
-            verdicts.append(f"- 1 M rows, Evidently's statistics: {ratio:.0f}{TIMES} Evidently, "
-                            f"{mem:.2f} GiB (target ≥ {TARGET_RATIO:.0f}{TIMES}, ≤ "
+            with_prep = ev["seconds"] / (e["exact"]["seconds"] + e["exact"]["prepare_seconds"])
+            verdicts.append(f"- 1 M rows, Evidently's statistics: {ratio:.0f}{TIMES} Evidently "
+                            f"per batch, {mem:.2f} GiB (target ≥ {TARGET_RATIO:.0f}{TIMES}, ≤ "
                             f"{TARGET_1M_GIB:.0f} GiB: {'met' if ok else '**unmet**'}); "
-                            f"DuckDB aggregate path {ev['seconds'] / d['seconds']:.0f}{TIMES}.")
+                            f"including the once-per-monitor reference sort "
+                            f"{with_prep:.0f}{TIMES}; DuckDB aggregate path "
+                            f"{ev['seconds'] / d['seconds']:.0f}{TIMES}.")
         if ev:
             verdicts.append(f"- {r} rows: every per-column score (20 Wasserstein normed, 5 "
                             f"Jensen-Shannon) equals Evidently's to "
@@ -285,20 +317,27 @@ def render(res: dict[str, Any]) -> str:
         if e["rows"] >= 10_000_000:
             mem = d["peak_above_start_mib"] / 1024
             ok = d["seconds"] <= TARGET_10M_S and mem <= TARGET_10M_GIB
+            prof = e.get("profile")
             verdicts.append(f"- {r} rows from Parquet: {d['seconds']:.1f} s, {mem:.2f} GiB "
-                            "peak including the profile build "
+                            "peak for the batch in its own process "
                             f"(target ≤ {TARGET_10M_S:.0f} s, ≤ {TARGET_10M_GIB:.0f} GiB: "
-                            f"{'met' if ok else '**unmet**'}); the reference profile (once per "
-                            f"monitor) took {d['profile_seconds']:.1f} s more.")
+                            f"{'met' if ok else '**unmet**'})"
+                            + (f"; the reference profile (once per monitor, its own process) "
+                               f"took {prof['seconds']:.1f} s and "
+                               f"{_mib(prof['peak_above_start_mib'])}." if prof else "."))
         bounds = [b for b in d["bounds"].values() if b is not None]
         if bounds:
             verdicts.append(f"- {r} rows, DuckDB sketch Wasserstein: error bound ≤ "
                             f"{max(bounds):.4f} (normed), drifted columns "
                             f"{', '.join(d['drifted'])}.")
     lines += ["", *verdicts,
-              "- Evidently and `compare_exact` hold both samples in memory; the DuckDB path "
+              "- Evidently and `compare_exact` hold both samples in memory; `compare_exact` "
+              "compares the batch with the reference prepared once per monitor "
+              "(`prepare_exact`: each numeric column sorted — its exact ECDF — and category "
+              "counts; `ExactReference.save/load` keep it as `.npz` next to the profile), so a "
+              "batch costs one sort of the batch plus one merge per column. The DuckDB path "
               "reads the batch's Parquet itself in one scan and compares it with the stored "
-              "reference profile (built once per monitor, timed separately).",
+              "reference profile.",
               "- The 2 CPUs were shared with other engineers' work during the run (1-minute "
               "load average before the measurements: "
               + ", ".join(f"{e['duckdb']['loadavg_before']:.1f}" for e in res["runs"])

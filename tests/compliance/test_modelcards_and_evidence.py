@@ -16,6 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.conftest import BACKENDS, PG_ADMIN_URL, SKIP_PG, LiveServer, _pg_admin, ensure_user
@@ -466,3 +467,175 @@ def test_cli_model_card_export_and_verify(demo: Demo, tmp_path: Path) -> None:
     assert "file model.json" in failed.output and "FAILED" in failed.output
     fields = as_json(home, "report", "fields")
     assert [f["key"] for f in fields] == list(FIELDS_BY_KEY)
+
+
+# -- monitoring in the card and the pack ---------------------------------------------------
+
+
+def _table_by_caption(status: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return next(t for t in status["tables"] if str(t["caption"]).startswith(prefix))
+
+
+def test_card_shows_the_production_monitor_its_runs_alerts_and_performance(demo: Demo) -> None:
+    from steward.services import monitoring
+
+    (mon,) = monitoring.list_monitors(demo.ctx, RITA, model=MODEL, version=2)
+    runs = monitoring.list_runs(demo.ctx, RITA, mon.id, with_results=True)
+    alerts = {a.rule: a for a in monitoring.list_alerts(demo.ctx, RITA, model=MODEL, status="all")}
+    status = monitoring.card_status(demo.ctx, RITA, MODEL, 2)
+    assert status is not None
+    facts = status["facts"]
+    assert f"weekly-applications ({mon.id}): weekly windows" in facts["Monitors"]
+    assert facts["Runs"] == f"weekly-applications: {len(runs)}" and len(runs) == 4
+    newest = runs[0]
+    assert newest.id in facts["Latest run"]
+    # The young population: age has by far the largest PSI and is called drifted.
+    assert "most drifted: age_in_years (PSI " in facts["Latest run"]
+    assert "drifted)" in facts["Latest run"].split("most drifted: ")[1].split(",")[1]
+    assert "age-shift (critical)" in facts["Alerts"] and alerts["age-shift"].id in facts["Alerts"]
+    assert "150 of 150 predictions (100.0%)" in facts["Label coverage"]
+
+    rules_table = _table_by_caption(status, "Alert rules")
+    assert [
+        "weekly-applications",
+        "age-shift",
+        "psi",
+        "age_in_years",
+        ">= 0.25",
+        "critical",
+        2,
+    ] in [list(r) for r in rules_table["rows"]]
+    runs_table = _table_by_caption(status, "Latest runs")
+    assert [r[2] for r in runs_table["rows"]] == [r.id for r in reversed(runs)]  # oldest first
+    assert runs_table["rows"][-1][4] == f"{newest.drift_share:.1%}"
+    assert runs_table["rows"][0][5].startswith("age_in_years (PSI ")
+    assert "drifted" not in runs_table["rows"][0][5]  # held-out applicants: no drift
+    age = alerts["age-shift"]
+    alert_row = next(r for r in _table_by_caption(status, "Alerts")["rows"] if r[0] == age.id)
+    assert alert_row[7] == "open" and alert_row[8] == f"#{age.finding_id}"
+    assert alert_row[9] == "moved to under_review"
+    perf = _table_by_caption(status, "Production performance")
+    assert len(perf["rows"]) == 2  # labels arrived for the first two weeks only
+    accuracy = [
+        p.value
+        for p in monitoring.history(demo.ctx, RITA, mon.id, metric="accuracy")
+        if p.value is not None
+    ]
+    assert [r[4] for r in perf["rows"]] == [f"{v:.4g}" for v in accuracy]
+    fairness = _table_by_caption(status, "Fairness")
+    assert {r[2] for r in fairness["rows"]} == {"foreign_worker"}
+
+    # The card's monitoring section shows the same, in every format.
+    card = modelcards.model_card(demo.ctx, RITA, MODEL, 2)
+    blocks = card.section("monitoring").blocks
+    shown = dict(next(b for b in blocks if b["kind"] == "facts")["items"])
+    assert shown["Alerts"] == facts["Alerts"]
+    assert [b["caption"] for b in blocks if b["kind"] == "table"] == [
+        t["caption"] for t in status["tables"]
+    ]
+    md = modelcards.render(demo.ctx, RITA, MODEL, 2, "md").content.decode()
+    assert age.id in md and "moved to under_review" in md
+    # Version 1's monitor was deleted when version 2 replaced it: no status to report.
+    assert monitoring.card_status(demo.ctx, RITA, MODEL, 1) is None
+    old = modelcards.model_card(demo.ctx, RITA, MODEL, 1).section("monitoring").blocks
+    assert any(b["kind"] == "missing" and "No production monitor" in b["text"] for b in old)
+    with pytest.raises(Forbidden):
+        monitoring.card_status(demo.ctx, _as("nobody"), MODEL, 2)
+    with pytest.raises(NotFound):
+        monitoring.card_status(demo.ctx, RITA, MODEL, 99)
+
+
+def _monitoring_files(data: bytes) -> dict[str, Any]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {
+            n: json.loads(archive.read(n))
+            for n in archive.namelist()
+            if n.startswith("monitoring/")
+        }
+
+
+def test_pack_holds_the_monitoring_history_and_tampering_with_it_fails(demo: Demo) -> None:
+    from steward.services import monitoring
+
+    monitors = monitoring.list_monitors(demo.ctx, RITA, model=MODEL, include_deleted=True)
+    (live,) = [m for m in monitors if m.version == 2]
+    retired = [m for m in monitors if m.version == 1]
+    assert retired and not any(m.active for m in retired)
+    data = _export(demo)
+    report = pack_mod.verify_pack(data)
+    assert report.ok, report.failures()
+    assert report.manifest is not None
+    files = _monitoring_files(data)
+    hashed = {e["path"] for e in report.manifest["files"]}
+    assert set(files) <= hashed
+    for m in monitors:
+        for name in ("monitor.json", "reference-profile.json", "runs.json", "alerts.json"):
+            assert f"monitoring/{m.id}/{name}" in files
+    # Every run of the production monitor, oldest first, with every per-column result.
+    runs = files[f"monitoring/{live.id}/runs.json"]
+    listed = monitoring.list_runs(demo.ctx, RITA, live.id, with_results=True)
+    assert [r["id"] for r in runs] == [r.id for r in reversed(listed)]
+    psi = [
+        next(
+            x["value"]
+            for x in r["results"]
+            if (x["column"], x["metric"]) == ("age_in_years", "psi")
+        )
+        for r in runs
+    ]
+    series = monitoring.history(demo.ctx, RITA, live.id, column="age_in_years", metric="psi")
+    assert psi == [p.value for p in series]
+    assert psi[-1] > 0.25 > psi[0]
+    alerts = {a["rule"]: a for a in files[f"monitoring/{live.id}/alerts.json"]}
+    assert alerts["age-shift"]["transition"] == "under_review"
+    assert alerts["age-shift"]["finding_id"] is not None
+    assert files[f"monitoring/{live.id}/monitor.json"]["deleted_at"] is None
+    assert all(files[f"monitoring/{m.id}/monitor.json"]["deleted_at"] for m in retired)
+    current = monitoring.card_status(demo.ctx, RITA, MODEL, 2)
+    assert current is not None and files["monitoring/v2.json"]["facts"] == current["facts"]
+    # Tampering with the history: a quieter drift share for the last run.
+    runs[-1]["drift_share"] = 0.0
+    path = f"monitoring/{live.id}/runs.json"
+    bad = pack_mod.verify_pack(_rezip(data, {path: json.dumps(runs).encode()}))
+    assert [c.name for c in bad.failures()] == [f"file {path}"]
+    # Dropping an alert from the pack is caught too.
+    path = f"monitoring/{live.id}/alerts.json"
+    bad = pack_mod.verify_pack(_rezip(data, {path: None}))
+    assert [c.name for c in bad.failures()] == [f"file {path}"]
+    assert "missing from the pack" in bad.failures()[0].detail
+
+
+def test_export_fires_the_evidence_webhook(demo: Demo) -> None:
+    from steward.services import webhooks
+
+    hook = webhooks.create_webhook(
+        demo.ctx, ADMIN, url="https://audit.example.com/hooks", events=["evidence.exported"]
+    ).webhook
+    _export(demo)
+    (delivery,) = webhooks.list_deliveries(demo.ctx, ADMIN, hook.id)
+    assert delivery.event == "evidence.exported"
+    with demo.ctx.uow.read() as uow:
+        exported = uow.audit.search(AuditFilter(action="evidence.exported"), 1000)[-1]
+    assert delivery.audit_seq == exported.seq
+    webhooks.delete_webhook(demo.ctx, ADMIN, hook.id)
+
+
+def test_a_resolved_alert_shows_on_the_card_and_in_the_next_pack(demo: Demo) -> None:
+    from steward.services import monitoring
+
+    drift = next(
+        a for a in monitoring.list_alerts(demo.ctx, RITA, model=MODEL) if a.rule == "dataset-drift"
+    )
+    monitoring.resolve_alert(
+        demo.ctx, RITA, drift.id, "Younger applicants come from the new partner channel."
+    )
+    status = monitoring.card_status(demo.ctx, RITA, MODEL, 2)
+    assert status is not None
+    assert status["facts"]["Alerts"].startswith("1 open, 1 resolved")
+    row = next(r for r in _table_by_caption(status, "Alerts")["rows"] if r[0] == drift.id)
+    assert row[7] == "resolved" and row[10].startswith("rita: Younger applicants")
+    data = _export(demo)
+    assert pack_mod.verify_pack(data).ok
+    (live,) = monitoring.list_monitors(demo.ctx, RITA, model=MODEL, version=2)
+    alerts = {a["id"]: a for a in _monitoring_files(data)[f"monitoring/{live.id}/alerts.json"]}
+    assert alerts[drift.id]["status"] == "resolved" and alerts[drift.id]["resolved_by"] == "rita"

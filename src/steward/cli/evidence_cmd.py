@@ -30,7 +30,8 @@ def export(
     json_: JsonOpt = False,
 ) -> None:
     """Export the model's signed evidence pack: model cards, risk assessment, policy,
-    approvals, check results and plots, findings, waivers and its audit-journal segment
+    approvals, check results and plots, monitoring history, findings, waivers and its
+    audit-journal segment
     with the chain up to a signed head. Journalled as evidence.exported."""
 
     def go() -> None:

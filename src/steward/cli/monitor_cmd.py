@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from steward.cli import output
+from steward.domain.errors import InvalidInput
 
 app = typer.Typer(no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -383,6 +384,10 @@ def schedule(
     worker: Annotated[bool, typer.Option("--worker", help="Keep running due monitors.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between passes (--worker).")] = 60.0,
     engine: Annotated[str, typer.Option(help="duckdb, numpy or spark.")] = "duckdb",
+    iterations: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --worker: stop after this many passes (default: never)."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Run the monitors whose schedule is due (cron-friendly); --worker keeps doing so."""
@@ -402,9 +407,16 @@ def schedule(
     def go() -> None:
         import time
 
+        if iterations is not None and not worker:
+            raise InvalidInput(
+                "--iterations bounds the --worker loop; add --worker or drop --iterations.",
+                field="iterations",
+            )
         once()
-        while worker:
+        done = 1
+        while worker and (iterations is None or done < iterations):
             time.sleep(interval)
             once()
+            done += 1
 
     output.run(go)

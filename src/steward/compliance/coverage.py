@@ -29,6 +29,10 @@ from steward.compliance.mapping import DEFAULT_FRESHNESS_DAYS, EvidenceKind, Evi
 PRODUCTION_STAGES = ("production", "under_review")
 DOCUMENTED_FIELDS = ("title", "description", "purpose")
 INVENTORY_FIELDS = ("title", "purpose", "owner", "business_unit")
+# Owner-written model card fields documentation needs for the version in scope: what the
+# model is for and not for, where it falls short, and how people oversee it (EU AI Act
+# Art. 13(3)(b), Art. 14, Annex IV 1-3). Other narrative fields are listed when written.
+REQUIRED_NARRATIVES = ("intended_use", "out_of_scope", "limitations", "human_oversight")
 
 
 class State(StrEnum):
@@ -122,6 +126,9 @@ class ModelFacts:
     last_review_outcome: str | None = None
     open_findings: tuple[FindingFact, ...] = ()
     waivers: tuple[WaiverFact, ...] = ()
+    # Current model card narrative fields shown for the version in scope: field -> the
+    # version the text was written for (an earlier one when carried over).
+    narratives: dict[str, int] = field(default_factory=dict)
 
 
 # --- results --------------------------------------------------------------------------
@@ -398,21 +405,41 @@ def _journal(f: ModelFacts) -> Evidence:
 def _documentation(f: ModelFacts) -> Evidence:
     kind = EvidenceKind.DOCUMENTATION
     present = {name: bool(f.fields.get(name, "").strip()) for name in DOCUMENTED_FIELDS}
+    carried: list[str] = []
     if f.version is not None:
         present["version description"] = bool(f.version_description.strip())
         present["training dataset"] = f.training_dataset is not None
+        for name in REQUIRED_NARRATIVES:
+            written_for = f.narratives.get(name)
+            present[f"narrative {name}"] = written_for == f.version
+            if written_for is not None and written_for != f.version:
+                carried.append(f"{name} (from v{written_for})")
     absent = [name for name, ok in present.items() if not ok]
-    if len(absent) == len(present):
+    refs = tuple(x for x in (f.training_dataset, f.evaluation_dataset) if x) + tuple(
+        f"narrative:{name}@v{no}" for name, no in sorted(f.narratives.items())
+    )
+    if len(absent) == len(present) and not f.narratives:
         return Evidence(kind, State.MISSING, "Neither the model nor its version is documented.")
-    refs = tuple(x for x in (f.training_dataset, f.evaluation_dataset) if x)
     if absent:
-        return Evidence(
-            kind,
-            State.STALE,
-            f"Documentation lacks {', '.join(absent)}.",
-            refs,
-        )
-    return Evidence(kind, State.CURRENT, "Model and version documented with datasets.", refs)
+        detail = f"Documentation lacks {', '.join(absent)}."
+        if carried:
+            detail += (
+                f" Carried over from an earlier version, not confirmed for v{f.version}: "
+                f"{', '.join(carried)}."
+            )
+        if any(name.startswith("narrative ") for name in absent):
+            detail += (
+                f" Write the model card narrative with `steward report narrative {f.model} "
+                f"{f.version} --set FIELD=TEXT`."
+            )
+        return Evidence(kind, State.STALE, detail, refs)
+    return Evidence(
+        kind,
+        State.CURRENT,
+        f"Model and version documented with datasets; the model card narrative "
+        f"({', '.join(REQUIRED_NARRATIVES)}) is written for v{f.version}.",
+        refs,
+    )
 
 
 def _reviews(f: ModelFacts, today: date) -> Evidence:

@@ -82,6 +82,32 @@ QUALITY_ANSWERS = {
     "annex_iii": ["none"],
 }
 As = Callable[[str], Any]
+# The owner's part of the champion's model card (EU AI Act Annex IV items 1-3, Arts 13-14).
+CREDIT_NARRATIVE = {
+    "intended_use": (
+        "Scores consumer loan applications for the probability of default. Underwriters see the "
+        "score with the application; scores above the cut-off are referred, never declined "
+        "automatically."
+    ),
+    "out_of_scope": (
+        "Business lending, credit-limit increases on existing accounts, collections and "
+        "marketing; applicants outside the population the German Credit data describes."
+    ),
+    "limitations": (
+        "Trained on 700 historical applications (German Credit, 1994) whose population and "
+        "economy differ from today's; the personal_status_and_sex column is misaligned in the "
+        "bundled copy and is not used. Thin-file and very young applicants are scarce."
+    ),
+    "human_oversight": (
+        "An underwriter decides every referred application and may override any score; "
+        "overrides are sampled monthly by model risk. The monitor's critical alerts send the "
+        "model to review."
+    ),
+    "monitoring_plan": (
+        "Weekly drift monitor on applicant features (PSI on age, two breaches in a row); "
+        "accuracy once outcomes arrive; annual periodic review."
+    ),
+}
 
 
 def _sklearn_metrics_regression(y: Any, pred: Any) -> dict[str, float]:
@@ -155,6 +181,7 @@ def _credit(as_: As) -> None:
     for monitor in replaced:
         alice.delete_monitor(monitor.id, reason="version 1 replaced in production by version 2")
     alice.set_alias("credit-scoring", "champion", 2)
+    alice.set_narrative("credit-scoring", 2, CREDIT_NARRATIVE)
     victor.complete_review(
         "credit-scoring",
         outcome="satisfactory",

@@ -31,6 +31,8 @@ EVENT_FOR_ACTION: dict[str, str] = {
     "review.overdue": "review.overdue",
     "deploy.mismatch": "deploy.mismatch",
     "alert.raised": "alert.raised",
+    # An evidence pack left Steward: auditors record its manifest sha256 and chain head.
+    "evidence.exported": "evidence.exported",
 }
 EVENTS: tuple[str, ...] = tuple(dict.fromkeys(EVENT_FOR_ACTION.values()))
 ALL = "*"

@@ -13,6 +13,7 @@ API for the monitoring service (everything below is importable from ``steward.mo
         ColumnSpec, build_profile, ReferenceProfile,      # steward.monitoring.profile
         aggregate, merge, BatchAggregate, Query,          # steward.monitoring.aggregate
         DriftOptions, compare, compare_exact,             # steward.monitoring.drift
+        ExactReference, prepare_exact,
         ColumnDrift, DatasetDrift,
     )
 
@@ -32,6 +33,15 @@ API for the monitoring service (everything below is importable from ``steward.mo
 
     # exact mode (raw data in memory): Evidently-identical binning and scipy-exact KS / W1
     result = compare_exact(reference_df, current_df, specs, DriftOptions())
+    # ... or prepare the reference once per monitor (numeric columns sorted: the exact ECDF),
+    # so each batch is one sort of the batch plus one merge per column
+    prepared = prepare_exact(reference_df, specs)     # ExactReference; .save(p) / .load(p)
+    result = compare_exact(prepared, current_df)
+
+    # labelled batches: grouped confusion counts (mergeable) → performance and fairness
+    counts = confusion_counts(batch_df, label="y", prediction="decision", groups=["sex"])
+    window = merge_confusion([counts_monday, counts_tuesday])
+    window.performance()["f1"], window.fairness("sex")["equalized_odds_difference"]
 
 Sources accepted by :func:`aggregate` and :func:`build_profile`: a pandas DataFrame, a pyarrow
 Table/RecordBatch (scanned by DuckDB without a copy), a path or glob of ``.parquet`` /
@@ -64,12 +74,15 @@ from steward.monitoring.aggregate import (
     aggregate,
     merge,
 )
+from steward.monitoring.confusion import ConfusionCounts, confusion_counts, merge_confusion
 from steward.monitoring.drift import (
     ColumnDrift,
     DatasetDrift,
     DriftOptions,
+    ExactReference,
     compare,
     compare_exact,
+    prepare_exact,
 )
 from steward.monitoring.profile import ColumnProfile, ColumnSpec, ReferenceProfile, build_profile
 
@@ -79,13 +92,18 @@ __all__ = [
     "ColumnDrift",
     "ColumnProfile",
     "ColumnSpec",
+    "ConfusionCounts",
     "DatasetDrift",
     "DriftOptions",
+    "ExactReference",
     "Query",
     "ReferenceProfile",
     "aggregate",
     "build_profile",
     "compare",
     "compare_exact",
+    "confusion_counts",
     "merge",
+    "merge_confusion",
+    "prepare_exact",
 ]

@@ -1,7 +1,9 @@
 """The DuckDB engine: one SELECT, one scan, every column's aggregates.
 
 Histograms use DuckDB's ``histogram(x, boundaries)`` (value ≤ boundary); passing the float
-just below each edge turns that into numpy's ``[e_i, e_{i+1})`` rule exactly. Frames and
+just below each edge turns that into numpy's ``[e_i, e_{i+1})`` rule exactly. Binnings with few
+edges (the deciles) are counted as cumulative ``count_if(x < e)`` instead — the same bins,
+about twice as fast. Frames and
 Arrow tables are scanned in place; files and globs through ``read_parquet``/``read_csv``;
 ``s3://`` and other fsspec URLs through fsspec + a pyarrow dataset (no httpfs download needed);
 PostgreSQL through DuckDB's postgres extension when it is installed.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import glob as globlib
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +32,7 @@ NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
                  "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "BOOLEAN",
                  "DECIMAL")
 FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+CUMULATIVE_MAX_EDGES = 16  # binnings with at most this many edges are counted with count_if
 
 
 def q(name: str) -> str:
@@ -57,9 +61,28 @@ def _file_relation(path: str) -> str:
     raise InvalidInput(f"cannot tell the format of {path!r}: use .parquet or .csv files")
 
 
+MEMORY_LIMIT_ENV = "STEWARD_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def new_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with a bounded buffer pool.
+
+    DuckDB's default limit is 80 % of RAM and its buffer pool keeps what it read up to that
+    limit, so a 10 M-row Parquet scan grew to ~3 GiB although the aggregates are tiny. The
+    aggregates need little memory (DuckDB spills to disk beyond the limit for large SQL
+    sources); ``STEWARD_DUCKDB_MEMORY_LIMIT`` (e.g. ``4GB``) overrides the default 1GB."""
+    limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT).strip()
+    try:
+        return duckdb.connect(config={"memory_limit": limit})
+    except duckdb.Error as exc:
+        raise InvalidInput(f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory limit "
+                           f"({exc}); use a size such as 1GB or 512MB") from exc
+
+
 def connect(source: Any) -> tuple[duckdb.DuckDBPyConnection, str]:
     """A connection and the relation text that reads ``source``."""
-    con = duckdb.connect()
+    con = new_connection()
     if isinstance(source, pd.DataFrame) or type(source).__module__.startswith(
             ("pyarrow", "polars")):
         con.register("steward_batch", source)
@@ -145,7 +168,7 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
         inner: list[str] = []
         exprs = ["count(*)"]
         params: list[Any] = []
-        plan: list[tuple[str, str, list[tuple[str, list[float]]]]] = []
+        plan: list[tuple[str, str, list[tuple[str, str, Any]]]] = []
         for ci, (name, cp) in enumerate(profile.columns.items()):
             if cp.kind == "numeric":
                 x = f"CAST({q(name)} AS DOUBLE)"
@@ -156,12 +179,19 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
                           f"count({f})", f"sum({f})", f"sum({f} * {f})", f"min({f})",
                           f"max({f})", f"count_if({f} < ?)", f"count_if({f} > ?)"]
                 params += [cp.min, cp.max]
-                binnings = []
+                binnings: list[tuple[str, str, Any]] = []
                 for key, edges in cp.edges.items():
-                    bounds = below(edges)
-                    exprs.append(f"histogram({f}, ?::DOUBLE[])")
-                    params.append(bounds)
-                    binnings.append((key, bounds))
+                    if len(edges) <= CUMULATIVE_MAX_EDGES:
+                        # a few edges (deciles): cumulative count_if(x < e), vectorised, about
+                        # twice as fast as histogram(); bins are the differences
+                        exprs += [f"count_if({f} < ?)" for _ in edges]
+                        params += [float(e) for e in edges]
+                        binnings.append((key, "cumulative", len(edges)))
+                    else:
+                        bounds = below(edges)
+                        exprs.append(f"histogram({f}, ?::DOUBLE[])")
+                        params.append(bounds)
+                        binnings.append((key, "histogram", bounds))
                 plan.append((name, "numeric", binnings))
             else:
                 col = q(name)
@@ -188,9 +218,15 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
             missing_n, nonfinite, n, s, ss, lo, hi, lo_n, hi_n = row[i:i + 9]
             i += 9
             hist = {}
-            for key, bounds in binnings:
-                hist[key] = _counts(row[i], bounds)
-                i += 1
+            for key, how, spec in binnings:
+                if how == "cumulative":
+                    below_edge = [int(v or 0) for v in row[i:i + spec]]
+                    hist[key] = [b - a for a, b in zip([0, *below_edge],
+                                                       [*below_edge, int(n or 0)], strict=True)]
+                    i += spec
+                else:
+                    hist[key] = _counts(row[i], spec)
+                    i += 1
             cols[name] = ColumnAggregate(
                 name, "numeric", rows=rows, missing=int(missing_n or 0),
                 nonfinite=int(nonfinite or 0), n=int(n or 0), sum=float(s or 0.0),

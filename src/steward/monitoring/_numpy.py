@@ -57,6 +57,24 @@ def category_values(frame: pd.DataFrame, name: str) -> pd.Series[Any]:
     return s.astype(str)
 
 
+def category_counts(s: pd.Series[Any]) -> dict[str, int]:
+    """Counts of the non-missing values as text (spelled as :func:`category_values`), by one
+    hash count of the raw values — no per-row text conversion."""
+    vc = s.value_counts(dropna=True, sort=False)
+    if pd.api.types.is_bool_dtype(s):
+        spell = {True: "true", False: "false"}.__getitem__
+    elif pd.api.types.is_float_dtype(s):
+        def spell(v: Any) -> str:
+            return repr(float(v))
+    else:
+        spell = str
+    out: dict[str, int] = {}
+    for k, v in zip(vc.index.tolist(), vc.tolist(), strict=True):
+        key = spell(k)
+        out[key] = out.get(key, 0) + int(v)
+    return out
+
+
 class ColumnReader:
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame

@@ -28,6 +28,7 @@ exact routines.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -314,60 +315,173 @@ def _finish(cp: ColumnProfile, method: str, r: npt.NDArray[Any], c: npt.NDArray[
 # -- exact, on raw data ------------------------------------------------------------------------
 
 
-def compare_exact(reference: pd.DataFrame, current: pd.DataFrame, columns: Sequence[ColumnSpec],
-                  options: DriftOptions | None = None) -> DatasetDrift:
-    """Drift on raw data in memory: Evidently's bins for PSI/JS (``psi_mode="evidently"``
-    gives its zero fill too), scipy-exact KS and Wasserstein."""
-    from steward.monitoring._numpy import category_values, numeric_values, to_frame
+@dataclass
+class ExactColumn:
+    """One reference column kept for exact mode: numeric — its finite values **sorted**
+    (the exact ECDF), population std and distinct count; categorical — its category counts."""
 
-    options = options or DriftOptions()
+    name: str
+    kind: str
+    rows: int
+    values: npt.NDArray[np.float64] | None = None
+    std: float = 0.0
+    nunique: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ExactReference:
+    """The reference prepared once per monitor for :func:`compare_exact`: a batch is then one
+    sort of the batch plus a merge per numeric column (no re-sorting of the reference) and
+    one hash count per categorical column. ``save``/``load`` keep it next to the stored
+    profile (``.npz``: one float64 array per numeric column, JSON for the rest)."""
+
+    columns: dict[str, ExactColumn]
+    rows: int
+
+    @property
+    def specs(self) -> list[ColumnSpec]:
+        return [ColumnSpec(c.name, "numeric" if c.kind == "numeric" else "categorical")
+                for c in self.columns.values()]
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        meta = {"format": 1, "rows": self.rows,
+                "columns": [{"name": c.name, "kind": c.kind, "rows": c.rows, "std": c.std,
+                             "nunique": c.nunique, "counts": c.counts}
+                            for c in self.columns.values()]}
+        arrays = {f"v{i}": c.values for i, c in enumerate(self.columns.values())
+                  if c.values is not None}
+        with open(path, "wb") as fh:  # noqa: PTH123 (np.savez would append ".npz")
+            np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ExactReference:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                if meta.get("format") != 1:
+                    raise InvalidInput(f"{path}: exact reference format {meta.get('format')!r}"
+                                       " is not supported; prepare it again with "
+                                       "prepare_exact()")
+                cols = {}
+                for i, c in enumerate(meta["columns"]):
+                    values = (np.asarray(data[f"v{i}"], dtype=np.float64)
+                              if c["kind"] == "numeric" else None)
+                    cols[c["name"]] = ExactColumn(c["name"], c["kind"], int(c["rows"]), values,
+                                                  float(c["std"]), int(c["nunique"]),
+                                                  {str(k): int(v) for k, v in c["counts"].items()})
+        except (OSError, ValueError, KeyError) as exc:
+            raise InvalidInput(f"cannot read the exact reference {str(path)!r}: {exc}; prepare "
+                               "it again with prepare_exact(reference, specs).save(path)"
+                               ) from exc
+        return cls(cols, int(meta["rows"]))
+
+
+def prepare_exact(reference: Any, columns: Sequence[ColumnSpec]) -> ExactReference:
+    """Sort each numeric reference column once (its exact ECDF) and count each categorical
+    one: the once-per-monitor step of exact mode."""
+    from steward.monitoring._numpy import category_counts, numeric_values, to_frame
+
     names = [c.name for c in columns]
-    ref_f, cur_f = to_frame(reference, names), to_frame(current, names)
+    if not names:
+        raise InvalidInput("no columns to compare: pass at least one ColumnSpec")
+    frame = to_frame(reference, names)
+    rows = len(frame)
 
-    def one(spec: ColumnSpec) -> ColumnDrift:
+    def one(spec: ColumnSpec) -> ExactColumn:
         if spec.kind == "numeric":
-            rv, cv = numeric_values(ref_f, spec.name), numeric_values(cur_f, spec.name)
-            missing = float(np.isnan(cv).mean()) if cv.size else 0.0
-            rv, cv = rv[np.isfinite(rv)], cv[np.isfinite(cv)]
-            return _exact_numeric(spec.name, rv, cv, options, missing)
-        rs = category_values(ref_f, spec.name).to_numpy(dtype=object)
-        cs = category_values(cur_f, spec.name).to_numpy(dtype=object)
-        missing = 1 - cs.size / len(cur_f) if len(cur_f) else 0.0
-        return _exact_categorical(spec.name, rs.astype(str), cs.astype(str), options, missing)
+            v = numeric_values(frame, spec.name)
+            v = np.sort(v[np.isfinite(v)])
+            if v.size == 0:
+                raise InvalidInput(f"reference column {spec.name!r} has no finite values; "
+                                   "choose a reference with data in every monitored column")
+            nunique = int(np.count_nonzero(np.diff(v)) + 1)
+            return ExactColumn(spec.name, "numeric", rows, v, float(np.std(v)), nunique)
+        counts = category_counts(frame[spec.name])
+        return ExactColumn(spec.name, "categorical", rows, counts=counts,
+                           nunique=len(counts))
 
-    # numpy's sorts release the GIL: columns run in parallel on the machine's CPUs
     with ThreadPoolExecutor(max_workers=min(len(columns), os.cpu_count() or 1) or 1) as pool:
         done = list(pool.map(one, columns))
-    results = {spec.name: r for spec, r in zip(columns, done, strict=True)}
-    return _dataset(results, options, len(ref_f), len(cur_f), "exact")
+    return ExactReference({c.name: c for c in done}, rows)
 
 
-def _exact_numeric(name: str, r: npt.NDArray[np.float64], c: npt.NDArray[np.float64],
+def compare_exact(reference: pd.DataFrame | ExactReference | Any, current: Any,
+                  columns: Sequence[ColumnSpec] | None = None,
+                  options: DriftOptions | None = None) -> DatasetDrift:
+    """Drift on raw data in memory: Evidently's bins for PSI/JS (``psi_mode="evidently"``
+    gives its zero fill too), scipy-exact KS and Wasserstein.
+
+    ``reference`` is raw data (prepared on the fly) or an :class:`ExactReference` from
+    :func:`prepare_exact` (``columns`` then default to its columns)."""
+    from steward.monitoring._numpy import category_counts, numeric_values, to_frame
+
+    options = options or DriftOptions()
+    if not isinstance(reference, ExactReference):
+        if columns is None:
+            raise InvalidInput("compare_exact needs the columns (ColumnSpec list) when the "
+                               "reference is raw data")
+        reference = prepare_exact(reference, columns)
+    specs = list(columns) if columns is not None else reference.specs
+    unknown = [s.name for s in specs if s.name not in reference.columns]
+    if unknown:
+        raise InvalidInput(f"the exact reference has no column {', '.join(map(repr, unknown))};"
+                           " prepare it with these columns")
+    prepared = reference
+    cur_f = to_frame(current, [c.name for c in specs])
+
+    def one(spec: ColumnSpec) -> ColumnDrift:
+        ref = prepared.columns[spec.name]
+        if ref.kind != spec.kind:
+            raise InvalidInput(f"column {spec.name!r} is {ref.kind} in the exact reference, "
+                               f"not {spec.kind}; prepare it with the monitor's specs")
+        if spec.kind == "numeric":
+            cv = numeric_values(cur_f, spec.name)
+            missing = float(np.isnan(cv).mean()) if cv.size else 0.0
+            cv = np.sort(cv[np.isfinite(cv)])
+            return _exact_numeric(spec.name, ref, cv, options, missing)
+        counts = category_counts(cur_f[spec.name])
+        n = sum(counts.values())
+        missing = 1 - n / len(cur_f) if len(cur_f) else 0.0
+        return _exact_categorical(spec.name, ref.counts, counts, options, missing)
+
+    # numpy's sorts and merges release the GIL: columns run in parallel on the machine's CPUs
+    with ThreadPoolExecutor(max_workers=min(len(specs), os.cpu_count() or 1) or 1) as pool:
+        done = list(pool.map(one, specs))
+    results = {spec.name: r for spec, r in zip(specs, done, strict=True)}
+    return _dataset(results, options, prepared.rows, len(cur_f), "exact")
+
+
+def _exact_numeric(name: str, ref: ExactColumn, c: npt.NDArray[np.float64],
                    options: DriftOptions, missing: float) -> ColumnDrift:
-    if r.size == 0:
-        raise InvalidInput(f"reference column {name!r} has no finite values")
+    r = ref.values
+    assert r is not None
     quality: dict[str, Any] = {"missing_rate": missing}
     if c.size == 0:
         return ColumnDrift(name, "numeric", "none", None, None, None, 0.0, False, "none",
                            r.size, 0, note="no values in the batch", **quality)
-    quality["out_of_range_share"] = float(np.mean((c < r.min()) | (c > r.max())))
+    quality["out_of_range_share"] = float((np.searchsorted(c, r[0], "left")
+                                           + c.size - np.searchsorted(c, r[-1], "right"))
+                                          / c.size)
     requested = options.method_for(name)
     if requested == "auto":
-        # only "more than 5 distinct values" matters: a prefix usually settles it
-        few = np.unique(np.concatenate([r[:1000], c[:1000]])).size
-        n_values = few if few > 5 else int(np.unique(np.concatenate([r, c])).size)
+        # only "more than 5 distinct values in R+C" matters
+        n_values = ref.nunique if ref.nunique > 5 else int(
+            np.unique(np.concatenate([r, c])).size)
         method = auto_method("numeric", r.size, n_values)
     else:
         method = requested
     threshold = options.threshold(method)
     p: float | None = None
-    if method == "ks":
-        stat = stats.ks_exact(r, c)
-        p = stats.ks_pvalue(stat, r.size, c.size)
-        score, binning = p, "exact"
-    elif method == "wasserstein":
-        stat = stats.wasserstein_exact(r, c) / max(float(np.std(r)), WASSERSTEIN_MIN_STD)
-        score, binning = stat, "exact"
+    if method in ("ks", "wasserstein"):
+        d, w1 = stats.ks_wasserstein_sorted(r, c)
+        if method == "ks":
+            stat, p = d, stats.ks_pvalue(d, r.size, c.size)
+            score = p
+        else:
+            stat = w1 / max(ref.std, WASSERSTEIN_MIN_STD)
+            score = stat
+        binning = "exact"
     else:
         rc, cc, binning = stats.evidently_binned(r, c, numeric=True)
         return _exact_counts(name, "numeric", method, rc, cc, binning, options, r.size, c.size,
@@ -376,21 +490,24 @@ def _exact_numeric(name: str, r: npt.NDArray[np.float64], c: npt.NDArray[np.floa
                        _decide(method, score, threshold), binning, r.size, c.size, **quality)
 
 
-def _exact_categorical(name: str, r: npt.NDArray[Any], c: npt.NDArray[Any],
+def _exact_categorical(name: str, ref: Mapping[str, int], cur: Mapping[str, int],
                        options: DriftOptions, missing: float) -> ColumnDrift:
+    n_ref, n_cur = sum(ref.values()), sum(cur.values())
     quality: dict[str, Any] = {"missing_rate": missing}
-    if c.size == 0:
+    if n_cur == 0:
         return ColumnDrift(name, "categorical", "none", None, None, None, 0.0, False, "none",
-                           r.size, 0, note="no values in the batch", **quality)
-    known = set(r.tolist())
-    new = sorted({v for v in c.tolist() if v not in known})
+                           n_ref, 0, note="no values in the batch", **quality)
+    new = sorted(k for k in cur if k not in ref)
     quality["new_categories"] = new[:NEW_CATEGORIES_LISTED]
-    quality["new_category_share"] = float(np.isin(c, new).mean()) if new else 0.0
-    rc, cc, binning = stats.evidently_binned(r, c, numeric=False)
+    quality["new_category_share"] = sum(cur[k] for k in new) / n_cur
+    # Evidently's bins for categories: one per distinct value of R+C, in sorted order
+    keys = sorted(set(ref) | set(cur))
+    rc = np.array([ref.get(k, 0) for k in keys], dtype=np.int64)
+    cc = np.array([cur.get(k, 0) for k in keys], dtype=np.int64)
     requested = options.method_for(name)
-    method = requested if requested != "auto" else auto_method("categorical", r.size, rc.size)
-    return _exact_counts(name, "categorical", method, rc, cc, binning, options, r.size, c.size,
-                         quality)
+    method = requested if requested != "auto" else auto_method("categorical", n_ref, rc.size)
+    return _exact_counts(name, "categorical", method, rc, cc, f"distinct values ({rc.size})",
+                         options, n_ref, n_cur, quality)
 
 
 def _exact_counts(name: str, kind: str, method: str, rc: npt.NDArray[Any], cc: npt.NDArray[Any],

@@ -217,4 +217,5 @@ def _to_facts(
             )
             for w in r.waivers
         ),
+        narratives=dict(r.narratives),
     )

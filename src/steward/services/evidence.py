@@ -24,6 +24,7 @@ from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import modelcards, signing
 from steward.services import risk as risk_service
 from steward.services.context import Context, model_id
+from steward.services.monitoring_card import card_status_in_uow, pack_history_in_uow
 from steward.store.findings_repo import FindingFilter
 from steward.store.uow import UnitOfWork
 
@@ -157,6 +158,11 @@ def export_pack(
                     [modelcards._narrative(model, no, r) for r in uow.narratives.history(vid)]
                 )
                 cards.append(mc.build(modelcards.gather(uow, ctx, principal, model, no)))
+                status = card_status_in_uow(uow, model, no)
+                if status is not None:
+                    files[f"monitoring/v{no}.json"] = _json(status)
+        for path, content in pack_history_in_uow(uow, mid).items():
+            files[path] = _json(content)
         events, links, _first = _segment(uow, model, head.seq)
     for path, sha in blobs.items():
         files[path] = b"".join(ctx.artifacts.iter_verified(sha))
@@ -171,9 +177,6 @@ def export_pack(
         files[f"{base}.html"] = html.encode()
         if include_pdf:
             files[f"{base}.pdf"] = mc.render_pdf(html)
-        status = modelcards.monitoring_status(ctx, principal, model, card.version)
-        if status is not None:
-            files[f"monitoring/v{card.version}.json"] = _json(status)
     files[pack.EVENTS] = "".join(events).encode()
     files[pack.LINKS] = "".join(links).encode()
     files["verify_pack.py"] = (

@@ -9,7 +9,6 @@ into Markdown, self-contained HTML (plots inlined from the artifact store) or PD
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import asdict
 from typing import Any
@@ -21,6 +20,7 @@ from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import risk as risk_service
 from steward.services.context import Context, version_row_id
+from steward.services.monitoring_card import card_status_in_uow
 from steward.store.findings_repo import FindingFilter
 from steward.store.uow import UnitOfWork
 
@@ -184,7 +184,7 @@ def gather(
         signatures=uow.signing.for_version(vid),
         narratives=narr,
         previous_narratives=prev_narr,
-        monitoring=monitoring_status(ctx, principal, model, version),
+        monitoring=card_status_in_uow(uow, model, version),
         policy=None if pack is None else f"{pack['name']}@{pack['version']}",
         journal_head=None if head is None else (head.seq, head.hash),
         generated_at=uow.now,
@@ -195,21 +195,10 @@ def gather(
 def monitoring_status(
     ctx: Context, principal: Principal, model: str, version: int
 ) -> dict[str, Any] | None:
-    """The monitoring section's facts, from ``steward.services.monitoring`` when it exists.
+    """The card's monitoring section (``services.monitoring.card_status``), or None."""
+    from steward.services.monitoring import card_status
 
-    Monitoring (issue 5) provides ``card_status(ctx, principal, model, version)`` returning
-    ``None`` (no monitor) or ``{"facts": {label: value}, "tables": [{"columns", "rows",
-    "caption"}]}``; until that lands the card says no monitor is configured.
-    """
-    try:
-        module = importlib.import_module("steward.services.monitoring")
-    except ImportError:
-        return None
-    hook = getattr(module, "card_status", None)
-    if hook is None:
-        return None
-    status: dict[str, Any] | None = hook(ctx, principal, model, version)
-    return status
+    return card_status(ctx, principal, model, version)
 
 
 def model_card(ctx: Context, principal: Principal, model: str, version: int) -> ModelCard:

@@ -1128,6 +1128,22 @@ def history(
         )
 
 
+def card_status(
+    ctx: Context, principal: Principal, model: str, version: int
+) -> dict[str, Any] | None:
+    """The model card's monitoring status of a version, or None when it has no monitor.
+
+    ``{"facts": {label: text}, "tables": [{"columns", "rows", "caption"}]}``: monitors and
+    rules, latest runs with drift share and most drifted columns, alerts, label coverage
+    and performance over windows (see ``services.monitoring_card``).
+    """
+    from steward.services.monitoring_card import card_status_in_uow
+
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        return card_status_in_uow(uow, model, version)
+
+
 def monitored_versions(uow: UnitOfWork, vid: int) -> list[str]:
     """Active monitors of a version (evidence for the ``monitor_configured`` requirement)."""
     return [f"monitor:{m.id}" for m in uow.monitors.search(version_id=vid) if m.active]

@@ -168,7 +168,13 @@ def _duckdb_relation(data: Any, limit: int | None = None, columns: Sequence[str]
         return con.sql(f"SELECT {select} FROM ({data.sql}) AS batch{tail}")
     text = str(data)
     if "://" in text and not text.startswith("file://"):
-        con.execute("INSTALL httpfs; LOAD httpfs;")
+        # s3:// and other fsspec URLs: the engine's reader (fsspec + a pyarrow dataset), the
+        # same one the aggregate scans, so no DuckDB extension has to be downloaded
+        from steward.monitoring import _duckdb
+
+        con.close()
+        con, relation = _duckdb.connect(text)
+        return con.sql(f"SELECT {select} FROM {relation}{tail}")
     text = text.removeprefix("file://")
     lower = text.lower()
     if lower.endswith((".csv", ".csv.gz")):

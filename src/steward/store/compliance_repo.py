@@ -42,6 +42,8 @@ class RawFacts:
     last_review: RowMapping | None = None
     open_findings: list[RowMapping] = field(default_factory=list)
     waivers: list[RowMapping] = field(default_factory=list)
+    # Current narrative fields of the version in scope: field -> version number written for.
+    narratives: dict[str, int] = field(default_factory=dict)
 
 
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -79,6 +81,7 @@ class ComplianceRepository:
         self._approvals(facts, vids)
         self._check_runs(facts, vids)
         self._waivers(facts, vids)
+        self._narratives(facts)
         self._findings(facts, ids)
         self._reviews(facts, ids)
         self._journal(facts)
@@ -178,6 +181,42 @@ class ComplianceRepository:
             ).mappings()
             for row in rows:
                 facts[vids[int(row["version_id"])]].waivers.append(row)
+
+    def _narratives(self, facts: dict[int, RawFacts]) -> None:
+        """Current narrative fields written for the version in scope or carried from earlier.
+
+        A field counts for the version it was written for; an earlier version's text (what
+        the card shows when the version has none of its own) is recorded with that earlier
+        version's number, so coverage can tell carried-over text from text confirmed now.
+        """
+        n, v = t.card_narratives, t.model_versions
+        scope = {mid: int(f.version["version"]) for mid, f in facts.items() if f.version}
+        for chunk in _chunks(sorted(scope)):
+            rows = self.conn.execute(
+                select(v.c.model_id, v.c.version, n.c.field)
+                .join(v, v.c.id == n.c.version_id)
+                .where(v.c.model_id.in_(chunk), n.c.superseded_at.is_(None))
+            ).mappings()
+            for row in rows:
+                mid, no = int(row["model_id"]), int(row["version"])
+                if no > scope[mid]:
+                    continue
+                held = facts[mid].narratives
+                held[str(row["field"])] = max(held.get(str(row["field"]), 0), no)
+
+    def monitor_run_counts(self, monitor_ids: Sequence[str]) -> dict[str, int]:
+        """Number of runs of each monitor (monitors without runs are absent)."""
+        runs = t.metadata.tables["monitor_runs"]
+        out: dict[str, int] = {}
+        for chunk in _chunks(list(monitor_ids)):
+            query = (
+                select(runs.c.monitor_id, func.count())
+                .where(runs.c.monitor_id.in_(chunk))
+                .group_by(runs.c.monitor_id)
+            )
+            for monitor_id, count in self.conn.execute(query):
+                out[str(monitor_id)] = int(count)
+        return out
 
     def _findings(self, facts: dict[int, RawFacts], ids: list[int]) -> None:
         f = t.findings

@@ -7,7 +7,9 @@ Models:
 * **ONNX** through onnxruntime (one tensor input fed with the feature matrix, or one
   input per column as skl2onnx writes for data frames);
 * **XGBoost** / **LightGBM** in their native formats when those packages are installed;
-* **MLflow pyfunc** folders when MLflow is installed;
+* **MLflow** model folders: a scikit-learn flavor in skops format through Steward's skops
+  loader (the caller's trusted types decide); any other flavor through ``mlflow.pyfunc``
+  when MLflow is installed, only with ``trust=True`` (it unpickles or imports code);
 * **pickle / joblib** only with ``trust=True``: unpickling runs arbitrary code chosen by
   whoever wrote the file, so it is refused by default with an explanation.
 """
@@ -15,8 +17,10 @@ Models:
 from __future__ import annotations
 
 import importlib.util
+import os
 import tarfile
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +48,7 @@ class LoadedModel:
     classes: list[Any] | None = None
     feature_names: list[str] | None = None
     description: str = ""
+    native: Any = None  # the underlying model object (estimator, booster), for explainers
     _cleanup: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def predict(self, frame: pd.DataFrame) -> Array:
@@ -84,7 +89,7 @@ def load_model(
     if flavor == Flavor.LIGHTGBM.value:
         return _lightgbm(path)
     if flavor in (Flavor.MLFLOW.value, Flavor.DIRECTORY.value):
-        return _mlflow(path)
+        return _mlflow(path, trusted, trust)
     raise ArtifactError(
         f"Steward cannot load a {flavor!r} artifact ({path.name}) to run checks. Supported: "
         "sklearn (skops), onnx, xgboost, lightgbm, mlflow pyfunc, and pickle/joblib with "
@@ -114,6 +119,7 @@ def _from_estimator(estimator: Any, flavor: str, description: str) -> LoadedMode
         classes=None if classes is None else list(classes),
         feature_names=None if names is None else [str(n) for n in names],
         description=description or type(estimator).__name__,
+        native=estimator,
     )
 
 
@@ -233,14 +239,16 @@ def _xgboost(path: Path) -> LoadedModel:
             predict_fn=lambda f: (raw(f) >= 0.5).astype(np.int64),
             proba_fn=lambda f: np.column_stack([1 - raw(f), raw(f)]),
             classes=[0, 1],
-            feature_names=booster.feature_names,
+            feature_names=None if booster.feature_names is None else list(booster.feature_names),
             description="XGBoost booster (binary)",
+            native=booster,
         )
     return LoadedModel(
         flavor=Flavor.XGBOOST.value,
         predict_fn=raw,
-        feature_names=booster.feature_names,
+        feature_names=None if booster.feature_names is None else list(booster.feature_names),
         description="XGBoost booster",
+        native=booster,
     )
 
 
@@ -263,40 +271,121 @@ def _lightgbm(path: Path) -> LoadedModel:
             classes=[0, 1],
             feature_names=list(booster.feature_name()),
             description="LightGBM booster (binary)",
+            native=booster,
         )
     return LoadedModel(
         flavor=Flavor.LIGHTGBM.value,
         predict_fn=raw,
         feature_names=list(booster.feature_name()),
         description="LightGBM booster",
+        native=booster,
     )
 
 
-def _mlflow(path: Path) -> LoadedModel:
-    if not installed("mlflow"):
-        raise ArtifactError(
-            "Validating an MLflow model needs MLflow installed (pip install mlflow), or use "
-            "predictions mode."
-        )
-    import mlflow.pyfunc  # type: ignore[import-not-found,unused-ignore]
+def _mlflow(path: Path, trusted: list[str] | tuple[str, ...], trust: bool) -> LoadedModel:
+    """An MLflow model folder (stored as a folder artifact: a tar, or a directory).
+
+    A scikit-learn flavor saved in skops format (MLflow 3's default) is read by Steward's own
+    skops loader, so the types the caller trusts decide — not the ``skops_trusted_types`` the
+    folder declares about itself. Any other flavor is loaded through ``mlflow.pyfunc``, which
+    unpickles or imports code from the folder: like a pickle file it needs ``trust=True``.
+    """
+    import yaml
 
     tmp = tempfile.TemporaryDirectory(prefix="steward-mlflow-")
-    folder = Path(tmp.name)
-    if path.is_dir():
+    try:
         folder = path
-    else:
-        with tarfile.open(path) as tar:
-            tar.extractall(folder, filter="data")
-    if not (folder / "MLmodel").exists():
+        if not path.is_dir():
+            folder = Path(tmp.name)
+            with tarfile.open(path) as tar:
+                tar.extractall(folder, filter="data")
+        if not (folder / "MLmodel").is_file():
+            raise ArtifactError(
+                "This folder artifact has no MLmodel file, so it is not an MLflow model; "
+                "log the folder MLflow wrote (mlflow.<flavor>.save_model or the run's model "
+                "artifact folder)."
+            )
+        try:
+            spec = yaml.safe_load((folder / "MLmodel").read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ArtifactError(f"The MLmodel file is not valid YAML: {exc}.") from exc
+        flavors = spec.get("flavors") if isinstance(spec, dict) else None
+        if not isinstance(flavors, dict) or not flavors:
+            raise ArtifactError("The MLmodel file lists no flavors; it is not a usable model.")
+        sk = flavors.get("sklearn")
+        if isinstance(sk, dict) and sk.get("serialization_format") == "skops":
+            name = str(sk.get("pickled_model") or "model.skops")
+            file = (folder / name).resolve()
+            if folder.resolve() not in file.parents or not file.is_file():
+                raise ArtifactError(f"The MLmodel file names {name!r}, which is not in the folder.")
+            loaded = _skops(file, trusted)  # reads the bytes: the folder is no longer needed
+            tmp.cleanup()
+            loaded.flavor = Flavor.MLFLOW.value
+            loaded.description = f"MLflow sklearn model (skops): {loaded.description}"
+            return loaded
+        if not trust:
+            formats = sorted(
+                f"{k} ({v.get('serialization_format', 'pickle')})" if k == "sklearn" else k
+                for k, v in flavors.items()
+                if isinstance(v, dict)
+            )
+            raise ArtifactError(
+                f"This MLflow model (flavors: {', '.join(formats)}) is loaded through "
+                "mlflow.pyfunc, which unpickles or imports code from the folder, so Steward "
+                "refuses it by default. Save scikit-learn models with "
+                "serialization_format='skops' (MLflow's default) to validate them safely; if you "
+                "wrote or verified this folder yourself, opt in with trust=True (CLI "
+                "--trust-pickle)."
+            )
+        if not installed("mlflow"):
+            raise ArtifactError(
+                "Validating this MLflow model needs MLflow: pip install 'steward[mlflow]' (or "
+                "use predictions mode)."
+            )
+        model = _load_pyfunc(folder)
+    except BaseException:
         tmp.cleanup()
-        raise ArtifactError("This folder artifact has no MLmodel file; it is not an MLflow model.")
-    model = mlflow.pyfunc.load_model(str(folder))
+        raise
+    raw = None
+    unwrap = getattr(model, "get_raw_model", None)
+    if callable(unwrap):
+        try:
+            raw = unwrap()
+        except Exception:  # flavors without a raw model raise their own errors
+            raw = None
+    if raw is not None and hasattr(raw, "predict"):
+        loaded = _from_estimator(raw, Flavor.MLFLOW.value, f"MLflow pyfunc: {type(raw).__name__}")
+        loaded._cleanup.append(tmp.cleanup)
+        return loaded
     return LoadedModel(
         flavor=Flavor.MLFLOW.value,
         predict_fn=lambda f: np.asarray(model.predict(f)).reshape(-1),
         description="MLflow pyfunc",
         _cleanup=[tmp.cleanup],
     )
+
+
+_MLFLOW_ENV = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
+_MLFLOW_LOCK = threading.Lock()
+
+
+def _load_pyfunc(folder: Path) -> Any:
+    """mlflow.pyfunc.load_model with MLflow's own deserialization guard lifted for this call
+    only (the caller passed trust=True)."""
+    import mlflow.pyfunc  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+    with _MLFLOW_LOCK:
+        before = os.environ.get(_MLFLOW_ENV)
+        os.environ[_MLFLOW_ENV] = "true"
+        try:
+            return mlflow.pyfunc.load_model(str(folder))
+        except Exception as exc:
+            raise ArtifactError(f"MLflow cannot load this model: {exc}") from exc
+        finally:
+            if before is None:
+                os.environ.pop(_MLFLOW_ENV, None)
+            else:
+                os.environ[_MLFLOW_ENV] = before
 
 
 def from_object(estimator: Any) -> LoadedModel:

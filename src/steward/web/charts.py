@@ -65,3 +65,112 @@ def fairness_impact(
         ],
     }
     return spec, values, limit
+
+
+def drift_history(
+    points: list[Any],
+    alerts: list[Any],
+    runs: dict[str, Any],
+    rules: list[Any],
+    *,
+    title: str,
+    axis_time: str,
+    axis_value: str,
+    threshold_label: str,
+) -> dict[str, Any] | None:
+    """One metric per feature over the monitor's windows (lines), the drift threshold
+    and the monitor's rules on that metric as dashed rules, and every alert raised on
+    the metric as a red point at its run; None when the monitor has no such history."""
+    from steward.domain.monitoring import DATASET
+
+    values = [
+        {
+            "column": pt.column or "(dataset)",
+            "window": pt.window_start.isoformat(),
+            "value": float(pt.value),
+        }
+        for pt in points
+        if pt.value is not None and pt.value == pt.value and pt.column != DATASET
+    ]
+    if not values:
+        return None
+    limits: dict[float, str] = {}
+    for pt in points:
+        limit = pt.details.get("threshold") if isinstance(pt.details, dict) else None
+        if isinstance(limit, int | float):
+            limits.setdefault(float(limit), threshold_label)
+    for rule in rules:
+        limits[float(rule.threshold)] = f"{threshold_label} ({rule.id})"
+    metric = points[0].metric if points else ""
+    marks = []
+    for alert in alerts:
+        run = runs.get(alert.last_run)
+        if alert.metric != metric or run is None or alert.value is None:
+            continue
+        marks.append(
+            {
+                "window": run.window_start.isoformat(),
+                "value": float(alert.value),
+                "column": alert.column or "(dataset)",
+                "alert": alert.id,
+                "severity": alert.severity,
+                "status": str(alert.status.value),
+            }
+        )
+    columns = sorted({str(v["column"]) for v in values})
+    x = {"field": "window", "type": "temporal", "title": axis_time}
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": values},
+            "mark": {"type": "line", "point": True, "tooltip": True},
+            "encoding": {
+                "x": x,
+                "y": {"field": "value", "type": "quantitative", "title": axis_value},
+                "color": {"field": "column", "type": "nominal", "title": None},
+            },
+        }
+    ]
+    if limits:
+        layers.append(
+            {
+                "data": {"values": [{"limit": k, "label": v} for k, v in limits.items()]},
+                "mark": {"type": "rule", "color": "#1b1b1b", "strokeDash": [4, 3], "size": 2},
+                "encoding": {
+                    "y": {"field": "limit", "type": "quantitative"},
+                    "tooltip": [{"field": "label"}, {"field": "limit"}],
+                },
+            }
+        )
+    if marks:
+        layers.append(
+            {
+                "data": {"values": marks},
+                "mark": {
+                    "type": "point",
+                    "shape": "triangle-up",
+                    "size": 160,
+                    "filled": True,
+                    "color": "#b3261e",
+                    "tooltip": True,
+                },
+                "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"}},
+            }
+        )
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": title,
+        "width": "container",
+        "height": 260,
+        "layer": layers,
+    }
+    table: dict[str, dict[str, float]] = {}
+    for v in values:
+        table.setdefault(str(v["window"]), {})[str(v["column"])] = float(str(v["value"]))
+    rows = [{"window": w, "values": table[w]} for w in sorted(table)]
+    return {
+        "spec": spec,
+        "table": rows,
+        "columns": columns,
+        "thresholds": sorted(limits.items()),
+        "marks": marks,
+    }

@@ -48,6 +48,10 @@ NOTICES = {
     "applied": i18n.N_("The gate passed and the version moved."),
     "requested": i18n.N_("The request was opened; it waits for approvals."),
     "signed_out": i18n.N_("You are signed out."),
+    "finding_updated": i18n.N_("The finding was updated."),
+    "review_completed": i18n.N_("The review was recorded and the next one scheduled."),
+    "policy_loaded": i18n.N_("The policy pack was loaded."),
+    "role_changed": i18n.N_("The role was changed."),
 }
 # The move the gate checklist shows for a version in each stage.
 NEXT_STAGE: dict[Stage, Stage] = {
@@ -423,8 +427,13 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
             else []
         )
         targets = [s.value for s in ALLOWED[chosen.stage]] if chosen is not None else []
+        from steward.web.governance_pages import monitor_sections
+
         return page.render(
             "model.html",
+            monitors=monitor_sections(page, name) if governance else [],
+            metric="psi",
+            name=name,
             model=model,
             versions=all_versions,
             chosen=chosen,

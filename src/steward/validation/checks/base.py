@@ -53,7 +53,7 @@ REQUIREMENTS: Mapping[str, str] = {
     "baseline": "a parent or champion version to compare with",
     "profile": "a training-data profile on the version (log_version(training_data=...))",
     "signature": "an input signature on the version",
-    "shap": "the optional shap package (pip install shap)",
+    "shap": "the optional shap package (pip install 'steward[shap]')",
 }
 
 OPS: Mapping[str, Callable[[float, float], bool]] = {
@@ -113,6 +113,10 @@ class CheckContext:
             self._memo[key] = compute()
         result: T = self._memo[key]
         return result
+
+    def memo_any(self, prefix: str) -> Any:
+        """The first memoised value whose key starts with ``prefix`` (any params), or None."""
+        return next((v for k, v in self._memo.items() if k.startswith(prefix)), None)
 
     @property
     def x(self) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from steward.domain.checks import CheckFamily, Threshold
+from steward.domain.errors import InvalidInput
 from steward.validation import svg
 from steward.validation.checks import _scoring
 from steward.validation.checks.base import Check, CheckContext, Outcome, Plot
@@ -185,35 +186,141 @@ class Shap(Check):
     name = "explainability.shap"
     family = CheckFamily.EXPLAINABILITY
     description = (
-        "Mean |SHAP value| per feature on a sample (needs the optional shap package). "
+        "Mean |SHAP value| per feature on a sample of rows (needs the optional shap package), "
+        "with a plot and the agreement of its ranking with permutation importance. "
         "Informational; value: the top feature's mean |SHAP|."
     )
-    method = "shap.Explainer on the model's prediction function with a background sample."
+    method = (
+        "SHAP of P(positive) (classifiers with scores; else the predicted-positive indicator; "
+        "the prediction for regression) against a background sample of the reference data (else "
+        "the evaluation data): shap.TreeExplainer (interventional) for tree models whose leaves "
+        "hold that output (forests, tree regressors) on numeric inputs, else "
+        "shap.explainers.Exact when 2^features <= max_evals, else shap.explainers.Permutation "
+        "with max_evals evaluations per row (seeded); categorical columns coded for shap and "
+        "decoded before the model predicts. Agreement: Spearman rank "
+        "correlation with permutation importance and the shared share of both top_k."
+    )
     requires = frozenset({"model", "shap"})
-    default_params = {"max_rows": 200, "background": 100}
+    default_params = {
+        "max_rows": 50,
+        "background": 20,
+        "max_evals": 200,
+        "method": "auto",
+        "top_k": 5,
+    }
 
     def run(self, ctx: CheckContext, params: Mapping[str, Any]) -> Outcome:
-        import shap  # type: ignore[import-not-found,unused-ignore]
+        from steward.validation import shapley
 
         model = ctx.model
         assert model is not None
-        rows = _sample(ctx, int(params["max_rows"]))
-        x = ctx.frame.loc[rows, ctx.features]
-        background = x.head(int(params["background"]))
+        max_rows, n_background = int(params["max_rows"]), int(params["background"])
+        if max_rows < 1 or n_background < 1 or int(params["max_evals"]) < 1:
+            raise InvalidInput(
+                "explainability.shap params max_rows, background and max_evals must be at "
+                "least 1; fix the suite entry's params.",
+                field="suite",
+            )
+        if params["method"] not in shapley.METHODS:
+            raise InvalidInput(
+                f"explainability.shap param method is {params['method']!r}; use one of "
+                f"{', '.join(shapley.METHODS)}.",
+                field="suite",
+            )
+        rows = _sample(ctx, max_rows)
+        x = ctx.frame.loc[rows, ctx.features].reset_index(drop=True)
+        source = "reference" if ctx.reference is not None else "evaluation"
+        pool = ctx.reference if ctx.reference is not None else ctx.frame
+        picked = _sample_frame(pool, n_background, ctx.seed + 1)
+        background = picked[ctx.features].astype(x.dtypes.to_dict()).reset_index(drop=True)
 
-        def fn(data: Any) -> Any:
-            frame = pd.DataFrame(data, columns=ctx.features).astype(x.dtypes.to_dict())
-            scores = ctx.predict_scores(model, frame)
-            return scores if scores is not None else model.predict(frame)
+        probability = ctx.task == "classification" and ctx.y_score is not None
+        if probability:
+            output_name = f"P({ctx.target}={ctx.positive_label})"
 
-        explainer = shap.Explainer(fn, background)
-        values = np.abs(np.asarray(explainer(x).values, dtype=np.float64)).mean(axis=0)
-        ranked = sorted(zip(ctx.features, values.tolist(), strict=True), key=lambda t: -t[1])
+            def output(frame: pd.DataFrame) -> np.ndarray[Any, Any]:
+                scores = ctx.predict_scores(model, frame)
+                assert scores is not None
+                return np.asarray(scores, dtype=np.float64)
+
+        elif ctx.task == "classification":
+            output_name = f"predicted {ctx.target}={ctx.positive_label} (0/1)"
+
+            def output(frame: pd.DataFrame) -> np.ndarray[Any, Any]:
+                labels = ctx.predict_labels(model, frame)
+                return np.asarray(labels == ctx.positive_label, dtype=np.float64)
+
+        else:
+            output_name = f"predicted {ctx.target}"
+
+            def output(frame: pd.DataFrame) -> np.ndarray[Any, Any]:
+                return np.asarray(ctx.predict_labels(model, frame), dtype=np.float64)
+
+        classes = model.classes or [0, 1]
+        result = shapley.explain(
+            model,
+            model.native,
+            x,
+            background,
+            output,
+            output_name=output_name,
+            class_column=classes.index(ctx.positive_label) if ctx.positive_label in classes else 1,
+            seed=ctx.seed,
+            max_evals=int(params["max_evals"]),
+            method=str(params["method"]),
+        )
+        ranked = result.ranked()
+        perm = ctx.memo_any("importance:") or importance(ctx, DEFAULTS)
+        agree = shapley.agreement(
+            ranked, {f.feature: f.mean for f in perm.features}, int(params["top_k"])
+        )
+        shown = ranked[:20]
+        plot = svg.bar_chart(
+            "Mean |SHAP value|",
+            [n for n, _ in shown],
+            [v for _, v in shown],
+            value_label=f"mean |SHAP| of {output_name} over {result.rows} rows ({result.method})",
+        )
+        rho = agree["spearman"]
+        message = (
+            f"Top by mean |SHAP| of {output_name}: "
+            + ", ".join(f"{n} ({v:.4f})" for n, v in ranked[:5])
+            + f". Agreement with permutation importance: {agree['top_k_shared']} of the top "
+            f"{agree['top_k']} shared"
+            + (f", Spearman rank correlation {rho:.2f}." if rho is not None else ".")
+        )
         return Outcome(
             value=ranked[0][1] if ranked else None,
-            message="Top by mean |SHAP|: " + ", ".join(f"{n} ({v:.4f})" for n, v in ranked[:5]),
-            details={"mean_abs_shap": dict(ranked)},
+            message=message,
+            details={
+                "mean_abs_shap": dict(ranked),
+                "ranking": [n for n, _ in ranked],
+                "explained": output_name,
+                "explainer": result.method,
+                "rows": result.rows,
+                "background_rows": result.background,
+                "background_source": source,
+                "max_evals": result.max_evals,
+                "base_value": float(np.mean(result.base_values)),
+                "additivity_error": result.additivity_error,
+                "agreement_with_permutation_importance": agree,
+                "shap_version": _shap_version(),
+            },
+            plots=(Plot("explainability-shap.svg", plot),),
         )
+
+
+def _sample_frame(frame: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
+    if len(frame) <= size:
+        return frame
+    rng = np.random.default_rng(seed)
+    return frame.iloc[np.sort(rng.choice(len(frame), size=size, replace=False))]
+
+
+def _shap_version() -> str:
+    from importlib.metadata import version
+
+    return version("shap")
 
 
 def shap_available() -> bool:
