@@ -105,22 +105,30 @@ def demo(
 def test_narrative_is_versioned_audited_and_carried_to_later_versions(demo: Demo) -> None:
     ctx = demo.ctx
     first = modelcards.set_narrative(
-        ctx, ALICE, MODEL, 1, {"limitations": "Trained on 1970s applicants from one German bank."}
+        ctx,
+        ALICE,
+        MODEL,
+        1,
+        {"residual_risks": "Trained on 1970s applicants from one German bank."},
     )
-    assert [(n.field, n.revision, n.from_version) for n in first] == [("limitations", 1, 1)]
+    assert [(n.field, n.revision, n.from_version) for n in first] == [("residual_risks", 1, 1)]
     # Unchanged text is not a new revision; changed text is, and the old one is superseded.
     modelcards.set_narrative(
-        ctx, ALICE, MODEL, 1, {"limitations": "Trained on 1970s applicants from one German bank."}
+        ctx,
+        ALICE,
+        MODEL,
+        1,
+        {"residual_risks": "Trained on 1970s applicants from one German bank."},
     )
     modelcards.set_narrative(
-        ctx, ALICE, MODEL, 1, {"limitations": "Trained on 1,000 applicants from 1973-75."}
+        ctx, ALICE, MODEL, 1, {"residual_risks": "Trained on 1,000 applicants from 1973-75."}
     )
-    history = modelcards.narrative_history(ctx, ALICE, MODEL, 1, "limitations")
+    history = modelcards.narrative_history(ctx, ALICE, MODEL, 1, "residual_risks")
     assert [(n.revision, n.superseded_at is None) for n in history] == [(1, False), (2, True)]
     # Version 2 has no text of its own yet: it shows version 1's, marked as carried over.
     shown = {n.field: n for n in modelcards.narratives(ctx, ALICE, MODEL, 2)}
-    assert shown["limitations"].from_version == 1
-    assert shown["limitations"].carried_over
+    assert shown["residual_risks"].from_version == 1
+    assert shown["residual_risks"].carried_over
     # Each write is one journal event holding the text before and after.
     with ctx.uow.read() as uow:
         events = [
@@ -129,7 +137,7 @@ def test_narrative_is_versioned_audited_and_carried_to_later_versions(demo: Demo
                 AuditFilter(subject_id=f"{MODEL}/1", action="modelcard.narrative_set"), 100
             )
         ]
-    assert events[-1]["fields"]["limitations"] == {
+    assert events[-1]["fields"]["residual_risks"] == {
         "revision": 2,
         "before": "Trained on 1970s applicants from one German bank.",
         "before_from_version": 1,
@@ -182,10 +190,11 @@ def test_model_card_is_generated_from_the_evidence(demo: Demo) -> None:
     tables = [b for b in card.section("fairness").blocks if b["kind"] == "table"]
     assert [r[0] for r in tables[0]["rows"]] == [g["group"] for g in group_table]
     assert "fairness-selection-rate.svg" in card.plots
-    # Narrative written for v2; fields nobody wrote say so.
+    # Narrative written for v2 (the demo wrote some too); fields nobody wrote say so.
     blocks = {b["field"]: b for s in card.sections for b in s.blocks if b["kind"] == "narrative"}
     assert blocks["intended_use"]["text"].startswith("Rank consumer loan")
-    assert blocks["out_of_scope"]["missing"]
+    assert blocks["out_of_scope"]["text"].startswith("Business lending")
+    assert blocks["accountable_people"]["missing"]
     assert set(blocks) == set(FIELDS_BY_KEY)
     # Approval history names the three approvers of the demo.
     people = {
