@@ -162,10 +162,14 @@ def mlflow_folders(
 
     root = tmp_path_factory.mktemp("mlflow")
     mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
+    # Artifacts under the temporary folder too (MLflow's default is ./mlruns in the cwd).
+    experiment = mlflow.create_experiment(
+        "steward-tests", artifact_location=(root / "artifacts").as_uri()
+    )
     folders = {}
     try:
         for fmt in ("skops", "cloudpickle"):
-            with mlflow.start_run():
+            with mlflow.start_run(experiment_id=experiment):
                 info = mlflow.sklearn.log_model(
                     trained.model,
                     name="model",
