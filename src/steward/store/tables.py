@@ -611,8 +611,6 @@ webhook_attempts = Table(
     Index("ix_webhook_attempts_delivery", "delivery_id", "attempt"),
 )
 
-# --- validation (migration 0007) ---
-
 # --- monitoring: monitors, runs, results, alerts (migration 0008) ---
 
 # One monitor per (production) version and name. ``reference`` is the reference profile
@@ -745,5 +743,3 @@ card_narratives = Table(
     UniqueConstraint("version_id", "field", "revision", name="uq_card_narratives_revision"),
     Index("ix_card_narratives_version", "version_id", "field", "revision"),
 )
-
-# --- web UI (migration 0010) ---
