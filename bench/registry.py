@@ -598,6 +598,10 @@ class StewardEngine(Engine):
         home.mkdir(parents=True, exist_ok=True)
         env = self.server_env()
         run_checked([str(STEWARD_BIN), "init"], env=env, cwd=home)
+        # Tokens act as a user (since governance): an owner may create models and versions.
+        run_checked(
+            [str(STEWARD_BIN), "user", "create", "bench", "--role", "owner"], env=env, cwd=home
+        )
         out = run_checked(
             [str(STEWARD_BIN), "token", "create", "--user", "bench", "--json"], env=env, cwd=home
         )

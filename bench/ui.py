@@ -1,6 +1,6 @@
-"""Web UI benchmark: server time of the inventory page at 10 k models (target ≤ 300 ms).
+"""Web UI benchmark: server time of the inventory page at 10 k and 100 k models (target ≤ 300 ms).
 
-Populates an embedded SQLite store with ``--models`` models (bench/inventory.py's
+Populates an embedded SQLite store with each of ``--models`` sizes (bench/inventory.py's
 bulk loader: labels, 1-3 versions each, some in production), signs in through the real
 login form and times ``GET /`` in-process (ASGI app through Starlette's TestClient, so
 the figure is server time: routing, session check, queries, Jinja2 rendering, no
@@ -43,23 +43,19 @@ def timed(client: Any, url: str, runs: int, headers: dict[str, str] | None = Non
     return out[3:]  # the first three warm caches
 
 
-def main(argv: list[str] | None = None) -> int:
+def measure(models: int, runs: int) -> list[tuple[str, list[float]]]:
+    """Server times of the inventory scenarios (and the REST peer) at one inventory size."""
     from fastapi.testclient import TestClient
 
     from steward.api.app import create_app
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--write-md", action="store_true")
-    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         settings = Settings(
             home=home, database_url=f"sqlite:///{home / 'ui.db'}", artifacts_url=str(home / "a")
         )
         ctx = bootstrap.build(settings, migrate=True)
-        populate(ctx, args.models)
+        populate(ctx, models)
         operator = Principal(name="admin", roles=frozenset({OPERATOR}))
         identity.create_user(ctx, operator, "val", roles=["validator"], password=PASSWORD)
         api_token = tokens.create_token(ctx, operator, user="val", name="bench").token
@@ -84,30 +80,45 @@ def main(argv: list[str] | None = None) -> int:
                 ("inventory, models with a production version", "/?stage=production"),
                 ("inventory, second page (keyset cursor)", deep),
             ]
-            results = [(name, timed(client, url, args.runs)) for name, url in scenarios]
+            results = [(name, timed(client, url, runs)) for name, url in scenarios]
             bearer = {"Authorization": f"Bearer {api_token}"}
             client.cookies.clear()
-            peer = timed(client, "/api/v1/models?limit=50", args.runs, bearer)
+            peer = timed(client, "/api/v1/models?limit=50", runs, bearer)
+            results.append(("peer, same run: REST `GET /api/v1/models?limit=50`", peer))
         ctx.uow.engine.dispose()
+    return results
+
+
+def _cell(values: list[float]) -> str:
+    p95 = sorted(values)[int(0.95 * (len(values) - 1))]
+    return f"{statistics.median(values):.1f} | {p95:.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="10000,100000", help="inventory sizes, comma-separated")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--write-md", action="store_true")
+    args = parser.parse_args(argv)
+    sizes = [int(n) for n in args.models.split(",")]
+    measured = {size: measure(size, args.runs) for size in sizes}
+    names = [name for name, _values in measured[sizes[0]]]
+    header = " | ".join(f"{size:,} models median ms | p95 ms" for size in sizes)
     lines = [
         TITLE,
         "",
-        f"`python bench/ui.py` — {args.models:,} models (bench/inventory.py's generator) in "
-        f"an embedded SQLite store; server time of each page measured in-process "
-        f"(ASGI app via TestClient: session check, queries, Jinja2 rendering; no network), "
-        f"{args.runs} requests after 3 warm-up ones. Target: ≤ 300 ms. Machine: {machine()}.",
+        f"`python bench/ui.py` — {', '.join(f'{s:,}' for s in sizes)} models "
+        f"(bench/inventory.py's generator) in an embedded SQLite store; server time of each "
+        f"page measured in-process (ASGI app via TestClient: session check, queries, Jinja2 "
+        f"rendering; no network), {args.runs} requests after 3 warm-up ones. Target: ≤ 300 ms "
+        f"at 10 k models. Machine: {machine()}.",
         "",
-        "| page | median ms | p95 ms |",
-        "|---|---:|---:|",
+        f"| page | {header} |",
+        "|---|" + "---:|---:|" * len(sizes),
     ]
-    for name, values in results:
-        p95 = sorted(values)[int(0.95 * (len(values) - 1))]
-        lines.append(f"| {name} | {statistics.median(values):.1f} | {p95:.1f} |")
-    p95 = sorted(peer)[int(0.95 * (len(peer) - 1))]
-    lines.append(
-        f"| peer, same run: REST `GET /api/v1/models?limit=50` | "
-        f"{statistics.median(peer):.1f} | {p95:.1f} |"
-    )
+    for i, name in enumerate(names):
+        cells = " | ".join(_cell(measured[size][i][1]) for size in sizes)
+        lines.append(f"| {name} | {cells} |")
     section = "\n".join(lines) + "\n"
     print(section)
     if args.write_md:

@@ -33,11 +33,10 @@ def _migrate(ctx: typer.Context) -> None:
         output.err_console().print(f"Upgraded the database schema {before} -> {after} at {where}")
 
 
-def _default_workers(ctx: typer.Context) -> int:
-    from steward.settings import Settings
-
-    if Settings.from_env(home=ctx.obj.home).is_sqlite:
-        return 1
+def _default_workers() -> int:
+    # One per CPU on SQLite too: WAL lets the workers read in parallel, and writers
+    # queue on the store's cross-process write lock (store/uow.py), so extra workers
+    # never fork the audit chain; reads scale with the CPUs instead of one GIL.
     return min(os.cpu_count() or 1, 4)
 
 
@@ -55,8 +54,8 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[
             int | None,
             typer.Option(
-                help="Worker processes (default: 1 on SQLite, which has one writer at a "
-                "time; one per CPU, at most 4, on PostgreSQL)."
+                help="Worker processes (default: one per CPU, at most 4; on SQLite the "
+                "workers read in parallel and queue for the one writer)."
             ),
         ] = None,
         allow_anonymous_read: Annotated[
@@ -86,7 +85,7 @@ def register(app: typer.Typer) -> None:
             factory=True,
             host=host,
             port=port,
-            workers=workers or _default_workers(ctx),
+            workers=workers or _default_workers(),
             log_level=log_level,
             access_log=False,
         )
