@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,23 +43,26 @@ def credit() -> pd.DataFrame:
 
 
 @pytest.fixture
-def version(timed: Context, make_file: Callable[[bytes, str], Path],
-            credit: pd.DataFrame) -> int:
+def version(timed: Context, make_file: Callable[[bytes, str], Path], credit: pd.DataFrame) -> int:
     st = Steward(LocalBackend(timed, "alice"))
     st.create_model("credit", owner="alice")
-    v = st.log_version("credit", artifact=make_file(b"model bytes", "model.bin"),
-                       training_data=credit.iloc[:600], capture_git=False).version
+    v = st.log_version(
+        "credit",
+        artifact=make_file(b"model bytes", "model.bin"),
+        training_data=credit.iloc[:600],
+        capture_git=False,
+    ).version
     for stage in ("validation", "approved", "production"):
         st.transition("credit", v, to=stage, justification="test")
     return v
 
 
-def _create(ctx: Context, version: int, reference: pd.DataFrame, name: str,
-            **config: Any) -> str:
+def _create(ctx: Context, version: int, reference: pd.DataFrame, name: str, **config: Any) -> str:
     config = {"columns": COLUMNS, **config}
     payload = build_reference(reference, monitoring.rules.parse_config(config))
-    return monitoring.create_monitor(ctx, ALICE, "credit", version, name=name, config=config,
-                                     reference=payload).id
+    return monitoring.create_monitor(
+        ctx, ALICE, "credit", version, name=name, config=config, reference=payload
+    ).id
 
 
 def _runs(ctx: Context, monitor_id: str) -> int:
@@ -77,12 +81,25 @@ def test_due_monitors_run_and_a_failing_source_does_not_stop_the_others(
     credit.iloc[600:800].to_parquet(batches / "2026-01-01.parquet")
     credit.iloc[800:900].to_parquet(batches / "2026-01-02.parquet")
     reference = credit.iloc[:600]
-    broken = _create(timed, version, reference, "broken", schedule_every="1d",
-                     source=str(tmp_path / "nowhere" / "*.parquet"))
-    good = _create(timed, version, reference, "good", schedule_every="1d",
-                   source=str(batches / "*.parquet"))
-    query = _create(timed, version, reference, "query", schedule_every="12h",
-                    source=f"SELECT * FROM read_parquet('{batches}/2026-01-01.parquet')")
+    broken = _create(
+        timed,
+        version,
+        reference,
+        "broken",
+        schedule_every="1d",
+        source=str(tmp_path / "nowhere" / "*.parquet"),
+    )
+    good = _create(
+        timed, version, reference, "good", schedule_every="1d", source=str(batches / "*.parquet")
+    )
+    query = _create(
+        timed,
+        version,
+        reference,
+        "query",
+        schedule_every="12h",
+        source=f"SELECT * FROM read_parquet('{batches}/2026-01-01.parquet')",
+    )
     manual = _create(timed, version, reference, "manual")  # no schedule: never due
 
     report = run_due(timed, ALICE)
@@ -95,26 +112,53 @@ def test_due_monitors_run_and_a_failing_source_does_not_stop_the_others(
     assert _rows(timed, query) == {200}
     assert {monitoring.get_run(timed, ALICE, r).monitor_id for r in report.ran} == {good, query}
 
-    # Nothing is due right after; the failing one waits for its next slot, not a tight loop.
+    # Nothing is due right after: the failing one is retried with backoff, not in a loop.
     again = run_due(timed, ALICE)
     assert again.ran == () and again.failed == () and again.not_due == 3
+    shown = monitoring.get_monitor(timed, ALICE, broken)
+    assert shown.failures == 1 and "Cannot read" in (shown.last_error or "")
+    assert shown.last_failed_at is not None and shown.next_run_at is not None
+    assert shown.next_run_at - shown.last_failed_at == timedelta(minutes=1)
+    for attempt in (2, 3, 4):  # 1 min, 2, 4: the delay doubles
+        clock.advance(minutes=2 ** (attempt - 2))
+        retried = run_due(timed, ALICE)
+        assert retried.ran == () and [m for m, _ in retried.failed] == [broken]
+        shown = monitoring.get_monitor(timed, ALICE, broken)
+        assert shown.failures == attempt
+        assert shown.last_failed_at is not None and shown.next_run_at is not None
+        assert shown.next_run_at - shown.last_failed_at == timedelta(minutes=2 ** (attempt - 1))
+    st = Steward(LocalBackend(timed, "alice"))
+    journal = [e for e in st.audit_events(limit=500) if e.action == "monitor.run_failed"]
+    assert {e.subject_id for e in journal} == {broken}
+    payloads = sorted((e.payload_dict() for e in journal), key=lambda p: p["attempt"])
+    assert [p["attempt"] for p in payloads] == [1, 2, 3, 4]
+    assert all("Cannot read" in p["error"] for p in payloads)
+    assert payloads[-1]["next_attempt_at"] == shown.next_run_at.isoformat()
+    # the backoff never exceeds the schedule's interval
+    assert monitoring.retry_delay(11, timedelta(days=1)) == timedelta(minutes=1024)
+    assert monitoring.retry_delay(12, timedelta(days=1)) == timedelta(days=1)
+    assert monitoring.retry_delay(500, timedelta(hours=12)) == timedelta(hours=12)
 
-    clock.advance(hours=13)  # the 12-hourly monitor only
+    clock.advance(hours=13)  # the 12-hourly monitor, and the broken one's retry
     half = run_due(timed, ALICE)
-    assert len(half.ran) == 1 and half.failed == () and half.not_due == 2
+    assert len(half.ran) == 1 and [m for m, _ in half.failed] == [broken]
+    assert half.not_due == 1  # the daily good one
     assert _runs(timed, query) == 2
 
     clock.advance(hours=12)  # everything scheduled is due again; the broken one fails again
     day = run_due(timed, ALICE)
     assert len(day.ran) == 2 and [m for m, _ in day.failed] == [broken]
     assert _runs(timed, good) == 2
+    assert monitoring.get_monitor(timed, ALICE, broken).failures == 6
 
-    # Fixed source: the next slot runs it.
+    # Fixed source: the next attempt runs it and the failure streak is over.
     monitoring.update_monitor(timed, ALICE, broken, config={"source": str(batches / "*.parquet")})
     clock.advance(days=1)
     fixed = run_due(timed, ALICE)
     assert fixed.failed == () and len(fixed.ran) == 3
     assert _runs(timed, broken) == 1
+    healthy = monitoring.get_monitor(timed, ALICE, broken)
+    assert (healthy.failures, healthy.last_error, healthy.last_failed_at) == (0, None, None)
 
 
 def test_worker_keeps_running_until_stopped(
@@ -122,8 +166,9 @@ def test_worker_keeps_running_until_stopped(
 ) -> None:
     path = tmp_path / "batch.parquet"
     credit.iloc[600:700].to_parquet(path)
-    mon = _create(timed, version, credit.iloc[:600], "hourly", schedule_every="1h",
-                  source=str(path))
+    mon = _create(
+        timed, version, credit.iloc[:600], "hourly", schedule_every="1h", source=str(path)
+    )
     stop = threading.Event()
     reports = []
 
@@ -139,7 +184,11 @@ def test_worker_keeps_running_until_stopped(
 
 
 def test_s3_source_through_the_moto_server(
-    timed: Context, version: int, credit: pd.DataFrame, s3_server: str, tmp_path: Path,
+    timed: Context,
+    version: int,
+    credit: pd.DataFrame,
+    s3_server: str,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import boto3
@@ -156,8 +205,14 @@ def test_s3_source_through_the_moto_server(
         path = tmp_path / f"part-{i}.parquet"
         part.to_parquet(path)
         s3.upload_file(str(path), "logs", f"2026-11/part-{i}.parquet")
-    mon = _create(timed, version, credit.iloc[:600], "s3", schedule_every="1d",
-                  source="s3://logs/2026-11/*.parquet")
+    mon = _create(
+        timed,
+        version,
+        credit.iloc[:600],
+        "s3",
+        schedule_every="1d",
+        source="s3://logs/2026-11/*.parquet",
+    )
     report = run_due(timed, ALICE)
     assert report.failed == () and len(report.ran) == 1
     assert _rows(timed, mon) == {400}

@@ -24,10 +24,25 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
-def _data(text: str) -> Any:
+def _data(text: str, table: str | None = None, query: str | None = None) -> Any:
+    from steward.monitoring.postgres import PostgresSource, is_postgres_url
     from steward.monitoring.scheduler import source_of
 
-    return source_of(text)
+    if table is None and query is None:
+        return source_of(text)
+    if not is_postgres_url(text):
+        raise InvalidInput(
+            "--table and --query read from PostgreSQL: pass --data postgresql://user@host/db "
+            "with them (for DuckDB SQL over files, pass the SELECT itself as --data).",
+            field="data",
+        )
+    if "#" in text:
+        raise InvalidInput(
+            "The URL already names what to read (#table=… or #query=…); drop --table/--query "
+            "or the #… part.",
+            field="data",
+        )
+    return PostgresSource(text, table=table, query=query)
 
 
 def _config(config_file: Path | None, **options: Any) -> dict[str, Any]:
@@ -75,6 +90,13 @@ def _show(m: Any) -> None:
             ("schedule", f"every {c.schedule_every} from {c.source}" if c.schedule_every else "-"),
             ("rules", "; ".join(f"[{r.severity}] {r.id}: {r.describe()}" for r in c.rules)),
             ("last run", m.last_run_at or "never"),
+            ("next run", m.next_run_at or "-"),
+            (
+                "failures",
+                f"{m.failures} in a row, last at {m.last_failed_at}: {m.last_error}"
+                if m.failures
+                else "0",
+            ),
             ("open alerts", m.open_alerts),
         ],
     )
@@ -238,14 +260,26 @@ def _run_summary(run: Any) -> None:
 def run(
     ctx: typer.Context,
     monitor: MonitorArg,
-    data: Annotated[str, typer.Option(help="CSV/Parquet path or glob, s3:// URL or SELECT …")],
+    data: Annotated[
+        str,
+        typer.Option(
+            help="CSV/Parquet path or glob, s3:// URL, SELECT … (DuckDB), or a PostgreSQL "
+            "URL postgresql://user@host/db with --table or --query (or #table=T / #query=…)."
+        ),
+    ],
+    table: Annotated[
+        str | None, typer.Option(help="With a PostgreSQL --data: the table (schema.table).")
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option(help="With a PostgreSQL --data: a SELECT to read.")
+    ] = None,
     engine: Annotated[str, typer.Option(help="duckdb, numpy or spark.")] = "duckdb",
     json_: JsonOpt = False,
 ) -> None:
     """Feed one batch of production data (reduced here; only aggregates are sent)."""
 
     def go() -> None:
-        result = _client(ctx).run_monitor(monitor, _data(data), engine=engine)
+        result = _client(ctx).run_monitor(monitor, _data(data, table, query), engine=engine)
         output.emit_json(result) if json_ else _run_summary(result)
 
     output.run(go)
@@ -281,12 +315,21 @@ def history(
     column: Annotated[str | None, typer.Option(help="A watched column ('' = dataset).")] = None,
     metric: Annotated[str | None, typer.Option(help="e.g. psi, drift_share, accuracy.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many points.")] = 1000,
+    by: Annotated[
+        str,
+        typer.Option(
+            help="run: each run's results; window: per window (the monitor's batch, daily or "
+            "weekly), merged from the runs' aggregates."
+        ),
+    ] = "run",
     json_: JsonOpt = False,
 ) -> None:
     """The time series of a monitor's results (oldest first)."""
 
     def go() -> None:
-        points = _client(ctx).monitor_history(monitor, column=column, metric=metric, limit=limit)
+        points = _client(ctx).monitor_history(
+            monitor, column=column, metric=metric, limit=limit, by=by
+        )
         if json_:
             from steward.domain.monitoring import HistoryPoint
 
@@ -298,7 +341,7 @@ def history(
             [
                 (
                     f"{p.window_start:%Y-%m-%d %H:%M}",
-                    p.run_id,
+                    p.run_id if by == "run" else f"{len(p.details.get('runs', []))} run(s)",
                     p.column or "(dataset)",
                     p.metric,
                     _fmt(p.value),

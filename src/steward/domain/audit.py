@@ -86,6 +86,7 @@ class Action(StrEnum):
     MONITOR_DELETED = "monitor.deleted"
     MONITOR_RUN = "monitor.run"  # a batch compared with the reference, results stored
     MONITOR_LABELS = "monitor.labels"  # late labels joined, performance (re)computed
+    MONITOR_RUN_FAILED = "monitor.run_failed"  # a scheduled run failed; retried with backoff
     ALERT_RAISED = "alert.raised"
     ALERT_RESOLVED = "alert.resolved"
     # compliance

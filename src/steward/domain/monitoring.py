@@ -482,6 +482,10 @@ class Monitor:
     last_run_at: datetime | None = None
     next_run_at: datetime | None = None
     open_alerts: int = 0
+    # consecutive failed scheduled runs (0 after a success), the last error and when
+    failures: int = 0
+    last_error: str | None = None
+    last_failed_at: datetime | None = None
 
     @property
     def watched(self) -> tuple[str, ...]:

@@ -47,7 +47,10 @@ Sources accepted by :func:`aggregate` and :func:`build_profile`: a pandas DataFr
 Table/RecordBatch (scanned by DuckDB without a copy), a path or glob of ``.parquet`` /
 ``.csv`` / ``.csv.gz`` files, ``s3://`` (and any fsspec URL) read through fsspec + pyarrow,
 or a :class:`Query` (SQL run by DuckDB; ``Query(sql, attach={"pg": "postgresql://..."})``
-attaches a PostgreSQL database through DuckDB's postgres extension when it is installed).
+attaches a PostgreSQL database through DuckDB's postgres extension when it is installed), or a
+:class:`PostgresSource` (a PostgreSQL table or SELECT read through psycopg with a server-side
+cursor in bounded chunks, each reduced and the parts merged: no DuckDB extension needed;
+text form ``postgresql://user@host/db#table=events`` or ``…#query=SELECT …``).
 The Spark engine also accepts a ``pyspark.sql.DataFrame``.
 
 Per column, :class:`ColumnDrift` carries ``method`` (psi, ks, wasserstein, jensenshannon,
@@ -84,6 +87,7 @@ from steward.monitoring.drift import (
     compare_exact,
     prepare_exact,
 )
+from steward.monitoring.postgres import PostgresSource
 from steward.monitoring.profile import ColumnProfile, ColumnSpec, ReferenceProfile, build_profile
 
 __all__ = [
@@ -96,6 +100,7 @@ __all__ = [
     "DatasetDrift",
     "DriftOptions",
     "ExactReference",
+    "PostgresSource",
     "Query",
     "ReferenceProfile",
     "aggregate",

@@ -148,7 +148,13 @@ def merge(batches: Iterable[BatchAggregate]) -> BatchAggregate:
 def aggregate(source: Any, profile: ReferenceProfile, engine: Engine = "duckdb",
               ) -> BatchAggregate:
     """Reduce ``source`` (frame, Arrow table, path/glob, fsspec URL, :class:`Query`, or a
-    Spark DataFrame for ``engine="spark"``) to a :class:`BatchAggregate` on ``profile``."""
+    Spark DataFrame for ``engine="spark"``) to a :class:`BatchAggregate` on ``profile``.
+    A :class:`~steward.monitoring.postgres.PostgresSource` is read in bounded chunks through
+    a server-side cursor, each chunk reduced in ``engine`` and the parts merged."""
+    from steward.monitoring import postgres
+
+    if isinstance(source, postgres.PostgresSource):
+        return postgres.aggregate(source, profile, engine)
     if engine == "duckdb":
         from steward.monitoring import _duckdb
 

@@ -46,7 +46,8 @@ class ConfusionCounts:
             raise InvalidInput(
                 f"cannot merge confusion counts grouped by {list(other.groups)} (positive "
                 f"{other.positive!r}) into counts grouped by {list(self.groups)} (positive "
-                f"{self.positive!r}); count every batch with the monitor's settings")
+                f"{self.positive!r}); count every batch with the monitor's settings"
+            )
         cells = {k: list(v) for k, v in self.cells.items()}
         for k, v in other.cells.items():
             cells[k] = [a + b for a, b in zip(cells.get(k, [0, 0, 0, 0]), v, strict=True)]
@@ -55,8 +56,10 @@ class ConfusionCounts:
     def totals(self, by: str | None = None) -> dict[str, list[int]]:
         """``[tn, fp, fn, tp]`` overall (key ``""``) or per value of one sensitive column."""
         if by is not None and by not in self.groups:
-            raise InvalidInput(f"the counts are not grouped by {by!r}; they are grouped by "
-                               f"{list(self.groups) or 'nothing'}")
+            raise InvalidInput(
+                f"the counts are not grouped by {by!r}; they are grouped by "
+                f"{list(self.groups) or 'nothing'}"
+            )
         index = None if by is None else self.groups.index(by)
         out: dict[str, list[int]] = {}
         for key, v in self.cells.items():
@@ -71,35 +74,64 @@ class ConfusionCounts:
         precision = tp / (tp + fp) if tp + fp else None
         recall = tp / (tp + fn) if tp + fn else None
         f1 = (2 * tp / (2 * tp + fp + fn)) if (2 * tp + fp + fn) else None
-        return {"labelled_rows": float(n), "accuracy": (tp + tn) / n if n else None,
-                "precision": precision, "recall": recall, "f1": f1,
-                "positive_rate": (tp + fp) / n if n else None}
+        return {
+            "labelled_rows": float(n),
+            "accuracy": (tp + tn) / n if n else None,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "positive_rate": (tp + fp) / n if n else None,
+        }
+
+    def group_rates(self, column: str) -> dict[str, dict[str, float]]:
+        """Per value of ``column`` (groups with rows only): ``n``, ``selection_rate``, ``tpr``
+        and ``fpr`` — a rate with no rows to define it counts as 0, as Fairlearn's
+        ``zero_division`` default."""
+        out: dict[str, dict[str, float]] = {}
+        for key, (tn, fp, fn, tp) in sorted(self.totals(column).items()):
+            n = tn + fp + fn + tp
+            if n:
+                out[key] = {
+                    "n": float(n),
+                    "selection_rate": (fp + tp) / n,
+                    "tpr": tp / (tp + fn) if tp + fn else 0.0,
+                    "fpr": fp / (fp + tn) if fp + tn else 0.0,
+                }
+        return out
 
     def fairness(self, column: str) -> dict[str, float | None]:
         """Fairlearn's demographic parity and equalized odds differences across the groups of
         ``column`` (None with fewer than two groups)."""
-        per = [c for c in self.totals(column).values() if sum(c)]
-        selection = [(fp + tp) / (tn + fp + fn + tp) for (tn, fp, fn, tp) in per]
-        # a rate with no rows to define it counts as 0, as Fairlearn's zero_division default
-        tpr = [tp / (tp + fn) if tp + fn else 0.0 for (tn, fp, fn, tp) in per]
-        fpr = [fp / (fp + tn) if fp + tn else 0.0 for (tn, fp, fn, tp) in per]
+        rates = list(self.group_rates(column).values())
+        selection = [r["selection_rate"] for r in rates]
+        tpr = [r["tpr"] for r in rates]
+        fpr = [r["fpr"] for r in rates]
 
         def spread(v: list[float]) -> float | None:
             return max(v) - min(v) if len(v) >= 2 else None
 
         gaps = [g for g in (spread(tpr), spread(fpr)) if g is not None]
-        return {"demographic_parity_difference": spread(selection),
-                "equalized_odds_difference": max(gaps) if gaps else None}
+        return {
+            "demographic_parity_difference": spread(selection),
+            "equalized_odds_difference": max(gaps) if gaps else None,
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"groups": list(self.groups), "positive": self.positive, "skipped": self.skipped,
-                "cells": [[list(k), v] for k, v in sorted(self.cells.items())]}
+        return {
+            "groups": list(self.groups),
+            "positive": self.positive,
+            "skipped": self.skipped,
+            "cells": [[list(k), v] for k, v in sorted(self.cells.items())],
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ConfusionCounts:
-        return cls(tuple(d["groups"]), str(d["positive"]),
-                   {tuple(str(x) for x in k): [int(x) for x in v] for k, v in d["cells"]},
-                   int(d.get("skipped", 0)))
+        return cls(
+            tuple(d["groups"]),
+            str(d["positive"]),
+            {tuple(str(x) for x in k): [int(x) for x in v] for k, v in d["cells"]},
+            int(d.get("skipped", 0)),
+        )
 
 
 def merge_confusion(items: Iterable[ConfusionCounts]) -> ConfusionCounts:
@@ -113,6 +145,30 @@ def merge_confusion(items: Iterable[ConfusionCounts]) -> ConfusionCounts:
     return out
 
 
+def count_rows(
+    rows: Iterable[tuple[Sequence[str | None], bool | None, bool | None]],
+    *,
+    groups: Sequence[str] = (),
+    positive: str = "1",
+) -> ConfusionCounts:
+    """Counts from rows already in memory: ``(group values, is_positive_label,
+    is_positive_prediction)``; ``None`` label or prediction → ``skipped``, a ``None`` (or NaN)
+    group value → ``<missing>``. The same cells :func:`confusion_counts` gives on a scan."""
+    out = ConfusionCounts(tuple(groups), positive)
+    for values, y, p in rows:
+        if len(values) != len(out.groups):
+            raise InvalidInput(
+                f"a row has {len(values)} group values for the groups {list(out.groups)}"
+            )
+        if y is None or p is None:
+            out.skipped += 1
+            continue
+        key = tuple(MISSING_GROUP if v is None or v != v else str(v) for v in values)
+        cell = out.cells.setdefault(key, [0, 0, 0, 0])
+        cell[(TP if p else FN) if y else (FP if p else TN)] += 1
+    return out
+
+
 def _positive_number(positive: str) -> float | None:
     try:
         return float({"true": "1", "false": "0"}.get(positive.lower(), positive))
@@ -120,13 +176,22 @@ def _positive_number(positive: str) -> float | None:
         return None
 
 
-def confusion_counts(source: Any, *, label: str, prediction: str, positive: str = "1",
-                     groups: Sequence[str] = (), engine: str = "duckdb") -> ConfusionCounts:
+def confusion_counts(
+    source: Any,
+    *,
+    label: str,
+    prediction: str,
+    positive: str = "1",
+    groups: Sequence[str] = (),
+    engine: str = "duckdb",
+) -> ConfusionCounts:
     """One scan of ``source`` (frame, Arrow table, path/glob, URL or Query) → counts."""
     columns = [label, prediction, *groups]
     if len(set(columns)) != len(columns):
-        raise InvalidInput(f"columns {columns} repeat; the label, prediction and sensitive "
-                           "columns must be distinct")
+        raise InvalidInput(
+            f"columns {columns} repeat; the label, prediction and sensitive "
+            "columns must be distinct"
+        )
     if engine == "duckdb":
         rows = _duckdb_rows(source, label, prediction, positive, list(groups))
     elif engine == "numpy":
@@ -148,8 +213,9 @@ def confusion_counts(source: Any, *, label: str, prediction: str, positive: str 
 Row = tuple[tuple[str, ...], bool | None, bool | None, int]
 
 
-def _duckdb_rows(source: Any, label: str, prediction: str, positive: str,
-                 groups: list[str]) -> list[Row]:
+def _duckdb_rows(
+    source: Any, label: str, prediction: str, positive: str, groups: list[str]
+) -> list[Row]:
     import duckdb
 
     from steward.monitoring._duckdb import check_columns, connect, q, schema
@@ -161,17 +227,18 @@ def _duckdb_rows(source: Any, label: str, prediction: str, positive: str,
 
         def is_pos(col: str) -> str:
             x = q(col)
-            numeric = (f" OR TRY_CAST({x} AS DOUBLE) = {number!r}" if number is not None
-                       else "")
-            return (f"CASE WHEN {x} IS NULL THEN NULL ELSE (CAST({x} AS VARCHAR) = $pos"
-                    f"{numeric}) END")
+            numeric = f" OR TRY_CAST({x} AS DOUBLE) = {number!r}" if number is not None else ""
+            return (
+                f"CASE WHEN {x} IS NULL THEN NULL ELSE (CAST({x} AS VARCHAR) = $pos{numeric}) END"
+            )
 
         keys = [f"coalesce(CAST({q(g)} AS VARCHAR), '{MISSING_GROUP}')" for g in groups]
         select = ", ".join([*keys, f"{is_pos(label)} AS y", f"{is_pos(prediction)} AS p"])
         by = ", ".join(str(i + 1) for i in range(len(groups) + 2))
         try:
-            fetched = con.execute(f"SELECT {select}, count(*) FROM {rel} GROUP BY {by}",
-                                  {"pos": positive}).fetchall()
+            fetched = con.execute(
+                f"SELECT {select}, count(*) FROM {rel} GROUP BY {by}", {"pos": positive}
+            ).fetchall()
         except duckdb.Error as exc:
             raise InvalidInput(f"cannot count the batch's labels: {exc}") from exc
     finally:
@@ -180,32 +247,51 @@ def _duckdb_rows(source: Any, label: str, prediction: str, positive: str,
     return [(tuple(str(v) for v in r[:n]), r[n], r[n + 1], int(r[n + 2])) for r in fetched]
 
 
-def _numpy_rows(source: Any, label: str, prediction: str, positive: str,
-                groups: list[str]) -> list[Row]:
+def _numpy_rows(
+    source: Any, label: str, prediction: str, positive: str, groups: list[str]
+) -> list[Row]:
     from steward.monitoring._numpy import to_frame
 
     frame = to_frame(source, [label, prediction, *groups])
     number = _positive_number(positive)
 
     def is_pos(s: pd.Series[Any]) -> pd.Series[Any]:
-        text = s.map(lambda v: "true" if v is True or v is np.True_ else
-                     "false" if v is False or v is np.False_ else str(v))
+        text = s.map(
+            lambda v: (
+                "true"
+                if v is True or v is np.True_
+                else "false"
+                if v is False or v is np.False_
+                else str(v)
+            )
+        )
         hit = text == positive
         if number is not None:
             hit |= pd.to_numeric(s, errors="coerce") == number
         return hit.astype(object).where(s.notna(), None)
 
-    keyed = pd.DataFrame({
-        **{f"g{i}": frame[g].map(lambda v: MISSING_GROUP if v is None or v != v else str(v))
-           for i, g in enumerate(groups)},
-        "y": is_pos(frame[label]), "p": is_pos(frame[prediction])})
+    keyed = pd.DataFrame(
+        {
+            **{
+                f"g{i}": frame[g].map(lambda v: MISSING_GROUP if v is None or v != v else str(v))
+                for i, g in enumerate(groups)
+            },
+            "y": is_pos(frame[label]),
+            "p": is_pos(frame[prediction]),
+        }
+    )
     cols = list(keyed.columns)
     counted = keyed.groupby(cols, dropna=False, sort=False).size()
     out: list[Row] = []
     for key, count in counted.items():
         parts = key if isinstance(key, tuple) else (key,)
         y, p = parts[-2], parts[-1]
-        out.append((tuple(str(v) for v in parts[:-2]),
-                    None if y is None or y != y else bool(y),
-                    None if p is None or p != p else bool(p), int(count)))
+        out.append(
+            (
+                tuple(str(v) for v in parts[:-2]),
+                None if y is None or y != y else bool(y),
+                None if p is None or p != p else bool(p),
+                int(count),
+            )
+        )
     return out

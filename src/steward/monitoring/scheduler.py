@@ -3,7 +3,8 @@
 A monitor is *due* when it has a schedule (``schedule_every``) and its ``next_run_at`` has
 passed. Its ``source`` (a path, glob, ``s3://`` URL or SQL query) is read where the
 scheduler runs, reduced to an aggregate in the engine, and recorded like any run. A
-failing monitor is reported and retried at its next slot; it never stops the others.
+failing monitor is reported, journalled (``monitor.run_failed``) and retried with
+exponential backoff (1 min, 2, 4, … at most its interval); it never stops the others.
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ from steward.services.monitoring_batches import reduce_batch
 
 
 def source_of(text: str) -> object:
-    """A monitor's ``source``: SQL when it starts with SELECT/WITH, else a path or URL."""
-    from steward.monitoring import Query
+    """A monitor's ``source``: SQL (run by DuckDB) when it starts with SELECT/WITH, a
+    PostgreSQL table or query for ``postgresql://…/db#table=T`` / ``#query=SELECT …``, else
+    a path, glob or URL."""
+    from steward.monitoring import PostgresSource, Query
+    from steward.monitoring.postgres import is_postgres_url
 
+    if is_postgres_url(text):
+        return PostgresSource.parse(text)
     head = text.lstrip().split(None, 1)[0].lower() if text.strip() else ""
     return Query(text) if head in ("select", "with") else text
 
@@ -51,7 +57,7 @@ def run_due(
             ran.append(monitoring.record_batch(ctx, principal, monitor_id, payload).id)
         except StewardError as exc:
             failed.append((monitor_id, exc.detail))
-            monitoring.postpone(ctx, monitor_id)
+            monitoring.postpone(ctx, principal, monitor_id, exc.detail)
     return ScheduleReport(
         ran=tuple(ran), failed=tuple(failed), not_due=max(scheduled - len(due), 0)
     )

@@ -218,6 +218,7 @@ class Backend(Protocol):
         metric: str | None,
         since: datetime | None,
         limit: int,
+        by: str = "run",
     ) -> list[Any]: ...
     def alerts(
         self,

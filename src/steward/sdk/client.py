@@ -1082,8 +1082,10 @@ class Steward:
         observed_at: datetime | None = None,
     ) -> Any:
         """Feed a batch: a pandas/Polars/Arrow frame, a CSV/Parquet path or glob, an
-        ``s3://`` URL or ``steward.monitoring.Query``. It is reduced here (one scan in
-        ``engine``: duckdb, numpy or spark); only the aggregate is sent."""
+        ``s3://`` URL, ``steward.monitoring.Query`` or a PostgreSQL table or query
+        (``steward.monitoring.PostgresSource(url, table=...)`` or the text
+        ``"postgresql://user@host/db#table=events"``, read in bounded chunks). It is reduced
+        here (one scan in ``engine``: duckdb, numpy or spark); only the aggregate is sent."""
         from steward.services.monitoring_batches import reduce_batch
 
         monitor = self._backend.get_monitor(ref)
@@ -1120,9 +1122,14 @@ class Steward:
         metric: str | None = None,
         since: datetime | None = None,
         limit: int = 1000,
+        by: str = "run",
     ) -> list[Any]:
-        """Time series (oldest first) of a monitor's results, e.g. metric="psi"."""
-        return self._backend.monitor_history(ref, column, metric, since, limit)
+        """Time series (oldest first) of a monitor's results, e.g. metric="psi".
+
+        ``by="window"``: one point per window (the monitor's batch/daily/weekly), computed
+        by merging the stored aggregates of the window's runs rather than averaging scores.
+        """
+        return self._backend.monitor_history(ref, column, metric, since, limit, by)
 
     def alerts(
         self,

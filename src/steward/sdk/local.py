@@ -605,11 +605,19 @@ class LocalBackend:
         metric: str | None,
         since: datetime | None,
         limit: int,
+        by: str = "run",
     ) -> list[Any]:
         from steward.services import monitoring
 
         return monitoring.history(
-            self.ctx, self.principal, ref, column=column, metric=metric, since=since, limit=limit
+            self.ctx,
+            self.principal,
+            ref,
+            column=column,
+            metric=metric,
+            since=since,
+            limit=limit,
+            by=by,
         )
 
     def alerts(

@@ -868,6 +868,7 @@ class RemoteBackend:
         metric: str | None,
         since: datetime | None,
         limit: int,
+        by: str = "run",
     ) -> list[Any]:
         from steward.domain.monitoring import HistoryPoint
 
@@ -877,6 +878,7 @@ class RemoteBackend:
                 "metric": metric,
                 "since": None if since is None else since.isoformat(),
                 "limit": limit,
+                "by": by,
             }
         )
         return self._call(

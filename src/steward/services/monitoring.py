@@ -396,10 +396,11 @@ def record_batch_in_uow(
     results.append(Result(DATASET, "rows", float(payload.rows), {}))
     predictions = payload.predictions
     labelled = 0
+    confusion: dict[str, Any] | None = None
     if predictions is not None:
         _check_predictions(predictions, payload.rows)
         if predictions.label is not None:
-            perf = performance_results(
+            perf, confusion = performance_results(
                 monitor.config,
                 [
                     (p, s, {k: v[i] for k, v in predictions.groups.items()}, y)
@@ -456,6 +457,7 @@ def record_batch_in_uow(
             "finished_at": uow.now,
             "summary": summary,
             "aggregate": payload.aggregate,
+            "confusion": confusion,
             "created_by": actor,
             "audit_seq": event.seq,
         },
@@ -469,6 +471,7 @@ def record_batch_in_uow(
         {
             "last_run_at": uow.now,
             "next_run_at": None if every is None else rules.next_due(every, uow.now, uow.now),
+            "failure": None,  # a success ends a failure streak (and its backoff)
         },
     )
     _alerts_for_run(uow, ctx, actor, monitor, vid, run_id, results)
@@ -618,81 +621,171 @@ def _row(run_id: str, monitor_id: str, at: datetime, result: Result) -> dict[str
 Labelled = tuple[float | None, float | None, Mapping[str, str | None], float]
 
 
+def _positive_text(value: float) -> str:
+    """The positive class as ConfusionCounts spell it (1.0 → "1")."""
+    return f"{value:g}"
+
+
 def performance_results(
     config: rules.MonitorConfig, rows: Sequence[Labelled], *, total: int
-) -> list[Result]:
-    """Classification performance and fairness of the labelled rows of one run."""
+) -> tuple[list[Result], dict[str, Any]]:
+    """Performance and fairness of one run's labelled rows, and the run's mergeable part.
+
+    The rows are reduced to grouped confusion counts (``steward.monitoring.ConfusionCounts``,
+    by the monitor's sensitive columns); every threshold metric and fairness difference comes
+    from those counts, so a window's runs merge exactly (``window_results``). The returned
+    dict is what the run stores (``monitor_runs.confusion``): the counts, the labelled rows,
+    the predictions they are out of, how a row's class was decided and the run's exact
+    ROC AUC (from the scores, which counts cannot give).
+    """
+    from steward.monitoring.confusion import count_rows
+
+    positive = config.positive_label
+    basis: set[str] = set()
+
+    def predicted(p: float | None, s: float | None) -> bool | None:
+        if p is not None:
+            basis.add("prediction column")
+            return p == positive
+        if s is not None:
+            basis.add("score >= 0.5")
+            return s >= 0.5
+        return None
+
+    counts = count_rows(
+        (
+            (tuple(g.get(c) for c in config.sensitive), label == positive, predicted(p, s))
+            for p, s, g, label in rows
+        ),
+        groups=config.sensitive,
+        positive=_positive_text(positive),
+    )
+    part: dict[str, Any] = {
+        "counts": counts.to_dict(),
+        "labelled": len(rows),
+        "predictions": total,
+        "predicted_by": " / ".join(sorted(basis)) or None,
+        "roc_auc": _roc_auc(config, rows),
+        "scores": _score_counts(config, rows),
+    }
+    return performance_from(config, [part], roc_auc=part["roc_auc"]), part
+
+
+MAX_SCORE_VALUES = 10_000  # distinct scores a run keeps counts of (for windows' ROC AUC)
+
+
+def _roc_auc(config: rules.MonitorConfig, rows: Sequence[Labelled]) -> float | None:
+    """Exact ROC AUC of labelled rows when every one has a score and both classes occur."""
     from steward.validation.metrics import classification as cm
 
-    n = len(rows)
+    y = [1 if label == config.positive_label else 0 for _p, _s, _g, label in rows]
+    scores = [s for _p, s, _g, _l in rows]
+    if not rows or any(s is None for s in scores) or not 0 < sum(y) < len(y):
+        return None
+    return float(cm.roc_auc(y, scores))
+
+
+def _score_counts(
+    config: rules.MonitorConfig, rows: Sequence[Labelled]
+) -> list[list[float]] | None:
+    """``[score, negatives, positives]`` per distinct score — mergeable, and enough for an
+    exact ROC AUC of a window — when every labelled row has a score and there are at most
+    ``MAX_SCORE_VALUES`` distinct ones (else None: the window's AUC needs the rows)."""
+    counts: dict[float, list[int]] = {}
+    for _p, s, _g, label in rows:
+        if s is None:
+            return None
+        counts.setdefault(float(s), [0, 0])[1 if label == config.positive_label else 0] += 1
+        if len(counts) > MAX_SCORE_VALUES:
+            return None
+    return [[score, float(n), float(p)] for score, (n, p) in sorted(counts.items())]
+
+
+def roc_auc_of_counts(parts: Sequence[Sequence[Sequence[float]]]) -> float | None:
+    """Exact ROC AUC (ties count one half, as scikit-learn) of merged score counts."""
+    merged: dict[float, list[float]] = {}
+    for part in parts:
+        for score, negatives, positives in part:
+            cell = merged.setdefault(float(score), [0.0, 0.0])
+            cell[0] += negatives
+            cell[1] += positives
+    total_negative = sum(n for n, _p in merged.values())
+    total_positive = sum(p for _n, p in merged.values())
+    if not total_negative or not total_positive:
+        return None
+    below = 0.0
+    pairs = 0.0
+    for score in sorted(merged):
+        negatives, positives = merged[score]
+        pairs += positives * (below + 0.5 * negatives)
+        below += negatives
+    return pairs / (total_negative * total_positive)
+
+
+def performance_from(
+    config: rules.MonitorConfig, parts: Sequence[Mapping[str, Any]], *, roc_auc: float | None
+) -> list[Result]:
+    """Results from the stored confusion parts of one run or of a window's runs (merged).
+
+    Precision, recall and F1 with no rows to define them are 0, as scikit-learn's
+    ``zero_division=0``; the fairness differences are Fairlearn's (max - min across the
+    groups of a sensitive column, a missing group value being the group ``<missing>``).
+    """
+    from steward.monitoring.confusion import ConfusionCounts, merge_confusion
+
+    labelled = sum(int(p["labelled"]) for p in parts)
+    total = sum(int(p["predictions"]) for p in parts)
     out = [
-        Result(DATASET, "labelled_rows", float(n), {}),
-        Result(DATASET, "label_coverage", n / total if total else None, {"predictions": total}),
+        Result(DATASET, "labelled_rows", float(labelled), {}),
+        Result(
+            DATASET,
+            "label_coverage",
+            labelled / total if total else None,
+            {"predictions": total},
+        ),
     ]
+    counts = [ConfusionCounts.from_dict(p["counts"]) for p in parts]
+    key = (tuple(config.sensitive), _positive_text(config.positive_label))
+    usable = [c for c in counts if (c.groups, c.positive) == key]
+    if not usable:
+        return out
+    merged = merge_confusion(usable)
+    n = merged.labelled
     if n == 0:
         return out
-    positive = config.positive_label
-    y = [1 if label == positive else 0 for _p, _s, _g, label in rows]
-    scores = [s for _p, s, _g, _l in rows]
-    if all(p is not None for p, _s, _g, _l in rows):
-        pred = [1 if p == positive else 0 for p, _s, _g, _l in rows]
-        basis = "prediction column"
-    elif all(s is not None for s in scores):
-        pred = [1 if (s or 0.0) >= 0.5 else 0 for s in scores]
-        basis = "score >= 0.5"
-    else:
-        return out
-    details = {"n": n, "positive_label": positive, "predicted_by": basis}
+    perf = merged.performance()
+    basis = sorted({str(p["predicted_by"]) for p in parts if p.get("predicted_by")})
+    tn, fp, fn, tp = merged.totals()[""]
+    details: dict[str, Any] = {
+        "n": n,
+        "positive_label": config.positive_label,
+        "predicted_by": " / ".join(basis),
+        "confusion": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+    }
+    if len(usable) < len(counts):
+        details["left_out"] = len(counts) - len(usable)  # counted under other settings
     out += [
-        Result(DATASET, "accuracy", cm.accuracy(y, pred), details),
-        Result(DATASET, "precision", cm.precision(y, pred, zero_division=0.0), details),
-        Result(DATASET, "recall", cm.recall(y, pred, zero_division=0.0), details),
-        Result(DATASET, "f1", cm.f1(y, pred, zero_division=0.0), details),
-        Result(DATASET, "positive_rate", sum(pred) / n, details),
+        Result(DATASET, "accuracy", perf["accuracy"], details),
+        Result(DATASET, "precision", perf["precision"] or 0.0, details),
+        Result(DATASET, "recall", perf["recall"] or 0.0, details),
+        Result(DATASET, "f1", perf["f1"] or 0.0, details),
+        Result(DATASET, "positive_rate", perf["positive_rate"], details),
     ]
-    if all(s is not None for s in scores) and 0 < sum(y) < n:
-        out.append(Result(DATASET, "roc_auc", cm.roc_auc(y, scores), details))
+    if roc_auc is not None:
+        out.append(Result(DATASET, "roc_auc", roc_auc, details))
     for column in config.sensitive:
-        groups: dict[str, list[tuple[int, int]]] = {}
-        for (_p, _s, g, _l), yt, yp in zip(rows, y, pred, strict=True):
-            key = g.get(column)
-            if key is not None:
-                groups.setdefault(key, []).append((yt, yp))
-        if len(groups) < 2:
+        rates = merged.group_rates(column)
+        if len(rates) < 2:
             continue
-        selection = {k: sum(p for _t, p in v) / len(v) for k, v in groups.items()}
-        tpr = {
-            k: (sum(p for t, p in v if t) / sum(t for t, _p in v)) if any(t for t, _p in v) else 0.0
-            for k, v in groups.items()
-        }
-        fpr = {
-            k: (sum(p for t, p in v if not t) / sum(1 for t, _p in v if not t))
-            if any(not t for t, _p in v)
-            else 0.0
-            for k, v in groups.items()
-        }
+        fair = merged.fairness(column)
         spread = {
-            "groups": {k: len(v) for k, v in groups.items()},
-            "selection_rate": selection,
-            "tpr": tpr,
-            "fpr": fpr,
+            "groups": {k: int(v["n"]) for k, v in rates.items()},
+            "selection_rate": {k: v["selection_rate"] for k, v in rates.items()},
+            "tpr": {k: v["tpr"] for k, v in rates.items()},
+            "fpr": {k: v["fpr"] for k, v in rates.items()},
         }
-        out.append(
-            Result(
-                column,
-                "demographic_parity_difference",
-                max(selection.values()) - min(selection.values()),
-                spread,
-            )
-        )
-        out.append(
-            Result(
-                column,
-                "equalized_odds_difference",
-                max(max(tpr.values()) - min(tpr.values()), max(fpr.values()) - min(fpr.values())),
-                spread,
-            )
-        )
+        for metric in rules.FAIRNESS_METRICS:
+            out.append(Result(column, metric, fair[metric], spread))
     return out
 
 
@@ -765,7 +858,7 @@ def record_labels(
                 (r["prediction"], r["score"], r["groups"], float(r["label"]))
                 for r in uow.monitors.labelled(run_id)
             ]
-            perf = performance_results(
+            perf, confusion = performance_results(
                 monitor.config, rows, total=uow.monitors.prediction_count(run_id)
             )
             run_row = uow.monitors.run_row(run_id)
@@ -774,7 +867,7 @@ def record_labels(
             uow.monitors.insert_results([_row(run_id, monitor.id, uow.now, r) for r in perf])
             summary = dict(run_row["summary"])
             summary["labelled_rows"] = len(rows)
-            uow.monitors.update_run_summary(run_id, summary)
+            uow.monitors.update_run(run_id, {"summary": summary, "confusion": confusion})
             run = uow.monitors.get_run(run_id)
             assert run is not None
             raised += _alerts_for_run(
@@ -1103,9 +1196,23 @@ def history(
     metric: str | None = None,
     since: datetime | None = None,
     limit: int = 1000,
+    by: str = "run",
 ) -> list[HistoryPoint]:
-    """The time series of one or all (column, metric) results, oldest first."""
+    """The time series of one or all (column, metric) results, oldest first.
+
+    ``by="run"``: the results stored by each run. ``by="window"``: one point per window of
+    the monitor (``batch``, ``daily`` or ``weekly``), computed by merging the stored
+    aggregates of the window's runs — histograms, category, null and confusion counts —
+    and comparing the merged aggregate with the reference (``window_results``); a point's
+    ``run_id`` is the window's last run and ``details["runs"]`` lists them all.
+    """
     ensure(principal, Permission.GOVERNANCE_READ)
+    if by not in HISTORY_BY:
+        raise InvalidInput(
+            f"by is {' or '.join(HISTORY_BY)} (results per run, or per window merged from "
+            f"the runs' aggregates), not {by!r}.",
+            field="by",
+        )
     if metric is not None and metric not in rules.METRICS:
         raise InvalidInput(
             f"Unknown metric {metric!r}; metrics are {', '.join(rules.METRICS)}.", field="metric"
@@ -1123,9 +1230,136 @@ def history(
                 f"{', '.join(monitor.watched)}.",
                 field="column",
             )
+        if by == "window":
+            return _window_history(uow, monitor, column, metric, since, limit)
         return uow.monitors.series(
             monitor.id, column=column, metric=metric, since=since, limit=limit
         )
+
+
+HISTORY_BY = ("run", "window")
+
+
+def _window_history(
+    uow: UnitOfWork,
+    monitor: Monitor,
+    column: str | None,
+    metric: str | None,
+    since: datetime | None,
+    limit: int,
+) -> list[HistoryPoint]:
+    from steward.monitoring import ReferenceProfile
+
+    profile = ReferenceProfile.from_json(uow.monitors.reference(monitor.id))
+    windows: dict[datetime, list[Any]] = {}
+    for row in uow.monitors.window_runs(monitor.id, since=since, windows=limit):
+        windows.setdefault(row["window_start"], []).append(row)
+    points: list[HistoryPoint] = []
+    for start, runs in windows.items():
+        ids = [r["id"] for r in runs]
+        at = max(r["finished_at"] for r in runs)
+        for result in window_results(uow, monitor, profile, runs):
+            if (column is None or result.column == column) and (
+                metric is None or result.metric == metric
+            ):
+                details = {**result.details, "runs": ids}
+                points.append(
+                    HistoryPoint(
+                        ids[-1], start, at, result.column, result.metric, result.value, details
+                    )
+                )
+    return points[-limit:]
+
+
+def window_results(
+    uow: UnitOfWork, monitor: Monitor, profile: Any, runs: Sequence[Mapping[str, Any]]
+) -> list[Result]:
+    """The results of a window: its runs' stored aggregates merged, then compared.
+
+    Drift and data quality come from the merged batch aggregate (a column a run lacked
+    counts as missing for that run's rows), performance and fairness from the merged
+    confusion counts. ROC AUC is exact too: from the runs' merged counts per distinct score
+    (kept when a run has at most ``MAX_SCORE_VALUES`` of them), else from the window's
+    stored labelled predictions when every labelled row has one, else it is left out.
+    """
+    from steward.monitoring import DriftOptions, compare
+
+    batch = merge_run_aggregates(profile, [r["aggregate"] for r in runs])
+    drift = compare(profile, batch, DriftOptions(method=monitor.config.method))
+    psi = (
+        drift
+        if monitor.config.method == "psi"
+        else compare(profile, batch, DriftOptions(method="psi"))
+    )
+    results = _drift_results(drift, psi, ())
+    results.append(Result(DATASET, "rows", float(batch.rows), {}))
+    parts = [r["confusion"] for r in runs if r["confusion"]]
+    if parts:
+        results += performance_from(
+            monitor.config, parts, roc_auc=_window_roc_auc(uow, monitor, runs, parts)
+        )
+    return results
+
+
+def _window_roc_auc(
+    uow: UnitOfWork,
+    monitor: Monitor,
+    runs: Sequence[Mapping[str, Any]],
+    parts: Sequence[Mapping[str, Any]],
+) -> float | None:
+    if not any(p.get("roc_auc") is not None for p in parts):
+        return None
+    if len(parts) == 1:
+        value = parts[0].get("roc_auc")
+        return None if value is None else float(value)
+    if all(p.get("scores") is not None for p in parts):
+        return roc_auc_of_counts([p["scores"] for p in parts])
+    rows: list[Labelled] = [
+        (r["prediction"], r["score"], r["groups"], float(r["label"]))
+        for run in runs
+        for r in uow.monitors.labelled(run["id"])
+    ]
+    if len(rows) != sum(int(p["labelled"]) for p in parts):
+        return None  # some labelled rows came with their batch and were not kept
+    return _roc_auc(monitor.config, rows)
+
+
+def merge_run_aggregates(profile: Any, aggregates: Sequence[Mapping[str, Any]]) -> Any:
+    """One ``BatchAggregate`` on ``profile`` from runs' stored aggregates, exactly.
+
+    A run whose batch lacked a watched column was aggregated on the profile without it;
+    here that column counts all of that run's rows as missing (its missing rate was 1.0).
+    """
+    from steward.monitoring import BatchAggregate, ColumnAggregate
+
+    try:
+        batches = [BatchAggregate.from_dict(a) for a in aggregates]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(f"A stored run aggregate is malformed ({exc}).") from None
+    columns: dict[str, Any] = {}
+    for name, shape in profile.columns.items():
+        merged = None
+        for batch in batches:
+            part = batch.columns.get(name)
+            if part is None:  # bins on edges e1..ek: k + 1 counts
+                part = ColumnAggregate(
+                    name,
+                    shape.kind,
+                    rows=batch.rows,
+                    missing=batch.rows,
+                    hist={k: [0] * (len(e) + 1) for k, e in shape.edges.items()}
+                    if shape.kind == "numeric"
+                    else {},
+                )
+            merged = part if merged is None else merged.merged(part)
+        columns[name] = merged
+    engines = sorted({b.engine for b in batches if b.engine})
+    return BatchAggregate(
+        rows=sum(b.rows for b in batches),
+        columns=columns,
+        engine="+".join(engines),
+        profile_id=profile.id,
+    )
 
 
 def card_status(
@@ -1149,11 +1383,61 @@ def monitored_versions(uow: UnitOfWork, vid: int) -> list[str]:
     return [f"monitor:{m.id}" for m in uow.monitors.search(version_id=vid) if m.active]
 
 
-def postpone(ctx: Context, monitor_id: str) -> None:
-    """After a failed scheduled run: try again at the next slot, not in a tight loop."""
+FIRST_RETRY = timedelta(minutes=1)
+
+
+def retry_delay(failures: int, every: timedelta) -> timedelta:
+    """Backoff after ``failures`` consecutive failed scheduled runs: 1 min, 2, 4, … doubling,
+    never longer than the schedule's interval (so a fixed source is picked up on time)."""
+    if failures < 1:
+        raise ValueError("failures counts from 1")
+    delay: timedelta = FIRST_RETRY * 2 ** min(failures - 1, 40)
+    return min(delay, every)
+
+
+def postpone(ctx: Context, principal: Principal, monitor_id: str, error: str) -> datetime | None:
+    """After a failed scheduled run: count the failure, retry with backoff, journal it.
+
+    One unit of work: the monitor's failure streak (count, error, when, next attempt) and
+    its ``next_run_at`` are updated and ``monitor.run_failed`` is appended with the error,
+    the attempt number and the next attempt time. Returns that time (None when the monitor
+    is gone or no longer scheduled). A successful run resets the streak.
+    """
+    ensure(principal, Permission.MONITOR_RUN)
     with ctx.uow.write() as uow:
         monitor = uow.monitors.get(monitor_id)
         every = None if monitor is None else monitor.config.every
-        if monitor is not None and every is not None:
-            uow.monitors.update(monitor_id, {"next_run_at": uow.now + every})
-            uow.commit()
+        if monitor is None or every is None:
+            return None
+        uow.monitors.lock(monitor_id)
+        attempt = monitor.failures + 1
+        following = uow.now + retry_delay(attempt, every)
+        error = error.strip()[:2000]
+        uow.monitors.update(
+            monitor_id,
+            {
+                "next_run_at": following,
+                "failure": {
+                    "count": attempt,
+                    "error": error,
+                    "at": uow.now.isoformat(),
+                    "next_attempt_at": following.isoformat(),
+                },
+            },
+        )
+        uow.record(
+            principal.name,
+            Action.MONITOR_RUN_FAILED,
+            "monitor",
+            monitor_id,
+            {
+                "model": monitor.model,
+                "version": monitor.version,
+                "source": monitor.config.source,
+                "error": error,
+                "attempt": attempt,
+                "next_attempt_at": following.isoformat(),
+            },
+        )
+        uow.commit()
+    return following

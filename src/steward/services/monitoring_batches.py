@@ -64,8 +64,10 @@ class ReferencePayload:
 
 
 def describe_source(data: Any) -> str:
-    from steward.monitoring import Query
+    from steward.monitoring import PostgresSource, Query
 
+    if isinstance(data, PostgresSource):
+        return data.describe()
     if isinstance(data, Query):
         return "query: " + " ".join(data.sql.split())[:500]
     if isinstance(data, (str, Path)):
@@ -130,8 +132,12 @@ def build_reference(
 
 def source_columns(data: Any) -> list[str] | None:
     """Column names of a batch without reading its rows (None: the engine will tell)."""
-    from steward.monitoring import Query
+    from steward.monitoring import PostgresSource, Query
 
+    if isinstance(data, PostgresSource):
+        from steward.monitoring import postgres
+
+        return postgres.columns(data)
     columns = getattr(data, "columns", None)
     if columns is not None and not callable(columns):
         return [str(c) for c in columns]
@@ -217,8 +223,8 @@ def _floats(values: Any, name: str) -> list[float | None]:
     return out
 
 
-def role_rows(data: Any, config: MonitorConfig, present: Sequence[str]) -> PredictionRows | None:
-    """The batch's id, prediction, score, label and sensitive columns, when needed."""
+def role_columns(config: MonitorConfig, present: Sequence[str]) -> list[str] | None:
+    """The role columns a batch with columns ``present`` must send (None: none needed)."""
     has_label = config.label is not None and config.label in present
     has_ids = config.id_column is not None and config.id_column in present
     if config.id_column is not None and not has_ids and not has_label:
@@ -235,11 +241,20 @@ def role_rows(data: Any, config: MonitorConfig, present: Sequence[str]) -> Predi
             "prediction (and score) so performance can be computed.",
             field="config",
         )
-    wanted = [
+    return [
         c
         for c in (config.id_column, config.prediction, config.score, config.label)
         if c and c in present
     ] + [c for c in config.sensitive if c in present]
+
+
+def role_rows(data: Any, config: MonitorConfig, present: Sequence[str]) -> PredictionRows | None:
+    """The batch's id, prediction, score, label and sensitive columns, when needed."""
+    wanted = role_columns(config, present)
+    if wanted is None:
+        return None
+    has_ids = config.id_column is not None and config.id_column in present
+    has_label = config.label is not None and config.label in present
     frame = _columns_frame(data, wanted)
     ids = None
     if has_ids:
@@ -295,10 +310,13 @@ def reduce_batch(
     observed_at: datetime | None = None,
 ) -> BatchPayload:
     """One scan of the batch in ``engine``: aggregate on the profile + role columns."""
-    from steward.monitoring import BatchAggregate, ReferenceProfile, aggregate
+    from steward.monitoring import PostgresSource, ReferenceProfile, aggregate
+    from steward.monitoring.postgres import is_postgres_url
 
     if engine not in ENGINES:
         raise InvalidInput(f"engine must be one of {', '.join(ENGINES)}.", field="engine")
+    if isinstance(data, str) and is_postgres_url(data):
+        data = PostgresSource.parse(data)
     profile = ReferenceProfile.from_json(profile_json)
     present = source_columns(data)
     missing: list[str] = []
@@ -312,8 +330,11 @@ def reduce_batch(
             )
         if missing:
             profile = sub_profile(profile, [c for c in profile.columns if c not in missing])
-    batch: BatchAggregate = aggregate(data, profile, engine=engine)  # type: ignore[arg-type]
-    predictions = role_rows(data, config, present or [])
+    if isinstance(data, PostgresSource):
+        batch, predictions = _reduce_postgres(data, profile, config, present or [], engine)
+    else:
+        batch = aggregate(data, profile, engine=engine)  # type: ignore[arg-type]
+        predictions = role_rows(data, config, present or [])
     if predictions is not None and len(predictions) != batch.rows:
         raise InvalidInput(
             f"Read {len(predictions)} prediction rows but aggregated {batch.rows}: the source "
@@ -329,6 +350,38 @@ def reduce_batch(
         observed_at=observed_at,
         predictions=predictions,
     )
+
+
+def _reduce_postgres(
+    source: Any, profile: Any, config: MonitorConfig, present: Sequence[str], engine: str
+) -> tuple[Any, PredictionRows | None]:
+    """One pass over a PostgreSQL source: each chunk aggregated and its role columns kept."""
+    import pyarrow as pa
+
+    from steward.monitoring import aggregate, merge, postgres
+
+    if engine == "spark":
+        raise InvalidInput(
+            "A PostgreSQL source is reduced with the duckdb or numpy engine; for Spark, read "
+            "the table with spark.read.jdbc and pass the DataFrame.",
+            field="engine",
+        )
+    watched = list(profile.columns)
+    wanted = role_columns(config, present) or []
+    parts = []
+    roles = []
+    for chunk in postgres.chunks(source, list(dict.fromkeys(watched + wanted))):
+        parts.append(aggregate(chunk.select(watched), profile, engine=engine))  # type: ignore[arg-type]
+        if wanted:
+            roles.append(chunk.select(wanted))
+    if not parts:
+        raise InvalidInput(
+            f"{source.describe()} returned no rows; an empty batch cannot be compared with "
+            "the reference. Check the table or the query's WHERE clause.",
+            field="data",
+        )
+    predictions = role_rows(pa.concat_tables(roles), config, present) if wanted else None
+    return merge(parts), predictions
 
 
 def sub_profile(profile: Any, keep: Sequence[str]) -> Any:

@@ -121,11 +121,11 @@ def authenticate(ctx: Context, token: str) -> Principal:
     if not token.startswith(PREFIX):
         raise Unauthenticated("That is not a Steward API token (they start with 'stw_').")
     with ctx.uow.read() as uow:
-        info = uow.tokens.by_hash(hash_token(token))
+        found = uow.tokens.credentials(hash_token(token))
         now = uow.now
-        grants = None if info is None else uow.users.grants(info.user)
-    if info is None:
+    if found is None:
         raise Unauthenticated("Unknown API token. Create one with `steward token create`.")
+    info, grants = found
     if info.revoked_at is not None:
         raise Unauthenticated(f"API token {info.id} was revoked.")
     if info.expires_at is not None and info.expires_at <= now:

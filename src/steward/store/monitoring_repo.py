@@ -89,7 +89,14 @@ def to_monitor(row: RowMapping, open_alerts: int = 0) -> Monitor:
         last_run_at=row["last_run_at"],
         next_run_at=row["next_run_at"],
         open_alerts=open_alerts,
+        failures=int((row["failure"] or {}).get("count", 0)),
+        last_error=(row["failure"] or {}).get("error"),
+        last_failed_at=_time((row["failure"] or {}).get("at")),
     )
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def to_run(
@@ -235,6 +242,38 @@ class MonitorRepository:
 
     def update_run_summary(self, run_id: str, summary: dict[str, Any]) -> None:
         self.conn.execute(update(t.monitor_runs).where(_ru.id == run_id).values(summary=summary))
+
+    def update_run(self, run_id: str, values: dict[str, Any]) -> None:
+        self.conn.execute(update(t.monitor_runs).where(_ru.id == run_id).values(**values))
+
+    def window_runs(
+        self, monitor_id: str, *, since: datetime | None, windows: int
+    ) -> list[RowMapping]:
+        """The runs of the latest ``windows`` windows (their aggregates and confusion counts),
+        oldest window first, runs in the order they finished."""
+        starts = select(_ru.window_start).where(_ru.monitor_id == monitor_id)
+        if since is not None:
+            starts = starts.where(_ru.finished_at >= since)
+        latest = starts.distinct().order_by(_ru.window_start.desc()).limit(windows).subquery()
+        query = (
+            select(
+                _ru.id,
+                _ru.window_start,
+                _ru.finished_at,
+                _ru.rows,
+                _ru.aggregate,
+                _ru.confusion,
+                _ru.summary,
+            )
+            .where(
+                _ru.monitor_id == monitor_id,
+                _ru.window_start.in_(select(latest.c.window_start)),
+            )
+            .order_by(_ru.window_start, _ru.finished_at, _ru.id)
+        )
+        if since is not None:
+            query = query.where(_ru.finished_at >= since)
+        return list(self.conn.execute(query).mappings())
 
     def run_row(self, run_id: str) -> RowMapping | None:
         return self.conn.execute(_RUNS.where(_ru.id == run_id)).mappings().first()

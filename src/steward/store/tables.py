@@ -636,6 +636,9 @@ monitors = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_by", String(200), nullable=True),
     Column("deleted_at", UTCDateTime, nullable=True),
+    # consecutive failed scheduled runs {count, error, at, next_attempt_at}; NULL after a
+    # success (migration 0010)
+    Column("failure", JSON, nullable=True),
     Index("ix_monitors_version", "version_id", "name"),
     Index("ix_monitors_model", "model_id"),
     Index("ix_monitors_due", "active", "next_run_at"),
@@ -657,6 +660,8 @@ monitor_runs = Table(
     Column("aggregate", JSON, nullable=False),
     Column("created_by", String(200), nullable=False),
     Column("audit_seq", BigInteger, nullable=False),
+    # labelled performance as mergeable grouped confusion counts (migration 0010)
+    Column("confusion", JSON, nullable=True),
     Index("ix_monitor_runs_monitor", "monitor_id", "finished_at"),
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal, select, union_all, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from steward.domain.entities import TokenInfo
@@ -12,6 +12,29 @@ from steward.store import tables as t
 
 _k = t.api_tokens.c
 _BY_HASH = select(t.api_tokens).where(_k.token_hash == bindparam("token_hash"))
+
+# Every authenticated request resolves its token, its user's state, roles and teams:
+# one statement (a row per grant, or one row with NULL grants) instead of three.
+_GRANTS = union_all(
+    select(t.user_roles.c.user.label("holder"), literal("r").label("kind"), t.user_roles.c.role),
+    select(t.team_members.c.user, literal("t"), t.team_members.c.team),
+).subquery("grants")
+_CREDENTIALS = (
+    select(
+        t.api_tokens,
+        t.users.c.active.label("user_active"),
+        _GRANTS.c.kind.label("grant_kind"),
+        _GRANTS.c.role.label("grant_value"),
+    )
+    .select_from(
+        t.api_tokens.outerjoin(t.users, t.users.c.name == _k.user).outerjoin(
+            _GRANTS, _GRANTS.c.holder == _k.user
+        )
+    )
+    .where(_k.token_hash == bindparam("token_hash"))
+)
+
+Grants = tuple[bool, frozenset[str], frozenset[str]]
 
 
 def to_token(r: RowMapping) -> TokenInfo:
@@ -47,6 +70,18 @@ class TokenRepository:
     def by_hash(self, token_hash: str) -> TokenInfo | None:
         row = self.conn.execute(_BY_HASH, {"token_hash": token_hash}).mappings().first()
         return None if row is None else to_token(row)
+
+    def credentials(self, token_hash: str) -> tuple[TokenInfo, Grants | None] | None:
+        """The token with its user's (active, roles, teams); None for the user when it is gone."""
+        rows = self.conn.execute(_CREDENTIALS, {"token_hash": token_hash}).mappings().all()
+        if not rows:
+            return None
+        active = rows[0]["user_active"]
+        if active is None:
+            return to_token(rows[0]), None
+        roles = frozenset(r["grant_value"] for r in rows if r["grant_kind"] == "r")
+        teams = frozenset(r["grant_value"] for r in rows if r["grant_kind"] == "t")
+        return to_token(rows[0]), (bool(active), roles, teams)
 
     def get(self, token_id: str) -> TokenInfo | None:
         row = self.conn.execute(select(t.api_tokens).where(_k.id == token_id)).mappings().first()

@@ -143,10 +143,15 @@ async def history(
     metric: str | None = None,
     since: datetime | None = None,
     limit: int = 1000,
+    by: str = Query(
+        "run",
+        description="run: each run's stored results; window: per window, merged from the "
+        "runs' aggregates",
+    ),
     call: Caller = Depends(caller),
 ) -> Response:
     found = await call.run(
-        monitoring.history, ref, column=column, metric=metric, since=since, limit=limit
+        monitoring.history, ref, column=column, metric=metric, since=since, limit=limit, by=by
     )
     return respond(found, tp=list[HistoryPoint])
 

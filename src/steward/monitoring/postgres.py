@@ -1,0 +1,290 @@
+"""A PostgreSQL table or query as a batch source, read in bounded chunks.
+
+DuckDB's postgres extension has to be downloaded (``INSTALL postgres``), which an offline or
+locked-down machine cannot do, so this source needs nothing but psycopg: the table or query
+is read through a *server-side* cursor ``chunk_rows`` rows at a time (100 000 by default),
+each chunk becomes an Arrow table with types taken from the result's column types (so every
+chunk has the same schema, even one where a column is all NULL), is reduced by the usual
+engine on the reference profile, and the chunk aggregates are merged — exactly, as any
+partitions — so memory stays bounded by one chunk whatever the table's size. Only the
+columns the monitor needs are selected.
+
+Spelling, everywhere a source is text (``steward monitor run --data``, a monitor's scheduled
+``source``, ``st.run_monitor``)::
+
+    postgresql://user@host:5432/db#table=public.events
+    postgresql://user@host:5432/db#query=SELECT * FROM events WHERE day = current_date - 1
+
+(the part after ``#`` is not sent to the server; the CLI also takes ``--data URL --table T``
+or ``--query SQL``). Passwords belong in ``PGPASSWORD`` or ``~/.pgpass``, not in the URL: the
+URL is stored with the run and in the journal, with any password masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from steward.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from steward.monitoring.aggregate import BatchAggregate
+    from steward.monitoring.profile import ReferenceProfile
+
+SCHEMES = ("postgresql://", "postgres://")
+CHUNK_ROWS = 100_000
+CONNECT_TIMEOUT = 10  # seconds
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
+
+# PostgreSQL type OIDs → how a chunk column is built (others become text).
+_INTEGER = {20, 21, 23, 26}  # int8, int2, int4, oid
+_FLOAT = {700, 701, 1700}  # float4, float8, numeric
+_BOOL = {16}
+_DATE = {1082}
+_TIMESTAMP = {1114}
+_TIMESTAMPTZ = {1184}
+
+
+def is_postgres_url(text: str) -> bool:
+    return text.strip().lower().startswith(SCHEMES)
+
+
+@dataclass(frozen=True)
+class PostgresSource:
+    """A table (``schema.table``) or a ``SELECT`` of a PostgreSQL database."""
+
+    url: str
+    table: str | None = None
+    query: str | None = None
+    chunk_rows: int = CHUNK_ROWS
+
+    def __post_init__(self) -> None:
+        if not is_postgres_url(self.url):
+            raise InvalidInput(
+                f"{mask(self.url)!r} is not a PostgreSQL URL; write "
+                "postgresql://user@host:5432/database.",
+                field="data",
+            )
+        if (self.table is None) == (self.query is None):
+            raise InvalidInput(
+                "Name what to read from PostgreSQL: a table (--table events, or "
+                "postgresql://…/db#table=events) or a query (--query 'SELECT …', or "
+                "postgresql://…/db#query=SELECT …) — one of them.",
+                field="data",
+            )
+        if self.table is not None and not _TABLE.match(self.table):
+            raise InvalidInput(
+                f"Table {self.table!r} is not a table name; write table or schema.table "
+                "(letters, digits, _), or pass a query instead.",
+                field="table",
+            )
+        if self.query is not None:
+            head = self.query.lstrip().split(None, 1)[0].lower() if self.query.strip() else ""
+            if head not in ("select", "with", "table", "values"):
+                raise InvalidInput(
+                    "The PostgreSQL query must be a SELECT (or WITH … SELECT).", field="query"
+                )
+        if not 1 <= self.chunk_rows <= 10_000_000:
+            raise InvalidInput("chunk_rows must be between 1 and 10000000.", field="chunk_rows")
+
+    @classmethod
+    def parse(cls, text: str) -> PostgresSource:
+        """``postgresql://…/db#table=T`` or ``postgresql://…/db#query=SELECT …``."""
+        url, _sep, fragment = text.strip().partition("#")
+        key, _eq, value = fragment.partition("=")
+        key = key.strip().lower()
+        if key == "table":
+            return cls(url, table=value.strip())
+        if key == "query":
+            return cls(url, query=value.strip())
+        raise InvalidInput(
+            f"{mask(url)!r} names a database but not what to read from it; append "
+            "#table=schema.table or #query=SELECT … (or pass --table / --query).",
+            field="data",
+        )
+
+    def describe(self) -> str:
+        """The source as text, password masked (stored with runs and in the journal)."""
+        what = f"table={self.table}" if self.table else f"query={' '.join(str(self.query).split())}"
+        return f"{mask(self.url)}#{what}"
+
+    def select(self, columns: Sequence[str] | None = None, *, limit: int | None = None) -> Any:
+        """The statement that reads the source (only ``columns`` when given)."""
+        from psycopg import sql
+
+        if self.table is not None:
+            source: Any = sql.SQL(".").join(sql.Identifier(p) for p in self.table.split("."))
+        else:
+            source = sql.SQL("({}) AS batch").format(sql.SQL(str(self.query)))
+        picked: Any = (
+            sql.SQL("*")
+            if columns is None
+            else sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        )
+        statement = sql.SQL("SELECT {} FROM {}").format(picked, source)
+        if limit is not None:
+            statement = sql.SQL("{} LIMIT {}").format(statement, sql.Literal(limit))
+        return statement
+
+
+def mask(url: str) -> str:
+    """``url`` with its password replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "postgresql://…"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def _connect(source: PostgresSource) -> Any:
+    import psycopg
+
+    try:
+        conn = psycopg.connect(source.url, connect_timeout=CONNECT_TIMEOUT)
+    except psycopg.OperationalError as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise InvalidInput(
+            f"Cannot connect to PostgreSQL at {mask(source.url)}: {reason}. Check the host, "
+            "port and database name in the URL, that the server is running and reachable, "
+            "and the credentials (PGPASSWORD or ~/.pgpass).",
+            field="data",
+        ) from None
+    except psycopg.ProgrammingError as exc:  # a malformed URL or option
+        raise InvalidInput(
+            f"{mask(source.url)!r} is not a usable PostgreSQL URL ({exc}); write "
+            "postgresql://user@host:5432/database.",
+            field="data",
+        ) from None
+    conn.read_only = True
+    return conn
+
+
+def _refuse(source: PostgresSource, exc: Exception) -> InvalidInput:
+    import psycopg.errors as pe
+
+    reason = " ".join(str(exc).split())[:400]
+    if isinstance(exc, pe.UndefinedTable):
+        fix = (
+            f"check the table name {source.table!r} (schema-qualify it, e.g. public.events) "
+            "and that this user may read it"
+            if source.table
+            else "check the tables your query reads"
+        )
+        return InvalidInput(
+            f"PostgreSQL {mask(source.url)} has no such table: {reason} — {fix}.", field="table"
+        )
+    if isinstance(exc, pe.UndefinedColumn):
+        return InvalidInput(
+            f"PostgreSQL refused the columns: {reason} — the table or query lacks a column "
+            "the monitor needs; add it to the query or fix the monitor's columns.",
+            field="data",
+        )
+    if isinstance(exc, pe.InsufficientPrivilege):
+        return InvalidInput(
+            f"PostgreSQL refused to read: {reason} — GRANT SELECT on it to this user.",
+            field="data",
+        )
+    return InvalidInput(
+        f"PostgreSQL could not run the query: {reason} — fix the query or table name.",
+        field="query" if source.query else "table",
+    )
+
+
+def columns(source: PostgresSource) -> list[str]:
+    """The source's column names (the query is planned with LIMIT 0; no rows are read)."""
+    import psycopg
+
+    with _connect(source) as conn, conn.cursor() as cur:
+        try:
+            cur.execute(source.select(limit=0))
+        except psycopg.Error as exc:
+            raise _refuse(source, exc) from None
+        return [d.name for d in cur.description or ()]
+
+
+def chunks(source: PostgresSource, columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
+    """Arrow tables of at most ``source.chunk_rows`` rows, one server-side cursor."""
+    import psycopg
+
+    with _connect(source) as conn, conn.cursor(name="steward_batch") as cur:
+        cur.itersize = source.chunk_rows
+        try:
+            cur.execute(source.select(columns))
+            rows = cur.fetchmany(source.chunk_rows)
+        except psycopg.Error as exc:
+            raise _refuse(source, exc) from None
+        description = [(d.name, d.type_code) for d in cur.description or ()]
+        while rows:
+            yield _arrow(description, rows)
+            try:
+                rows = cur.fetchmany(source.chunk_rows)
+            except psycopg.Error as exc:
+                raise _refuse(source, exc) from None
+
+
+def _arrow(description: Sequence[tuple[str, int]], rows: Sequence[Sequence[Any]]) -> pa.Table:
+    import pyarrow as pa
+
+    arrays: dict[str, pa.Array] = {}
+    for i, (name, oid) in enumerate(description):
+        values = [row[i] for row in rows]
+        if oid in _INTEGER:
+            arrays[name] = pa.array(values, type=pa.int64())
+        elif oid in _FLOAT:
+            arrays[name] = pa.array(
+                [float(v) if isinstance(v, decimal.Decimal) else v for v in values],
+                type=pa.float64(),
+            )
+        elif oid in _BOOL:
+            arrays[name] = pa.array(values, type=pa.bool_())
+        elif oid in _DATE:
+            arrays[name] = pa.array(values, type=pa.date32())
+        elif oid in _TIMESTAMP:
+            arrays[name] = pa.array(values, type=pa.timestamp("us"))
+        elif oid in _TIMESTAMPTZ:
+            arrays[name] = pa.array(
+                [v.astimezone(dt.UTC) if v is not None else None for v in values],
+                type=pa.timestamp("us", tz="UTC"),
+            )
+        else:
+            arrays[name] = pa.array(
+                [None if v is None else str(v) for v in values], type=pa.string()
+            )
+    return pa.table(arrays)
+
+
+def aggregate(
+    source: PostgresSource, profile: ReferenceProfile, engine: str = "duckdb"
+) -> BatchAggregate:
+    """Chunk by chunk in ``engine`` (duckdb or numpy), merged: one pass, bounded memory."""
+    from steward.monitoring.aggregate import aggregate as reduce_chunk
+    from steward.monitoring.aggregate import merge
+
+    if engine not in ("duckdb", "numpy"):
+        raise InvalidInput(
+            f"A PostgreSQL source is reduced with the duckdb or numpy engine, not {engine!r}; "
+            "for Spark, read the table with spark.read.jdbc and pass the DataFrame.",
+            field="engine",
+        )
+    parts = [
+        reduce_chunk(chunk, profile, engine)  # type: ignore[arg-type]
+        for chunk in chunks(source, list(profile.columns))
+    ]
+    if not parts:
+        raise InvalidInput(
+            f"{source.describe()} returned no rows; an empty batch cannot be compared with "
+            "the reference. Check the table or the query's WHERE clause.",
+            field="data",
+        )
+    return merge(parts)
