@@ -197,6 +197,15 @@ def test_every_api_route_is_documented() -> None:
     assert [r for r in routes if r not in rows] == [], "every METHOD + path in the endpoints table"
 
 
+def test_every_audit_action_is_documented() -> None:
+    from steward.domain.audit import Action
+
+    text = (ROOT / "docs" / "audit.md").read_text(encoding="utf-8")
+    table = text.split("## Actions", 1)[1].split("\n## ", 1)[0]
+    missing = [a.value for a in Action if f"`{a.value}`" not in table]
+    assert missing == [], f"add to the Actions table of docs/audit.md: {missing}"
+
+
 def test_the_committed_cli_reference_matches_the_generator() -> None:
     """Keeps help text and docs/cli.md in step; regenerate rather than hand-edit."""
     if CLI_MD.read_text(encoding="utf-8") != render_cli_reference():
