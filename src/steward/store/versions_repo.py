@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, insert, select, text, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Connection, CursorResult, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -39,16 +51,21 @@ _BY_ALIAS = _VERSION_OF_MODEL.join(t.aliases, t.aliases.c.version_id == _v.id).w
 _NAMES = select(t.models.c.id, t.models.c.name).where(
     t.models.c.id.in_(bindparam("ids", expanding=True))
 )
-_TAGS_OF = (
-    select(t.version_tags.c.version_id, t.version_tags.c.key, t.version_tags.c.value)
-    .where(t.version_tags.c.version_id.in_(bindparam("ids", expanding=True)))
-    .order_by(t.version_tags.c.key)
-)
-_ALIASES_OF = (
-    select(t.aliases.c.version_id, t.aliases.c.alias)
-    .where(t.aliases.c.version_id.in_(bindparam("ids", expanding=True)))
-    .order_by(t.aliases.c.alias)
-)
+# A page's tags and aliases in one statement: ("t", key, value) and ("a", alias, NULL) rows.
+_LABELS_OF = union_all(
+    select(
+        t.version_tags.c.version_id,
+        literal("t").label("kind"),
+        t.version_tags.c.key.label("name"),
+        t.version_tags.c.value,
+    ).where(t.version_tags.c.version_id.in_(bindparam("ids", expanding=True))),
+    select(
+        t.aliases.c.version_id,
+        literal("a"),
+        t.aliases.c.alias,
+        literal(None, String),
+    ).where(t.aliases.c.version_id.in_(bindparam("ids", expanding=True))),
+).order_by("kind", "name")
 # Above this many carriers a tag filter walks versions instead of the tag index.
 _DENSE_TAG = 2000
 _d = t.dataset_versions.c
@@ -237,11 +254,12 @@ class VersionRepository:
             model_ids = sorted({r["model_id"] for r in rows})
             names = dict(self.conn.execute(_NAMES, {"ids": model_ids}).all())
         tags: dict[int, dict[str, str]] = defaultdict(dict)
-        for vid, key, value in self.conn.execute(_TAGS_OF, {"ids": ids}):
-            tags[vid][key] = value
         labels: dict[int, list[str]] = defaultdict(list)
-        for vid, name in self.conn.execute(_ALIASES_OF, {"ids": ids}):
-            labels[vid].append(name)
+        for vid, kind, name, value in self.conn.execute(_LABELS_OF, {"ids": ids}):
+            if kind == "t":
+                tags[vid][name] = value
+            else:
+                labels[vid].append(name)
         datasets = self.datasets_of(rows)
         return [
             _to_version(
