@@ -14,9 +14,11 @@ STATIC = Path(__file__).parent / "static"
 
 
 def mount(app: FastAPI) -> None:
+    from steward.web.admin_pages import router as admin_router
     from steward.web.governance_pages import router as governance_router
     from steward.web.pages import router
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
     app.include_router(governance_router)
+    app.include_router(admin_router)

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import math
+import operator
+from collections.abc import Callable
 from typing import Any
 
-from steward.domain.checks import CheckRun
+from steward.domain.checks import CheckResult, CheckRun
+from steward.domain.monitoring import DATASET
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+}
 
 
 def fairness_impact(
@@ -81,8 +93,6 @@ def drift_history(
     """One metric per feature over the monitor's windows (lines), the drift threshold
     and the monitor's rules on that metric as dashed rules, and every alert raised on
     the metric as a red point at its run; None when the monitor has no such history."""
-    from steward.domain.monitoring import DATASET
-
     values = [
         {
             "column": pt.column or "(dataset)",
@@ -172,5 +182,508 @@ def drift_history(
         "table": rows,
         "columns": columns,
         "thresholds": sorted(limits.items()),
+        "marks": marks,
+    }
+
+
+# -- validation run: ROC, calibration, permutation importance, robustness ------------------
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+BLUE, RED, INK, GREY = "#2f6f9f", "#b3261e", "#1b1b1b", "#8a8a8a"
+DASHED = {"type": "rule", "color": INK, "strokeDash": [4, 3], "size": 2}
+# Operating points listed under the ROC chart: the best TPR at these false positive rates.
+ROC_TABLE_FPR = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5)
+IMPORTANCE_SHOWN = 15
+MONITOR_PERFORMANCE = ("accuracy", "precision", "recall", "f1", "roc_auc")
+Gettext = Callable[[str], str]
+
+
+def _results(run: CheckRun) -> dict[str, CheckResult]:
+    return {r.name: r for r in run.results}
+
+
+def _number(value: object) -> float | None:
+    """A finite float, or None (JSON null) for missing, non-numeric or non-finite values."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _threshold(result: CheckResult | None) -> dict[str, Any] | None:
+    if result is None or result.threshold is None:
+        return None
+    return {"op": result.threshold.op, "limit": float(result.threshold.limit)}
+
+
+def _diagonal(label: str) -> dict[str, Any]:
+    """The dashed y = x line from (0, 0) to (1, 1) (chance for ROC, perfect calibration)."""
+    return {
+        "data": {"values": [{"x": 0.0, "y": 0.0, "x2": 1.0, "y2": 1.0, "label": label}]},
+        "mark": {"type": "rule", "color": GREY, "strokeDash": [4, 3]},
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative"},
+            "y": {"field": "y", "type": "quantitative"},
+            "x2": {"field": "x2"},
+            "y2": {"field": "y2"},
+            "tooltip": [{"field": "label", "type": "nominal"}],
+        },
+    }
+
+
+def _unit_axis(field: str, title: str) -> dict[str, Any]:
+    return {
+        "field": field,
+        "type": "quantitative",
+        "title": title,
+        "scale": {"domain": [0, 1]},
+        "axis": {"tickCount": 5},
+    }
+
+
+def roc_curve(run: CheckRun, gettext: Gettext) -> dict[str, Any] | None:
+    """The ROC curve stored with ``performance.roc_auc`` (sklearn ``roc_curve`` points,
+    thinned to at most 200) against the chance diagonal, with a table of operating points;
+    None when the run kept no curve."""
+    result = _results(run).get("performance.roc_auc")
+    curve = result.details.get("roc_curve") if result is not None else None
+    if result is None or not isinstance(curve, dict):
+        return None
+    fpr, tpr, cuts = curve.get("fpr"), curve.get("tpr"), curve.get("thresholds")
+    if not (isinstance(fpr, list) and isinstance(tpr, list) and isinstance(cuts, list)):
+        return None
+    if not fpr or not len(fpr) == len(tpr) == len(cuts):
+        return None
+    values = [
+        {"i": i, "fpr": _number(f), "tpr": _number(t), "threshold": _number(c)}
+        for i, (f, t, c) in enumerate(zip(fpr, tpr, cuts, strict=True))
+    ]
+    fpr_title, tpr_title = gettext("False positive rate"), gettext("True positive rate")
+    spec = {
+        "$schema": SCHEMA,
+        "title": gettext("ROC curve"),
+        "width": "container",
+        "height": 300,
+        "layer": [
+            _diagonal(gettext("chance")),
+            {
+                "data": {"values": values},
+                "mark": {"type": "line", "color": BLUE, "interpolate": "linear", "tooltip": True},
+                "encoding": {
+                    "x": _unit_axis("fpr", fpr_title),
+                    "y": _unit_axis("tpr", tpr_title),
+                    "order": {"field": "i", "type": "quantitative"},
+                },
+            },
+        ],
+    }
+    table = []
+    for target in ROC_TABLE_FPR:
+        within = [v for v in values if v["fpr"] is not None and v["fpr"] <= target]
+        if within:
+            best = max(within, key=lambda v: (v["tpr"] or 0.0, -(v["fpr"] or 0.0)))
+            table.append({"target": target, **best})
+    return {
+        "spec": spec,
+        "auc": result.value,
+        "threshold": _threshold(result),
+        "passed": result.passed,
+        "points": len(values),
+        "of": int(curve.get("points") or len(values)),
+        "table": table,
+    }
+
+
+def calibration_curve(run: CheckRun, gettext: Gettext) -> dict[str, Any] | None:
+    """The reliability curve stored with ``performance.calibration_error``: observed positive
+    rate against mean predicted probability per non-empty bin (point area by row count), the
+    diagonal of perfect calibration; None when the run has no such bins."""
+    result = _results(run).get("performance.calibration_error")
+    bins = result.details.get("bins") if result is not None else None
+    if result is None or not isinstance(bins, list) or not bins:
+        return None
+    n_bins = int(result.details.get("n_bins") or 0)
+    uniform = result.details.get("strategy") == "uniform" and n_bins > 0
+    values = []
+    for row in bins:
+        predicted, observed = _number(row.get("mean_predicted")), _number(row.get("observed_rate"))
+        if predicted is None or observed is None:
+            continue
+        index = int(row.get("bin", 0))
+        values.append(
+            {
+                "bin": index,
+                "low": index / n_bins if uniform else None,
+                "high": (index + 1) / n_bins if uniform else None,
+                "count": _number(row.get("count")),
+                "mean_predicted": predicted,
+                "observed_rate": observed,
+                "gap": abs(observed - predicted),
+            }
+        )
+    if not values:
+        return None
+    x = _unit_axis("mean_predicted", gettext("Mean predicted probability"))
+    y = _unit_axis("observed_rate", gettext("Observed positive rate"))
+    spec = {
+        "$schema": SCHEMA,
+        "title": gettext("Reliability (calibration) curve"),
+        "width": "container",
+        "height": 300,
+        "layer": [
+            _diagonal(gettext("perfect calibration")),
+            {
+                "data": {"values": values},
+                "mark": {"type": "line", "color": BLUE, "point": False},
+                "encoding": {"x": x, "y": y},
+            },
+            {
+                "data": {"values": values},
+                "mark": {"type": "circle", "color": BLUE, "opacity": 0.8, "tooltip": True},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "size": {
+                        "field": "count",
+                        "type": "quantitative",
+                        "title": gettext("Rows"),
+                        "scale": {"range": [30, 400]},
+                    },
+                },
+            },
+        ],
+    }
+    return {
+        "spec": spec,
+        "ece": result.value,
+        "mce": _number(result.details.get("maximum_calibration_error")),
+        "threshold": _threshold(result),
+        "passed": result.passed,
+        "strategy": str(result.details.get("strategy") or ""),
+        "n_bins": n_bins,
+        "bins": values,
+    }
+
+
+def permutation_importance(run: CheckRun, gettext: Gettext) -> dict[str, Any] | None:
+    """The most important features by ``explainability.permutation_importance`` (mean drop
+    with its confidence interval as a whisker), features that
+    ``explainability.sensitive_in_top_features`` flagged in red; None without importances."""
+    names = _results(run)
+    result = names.get("explainability.permutation_importance")
+    features = result.details.get("features") if result is not None else None
+    if result is None or not isinstance(features, list):
+        return None
+    flagged_result = names.get("explainability.sensitive_in_top_features")
+    flagged = {
+        str(f.get("feature")): str(f.get("reason", ""))
+        for f in (flagged_result.details.get("flagged", []) if flagged_result else [])
+        if isinstance(f, dict)
+    }
+    values = [
+        {
+            "feature": str(f.get("feature")),
+            "mean": _number(f.get("mean")),
+            "ci_low": _number(f.get("ci_low")),
+            "ci_high": _number(f.get("ci_high")),
+            "std": _number(f.get("std")),
+            "flagged": str(f.get("feature")) in flagged,
+            "reason": flagged.get(str(f.get("feature")), ""),
+        }
+        for f in features
+        if isinstance(f, dict) and _number(f.get("mean")) is not None
+    ]
+    if not values:
+        return None
+    values.sort(key=lambda v: -float(v["mean"] or 0.0))
+    shown = values[:IMPORTANCE_SHOWN]
+    y = {"field": "feature", "type": "nominal", "sort": None, "title": None}
+    axis = gettext("Drop in the primary metric when the feature is shuffled")
+    spec = {
+        "$schema": SCHEMA,
+        "title": gettext("Permutation importance"),
+        "width": "container",
+        "height": {"step": 20},
+        "layer": [
+            {
+                "data": {"values": shown},
+                "mark": {"type": "bar", "tooltip": True},
+                "encoding": {
+                    "y": y,
+                    "x": {"field": "mean", "type": "quantitative", "title": axis},
+                    "color": {
+                        "field": "flagged",
+                        "type": "nominal",
+                        "scale": {"domain": [False, True], "range": [BLUE, RED]},
+                        "legend": None,
+                    },
+                },
+            },
+            {
+                "data": {"values": [v for v in shown if v["ci_low"] is not None]},
+                "mark": {"type": "rule", "color": INK},
+                "encoding": {
+                    "y": y,
+                    "x": {"field": "ci_low", "type": "quantitative"},
+                    "x2": {"field": "ci_high"},
+                },
+            },
+        ],
+    }
+    return {
+        "spec": spec,
+        "features": shown,
+        "total": len(values),
+        "repeats": result.details.get("n_repeats"),
+        "confidence": _number(result.details.get("confidence")),
+        "baseline": _number(result.details.get("baseline_score")),
+        "flagged": [v for v in values if v["flagged"]],
+    }
+
+
+def _perturbations(names: dict[str, CheckResult], gettext: Gettext) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    noise = names.get("robustness.numeric_noise")
+    if noise is not None and isinstance(noise.details.get("levels"), list):
+        limit = _threshold(noise)
+        for level in noise.details["levels"]:
+            rows.append(
+                {
+                    "check": noise.name,
+                    "label": gettext("numeric noise at %(sigma)s sd")
+                    % {"sigma": f"{float(level['sigma']):g}"},
+                    **{k: _number(level.get(k)) for k in ("score", "drop", "flip_rate")},
+                    "threshold": limit,
+                }
+            )
+    labels = {
+        "robustness.categorical_flip": gettext("%(rate)s of categories flipped"),
+        "robustness.missing_injection": gettext("%(rate)s of values missing"),
+    }
+    for name, label in labels.items():
+        result = names.get(name)
+        if result is None or _number(result.details.get("drop")) is None:
+            continue
+        rate = _number(result.details.get("rate")) or 0.0
+        rows.append(
+            {
+                "check": name,
+                "label": label % {"rate": f"{rate:.0%}"},
+                **{k: _number(result.details.get(k)) for k in ("score", "drop", "flip_rate")},
+                "threshold": _threshold(result),
+            }
+        )
+    for row in rows:
+        limit = row["threshold"]
+        row["limit"] = limit["limit"] if limit is not None else None
+        row["over"] = bool(
+            limit is not None
+            and row["drop"] is not None
+            and not OPS[limit["op"]](row["drop"], limit["limit"])
+        )
+    return rows
+
+
+def robustness(run: CheckRun, gettext: Gettext) -> dict[str, Any] | None:
+    """How much the primary metric drops under each perturbation the run measured (numeric
+    noise levels, categorical flips, missing values): bars, red when the check's threshold
+    is crossed, each check's threshold as a dashed tick; None when nothing was measured."""
+    names = _results(run)
+    rows = _perturbations(names, gettext)
+    if not rows:
+        return None
+    metric = next(
+        (
+            str(names[r["check"]].details["metric"])
+            for r in rows
+            if "metric" in names[r["check"]].details
+        ),
+        "",
+    )
+    baseline = next(
+        (
+            _number(names[r["check"]].details.get("baseline_score"))
+            for r in rows
+            if _number(names[r["check"]].details.get("baseline_score")) is not None
+        ),
+        None,
+    )
+    y = {"field": "label", "type": "nominal", "sort": None, "title": None}
+    axis = (
+        gettext("Drop in %(metric)s") % {"metric": metric}
+        if metric
+        else gettext("Drop in the primary metric")
+    )
+    # Room right of the largest drop or threshold, so a tick at the edge stays visible.
+    reach = [float(r[k]) for r in rows for k in ("drop", "limit") if r[k] is not None]
+    domain = [min([0.0, *reach]), max([0.0, *reach]) * 1.1 or 0.01]
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": rows},
+            "mark": {"type": "bar", "tooltip": True},
+            "encoding": {
+                "y": y,
+                "x": {
+                    "field": "drop",
+                    "type": "quantitative",
+                    "title": axis,
+                    "scale": {"domain": domain, "nice": False},
+                },
+                "color": {
+                    "field": "over",
+                    "type": "nominal",
+                    "scale": {"domain": [False, True], "range": [BLUE, RED]},
+                    "legend": None,
+                },
+            },
+        }
+    ]
+    limited = [r for r in rows if r["limit"] is not None]
+    if limited:
+        layers.append(
+            {
+                "data": {"values": limited},
+                "mark": {"type": "tick", "color": INK, "strokeDash": [4, 2], "thickness": 3},
+                "encoding": {
+                    "y": y,
+                    "x": {"field": "limit", "type": "quantitative"},
+                    "tooltip": [
+                        {"field": "check", "type": "nominal"},
+                        {"field": "limit", "type": "quantitative"},
+                    ],
+                },
+            }
+        )
+    spec = {
+        "$schema": SCHEMA,
+        "title": gettext("Robustness: metric drop under perturbation"),
+        "width": "container",
+        "height": {"step": 26},
+        "layer": layers,
+    }
+    return {"spec": spec, "rows": rows, "metric": metric, "baseline": baseline}
+
+
+def validation_charts(run: CheckRun, gettext: Gettext) -> dict[str, dict[str, Any]]:
+    """Every chart a stored validation run has the data for, by name."""
+    built = {
+        "roc": roc_curve(run, gettext),
+        "calibration": calibration_curve(run, gettext),
+        "importance": permutation_importance(run, gettext),
+        "robustness": robustness(run, gettext),
+    }
+    return {name: chart for name, chart in built.items() if chart is not None}
+
+
+# -- monitoring: performance over time when labels exist -----------------------------------
+
+
+def performance_history(
+    points: list[Any],
+    alerts: list[Any],
+    runs: dict[str, Any],
+    rules: list[Any],
+    gettext: Gettext,
+) -> dict[str, Any] | None:
+    """Labelled performance of a monitor over its windows (one line per metric), the
+    monitor's rules on those metrics as dashed rules and every alert raised on them as a
+    red triangle at its run; None until labels have given a performance figure."""
+    latest: dict[tuple[str, str], float] = {}
+    for pt in points:  # oldest first: labels arriving later for a window replace its figure
+        value = _number(pt.value)
+        if pt.metric in MONITOR_PERFORMANCE and pt.column == DATASET and value is not None:
+            latest[(pt.metric, pt.window_start.isoformat())] = value
+    if not latest:
+        return None
+    values = [{"metric": m, "window": w, "value": v} for (m, w), v in latest.items()]
+    limits = [
+        {
+            "limit": float(rule.threshold),
+            "label": ("" if rule.id == rule.metric else f"{rule.id}: ")
+            + f"{rule.metric} {rule.op} {float(rule.threshold):g}",
+        }
+        for rule in rules
+        if rule.metric in MONITOR_PERFORMANCE
+    ]
+    marks = []
+    for alert in alerts:
+        run = runs.get(alert.last_run)
+        if alert.metric not in MONITOR_PERFORMANCE or run is None or _number(alert.value) is None:
+            continue
+        marks.append(
+            {
+                "window": run.window_start.isoformat(),
+                "value": float(alert.value),
+                "metric": alert.metric,
+                "alert": alert.id,
+                "severity": alert.severity,
+                "status": str(alert.status.value),
+            }
+        )
+    # Ticks at the windows themselves (UTC dates), not at hours between two windows.
+    starts = sorted({pt.window_start for pt in points if pt.metric in MONITOR_PERFORMANCE})
+    x = {
+        "field": "window",
+        "type": "temporal",
+        "title": gettext("Window start"),
+        "scale": {"type": "utc"},
+        "axis": {
+            "values": [round(w.timestamp() * 1000) for w in starts],
+            "format": "%Y-%m-%d",
+        },
+    }
+    y = {"field": "value", "type": "quantitative", "title": gettext("Value")}
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": values},
+            "mark": {"type": "line", "point": True, "tooltip": True},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": {"field": "metric", "type": "nominal", "title": None},
+            },
+        }
+    ]
+    if limits:
+        layers.append(
+            {
+                "data": {"values": limits},
+                "mark": DASHED,
+                "encoding": {
+                    "y": {"field": "limit", "type": "quantitative"},
+                    "tooltip": [{"field": "label"}, {"field": "limit"}],
+                },
+            }
+        )
+    if marks:
+        layers.append(
+            {
+                "data": {"values": marks},
+                "mark": {
+                    "type": "point",
+                    "shape": "triangle-up",
+                    "size": 160,
+                    "filled": True,
+                    "color": RED,
+                    "tooltip": True,
+                },
+                "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"}},
+            }
+        )
+    spec = {
+        "$schema": SCHEMA,
+        "title": gettext("Performance over time (labelled predictions)"),
+        "width": "container",
+        "height": 260,
+        "layer": layers,
+    }
+    table: dict[str, dict[str, float]] = {}
+    for v in values:
+        table.setdefault(str(v["window"]), {})[str(v["metric"])] = float(str(v["value"]))
+    metrics = [m for m in MONITOR_PERFORMANCE if any(v["metric"] == m for v in values)]
+    return {
+        "spec": spec,
+        "table": [{"window": w, "values": table[w]} for w in sorted(table)],
+        "metrics": metrics,
+        "thresholds": limits,
         "marks": marks,
     }

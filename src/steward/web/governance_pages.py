@@ -23,7 +23,7 @@ from steward.services import compliance, evidence, findings, identity, modelcard
 from steward.services import policies as policy_service
 from steward.services import reviews as review_service
 from steward.web import charts, i18n, session
-from steward.web.pages import Page, _csrf_refusal, _page
+from steward.web.pages import Page, _csrf_refusal, _monitor_performance, _page
 
 router = APIRouter(include_in_schema=False)
 DRIFT_METRICS = ("psi", "drift_score", "missing_rate", "out_of_range_share")
@@ -35,7 +35,9 @@ def _spec(spec: dict[str, Any]) -> Markup:
 
 
 def _error_page(page: Page, refused: StewardError, back: str) -> Response:
-    return page.render("error.html", status=refused.status, message=str(refused), back=back)
+    return page.render(
+        "error.html", status=refused.status, message=str(refused), error=refused, back=back
+    )
 
 
 # -- findings -------------------------------------------------------------------------------
@@ -331,7 +333,12 @@ async def monitoring_page(request: Request, name: str, metric: str = "psi") -> R
             return _error_page(page, bad, f"/models/{quote(name)}/monitoring")
         shown = monitor_sections(page, name, metric)
         return page.render(
-            "monitoring.html", name=name, shown=shown, metric=metric, metrics=DRIFT_METRICS
+            "monitoring.html",
+            name=name,
+            shown=shown,
+            metric=metric,
+            metrics=DRIFT_METRICS,
+            performance={s["monitor"].id: _monitor_performance(page, s) for s in shown},
         )
 
     return await _page(request, build)

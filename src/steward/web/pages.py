@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from steward.domain.errors import Forbidden, NotFound, StewardError, Unauthenticated
 from steward.domain.lifecycle import ALLOWED, Stage
+from steward.domain.monitoring import DATASET
 from steward.domain.permissions import Permission, Principal, authorize
 from steward.services import (
     approvals,
@@ -28,6 +29,7 @@ from steward.services import (
     gates,
     identity,
     lifecycle,
+    monitoring,
     tokens,
     versions,
     waivers,
@@ -152,9 +154,9 @@ async def _page(request: Request, build: Callable[[Page], Response]) -> Response
         try:
             return build(page)
         except NotFound as missing:
-            return page.render("error.html", status=404, message=str(missing))
+            return page.render("error.html", status=404, message=str(missing), error=missing)
         except Forbidden as refused:
-            return page.render("error.html", status=403, message=str(refused))
+            return page.render("error.html", status=403, message=str(refused), error=refused)
 
     return await run_in_threadpool(job)
 
@@ -334,6 +336,27 @@ def _gate_for(page: Page, name: str, number: int, stage: Stage) -> tuple[Any, An
     return gates.check_gate(page.ctx, p, name, number, target.value), None
 
 
+def _embed(spec: dict[str, Any]) -> Markup:
+    """A Vega-Lite spec as JSON safe inside <script type="application/json">."""
+    return Markup(json.dumps(spec).replace("</", "<\\/"))
+
+
+def _monitor_performance(page: Page, section: dict[str, Any]) -> dict[str, Any] | None:
+    """The monitor's labelled performance over its windows, rules and alerts marked."""
+    assert page.principal is not None
+    mon = section["monitor"]
+    points = monitoring.history(page.ctx, page.principal, mon.id, column=DATASET, limit=10000)
+    if not any(pt.metric in charts.MONITOR_PERFORMANCE for pt in points):
+        return None
+    runs = {r.id: r for r in monitoring.list_runs(page.ctx, page.principal, mon.id, limit=1000)}
+    built = charts.performance_history(
+        points, section["alerts"], runs, list(mon.config.rules), page.gettext
+    )
+    if built is not None:
+        built["spec"] = _embed(built["spec"])
+    return built
+
+
 @router.get("/models/{name}")
 async def model_page(request: Request, name: str, version: int | None = None) -> Response:
     def build(page: Page) -> Response:
@@ -356,6 +379,7 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
         history: list[dict[str, Any]] = []
         run = None
         chart = None
+        validation: dict[str, dict[str, Any]] = {}
         if chosen is not None:
             gate, request_open = _gate_for(page, name, chosen.version, chosen.stage)
             for tr in lifecycle.transitions(ctx, p, name, chosen.version):
@@ -416,11 +440,10 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
                 )
                 if built is not None:
                     spec, values, limit = built
-                    chart = {
-                        "spec": Markup(json.dumps(spec).replace("</", "<\\/")),
-                        "values": values,
-                        "limit": limit,
-                    }
+                    chart = {"spec": _embed(spec), "values": values, "limit": limit}
+                validation = charts.validation_charts(run, page.gettext)
+                for drawn in validation.values():
+                    drawn["spec"] = _embed(drawn["spec"])
         found = (
             findings.list_findings(ctx, p, model=name, status="active", limit=100).items
             if governance
@@ -429,9 +452,11 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
         targets = [s.value for s in ALLOWED[chosen.stage]] if chosen is not None else []
         from steward.web.governance_pages import monitor_sections
 
+        monitors = monitor_sections(page, name) if governance else []
         return page.render(
             "model.html",
-            monitors=monitor_sections(page, name) if governance else [],
+            monitors=monitors,
+            performance={s["monitor"].id: _monitor_performance(page, s) for s in monitors},
             metric="psi",
             name=name,
             model=model,
@@ -443,6 +468,7 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
             history=history,
             run=run,
             chart=chart,
+            validation=validation,
             findings=found,
             targets=targets,
             next_stage=NEXT_STAGE.get(chosen.stage).value  # type: ignore[union-attr]
@@ -472,7 +498,9 @@ async def request_move(
                 page.ctx, page.principal, name, number, to, justification
             )
         except StewardError as refused:
-            return page.render("error.html", status=refused.status, message=str(refused), back=back)
+            return page.render(
+                "error.html", status=refused.status, message=str(refused), error=refused, back=back
+            )
         notice = "applied" if result.applied else "requested"
         return RedirectResponse(f"{back}&notice={notice}", status_code=303)
 
@@ -522,6 +550,7 @@ async def decide(
                 "error.html",
                 status=refused.status,
                 message=str(refused),
+                error=refused,
                 back="/approvals",
                 refused=True,
             )

@@ -5,6 +5,7 @@ parent/champion version on the same data. Numbers come from Steward's kernels
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from steward.validation import svg
 from steward.validation.checks import _scoring
 from steward.validation.checks.base import Check, CheckContext, Outcome, Plot
 from steward.validation.metrics import classification, regression
+from steward.validation.metrics._arrays import binary, scores_1d
 
 
 class _Label(Check):
@@ -71,11 +73,55 @@ class F1(_Label):
     fn = staticmethod(classification.f1)
 
 
+ROC_MAX_POINTS = 200
+
+
+def roc_points(curve: classification.Curve, max_points: int = ROC_MAX_POINTS) -> dict[str, Any]:
+    """The ROC curve as ``sklearn.metrics.roc_curve`` (default ``drop_intermediate``) returns
+    it — (0, 0) first, its threshold ``None`` for sklearn's ``inf`` — thinned to at most
+    ``max_points`` of its own points, evenly spaced along FPR + TPR (which rises from 0 to 2),
+    so every stored point lies on the full curve and the area under the kept points differs
+    from the AUC by at most a few thousandths."""
+    fps, tps, thresholds = curve.fps, curve.tps, curve.thresholds
+    if len(fps) > 2:
+        keep = np.flatnonzero(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True])
+        fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
+    fpr = np.r_[0.0, fps] / curve.negatives
+    tpr = np.r_[0.0, tps] / curve.positives
+    total = len(fpr)
+    index = np.arange(total)
+    if total > max_points:
+        walked = fpr + tpr
+        targets = np.linspace(0.0, float(walked[-1]), max_points)[1:-1]
+        index = np.unique(np.r_[0, np.searchsorted(walked, targets), total - 1])
+    cuts: list[float | None] = [None, *(float(t) for t in thresholds)]
+    return {
+        "fpr": [float(fpr[i]) for i in index],
+        "tpr": [float(tpr[i]) for i in index],
+        "thresholds": [cuts[i] for i in index],
+        "points": total,
+        "thinned": total > len(index),
+    }
+
+
 class RocAuc(_Score):
     name = "performance.roc_auc"
     description = "Probability that a random positive scores above a random negative."
-    method = "Σ_s pos_s·(neg_<s + ½·neg_s)/(P·N), exact with ties (sklearn roc_auc_score)."
+    method = (
+        "Σ_s pos_s·(neg_<s + ½·neg_s)/(P·N), exact with ties (sklearn roc_auc_score); details "
+        "keep the ROC curve (sklearn roc_curve points, thinned to at most 200)."
+    )
     fn = staticmethod(classification.roc_auc)
+
+    def run(self, ctx: CheckContext, params: Mapping[str, Any]) -> Outcome:
+        outcome = super().run(ctx, params)
+        assert ctx.y_score is not None
+        curve = classification.score_curve(
+            binary("y_true", np.asarray(ctx.y_true), ctx.positive_label),
+            scores_1d("y_score", np.asarray(ctx.y_score)),
+            None,
+        )
+        return replace(outcome, details={**outcome.details, "roc_curve": roc_points(curve)})
 
 
 class Gini(_Score):

@@ -51,6 +51,11 @@ def _measure(
     return {"score": score, "drop": base - score, "flip_rate": flips}
 
 
+def _metric(ctx: CheckContext) -> str:
+    """The primary metric the drops are measured in (stored so reports can name it)."""
+    return _scoring.primary_name(ctx, ctx.y_score is not None)
+
+
 def _numeric(x: pd.DataFrame) -> list[str]:
     return [
         c
@@ -116,7 +121,12 @@ class NumericNoise(Check):
                 f"Worst at sigma = {worst['sigma']:g}: metric drops {worst['drop']:.4f}, "
                 f"{worst['flip_rate']:.1%} of predictions flip."
             ),
-            details={"baseline_score": base, "levels": levels, "features": columns},
+            details={
+                "metric": _metric(ctx),
+                "baseline_score": base,
+                "levels": levels,
+                "features": columns,
+            },
             plots=(Plot("robustness-noise.svg", plot),),
         )
 
@@ -163,7 +173,13 @@ class CategoricalFlip(Check):
                 f"Flipping {rate:.0%} of categorical values: metric drops {measured['drop']:.4f}, "
                 f"{measured['flip_rate']:.1%} of predictions flip."
             ),
-            details={"baseline_score": base, "rate": rate, "features": columns, **measured},
+            details={
+                "metric": _metric(ctx),
+                "baseline_score": base,
+                "rate": rate,
+                "features": columns,
+                **measured,
+            },
         )
 
 
@@ -211,7 +227,13 @@ class MissingInjection(Check):
                 f"With {rate:.0%} of values missing: metric drops {measured['drop']:.4f}, "
                 f"{measured['flip_rate']:.1%} of predictions flip."
             ),
-            details={"baseline_score": base, "rate": rate, "supported": True, **measured},
+            details={
+                "metric": _metric(ctx),
+                "baseline_score": base,
+                "rate": rate,
+                "supported": True,
+                **measured,
+            },
         )
 
 
