@@ -179,3 +179,13 @@ def test_bad_postgres_sources_are_explained(source_db: str, credit: pd.DataFrame
     assert mask("postgresql://bob:s3cret@db:5432/x") == "postgresql://bob:***@db:5432/x"
     text = PostgresSource("postgresql://bob:s3cret@db/x", table="public.events").describe()
     assert text == "postgresql://bob:***@db/x#table=public.events" and "s3cret" not in text
+
+
+def test_a_missing_driver_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from steward.monitoring.postgres import columns
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if psycopg were not installed
+    with pytest.raises(InvalidInput, match=r"steward\[postgres\]"):
+        columns(PostgresSource("postgresql://u@localhost/db", table="events"))

@@ -147,9 +147,21 @@ def mask(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
-def _connect(source: PostgresSource) -> Any:
-    import psycopg
+def _driver() -> Any:
+    """The psycopg module, or an error that says how to install it."""
+    try:
+        import psycopg
+    except ModuleNotFoundError:
+        raise InvalidInput(
+            "Reading PostgreSQL needs the psycopg driver, which this installation lacks: "
+            "pip install 'steward[postgres]'.",
+            field="data",
+        ) from None
+    return psycopg
 
+
+def _connect(source: PostgresSource) -> Any:
+    psycopg = _driver()
     try:
         conn = psycopg.connect(source.url, connect_timeout=CONNECT_TIMEOUT)
     except psycopg.OperationalError as exc:
@@ -203,7 +215,7 @@ def _refuse(source: PostgresSource, exc: Exception) -> InvalidInput:
 
 def columns(source: PostgresSource) -> list[str]:
     """The source's column names (the query is planned with LIMIT 0; no rows are read)."""
-    import psycopg
+    psycopg = _driver()
 
     with _connect(source) as conn, conn.cursor() as cur:
         try:
@@ -215,7 +227,7 @@ def columns(source: PostgresSource) -> list[str]:
 
 def chunks(source: PostgresSource, columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
     """Arrow tables of at most ``source.chunk_rows`` rows, one server-side cursor."""
-    import psycopg
+    psycopg = _driver()
 
     with _connect(source) as conn, conn.cursor(name="steward_batch") as cur:
         cur.itersize = source.chunk_rows
