@@ -21,6 +21,9 @@ class Settings:
     # PEM EC private key Steward signs approved versions with (STEWARD_SIGNING_KEY);
     # default <home>/keys/signing-key.pem, created on first use.
     signing_key: Path | None = None
+    # Fernet key that seals webhook secrets at rest (STEWARD_SECRETS_KEY);
+    # default <home>/keys/secrets.key, created on first use.
+    secrets_key: Path | None = None
     # A YAML file extending Steward's compliance evidence mapping (STEWARD_COMPLIANCE_MAPPING).
     compliance_mapping: Path | None = None
 
@@ -43,6 +46,9 @@ class Settings:
             signing_key=Path(env["STEWARD_SIGNING_KEY"]).expanduser().resolve()
             if env.get("STEWARD_SIGNING_KEY")
             else None,
+            secrets_key=Path(env["STEWARD_SECRETS_KEY"]).expanduser().resolve()
+            if env.get("STEWARD_SECRETS_KEY")
+            else None,
             compliance_mapping=Path(env["STEWARD_COMPLIANCE_MAPPING"]).expanduser().resolve()
             if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
@@ -54,6 +60,10 @@ class Settings:
     @property
     def signing_key_path(self) -> Path:
         return self.signing_key or self.home / "keys" / "signing-key.pem"
+
+    @property
+    def secrets_key_path(self) -> Path:
+        return self.secrets_key or self.home / "keys" / "secrets.key"
 
     @property
     def is_sqlite(self) -> bool:

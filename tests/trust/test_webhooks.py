@@ -101,6 +101,50 @@ def test_events_reach_a_real_receiver_with_a_valid_signature(
     assert deliver_now(cctx).attempted == 0  # nothing is sent twice
 
 
+def test_secrets_are_sealed_at_rest_with_a_key_outside_the_database(
+    cctx: Context, alice: Principal, rx: Receiver, tmp_path: Path
+) -> None:
+    from sqlalchemy import select, update
+
+    from steward.store import tables as t
+
+    hook = webhooks.create_webhook(cctx, alice, url=rx.url, events=["*"], secret=SECRET)
+    with cctx.uow.read() as uow:
+        stored = uow.conn.execute(
+            select(t.webhooks.c.secret).where(t.webhooks.c.id == hook.webhook.id)
+        ).scalar_one()
+    assert SECRET not in stored and stored.startswith("fernet:")
+    key = cctx.settings.secrets_key_path
+    assert key.exists() and key.stat().st_mode & 0o077 == 0  # owner-only, like the signing key
+    # Deliveries are still signed with the clear secret.
+    version = _version(cctx, alice, tmp_path)
+    lifecycle.transition(cctx, alice, "credit", version, "validation", "go")
+    assert deliver_now(cctx).delivered == 1
+    [got] = rx.wait_for(1)
+    assert hooks.verify_signature(SECRET, got.signature, got.body, int(rx.now()))
+    # A secret written before sealing (no prefix) is still used as it is.
+    with cctx.uow.write() as uow:
+        uow.conn.execute(
+            update(t.webhooks).where(t.webhooks.c.id == hook.webhook.id).values(secret=SECRET)
+        )
+        uow.commit()
+    lifecycle.transition(cctx, alice, "credit", version, "development", "back")
+    assert deliver_now(cctx).delivered == 1
+    assert all(r.valid for r in rx.wait_for(2))
+
+
+def test_a_wrong_secrets_key_is_explained(tmp_path: Path) -> None:
+    from steward.domain.errors import StewardError
+    from steward.trust import secretbox
+
+    sealed = secretbox.load_or_create(tmp_path / "a.key").seal(SECRET)
+    with pytest.raises(StewardError, match="STEWARD_SECRETS_KEY"):
+        secretbox.load_or_create(tmp_path / "b.key").open(sealed)
+    (tmp_path / "bad.key").write_text("not a key")
+    with pytest.raises(StewardError, match="Fernet key"):
+        secretbox.load_or_create(tmp_path / "bad.key")
+
+
 def test_filters_choose_events_and_star_takes_all(
     cctx: Context, alice: Principal, rx: Receiver, tmp_path: Path
 ) -> None:

@@ -70,6 +70,9 @@ counts or arrays), :mod:`.drift` (method selection and results). Definitions and
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from steward.monitoring.aggregate import (
     BatchAggregate,
     ColumnAggregate,
@@ -77,18 +80,46 @@ from steward.monitoring.aggregate import (
     aggregate,
     merge,
 )
-from steward.monitoring.confusion import ConfusionCounts, confusion_counts, merge_confusion
-from steward.monitoring.drift import (
-    ColumnDrift,
-    DatasetDrift,
-    DriftOptions,
-    ExactReference,
-    compare,
-    compare_exact,
-    prepare_exact,
-)
 from steward.monitoring.postgres import PostgresSource
 from steward.monitoring.profile import ColumnProfile, ColumnSpec, ReferenceProfile, build_profile
+
+if TYPE_CHECKING:
+    from steward.monitoring.confusion import ConfusionCounts, confusion_counts, merge_confusion
+    from steward.monitoring.drift import (
+        ColumnDrift,
+        DatasetDrift,
+        DriftOptions,
+        ExactReference,
+        compare,
+        compare_exact,
+        prepare_exact,
+    )
+
+# The statistics pull in scipy and pandas (about a second), which the API server, the CLI
+# and `steward --help` must not pay for at start-up: they load on first use. (The light
+# modules above stay eager, so `aggregate` is always the function, never the submodule.)
+_LAZY = {
+    "ConfusionCounts": "confusion",
+    "confusion_counts": "confusion",
+    "merge_confusion": "confusion",
+    "ColumnDrift": "drift",
+    "DatasetDrift": "drift",
+    "DriftOptions": "drift",
+    "ExactReference": "drift",
+    "compare": "drift",
+    "compare_exact": "drift",
+    "prepare_exact": "drift",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BatchAggregate",

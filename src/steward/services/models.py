@@ -54,16 +54,15 @@ def create_model(
             "updated_at": uow.now,
             "latest_version": 0,
         }
-        uow.models.insert(row, tags)
+        model = uow.models.insert(row, tags)
         payload = {k: _jsonable(v) for k, v in values.items()} | {"tags": tags}
         uow.record(principal.name, Action.MODEL_CREATED, "model", name, {"after": payload})
         if override is not None:
             mid = uow.models.id_of(name)
             assert mid is not None
             risk.record_override(uow, principal.name, name, mid, {}, values, override)
-        model = uow.models.get(name)
+            model = uow.models.get(name) or model  # the override changed tier fields
         uow.commit()
-    assert model is not None
     return model
 
 

@@ -24,7 +24,7 @@ from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.trust import SignatureBundle, SignatureRecord, SigningKeyInfo
 from steward.services.context import Context, version_row_id
 from steward.store.uow import UnitOfWork
-from steward.trust import keys, sign
+from steward.trust import keys
 
 
 def _json_safe(value: Any) -> Any:
@@ -92,6 +92,9 @@ def sign_in_uow(
     policy_version: str | None,
 ) -> dict[str, Any]:
     """Sign ``model``/``version`` inside the caller's transaction; returns the manifest."""
+    # model_signing (sigstore, protobufs) takes ~0.2 s to import: only production moves pay it.
+    from steward.trust import sign
+
     found = uow.versions.hydrate([uow.versions.row_by_id(version_id)])[0]
     key = signing_key(ctx)
     uow.signing.ensure_key(key.info(), uow.now)

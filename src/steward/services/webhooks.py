@@ -28,6 +28,7 @@ from steward.domain.webhooks import (
 )
 from steward.services.context import Context
 from steward.services.models import check_limit
+from steward.trust import secretbox
 
 LEASE = timedelta(minutes=5)  # a claimed delivery waits this long before another worker retries
 
@@ -47,6 +48,11 @@ class Sender(Protocol):
     def __call__(self, outgoing: Outgoing, timestamp: int) -> tuple[int | None, str | None]:
         """POST it; return (HTTP status or None, error text or None)."""
         ...
+
+
+def _secrets(ctx: Context) -> secretbox.SecretBox:
+    """Webhook secrets are sealed at rest with a key kept outside the database."""
+    return secretbox.load_or_create(ctx.settings.secrets_key_path)
 
 
 def create_webhook(
@@ -73,7 +79,7 @@ def create_webhook(
                 "id": webhook_id,
                 "url": target,
                 "events": chosen,
-                "secret": key,
+                "secret": _secrets(ctx).seal(key),
                 "description": description,
                 "active": True,
                 "created_by": principal.name,
@@ -195,7 +201,7 @@ def deliver_due(
             delivery_id=row["id"],
             webhook_id=row["webhook_id"],
             url=row["url"],
-            secret=row["secret"],
+            secret=_secrets(ctx).open(row["secret"]),
             event=row["event"],
             body=row["body"],
             attempt=int(row["attempts"]) + 1,

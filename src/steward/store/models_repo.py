@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from steward.domain.entities import Model, ModelStatus, RegulatoryCategory, RiskTier
 from steward.domain.errors import AlreadyExists
 from steward.store import tables as t
-from steward.store.versions_repo import new_id
 
 _m = t.models.c
 
@@ -107,17 +106,22 @@ class ModelRepository:
                 found[model_id].append(tag)
         return found
 
-    def insert(self, values: dict[str, Any], tags: list[str]) -> int:
+    def insert(self, values: dict[str, Any], tags: list[str]) -> Model:
+        """Insert a model; the entity comes back from INSERT … RETURNING, no read-back."""
         values = {**values, "search_text": search_text(values)}
         try:
             # A savepoint, so a lost race on the name leaves the transaction usable.
             with self.conn.begin_nested():
-                model_id = new_id(self.conn.execute(insert(t.models).values(**values)))
+                row = (
+                    self.conn.execute(insert(t.models).values(**values).returning(t.models))
+                    .mappings()
+                    .one()
+                )
         except IntegrityError:
             name = values["name"]
             raise AlreadyExists(f"A model named {name!r} already exists.", model=name) from None
-        self.set_tags(model_id, tags)
-        return model_id
+        self.set_tags(int(row["id"]), tags)
+        return to_model(row, sorted(tags))
 
     def set_tags(self, model_id: int, tags: list[str]) -> None:
         self.conn.execute(delete(t.model_tags).where(t.model_tags.c.model_id == model_id))

@@ -562,7 +562,7 @@ webhooks = Table(
     Column("id", String(32), primary_key=True),
     Column("url", Text, nullable=False),
     Column("events", JSON, nullable=False),  # webhook event names, or ["*"]
-    Column("secret", String(128), nullable=False),  # HMAC key; needed in clear to sign
+    Column("secret", String(512), nullable=False),  # HMAC key, sealed (trust/secretbox.py)
     Column("description", Text, nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_by", String(200), nullable=False),

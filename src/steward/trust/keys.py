@@ -92,26 +92,36 @@ def load(path: Path) -> SigningKey:
     return SigningKey(path, private, public_pem(private.public_key()))
 
 
+def write_once(path: Path, data: bytes) -> bool:
+    """Create ``path`` with ``data`` and mode 0600, atomically; False if it already existed.
+
+    Concurrent creators race on a hard link: one file wins whole, never half of two.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        try:
+            os.link(tmp, path)  # atomic, and fails if another process created it first
+        except FileExistsError:
+            return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
 def _create(path: Path) -> None:
     """Write a new P-256 key with mode 0600; a concurrent creator's key wins, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     private = ec.generate_private_key(ec.SECP256R1())
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-        try:
-            os.link(tmp, path)  # atomic, and fails if another process created it first
-        except FileExistsError:
-            return
-    finally:
-        tmp.unlink(missing_ok=True)
+    if not write_once(path, pem):
+        return
     pub = path.with_suffix(".pub")
     pub.write_text(public_pem(private.public_key()))
 

@@ -18,7 +18,6 @@ from steward.api.deps import Caller, caller, respond
 from steward.domain.checks import CheckRun
 from steward.domain.errors import ArtifactTooLarge, InvalidInput
 from steward.domain.permissions import Principal
-from steward.services import validation
 from steward.services.context import Context
 from steward.validation.options import ValidateOptions
 
@@ -105,6 +104,8 @@ async def validate(
             if reference is not None:
                 paths.append(_spool(reference, limit, "reference"))
                 ref = paths[-1]
+            from steward.services import validation  # loads pandas: not at server start
+
             return validation.validate(ctx, who, name, version, paths[0], parsed, reference=ref)
         finally:
             for path in paths:
@@ -116,4 +117,6 @@ async def validate(
 @router.get("/validation/suites", response_model=list[dict[str, Any]])
 async def suites(call: Caller = Depends(caller)) -> Response:
     """The shipped validation suites with their checks."""
+    from steward.services import validation
+
     return respond(await call.run(validation.list_suites), tp=list[dict[str, Any]])
