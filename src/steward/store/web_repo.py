@@ -52,6 +52,10 @@ class InventoryRow:
     last_validation_at: datetime | None
     last_validation_passed: bool | None
     open_findings: int
+    # "not_in_production", "unmonitored" (a production version without an active monitor),
+    # "alerting" (open monitoring alerts) or "monitored"
+    monitoring: str = "not_in_production"
+    open_alerts: int = 0
 
 
 def _tier_rank() -> Any:
@@ -108,6 +112,7 @@ class InventoryRepository:
         production = self._production(ids)
         runs = self._last_runs(ids)
         findings = self._open_findings(ids)
+        watched = self._monitoring(ids)
         return [
             InventoryRow(
                 name=r["name"],
@@ -123,6 +128,9 @@ class InventoryRepository:
                 last_validation_at=runs.get(int(r["id"]), (None, None))[0],
                 last_validation_passed=runs.get(int(r["id"]), (None, None))[1],
                 open_findings=findings.get(int(r["id"]), 0),
+                **_monitoring_state(
+                    production.get(int(r["id"]), []), *watched.get(int(r["id"]), (set(), 0))
+                ),
             )
             for r in rows
         ]
@@ -157,6 +165,29 @@ class InventoryRepository:
         )
         return {int(mid): (at, bool(passed)) for mid, at, passed in self.conn.execute(query)}
 
+    def _monitoring(self, ids: list[int]) -> dict[int, tuple[set[int], int]]:
+        """Per model: production versions with an active monitor, and open alerts."""
+        if not ids:
+            return {}
+        m, a = t.monitors.c, t.monitor_alerts.c
+        open_alerts = (
+            select(func.count())
+            .where(a.monitor_id == m.id, a.status == "open")
+            .scalar_subquery()
+        )
+        query = (
+            select(m.model_id, _v.version, _v.stage, open_alerts)
+            .join(t.model_versions, _v.id == m.version_id)
+            .where(m.model_id.in_(ids), m.active.is_(True), m.deleted_at.is_(None))
+        )
+        found: dict[int, tuple[set[int], int]] = {}
+        for mid, number, stage, alerts in self.conn.execute(query):
+            versions, count = found.get(int(mid), (set(), 0))
+            if stage == "production":
+                versions.add(int(number))
+            found[int(mid)] = (versions, count + int(alerts))
+        return found
+
     def _open_findings(self, ids: list[int]) -> dict[int, int]:
         if not ids:
             return {}
@@ -167,3 +198,17 @@ class InventoryRepository:
             .group_by(f.model_id)
         )
         return {int(mid): int(n) for mid, n in self.conn.execute(query)}
+
+
+def _monitoring_state(
+    production: list[int], monitored: set[int], open_alerts: int
+) -> dict[str, Any]:
+    if open_alerts:
+        state = "alerting"
+    elif not production:
+        state = "not_in_production"
+    elif set(production) - monitored:
+        state = "unmonitored"
+    else:
+        state = "monitored"
+    return {"monitoring": state, "open_alerts": open_alerts}

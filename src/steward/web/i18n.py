@@ -65,6 +65,11 @@ LABELS: dict[str, str] = {
     "active": N_("active"),
     "passed": N_("passed"),
     "failed": N_("failed"),
+    # monitoring state of a model in the inventory
+    "monitored": N_("monitored"),
+    "unmonitored": N_("not monitored"),
+    "alerting": N_("alerting"),
+    "not_in_production": N_("not in production"),
 }
 
 
