@@ -109,18 +109,23 @@ class ModelRepository:
     def insert(self, values: dict[str, Any], tags: list[str]) -> Model:
         """Insert a model; the entity comes back from INSERT … RETURNING, no read-back."""
         values = {**values, "search_text": search_text(values)}
+        statement = insert(t.models).values(**values).returning(t.models)
         try:
-            # A savepoint, so a lost race on the name leaves the transaction usable.
-            with self.conn.begin_nested():
-                row = (
-                    self.conn.execute(insert(t.models).values(**values).returning(t.models))
-                    .mappings()
-                    .one()
-                )
+            if self.conn.dialect.name == "sqlite":
+                # Writers hold the store's write lock, so the caller's name check cannot
+                # be raced: no savepoint needed.
+                row = self.conn.execute(statement).mappings().one()
+            else:
+                # A savepoint, so a lost race on the name leaves the transaction usable.
+                with self.conn.begin_nested():
+                    row = self.conn.execute(statement).mappings().one()
         except IntegrityError:
             name = values["name"]
             raise AlreadyExists(f"A model named {name!r} already exists.", model=name) from None
-        self.set_tags(int(row["id"]), tags)
+        if tags:
+            self.conn.execute(
+                insert(t.model_tags), [{"model_id": row["id"], "tag": tag} for tag in tags]
+            )
         return to_model(row, sorted(tags))
 
     def set_tags(self, model_id: int, tags: list[str]) -> None:
