@@ -128,3 +128,18 @@ def test_two_workers_share_one_sqlite_store(server: tuple[str, str, Path]) -> No
     assert len(listed) == len(created) == 48
     # Both writers' events are on one unforked chain.
     _steward(home, "audit", "verify")
+
+
+def test_a_server_worker_starts_without_the_heavy_libraries() -> None:
+    # Each worker process imports the app; scipy, pandas, scikit-learn and model_signing
+    # would add about a second to every start. They load with the first request that needs
+    # them (validation, monitoring statistics, signing).
+    probe = (
+        "import sys; from steward.api.server import make_app; "
+        "print(' '.join(m for m in ('pandas', 'scipy', 'sklearn', 'model_signing', 'duckdb') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == ""
