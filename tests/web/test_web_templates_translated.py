@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from jinja2 import Environment
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "steward" / "web" / "templates"
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
@@ -61,6 +62,15 @@ def untranslated(source: str) -> list[str]:
     words = _Words()
     words.feed(JINJA.sub(" 0 ", source))
     return words.found
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.html")))
+def test_template_parses(template: str) -> None:
+    # Babel's extractor skips a template it cannot parse without a word, and its messages
+    # would then silently stay English.
+    Environment(extensions=["jinja2.ext.i18n"]).parse(
+        (TEMPLATES / template).read_text(encoding="utf-8")
+    )
 
 
 @pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.html")))

@@ -17,8 +17,10 @@ def mount(app: FastAPI) -> None:
     from steward.web.admin_pages import router as admin_router
     from steward.web.governance_pages import router as governance_router
     from steward.web.pages import router
+    from steward.web.policy_pages import router as policy_router
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
     app.include_router(governance_router)
     app.include_router(admin_router)
+    app.include_router(policy_router)
