@@ -40,7 +40,7 @@ def _requirements(pack: policy.PolicyPack) -> list[dict[str, Any]]:
             "kind": r.kind,
             "description": r.description,
             "to": sorted((s.value for s in r.to), key=lambda v: _STAGE_ORDER[Stage(v)]),
-            "tiers": sorted(r.tiers),
+            "tiers": sorted(r.tiers, key=lambda tier: -policy.TIERS.index(tier)),
             "params": {k: v for k, v in sorted(r.params.items())},
             "controls": list(r.controls),
             "line": r.line,
