@@ -141,31 +141,9 @@ def drift_history(
         }
     ]
     if limits:
-        layers.append(
-            {
-                "data": {"values": [{"limit": k, "label": v} for k, v in limits.items()]},
-                "mark": {"type": "rule", "color": "#1b1b1b", "strokeDash": [4, 3], "size": 2},
-                "encoding": {
-                    "y": {"field": "limit", "type": "quantitative"},
-                    "tooltip": [{"field": "label"}, {"field": "limit"}],
-                },
-            }
-        )
+        layers.append(_threshold_rules([{"limit": k, "label": v} for k, v in limits.items()]))
     if marks:
-        layers.append(
-            {
-                "data": {"values": marks},
-                "mark": {
-                    "type": "point",
-                    "shape": "triangle-up",
-                    "size": 160,
-                    "filled": True,
-                    "color": "#b3261e",
-                    "tooltip": True,
-                },
-                "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"}},
-            }
-        )
+        layers.append(_alert_marks(marks, x))
     spec = {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": title,
@@ -196,6 +174,34 @@ ROC_TABLE_FPR = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5)
 IMPORTANCE_SHOWN = 15
 MONITOR_PERFORMANCE = ("accuracy", "precision", "recall", "f1", "roc_auc")
 Gettext = Callable[[str], str]
+
+
+def _threshold_rules(limits: list[dict[str, Any]]) -> dict[str, Any]:
+    """A layer of dashed horizontal rules, one per ``{"limit", "label"}``."""
+    return {
+        "data": {"values": limits},
+        "mark": DASHED,
+        "encoding": {
+            "y": {"field": "limit", "type": "quantitative"},
+            "tooltip": [{"field": "label"}, {"field": "limit"}],
+        },
+    }
+
+
+def _alert_marks(marks: list[dict[str, Any]], x: dict[str, Any]) -> dict[str, Any]:
+    """A layer of red triangles where alerts were raised (``window``, ``value``)."""
+    return {
+        "data": {"values": marks},
+        "mark": {
+            "type": "point",
+            "shape": "triangle-up",
+            "size": 160,
+            "filled": True,
+            "color": RED,
+            "tooltip": True,
+        },
+        "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"}},
+    }
 
 
 def _results(run: CheckRun) -> dict[str, CheckResult]:
@@ -644,31 +650,9 @@ def performance_history(
         }
     ]
     if limits:
-        layers.append(
-            {
-                "data": {"values": limits},
-                "mark": DASHED,
-                "encoding": {
-                    "y": {"field": "limit", "type": "quantitative"},
-                    "tooltip": [{"field": "label"}, {"field": "limit"}],
-                },
-            }
-        )
+        layers.append(_threshold_rules(limits))
     if marks:
-        layers.append(
-            {
-                "data": {"values": marks},
-                "mark": {
-                    "type": "point",
-                    "shape": "triangle-up",
-                    "size": 160,
-                    "filled": True,
-                    "color": RED,
-                    "tooltip": True,
-                },
-                "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"}},
-            }
-        )
+        layers.append(_alert_marks(marks, x))
     spec = {
         "$schema": SCHEMA,
         "title": gettext("Performance over time (labelled predictions)"),
