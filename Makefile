@@ -49,6 +49,7 @@ bench: install
 	@$(BIN)/python bench/audit_verify.py --write-md
 	@$(BIN)/python bench/validation.py
 	@$(BIN)/python bench/drift.py
+	@$(BIN)/python bench/pg_source.py
 	@$(BIN)/python bench/ui.py --write-md
 
 clean:

@@ -56,6 +56,11 @@ def rss_mib() -> float:
 
 
 def peak_mib() -> float:
+    # VmHWM is this process image's peak; ru_maxrss also keeps the parent's peak across
+    # fork + exec, which would overstate a worker started by a parent holding data.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

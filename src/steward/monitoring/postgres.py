@@ -22,8 +22,6 @@ URL is stored with the run and in the journal, with any password masked.
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ if TYPE_CHECKING:
 
 SCHEMES = ("postgresql://", "postgres://")
 CHUNK_ROWS = 100_000
+BLOCK_BYTES = 1 << 20  # Arrow's CSV block; it keeps about 32 blocks in flight
 CONNECT_TIMEOUT = 10  # seconds
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 
@@ -226,54 +225,145 @@ def columns(source: PostgresSource) -> list[str]:
 
 
 def chunks(source: PostgresSource, columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
-    """Arrow tables of at most ``source.chunk_rows`` rows, one server-side cursor."""
-    psycopg = _driver()
+    """Arrow tables of about ``source.chunk_rows`` rows, streamed with one ``COPY … TO STDOUT``.
 
-    with _connect(source) as conn, conn.cursor(name="steward_batch") as cur:
-        cur.itersize = source.chunk_rows
-        try:
-            cur.execute(source.select(columns))
-            rows = cur.fetchmany(source.chunk_rows)
-        except psycopg.Error as exc:
-            raise _refuse(source, exc) from None
-        description = [(d.name, d.type_code) for d in cur.description or ()]
-        while rows:
-            yield _arrow(description, rows)
+    COPY sends the rows as CSV, which Arrow's streaming reader parses in C a block at a
+    time with the column types PostgreSQL reported: about twice as fast as fetching row
+    tuples through a cursor, with memory bounded by Arrow's read-ahead and one chunk.
+    """
+    import pyarrow as pa
+    from pyarrow import csv
+
+    psycopg = _driver()
+    with _connect(source) as conn:
+        with conn.cursor() as cur:
             try:
-                rows = cur.fetchmany(source.chunk_rows)
+                cur.execute(source.select(columns, limit=0))  # names and types, no rows
             except psycopg.Error as exc:
                 raise _refuse(source, exc) from None
+            description = [(d.name, d.type_code) for d in cur.description or ()]
+        names = [name for name, _oid in description]
+        types = {name: _arrow_type(oid) for name, oid in description}
+        options = (
+            csv.ReadOptions(column_names=names, block_size=BLOCK_BYTES),
+            csv.ParseOptions(newlines_in_values=True),
+            csv.ConvertOptions(
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,  # PostgreSQL writes '' as "" and NULL as nothing
+                true_values=["t"],
+                false_values=["f"],
+            ),
+        )
+        with conn.cursor() as cur:
+            try:
+                with cur.copy(_copy_statement(source, description, columns)) as copy:
+                    stream = _CopyStream(copy)
+                    try:
+                        reader = csv.open_csv(stream, *options)
+                    except pa.ArrowInvalid:
+                        if stream.received == 0:
+                            return  # no rows: the caller says the batch is empty
+                        raise
+                    # Arrow parses small blocks (it reads ~32 ahead, so memory stays near
+                    # 32 blocks); they are gathered into tables of about chunk_rows rows so
+                    # the engine runs once per chunk, not once per block.
+                    gathered: list[pa.RecordBatch] = []
+                    rows = 0
+                    for batch in reader:
+                        gathered.append(batch)
+                        rows += batch.num_rows
+                        if rows >= source.chunk_rows:
+                            yield pa.Table.from_batches(gathered)
+                            gathered, rows = [], 0
+                    if gathered:
+                        yield pa.Table.from_batches(gathered)
+            except psycopg.Error as exc:
+                raise _refuse(source, exc) from None
+            except pa.ArrowInvalid as exc:
+                raise InvalidInput(
+                    f"Steward could not read the rows of {source.describe()}: {exc}. Cast "
+                    "unusual column types to text or numbers in the query.",
+                    field="data",
+                ) from None
 
 
-def _arrow(description: Sequence[tuple[str, int]], rows: Sequence[Sequence[Any]]) -> pa.Table:
+def _arrow_type(oid: int) -> pa.DataType:
     import pyarrow as pa
 
-    arrays: dict[str, pa.Array] = {}
-    for i, (name, oid) in enumerate(description):
-        values = [row[i] for row in rows]
-        if oid in _INTEGER:
-            arrays[name] = pa.array(values, type=pa.int64())
-        elif oid in _FLOAT:
-            arrays[name] = pa.array(
-                [float(v) if isinstance(v, decimal.Decimal) else v for v in values],
-                type=pa.float64(),
-            )
-        elif oid in _BOOL:
-            arrays[name] = pa.array(values, type=pa.bool_())
-        elif oid in _DATE:
-            arrays[name] = pa.array(values, type=pa.date32())
-        elif oid in _TIMESTAMP:
-            arrays[name] = pa.array(values, type=pa.timestamp("us"))
+    if oid in _INTEGER:
+        return pa.int64()
+    if oid in _FLOAT:
+        return pa.float64()
+    if oid in _BOOL:
+        return pa.bool_()
+    if oid in _DATE:
+        return pa.date32()
+    if oid in _TIMESTAMP:
+        return pa.timestamp("us")
+    if oid in _TIMESTAMPTZ:
+        return pa.timestamp("us", tz="UTC")
+    return pa.string()
+
+
+def _copy_statement(
+    source: PostgresSource, description: Sequence[tuple[str, int]], columns: Sequence[str] | None
+) -> Any:
+    """``COPY (SELECT …) TO STDOUT`` with each column written in a form Arrow parses exactly:
+    numerics as float8, timestamps as ISO text in UTC (``timestamptz`` converted)."""
+    from psycopg import sql
+
+    iso = sql.Literal('YYYY-MM-DD"T"HH24:MI:SS.US')
+    picked: list[Any] = []
+    for name, oid in description:
+        column = sql.Identifier(name)
+        if oid in _FLOAT:
+            picked.append(sql.SQL("{}::float8 AS {}").format(column, column))
         elif oid in _TIMESTAMPTZ:
-            arrays[name] = pa.array(
-                [v.astimezone(dt.UTC) if v is not None else None for v in values],
-                type=pa.timestamp("us", tz="UTC"),
+            picked.append(
+                sql.SQL("to_char({} AT TIME ZONE 'UTC', {}) AS {}").format(column, iso, column)
             )
+        elif oid in _TIMESTAMP:
+            picked.append(sql.SQL("to_char({}, {}) AS {}").format(column, iso, column))
         else:
-            arrays[name] = pa.array(
-                [None if v is None else str(v) for v in values], type=pa.string()
-            )
-    return pa.table(arrays)
+            picked.append(column)
+    return sql.SQL("COPY (SELECT {} FROM ({}) AS source) TO STDOUT WITH (FORMAT csv)").format(
+        sql.SQL(", ").join(picked), source.select(columns)
+    )
+
+
+class _CopyStream:
+    """A read-only file over ``COPY TO STDOUT`` blocks, as Arrow's reader wants one."""
+
+    def __init__(self, copy: Any) -> None:
+        self._copy = copy
+        self._pending = b""
+        self.received = 0
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        # libpq hands COPY data over about a row at a time: gather, then join once.
+        parts, have = [self._pending], len(self._pending)
+        while size < 0 or have < size:
+            block = self._copy.read()
+            if not block:
+                break
+            parts.append(bytes(block))
+            have += len(block)
+        data = b"".join(parts)
+        self.received += have - len(self._pending)
+        if size < 0 or size >= len(data):
+            self._pending = b""
+            return data
+        self._pending = data[size:]
+        return data[:size]
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def aggregate(
