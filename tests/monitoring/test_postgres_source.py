@@ -189,3 +189,36 @@ def test_a_missing_driver_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if psycopg were not installed
     with pytest.raises(InvalidInput, match=r"steward\[postgres\]"):
         columns(PostgresSource("postgresql://u@localhost/db", table="events"))
+
+
+def test_copy_keeps_types_nulls_and_empty_strings(source_db: str) -> None:
+    import datetime as dt
+
+    import psycopg
+
+    from steward.monitoring.postgres import chunks
+
+    with psycopg.connect(source_db) as conn:
+        conn.execute(
+            "CREATE TABLE typed (n numeric, i int, b boolean, d date, ts timestamp, "
+            "tz timestamptz, s text)"
+        )
+        conn.execute(
+            "INSERT INTO typed VALUES "
+            "(1.25, 7, true, '2026-11-27', '2026-11-27 08:30:00.5', "
+            "'2026-11-27 10:30:00+02', ''), "
+            "(NULL, NULL, false, NULL, NULL, NULL, NULL), "
+            "(-3, 0, NULL, '2026-01-01', '2026-01-01 00:00:00', '2026-01-01 00:00:00+00', "
+            "'a,\"b\"\nc')"
+        )
+    [table] = list(chunks(PostgresSource(source_db, query="SELECT * FROM typed ORDER BY i")))
+    rows = table.to_pylist()
+    by_i = {r["i"]: r for r in rows}
+    assert by_i[7]["n"] == 1.25 and by_i[0]["n"] == -3.0
+    assert by_i[7]["b"] is True and by_i[0]["b"] is None
+    assert by_i[7]["d"] == dt.date(2026, 11, 27)
+    assert by_i[7]["ts"] == dt.datetime(2026, 11, 27, 8, 30, 0, 500000)
+    assert by_i[7]["tz"] == dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.UTC)
+    assert by_i[7]["s"] == "" and by_i[0]["s"] == 'a,"b"\nc'
+    null_row = by_i[None]
+    assert null_row["s"] is None and null_row["n"] is None and null_row["b"] is False

@@ -315,6 +315,7 @@ def _copy_statement(
     from psycopg import sql
 
     iso = sql.Literal('YYYY-MM-DD"T"HH24:MI:SS.US')
+    utc = sql.Literal('YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
     picked: list[Any] = []
     for name, oid in description:
         column = sql.Identifier(name)
@@ -322,7 +323,7 @@ def _copy_statement(
             picked.append(sql.SQL("{}::float8 AS {}").format(column, column))
         elif oid in _TIMESTAMPTZ:
             picked.append(
-                sql.SQL("to_char({} AT TIME ZONE 'UTC', {}) AS {}").format(column, iso, column)
+                sql.SQL("to_char({} AT TIME ZONE 'UTC', {}) AS {}").format(column, utc, column)
             )
         elif oid in _TIMESTAMP:
             picked.append(sql.SQL("to_char({}, {}) AS {}").format(column, iso, column))
