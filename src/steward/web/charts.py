@@ -402,12 +402,24 @@ def permutation_importance(run: CheckRun, gettext: Gettext) -> dict[str, Any] | 
         return None
     values.sort(key=lambda v: -float(v["mean"] or 0.0))
     shown = values[:IMPORTANCE_SHOWN]
-    y = {"field": "feature", "type": "nominal", "sort": None, "title": None}
+    # Feature names run long (German Credit's reach 50 characters): show more of them; the
+    # longest end in an ellipsis, whole in the tooltip and the table below the chart.
+    y = {
+        "field": "feature",
+        "type": "nominal",
+        "sort": None,
+        "title": None,
+        "axis": {"labelLimit": 240},
+    }
     axis = gettext("Drop in the primary metric when the feature is shuffled")
     spec = {
         "$schema": SCHEMA,
         "title": gettext("Permutation importance"),
         "width": "container",
+        "autosize": {"type": "fit-x", "contains": "padding"},  # long labels inside the width
+        # Vega measures labels with the canvas's default font; the page may render them in
+        # a wider one (a CJK font on zh-TW pages): leave slack on the left.
+        "padding": {"left": 40, "right": 5, "top": 5, "bottom": 5},
         "height": {"step": 20},
         "layer": [
             {
