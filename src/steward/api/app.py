@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, FastAPI
 
 from steward import __version__
 from steward.api import problems
-from steward.api.deps import principal
+from steward.api.deps import BEARER_SCHEME, principal
 from steward.api.routes import approvals as approval_routes
 from steward.api.routes import audit, findings, models, reviews, tokens, versions, waivers
 from steward.api.routes import checks as check_routes
@@ -39,6 +41,7 @@ def create_app(ctx: Context) -> FastAPI:
     )
     app.state.ctx = ctx
     problems.install(app)
+    _document_bearer_auth(app)
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict[str, str]:
@@ -81,3 +84,24 @@ def create_app(ctx: Context) -> FastAPI:
 
     mount_web(app)
     return app
+
+
+def _document_bearer_auth(app: FastAPI) -> None:
+    """Every /api/v1 operation takes a bearer token (health and login work without)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})["HTTPBearer"] = (
+                BEARER_SCHEME
+            )
+            for path, operations in schema.get("paths", {}).items():
+                if path in ("/api/v1/health", "/api/v1/auth/login"):
+                    continue
+                for operation in operations.values():
+                    operation.setdefault("security", [{"HTTPBearer": []}])
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

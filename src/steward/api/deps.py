@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import Request, Security
+from fastapi import Request
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from steward import wire
@@ -60,18 +59,17 @@ class Caller:
         return await run_in_threadpool(job)
 
 
-_BEARER = HTTPBearer(
-    auto_error=False,
-    description="An API token: `steward token create --user NAME` on the server host.",
-)
+# Documented in OpenAPI (the /docs "Authorize" button) by create_app rather than as a
+# Security dependency: that dependency re-parsed the header on every request for nothing,
+# since the token is checked in Caller.run together with the use case.
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API token: `steward token create --user NAME` on the server host.",
+}
 
 
-async def caller(
-    request: Request,
-    _credentials: HTTPAuthorizationCredentials | None = Security(_BEARER),
-) -> Caller:
-    # The Security dependency only documents bearer auth in OpenAPI (the /docs
-    # "Authorize" button); the token is checked in Caller.run with the use case.
+async def caller(request: Request) -> Caller:
     return Caller(request)
 
 
