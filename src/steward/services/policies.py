@@ -176,6 +176,14 @@ def get_pack(
     return pack_info(row, pack.description, len(pack.requirements)), row["source"]
 
 
+def describe_pack(
+    ctx: Context, principal: Principal, name: str, version: str
+) -> tuple[PolicyPackInfo, PolicyPack, str]:
+    """A loaded pack version's record, its parsed requirements and its YAML (for reading)."""
+    info, text = get_pack(ctx, principal, name, version)
+    return info, _parsed(info.sha256, text, f"{info.name}@{info.version}"), text
+
+
 def list_packs(ctx: Context, principal: Principal) -> list[PolicyPackInfo]:
     ensure(principal, Permission.GOVERNANCE_READ)
     with ctx.uow.read() as uow:

@@ -59,14 +59,13 @@ def _error(page: Page, refused: StewardError, back: str) -> Response:
 async def policy_page(request: Request, name: str, version: str, format: str = "") -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
-        info, text = policies.get_pack(page.ctx, page.principal, name, version)
+        info, pack, text = policies.describe_pack(page.ctx, page.principal, name, version)
         if format == "yaml":
             return Response(
                 text,
                 media_type="application/yaml; charset=utf-8",
                 headers={"content-disposition": f'attachment; filename="{name}-{version}.yaml"'},
             )
-        pack = policy.parse(text, f"{name}@{version}")
         others = [p for p in policies.list_packs(page.ctx, page.principal) if p.name == name]
         return page.render(
             "policy.html",
