@@ -77,20 +77,65 @@ def _baseline_version(
     return None
 
 
+def _put_bytes(ctx: Context, digest: str, content: bytes) -> None:
+    fd, name = tempfile.mkstemp(prefix="steward-evidence-")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+        ctx.artifacts.put(path, digest)
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def _put_evidence(ctx: Context, blobs: Sequence[runner.EvidenceBlob]) -> tuple[EvidenceFile, ...]:
     stored: list[EvidenceFile] = []
     for blob in blobs:
         digest = hashlib.sha256(blob.content).hexdigest()
-        fd, name = tempfile.mkstemp(prefix="steward-evidence-")
-        path = Path(name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(blob.content)
-            ctx.artifacts.put(path, digest)
-        finally:
-            path.unlink(missing_ok=True)
+        _put_bytes(ctx, digest, blob.content)
         stored.append(EvidenceFile(blob.name, digest, blob.media_type, len(blob.content)))
     return tuple(stored)
+
+
+def _store(
+    ctx: Context,
+    principal: Principal,
+    model: str,
+    version: int,
+    record: RunRecord,
+    blobs: Sequence[runner.EvidenceBlob],
+) -> CheckRun:
+    """Record the run with its evidence blobs; if that fails, leave no orphan blob behind.
+
+    Blobs are content addressed and may be shared with other runs. Each is locked while
+    the run is recorded (and put again if a failed run's clean-up removed it after our
+    upload), and a failure deletes, under the same lock, only blobs nothing committed
+    points to — the pattern of :func:`steward.services.versions.create_version`.
+    """
+    contents = {hashlib.sha256(b.content).hexdigest(): b.content for b in blobs}
+    try:
+        with ctx.uow.write() as uow:
+            for digest, content in sorted(contents.items()):
+                uow.versions.lock_artifact(digest)
+                if not ctx.artifacts.exists(digest):
+                    _put_bytes(ctx, digest, content)
+            run = checks.store_run_in_uow(uow, ctx, principal.name, model, version, record)
+            uow.commit()
+        return run
+    except BaseException:
+        # Clean-up must never hide the error that got us here.
+        with contextlib.suppress(Exception):
+            _discard_evidence(ctx, sorted(contents))
+        raise
+
+
+def _discard_evidence(ctx: Context, digests: Sequence[str]) -> None:
+    with ctx.uow.write() as uow:
+        for digest in digests:
+            uow.versions.lock_artifact(digest)
+            if not (uow.check_runs.evidence_in_use(digest) or uow.versions.artifact_in_use(digest)):
+                ctx.artifacts.delete(digest)
+        uow.commit()
 
 
 def validate(
@@ -187,7 +232,7 @@ def validate(
         evidence=evidence,
         artifact_sha256=found.artifact.sha256,
     )
-    return checks.store_run(ctx, principal, model, version, record)
+    return _store(ctx, principal, model, version, record, output.evidence)
 
 
 def _is_regression(data: pd.DataFrame, options: ValidateOptions) -> bool:

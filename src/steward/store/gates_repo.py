@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Text, and_, cast, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from steward.domain.checks import (
@@ -81,6 +81,13 @@ def pack_info(row: RowMapping, description: str, requirements: int) -> PolicyPac
 class CheckRunRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def evidence_in_use(self, sha256: str) -> bool:
+        """Whether a stored run lists this blob among its evidence files."""
+        listed = cast(t.check_runs.c.evidence, Text).like(f'%"{sha256}"%')
+        return (
+            self.conn.execute(select(t.check_runs.c.id).where(listed).limit(1)).first() is not None
+        )
 
     def insert(self, values: dict[str, Any], results: Sequence[CheckResult]) -> None:
         self.conn.execute(insert(t.check_runs).values(**values))
