@@ -50,13 +50,6 @@ for _code, _env in _ENVS.items():
     i18n.install_helpers(_env, _code)
 
 
-def _refusal(page: Page, refused: StewardError, back: str) -> Response:
-    """The error page with the service's reason (and its translation by code)."""
-    return page.render(
-        "error.html", status=refused.status, message=str(refused), error=refused, back=back
-    )
-
-
 def _ensure_admin(page: Page, permission: str = "user:manage") -> None:
     if not page.can(permission):
         raise Forbidden(
@@ -78,7 +71,7 @@ def _guarded(
             % {"permission": permission},
             permission=permission,
         )
-        return _refusal(page, refused, "/")
+        return page.refusal(refused, "/")
     return None
 
 
@@ -178,7 +171,7 @@ async def create_user(
                 password=chosen,
             )
         except Forbidden as refused_:
-            return _refusal(page, refused_, "/admin")
+            return page.refusal(refused_, "/admin")
         except StewardError as bad:
             return _user_form(page, status=bad.status, values=values, error=bad)
         if generated is None:
@@ -244,7 +237,7 @@ async def create_team(
                 page.ctx, page.principal, name.strip(), title=title, description=description
             )
         except Forbidden as refused_:
-            return _refusal(page, refused_, "/admin/teams")
+            return page.refusal(refused_, "/admin/teams")
         except StewardError as bad:
             if bad.extra.get("team") == name.strip() and "field" not in bad.extra:
                 bad.extra["field"] = "name"  # a duplicate name: point at the name field
@@ -279,7 +272,7 @@ async def change_member(
             else:
                 raise InvalidInput("Choose add or remove.", field="change")
         except Forbidden as refused_:
-            return _refusal(page, refused_, "/admin/teams")
+            return page.refusal(refused_, "/admin/teams")
         except StewardError as bad:
             return _teams_page(page, status=bad.status, member_error=bad, member_team=team)
         notice = "member_added" if change == "add" else "member_removed"
@@ -387,7 +380,7 @@ async def create_token(
                 page.ctx, page.principal, user=owner, name=name.strip(), expires_in_days=days
             )
         except Forbidden as refused_:
-            return _refusal(page, refused_, "/tokens")
+            return page.refusal(refused_, "/tokens")
         except StewardError as bad:
             return _tokens_page(page, status=bad.status, form=form, error=bad)
         return _no_store(_tokens_page(page, created=issued))
@@ -408,7 +401,7 @@ async def revoke_token(
         try:
             tokens.revoke_token(page.ctx, page.principal, token_id)
         except StewardError as refused_:
-            return _refusal(page, refused_, target)
+            return page.refusal(refused_, target)
         path, _, query = target.partition("?")
         kept = [(k, v) for k, v in parse_qsl(query) if k != "notice"]
         query = urlencode([*kept, ("notice", "token_revoked")])
@@ -469,7 +462,7 @@ async def create_webhook(
                 page.ctx, page.principal, url=url, events=events, description=description
             )
         except Forbidden as refused_:
-            return _refusal(page, refused_, "/admin/webhooks")
+            return page.refusal(refused_, "/admin/webhooks")
         except StewardError as bad:
             return _webhooks_page(page, status=bad.status, form=form, error=bad)
         return _no_store(_webhooks_page(page, created=made))
@@ -487,7 +480,7 @@ async def delete_webhook(request: Request, webhook_id: str, csrf_token: str = Fo
         try:
             webhooks.delete_webhook(page.ctx, page.principal, webhook_id)
         except StewardError as refused_:
-            return _refusal(page, refused_, "/admin/webhooks")
+            return page.refusal(refused_, "/admin/webhooks")
         return RedirectResponse("/admin/webhooks?notice=webhook_deleted", status_code=303)
 
     return await _page(request, build)

@@ -23,7 +23,7 @@ from steward.services import compliance, evidence, findings, identity, modelcard
 from steward.services import policies as policy_service
 from steward.services import reviews as review_service
 from steward.web import charts, i18n, session
-from steward.web.pages import Page, _csrf_refusal, _monitor_performance, _page
+from steward.web.pages import Page, _monitor_performance, _page
 
 router = APIRouter(include_in_schema=False)
 DRIFT_METRICS = ("psi", "drift_score", "missing_rate", "out_of_range_share")
@@ -32,12 +32,6 @@ MAX_POLICY_BYTES = 256 * 1024
 
 def _spec(spec: dict[str, Any]) -> Markup:
     return Markup(json.dumps(spec).replace("</", "<\\/"))
-
-
-def _error_page(page: Page, refused: StewardError, back: str) -> Response:
-    return page.render(
-        "error.html", status=refused.status, message=str(refused), error=refused, back=back
-    )
 
 
 # -- findings -------------------------------------------------------------------------------
@@ -106,8 +100,6 @@ async def finding_update(
 ) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
-        if not session.csrf_valid(page.secret, csrf_token):
-            return _csrf_refusal(page)
         target = session.safe_next(back)
         try:
             due = None
@@ -128,13 +120,13 @@ async def finding_update(
                 due_date=due,
             )
         except StewardError as refused:
-            return _error_page(page, refused, target)
+            return page.refusal(refused, target)
         path, _, query = target.partition("?")
         kept = [(k, v) for k, v in parse_qsl(query) if k != "notice"]
         query = urlencode([*kept, ("notice", "finding_updated")])
         return RedirectResponse(f"{path}?{query}", status_code=303)
 
-    return await _page(request, build)
+    return await _page(request, build, csrf_token=csrf_token)
 
 
 # -- reviews --------------------------------------------------------------------------------
@@ -172,17 +164,15 @@ async def review_complete(
 ) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
-        if not session.csrf_valid(page.secret, csrf_token):
-            return _csrf_refusal(page)
         try:
             review_service.complete_review(
                 page.ctx, page.principal, model, outcome=outcome, notes=notes
             )
         except StewardError as refused:
-            return _error_page(page, refused, "/reviews")
+            return page.refusal(refused, "/reviews")
         return RedirectResponse("/reviews?notice=review_completed", status_code=303)
 
-    return await _page(request, build)
+    return await _page(request, build, csrf_token=csrf_token)
 
 
 # -- compliance -----------------------------------------------------------------------------
@@ -253,7 +243,7 @@ async def model_card(
         try:
             card = modelcards.render(page.ctx, page.principal, name, number, format)
         except InvalidInput as bad:
-            return _error_page(page, bad, f"/models/{quote(name)}?version={number}")
+            return page.refusal(bad, f"/models/{quote(name)}?version={number}")
         disposition = "attachment" if download or format == "pdf" else "inline"
         return Response(
             card.content,
@@ -268,13 +258,11 @@ async def model_card(
 async def evidence_pack(request: Request, name: str, csrf_token: str = Form("")) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
-        if not session.csrf_valid(page.secret, csrf_token):
-            return _csrf_refusal(page)
         out = io.BytesIO()
         try:
             summary = evidence.export_pack(page.ctx, page.principal, name, out)
         except StewardError as refused:
-            return _error_page(page, refused, f"/models/{quote(name)}")
+            return page.refusal(refused, f"/models/{quote(name)}")
         filename = f"{name}-evidence-{summary.chain_head_seq}.zip"
         return Response(
             out.getvalue(),
@@ -282,7 +270,7 @@ async def evidence_pack(request: Request, name: str, csrf_token: str = Form(""))
             headers={"content-disposition": f'attachment; filename="{filename}"'},
         )
 
-    return await _page(request, build)
+    return await _page(request, build, csrf_token=csrf_token)
 
 
 # -- monitoring history ---------------------------------------------------------------------
@@ -330,7 +318,7 @@ async def monitoring_page(request: Request, name: str, metric: str = "psi") -> R
                 f"Unknown chart metric {metric!r}; choose one of {', '.join(DRIFT_METRICS)}.",
                 field="metric",
             )
-            return _error_page(page, bad, f"/models/{quote(name)}/monitoring")
+            return page.refusal(bad, f"/models/{quote(name)}/monitoring")
         shown = monitor_sections(page, name, metric)
         return page.render(
             "monitoring.html",
@@ -383,8 +371,6 @@ async def change_role(
 ) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
-        if not session.csrf_valid(page.secret, csrf_token):
-            return _csrf_refusal(page)
         try:
             if change == "grant":
                 identity.grant_role(page.ctx, page.principal, name, role)
@@ -393,10 +379,10 @@ async def change_role(
             else:
                 raise InvalidInput("Choose grant or revoke.", field="change")
         except StewardError as refused:
-            return _error_page(page, refused, "/admin")
+            return page.refusal(refused, "/admin")
         return RedirectResponse("/admin?notice=role_changed#users-h", status_code=303)
 
-    return await _page(request, build)
+    return await _page(request, build, csrf_token=csrf_token)
 
 
 @router.post("/admin/policies")
@@ -412,8 +398,6 @@ async def upload_policy(
 
     def build(page: Page) -> Response:
         assert page.principal is not None
-        if not session.csrf_valid(page.secret, csrf_token):
-            return _csrf_refusal(page)
         source = filename or page.gettext("uploaded policy pack")
         try:
             if len(upload) > MAX_POLICY_BYTES or len(text.encode()) > MAX_POLICY_BYTES:
@@ -446,7 +430,7 @@ async def upload_policy(
         ref = quote(f"{info.name}@{info.version}")
         return RedirectResponse(f"/admin?notice=policy_loaded&pack={ref}#policies", status_code=303)
 
-    return await _page(request, build)
+    return await _page(request, build, csrf_token=csrf_token)
 
 
 i18n.LABELS.update(

@@ -113,6 +113,17 @@ class Page:
         key = str(getattr(value, "value", value))
         return self.gettext(i18n.LABELS[key]) if key in i18n.LABELS else key
 
+    def refusal(self, refused: StewardError, back: str = "", **values: Any) -> HTMLResponse:
+        """The error page with the service's reason (and, on zh-TW pages, its translation)."""
+        return self.render(
+            "error.html",
+            status=refused.status,
+            message=str(refused),
+            error=refused,
+            back=back,
+            **values,
+        )
+
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         env = _ENVS[self.lang]
         here = self.request.url.path + (
@@ -144,19 +155,25 @@ def _login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
 
-async def _page(request: Request, build: Callable[[Page], Response]) -> Response:
-    """Authenticate and build the response in one worker-thread hop."""
+async def _page(
+    request: Request, build: Callable[[Page], Response], *, csrf_token: str | None = None
+) -> Response:
+    """Authenticate and build the response in one worker-thread hop.
+
+    A form POST passes its ``csrf_token``: a forged or expired form is refused before
+    ``build`` reads any of its input.
+    """
 
     def job() -> Response:
         page = Page(request)
         if page.authenticate() is None:
             return _login_redirect(request)
+        if csrf_token is not None and not session.csrf_valid(page.secret, csrf_token):
+            return _csrf_refusal(page)
         try:
             return build(page)
-        except NotFound as missing:
-            return page.render("error.html", status=404, message=str(missing), error=missing)
-        except Forbidden as refused:
-            return page.render("error.html", status=403, message=str(refused), error=refused)
+        except (NotFound, Forbidden) as refused:
+            return page.refusal(refused)
 
     return await run_in_threadpool(job)
 
@@ -490,21 +507,17 @@ async def request_move(
 ) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
-        if not session.csrf_valid(page.secret, csrf_token):
-            return _csrf_refusal(page)
         back = f"/models/{quote(name)}?version={number}"
         try:
             result = approvals.request_transition(
                 page.ctx, page.principal, name, number, to, justification
             )
         except StewardError as refused:
-            return page.render(
-                "error.html", status=refused.status, message=str(refused), error=refused, back=back
-            )
+            return page.refusal(refused, back)
         notice = "applied" if result.applied else "requested"
         return RedirectResponse(f"{back}&notice={notice}", status_code=303)
 
-    return await _page(request, build)
+    return await _page(request, build, csrf_token=csrf_token)
 
 
 # -- approvals ------------------------------------------------------------------------------
@@ -531,8 +544,6 @@ async def decide(
 ) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
-        if not session.csrf_valid(page.secret, csrf_token):
-            return _csrf_refusal(page)
         try:
             if verdict == "approve":
                 result = approvals.approve(page.ctx, page.principal, request_id, comment)
@@ -562,7 +573,7 @@ async def decide(
             f"/models/{quote(req.model)}?version={req.version}&notice={notice}", status_code=303
         )
 
-    return await _page(request, build)
+    return await _page(request, build, csrf_token=csrf_token)
 
 
 # -- audit journal --------------------------------------------------------------------------

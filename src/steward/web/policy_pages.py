@@ -17,7 +17,7 @@ from steward.domain.errors import StewardError
 from steward.domain.lifecycle import Stage
 from steward.services import policies
 from steward.web import i18n, session
-from steward.web.pages import NOTICES, Page, _csrf_refusal, _page
+from steward.web.pages import NOTICES, Page, _page
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,12 +47,6 @@ def _requirements(pack: policy.PolicyPack) -> list[dict[str, Any]]:
         }
         for r in pack.requirements
     ]
-
-
-def _error(page: Page, refused: StewardError, back: str) -> Response:
-    return page.render(
-        "error.html", status=refused.status, message=str(refused), error=refused, back=back
-    )
 
 
 @router.get("/policies/{name}/{version}")
@@ -85,16 +79,14 @@ async def activate(
 ) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
-        if not session.csrf_valid(page.secret, csrf_token):
-            return _csrf_refusal(page)
         here = f"/policies/{quote(name)}/{quote(version)}"
         try:
             policies.activate_pack(page.ctx, page.principal, name, version)
         except StewardError as refused:
-            return _error(page, refused, here)
+            return page.refusal(refused, here)
         return RedirectResponse(f"{here}?notice=policy_activated", status_code=303)
 
-    return await _page(request, build)
+    return await _page(request, build, csrf_token=csrf_token)
 
 
 @router.post("/policies/deactivate")
@@ -103,14 +95,12 @@ async def deactivate(
 ) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
-        if not session.csrf_valid(page.secret, csrf_token):
-            return _csrf_refusal(page)
         target = session.safe_next(back)
         try:
             policies.deactivate(page.ctx, page.principal)
         except StewardError as refused:
-            return _error(page, refused, target)
+            return page.refusal(refused, target)
         joiner = "&" if "?" in target else "?"
         return RedirectResponse(f"{target}{joiner}notice=policy_deactivated", status_code=303)
 
-    return await _page(request, build)
+    return await _page(request, build, csrf_token=csrf_token)
