@@ -7,6 +7,7 @@ serves every face, so local and remote results compare equal.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -194,8 +195,20 @@ class NewToken:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page of a listing. It iterates over its items (``for m in st.list_models()``);
+    ``next_cursor`` fetches the next page, or use the SDK's ``iter_*`` methods for all pages."""
+
     items: list[T]
     next_cursor: str | None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> T:
+        return self.items[index]
 
 
 @dataclass(frozen=True)

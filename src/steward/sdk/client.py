@@ -8,11 +8,11 @@ final calls differ, and they raise the same :mod:`steward.errors` exceptions.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from steward.artifacts import packaging
 from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
@@ -55,6 +55,19 @@ from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, Webhook
 from steward.sdk.backend import Backend
 from steward.store.audit_repo import AuditFilter
 
+T = TypeVar("T")
+
+
+def _all_pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    cursor: str | None = None
+    while True:
+        page = fetch(cursor)
+        yield from page.items
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
+
+
 MODEL_FILTERS = ("owner", "team", "risk_tier", "regulatory_category", "status", "stage", "tag", "q")
 
 
@@ -92,6 +105,12 @@ class Steward:
                 f"Filter by: {', '.join(MODEL_FILTERS)}."
             )
         return self._backend.list_models({**filters, "limit": limit, "cursor": cursor})
+
+    def iter_models(self, *, page_size: int = 500, **filters: Any) -> Iterator[Model]:
+        """Every model matching the filters, fetching page after page as you iterate."""
+        return _all_pages(
+            lambda cursor: self.list_models(limit=page_size, cursor=cursor, **filters)
+        )
 
     # -- versions -----------------------------------------------------------------
     def log_version(
@@ -223,6 +242,21 @@ class Steward:
     ) -> Page[ModelVersion]:
         return self._backend.list_versions(
             model, {"stage": stage, "tag": tag, "limit": limit, "cursor": cursor}
+        )
+
+    def iter_versions(
+        self,
+        model: str | None = None,
+        *,
+        stage: str | None = None,
+        tag: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[ModelVersion]:
+        """Every version of ``model`` (or of all models), newest first, fetched page by page."""
+        return _all_pages(
+            lambda cursor: self._backend.list_versions(
+                model, {"stage": stage, "tag": tag, "limit": page_size, "cursor": cursor}
+            )
         )
 
     def search_versions(
