@@ -24,6 +24,7 @@ from tests.conftest import BACKENDS, PG_ADMIN_URL, SKIP_PG, LiveServer, _pg_admi
 from steward import bootstrap
 from steward.compliance import evidence as pack_mod
 from steward.compliance.modelcard import FIELDS_BY_KEY
+from steward.domain.audit import AuditFilter
 from steward.domain.errors import Forbidden, InvalidInput, NotFound
 from steward.domain.permissions import OPERATOR, Principal
 from steward.sdk.client import Steward
@@ -31,7 +32,6 @@ from steward.sdk.local import LocalBackend
 from steward.services import evidence, modelcards
 from steward.services.context import Context
 from steward.settings import Settings
-from steward.store.audit_repo import AuditFilter
 
 MODEL = "credit-scoring"
 SECTIONS = [

@@ -19,10 +19,10 @@ from steward.demo.credit import load_german_credit
 from steward.domain.errors import InvalidInput
 from steward.monitoring import ColumnSpec, PostgresSource, aggregate, build_profile
 from steward.monitoring.postgres import mask
-from steward.monitoring.scheduler import run_due, source_of
 from steward.sdk.client import Steward
 from steward.services import monitoring
 from steward.services.context import Context
+from steward.services.scheduler import run_due, source_of
 from tests.conftest import PG_ADMIN_URL, SKIP_PG, _pg_admin
 
 COLUMNS = ["age_in_years", "credit_amount", "duration_in_month", "purpose", "housing"]

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Clock
 
 from steward import bootstrap
-from steward.domain.audit import Action
+from steward.domain.audit import Action, AuditFilter
 from steward.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from steward.domain.findings import FindingStatus, Severity
 from steward.domain.permissions import OPERATOR, Permission, Principal, authorize
@@ -20,7 +20,6 @@ from steward.domain.specs import VersionSpec
 from steward.services import audit, findings, models, reviews, versions, waivers
 from steward.services.context import Context, model_id, version_row_id
 from steward.settings import Settings
-from steward.store.audit_repo import AuditFilter
 
 MakeFile = Callable[[bytes, str], Path]
 ALICE = Principal(name="alice", roles=frozenset({OPERATOR}))

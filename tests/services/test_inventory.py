@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from steward.domain.audit import Action
+from steward.domain.audit import Action, AuditFilter
 from steward.domain.entities import Model, ModelStatus, RegulatoryCategory, RiskTier
 from steward.domain.errors import AlreadyExists, InvalidInput, NotFound
 from steward.domain.permissions import Principal
 from steward.domain.specs import VersionSpec
 from steward.services import audit, lifecycle, models, versions
 from steward.services.context import Context
-from steward.store.audit_repo import AuditFilter
 from steward.store.models_repo import ModelRepository
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

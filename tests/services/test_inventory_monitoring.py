@@ -15,10 +15,10 @@ from tests.web.test_web_pages import PASSWORD, sign_in
 from steward.api.app import create_app
 from steward.demo.credit import load_german_credit
 from steward.domain.permissions import OPERATOR, Principal
+from steward.monitoring.batches import build_reference, reduce_batch
 from steward.sdk.client import Steward
 from steward.services import identity, monitoring, web_views
 from steward.services.context import Context
-from steward.services.monitoring_batches import build_reference, reduce_batch
 
 ALICE = Principal(name="alice", roles=frozenset({OPERATOR}))
 COLUMNS = ["age_in_years", "credit_amount", "purpose"]

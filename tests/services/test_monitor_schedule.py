@@ -18,12 +18,12 @@ from tests.conftest import Clock
 from steward import bootstrap
 from steward.demo.credit import load_german_credit
 from steward.domain.permissions import OPERATOR, Principal
-from steward.monitoring.scheduler import run_due, worker
+from steward.monitoring.batches import build_reference
 from steward.sdk.client import Steward
 from steward.sdk.local import LocalBackend
 from steward.services import monitoring
 from steward.services.context import Context
-from steward.services.monitoring_batches import build_reference
+from steward.services.scheduler import run_due, worker
 from steward.settings import Settings
 
 ALICE = Principal(name="alice", roles=frozenset({OPERATOR}))

@@ -15,10 +15,10 @@ from steward.domain.errors import Conflict, InvalidInput
 from steward.domain.lifecycle import Stage
 from steward.domain.monitoring import AlertStatus
 from steward.domain.permissions import OPERATOR, Principal
+from steward.monitoring.batches import build_reference, reduce_batch
 from steward.sdk.client import Steward
 from steward.services import monitoring
 from steward.services.context import Context
-from steward.services.monitoring_batches import build_reference, reduce_batch
 
 ALICE = Principal(name="alice", roles=frozenset({OPERATOR}))
 COLUMNS = ["age_in_years", "credit_amount", "duration_in_month", "purpose", "housing"]
@@ -242,7 +242,7 @@ def test_a_window_merges_its_runs_aggregates_like_one_run_over_the_whole_batch(
 ) -> None:
     from datetime import UTC, datetime
 
-    from steward.services.monitoring_batches import reduce_batch as reduce
+    from steward.monitoring.batches import reduce_batch as reduce
 
     batch = credit.iloc[600:1000].copy()
     batch.loc[batch.index[::7], "credit_amount"] = np.nan  # null counts merge too

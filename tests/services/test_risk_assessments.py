@@ -10,14 +10,13 @@ import pytest
 from tests.domain.test_risk_scoring import CREDIT, FORECAST
 
 from steward.domain import permissions, risk
-from steward.domain.audit import Action
+from steward.domain.audit import Action, AuditFilter
 from steward.domain.entities import RegulatoryCategory, RiskTier
 from steward.domain.errors import Forbidden, InvalidInput, NotFound
 from steward.domain.permissions import Decision, Permission, Principal
 from steward.services import audit, models
 from steward.services import risk as risk_service
 from steward.services.context import Context
-from steward.store.audit_repo import AuditFilter
 
 
 def _events(ctx: Context, who: Principal, *actions: Action) -> list[tuple[str, dict[str, Any]]]:

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Clock
 
 from steward import bootstrap
-from steward.domain.audit import Action, AuditEvent, format_time
+from steward.domain.audit import Action, AuditEvent, AuditFilter, format_time
 from steward.domain.entities import TransitionResult
 from steward.domain.errors import IllegalTransition, InvalidInput, NotFound
 from steward.domain.lifecycle import Stage
@@ -20,7 +20,6 @@ from steward.domain.specs import VersionSpec
 from steward.services import audit, lifecycle, models, versions
 from steward.services.context import Context
 from steward.settings import Settings
-from steward.store.audit_repo import AuditFilter
 
 MakeFile = Callable[[bytes, str], Path]
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Table, func, select
 
 from steward.artifacts.store import sha256_file
-from steward.domain.audit import Action
+from steward.domain.audit import Action, AuditFilter
 from steward.domain.entities import DatasetVersion, ModelVersion
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.lifecycle import Stage
@@ -24,7 +24,6 @@ from steward.lineage import datasets
 from steward.services import audit, models, versions
 from steward.services.context import Context
 from steward.store import tables as t
-from steward.store.audit_repo import AuditFilter
 from steward.store.versions_repo import VersionRepository
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

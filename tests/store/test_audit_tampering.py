@@ -19,12 +19,11 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 import steward
-from steward.domain.audit import GENESIS, AuditEvent, Tampering, Verification, seal
+from steward.domain.audit import GENESIS, AuditEvent, AuditFilter, Tampering, Verification, seal
 from steward.domain.permissions import Principal
 from steward.domain.specs import VersionSpec
 from steward.services import audit, lifecycle, models, versions
 from steward.services.context import Context
-from steward.store.audit_repo import AuditFilter
 
 MakeFile = Callable[[bytes, str], Path]
 COLUMNS = "seq, time, actor, action, subject_type, subject_id, payload, prev_hash, hash"

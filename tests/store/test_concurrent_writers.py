@@ -17,13 +17,13 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from steward.domain.audit import AuditFilter
 from steward.domain.errors import AlreadyExists, IllegalTransition
 from steward.domain.lifecycle import Stage
 from steward.domain.permissions import OPERATOR, Principal
 from steward.domain.specs import VersionSpec
 from steward.services import audit, lifecycle, models, versions
 from steward.services.context import Context
-from steward.store.audit_repo import AuditFilter
 
 THREADS = 16
 MakeFile = Callable[[bytes, str], Path]

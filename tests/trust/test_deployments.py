@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests.trust.receiver import receiver
 
-from steward.domain.audit import Action
+from steward.domain.audit import Action, AuditFilter
 from steward.domain.errors import Forbidden, InvalidInput, NotFound
 from steward.domain.findings import Finding
 from steward.domain.lifecycle import Stage
@@ -18,7 +18,6 @@ from steward.domain.trust import DeployStatus, assess_deployment
 from steward.sdk.client import Steward
 from steward.services import deployments, webhooks
 from steward.services.context import Context, model_id
-from steward.store.audit_repo import AuditFilter
 from steward.webhooks.deliver import deliver_now
 
 

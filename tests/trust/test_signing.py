@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from steward import bootstrap
 from steward.domain import trust
-from steward.domain.audit import Action
+from steward.domain.audit import Action, AuditFilter
 from steward.domain.errors import NotFound
 from steward.domain.permissions import Principal
 from steward.sdk.client import Steward
@@ -22,7 +22,6 @@ from steward.sdk.local import LocalBackend
 from steward.services import signing
 from steward.services.context import Context, version_row_id
 from steward.settings import Settings
-from steward.store.audit_repo import AuditFilter
 from steward.trust import keys
 
 MODEL_SIGNING = str(Path(sys.executable).with_name("model_signing"))

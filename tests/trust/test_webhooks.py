@@ -12,14 +12,13 @@ from tests.trust.receiver import Receiver, receiver
 
 from steward import bootstrap
 from steward.domain import webhooks as hooks
-from steward.domain.audit import Action
+from steward.domain.audit import Action, AuditFilter
 from steward.domain.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from steward.domain.permissions import Principal
 from steward.domain.specs import VersionSpec
 from steward.services import lifecycle, models, versions, webhooks
 from steward.services.context import Context
 from steward.settings import Settings
-from steward.store.audit_repo import AuditFilter
 from steward.webhooks.deliver import HttpSender, deliver_now
 
 SECRET = "s3cret-for-the-receiver-0123"

@@ -17,6 +17,7 @@ from tests.conftest import ensure_user
 from tests.web.test_web_pages import PASSWORD, sign_in
 
 from steward.api.app import create_app
+from steward.domain.audit import AuditFilter
 from steward.domain.errors import Unauthenticated
 from steward.domain.permissions import OPERATOR, Principal
 from steward.domain.policy import default_pack_text
@@ -25,7 +26,6 @@ from steward.services import findings, identity, policies, tokens, versions, web
 from steward.services import models as model_service
 from steward.services.context import Context
 from steward.services.webhooks import Outgoing
-from steward.store.audit_repo import AuditFilter
 
 OP = Principal(name="admin", roles=frozenset({OPERATOR}))
 PEOPLE = {"olive": "owner", "val": "validator", "risa": "risk_officer", "aud": "auditor"}

@@ -16,13 +16,13 @@ from tests.conftest import ensure_user
 from tests.web.test_web_pages import PASSWORD, sign_in
 
 from steward.api.app import create_app
+from steward.domain.audit import AuditFilter
 from steward.domain.findings import FindingStatus
 from steward.domain.permissions import OPERATOR, Principal
 from steward.domain.specs import VersionSpec
 from steward.services import findings, identity, versions
 from steward.services import models as model_service
 from steward.services.context import Context
-from steward.store.audit_repo import AuditFilter
 
 OP = Principal(name="admin", roles=frozenset({OPERATOR}))
 PEOPLE = {

@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from tests.conftest import ensure_user
 
 from steward.api.app import create_app
+from steward.domain.audit import AuditFilter
 from steward.domain.permissions import OPERATOR, Principal
 from steward.services import identity
 from steward.services import models as model_service
 from steward.services.context import Context
 from steward.services.web_views import inventory
-from steward.store.audit_repo import AuditFilter
 from steward.web import i18n
 
 PASSWORD = "correct horse battery staple"

@@ -13,10 +13,10 @@ from tests.conftest import ensure_user
 from tests.web.test_web_pages import PASSWORD, sign_in
 
 from steward.api.app import create_app
+from steward.domain.audit import AuditFilter
 from steward.domain.permissions import OPERATOR, Principal
 from steward.services import identity, policies
 from steward.services.context import Context
-from steward.store.audit_repo import AuditFilter
 
 OP = Principal(name="admin", roles=frozenset({OPERATOR}))
 DEFAULT = Path(__file__).resolve().parents[2] / "src" / "steward" / "policies" / "default-pack.yaml"

@@ -19,9 +19,9 @@ OPERATOR_P = Principal(name="admin", roles=frozenset({OPERATOR}))
 def demo_context(home: Path) -> Iterator[Context]:
     """The real demo inventory in an embedded SQLite store, every demo person with PASSWORD."""
     from steward.demo.load import load_demo
+    from steward.demo.passwords import set_demo_passwords
     from steward.sdk.client import Steward
     from steward.sdk.local import LocalBackend
-    from steward.web.demo import set_demo_passwords
 
     settings = Settings(
         home=home, database_url=f"sqlite:///{home / 'steward.db'}", artifacts_url=str(home / "a")

@@ -23,8 +23,8 @@ from steward.api.routes import signing as signing_routes
 from steward.api.routes import validation as validation_routes
 from steward.api.routes import webhooks as webhook_routes
 from steward.domain.permissions import Principal
+from steward.services import schema
 from steward.services.context import Context
-from steward.store.database import SCHEMA_HEAD
 from steward.webhooks import deliver
 
 
@@ -45,7 +45,7 @@ def create_app(ctx: Context) -> FastAPI:
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__, "schema": SCHEMA_HEAD}
+        return {"status": "ok", "version": __version__, "schema": schema.head()}
 
     @app.get("/api/v1/me", tags=["system"])
     def me(who: Principal = Depends(principal)) -> dict[str, object]:

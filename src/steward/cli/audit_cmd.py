@@ -107,14 +107,18 @@ def verify(
             output.emit_json(result)
         elif result.ok:
             output.console().print(
-                f"[green]Audit chain intact[/]: {result.checked} events, head #{result.head_seq} "
-                f"{result.head_hash}"
+                output.line(
+                    output.styled("Audit chain intact", "green"),
+                    f": {result.checked} events, head #{result.head_seq} {result.head_hash}",
+                )
             )
         else:
             output.err_console().print(
-                f"[bold red]Audit chain broken at event {result.broken_seq}[/] "
-                f"({result.kind.value}): {result.detail}. {result.checked} events before it "
-                "verify.",
+                output.line(
+                    output.styled(f"Audit chain broken at event {result.broken_seq}", "bold red"),
+                    f" ({result.kind.value}): {result.detail}. {result.checked} events before it "
+                    "verify.",
+                ),
                 highlight=False,
             )
 

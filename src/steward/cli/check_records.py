@@ -11,7 +11,7 @@ import typer
 from steward.cli import output
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-_PASS = {True: "[green]pass[/]", False: "[bold red]FAIL[/]", None: "[dim]info[/]"}
+_PASS = {True: ("pass", "green"), False: ("FAIL", "bold red"), None: ("info", "dim")}
 
 
 def print_run(run: Any) -> None:
@@ -20,7 +20,12 @@ def print_run(run: Any) -> None:
         [
             ("version", f"{run.model} v{run.version}"),
             ("suite", f"{run.suite} (version {run.suite_version}, {run.source.value})"),
-            ("result", "[green]passed[/]" if run.passed else "[bold red]failed[/]"),
+            (
+                "result",
+                output.styled("passed", "green")
+                if run.passed
+                else output.styled("failed", "bold red"),
+            ),
             ("artifact", run.artifact_sha256),
             ("data", run.data_fingerprint or "-"),
             ("finished", f"{run.finished_at:%Y-%m-%d %H:%M:%S} by {run.created_by}"),
@@ -34,7 +39,7 @@ def print_run(run: Any) -> None:
             [
                 (
                     r.name,
-                    _PASS[r.passed],
+                    output.styled(*_PASS[r.passed]),
                     "" if r.value is None else f"{r.value:.6g}",
                     f"{r.threshold.op} {r.threshold.limit:g}" if r.threshold else "",
                     r.message,

@@ -166,7 +166,7 @@ def register(app: typer.Typer) -> None:
                 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
                 with Progress(
-                    TextColumn("[bold]{task.description:<45}"),
+                    TextColumn("{task.description:<45}", style="bold", markup=False),
                     BarColumn(),
                     TextColumn("{task.completed}/{task.total}"),
                     TimeElapsedColumn(),

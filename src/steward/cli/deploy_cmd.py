@@ -68,8 +68,11 @@ def record(
             )
         if found.status.value == "mismatch":
             output.err_console().print(
-                f"[bold red]Error:[/] {found.environment} runs an unapproved artifact: "
-                f"{found.reason}; opened finding {found.finding_id}.",
+                output.line(
+                    output.styled("Error:", "bold red"),
+                    f" {found.environment} runs an unapproved artifact: "
+                    f"{found.reason}; opened finding {found.finding_id}.",
+                ),
                 highlight=False,
             )
             raise typer.Exit(1)

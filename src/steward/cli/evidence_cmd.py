@@ -87,16 +87,22 @@ def verify(
             if report.ok and report.manifest:
                 m = report.manifest
                 output.console().print(
-                    f"[bold green]Verified:[/] evidence pack of {m.get('model')} (versions "
-                    f"{', '.join(str(v) for v in m.get('versions', []))}), exported "
-                    f"{m.get('created_at')} by {m.get('created_by')}, chain head "
-                    f"{m['chain_head']['seq']}.",
+                    output.line(
+                        output.styled("Verified:", "bold green"),
+                        f" evidence pack of {m.get('model')} (versions "
+                        f"{', '.join(str(v) for v in m.get('versions', []))}), exported "
+                        f"{m.get('created_at')} by {m.get('created_by')}, chain head "
+                        f"{m['chain_head']['seq']}.",
+                    ),
                     highlight=False,
                 )
         if not report.ok:
             if not json_:
                 output.err_console().print(
-                    "[bold red]Error:[/] the evidence pack does not verify; see the FAILED lines.",
+                    output.line(
+                        output.styled("Error:", "bold red"),
+                        " the evidence pack does not verify; see the FAILED lines.",
+                    ),
                     highlight=False,
                 )
             raise typer.Exit(1)

@@ -19,12 +19,19 @@ def print_report(report: Any) -> None:
     """Each requirement as met / unmet / waived, with its reason, evidence and controls."""
     from rich.table import Table
 
-    verdict = "[bold green]ALLOWED[/]" if report.allowed else "[bold red]REFUSED[/]"
+    verdict = (
+        output.styled("ALLOWED", "bold green")
+        if report.allowed
+        else output.styled("REFUSED", "bold red")
+    )
     policy = report.policy or "none (only the lifecycle state machine applies)"
     output.console().print(
-        f"{report.model} v{report.version}: {report.from_stage.value} -> "
-        f"{report.to_stage.value}  {verdict}   policy: {policy}"
-        + (f"   request: {report.request}" if report.request else ""),
+        output.line(
+            f"{report.model} v{report.version}: {report.from_stage.value} -> "
+            f"{report.to_stage.value}  ",
+            verdict,
+            f"   policy: {policy}" + (f"   request: {report.request}" if report.request else ""),
+        ),
         highlight=False,
     )
     tbl = Table(show_lines=True, header_style="bold")
@@ -33,11 +40,11 @@ def print_report(report: Any) -> None:
     for o in report.outcomes:
         style = _STYLE[o.status]
         tbl.add_row(
-            o.requirement,
-            f"[{style}]{o.status}[/]",
-            o.reason,
-            "\n".join(o.evidence),
-            "\n".join(o.controls),
+            output.line(o.requirement),
+            output.styled(o.status, style),
+            output.line(o.reason),
+            output.line("\n".join(o.evidence)),
+            output.line("\n".join(o.controls)),
         )
     output.console().print(tbl)
 

@@ -26,7 +26,7 @@ def _fmt(value: float | None) -> str:
 
 def _data(text: str, table: str | None = None, query: str | None = None) -> Any:
     from steward.monitoring.postgres import PostgresSource, is_postgres_url
-    from steward.monitoring.scheduler import source_of
+    from steward.services.scheduler import source_of
 
     if table is None and query is None:
         return source_of(text)

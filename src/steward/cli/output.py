@@ -12,15 +12,39 @@ import typer
 
 
 def console() -> Any:
+    """Standard output. Markup is off: names, purposes and messages print as stored, so
+    "Score loans [retail]" keeps its brackets. Style with :func:`styled` instead."""
     from rich.console import Console
 
-    return Console()
+    return Console(markup=False)
 
 
 def err_console() -> Any:
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, markup=False)
+
+
+def styled(text: str, style: str) -> Any:
+    """A piece of text in a Rich style, never parsed as markup."""
+    from rich.text import Text
+
+    return Text(text, style=style)
+
+
+def line(*parts: Any) -> Any:
+    """One line from plain strings (shown verbatim) and :func:`styled` pieces."""
+    from rich.text import Text
+
+    return Text.assemble(*parts)
+
+
+def _cell(value: Any) -> Any:
+    from rich.text import Text
+
+    if isinstance(value, Text):
+        return value
+    return Text("" if value is None else str(value))
 
 
 def emit_json(value: Any, tp: Any = None) -> None:
@@ -33,22 +57,24 @@ def emit_json(value: Any, tp: Any = None) -> None:
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     from rich.table import Table
 
-    tbl = Table(title=title, show_lines=False, header_style="bold")
+    tbl = Table(
+        title=None if title is None else _cell(title), show_lines=False, header_style="bold"
+    )
     for col in columns:
-        tbl.add_column(col, overflow="fold")
+        tbl.add_column(_cell(col), overflow="fold")
     for row in rows:
-        tbl.add_row(*("" if v is None else str(v) for v in row))
+        tbl.add_row(*(_cell(v) for v in row))
     console().print(tbl)
 
 
 def fields(title: str, items: Sequence[tuple[str, Any]]) -> None:
     from rich.table import Table
 
-    tbl = Table(title=title, show_header=False, box=None, pad_edge=False)
+    tbl = Table(title=_cell(title), show_header=False, box=None, pad_edge=False)
     tbl.add_column(style="bold cyan", no_wrap=True)
     tbl.add_column(overflow="fold")
     for key, value in items:
-        tbl.add_row(key, "" if value is None or value == "" else str(value))
+        tbl.add_row(_cell(key), _cell(None if value == "" else value))
     console().print(tbl)
 
 
@@ -60,10 +86,8 @@ def errors() -> Iterator[None]:
     try:
         yield
     except StewardError as exc:
-        from rich.markup import escape
-
         # Details quote user input and requirement ids like "[checks.fairness]": not markup.
-        err_console().print(f"[bold red]Error:[/] {escape(exc.detail)}", highlight=False)
+        err_console().print(line(styled("Error:", "bold red"), " ", exc.detail), highlight=False)
         raise typer.Exit(1) from None
 
 

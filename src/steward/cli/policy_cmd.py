@@ -140,6 +140,7 @@ def show(
 
     def go() -> None:
         from steward.domain import policy
+        from steward.domain.entities import TIERS
 
         info, text = _client(ctx).policy(name, version)
         if source:
@@ -177,7 +178,7 @@ def show(
                     r.id,
                     r.kind,
                     ", ".join(sorted(s.value for s in r.to)),
-                    ", ".join(t for t in policy.TIERS if t in r.tiers),
+                    ", ".join(t for t in TIERS if t in r.tiers),
                     "; ".join(f"{k}={v}" for k, v in r.params.items()),
                     "\n".join(r.controls),
                 )

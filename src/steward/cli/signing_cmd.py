@@ -64,14 +64,20 @@ def verify(
             if report.ok and report.manifest:
                 m = report.manifest
                 output.console().print(
-                    f"[bold green]Verified:[/] {m.get('model')} version {m.get('version')}, "
-                    f"signed {m.get('signed_at')} (policy {m.get('policy_version') or 'none'})",
+                    output.line(
+                        output.styled("Verified:", "bold green"),
+                        f" {m.get('model')} version {m.get('version')}, "
+                        f"signed {m.get('signed_at')} (policy {m.get('policy_version') or 'none'})",
+                    ),
                     highlight=False,
                 )
         if not report.ok:
             if not json_:
                 output.err_console().print(
-                    "[bold red]Error:[/] verification failed; do not deploy this artifact.",
+                    output.line(
+                        output.styled("Error:", "bold red"),
+                        " verification failed; do not deploy this artifact.",
+                    ),
                     highlight=False,
                 )
             raise typer.Exit(1)

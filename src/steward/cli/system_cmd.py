@@ -17,14 +17,11 @@ def _settings(ctx: typer.Context) -> object:
 
 
 def _migrate(ctx: typer.Context) -> None:
+    from steward.services import schema
     from steward.settings import Settings
-    from steward.store import database
 
-    settings = Settings.from_env(home=ctx.obj.home)
-    engine = database.make_engine(settings.database_url)
-    before, after = database.migrate(engine)
-    engine.dispose()
-    where = settings.database_url.split("@")[-1]
+    done = schema.migrate(Settings.from_env(home=ctx.obj.home))
+    before, after, where = done.before, done.after, done.where
     if before == after:
         output.err_console().print(f"Database schema is current ({after}) at {where}")
     elif before is None:

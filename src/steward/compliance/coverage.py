@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from steward.compliance import catalogs
 from steward.compliance.mapping import DEFAULT_FRESHNESS_DAYS, EvidenceKind, EvidenceMapping
+from steward.domain.gate import Binding, lapse_reason
 
 PRODUCTION_STAGES = ("production", "under_review")
 DOCUMENTED_FIELDS = ("title", "description", "purpose")
@@ -70,6 +71,7 @@ class ApprovalFact:
     policy: str
     artifact_sha256: str
     at: datetime
+    fingerprints: tuple[str | None, str | None] = (None, None)  # (training, evaluation)
 
 
 @dataclass(frozen=True)
@@ -273,32 +275,32 @@ def _approvals(f: ModelFacts) -> Evidence:
         )
     refs = (f.active_policy, *sorted({a.request_id for a in granted}))
     newest = max(a.at for a in granted)
-    other_artifact = [a for a in granted if a.artifact_sha256 != f.artifact_sha256]
-    if other_artifact:
+    # The gate's lapse rule, so coverage and gates never disagree about an approval.
+    now = Binding(
+        f.artifact_sha256 or "", (f.training_dataset, f.evaluation_dataset), f.active_policy
+    )
+    lapses = {
+        a: lapse_reason(a.approver, Binding(a.artifact_sha256, a.fingerprints, a.policy), now)
+        for a in granted
+    }
+    current = [a for a in granted if lapses[a] is None]
+    if not current:
+        latest = max(granted, key=lambda a: a.at)
         return Evidence(
             kind,
             State.STALE,
-            f"Approvals of version {f.version} cover another artifact; request them again.",
+            f"Approvals of version {f.version} no longer count: {lapses[latest]}; request "
+            f"them again with `steward approvals request {f.model} {f.version} --to approved`.",
             refs,
             newest,
         )
-    if all(a.policy != f.active_policy for a in granted):
-        used = sorted({a.policy for a in granted})
-        return Evidence(
-            kind,
-            State.STALE,
-            f"Version {f.version} was approved under {', '.join(used)}, not the active "
-            f"{f.active_policy}; its approvals no longer count for new moves.",
-            refs,
-            newest,
-        )
-    who = sorted({a.approver for a in granted})
+    who = sorted({a.approver for a in current})
     return Evidence(
         kind,
         State.CURRENT,
         f"Version {f.version} approved by {', '.join(who)} under {f.active_policy}.",
         refs,
-        newest,
+        max(a.at for a in current),
     )
 
 

@@ -14,8 +14,9 @@ from steward.compliance.coverage import (
     State,
 )
 from steward.compliance.mapping import EvidenceKind
+from steward.domain.findings import SEVERITIES as FINDING_SEVERITIES
 
-SEVERITIES = ("critical", "high", "medium", "low")
+SEVERITIES = tuple(reversed(FINDING_SEVERITIES))  # worst first
 NO_VERSION = "no_version"
 
 

@@ -952,8 +952,11 @@ def _strip_xml_header(svg: str) -> str:
     return text
 
 
-def render_pdf(html: str) -> bytes:
-    """PDF of the HTML card through WeasyPrint (A4, page numbers, section headings)."""
+def render_pdf(html: str, instead: str) -> bytes:
+    """PDF of the HTML card through WeasyPrint (A4, page numbers, section headings).
+
+    ``instead`` is what the caller can do without PDF output: it differs by command.
+    """
     import logging
 
     try:
@@ -962,7 +965,7 @@ def render_pdf(html: str) -> bytes:
         raise InvalidInput(
             f"PDF output needs WeasyPrint and Pango ({exc}). Install them with "
             "`pip install 'steward[pdf]'` and `apt-get install libpango-1.0-0 "
-            "libpangoft2-1.0-0`, or choose --format html or md.",
+            f"libpangoft2-1.0-0`, or {instead}.",
             field="format",
         ) from None
 

@@ -417,7 +417,7 @@ def load_demo(st: Any) -> str:
     # Weeks of production data: the last ones from a younger population raise an alert,
     # its finding, and send the champion to under_review.
     monitor_credit(as_)
-    from steward.web.demo import password_from_env, set_demo_passwords
+    from steward.demo.passwords import password_from_env, set_demo_passwords
 
     password = password_from_env()
     if password:

@@ -226,6 +226,24 @@ class Tampering(StrEnum):
 
 
 @dataclass(frozen=True)
+class AuditFilter:
+    """Which journal events a search or export wants; every field narrows, None is any.
+
+    A domain type so the SDK, REST and web ask for events without importing the store.
+    """
+
+    subject_type: str | None = None
+    subject_id: str | None = None
+    subject_prefix: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    actions: tuple[str, ...] | None = None
+    since: str | None = None
+    until: str | None = None
+    after_seq: int | None = None
+
+
+@dataclass(frozen=True)
 class Verification:
     ok: bool
     checked: int

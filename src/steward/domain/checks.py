@@ -8,7 +8,9 @@ now, so a result on other data or another model never satisfies a policy.
 from __future__ import annotations
 
 import math
+import operator
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -19,7 +21,15 @@ from steward.domain.errors import InvalidInput
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_:-]*)+$")
 _SUITE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _FINGERPRINT = re.compile(r"[0-9a-f]{64}")
-OPS = frozenset({">=", ">", "<=", "<", "=="})
+# The one comparison table: check thresholds, monitor rules and charts all use it.
+COMPARISONS: Mapping[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+}
+OPS = frozenset(COMPARISONS)
 MAX_RESULTS = 2000
 
 
@@ -43,6 +53,10 @@ class Threshold:
 
     op: str
     limit: float
+
+    def holds(self, value: float) -> bool:
+        """Whether ``value <op> limit`` — the one pass/fail rule for thresholds."""
+        return bool(COMPARISONS[self.op](value, self.limit))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,11 @@ class RiskTier(StrEnum):
     CRITICAL = "critical"
 
 
+# Tier names in ascending order of risk, from the enum so they are listed once.
+TIERS: tuple[str, ...] = tuple(t.value for t in RiskTier)
+ASSESSED_TIERS: tuple[str, ...] = tuple(t.value for t in RiskTier if t is not RiskTier.UNASSESSED)
+
+
 class RegulatoryCategory(StrEnum):
     """EU AI Act risk category."""
 

@@ -39,6 +39,8 @@ class Severity(StrEnum):
 
 
 _RANK = {Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+# Severity names in ascending order, from the enum so they are listed once.
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in sorted(Severity, key=lambda s: s.rank))
 
 
 class FindingStatus(StrEnum):

@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from steward.domain.findings import SEVERITIES
 from steward.domain.lifecycle import Outcome, Stage
-from steward.domain.policy import SEVERITIES, Kind, PolicyPack, RequirementSpec, check_matches
+from steward.domain.policy import Kind, PolicyPack, RequirementSpec, check_matches
 
 
 @dataclass(frozen=True)
@@ -250,18 +251,40 @@ def _independence_problem(
     return None
 
 
+@dataclass(frozen=True)
+class Binding:
+    """What an approval covers: the artifact, the data and the policy it was given under.
+
+    Gates (may this move happen?) and coverage (is the approval evidence current?) both
+    judge an approval against the version as it is now with :func:`lapse_reason`.
+    """
+
+    artifact_sha256: str
+    fingerprints: tuple[str | None, str | None]  # (training, evaluation)
+    policy: str
+
+
+def lapse_reason(approver: str, given: Binding, now: Binding) -> str | None:
+    """Why an approval given under ``given`` no longer covers ``now``, or None."""
+    if given.artifact_sha256 != now.artifact_sha256:
+        return (
+            f"the artifact changed since {approver} approved "
+            f"({given.artifact_sha256[:12]} -> {now.artifact_sha256[:12]})"
+        )
+    if given.fingerprints != now.fingerprints:
+        return f"the training or evaluation data changed since {approver} approved"
+    if given.policy != now.policy:
+        return f"{approver} approved under policy {given.policy}, now {now.policy}"
+    return None
+
+
 def approval_lapse(approval: ApprovalFact, facts: GateFacts, policy_ref: str) -> str | None:
     """Why an approval no longer covers the version as it is now, or None."""
-    if approval.artifact_sha256 != facts.artifact_sha256:
-        return (
-            f"the artifact changed since {approval.approver} approved "
-            f"({approval.artifact_sha256[:12]} -> {facts.artifact_sha256[:12]})"
-        )
-    if approval.fingerprints != facts.fingerprints:
-        return f"the training or evaluation data changed since {approval.approver} approved"
-    if approval.policy != policy_ref:
-        return f"{approval.approver} approved under policy {approval.policy}, now {policy_ref}"
-    return None
+    return lapse_reason(
+        approval.approver,
+        Binding(approval.artifact_sha256, approval.fingerprints, approval.policy),
+        Binding(facts.artifact_sha256, facts.fingerprints, policy_ref),
+    )
 
 
 def _approvals(spec: RequirementSpec, facts: GateFacts) -> Outcome:

@@ -14,15 +14,16 @@ Column ``""`` holds dataset-level metrics (drift share, rows, performance).
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from steward.domain.checks import COMPARISONS
 from steward.domain.errors import InvalidInput
+from steward.domain.findings import SEVERITIES
 
 DATASET = ""  # the column of dataset-level results
 ANY_COLUMN = "*"
@@ -66,13 +67,8 @@ FAIRNESS_METRICS = ("demographic_parity_difference", "equalized_odds_difference"
 METRICS = COLUMN_METRICS + DATASET_METRICS + PERFORMANCE_METRICS + FAIRNESS_METRICS
 DRIFT_METHODS = ("auto", "psi", "ks", "wasserstein", "jensenshannon", "chisquare", "ztest")
 
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt,
-    ">=": operator.ge,
-    "<": operator.lt,
-    "<=": operator.le,
-}
-SEVERITIES = ("low", "medium", "high", "critical")
+# Monitor rules compare with the check comparisons except equality (floats drift).
+_OPS = {op: COMPARISONS[op] for op in (">", ">=", "<", "<=")}
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 _EVERY = re.compile(r"^(\d+)\s*([mhdw])$")

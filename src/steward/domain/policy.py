@@ -18,11 +18,11 @@ from importlib import resources
 from typing import Any
 
 from steward.domain import yamldoc
+from steward.domain.entities import TIERS
+from steward.domain.findings import SEVERITIES
 from steward.domain.lifecycle import Stage
 from steward.domain.yamldoc import DocumentError, LineMap, Problem
 
-TIERS = ("unassessed", "low", "medium", "high", "critical")
-SEVERITIES = ("low", "medium", "high", "critical")
 ROLES = ("admin", "owner", "validator", "risk_officer", "approver", "auditor")
 DOCUMENT_FIELDS = ("title", "description", "purpose", "business_unit", "owner", "team")
 INDEPENDENCE_RULES = ("not_version_creator", "not_model_owner", "not_requester")

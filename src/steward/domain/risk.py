@@ -23,11 +23,12 @@ from importlib import resources
 from typing import Any
 
 from steward.domain import yamldoc
+from steward.domain.entities import ASSESSED_TIERS
 from steward.domain.errors import InvalidInput
 from steward.domain.policy import known_controls
 from steward.domain.yamldoc import DocumentError, LineList, LineMap, Problem
 
-TIERS = ("low", "medium", "high", "critical")
+TIERS = ASSESSED_TIERS  # what an assessment can give
 CATEGORIES = ("minimal", "limited", "high", "prohibited")  # least to most severe
 QUESTION_TYPES = ("choice", "multi")
 # Model fields the answers describe: changing one after an assessment makes it stale.

@@ -12,7 +12,7 @@ from steward.compliance.dashboard import Dashboard
 from steward.compliance.evidence import PackSummary
 from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
 from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
-from steward.domain.audit import AuditEvent, Verification
+from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.entities import (
     DatasetVersion,
@@ -33,7 +33,6 @@ from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
 from steward.domain.specs import VersionSpec
 from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
 from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
-from steward.store.audit_repo import AuditFilter
 from steward.validation.options import ValidateOptions
 
 
@@ -151,9 +150,7 @@ class Backend(Protocol):
         self, model: str, version: int, fields: dict[str, str]
     ) -> list[Narrative]: ...
     def narratives(self, model: str, version: int) -> list[Narrative]: ...
-    def narrative_history(
-        self, model: str, version: int, field: str | None
-    ) -> list[Narrative]: ...
+    def narrative_history(self, model: str, version: int, field: str | None) -> list[Narrative]: ...
     def model_card(self, model: str, version: int) -> ModelCard: ...
     def render_model_card(self, model: str, version: int, fmt: str) -> RenderedCard: ...
     def export_evidence(

@@ -20,7 +20,7 @@ from steward.compliance.dashboard import Dashboard
 from steward.compliance.evidence import PackSummary, PackVerification
 from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
 from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
-from steward.domain.audit import AuditEvent, Verification
+from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import (
     CheckResult,
     CheckRun,
@@ -53,7 +53,6 @@ from steward.domain.trust import (
 )
 from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
 from steward.sdk.backend import Backend
-from steward.store.audit_repo import AuditFilter
 
 T = TypeVar("T")
 
@@ -1047,9 +1046,7 @@ class Steward:
         """Controls of two frameworks that the same evidence (or a published crosswalk) links."""
         return self._backend.crosswalk(source, target)
 
-    def coverage(
-        self, model: str, *, frameworks: Sequence[str] | None = None
-    ) -> ModelCoverage:
+    def coverage(self, model: str, *, frameworks: Sequence[str] | None = None) -> ModelCoverage:
         """Which controls a model's live evidence covers: current, stale or missing."""
         return self._backend.model_coverage(model, list(frameworks) if frameworks else None)
 
@@ -1084,7 +1081,7 @@ class Steward:
         {id, metric, column, op, threshold, severity, consecutive}).
         """
         from steward.domain.monitoring import parse_config
-        from steward.services.monitoring_batches import build_reference
+        from steward.monitoring.batches import build_reference
 
         parsed = parse_config(config)
         if reference is None:
@@ -1120,7 +1117,7 @@ class Steward:
         (``steward.monitoring.PostgresSource(url, table=...)`` or the text
         ``"postgresql://user@host/db#table=events"``, read in bounded chunks). It is reduced
         here (one scan in ``engine``: duckdb, numpy or spark); only the aggregate is sent."""
-        from steward.services.monitoring_batches import reduce_batch
+        from steward.monitoring.batches import reduce_batch
 
         monitor = self._backend.get_monitor(ref)
         profile = self._backend.monitor_profile(monitor.id)

@@ -12,7 +12,7 @@ from steward.compliance.dashboard import Dashboard
 from steward.compliance.evidence import PackSummary
 from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
 from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
-from steward.domain.audit import AuditEvent, Verification
+from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.entities import (
     DatasetVersion,
@@ -57,7 +57,6 @@ from steward.services import (
     waivers,
 )
 from steward.services.context import Context
-from steward.store.audit_repo import AuditFilter
 from steward.validation.options import ValidateOptions
 
 T = TypeVar("T")
@@ -309,9 +308,7 @@ class LocalBackend:
     def compliance_controls(self, framework: str, all_levels: bool) -> list[ControlInfo]:
         from steward.services import compliance
 
-        return compliance.list_controls(
-            self.ctx, self.principal, framework, all_levels=all_levels
-        )
+        return compliance.list_controls(self.ctx, self.principal, framework, all_levels=all_levels)
 
     def compliance_control(self, framework: str, control: str) -> ControlInfo:
         from steward.services import compliance
@@ -377,7 +374,11 @@ class LocalBackend:
         try:
             with tmp.open("wb") as out:
                 found = evidence.export_pack(
-                    self.ctx, self.principal, model, out, versions=versions,
+                    self.ctx,
+                    self.principal,
+                    model,
+                    out,
+                    versions=versions,
                     include_pdf=include_pdf,
                 )
             tmp.replace(dest)
@@ -427,7 +428,11 @@ class LocalBackend:
         from steward.services import deployments
 
         return deployments.list_deployments(
-            self.ctx, self.principal, model=model, environment=environment, status=status,
+            self.ctx,
+            self.principal,
+            model=model,
+            environment=environment,
+            status=status,
             limit=limit,
         )
 
@@ -437,7 +442,11 @@ class LocalBackend:
         from steward.services import webhooks
 
         return webhooks.create_webhook(
-            self.ctx, self.principal, url=url, events=events, description=description,
+            self.ctx,
+            self.principal,
+            url=url,
+            events=events,
+            description=description,
             secret=secret,
         )
 
@@ -651,7 +660,7 @@ class LocalBackend:
         return monitoring.resolve_alert(self.ctx, self.principal, alert_id, note)
 
     def run_due_monitors(self, limit: int, engine: str) -> Any:
-        from steward.monitoring import scheduler
+        from steward.services import scheduler
 
         return scheduler.run_due(self.ctx, self.principal, limit=limit, engine=engine)
 

@@ -19,7 +19,7 @@ from steward.compliance.evidence import PackSummary
 from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
 from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain import names, specs
-from steward.domain.audit import AuditEvent, Verification
+from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.entities import (
     DatasetVersion,
@@ -41,7 +41,6 @@ from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
 from steward.domain.specs import VersionSpec
 from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
 from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
-from steward.store.audit_repo import AuditFilter
 from steward.validation.options import ValidateOptions
 
 T = TypeVar("T")
@@ -660,9 +659,7 @@ class RemoteBackend:
         )
 
     def deliver_webhooks(self, limit: int) -> DeliveryReport:
-        return self._call(
-            "POST", "/api/v1/webhooks/deliver", DeliveryReport, json={"limit": limit}
-        )
+        return self._call("POST", "/api/v1/webhooks/deliver", DeliveryReport, json={"limit": limit})
 
     def close(self) -> None:
         self._http.close()
@@ -696,8 +693,9 @@ class RemoteBackend:
                 if not found:
                     from steward.domain.errors import NotFound
 
-                    raise NotFound(f"No policy pack {name} is loaded; list them with "
-                                   "`steward policy list`.")
+                    raise NotFound(
+                        f"No policy pack {name} is loaded; list them with `steward policy list`."
+                    )
                 version = found[0].version
             path = f"/api/v1/policies/{_q(name)}/{_q(version)}"
         body = self._call("GET", path, dict[str, Any])

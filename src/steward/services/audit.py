@@ -9,13 +9,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 from steward.domain import audit
-from steward.domain.audit import AuditEvent, Verification
+from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.context import Context
 from steward.settings import Settings
 from steward.store import database
-from steward.store.audit_repo import AuditFilter
 from steward.store.uow import UnitOfWorkFactory
 
 MAX_EVENTS = 10_000

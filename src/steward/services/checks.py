@@ -15,6 +15,7 @@ from typing import Any
 from steward.domain.audit import Action
 from steward.domain.checks import CheckRun, RunRecord, run_passed, validate_record
 from steward.domain.errors import InvalidInput, NotFound
+from steward.domain.findings import SEVERITIES
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.context import Context, version_row_id
 from steward.store.uow import UnitOfWork
@@ -143,7 +144,7 @@ def _open_findings(
 
 def _severity(details: dict[str, Any]) -> str:
     severity = details.get("severity")
-    return severity if severity in ("low", "medium", "high", "critical") else "high"
+    return severity if severity in SEVERITIES else "high"
 
 
 def _validate(record: RunRecord, uow: UnitOfWork) -> None:

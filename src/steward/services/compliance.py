@@ -176,6 +176,7 @@ def _to_facts(
                 str(a["policy"]),
                 str(a["artifact_sha256"]),
                 _utc(a["at"]),
+                (a["training_fingerprint"], a["evaluation_fingerprint"]),
             )
             for a in r.approvals
         ),

@@ -31,6 +31,13 @@ from steward.store.uow import UnitOfWork
 _DOCUMENTED_STAGES = (Stage.PRODUCTION, Stage.UNDER_REVIEW)
 
 
+# What a user can do when PDF output is unavailable, named as the commands spell it.
+PDF_INSTEAD = (
+    "export without PDF cards (`steward evidence export MODEL -o FILE --no-pdf`; "
+    "include_pdf=false in the SDK and REST API)"
+)
+
+
 def _json(value: Any) -> bytes:
     """Pretty JSON of entities, serialised the way the REST API does."""
     return (
@@ -176,7 +183,7 @@ def export_pack(
         html = mc.render_html(card, svgs)
         files[f"{base}.html"] = html.encode()
         if include_pdf:
-            files[f"{base}.pdf"] = mc.render_pdf(html)
+            files[f"{base}.pdf"] = mc.render_pdf(html, instead=PDF_INSTEAD)
     files[pack.EVENTS] = "".join(events).encode()
     files[pack.LINKS] = "".join(links).encode()
     files["verify_pack.py"] = (

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from steward.domain import lifecycle
-from steward.domain.audit import Action, format_time, parse_time
+from steward.domain.audit import Action, AuditFilter, format_time, parse_time
 from steward.domain.entities import HistoryEntry, Transition, TransitionResult
 from steward.domain.errors import InvalidInput
 from steward.domain.lifecycle import Decision, Stage
@@ -14,7 +14,6 @@ from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.requests import Approval, GateReport, RequestStatus
 from steward.services import gates
 from steward.services.context import Context, model_id, version_row_id
-from steward.store.audit_repo import AuditFilter
 from steward.store.uow import UnitOfWork
 
 

@@ -24,6 +24,12 @@ from steward.services.monitoring_card import card_status_in_uow
 from steward.store.findings_repo import FindingFilter
 from steward.store.uow import UnitOfWork
 
+# What a user can do when PDF output is unavailable, named as the commands spell it.
+PDF_INSTEAD = (
+    "choose another format (`steward report model-card MODEL VERSION --format html`; "
+    "format=html in the SDK and REST API)"
+)
+
 
 def _narrative(model: str, version: int, row: Any) -> Narrative:
     return Narrative(
@@ -234,7 +240,7 @@ def render_card(ctx: Context, card: ModelCard, fmt: str) -> RenderedCard:
         content = mc.render_markdown(card).encode()
     else:
         html = mc.render_html(card, plot_svgs(ctx, card))
-        content = html.encode() if fmt == "html" else mc.render_pdf(html)
+        content = html.encode() if fmt == "html" else mc.render_pdf(html, instead=PDF_INSTEAD)
     return RenderedCard(mc.filename(card, fmt), mc.MEDIA_TYPES[fmt], content)
 
 

@@ -34,9 +34,9 @@ from steward.domain.monitoring import (
     Result,
 )
 from steward.domain.permissions import Permission, Principal, ensure
+from steward.monitoring.batches import BatchPayload, PredictionRows, ReferencePayload
 from steward.services import policies
 from steward.services.context import Context, model_id, version_row_id
-from steward.services.monitoring_batches import BatchPayload, PredictionRows, ReferencePayload
 from steward.store.uow import UnitOfWork
 
 # Stages a monitor may watch: approved (shadow, before go-live) and production.
@@ -332,7 +332,7 @@ def record_batch_in_uow(
     uow: UnitOfWork, ctx: Context, actor: str, ref: str, payload: BatchPayload
 ) -> MonitorRun:
     from steward.monitoring import BatchAggregate, DriftOptions, compare
-    from steward.services.monitoring_batches import sub_profile
+    from steward.monitoring.batches import sub_profile
 
     started = uow.now
     monitor = resolve(uow, ref)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
-from steward.domain.audit import AuditEvent, EventRow
+from steward.domain.audit import AuditEvent, AuditFilter, EventRow
 from steward.store import tables as t
 
 _COLS = (
@@ -24,19 +23,6 @@ _COLS = (
     t.audit_events.c.prev_hash,
     t.audit_events.c.hash,
 )
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    subject_type: str | None = None
-    subject_id: str | None = None
-    subject_prefix: str | None = None
-    actor: str | None = None
-    action: str | None = None
-    actions: tuple[str, ...] | None = None
-    since: str | None = None
-    until: str | None = None
-    after_seq: int | None = None
 
 
 def _event(row: Any) -> AuditEvent:

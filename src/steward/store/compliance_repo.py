@@ -144,6 +144,8 @@ class ComplianceRepository:
                     a.c.decision,
                     a.c.policy,
                     a.c.artifact_sha256,
+                    a.c.training_fingerprint,
+                    a.c.evaluation_fingerprint,
                     a.c.at,
                 )
                 .join(r, r.c.id == a.c.request_id)

@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from steward.domain.checks import Threshold
+from steward.domain.entities import ASSESSED_TIERS
 from steward.domain.errors import InvalidInput, NotFound
+from steward.domain.findings import SEVERITIES
 from steward.domain.yamldoc import DocumentError, LineMap, Problem, line_of, load
 
 if TYPE_CHECKING:
@@ -39,8 +41,7 @@ if TYPE_CHECKING:
 SUITES_DIR = Path(__file__).resolve().parent.parent / "policies" / "suites"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _THRESHOLD = re.compile(r"^\s*(>=|<=|==|>|<)\s*(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*$")
-TIERS = ("low", "medium", "high", "critical")
-SEVERITIES = ("low", "medium", "high", "critical")
+TIERS = ASSESSED_TIERS
 SETTINGS = (
     "positive_label",
     "favorable_label",

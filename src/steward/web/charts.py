@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from typing import Any
 
-from steward.domain.checks import CheckResult, CheckRun
+from steward.domain.checks import CheckResult, CheckRun, Threshold
 from steward.domain.monitoring import DATASET
-
-OPS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-    "==": operator.eq,
-}
 
 
 def fairness_impact(
@@ -496,7 +487,7 @@ def _perturbations(names: dict[str, CheckResult], gettext: Gettext) -> list[dict
         row["over"] = bool(
             limit is not None
             and row["drop"] is not None
-            and not OPS[limit["op"]](row["drop"], limit["limit"])
+            and not Threshold(limit["op"], limit["limit"]).holds(row["drop"])
         )
     return rows
 

@@ -17,6 +17,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from steward.domain.audit import AuditFilter
+from steward.domain.entities import ASSESSED_TIERS
 from steward.domain.errors import Forbidden, NotFound, StewardError, Unauthenticated
 from steward.domain.lifecycle import ALLOWED, Stage
 from steward.domain.monitoring import DATASET
@@ -38,7 +40,6 @@ from steward.services import (
 from steward.services import models as model_service
 from steward.services import risk as risk_service
 from steward.services.context import Context
-from steward.store.audit_repo import AuditFilter
 from steward.web import charts, i18n, session
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -317,7 +318,7 @@ async def inventory(
             filters=filters,
             next_url=next_url,
             error=error,
-            tiers=["critical", "high", "medium", "low", "unassessed"],
+            tiers=[*reversed(ASSESSED_TIERS), "unassessed"],
             stages=[s.value for s in Stage],
             sorts=[
                 ("name", i18n.N_("Name")),

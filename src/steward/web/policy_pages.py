@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from steward.domain import policy
+from steward.domain.entities import TIERS
 from steward.domain.errors import StewardError
 from steward.domain.lifecycle import Stage
 from steward.services import policies
@@ -40,7 +41,7 @@ def _requirements(pack: policy.PolicyPack) -> list[dict[str, Any]]:
             "kind": r.kind,
             "description": r.description,
             "to": sorted((s.value for s in r.to), key=lambda v: _STAGE_ORDER[Stage(v)]),
-            "tiers": sorted(r.tiers, key=lambda tier: -policy.TIERS.index(tier)),
+            "tiers": sorted(r.tiers, key=lambda tier: -TIERS.index(tier)),
             "params": {k: v for k, v in sorted(r.params.items())},
             "controls": list(r.controls),
             "line": r.line,

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
 from steward.api.deps import Caller, caller, respond
-from steward.domain.audit import AuditEvent, Verification
+from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.permissions import Principal
 from steward.services import audit
 from steward.services.context import Context
-from steward.store.audit_repo import AuditFilter
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

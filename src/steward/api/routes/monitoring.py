@@ -23,9 +23,8 @@ from steward.domain.monitoring import (
     MonitorRun,
     ScheduleReport,
 )
-from steward.monitoring import scheduler
-from steward.services import monitoring
-from steward.services.monitoring_batches import BatchPayload, ReferencePayload
+from steward.monitoring.batches import BatchPayload, ReferencePayload
+from steward.services import monitoring, scheduler
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
 

@@ -24,7 +24,6 @@ the context with :meth:`CheckContext.memo`, so a suite makes one pass per comput
 from __future__ import annotations
 
 import importlib.util
-import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -56,13 +55,6 @@ REQUIREMENTS: Mapping[str, str] = {
     "shap": "the optional shap package (pip install 'steward[shap]')",
 }
 
-OPS: Mapping[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-    "==": operator.eq,
-}
 
 
 @dataclass(frozen=True)
@@ -179,4 +171,4 @@ class Check:
 
 
 def compare(value: float, threshold: Threshold) -> bool:
-    return bool(OPS[threshold.op](value, threshold.limit))
+    return threshold.holds(value)

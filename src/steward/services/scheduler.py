@@ -15,9 +15,9 @@ from collections.abc import Callable
 from steward.domain.errors import StewardError
 from steward.domain.monitoring import ScheduleReport
 from steward.domain.permissions import Permission, Principal, ensure
+from steward.monitoring.batches import reduce_batch
 from steward.services import monitoring
 from steward.services.context import Context
-from steward.services.monitoring_batches import reduce_batch
 
 
 def source_of(text: str) -> object:
