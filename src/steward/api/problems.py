@@ -8,11 +8,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from steward.domain.errors import StewardError
 
 MEDIA_TYPE = "application/problem+json"
+MAX_INT = 2**31 - 1  # the smallest integer column of the supported databases
 log = logging.getLogger("steward.api")
 # Pydantic's wording for the two mistakes people make most, said so they can act on it.
 _FRIENDLY = {
@@ -32,6 +34,16 @@ def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JS
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _out_of_range() -> JSONResponse:
+    return problem(
+        422,
+        "Number out of range",
+        f"A number in the request is larger than Steward stores (ids, versions and counts "
+        f"are at most {MAX_INT}); no such record can exist.",
+        "out-of-range",
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -79,6 +91,30 @@ def install(app: FastAPI) -> None:
             f"{request.method} {request.url.path}: {exc.detail}",
             code,
         )
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def unencodable(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+        # JSON may escape a lone UTF-16 surrogate ("\\ud800"); no database can store it.
+        if "surrogate" not in exc.reason:
+            return await unexpected(request, exc)
+        return problem(
+            422,
+            "Text is not valid Unicode",
+            "The request contains a lone UTF-16 surrogate (an escape such as \\ud800 without "
+            "its pair), which is not a character: send valid UTF-8 text.",
+            "invalid-text",
+        )
+
+    @app.exception_handler(OverflowError)
+    async def overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        return _out_of_range()
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL refuses numbers beyond its column types ("out of range").
+        if "range" not in str(exc.orig) and "too large" not in str(exc.orig):
+            return await unexpected(request, exc)
+        return _out_of_range()
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -49,8 +49,32 @@ class DocumentError(InvalidInput):
         self.problems = problems
 
 
+# Documents people write are shallow and small. Limits keep a hostile one from exhausting
+# the stack (a list nested 20 000 deep) or memory (a "billion laughs" of aliases).
+MAX_DEPTH = 64
+MAX_CHARS = 2 * 1024 * 1024
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.MarkedYAMLError(
+                problem="aliases (*name) are not allowed: write the value out in full",
+                problem_mark=event.start_mark,
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(
+                    problem=f"the document is nested more than {MAX_DEPTH} levels deep",
+                    problem_mark=self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineMap:
@@ -84,6 +108,10 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequen
 
 def load(text: str, source: str) -> Any:
     """Parse ``text``; syntax errors become a :class:`DocumentError` with the line."""
+    if len(text) > MAX_CHARS:
+        raise DocumentError(
+            source, [Problem(None, f"the document is longer than {MAX_CHARS} characters")]
+        )
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

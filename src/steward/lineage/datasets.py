@@ -19,6 +19,49 @@ from steward.domain.errors import InvalidInput
 TOP_CATEGORIES = 20
 
 
+def _read_csv(path: Path) -> Any:
+    """A CSV file as pandas; a file that is not UTF-8 CSV with a header is refused."""
+    import pandas as pd
+
+    if path.stat().st_size == 0:
+        raise InvalidInput(f"The CSV file {path.name!r} is empty: send a header row and data.")
+    not_text = InvalidInput(
+        f"The CSV file {path.name!r} is not UTF-8 text (binary data, or another encoding "
+        "such as UTF-16): save it as UTF-8 CSV, or send Parquet."
+    )
+    with path.open("rb") as raw:
+        head = raw.read(64 * 1024)
+    # NUL never occurs in UTF-8 CSV; it marks binary files and UTF-16 text.
+    if b"\x00" in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise not_text
+    try:
+        return pd.read_csv(path, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise not_text from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        raise InvalidInput(
+            f"The CSV file {path.name!r} cannot be read as CSV ({reason}): every row needs "
+            "as many fields as the header, and quotes must close."
+        ) from None
+
+
+def _read_parquet(path: Path) -> Any:
+    """A Parquet file as pandas; an empty, truncated or foreign file is refused."""
+    import pandas as pd
+
+    if path.stat().st_size == 0:
+        raise InvalidInput(f"The Parquet file {path.name!r} is empty.")
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        reason = " ".join(str(exc).split())[:200]
+        raise InvalidInput(
+            f"The Parquet file {path.name!r} cannot be read ({reason}): it may be truncated "
+            "or not Parquet at all; write it again, or send CSV."
+        ) from None
+
+
 def to_frame(data: Any) -> Any:
     """Accept pandas, Polars, Arrow, numpy, or a CSV/Parquet path; return pandas."""
     import pandas as pd
@@ -33,9 +76,9 @@ def to_frame(data: Any) -> Any:
             raise InvalidInput(f"Dataset file {str(path)!r} does not exist.")
         suffix = path.suffix.lower()
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
+            return _read_parquet(path)
         if suffix in (".csv", ".txt") or path.name.endswith(".csv.gz"):
-            return pd.read_csv(path)
+            return _read_csv(path)
         raise InvalidInput(f"Unsupported dataset file {path.name!r}: use CSV or Parquet.")
     module = type(data).__module__.split(".")[0]
     if module == "pyarrow":

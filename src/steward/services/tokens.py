@@ -15,6 +15,9 @@ from steward.services.context import Context
 PREFIX = "stw_"
 _TOUCH_INTERVAL = timedelta(minutes=1)
 
+# Longest lifetime a token may be given; beyond it dates overflow the calendar.
+MAX_DAYS = 3650
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -33,8 +36,12 @@ def create_token(
     if not user or len(user) > 200:
         raise InvalidInput("A token needs the user it acts as (1-200 characters).", field="user")
     _ensure_self_or_operator(principal, user)
-    if expires_in_days is not None and expires_in_days < 1:
-        raise InvalidInput("expires_in_days must be at least 1.", field="expires_in_days")
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_DAYS:
+        raise InvalidInput(
+            f"expires_in_days must be between 1 and {MAX_DAYS} (ten years); leave it out for a "
+            "token that does not expire.",
+            field="expires_in_days",
+        )
     secret = PREFIX + secrets.token_urlsafe(32)
     with ctx.uow.write() as uow:
         grants = uow.users.grants(user)
