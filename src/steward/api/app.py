@@ -27,6 +27,9 @@ from steward.services import schema
 from steward.services.context import Context
 from steward.webhooks import deliver
 
+# Answer without a token; every other /api/v1 operation needs one.
+PUBLIC_PATHS = ("/api/v1/health", "/api/v1/auth/login")
+
 
 def create_app(ctx: Context) -> FastAPI:
     app = FastAPI(
@@ -41,7 +44,7 @@ def create_app(ctx: Context) -> FastAPI:
     )
     app.state.ctx = ctx
     problems.install(app)
-    _document_bearer_auth(app)
+    _document_contract(app)
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict[str, str]:
@@ -86,21 +89,25 @@ def create_app(ctx: Context) -> FastAPI:
     return app
 
 
-def _document_bearer_auth(app: FastAPI) -> None:
-    """Every /api/v1 operation takes a bearer token (health and login work without)."""
+def _document_contract(app: FastAPI) -> None:
+    """Every /api/v1 operation takes a bearer token (health and login work without), and
+    documents the problem+json responses it can give, so clients and conformance tools
+    see every status code the server really returns."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            schema.setdefault("components", {}).setdefault("securitySchemes", {})["HTTPBearer"] = (
-                BEARER_SCHEME
-            )
+            components = schema.setdefault("components", {})
+            components.setdefault("securitySchemes", {})["HTTPBearer"] = BEARER_SCHEME
+            components.setdefault("schemas", {})["Problem"] = problems.PROBLEM_SCHEMA
             for path, operations in schema.get("paths", {}).items():
-                if path in ("/api/v1/health", "/api/v1/auth/login"):
-                    continue
-                for operation in operations.values():
-                    operation.setdefault("security", [{"HTTPBearer": []}])
+                public = path in PUBLIC_PATHS
+                for method, operation in operations.items():
+                    if not public:
+                        operation.setdefault("security", [{"HTTPBearer": []}])
+                    if path.startswith("/api/"):
+                        problems.document(operation, method, path, public=public)
             app.openapi_schema = schema
         return app.openapi_schema
 

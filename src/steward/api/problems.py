@@ -23,6 +23,52 @@ _FRIENDLY = {
 }
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `code` is stable for programs, `detail` is "
+    "written for people and names the fix. Errors may add context members "
+    "(`field`, `model`, `version`, `permission`, `errors`, ...).",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+_WHY = {
+    401: "No, unknown, revoked or expired token",
+    403: "The caller's roles or relation to the object do not allow this",
+    404: "An object named in the path or body does not exist",
+    409: "The request conflicts with the object's current state",
+    413: "The request body is larger than this route accepts",
+    422: "The request is malformed or names invalid values",
+    429: "Too many attempts; retry after the Retry-After header's seconds",
+    500: "An unexpected failure (logged); nothing was changed",
+    503: "The database schema needs `steward init`",
+}
+
+
+def document(operation: dict[str, Any], method: str, path: str, *, public: bool) -> None:
+    """Add the problem responses ``operation`` can give to its OpenAPI description."""
+    # Any operation can meet a missing object (a path id, a body reference, "the active
+    # pack"), a throttled client or a store being upgraded.
+    codes = {404, 422, 429, 500, 503}
+    if not public or method == "post":  # signing in with a wrong password is a 401 too
+        codes.add(401)
+    if not public:
+        codes.add(403)
+    if method in ("post", "put", "patch", "delete"):
+        codes |= {409, 413}
+    content = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    responses = operation.setdefault("responses", {})
+    for code in sorted(codes):
+        responses[str(code)] = {"description": _WHY[code], "content": content}
+
+
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
     body = {
         "type": f"https://steward.dev/problems/{code}",
