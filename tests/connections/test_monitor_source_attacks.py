@@ -27,8 +27,10 @@ from steward.services.context import Context
 from steward.services.monitoring_batches import build_reference
 from steward.settings import Settings
 from tests.conftest import LiveServer, ensure_user
+from tests.monitoring.test_postgres_source import source_db
 
 OPERATOR_ALICE = Principal(name="alice", roles=frozenset({OPERATOR}))
+__all__ = ["source_db"]  # a fixture shared with the PostgreSQL source tests
 ADMIN = Principal(name="root", roles=frozenset({"admin"}))
 BOB = Principal(name="bob", roles=frozenset({"owner"}))
 COLUMNS = ["age_in_years", "credit_amount", "duration_in_month", "purpose", "housing"]
@@ -254,3 +256,82 @@ def test_a_valid_connection_and_select_give_the_same_drift_as_the_raw_source(
     assert expected and figures(plain) == expected and figures(query) == expected
     shown = monitoring.get_run(store, ADMIN, monitoring.list_runs(store, ADMIN, query)[0].id)
     assert shown.source.startswith("connection lake, path *.parquet")
+
+
+# -- the other kinds: PostgreSQL (read-only transaction) and s3 (moto) -----------------------
+
+
+def test_postgresql_connection_table_and_query_match_the_raw_source(
+    store: Context, version: int, credit: pd.DataFrame, source_db: str
+) -> None:
+    connections.create_connection(
+        store, ADMIN, "warehouse", kind="postgresql", location=source_db, roles=["owner"]
+    )
+    reference = credit.iloc[:600]
+    raw = _create(store, OPERATOR_ALICE, reference, "raw", source=f"{source_db}#table=applications")
+    table = _create(store, BOB, reference, "table", connection="warehouse", table="applications")
+    query = _create(
+        store,
+        BOB,
+        reference,
+        "query",
+        connection="warehouse",
+        query="SELECT * FROM applications WHERE age_in_years >= 0 OR age_in_years IS NULL",
+    )
+    for sql in (
+        "SELECT * FROM pg_catalog.pg_authid",
+        "SELECT pg_read_file('/etc/passwd') AS age_in_years",
+        "SELECT * FROM applications; DROP TABLE applications",
+        "SELECT * FROM dblink('host=169.254.169.254', 'select 1') AS t(a int)",
+    ):
+        with pytest.raises(InvalidInput, match="refused"):
+            _create(store, BOB, reference, "bad", connection="warehouse", query=sql)
+    assert run_due(store, OPERATOR_ALICE).failed == ()
+
+    def figures(monitor_id: str) -> dict[tuple[str, str], float]:
+        (run,) = monitoring.list_runs(store, ADMIN, monitor_id, with_results=True)
+        return {(r.column, r.metric): r.value for r in run.results}
+
+    assert figures(table) == figures(raw) == figures(query)
+
+
+def test_s3_connection_reads_objects_under_its_prefix_only(
+    store: Context, version: int, credit: pd.DataFrame, s3_server: str, tmp_path: Path
+) -> None:
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    bucket = f"lake-{os.getpid()}-{id(store) % 100000}"
+    s3.create_bucket(Bucket=bucket)
+    local = tmp_path / "batch.parquet"
+    credit.iloc[600:800].to_parquet(local)
+    s3.upload_file(str(local), bucket, "monitoring/2026/batch.parquet")
+    s3.upload_file(str(local), bucket, "private/secret.parquet")
+    connections.create_connection(
+        store,
+        ADMIN,
+        "objects",
+        kind="s3",
+        location=f"s3://{bucket}/monitoring",
+        options={"endpoint_url": s3_server},
+        credentials={"key": "testing", "secret": "testing"},
+        roles=["owner"],
+    )
+    reference = credit.iloc[:600]
+    raw = _create(store, OPERATOR_ALICE, reference, "raw", source=str(local))
+    good = _create(store, BOB, reference, "good", connection="objects", path="2026/*.parquet")
+    with pytest.raises(InvalidInput, match=r"\.\."):
+        _create(store, BOB, reference, "out", connection="objects", path="../private/*.parquet")
+    assert run_due(store, OPERATOR_ALICE).failed == ()
+
+    def figures(monitor_id: str) -> dict[tuple[str, str], float]:
+        (run,) = monitoring.list_runs(store, ADMIN, monitor_id, with_results=True)
+        return {(r.column, r.metric): r.value for r in run.results}
+
+    assert figures(good) == figures(raw)
