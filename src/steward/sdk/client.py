@@ -1120,7 +1120,9 @@ class Steward:
 
         ``config``: columns, categorical, prediction, score, label, id_column, sensitive,
         positive_label, window (batch|daily|weekly), method (auto|psi|ks|...),
-        schedule_every ("7d"), source (what scheduled runs read), rules (list of
+        schedule_every ("7d"), what scheduled runs read — connection (a data connection's
+        name) with path (file/glob under its root), table or query (one SELECT; ``batch``
+        is the path's files) — or, on the embedded store only, a raw source; rules (list of
         {id, metric, column, op, threshold, severity, consecutive}).
         """
         from steward.domain.monitoring import parse_config
