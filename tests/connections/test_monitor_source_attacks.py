@@ -293,6 +293,8 @@ def test_postgresql_connection_table_and_query_match_the_raw_source(
         return {(r.column, r.metric): r.value for r in run.results}
 
     assert figures(table) == figures(raw) == figures(query)
+    (run,) = monitoring.list_runs(store, ADMIN, table)
+    assert run.source == "connection warehouse, table applications"
 
 
 def test_s3_connection_reads_objects_under_its_prefix_only(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 from steward.domain.connections import RAW_SOURCE_REFUSED
 from steward.domain.errors import InvalidInput, StewardError
@@ -71,6 +72,8 @@ def run_due(
             data = batch_source(ctx, principal, monitor.config)
             profile = monitoring.monitor_reference(ctx, principal, monitor_id)
             payload = reduce_batch(data, profile, monitor.config, engine=engine)
+            if monitor.config.connection is not None:  # never a DSN, even with its password masked
+                payload = replace(payload, source=monitor.config.connection.describe())
             ran.append(monitoring.record_batch(ctx, principal, monitor_id, payload).id)
         except StewardError as exc:
             failed.append((monitor_id, exc.detail))
