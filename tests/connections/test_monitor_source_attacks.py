@@ -337,3 +337,16 @@ def test_s3_connection_reads_objects_under_its_prefix_only(
         return {(r.column, r.metric): r.value for r in run.results}
 
     assert figures(good) == figures(raw)
+
+
+def test_an_unreadable_file_fails_that_monitor_only_with_its_reason(
+    store: Context, version: int, lake: Path, credit: pd.DataFrame
+) -> None:
+    _register(store, lake)
+    (lake / "garbage.parquet").write_bytes(b"not parquet at all")
+    bad = _create(store, BOB, credit.iloc[:600], "bad", connection="lake", path="garbage.parquet")
+    good = _create(store, BOB, credit.iloc[:600], "good", connection="lake", path="batch.parquet")
+    report = run_due(store, BOB)
+    assert [m for m, _ in report.failed] == [bad] and len(report.ran) == 1
+    assert "Cannot read connection lake, path garbage.parquet" in report.failed[0][1]
+    assert monitoring.list_runs(store, ADMIN, good)[0].rows == 200

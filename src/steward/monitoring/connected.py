@@ -89,9 +89,12 @@ class LockedQuery:
             elif self.dataset is not None:
                 con.register(BATCH_RELATION, self.dataset)
             con.execute("SET lock_configuration = true")
-        except Exception:
+        except Exception as exc:  # an unreadable file: say which source, never a traceback
             con.close()
-            raise
+            raise InvalidInput(
+                f"Cannot read {self.description}: {str(exc).splitlines()[0][:300]}",
+                field="path",
+            ) from None
         return con, f"({self.sql})"
 
 
@@ -301,7 +304,13 @@ def s3_dataset(opened: Opened, pattern: str) -> tuple[Any, str]:
             f"No object matches {pattern!r} in connection {conn.name!r}.", field="path"
         )
     fmt = _format_of(files, pattern)
-    return ds.dataset(files, filesystem=fs, format=fmt), fmt
+    try:
+        return ds.dataset(files, filesystem=fs, format=fmt), fmt
+    except Exception as exc:  # pyarrow raises many kinds for unreadable objects
+        raise InvalidInput(
+            f"Cannot read {pattern!r} in connection {conn.name!r}: {str(exc)[:300]}",
+            field="path",
+        ) from None
 
 
 # -- sources -----------------------------------------------------------------------------
