@@ -350,3 +350,19 @@ def test_an_unreadable_file_fails_that_monitor_only_with_its_reason(
     assert [m for m, _ in report.failed] == [bad] and len(report.ran) == 1
     assert "Cannot read connection lake, path garbage.parquet" in report.failed[0][1]
     assert monitoring.list_runs(store, ADMIN, good)[0].rows == 200
+
+
+def test_rest_refuses_switching_a_monitor_to_a_raw_source(
+    store: Context, version: int, live_server: LiveServer, lake: Path, credit: pd.DataFrame
+) -> None:
+    _register(store, lake)
+    monitor = _create(store, BOB, credit.iloc[:600], "m", connection="lake", path="*.parquet")
+    ensure_user(store, "bob", "owner")
+    token = tokens.create_token(store, OPERATOR_ALICE, user="bob", name="t").token
+    patch = {"config": {"connection": None, "path": None, "source": "/etc/passwd"}}
+    with httpx.Client(base_url=live_server.url) as http:
+        answer = http.patch(
+            f"/api/v1/monitors/{monitor}", json=patch, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert answer.status_code == 422 and "connection" in answer.json()["detail"]
+    assert monitoring.get_monitor(store, ADMIN, monitor).config.source is None
