@@ -31,6 +31,10 @@ PG_ADMIN_URL = os.environ.get(
 )
 SKIP_PG = os.environ.get("STEWARD_TEST_SKIP_POSTGRES") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+# Tests run their webhook receivers and servers on this machine: allow loopback, which a
+# real deployment must list explicitly (STEWARD_OUTBOUND_ALLOW; steward.domain.outbound).
+TEST_OUTBOUND_ALLOW = ("127.0.0.1", "::1", "localhost", "example.com", "*.example.com")
+os.environ.setdefault("STEWARD_OUTBOUND_ALLOW", ",".join(TEST_OUTBOUND_ALLOW))
 
 
 def _pg_admin(statement: str) -> None:
@@ -87,7 +91,10 @@ def clock() -> Clock:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
-        home=tmp_path, database_url=database_url, artifacts_url=str(tmp_path / "artifacts")
+        home=tmp_path,
+        database_url=database_url,
+        artifacts_url=str(tmp_path / "artifacts"),
+        outbound_allow=TEST_OUTBOUND_ALLOW,
     )
 
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from steward.domain.outbound import parse_allow
+
 DEFAULT_MAX_ARTIFACT_BYTES = 5 * 1024**3
 
 
@@ -26,6 +28,10 @@ class Settings:
     secrets_key: Path | None = None
     # A YAML file extending Steward's compliance evidence mapping (STEWARD_COMPLIANCE_MAPPING).
     compliance_mapping: Path | None = None
+    # Hosts webhooks and data connections may reach (STEWARD_OUTBOUND_ALLOW, comma-separated
+    # names, *.suffixes, addresses, networks). Empty: any host but loopback, link-local and
+    # cloud metadata (see steward.domain.outbound).
+    outbound_allow: tuple[str, ...] = ()
 
     @classmethod
     def from_env(
@@ -52,6 +58,7 @@ class Settings:
             compliance_mapping=Path(env["STEWARD_COMPLIANCE_MAPPING"]).expanduser().resolve()
             if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
+            outbound_allow=parse_allow(env.get("STEWARD_OUTBOUND_ALLOW")),
         )
 
     def with_(self, **changes: object) -> Settings:

@@ -396,6 +396,20 @@ ROWS: list[Row] = [
         P.WEBHOOK_MANAGE,
         {"webhook_id": "wh_ghost"},
     ),
+    # data connections (admin only)
+    Row(
+        "POST",
+        "/api/v1/connections",
+        P.CONNECTION_MANAGE,
+        json=lambda me: {
+            "name": f"c-{me}".replace("_", "-"),
+            "kind": "folder",
+            "location": "/srv/data",
+        },
+    ),
+    Row("GET", "/api/v1/connections", P.CONNECTION_MANAGE),
+    Row("GET", "/api/v1/connections/{name}", P.CONNECTION_MANAGE, {"name": "ghost"}),
+    Row("DELETE", "/api/v1/connections/{name}", P.CONNECTION_MANAGE, {"name": "ghost"}),
     # production monitoring
     Row(
         "POST",

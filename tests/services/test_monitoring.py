@@ -341,11 +341,17 @@ def test_window_history_and_failure_streak_through_the_sdk_embedded_and_over_htt
     assert [p.value for p in client.monitor_history(monitor.id, metric="rows")] == [100, 300]
     with pytest.raises(InvalidInput, match="run or window"):
         client.monitor_history(monitor.id, by="weeks")
-    client.update_monitor(monitor.id, schedule_every="1d", source="/nowhere/*.parquet")
+    # a server reads only through a data connection (a raw source is refused: issue 12)
+    lake = ctx.settings.home / "lake"
+    lake.mkdir()
+    client.create_connection("lake", kind="folder", location=str(lake))
+    client.update_monitor(
+        monitor.id, schedule_every="1d", connection="lake", path="nowhere/*.parquet"
+    )
     with ctx.uow.write() as uow:
         uow.monitors.update(monitor.id, {"next_run_at": uow.now})
         uow.commit()
     report = client.run_due_monitors()
     assert [m for m, _ in report.failed] == [monitor.id]
     shown = client.monitor(monitor.id)
-    assert shown.failures == 1 and shown.last_error and "Cannot read" in shown.last_error
+    assert shown.failures == 1 and shown.last_error and "No file matches" in shown.last_error

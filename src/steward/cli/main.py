@@ -12,6 +12,7 @@ from steward.cli import (
     audit_cmd,
     check_cmd,
     compliance_cmd,
+    connection_cmd,
     deploy_cmd,
     evidence_cmd,
     finding_cmd,
@@ -129,6 +130,9 @@ app.add_typer(
 )
 app.add_typer(deploy_cmd.app, name="deploy", help="Record and list what deployments loaded.")
 app.add_typer(webhook_cmd.app, name="webhook", help="Webhook subscriptions and deliveries.")
+app.add_typer(
+    connection_cmd.app, name="connection", help="Data connections the server reads through."
+)
 # model cards and evidence packs
 app.add_typer(
     report_cmd.app, name="report", help="Model cards (Annex IV documentation) and narratives."

@@ -13,6 +13,19 @@ from steward.domain.errors import InvalidInput
 
 app = typer.Typer(no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+ConnectionOpt = Annotated[
+    str | None, typer.Option("--connection", help="Data connection scheduled runs read through.")
+]
+PathOpt = Annotated[
+    str | None, typer.Option("--path", help="File or glob under the connection's root.")
+]
+TableOpt = Annotated[
+    str | None, typer.Option("--table", help="Table of a postgresql connection.")
+]
+QueryOpt = Annotated[
+    str | None,
+    typer.Option("--query", help="One SELECT over the connection ('batch' for files)."),
+]
 MonitorArg = Annotated[str, typer.Argument(help="Monitor id (mon_…) or a model with one monitor.")]
 
 
@@ -87,7 +100,13 @@ def _show(m: Any) -> None:
             ),
             ("sensitive", ", ".join(c.sensitive) or "-"),
             ("window / method", f"{c.window.value} / {c.method}"),
-            ("schedule", f"every {c.schedule_every} from {c.source}" if c.schedule_every else "-"),
+            (
+                "schedule",
+                f"every {c.schedule_every} from "
+                f"{c.connection.describe() if c.connection else c.source}"
+                if c.schedule_every
+                else "-",
+            ),
             ("rules", "; ".join(f"[{r.severity}] {r.id}: {r.describe()}" for r in c.rules)),
             ("last run", m.last_run_at or "never"),
             ("next run", m.next_run_at or "-"),
@@ -130,7 +149,14 @@ def create(
     window: Annotated[str | None, typer.Option(help="batch, daily or weekly.")] = None,
     method: Annotated[str | None, typer.Option(help="auto, psi, ks, wasserstein, ...")] = None,
     every: Annotated[str | None, typer.Option(help="Schedule, e.g. 1d or 7d.")] = None,
-    source: Annotated[str | None, typer.Option(help="What scheduled runs read.")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Raw path/URL/SQL scheduled runs read (embedded store's operator only)."),
+    ] = None,
+    connection: ConnectionOpt = None,
+    path: PathOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Configure a monitor: profile the reference here, store it with the rules."""
@@ -148,6 +174,10 @@ def create(
             method=method,
             schedule_every=every,
             source=source,
+            connection=connection,
+            path=path,
+            table=table,
+            query=query,
         )
         m = _client(ctx).create_monitor(model, version, reference=reference, name=name, **settings)
         if json_:
@@ -212,7 +242,14 @@ def update(
     monitor: MonitorArg,
     config: Annotated[Path | None, typer.Option("--config", help="Settings/rules file.")] = None,
     every: Annotated[str | None, typer.Option(help="Schedule, e.g. 1d.")] = None,
-    source: Annotated[str | None, typer.Option(help="What scheduled runs read.")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Raw path/URL/SQL scheduled runs read (embedded store's operator only)."),
+    ] = None,
+    connection: ConnectionOpt = None,
+    path: PathOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
     pause: Annotated[bool, typer.Option("--pause", help="Stop runs.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Allow runs again.")] = False,
     json_: JsonOpt = False,
@@ -220,7 +257,19 @@ def update(
     """Change rules, schedule or source; pause or resume."""
 
     def go() -> None:
-        settings = _config(config, schedule_every=every, source=source)
+        settings = _config(
+            config,
+            schedule_every=every,
+            source=source,
+            connection=connection,
+            path=path,
+            table=table,
+            query=query,
+        )
+        if connection is not None:  # a connection replaces a raw source, and the reverse
+            settings["source"] = None
+        elif source is not None:
+            settings.update(connection=None, path=None, table=None, query=None)
         active = False if pause else True if resume else None
         m = _client(ctx).update_monitor(monitor, active=active, **settings)
         output.emit_json(m) if json_ else _show(m)

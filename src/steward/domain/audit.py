@@ -89,6 +89,9 @@ class Action(StrEnum):
     MONITOR_RUN_FAILED = "monitor.run_failed"  # a scheduled run failed; retried with backoff
     ALERT_RAISED = "alert.raised"
     ALERT_RESOLVED = "alert.resolved"
+    # data connections (what the server may read, registered by an admin)
+    CONNECTION_CREATED = "connection.created"
+    CONNECTION_DELETED = "connection.deleted"
     # compliance
     NARRATIVE_SET = "modelcard.narrative_set"  # owner-written model card fields
     EVIDENCE_EXPORTED = "evidence.exported"  # a signed evidence pack was produced

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from steward.domain.checks import COMPARISONS
+from steward.domain.connections import ConnectionSpec, spec_from_config
 from steward.domain.errors import InvalidInput
 from steward.domain.findings import SEVERITIES
 
@@ -124,7 +125,11 @@ class MonitorConfig:
     window: Window = Window.BATCH
     method: str = "auto"  # drift method for every column; auto = Evidently's defaults
     schedule_every: str | None = None  # e.g. "1d", "7d", "12h"
-    source: str | None = None  # what a scheduled run reads (path, glob, s3://, SQL query)
+    # What a scheduled run reads. On a server: a data connection plus a path, table or
+    # query inside it. ``source`` (a raw path, glob, URL or SQL) is for the embedded store's
+    # operator only (steward.domain.connections).
+    source: str | None = None
+    connection: ConnectionSpec | None = None
     rules: tuple[Rule, ...] = ()
 
     @property
@@ -176,7 +181,7 @@ def monitor_name(name: str) -> str:
 def parse_config(raw: Mapping[str, Any]) -> MonitorConfig:
     """Validate a monitor configuration; every problem is reported at once, with its fix."""
     problems: list[str] = []
-    known = set(MonitorConfig.__dataclass_fields__)
+    known = set(MonitorConfig.__dataclass_fields__) | {"path", "table", "query"}
     unknown = sorted(set(raw) - known)
     if unknown:
         problems.append(
@@ -239,6 +244,9 @@ def parse_config(raw: Mapping[str, Any]) -> MonitorConfig:
     source = raw.get("source")
     if source is not None and (not isinstance(source, str) or not source.strip()):
         problems.append("source must be a path, glob, URL or SQL query")
+    connection = spec_from_config(dict(raw), problems)
+    if connection is not None and source not in (None, ""):
+        problems.append("name a connection or a source, not both")
     positive = raw.get("positive_label", 1.0)
     if isinstance(positive, bool) or not isinstance(positive, (int, float)):
         problems.append("positive_label must be a number (e.g. 1)")
@@ -262,7 +270,8 @@ def parse_config(raw: Mapping[str, Any]) -> MonitorConfig:
         window=window,
         method=method,
         schedule_every=None if every in (None, "") else str(every).strip().lower(),
-        source=None if source is None else str(source).strip(),
+        source=None if source in (None, "") else str(source).strip(),
+        connection=connection,
         rules=default_rules() if rules is None else tuple(rules),
     )
 
@@ -365,8 +374,16 @@ def config_json(config: MonitorConfig) -> dict[str, Any]:
         "method": config.method,
         "schedule_every": config.schedule_every,
         "source": config.source,
+        **_connection_json(config.connection),
         "rules": [rule_json(r) for r in config.rules],
     }
+
+
+def _connection_json(spec: ConnectionSpec | None) -> dict[str, Any]:
+    if spec is None:
+        return {}
+    return {"connection": spec.connection, "path": spec.path, "table": spec.table,
+            "query": spec.query}
 
 
 def check_rule_columns(config: MonitorConfig, watched: Sequence[str]) -> None:

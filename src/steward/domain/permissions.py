@@ -45,6 +45,8 @@ class Permission(StrEnum):
     MONITOR_MANAGE = "monitor:manage"  # configure, change or delete monitors
     MONITOR_RUN = "monitor:run"  # feed production data and labels, run due monitors
     ALERT_RESOLVE = "alert:resolve"  # acknowledge and resolve monitoring alerts
+    # data connections the server reads through (admin only: they open the server's reach)
+    CONNECTION_MANAGE = "connection:manage"
 
 
 class Role(StrEnum):

@@ -51,7 +51,10 @@ attaches a PostgreSQL database through DuckDB's postgres extension when it is in
 :class:`PostgresSource` (a PostgreSQL table or SELECT read through psycopg with a server-side
 cursor in bounded chunks, each reduced and the parts merged: no DuckDB extension needed;
 text form ``postgresql://user@host/db#table=events`` or ``…#query=SELECT …``).
-The Spark engine also accepts a ``pyspark.sql.DataFrame``.
+The Spark engine also accepts a ``pyspark.sql.DataFrame``. These raw sources are read by
+whoever calls the engine; a Steward *server* reads only through an admin-registered data
+connection, as a :class:`steward.monitoring.connected.LockedQuery` (resolved paths, parsed
+SQL, a DuckDB without external access) or a ``PostgresSource`` (see ``docs/security.md``).
 
 Per column, :class:`ColumnDrift` carries ``method`` (psi, ks, wasserstein, jensenshannon,
 chisquare, ztest), ``statistic``, ``p_value`` (tests), ``score`` (what is compared with the

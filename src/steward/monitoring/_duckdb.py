@@ -82,6 +82,10 @@ def new_connection() -> duckdb.DuckDBPyConnection:
 
 def connect(source: Any) -> tuple[duckdb.DuckDBPyConnection, str]:
     """A connection and the relation text that reads ``source``."""
+    from steward.monitoring.connected import LockedQuery
+
+    if isinstance(source, LockedQuery):  # through a data connection: a locked connection
+        return source.connect()
     con = new_connection()
     if isinstance(source, pd.DataFrame) or type(source).__module__.startswith(
             ("pyarrow", "polars")):

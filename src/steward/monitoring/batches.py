@@ -65,9 +65,12 @@ class ReferencePayload:
 
 def describe_source(data: Any) -> str:
     from steward.monitoring import PostgresSource, Query
+    from steward.monitoring.connected import LockedQuery
 
     if isinstance(data, PostgresSource):
         return data.describe()
+    if isinstance(data, LockedQuery):
+        return data.description
     if isinstance(data, Query):
         return "query: " + " ".join(data.sql.split())[:500]
     if isinstance(data, (str, Path)):
@@ -133,6 +136,7 @@ def build_reference(
 def source_columns(data: Any) -> list[str] | None:
     """Column names of a batch without reading its rows (None: the engine will tell)."""
     from steward.monitoring import PostgresSource, Query
+    from steward.monitoring.connected import LockedQuery
 
     if isinstance(data, PostgresSource):
         from steward.monitoring import postgres
@@ -144,7 +148,7 @@ def source_columns(data: Any) -> list[str] | None:
     names = getattr(getattr(data, "schema", None), "names", None)
     if names is not None:
         return [str(c) for c in names]
-    if isinstance(data, (str, Path, Query)):
+    if isinstance(data, (str, Path, Query, LockedQuery)):
         try:
             relation = _duckdb_relation(data, limit=0)
         except InvalidInput:
@@ -163,10 +167,14 @@ def _duckdb_relation(data: Any, limit: int | None = None, columns: Sequence[str]
     import duckdb
 
     from steward.monitoring import Query
+    from steward.monitoring.connected import LockedQuery
 
-    con = duckdb.connect()
     select = ", ".join(_quote(c) for c in columns) if columns else "*"
     tail = "" if limit is None else f" LIMIT {int(limit)}"
+    if isinstance(data, LockedQuery):
+        locked, relation = data.connect()
+        return locked.sql(f"SELECT {select} FROM {relation} AS batch{tail}")
+    con = duckdb.connect()
     if isinstance(data, Query):
         for alias, url in data.attach.items():
             con.execute("INSTALL postgres; LOAD postgres;")
@@ -292,8 +300,9 @@ def role_rows(data: Any, config: MonitorConfig, present: Sequence[str]) -> Predi
 
 def _columns_frame(data: Any, columns: Sequence[str]) -> Any:
     from steward.monitoring import Query
+    from steward.monitoring.connected import LockedQuery
 
-    if isinstance(data, (str, Path, Query)):
+    if isinstance(data, (str, Path, Query, LockedQuery)):
         return _duckdb_relation(data, columns=columns).df()
     from steward.lineage import datasets
 

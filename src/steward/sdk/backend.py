@@ -14,6 +14,7 @@ from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
 from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import CheckRun, RunRecord
+from steward.domain.connections import Connection
 from steward.domain.entities import (
     DatasetVersion,
     HistoryEntry,
@@ -181,6 +182,11 @@ class Backend(Protocol):
         self, webhook_id: str, status: str | None, limit: int
     ) -> list[WebhookDelivery]: ...
     def deliver_webhooks(self, limit: int) -> DeliveryReport: ...
+    # data connections
+    def create_connection(self, name: str, values: dict[str, Any]) -> Connection: ...
+    def list_connections(self) -> list[Connection]: ...
+    def get_connection(self, name: str) -> Connection: ...
+    def delete_connection(self, name: str) -> Connection: ...
     # validation engine
     def validate(
         self,

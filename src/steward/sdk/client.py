@@ -28,6 +28,7 @@ from steward.domain.checks import (
     RunSource,
     validate_record,
 )
+from steward.domain.connections import Connection
 from steward.domain.entities import (
     HistoryEntry,
     Model,
@@ -948,6 +949,45 @@ class Steward:
         """Send every delivery that is due now (a server also does it in the background)."""
         return self._backend.deliver_webhooks(limit)
 
+    # -- data connections (admin) ------------------------------------------------------
+    def create_connection(
+        self,
+        name: str,
+        *,
+        kind: str,
+        location: str,
+        description: str = "",
+        options: Mapping[str, str] | None = None,
+        credentials: Mapping[str, str] | None = None,
+        roles: Sequence[str] = (),
+        teams: Sequence[str] = (),
+    ) -> Connection:
+        """Register where the server may read data (``folder``, ``s3``, ``postgresql``).
+
+        ``credentials`` (s3 key/secret/token, postgresql password) are sealed at rest and
+        never returned; ``roles``/``teams`` may use the connection (admins always may)."""
+        return self._backend.create_connection(
+            name,
+            {
+                "kind": kind,
+                "location": location,
+                "description": description,
+                "options": dict(options or {}),
+                "credentials": dict(credentials or {}),
+                "roles": list(roles),
+                "teams": list(teams),
+            },
+        )
+
+    def connections(self) -> list[Connection]:
+        return self._backend.list_connections()
+
+    def get_connection(self, name: str) -> Connection:
+        return self._backend.get_connection(name)
+
+    def delete_connection(self, name: str) -> Connection:
+        return self._backend.delete_connection(name)
+
     # -- model cards and evidence packs ---------------------------------------------
     @staticmethod
     def narrative_fields() -> list[dict[str, str]]:
@@ -1077,7 +1117,9 @@ class Steward:
 
         ``config``: columns, categorical, prediction, score, label, id_column, sensitive,
         positive_label, window (batch|daily|weekly), method (auto|psi|ks|...),
-        schedule_every ("7d"), source (what scheduled runs read), rules (list of
+        schedule_every ("7d"), what scheduled runs read — connection (a data connection's
+        name) with path (file/glob under its root), table or query (one SELECT; ``batch``
+        is the path's files) — or, on the embedded store only, a raw source; rules (list of
         {id, metric, column, op, threshold, severity, consecutive}).
         """
         from steward.domain.monitoring import parse_config

@@ -14,6 +14,7 @@ from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
 from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import CheckRun, RunRecord
+from steward.domain.connections import Connection
 from steward.domain.entities import (
     DatasetVersion,
     HistoryEntry,
@@ -483,6 +484,27 @@ class LocalBackend:
             return webhooks.deliver(self.ctx, self.principal, sender, limit=limit)
         finally:
             sender.close()
+
+    # -- data connections ----------------------------------------------------------------
+    def create_connection(self, name: str, values: dict[str, Any]) -> Connection:
+        from steward.services import connections
+
+        return connections.create_connection(self.ctx, self.principal, name, **values)
+
+    def list_connections(self) -> list[Connection]:
+        from steward.services import connections
+
+        return connections.list_connections(self.ctx, self.principal)
+
+    def get_connection(self, name: str) -> Connection:
+        from steward.services import connections
+
+        return connections.get_connection(self.ctx, self.principal, name)
+
+    def delete_connection(self, name: str) -> Connection:
+        from steward.services import connections
+
+        return connections.delete_connection(self.ctx, self.principal, name)
 
     def close(self) -> None:
         self.ctx.uow.engine.dispose()

@@ -21,6 +21,7 @@ from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain import names, specs
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import CheckRun, RunRecord
+from steward.domain.connections import Connection
 from steward.domain.entities import (
     DatasetVersion,
     HistoryEntry,
@@ -660,6 +661,21 @@ class RemoteBackend:
 
     def deliver_webhooks(self, limit: int) -> DeliveryReport:
         return self._call("POST", "/api/v1/webhooks/deliver", DeliveryReport, json={"limit": limit})
+
+    # -- data connections ----------------------------------------------------------------
+    def create_connection(self, name: str, values: dict[str, Any]) -> Connection:
+        return self._call(
+            "POST", "/api/v1/connections", Connection, json={"name": name, **values}
+        )
+
+    def list_connections(self) -> list[Connection]:
+        return self._call("GET", "/api/v1/connections", list[Connection])
+
+    def get_connection(self, name: str) -> Connection:
+        return self._call("GET", f"/api/v1/connections/{_q(name)}", Connection)
+
+    def delete_connection(self, name: str) -> Connection:
+        return self._call("DELETE", f"/api/v1/connections/{_q(name)}", Connection)
 
     def close(self) -> None:
         self._http.close()

@@ -20,6 +20,7 @@ from typing import Any
 from steward.domain import lifecycle
 from steward.domain import monitoring as rules
 from steward.domain.audit import Action
+from steward.domain.connections import RAW_SOURCE_REFUSED
 from steward.domain.errors import Conflict, InvalidInput, NotFound
 from steward.domain.lifecycle import Stage
 from steward.domain.monitoring import (
@@ -33,7 +34,7 @@ from steward.domain.monitoring import (
     MonitorRun,
     Result,
 )
-from steward.domain.permissions import Permission, Principal, ensure
+from steward.domain.permissions import OPERATOR, Permission, Principal, ensure
 from steward.monitoring.batches import BatchPayload, PredictionRows, ReferencePayload
 from steward.services import policies
 from steward.services.context import Context, model_id, version_row_id
@@ -61,6 +62,7 @@ def create_monitor(
     """Configure a monitor on a version; ``reference`` is its profiled reference data."""
     ensure(principal, Permission.MONITOR_MANAGE)
     parsed = rules.parse_config(dict(config or {}))
+    check_source(ctx, principal, parsed)
     rules.monitor_name(name)
     rules.check_rule_columns(parsed, rules.watched_columns(parsed, reference.columns))
     _check_profile(reference.profile)
@@ -127,6 +129,23 @@ def create_monitor(
         assert found is not None
         uow.commit()
     return found
+
+
+def check_source(ctx: Context, principal: Principal, config: rules.MonitorConfig) -> None:
+    """What a scheduled run will read must be readable by this caller, and safely.
+
+    A raw ``source`` (path, glob, URL, SQL) is read as the server's own user, so only the
+    embedded store's operator — the person on the machine who holds the store anyway — may
+    set one; everyone else names a data connection they may use, whose path and query are
+    checked here already (the files may not exist yet; the run checks them again)."""
+    if config.source is not None and OPERATOR not in principal.roles:
+        raise InvalidInput(RAW_SOURCE_REFUSED, field="config.source")
+    if config.connection is not None:
+        from steward.monitoring.connected import check_spec
+        from steward.services import connections
+
+        found = connections.usable(ctx, principal, config.connection.connection)
+        check_spec(config.connection, found.kind)
 
 
 def _reference_source(reference: ReferencePayload, version: Any) -> str:
@@ -259,6 +278,11 @@ def update_monitor(
                 field="config",
             )
         parsed = rules.parse_config(merged)
+        if (parsed.source, parsed.connection) != (
+            monitor.config.source,
+            monitor.config.connection,
+        ):
+            check_source(ctx, principal, parsed)
         rules.check_rule_columns(parsed, monitor.watched)
         values: dict[str, Any] = {"config": rules.config_json(parsed), "updated_at": uow.now}
         if active is not None:

@@ -1,8 +1,10 @@
 """Run due monitors: ``steward monitor schedule`` (cron-friendly) and its ``--worker`` loop.
 
 A monitor is *due* when it has a schedule (``schedule_every``) and its ``next_run_at`` has
-passed. Its ``source`` (a path, glob, ``s3://`` URL or SQL query) is read where the
-scheduler runs, reduced to an aggregate in the engine, and recorded like any run. A
+passed. What it reads — through its data connection (a path, table or checked query inside
+it; ``steward.monitoring.connected``), or, for the embedded store's operator only, its raw
+``source`` — is read where the scheduler runs, reduced to an aggregate in the engine, and
+recorded like any run. A
 failing monitor is reported, journalled (``monitor.run_failed``) and retried with
 exponential backoff (1 min, 2, 4, … at most its interval); it never stops the others.
 """
@@ -11,10 +13,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
-from steward.domain.errors import StewardError
-from steward.domain.monitoring import ScheduleReport
-from steward.domain.permissions import Permission, Principal, ensure
+from steward.domain.connections import RAW_SOURCE_REFUSED
+from steward.domain.errors import InvalidInput, StewardError
+from steward.domain.monitoring import MonitorConfig, ScheduleReport
+from steward.domain.permissions import OPERATOR, Permission, Principal, ensure
 from steward.monitoring.batches import reduce_batch
 from steward.services import monitoring
 from steward.services.context import Context
@@ -33,6 +37,27 @@ def source_of(text: str) -> object:
     return Query(text) if head in ("select", "with") else text
 
 
+def batch_source(ctx: Context, principal: Principal, config: MonitorConfig) -> object:
+    """What a scheduled run reads: through the monitor's data connection, or — for the
+    embedded store's operator only — its raw ``source``. A server never reads a raw source,
+    whoever configured it (monitors configured before data connections existed included)."""
+    if config.connection is not None:
+        from steward.monitoring import connected
+        from steward.services import connections
+
+        opened = connections.open_connection(ctx, principal, config.connection.connection)
+        return connected.source(opened, config.connection)
+    if not config.source:
+        raise StewardError(
+            "no source configured; name a data connection with "
+            "`steward monitor update MONITOR --connection NAME --path GLOB` "
+            "(or --table / --query)"
+        )
+    if OPERATOR not in principal.roles:
+        raise InvalidInput(RAW_SOURCE_REFUSED, field="config.source")
+    return source_of(config.source)
+
+
 def run_due(
     ctx: Context, principal: Principal, *, limit: int = 100, engine: str = "duckdb"
 ) -> ScheduleReport:
@@ -45,15 +70,11 @@ def run_due(
     for monitor_id in due:
         monitor = monitoring.get_monitor(ctx, principal, monitor_id)
         try:
-            if not monitor.config.source:
-                raise StewardError(
-                    "no source configured; set one with `steward monitor update "
-                    f"{monitor_id} --source PATH_OR_QUERY`"
-                )
+            data = batch_source(ctx, principal, monitor.config)
             profile = monitoring.monitor_reference(ctx, principal, monitor_id)
-            payload = reduce_batch(
-                source_of(monitor.config.source), profile, monitor.config, engine=engine
-            )
+            payload = reduce_batch(data, profile, monitor.config, engine=engine)
+            if monitor.config.connection is not None:  # never a DSN, even with its password masked
+                payload = replace(payload, source=monitor.config.connection.describe())
             ran.append(monitoring.record_batch(ctx, principal, monitor_id, payload).id)
         except StewardError as exc:
             failed.append((monitor_id, exc.detail))

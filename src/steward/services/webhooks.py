@@ -26,6 +26,7 @@ from steward.domain.webhooks import (
     Webhook,
     WebhookDelivery,
 )
+from steward.services import outbound
 from steward.services.context import Context
 from steward.services.models import check_limit
 from steward.trust import secretbox
@@ -66,6 +67,7 @@ def create_webhook(
 ) -> NewWebhook:
     ensure(principal, Permission.WEBHOOK_MANAGE)
     target = hooks.webhook_url(url)
+    outbound.check_url(ctx.settings, target, "A webhook")
     chosen = hooks.parse_events(events)
     key = (
         hooks.webhook_secret(secret) if secret is not None else "whsec_" + secrets.token_urlsafe(32)
@@ -208,10 +210,16 @@ def deliver_due(
         )
         started = time.monotonic()
         timestamp = int(ctx.uow.clock().timestamp())
+        status_code: int | None
+        error: str | None
         try:
-            status_code, error = sender(outgoing, timestamp)
-        except Exception as exc:  # a sender bug must not lose the delivery: log and retry
-            status_code, error = None, f"{type(exc).__name__}: {exc}"
+            # checked again at send time: the allow-list may have changed, or the host
+            # name may resolve elsewhere now
+            outbound.check_url(ctx.settings, outgoing.url, "A webhook")
+        except InvalidInput as exc:
+            status_code, error = None, exc.detail
+        else:
+            status_code, error = _send(sender, outgoing, timestamp)
         duration = int((time.monotonic() - started) * 1000)
         ok = status_code is not None and 200 <= status_code < 300 and error is None
         with ctx.uow.write() as uow:
@@ -237,3 +245,10 @@ def deliver_due(
             )
             uow.commit()
     return DeliveryReport(len(claimed), delivered, retrying, failed)
+
+
+def _send(sender: Sender, outgoing: Outgoing, timestamp: int) -> tuple[int | None, str | None]:
+    try:
+        return sender(outgoing, timestamp)
+    except Exception as exc:  # a sender bug must not lose the delivery: log and retry
+        return None, f"{type(exc).__name__}: {exc}"

@@ -748,3 +748,24 @@ card_narratives = Table(
     UniqueConstraint("version_id", "field", "revision", name="uq_card_narratives_revision"),
     Index("ix_card_narratives_version", "version_id", "field", "revision"),
 )
+
+
+# --- data connections (migration 0012) ---
+
+# Admin-registered places the server may read data from (folder root, s3 prefix, PostgreSQL
+# DSN without password). Credentials are one sealed JSON object (trust/secretbox.py).
+data_connections = Table(
+    "data_connections",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("kind", String(20), nullable=False),  # folder | s3 | postgresql
+    Column("location", Text, nullable=False),
+    Column("options", JSON, nullable=False),  # clear settings (endpoint_url, region)
+    Column("credentials", Text, nullable=True),  # sealed JSON {key: value}
+    Column("credential_keys", JSON, nullable=False),  # which credentials are held
+    Column("description", Text, nullable=False, default=""),
+    Column("roles", JSON, nullable=False),  # roles allowed to use it (admins always may)
+    Column("teams", JSON, nullable=False),  # teams allowed to use it
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from steward.domain import audit
 from steward.store import tables as t
 from steward.store.audit_repo import AuditRepository
+from steward.store.connections_repo import ConnectionRepository
 from steward.store.findings_repo import (
     FindingRepository,
     ReviewRepository,
@@ -143,6 +144,7 @@ class UnitOfWork:
         self.narratives = NarrativeRepository(self.conn)
         self.outbox = WebhookOutbox(self.conn, self.now)
         self.monitors = MonitorRepository(self.conn)
+        self.connections = ConnectionRepository(self.conn)
         # Undo steps for side effects outside the database (e.g. blobs published
         # in this transaction), run if it ends without a commit.
         self.on_rollback: list[Callable[[], None]] = []
