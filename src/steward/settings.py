@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 DEFAULT_MAX_ARTIFACT_BYTES = 5 * 1024**3
+DEFAULT_SANDBOX_MEMORY_BYTES = 4 * 1024**3
+DEFAULT_SANDBOX_CPU_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,13 @@ class Settings:
     secrets_key: Path | None = None
     # A YAML file extending Steward's compliance evidence mapping (STEWARD_COMPLIANCE_MAPPING).
     compliance_mapping: Path | None = None
+    # Formats that run code when loaded (pickle, joblib, MLflow pyfunc, skops types a caller
+    # trusts) are refused on the server unless the administrator sets
+    # STEWARD_ALLOW_UNTRUSTED_FORMATS; they are then loaded only in a sandboxed subprocess
+    # bounded by these limits (STEWARD_SANDBOX_MEMORY_BYTES, STEWARD_SANDBOX_CPU_SECONDS).
+    allow_untrusted_formats: bool = False
+    sandbox_memory_bytes: int = DEFAULT_SANDBOX_MEMORY_BYTES
+    sandbox_cpu_seconds: int = DEFAULT_SANDBOX_CPU_SECONDS
 
     @classmethod
     def from_env(
@@ -52,6 +61,12 @@ class Settings:
             compliance_mapping=Path(env["STEWARD_COMPLIANCE_MAPPING"]).expanduser().resolve()
             if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
+            allow_untrusted_formats=env.get("STEWARD_ALLOW_UNTRUSTED_FORMATS", "").lower()
+            in {"1", "true", "yes"},
+            sandbox_memory_bytes=int(env.get("STEWARD_SANDBOX_MEMORY_BYTES") or 0)
+            or DEFAULT_SANDBOX_MEMORY_BYTES,
+            sandbox_cpu_seconds=int(env.get("STEWARD_SANDBOX_CPU_SECONDS") or 0)
+            or DEFAULT_SANDBOX_CPU_SECONDS,
         )
 
     def with_(self, **changes: object) -> Settings:
