@@ -25,6 +25,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -248,7 +249,7 @@ def _answer(path: Path, done: subprocess.CompletedProcess[bytes], limits: Limits
         )
     try:
         answer = json.loads(path.read_bytes())
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ArtifactError("The sandboxed validation answered with invalid JSON.") from None
     if not isinstance(answer, dict):
         raise ArtifactError("The sandboxed validation answered with something unexpected.")
@@ -257,17 +258,11 @@ def _answer(path: Path, done: subprocess.CompletedProcess[bytes], limits: Limits
         cls = _ERRORS.get(str(error.get("code")), ArtifactError)
         raise cls(str(error.get("detail") or "The sandboxed validation failed."))
     try:
-        evidence = tuple(
-            runner.EvidenceBlob(
-                name=str(item["name"]),
-                content=base64.b64decode(item["content"], validate=True),
-                media_type=str(item["media_type"]),
-            )
-            for item in answer["evidence"]
-        )
+        evidence = tuple(_blob(item) for item in answer["evidence"])
         summary = answer["summary"]
         if not isinstance(summary, dict):
             raise TypeError("summary")
+        json.dumps(summary)  # storable (raises on absurd nesting)
         return runner.RunOutput(
             suite=str(answer["suite"]),
             suite_version=str(answer["suite_version"]),
@@ -277,8 +272,60 @@ def _answer(path: Path, done: subprocess.CompletedProcess[bytes], limits: Limits
             started_at=datetime.fromisoformat(answer["started_at"]),
             finished_at=datetime.fromisoformat(answer["finished_at"]),
         )
-    except (KeyError, TypeError, ValueError, InvalidInput) as exc:
+    except (KeyError, TypeError, ValueError, RecursionError, InvalidInput) as exc:
         raise ArtifactError(f"The sandboxed validation answered with a bad result: {exc}") from None
+
+
+# What the child may hand back as evidence: the runner writes plain SVG charts and a JSON
+# summary. The code that produced them is the untrusted model's, and SVG is shown inline in
+# model cards and the web UI, so anything beyond the elements and attributes Steward's own
+# charts use (scripts, event handlers, links, foreign objects, entities) is refused.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}")
+_SVG_NS = "{http://www.w3.org/2000/svg}"
+_SVG_TAGS = frozenset(
+    {"svg", "g", "title", "desc", "rect", "circle", "line", "polyline", "polygon", "path"}
+    | {"text", "tspan"}
+)
+_SVG_ATTRIBUTES = frozenset(
+    {"width", "height", "viewBox", "role", "aria-label", "class", "transform", "opacity"}
+    | {"x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry", "points", "d"}
+    | {"fill", "fill-opacity", "stroke", "stroke-width", "stroke-dasharray", "stroke-opacity"}
+    | {"font-family", "font-size", "font-weight", "text-anchor", "dominant-baseline"}
+)
+
+
+def _blob(item: Any) -> Any:
+    from steward.validation import runner
+
+    name, media_type = str(item["name"]), str(item["media_type"])
+    content = base64.b64decode(item["content"], validate=True)
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"evidence name {name[:60]!r} is not a plain file name")
+    if media_type == "application/json":
+        json.loads(content)
+    elif media_type == "image/svg+xml":
+        _check_svg(name, content)
+    else:
+        raise ValueError(f"evidence {name} has media type {media_type[:60]!r}")
+    return runner.EvidenceBlob(name=name, content=content, media_type=media_type)
+
+
+def _check_svg(name: str, content: bytes) -> None:
+    from xml.etree import ElementTree
+
+    if b"<!" in content or b"<?" in content:  # no DOCTYPE, entities, comments or PIs
+        raise ValueError(f"{name} holds markup declarations")
+    try:
+        root = ElementTree.fromstring(content)
+    except ElementTree.ParseError as exc:
+        raise ValueError(f"{name} is not well-formed SVG: {exc}") from None
+    for element in root.iter():
+        tag = element.tag.removeprefix(_SVG_NS)
+        if tag not in _SVG_TAGS:
+            raise ValueError(f"{name} holds a <{tag[:40]}> element")
+        for attribute in element.attrib:
+            if attribute not in _SVG_ATTRIBUTES:
+                raise ValueError(f"{name} holds a {attribute[:40]} attribute")
 
 
 # -- the child side -------------------------------------------------------------------
