@@ -108,18 +108,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
         trust_type: Annotated[
             list[str] | None,
-            typer.Option(
-                "--trust-type",
-                help="A skops type you reviewed and trust (repeatable). Embedded only, like "
-                "--trust-pickle.",
-            ),
+            typer.Option("--trust-type", help="A skops type you reviewed and trust (repeatable)."),
         ] = None,
         trust_pickle: Annotated[
             bool,
             typer.Option(
-                "--trust-pickle",
-                help="Allow a pickle/joblib artifact (it can run any code). Embedded only: a "
-                "server refuses it unless its administrator allows untrusted formats.",
+                "--trust-pickle", help="Allow a pickle/joblib artifact (it can run any code)."
             ),
         ] = False,
         baseline: Annotated[
