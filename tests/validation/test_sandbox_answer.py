@@ -112,3 +112,30 @@ def test_a_child_that_died_is_reported_with_the_limits(tmp_path: Path) -> None:
     killed = subprocess.CompletedProcess(args=[], returncode=-9)
     with pytest.raises(ArtifactError, match=r"signal 9.*STEWARD_SANDBOX_MEMORY_BYTES"):
         sandbox._answer(tmp_path / sandbox.OUT_FILE, killed, LIMITS)
+
+
+class _Hog:
+    """Unpickles by asking for 8 GiB at once: the sandbox's address-space limit refuses it."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (bytearray, (8 * 1024**3,))
+
+
+def test_the_memory_limit_holds_in_the_child(tmp_path: Path) -> None:
+    import pickle
+
+    import pandas as pd
+
+    from steward.validation.options import ValidateOptions
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "hog.pkl").write_bytes(pickle.dumps(_Hog()))
+    job = sandbox.Job(
+        options=ValidateOptions(target="y", trust_pickle=True),
+        suite_name="classification-default",
+        model=sandbox.Artifact("model/hog.pkl", "other"),
+    )
+    data = pd.DataFrame({"x": [0, 1] * 20, "y": [0, 1] * 20})
+    limits = sandbox.Limits(memory_bytes=2 * 1024**3, cpu_seconds=60)
+    with pytest.raises(ArtifactError, match="out of memory"):
+        sandbox.run_isolated(job, data, None, tmp_path, limits)

@@ -7,9 +7,10 @@ pyfunc, skops types a caller trusts) in its own process: :func:`run_isolated` ru
 
 * starts with an empty environment (no database URL, keys or cloud credentials), a temporary
   working directory that holds only its inputs, and one thread per numeric library;
-* has no network when unprivileged user namespaces are available (``unshare -rn``: a network
-  namespace with no interface but a downed loopback), and refuses socket connections through
-  a Python audit hook in any case;
+* has no network when unprivileged user namespaces are available (``unshare``: a network
+  namespace with no interface but a downed loopback, and a PID namespace so that nothing it
+  starts outlives it), and refuses socket connections through a Python audit hook in any
+  case; it runs in its own process group, which the parent kills when the run ends;
 * lowers its own limits before reading any input: address space, CPU seconds, open files, size
   of files it writes, no core dumps; the parent also kills it after a wall-clock timeout.
 
@@ -27,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -153,17 +155,22 @@ def execute(
 
 @functools.cache
 def network_isolation() -> list[str]:
-    """The command prefix that gives the child a network namespace of its own, if any."""
+    """The command prefix that isolates the child, if unprivileged namespaces are available:
+    its own network namespace (no interface but a downed loopback) and, where possible, its
+    own PID namespace, so that anything the model's code leaves running dies with the run."""
     unshare = shutil.which("unshare")
     if unshare is None:
         return []
-    try:
-        probe = subprocess.run(
-            [unshare, "-r", "-n", "true"], capture_output=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [unshare, "-r", "-n", "--"] if probe.returncode == 0 else []
+    for flags in (["-r", "-n", "-p", "-f", "--kill-child"], ["-r", "-n"]):
+        try:
+            probe = subprocess.run(
+                [unshare, *flags, "true"], capture_output=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return []
+        if probe.returncode == 0:
+            return [unshare, *flags, "--"]
+    return []
 
 
 def _child_env(folder: Path) -> dict[str, str]:
@@ -211,20 +218,26 @@ def run_isolated(job: Job, data: Any, reference: Any, folder: Path, limits: Limi
         str(folder),
     ]
     wall = limits.cpu_seconds * 2 + 60
+    child = subprocess.Popen(
+        command,
+        cwd=folder,
+        env=_child_env(folder),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: ended below, with whatever it started
+    )
     try:
-        done = subprocess.run(
-            command,
-            cwd=folder,
-            env=_child_env(folder),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=wall,
-            check=False,
-        )
+        out, err = child.communicate(timeout=wall)
     except subprocess.TimeoutExpired:
         raise ArtifactError(
             f"The sandboxed validation did not finish in {wall} s (STEWARD_SANDBOX_CPU_SECONDS)."
         ) from None
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    done = subprocess.CompletedProcess(command, child.returncode, out, err)
     return _answer(folder / OUT_FILE, done, limits)
 
 
@@ -338,10 +351,14 @@ def _limit(limits: Limits) -> None:
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)
-        resource.setrlimit(which, (value, value if which != resource.RLIMIT_CPU else hard))
+        # Soft and hard alike, so the model's code cannot raise them again; CPU gets a few
+        # seconds between SIGXCPU (soft) and SIGKILL (hard), which nothing can ignore.
+        grace = 5 if which == resource.RLIMIT_CPU else 0
+        ceiling = value + grace if hard == resource.RLIM_INFINITY else min(value + grace, hard)
+        resource.setrlimit(which, (value, ceiling))
 
     lower(resource.RLIMIT_AS, limits.memory_bytes)
-    lower(resource.RLIMIT_CPU, limits.cpu_seconds)  # SIGXCPU ends the process at the soft limit
+    lower(resource.RLIMIT_CPU, limits.cpu_seconds)
     lower(resource.RLIMIT_NOFILE, OPEN_FILES)
     lower(resource.RLIMIT_FSIZE, WRITE_BYTES)
     lower(resource.RLIMIT_CORE, 0)
