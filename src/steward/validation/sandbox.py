@@ -35,10 +35,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from steward.domain.errors import ArtifactError, InvalidInput, NotFound, StewardError
 from steward.validation.options import ValidateOptions
+
+if TYPE_CHECKING:  # imported lazily at run time: the child sets its limits first
+    from steward.validation.runner import EvidenceBlob, RunOutput
 
 JOB_FILE = "job.json"
 OUT_FILE = "out.json"
@@ -88,7 +91,7 @@ def execute(
     root: Path | None = None,
     suite: Any = None,
     progress: Any = None,
-) -> Any:
+) -> RunOutput:
     """Load the job's model and baseline and run its suite; returns a ``runner.RunOutput``."""
     from steward.validation import loading, runner
     from steward.validation.suites import load_suite, parse_suite
@@ -191,7 +194,7 @@ def _child_env(folder: Path) -> dict[str, str]:
     }
 
 
-def run_isolated(job: Job, data: Any, reference: Any, folder: Path, limits: Limits) -> Any:
+def run_isolated(job: Job, data: Any, reference: Any, folder: Path, limits: Limits) -> RunOutput:
     """Run ``job`` in a sandboxed child whose working directory is ``folder``.
 
     ``folder`` is a fresh temporary directory holding only the job's artifact files (the
@@ -248,7 +251,7 @@ def _job_json(job: Job) -> dict[str, Any]:
     return raw
 
 
-def _answer(path: Path, done: subprocess.CompletedProcess[bytes], limits: Limits) -> Any:
+def _answer(path: Path, done: subprocess.CompletedProcess[bytes], limits: Limits) -> RunOutput:
     from steward import wire
     from steward.domain.checks import CheckResult
     from steward.validation import runner
@@ -307,7 +310,7 @@ _SVG_ATTRIBUTES = frozenset(
 )
 
 
-def _blob(item: Any) -> Any:
+def _blob(item: Any) -> EvidenceBlob:
     from steward.validation import runner
 
     name, media_type = str(item["name"]), str(item["media_type"])
