@@ -11,6 +11,8 @@ from pathlib import Path
 from steward.domain.outbound import parse_allow
 
 DEFAULT_MAX_ARTIFACT_BYTES = 5 * 1024**3
+DEFAULT_SANDBOX_MEMORY_BYTES = 4 * 1024**3
+DEFAULT_SANDBOX_CPU_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,13 @@ class Settings:
     # names, *.suffixes, addresses, networks). Empty: any host but loopback, link-local and
     # cloud metadata (see steward.domain.outbound).
     outbound_allow: tuple[str, ...] = ()
+    # Formats that run code when loaded (pickle, joblib, MLflow pyfunc, skops types a caller
+    # trusts) are refused on the server unless the administrator sets
+    # STEWARD_ALLOW_UNTRUSTED_FORMATS; they are then loaded only in a sandboxed subprocess
+    # bounded by these limits (STEWARD_SANDBOX_MEMORY_BYTES, STEWARD_SANDBOX_CPU_SECONDS).
+    allow_untrusted_formats: bool = False
+    sandbox_memory_bytes: int = DEFAULT_SANDBOX_MEMORY_BYTES
+    sandbox_cpu_seconds: int = DEFAULT_SANDBOX_CPU_SECONDS
 
     @classmethod
     def from_env(
@@ -59,6 +68,12 @@ class Settings:
             if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
             outbound_allow=parse_allow(env.get("STEWARD_OUTBOUND_ALLOW")),
+            allow_untrusted_formats=env.get("STEWARD_ALLOW_UNTRUSTED_FORMATS", "").lower()
+            in {"1", "true", "yes"},
+            sandbox_memory_bytes=int(env.get("STEWARD_SANDBOX_MEMORY_BYTES") or 0)
+            or DEFAULT_SANDBOX_MEMORY_BYTES,
+            sandbox_cpu_seconds=int(env.get("STEWARD_SANDBOX_CPU_SECONDS") or 0)
+            or DEFAULT_SANDBOX_CPU_SECONDS,
         )
 
     def with_(self, **changes: object) -> Settings:

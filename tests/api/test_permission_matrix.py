@@ -342,7 +342,7 @@ ROWS: list[Row] = [
     Row(
         "POST",
         "/api/v1/evidence/verify",
-        P.MODEL_READ,
+        P.GOVERNANCE_READ,
         files={"pack": ("pack.zip", b"not a zip")},
     ),
     # compliance: catalogs, coverage, organisation dashboard

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -33,6 +34,11 @@ PUBLIC_PATHS = ("/api/v1/health", "/api/v1/auth/login")
 
 
 def create_app(ctx: Context) -> FastAPI:
+    # Everything served here acts for remote callers (a copy: an embedded client sharing
+    # the caller's context keeps its local behaviour).
+    # (Tests that only read the OpenAPI schema pass no context at all.)
+    if dataclasses.is_dataclass(ctx):
+        ctx = dataclasses.replace(ctx, remote=True)
     app = FastAPI(
         title="Steward",
         version=__version__,

@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from steward.domain.audit import canonical_json, chain_hash, event_message
+from steward.domain.errors import ArtifactTooLarge
 from steward.domain.trust import VerifyCheck
 
 PACK_FORMAT = "steward.evidence-pack/v1"
@@ -48,6 +49,13 @@ PUBLIC_KEY = "steward-signing-key.pub"
 EVENTS = "audit/events.jsonl"
 LINKS = "audit/chain.jsonl"
 _META = frozenset({MANIFEST, SIGNATURE, PUBLIC_KEY})
+# Bounds for reading a pack (on the server and offline): a zip bomb (a small file whose
+# members inflate to gigabytes) costs at most these, never the inflated size. Members are
+# stream-read and the read stops at the limit, whatever sizes the zip's headers claim.
+MAX_MEMBERS = 10_000
+MAX_PACK_BYTES = 512 * 1024**2  # everything in the pack, inflated (and the zip itself)
+MAX_MEMBER_BYTES = {MANIFEST: 16 * 1024**2, SIGNATURE: 64 * 1024, PUBLIC_KEY: 64 * 1024}
+_READ_CHUNK = 1024 * 1024
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "secp256r1": hashes.SHA256,
     "secp384r1": hashes.SHA384,
@@ -197,13 +205,9 @@ def verify_pack(
         return fail("pack", f"cannot open {name} as a zip file: {exc}")
     with archive:
         try:
-            contents = {
-                info.filename: archive.read(info)
-                for info in archive.infolist()
-                if not info.is_dir()
-            }
-        except (OSError, zipfile.BadZipFile, EOFError) as exc:  # a damaged entry
-            return fail("pack", f"{name} is damaged: {exc}")
+            contents = _read_bounded(archive, name)
+        except (OSError, zipfile.BadZipFile, EOFError, NotImplementedError) as exc:
+            return fail("pack", f"{name} is damaged: {exc}")  # a damaged or odd entry
     for meta in (MANIFEST, SIGNATURE):
         if meta not in contents:
             return fail(
@@ -259,6 +263,50 @@ def verify_pack(
     _check_files(manifest, contents, checks)
     _check_chain(manifest, contents, checks, anchors)
     return done()
+
+
+def _mib(size: int) -> str:
+    return f"{size // 1024**2} MiB" if size >= 1024**2 else f"{size // 1024} KiB"
+
+
+def _read_bounded(archive: zipfile.ZipFile, name: str) -> dict[str, bytes]:
+    """Every member's bytes, refusing (413) a pack over :data:`MAX_MEMBERS` members or whose
+    members inflate beyond their limit or :data:`MAX_PACK_BYTES` in total."""
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    if len(members) > MAX_MEMBERS:
+        raise ArtifactTooLarge(
+            f"{name} has {len(members)} members; an evidence pack may have at most {MAX_MEMBERS}.",
+            limit="members",
+            maximum=MAX_MEMBERS,
+        )
+    contents: dict[str, bytes] = {}
+    total = 0
+    for info in members:
+        own = MAX_MEMBER_BYTES.get(info.filename)
+        remaining = MAX_PACK_BYTES - total
+        limit = remaining if own is None else min(own, remaining)
+        parts: list[bytes] = []
+        size = 0
+        with archive.open(info) as member:
+            # Read at most one byte past the limit: enough to know it is exceeded.
+            while chunk := member.read(min(_READ_CHUNK, limit + 1 - size)):
+                size += len(chunk)
+                if size > limit:
+                    alone = own is not None and own <= remaining
+                    cap = own if alone and own is not None else MAX_PACK_BYTES
+                    what = info.filename if alone else "the pack's members together"
+                    raise ArtifactTooLarge(
+                        f"{name} is refused: {what} would inflate beyond {_mib(cap)}, the "
+                        "limit for an evidence pack (a zip bomb, or not a Steward evidence "
+                        "pack).",
+                        limit="inflated bytes",
+                        member=info.filename,
+                        maximum=cap,
+                    )
+                parts.append(chunk)
+        contents[info.filename] = b"".join(parts)
+        total += size
+    return contents
 
 
 def _check_files(

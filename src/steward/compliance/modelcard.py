@@ -17,6 +17,7 @@ field shows the text of the closest earlier version, marked as carried over.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -911,8 +912,14 @@ def _ds_change(before: DatasetVersion | None, after: DatasetVersion | None) -> s
 # -- rendering --------------------------------------------------------------------------
 
 
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 @cache
-def _environment() -> Any:
+def _environment(markdown: bool = False) -> Any:
+    """Jinja for the cards. HTML autoescapes; Markdown escapes HTML in every value it prints
+    (``finalize``), because Markdown renderers pass raw HTML through: an owner's narrative
+    with ``<script>`` must reach a reader as text, not as markup."""
     import jinja2
 
     env = jinja2.Environment(
@@ -921,9 +928,20 @@ def _environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        finalize=_md_escape if markdown else None,
     )
     env.filters["cell"] = _md_cell
     return env
+
+
+def _md_escape(value: Any) -> Any:
+    """A value as Markdown text with no raw HTML: every ``<`` that could open a tag, a
+    closing tag, a comment, a declaration or an autolink (CommonMark: ``<`` followed by a
+    letter, ``/``, ``!`` or ``?``) becomes ``&lt;``, which renderers show as ``<``. Other
+    ``<`` (thresholds such as ``<= 0.10``) stay readable."""
+    if value is None:
+        return value
+    return _HTML_START.sub("&lt;", str(value))
 
 
 def _md_cell(value: str) -> str:
@@ -932,7 +950,7 @@ def _md_cell(value: str) -> str:
 
 def render_markdown(card: ModelCard, plot_dir: str = "plots") -> str:
     """Markdown; plots are linked as ``plot_dir/<name>`` (the evidence pack ships them)."""
-    template = _environment().get_template("model-card.md.j2")
+    template = _environment(markdown=True).get_template("model-card.md.j2")
     return str(template.render(card=card, plot_dir=plot_dir, when=_text(card.generated_at)))
 
 

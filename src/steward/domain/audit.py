@@ -80,6 +80,7 @@ class Action(StrEnum):
     WEBHOOK_CREATED = "webhook.created"
     WEBHOOK_DELETED = "webhook.deleted"
     # validation
+    VALIDATION_REFUSED = "validation.refused"  # a remote caller asked to trust a code format
     # monitoring
     MONITOR_CREATED = "monitor.created"
     MONITOR_UPDATED = "monitor.updated"

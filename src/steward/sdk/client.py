@@ -764,8 +764,11 @@ class Steward:
         regression default suite. Predictions mode (no model artifact needed): pass ``y_pred``
         (and optionally ``y_score``) as column names or arrays; ``target`` holds the true
         labels. ``trusted`` lists skops types you reviewed; ``trust=True`` allows a
-        pickle/joblib artifact (it can run arbitrary code). Returns the stored
-        :class:`CheckRun`: ``run.passed``, ``run.result("fairness.demographic_parity_ratio")``.
+        pickle/joblib artifact (it can run arbitrary code). Both are honoured on your own
+        machine (embedded); a server refuses them (``Forbidden``) unless its administrator
+        set ``STEWARD_ALLOW_UNTRUSTED_FORMATS``, and then runs the model in a sandbox.
+        Returns the stored :class:`CheckRun`: ``run.passed``,
+        ``run.result("fairness.demographic_parity_ratio")``.
         """
         from steward.validation import loading
         from steward.validation.options import Predictions, ValidateOptions

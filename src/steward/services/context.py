@@ -18,6 +18,10 @@ class Context:
     artifacts: ArtifactStore
     # Gate requirements evaluated after the state machine (governance adds these).
     requirements: list[Requirement] = field(default_factory=list)
+    # True in the server (REST API and web UI): requests come from other machines, so a
+    # caller's wish to trust a file format that runs code is not honoured there; the server's
+    # own settings decide (see steward.services.validation).
+    remote: bool = False
 
 
 def model_id(uow: UnitOfWork, name: str) -> int:

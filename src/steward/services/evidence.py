@@ -10,6 +10,7 @@ written.
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from typing import IO, Any
 
@@ -18,7 +19,7 @@ from steward.compliance import evidence as pack
 from steward.compliance import modelcard as mc
 from steward.compliance.evidence import PackSummary, PackVerification
 from steward.domain.audit import Action, format_time
-from steward.domain.errors import InvalidInput, NotFound
+from steward.domain.errors import ArtifactTooLarge, InvalidInput, NotFound, Unauthenticated
 from steward.domain.lifecycle import Stage
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import modelcards, signing
@@ -233,12 +234,36 @@ def export_pack(
 def verify_upload(
     ctx: Context,
     principal: Principal,
-    data: bytes,
+    data: bytes | IO[bytes],
     public_key: str | None = None,
     anchors: list[str] | None = None,
 ) -> PackVerification:
-    """Verify an uploaded pack on the server (the same check `steward evidence verify` runs)."""
-    ensure(principal, Permission.MODEL_READ)
+    """Verify an uploaded pack on the server (the same check `steward evidence verify` runs).
+
+    Unpacking someone's zip costs the server memory and time, so it needs a signed-in user
+    with a role — never an anonymous caller — and it is bounded (members, inflated bytes;
+    see :func:`steward.compliance.evidence.verify_pack`). Offline verification needs neither.
+    ``data`` may be a seekable file (the upload's spool): nothing is read before the checks.
+    """
+    if principal.anonymous:
+        raise Unauthenticated(
+            "Verifying an evidence pack on the server needs an API token; anyone can verify "
+            "a pack offline with `steward evidence verify PACK.zip` (no account needed)."
+        )
+    ensure(principal, Permission.GOVERNANCE_READ)  # any role; a user with none is refused
+    if not isinstance(data, bytes):
+        data.seek(0, os.SEEK_END)
+        size = data.tell()
+        data.seek(0)
+    else:
+        size = len(data)
+    if size > pack.MAX_PACK_BYTES:
+        raise ArtifactTooLarge(
+            f"The evidence pack is {size} bytes; a pack may be at most "
+            f"{pack.MAX_PACK_BYTES} bytes.",
+            limit="pack bytes",
+            maximum=pack.MAX_PACK_BYTES,
+        )
     return pack.verify_pack(
         data, public_key=public_key.encode() if public_key else None, anchors=anchors or ()
     )

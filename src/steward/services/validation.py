@@ -13,19 +13,21 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from steward.domain.audit import Action
 from steward.domain.checks import CheckRun, EvidenceFile, RunRecord, RunSource
 from steward.domain.entities import ModelVersion
-from steward.domain.errors import InvalidInput, StewardError
+from steward.domain.errors import Forbidden, InvalidInput, StewardError
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import checks, versions
 from steward.services.context import Context
-from steward.validation import loading, runner
+from steward.validation import loading, runner, sandbox
 from steward.validation.checks import registry
 from steward.validation.options import ValidateOptions
 from steward.validation.suites import Suite, load_suite, parse_suite
@@ -43,22 +45,64 @@ def resolve_suite(options: ValidateOptions, task_hint: str | None = None) -> Sui
     return load_suite(DEFAULT_SUITES[task_hint or "classification"])
 
 
-@contextlib.contextmanager
-def _artifact(ctx: Context, found: ModelVersion) -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="steward-validate-") as tmp:
-        path = Path(tmp) / (Path(found.artifact.filename).name or "artifact")
-        ctx.artifacts.download(found.artifact.sha256, path)
-        yield path
+def _download(ctx: Context, found: ModelVersion, folder: Path, role: str) -> str:
+    """Fetch the version's artifact into ``folder/role/``; its path relative to ``folder``."""
+    relative = Path(role) / (Path(found.artifact.filename).name or "artifact")
+    (folder / role).mkdir()
+    ctx.artifacts.download(found.artifact.sha256, folder / relative)
+    return str(relative)
 
 
-def _load(ctx: Context, found: ModelVersion, options: ValidateOptions) -> loading.LoadedModel:
-    with _artifact(ctx, found) as path:
-        return loading.load_model(
-            path,
-            found.artifact.flavor.value,
-            trusted=tuple(options.trusted_types),
-            trust=options.trust_pickle,
+def _trust_asked(options: ValidateOptions) -> list[str]:
+    """The options by which a caller asks to load formats that run code when read."""
+    asked = []
+    if options.trust_pickle:
+        asked.append("trust_pickle")
+    if options.trusted_types:
+        asked.append("trusted_types")  # skops calls the types it is told to trust
+    return asked
+
+
+def _sandboxed(
+    ctx: Context, principal: Principal, model: str, version: int, options: ValidateOptions
+) -> bool:
+    """Where the artifact may be loaded: True means only in a sandboxed subprocess.
+
+    Trusting a pickle is a decision about the machine that unpickles it. On the caller's own
+    machine (embedded SDK, local CLI) the caller decides and the model loads in-process. On a
+    server the request cannot decide: such formats are refused — the refusal journalled in
+    its own transaction, as the request fails — unless the administrator allowed them
+    (STEWARD_ALLOW_UNTRUSTED_FORMATS), and then they load only in the sandbox.
+    """
+    asked = _trust_asked(options)
+    if not asked or not ctx.remote or options.predictions is not None:
+        return False  # nothing that runs code is loaded, or it is the caller's own machine
+    if ctx.settings.allow_untrusted_formats:
+        return True
+    detail = (
+        f"This server does not load formats that run code when read ({' and '.join(asked)} "
+        "asked for it): a remote request cannot make the server trust a pickle, joblib, "
+        "MLflow pyfunc or skops file. Save the model as skops (without extra trusted types) or "
+        "ONNX, validate it on your own machine with the embedded store, or use predictions "
+        "mode; an administrator may allow such formats in a sandbox with "
+        "STEWARD_ALLOW_UNTRUSTED_FORMATS."
+    )
+    with ctx.uow.write() as uow:
+        uow.record(
+            principal.name,
+            Action.VALIDATION_REFUSED,
+            "version",
+            f"{model}/{version}",
+            {
+                "model": model,
+                "version": version,
+                "asked": asked,
+                "trusted_types": list(options.trusted_types),
+                "reason": "untrusted formats are not enabled on this server",
+            },
         )
+        uow.commit()
+    raise Forbidden(detail, setting="STEWARD_ALLOW_UNTRUSTED_FORMATS")
 
 
 def _baseline_version(
@@ -160,64 +204,65 @@ def validate(
     from steward.services.models import get_model
 
     found = versions.get_version(ctx, principal, model, version)
+    isolate = _sandboxed(ctx, principal, model, version, options)
     tier = get_model(ctx, principal, model).risk_tier.value
-    suite = resolve_suite(options)
+    hint = None
     if options.suite is None and options.suite_yaml is None and _is_regression(data, options):
-        suite = resolve_suite(options, "regression")
+        hint = "regression"
+    suite = resolve_suite(options, hint)
     needs = {r for c in suite.checks for r in registry()[c.check].requires}
     signature = (
         [(c.name, c.type) for c in found.signature.inputs]
         if found.signature and found.signature.inputs
         else None
     )
-    profile = found.training_data.profile if found.training_data else None
-    loaded: list[loading.LoadedModel] = []
-    baseline_label = ""
-    summary_extra: dict[str, Any] = {}
-    try:
-        model_obj = None
+    job = sandbox.Job(
+        options=options,
+        suite_name=options.suite
+        or ("suite.yaml" if options.suite_yaml else DEFAULT_SUITES[hint or "classification"]),
+        suite_yaml=options.suite_yaml,
+        profile=found.training_data.profile if found.training_data else None,
+        signature=signature,
+        tier=tier,
+    )
+    with tempfile.TemporaryDirectory(prefix="steward-validate-") as tmp:
+        folder = Path(tmp)
         if options.predictions is None:
-            model_obj = _load(ctx, found, options)
-            loaded.append(model_obj)
-        baseline_obj = None
-        if model_obj is not None and "baseline" in needs:
-            base = _baseline_version(ctx, principal, found, options)
+            job = replace(
+                job,
+                model=sandbox.Artifact(
+                    _download(ctx, found, folder, "model"), found.artifact.flavor.value
+                ),
+            )
+            base = (
+                _baseline_version(ctx, principal, found, options) if "baseline" in needs else None
+            )
             if base is not None:
+                label = f"version {base.version}"
                 try:
-                    baseline_obj = _load(ctx, base, options)
-                    loaded.append(baseline_obj)
-                    baseline_label = f"version {base.version}"
-                except StewardError as exc:
-                    summary_extra["baseline_error"] = (
-                        f"version {base.version} could not be loaded: {exc}"
+                    where = _download(ctx, base, folder, "baseline")
+                    job = replace(
+                        job, baseline=sandbox.Artifact(where, base.artifact.flavor.value, label)
                     )
-        inputs = runner.RunInputs(
-            data=data,
-            target=options.target,
-            sensitive=tuple(options.sensitive),
-            model=model_obj,
-            predictions=options.predictions,
-            features=options.features,
-            reference=reference,
-            profile=profile,
-            signature=signature,
-            baseline=baseline_obj,
-            baseline_label=baseline_label,
-            baseline_error=summary_extra.get("baseline_error"),
-            tier=tier,
-            settings=options.settings,
-        )
-        output = runner.run_suite(suite, inputs, progress)
-    finally:
-        for item in loaded:
-            item.close()
+                except StewardError as exc:
+                    job = replace(job, baseline_error=f"{label} could not be loaded: {exc}")
+        if isolate:
+            limits = sandbox.Limits(
+                ctx.settings.sandbox_memory_bytes, ctx.settings.sandbox_cpu_seconds
+            )
+            output = sandbox.run_isolated(job, data, reference, folder, limits)
+        else:
+            output = sandbox.execute(
+                job, data, reference, root=folder, suite=suite, progress=progress
+            )
     evidence = _put_evidence(ctx, output.evidence)
     summary = {
         **output.summary,
-        **summary_extra,
         "trusted_types": list(options.trusted_types),
         "trusted_pickle": options.trust_pickle,
     }
+    if isolate:
+        summary["sandboxed"] = True
     if reference is not None:
         summary["reference_fingerprint"] = fingerprint(reference)
     record = RunRecord(

@@ -124,6 +124,9 @@ async def verify_pack(
     anchor: list[str] = Form(default_factory=list, description="SEQ:HASH recorded earlier"),
     call: Caller = Depends(caller),
 ) -> Response:
-    """Verify a pack on the server — the same checks `steward evidence verify` runs offline."""
-    data = await pack.read()
-    return respond(await call.run(evidence.verify_upload, data, public_key, anchor))
+    """Verify a pack on the server — the same checks `steward evidence verify` runs offline.
+
+    Needs a user with a role (anonymous callers get 401); packs are read with bounds and a
+    pack beyond them is refused with 413 naming the limit."""
+    # The service checks the caller before it reads a byte of the spooled upload.
+    return respond(await call.run(evidence.verify_upload, pack.file, public_key, anchor))
