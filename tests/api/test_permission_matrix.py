@@ -80,7 +80,7 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/models/{name}/versions", P.VERSION_READ, MODEL),
     Row("GET", "/api/v1/versions", P.VERSION_READ),
     Row("GET", "/api/v1/models/{name}/versions/{version}", P.VERSION_READ, VERSION),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/artifact", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/artifact", P.ARTIFACT_READ, VERSION),
     Row(
         "POST",
         "/api/v1/models/{name}/versions/{version}/amend",

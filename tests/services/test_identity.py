@@ -72,6 +72,7 @@ def test_the_role_table_says_who_may_do_what() -> None:
         Permission.VERSION_READ,
         Permission.AUDIT_READ,
         Permission.GOVERNANCE_READ,
+        Permission.ARTIFACT_READ,
         Permission.EVIDENCE_EXPORT,
     }
     assert ROLE_PERMISSIONS[Role.AUDITOR] == reads
@@ -83,6 +84,8 @@ def test_the_role_table_says_who_may_do_what() -> None:
     assert holders[Permission.APPROVAL_REQUEST] == {Role.ADMIN, Role.OWNER}
     assert holders[Permission.USER_MANAGE] == {Role.ADMIN}
     assert holders[Permission.REVIEW_COMPLETE] == {Role.ADMIN, Role.VALIDATOR}
+    # Whose model it is changes only by an admin's or risk officer's hand.
+    assert holders[Permission.MODEL_REASSIGN] == {Role.ADMIN, Role.RISK_OFFICER}
 
 
 def test_authorize_explains_itself() -> None:
@@ -106,7 +109,9 @@ def test_authorize_explains_itself() -> None:
     assert not authorize(stale, Permission.MODEL_WRITE).allowed
     assert authorize(OP, Permission.USER_MANAGE).allowed
     anon = Principal(name="anonymous", anonymous=True)
-    assert authorize(anon, Permission.AUDIT_READ).allowed
+    assert authorize(anon, Permission.VERSION_READ).allowed
+    assert not authorize(anon, Permission.AUDIT_READ).allowed  # the journal needs a role
+    assert not authorize(anon, Permission.ARTIFACT_READ).allowed
     assert not authorize(anon, Permission.GOVERNANCE_READ).allowed
     assert not authorize(Principal(name="x"), Permission.AUDIT_READ).allowed
 

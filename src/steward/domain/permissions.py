@@ -20,8 +20,10 @@ from steward.domain.errors import Forbidden, InvalidInput
 class Permission(StrEnum):
     MODEL_READ = "model:read"
     MODEL_WRITE = "model:write"
+    MODEL_REASSIGN = "model:reassign"  # change a model's owner or team
     VERSION_READ = "version:read"
     VERSION_WRITE = "version:write"
+    ARTIFACT_READ = "artifact:read"  # download a version's artifact bytes
     VERSION_TRANSITION = "version:transition"
     ALIAS_WRITE = "alias:write"
     AUDIT_READ = "audit:read"
@@ -58,13 +60,19 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # reads everything, changes nothing
 
 
-# Anonymous principals (a server started with anonymous reads allowed).
-READ_ONLY = frozenset({Permission.MODEL_READ, Permission.VERSION_READ, Permission.AUDIT_READ})
+# Anonymous principals (a server started with anonymous reads allowed) see the
+# inventory and version metadata only: never the journal, findings, people,
+# artifacts or evidence (docs/permissions.md).
+READ_ONLY = frozenset({Permission.MODEL_READ, Permission.VERSION_READ})
 
-# What an authenticated user with no role may do.
+# What an authenticated user with no role may do: the same, and no artifact bytes.
 NO_ROLE = frozenset({Permission.MODEL_READ, Permission.VERSION_READ})
 
-_READ_ALL = NO_ROLE | {Permission.AUDIT_READ, Permission.GOVERNANCE_READ}
+_READ_ALL = NO_ROLE | {
+    Permission.AUDIT_READ,
+    Permission.GOVERNANCE_READ,
+    Permission.ARTIFACT_READ,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -98,6 +106,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.TOKEN_MANAGE,
         Permission.RISK_ASSESS,
         Permission.POLICY_MANAGE,
+        Permission.MODEL_REASSIGN,
         Permission.APPROVAL_DECIDE,
         Permission.WAIVER_GRANT,
         Permission.FINDING_WRITE,
@@ -114,12 +123,20 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.ADMIN: "everything, including users, teams, roles and other users' tokens",
     Role.OWNER: "registers and documents models and versions, assesses risk, requests moves",
     Role.VALIDATOR: "independent validation: runs checks, decides requests, completes reviews",
-    Role.RISK_OFFICER: "assesses risk, manages policy packs, grants waivers, decides requests",
+    Role.RISK_OFFICER: (
+        "assesses risk, manages policy packs, reassigns model ownership, grants waivers, "
+        "decides requests"
+    ),
     Role.APPROVER: "decides transition requests (e.g. an AI ethics board member)",
     Role.AUDITOR: "reads everything (journal, governance records, evidence), changes nothing",
 }
 
 _ROLE_NAMES = frozenset(r.value for r in Role)
+
+# Roles whose grants reach only the models the holder owns or whose team they belong
+# to (OWASP API1: object-level authorisation). A validator or risk officer works on
+# every model: independence is what their role is for.
+SCOPED_ROLES = frozenset({Role.OWNER})
 
 # The person running Steward embedded on the store's host: they hold the
 # database file anyway, so they keep every permission.
@@ -194,3 +211,48 @@ def ensure(principal: Principal, permission: Permission) -> None:
     decision = authorize(principal, permission)
     if not decision.allowed:
         raise Forbidden(decision.reason, permission=permission.value)
+
+
+@dataclass(frozen=True)
+class ModelScope:
+    """Who a model belongs to: what object-level authorisation is judged against."""
+
+    name: str
+    owner: str
+    team: str
+
+
+def authorize_on(principal: Principal, permission: Permission, model: ModelScope) -> Decision:
+    """``authorize`` for an act on one model: a permission that only a scoped role
+    (owner) grants reaches the holder's own models and their teams' models."""
+    decision = authorize(principal, permission)
+    if not decision.allowed or principal.anonymous or OPERATOR in principal.roles:
+        return decision
+    if permission in NO_ROLE:
+        return decision
+    unscoped = sorted(
+        r
+        for r in principal.roles
+        if r in _ROLE_NAMES
+        and Role(r) not in SCOPED_ROLES
+        and permission in ROLE_PERMISSIONS[Role(r)]
+    )
+    if unscoped:
+        return Decision(True, f"{principal.name} holds role {unscoped[0]}, which grants it")
+    if principal.name == model.owner:
+        return Decision(True, f"{principal.name} owns {model.name!r}")
+    if model.team and model.team in principal.teams:
+        return Decision(True, f"{principal.name} is in team {model.team}, which holds it")
+    team = f" and team {model.team}" if model.team else ""
+    return Decision(
+        False,
+        f"{principal.name} may {permission.value} only on models they own or their team "
+        f"holds; {model.name!r} belongs to {model.owner or 'nobody'}{team}. Ask its owner, "
+        "or an admin or risk officer to reassign it with `steward model update NAME --owner`.",
+    )
+
+
+def ensure_on(principal: Principal, permission: Permission, model: ModelScope) -> None:
+    decision = authorize_on(principal, permission, model)
+    if not decision.allowed:
+        raise Forbidden(decision.reason, permission=permission.value, model=model.name)

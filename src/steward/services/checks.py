@@ -16,6 +16,7 @@ from steward.domain.audit import Action
 from steward.domain.checks import CheckRun, RunRecord, run_passed, validate_record
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
+from steward.services.access import ensure_model
 from steward.services.context import Context, version_row_id
 from steward.store.uow import UnitOfWork
 
@@ -28,6 +29,7 @@ def store_run(
 ) -> CheckRun:
     ensure(principal, Permission.CHECK_RUN)
     with ctx.uow.write() as uow:
+        ensure_model(uow, principal, Permission.CHECK_RUN, model)
         run = store_run_in_uow(uow, ctx, principal.name, model, version, record)
         uow.commit()
     return run

@@ -18,6 +18,7 @@ from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.policy import Kind, PolicyPack
 from steward.domain.requests import GateReport, Verdict
 from steward.services import policies
+from steward.services.access import request_holders
 from steward.services.context import Context, version_row_id
 from steward.store.uow import UnitOfWork
 
@@ -93,10 +94,12 @@ def gather_facts(
         facts.update(_assessment(uow, mid))
     if Kind.CHECKS_PASSED in kinds:
         facts["checks"] = [CheckFact(**dict(row)) for row in uow.check_runs.facts(vid)]
+    owner = str(model_row["owner"])
     if Kind.APPROVALS in kinds and request_id is not None:
         facts["approvals"] = approval_facts(uow, request_id)
         row = uow.requests.row(request_id)
         requester = requester or (None if row is None else str(row["requested_by"]))
+        owner, facts["contributors"] = request_holders(uow, row, request.model)
     if Kind.NO_OPEN_FINDINGS in kinds:
         facts["findings"] = [
             FindingFact(
@@ -124,7 +127,7 @@ def gather_facts(
         target=request.target,
         tier=str(model_row["risk_tier"]),
         category=str(model_row["regulatory_category"]),
-        owner=str(model_row["owner"]),
+        owner=owner,
         version_creator=version.created_by,
         requester=requester,
         documentation={

@@ -1,0 +1,48 @@
+"""The model takeover over REST: bob, owner of another model, against alice's model.
+
+Six requests the security campaign sent with bob's ordinary owner token, all of
+which succeeded; each must now be answered 403 problem+json and change nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from tests.conftest import LiveServer
+from tests.services.test_object_authorisation import ADMIN, credit_scoring, snapshot
+
+from steward.services import tokens
+from steward.services.context import Context
+
+
+def test_bob_cannot_take_over_credit_scoring_over_rest(
+    ctx: Context, live_server: LiveServer, tmp_path: Path
+) -> None:
+    credit_scoring(ctx, tmp_path)
+    before = snapshot(ctx)
+    bob = tokens.create_token(ctx, ADMIN, user="bob", name="attack").token
+    base = "/api/v1/models/credit-scoring"
+    with httpx.Client(
+        base_url=live_server.url, headers={"Authorization": f"Bearer {bob}"}, timeout=60
+    ) as client:
+        attacks = [
+            client.patch(base, json={"owner": "bob"}),
+            client.post(f"{base}/versions", files={"artifact": ("m.bin", b"bob's weights")}),
+            client.post(
+                f"{base}/versions/4/transitions", json={"to": "validation", "justification": "x"}
+            ),
+            client.put(f"{base}/aliases/champion", json={"version": 4}),
+            client.put(
+                f"{base}/versions/4/narratives", json={"fields": {"intended_use": "Bob's."}}
+            ),
+            client.patch(base, json={"title": "Bob's model now"}),
+        ]
+        for response in attacks:
+            assert response.status_code == 403, (response.request.url, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "credit-scoring" in response.json()["detail"]
+        # his own model answers as before
+        own = client.patch("/api/v1/models/diabetes", json={"title": "Mine"})
+        assert own.status_code == 200, own.text
+    assert snapshot(ctx) == before
