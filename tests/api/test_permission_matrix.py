@@ -120,7 +120,7 @@ ROWS: list[Row] = [
     Row(
         "GET",
         "/api/v1/models/{name}/versions/{version}/gate",
-        P.VERSION_READ,
+        P.GOVERNANCE_READ,
         VERSION,
         query={"to": "production"},
     ),
@@ -342,7 +342,7 @@ ROWS: list[Row] = [
     Row(
         "POST",
         "/api/v1/evidence/verify",
-        P.MODEL_READ,
+        P.GOVERNANCE_READ,
         files={"pack": ("pack.zip", b"not a zip")},
     ),
     # compliance: catalogs, coverage, organisation dashboard

@@ -1,8 +1,9 @@
 """Who may do what. Permissions are data; ``authorize`` is a pure function.
 
 Every user holds zero or more :class:`Role` s; :data:`ROLE_PERMISSIONS` says
-what each role grants. A user with no role may only read models and versions;
-an auditor reads everything (audit journal, governance records, evidence
+what each role grants. A user with no role may only read models and version
+metadata (no artifact bytes); anonymous callers, where a server allows them, the
+same (docs/permissions.md); an auditor reads everything (audit journal, governance records, evidence
 export) and changes nothing; an admin may do everything. The embedded store's
 host user acts as :data:`OPERATOR` and keeps every permission (they hold the
 database file anyway). Services call :func:`ensure` for every use case, and
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from steward.domain.errors import Forbidden, InvalidInput
+from steward.domain.errors import Forbidden, InvalidInput, StewardError, Unauthenticated
 
 
 class Permission(StrEnum):
@@ -188,7 +189,9 @@ def authorize(principal: Principal, permission: Permission) -> Decision:
         if permission in READ_ONLY:
             return Decision(True, "anonymous reads are enabled on this server")
         return Decision(
-            False, f"{permission.value} needs an API token; anonymous users may only read"
+            False,
+            f"{permission.value} needs an API token of a user with a role; anonymous callers "
+            "may only read the inventory and version metadata",
         )
     if OPERATOR in principal.roles:
         return Decision(True, f"{principal.name} operates this store (embedded, on its host)")
@@ -207,10 +210,17 @@ def authorize(principal: Principal, permission: Permission) -> Decision:
     )
 
 
+def refusal(principal: Principal, decision: Decision, permission: Permission) -> StewardError:
+    """401 for a caller without credentials (they should authenticate), else 403."""
+    if principal.anonymous:
+        return Unauthenticated(decision.reason, permission=permission.value)
+    return Forbidden(decision.reason, permission=permission.value)
+
+
 def ensure(principal: Principal, permission: Permission) -> None:
     decision = authorize(principal, permission)
     if not decision.allowed:
-        raise Forbidden(decision.reason, permission=permission.value)
+        raise refusal(principal, decision, permission)
 
 
 @dataclass(frozen=True)
@@ -255,4 +265,6 @@ def authorize_on(principal: Principal, permission: Permission, model: ModelScope
 def ensure_on(principal: Principal, permission: Permission, model: ModelScope) -> None:
     decision = authorize_on(principal, permission, model)
     if not decision.allowed:
+        if principal.anonymous:
+            raise refusal(principal, decision, permission)
         raise Forbidden(decision.reason, permission=permission.value, model=model.name)

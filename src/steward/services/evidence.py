@@ -230,8 +230,11 @@ def verify_upload(
     public_key: str | None = None,
     anchors: list[str] | None = None,
 ) -> PackVerification:
-    """Verify an uploaded pack on the server (the same check `steward evidence verify` runs)."""
-    ensure(principal, Permission.MODEL_READ)
+    """Verify an uploaded pack on the server (the same check `steward evidence verify` runs).
+
+    Evidence needs a role (governance:read); offline verification stays free.
+    """
+    ensure(principal, Permission.GOVERNANCE_READ)
     return pack.verify_pack(
         data, public_key=public_key.encode() if public_key else None, anchors=anchors or ()
     )

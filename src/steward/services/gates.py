@@ -26,8 +26,11 @@ NO_POLICY = "none"
 
 
 def check_gate(ctx: Context, principal: Principal, model: str, version: int, to: str) -> GateReport:
-    """What `steward gate check` prints: would this move be allowed now, and why."""
-    ensure(principal, Permission.VERSION_READ)
+    """What `steward gate check` prints: would this move be allowed now, and why.
+
+    A governance record (it names open findings, approvers and waivers), so it needs a role.
+    """
+    ensure(principal, Permission.GOVERNANCE_READ)
     with ctx.uow.read() as uow:
         mid, vid = version_row_id(uow, model, version)
         request = _request(uow, vid, model, version, to, principal.name, "gate check")
