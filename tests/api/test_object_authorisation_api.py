@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, ensure_user
 from tests.services.test_object_authorisation import ADMIN, credit_scoring, snapshot
 
 from steward.services import tokens
@@ -46,3 +46,20 @@ def test_bob_cannot_take_over_credit_scoring_over_rest(
         own = client.patch("/api/v1/models/diabetes", json={"title": "Mine"})
         assert own.status_code == 200, own.text
     assert snapshot(ctx) == before
+
+
+def test_a_user_without_a_role_cannot_download_artifacts(
+    ctx: Context, live_server: LiveServer, tmp_path: Path
+) -> None:
+    credit_scoring(ctx, tmp_path, count=1)
+    ensure_user(ctx, "nora")
+    nora = tokens.create_token(ctx, ADMIN, user="nora", name="t").token
+    with httpx.Client(
+        base_url=live_server.url, headers={"Authorization": f"Bearer {nora}"}, timeout=60
+    ) as client:
+        path = "/api/v1/models/credit-scoring/versions/1"
+        assert client.get(path).status_code == 200
+        refused = client.get(f"{path}/artifact")
+        assert refused.status_code == 403
+        assert refused.json()["permission"] == "artifact:read"
+        assert b"weights" not in refused.content

@@ -169,3 +169,21 @@ def test_a_contributor_stays_non_independent_after_leaving_the_team(
     assert opened.request.id not in {r.request.id for r in approvals.inbox(ctx, as_(ctx, "carol"))}
     # an independent validator's approval applies the move
     assert approvals.approve(ctx, as_(ctx, "victor"), opened.request.id, "ok").applied
+
+
+def test_artifact_bytes_need_a_role(ctx: Context, tmp_path: Path) -> None:
+    """The campaign downloaded artifacts as a user with no role; the version's metadata
+    stays readable to them, its bytes are artifact:read (every role, no one else)."""
+    credit_scoring(ctx, tmp_path, count=1)
+    ensure_user(ctx, "nora")
+    ensure_user(ctx, "audra", "auditor")
+    nora = as_(ctx, "nora")
+    assert versions.get_version(ctx, nora, "credit-scoring", 1).version == 1
+    with pytest.raises(Forbidden) as refused:
+        versions.open_artifact(ctx, nora, "credit-scoring", 1)
+    assert refused.value.extra["permission"] == "artifact:read"
+    with pytest.raises(Forbidden):
+        versions.download_artifact(ctx, nora, "credit-scoring", 1, tmp_path / "stolen.bin")
+    assert not (tmp_path / "stolen.bin").exists()
+    _found, chunks = versions.open_artifact(ctx, as_(ctx, "audra"), "credit-scoring", 1)
+    assert b"".join(chunks) == b"weights 0"
