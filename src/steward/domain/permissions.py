@@ -238,8 +238,8 @@ def authorize_on(principal: Principal, permission: Permission, model: ModelScope
     decision = authorize(principal, permission)
     if not decision.allowed or principal.anonymous or OPERATOR in principal.roles:
         return decision
-    if permission in NO_ROLE:
-        return decision
+    if permission in _READ_ALL:
+        return decision  # reading is never scoped: the inventory is shared
     unscoped = sorted(
         r
         for r in principal.roles

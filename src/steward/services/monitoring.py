@@ -61,6 +61,9 @@ def create_monitor(
 ) -> Monitor:
     """Configure a monitor on a version; ``reference`` is its profiled reference data."""
     ensure(principal, Permission.MONITOR_MANAGE)
+    with ctx.uow.read() as uow:
+        # Whose model it is comes before what the caller sent (no 422 to a stranger).
+        ensure_model(uow, principal, Permission.MONITOR_MANAGE, model)
     parsed = rules.parse_config(dict(config or {}))
     rules.monitor_name(name)
     rules.check_rule_columns(parsed, rules.watched_columns(parsed, reference.columns))
