@@ -9,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
+from tests.cli.helpers import flat, run
 from tests.conftest import LiveServer, ensure_user
 from tests.services.test_object_authorisation import ADMIN, credit_scoring, snapshot
 
-from steward.services import tokens
+from steward.services import models, tokens
 from steward.services.context import Context
 
 
@@ -63,3 +65,26 @@ def test_a_user_without_a_role_cannot_download_artifacts(
         assert refused.status_code == 403
         assert refused.json()["permission"] == "artifact:read"
         assert b"weights" not in refused.content
+
+
+def test_the_cli_and_sdk_against_a_server_get_the_same_refusal(
+    ctx: Context, live_server: LiveServer, tmp_path: Path
+) -> None:
+    import steward
+    from steward.domain.errors import Forbidden
+
+    credit_scoring(ctx, tmp_path, count=1)
+    bob = tokens.create_token(ctx, ADMIN, user="bob", name="cli").token
+    remote = ["--url", live_server.url, "--token", bob]
+    result = run(
+        tmp_path / "unused", *remote, "model", "update", "credit-scoring", "--owner", "bob"
+    )
+    assert result.exit_code != 0
+    assert "credit-scoring" in flat(result.output) and "model:reassign" in flat(result.output)
+    client = steward.connect(live_server.url, token=bob)
+    try:
+        with pytest.raises(Forbidden, match="only on models they own"):
+            client.set_alias("credit-scoring", "champion", 1)
+    finally:
+        client.close()
+    assert models.get_model(ctx, ADMIN, "credit-scoring").owner == "alice"
