@@ -1,11 +1,18 @@
-"""Every API route x every role: 403 exactly when the role lacks the route's permission.
+"""Every API route x every role, against the reviewed table in docs/permissions.md.
 
-``ROWS`` lists each ``/api/v1`` route once, with the permission it needs (or
+The expected answers are parsed from ``docs/permissions.md`` (roles x actions, and
+the object-level table: own, team and other models), written by hand and reviewed;
+nothing here asks the code under test (``authorize()``) what the answer should be,
+so a wrong role table or a missing object-level check fails.
+
+``ROWS`` lists each ``/api/v1`` route once, with the action it needs (or
 ``PUBLIC`` / ``AUTHENTICATED``) and a sample request that passes request
 validation — so the only thing that can stop a caller before the use case is
 authorisation. Path parameters name things that do not exist (``ghost``, 999),
 so a permitted caller gets 404 or 200 and nothing real is touched; the service
-layer must check the permission *before* it looks anything up.
+layer must check the permission *before* it looks anything up. ``OBJECT_ROWS``
+then act on real models that are the caller's own, their team's and someone
+else's.
 
 Adding a route? Add one ``Row`` below (keep the groups); the first test fails,
 naming the missing ``METHOD path``, until you do.
@@ -13,18 +20,23 @@ naming the missing ``METHOD path``, until you do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, ensure_user
 
+from steward import bootstrap
 from steward.api.app import create_app
-from steward.domain.permissions import OPERATOR, Permission, Principal, Role, authorize
-from steward.services import identity, tokens
+from steward.domain.permissions import OPERATOR, Permission, Principal, Role
+from steward.domain.specs import VersionSpec
+from steward.services import identity, models, tokens, versions
 from steward.services.context import Context
+from steward.settings import Settings
 
 P = Permission
 PUBLIC = "public"  # no token needed
@@ -80,7 +92,7 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/models/{name}/versions", P.VERSION_READ, MODEL),
     Row("GET", "/api/v1/versions", P.VERSION_READ),
     Row("GET", "/api/v1/models/{name}/versions/{version}", P.VERSION_READ, VERSION),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/artifact", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/artifact", P.ARTIFACT_READ, VERSION),
     Row(
         "POST",
         "/api/v1/models/{name}/versions/{version}/amend",
@@ -120,7 +132,7 @@ ROWS: list[Row] = [
     Row(
         "GET",
         "/api/v1/models/{name}/versions/{version}/gate",
-        P.VERSION_READ,
+        P.GOVERNANCE_READ,
         VERSION,
         query={"to": "production"},
     ),
@@ -483,12 +495,53 @@ def test_every_api_route_has_exactly_one_row() -> None:
     assert gone == [], f"these rows name routes that no longer exist: {gone}"
 
 
+DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+ANONYMOUS = "anonymous"
+COLUMNS = {"no role": NO_ROLE, "anonymous": ANONYMOUS}  # doc heading -> caller
+
+
+def _table(heading: str) -> list[list[str]]:
+    """The rows of the first Markdown table under ``heading`` in docs/permissions.md."""
+    text = DOC.read_text(encoding="utf-8").split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("|")]
+    rows = [[c.strip().strip("`") for c in ln.strip("|").split("|")] for ln in lines]
+    return [r for r in rows if not all(re.fullmatch(r"-+", c) for c in r)]
+
+
+def reviewed_matrix() -> dict[str, dict[str, str]]:
+    """{action: {caller: "yes" | "own" | "no"}} as docs/permissions.md states it."""
+    header, *rows = _table("Roles and actions")
+    callers = [COLUMNS.get(c, c) for c in header[1:]]
+    return {row[0]: dict(zip(callers, row[1:], strict=True)) for row in rows}
+
+
+def reviewed_reach() -> dict[str, dict[str, bool]]:
+    """{cell value: {"own model" | "team model" | "other model": allowed}}."""
+    header, *rows = _table("Object level: own, team and other models")
+    return {
+        row[0]: {h: c == "allowed" for h, c in zip(header[1:], row[1:], strict=True)}
+        for row in rows
+    }
+
+
+MATRIX = reviewed_matrix()
+REACH = reviewed_reach()
+
+
+def test_the_reviewed_table_names_every_action_and_role() -> None:
+    assert sorted(MATRIX) == sorted(p.value for p in Permission), "docs/permissions.md rows"
+    for action, cells in MATRIX.items():
+        assert sorted(cells) == sorted([*CALLERS, ANONYMOUS]), action
+        assert set(cells.values()) <= {"yes", "own", "no"}, action
+    assert set(REACH) == {"yes", "own", "no"}
+
+
 def expected_allowed(caller: str, needs: Permission | str) -> bool:
+    """With a model that does not exist: only the role decides (``own`` counts)."""
     if needs in (PUBLIC, AUTHENTICATED):
         return True
     assert isinstance(needs, Permission)
-    roles = frozenset() if caller == NO_ROLE else frozenset({caller})
-    return authorize(Principal(name=caller, roles=roles), needs).allowed
+    return MATRIX[needs.value][caller] != "no"
 
 
 @pytest.fixture
@@ -553,4 +606,162 @@ def test_without_a_token_only_public_routes_answer(
             status = send(client, row, "anonymous").status_code
             if (row.needs == PUBLIC) != (status != 401):
                 wrong.append(f"{row.key} without a token: HTTP {status}")
+    assert wrong == [], "\n".join(wrong)
+
+
+@pytest.fixture
+def anonymous_server(settings: Settings, callers: dict[str, str]) -> Iterator[LiveServer]:
+    """The same store served with anonymous reads allowed."""
+    context = bootstrap.build(settings.with_(allow_anonymous_read=True), migrate=True)
+    with LiveServer(context) as live:
+        yield live
+    context.uow.engine.dispose()
+
+
+def test_anonymous_callers_get_exactly_what_the_table_allows(
+    anonymous_server: LiveServer,
+) -> None:
+    wrong: list[str] = []
+    with httpx.Client(base_url=anonymous_server.url, timeout=60) as client:
+        for row in ROWS:
+            if row.needs in (PUBLIC, AUTHENTICATED):
+                allowed = True
+            else:
+                assert isinstance(row.needs, Permission)
+                allowed = MATRIX[row.needs.value][ANONYMOUS] == "yes"
+            status = send(client, row, ANONYMOUS).status_code
+            if allowed == (status == 401) or status in (403, 405, 500):
+                wrong.append(
+                    f"{row.key} anonymously: HTTP {status} (expected "
+                    f"{'not ' if allowed else ''}401)"
+                )
+    assert wrong == [], "\n".join(wrong)
+
+
+# -- object level: the caller's own model, their team's, someone else's ---------------------
+
+RELATIONS = ("own model", "team model", "other model")
+ANSWERS = {
+    "decision_impact": "significant",
+    "autonomy": "human_oversight",
+    "personal_data": "personal",
+    "vulnerable_groups": "no",
+    "scale": "under_100k",
+    "financial_exposure": "material",
+    "regulated_domain": ["credit"],
+    "annex_iii": ["credit_scoring"],
+    "prohibited_practices": ["none"],
+    "transparency": ["none"],
+    "third_party": "in_house",
+}
+REFERENCE = ROWS[
+    [r.key for r in ROWS].index("POST /api/v1/models/{name}/versions/{version}/monitors")
+].json
+# Acts on a real model; the order matters where one act changes the next one's subject
+# (the request moves version 1; reassigning goes last).
+OBJECT_ROWS: list[Row] = [
+    Row("PATCH", "/api/v1/models/{name}", P.MODEL_WRITE, json={"title": "t"}),
+    Row("POST", "/api/v1/models/{name}/versions", P.VERSION_WRITE, files=ARTIFACT),
+    Row("PUT", "/api/v1/models/{name}/aliases/champion", P.ALIAS_WRITE, json={"version": 1}),
+    Row(
+        "PUT",
+        "/api/v1/models/{name}/versions/1/narratives",
+        P.MODEL_WRITE,
+        json={"fields": {"intended_use": "u"}},
+    ),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/findings",
+        P.FINDING_WRITE,
+        json={"title": "t", "severity": "low"},
+    ),
+    Row("POST", "/api/v1/models/{name}/risk-assessments", P.RISK_ASSESS, json={"answers": ANSWERS}),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/deployments",
+        P.DEPLOY_RECORD,
+        json={"environment": "prod", "sha256": "0" * 64},
+    ),
+    Row("POST", "/api/v1/models/{name}/versions/1/check-runs", P.CHECK_RUN, json=RUN_RECORD),
+    Row("POST", "/api/v1/models/{name}/versions/1/monitors", P.MONITOR_MANAGE, json=REFERENCE),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/versions/1/requests",
+        P.APPROVAL_REQUEST,
+        json={"to": "validation", "justification": "matrix"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/versions/1/transitions",
+        P.VERSION_TRANSITION,
+        json={"to": "validation", "justification": "matrix"},
+    ),
+    Row("PATCH", "/api/v1/models/{name}", P.MODEL_REASSIGN, json={"owner": "someone-else"}),
+]
+
+
+def _slug(caller: str) -> str:
+    return caller.replace("_", "-")
+
+
+@pytest.fixture
+def estate(ctx: Context, callers: dict[str, str], tmp_path: Path) -> dict[tuple[str, str], str]:
+    """Per caller: a model they own, one their team holds, one that is someone else's."""
+    ensure_user(ctx, "stranger", "owner")
+    identity.create_team(ctx, OPERATOR_P, "elsewhere")
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"weights")
+    found: dict[tuple[str, str], str] = {}
+    for caller in CALLERS:
+        team = f"team-{_slug(caller)}"
+        identity.create_team(ctx, OPERATOR_P, team, members=[caller])
+        for relation, owner, holder in (
+            ("own model", caller, ""),
+            ("team model", "stranger", team),
+            ("other model", "stranger", "elsewhere"),
+        ):
+            name = f"{relation.split()[0]}-{_slug(caller)}"
+            models.create_model(ctx, OPERATOR_P, name, owner=owner, team=holder)
+            versions.create_version(ctx, OPERATOR_P, name, VersionSpec(), weights)
+            found[caller, relation] = name
+    return found
+
+
+OPERATOR_P = Principal(name="admin", roles=frozenset({OPERATOR}))
+
+
+def test_each_role_reaches_exactly_the_models_the_table_says(
+    server: LiveServer, callers: dict[str, str], estate: dict[tuple[str, str], str]
+) -> None:
+    wrong: list[str] = []
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        for (caller, relation), model in estate.items():
+            client.headers["Authorization"] = f"Bearer {callers[caller]}"
+            for row in OBJECT_ROWS:
+                assert isinstance(row.needs, Permission)
+                allowed = REACH[MATRIX[row.needs.value][caller]][relation]
+                response = send(
+                    client,
+                    Row(
+                        row.method,
+                        row.path,
+                        row.needs,
+                        {"name": model},
+                        row.json,
+                        row.query,
+                        row.files,
+                        row.form,
+                    ),
+                    caller,
+                )
+                if allowed == (response.status_code == 403) or response.status_code in (
+                    401,
+                    405,
+                    500,
+                ):
+                    wrong.append(
+                        f"{row.method} {row.path} on {relation} as {caller}: HTTP "
+                        f"{response.status_code} (expected {'not ' if allowed else ''}403): "
+                        f"{response.text[:160]}"
+                    )
     assert wrong == [], "\n".join(wrong)

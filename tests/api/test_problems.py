@@ -453,9 +453,11 @@ def anonymous(settings: Settings) -> Iterator[tuple[Context, LiveServer]]:
 
 
 @sqlite_only
-def test_anonymous_reads_when_allowed_but_writes_are_403(
+def test_anonymous_reads_the_inventory_only_and_everything_else_is_401(
     anonymous: tuple[Context, LiveServer],
 ) -> None:
+    """The campaign read the whole journal (finding titles, risk answers, the user roster,
+    text typed into failed logins) and downloaded artifacts without a token."""
     context, server = anonymous
     ensure_user(context, "alice", "owner")
     made = tokens.create_token(context, OPERATOR_PRINCIPAL, user="alice")
@@ -465,6 +467,8 @@ def test_anonymous_reads_when_allowed_but_writes_are_403(
         assert alice.post("/api/v1/models", json={"name": "credit"}).status_code == 201
         r = alice.post("/api/v1/models/credit/versions", files={"artifact": ("m.bin", b"v1")})
         assert r.status_code == 201
+        finding = {"title": "Secret weakness", "severity": "high"}
+        assert alice.post("/api/v1/models/credit/findings", json=finding).status_code == 201
     with httpx.Client(base_url=server.url) as anon:
         assert anon.get("/api/v1/me").json() == {
             "user": "anonymous",
@@ -474,10 +478,19 @@ def test_anonymous_reads_when_allowed_but_writes_are_403(
         }
         assert [m["name"] for m in anon.get("/api/v1/models").json()["items"]] == ["credit"]
         assert anon.get("/api/v1/models/credit/versions/1").json()["version"] == 1
-        assert anon.get("/api/v1/models/credit/versions/1/artifact").content == b"v1"
-        assert anon.get("/api/v1/audit/verify").json()["ok"] is True
         before = snapshot(context)
         refused = [
+            (anon.get("/api/v1/audit/events"), "audit:read"),
+            (anon.get("/api/v1/audit/export"), "audit:read"),
+            (anon.get("/api/v1/audit/verify"), "audit:read"),
+            (anon.get("/api/v1/models/credit/history"), "audit:read"),
+            (anon.get("/api/v1/findings"), "governance:read"),
+            (anon.get("/api/v1/users"), "governance:read"),
+            (anon.get("/api/v1/models/credit/versions/1/artifact"), "artifact:read"),
+            (
+                anon.get("/api/v1/models/credit/versions/1/gate", params={"to": "validation"}),
+                "governance:read",
+            ),
             (anon.post("/api/v1/models", json={"name": "other"}), "model:write"),
             (anon.patch("/api/v1/models/credit", json={"title": "x"}), "model:write"),
             (
@@ -501,12 +514,17 @@ def test_anonymous_reads_when_allowed_but_writes_are_403(
         for response, permission in refused:
             body = assert_problem(
                 response,
-                403,
-                "forbidden",
+                401,
+                "unauthenticated",
                 f"{permission} needs an API token",
-                "anonymous users may only read",
+                "anonymous callers may only read the inventory and version metadata",
             )
             assert body["permission"] == permission
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert "Secret weakness" not in response.text
+        # Unpacking a stranger's zip costs the server; the refusal points to the free way.
+        verify = anon.post("/api/v1/evidence/verify", files={"pack": ("p.zip", b"not a zip")})
+        assert_problem(verify, 401, "unauthenticated", "needs an API token", "offline")
         assert snapshot(context) == before
 
 

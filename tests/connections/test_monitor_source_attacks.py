@@ -59,7 +59,7 @@ def lake(tmp_path: Path, credit: pd.DataFrame) -> Path:
 @pytest.fixture
 def version(store: Context, make_file: Callable[[bytes, str], Path], credit: pd.DataFrame) -> int:
     st = Steward(LocalBackend(store, "alice"))
-    st.create_model("credit", owner="alice")
+    st.create_model("credit", owner="bob")  # the attacker monitors a model of his own
     v = st.log_version(
         "credit",
         artifact=make_file(b"model bytes", "model.bin"),

@@ -12,7 +12,7 @@ from tests.conftest import Clock
 
 from steward import bootstrap
 from steward.domain.audit import Action, AuditFilter
-from steward.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from steward.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from steward.domain.findings import FindingStatus, Severity
 from steward.domain.permissions import OPERATOR, Permission, Principal, authorize
 from steward.domain.reviews import DueStatus
@@ -265,9 +265,10 @@ def test_listing_filters_and_pages(timed: Context, make_file: MakeFile) -> None:
 def test_anonymous_and_role_limits(timed: Context) -> None:
     _model(timed)
     anon = Principal(name="anonymous", anonymous=True)
-    with pytest.raises(Forbidden):
+    # anonymous callers are told to authenticate (401), never given governance records
+    with pytest.raises(Unauthenticated):
         findings.open_finding(timed, anon, "credit", title="t", severity="low")
-    with pytest.raises(Forbidden):
+    with pytest.raises(Unauthenticated):
         reviews.reviews_due(timed, anon)
     auditor = Principal(name="audrey", roles=frozenset({"auditor"}))
     if authorize(auditor, Permission.WAIVER_GRANT).allowed:

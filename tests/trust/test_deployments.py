@@ -160,16 +160,18 @@ def test_bad_reports_are_refused_and_nothing_is_recorded(
 
 def test_who_may_record_and_read(ctx: Context, credit: dict[int, str]) -> None:
     validator = Principal(name="vera", roles=frozenset({"validator"}))
-    owner = Principal(name="olga", roles=frozenset({"owner"}))
-    with pytest.raises(Forbidden):
-        deployments.record_deployment(
-            ctx, validator, "credit", environment="prod", sha256=credit[1]
-        )
+    owner = Principal(name="alice", roles=frozenset({"owner"}))  # credit's owner
+    stranger = Principal(name="olga", roles=frozenset({"owner"}))  # owns other models
+    for refused in (validator, stranger):
+        with pytest.raises(Forbidden):
+            deployments.record_deployment(
+                ctx, refused, "credit", environment="prod", sha256=credit[1]
+            )
     assert (
         deployments.record_deployment(
             ctx, owner, "credit", environment="prod", sha256=credit[1]
         ).reported_by
-        == "olga"
+        == "alice"
     )
     assert len(deployments.list_deployments(ctx, validator, environment="prod")) == 1
     with pytest.raises(NotFound):

@@ -83,6 +83,8 @@ class GateFacts:
     findings: Sequence[FindingFact] = ()
     waivers: Sequence[WaiverFact] = ()
     monitors: Sequence[str] = ()  # evidence ids of the version's active monitors
+    # Members of the model's team when the move was requested (not_model_owner excludes them).
+    contributors: frozenset[str] = frozenset()
 
 
 def evaluate(pack: PolicyPack, facts: GateFacts) -> list[Outcome]:
@@ -246,6 +248,8 @@ def _independence_problem(
         return f"{approval.approver} created version {facts.version}"
     if "not_model_owner" in rules and approval.approver == facts.owner:
         return f"{approval.approver} owns {facts.model!r}"
+    if "not_model_owner" in rules and approval.approver in facts.contributors:
+        return f"{approval.approver} contributes to {facts.model!r} (a member of its team)"
     if "not_requester" in rules and approval.approver == facts.requester:
         return f"{approval.approver} requested this move"
     return None

@@ -1,8 +1,9 @@
 """Who may do what. Permissions are data; ``authorize`` is a pure function.
 
 Every user holds zero or more :class:`Role` s; :data:`ROLE_PERMISSIONS` says
-what each role grants. A user with no role may only read models and versions;
-an auditor reads everything (audit journal, governance records, evidence
+what each role grants. A user with no role may only read models and version
+metadata (no artifact bytes); anonymous callers, where a server allows them, the
+same (docs/permissions.md); an auditor reads everything (audit journal, governance records, evidence
 export) and changes nothing; an admin may do everything. The embedded store's
 host user acts as :data:`OPERATOR` and keeps every permission (they hold the
 database file anyway). Services call :func:`ensure` for every use case, and
@@ -14,14 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from steward.domain.errors import Forbidden, InvalidInput
+from steward.domain.errors import Forbidden, InvalidInput, StewardError, Unauthenticated
 
 
 class Permission(StrEnum):
     MODEL_READ = "model:read"
     MODEL_WRITE = "model:write"
+    MODEL_REASSIGN = "model:reassign"  # change a model's owner or team
     VERSION_READ = "version:read"
     VERSION_WRITE = "version:write"
+    ARTIFACT_READ = "artifact:read"  # download a version's artifact bytes
     VERSION_TRANSITION = "version:transition"
     ALIAS_WRITE = "alias:write"
     AUDIT_READ = "audit:read"
@@ -60,13 +63,19 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # reads everything, changes nothing
 
 
-# Anonymous principals (a server started with anonymous reads allowed).
-READ_ONLY = frozenset({Permission.MODEL_READ, Permission.VERSION_READ, Permission.AUDIT_READ})
+# Anonymous principals (a server started with anonymous reads allowed) see the
+# inventory and version metadata only: never the journal, findings, people,
+# artifacts or evidence (docs/permissions.md).
+READ_ONLY = frozenset({Permission.MODEL_READ, Permission.VERSION_READ})
 
-# What an authenticated user with no role may do.
+# What an authenticated user with no role may do: the same, and no artifact bytes.
 NO_ROLE = frozenset({Permission.MODEL_READ, Permission.VERSION_READ})
 
-_READ_ALL = NO_ROLE | {Permission.AUDIT_READ, Permission.GOVERNANCE_READ}
+_READ_ALL = NO_ROLE | {
+    Permission.AUDIT_READ,
+    Permission.GOVERNANCE_READ,
+    Permission.ARTIFACT_READ,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -100,6 +109,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.TOKEN_MANAGE,
         Permission.RISK_ASSESS,
         Permission.POLICY_MANAGE,
+        Permission.MODEL_REASSIGN,
         Permission.APPROVAL_DECIDE,
         Permission.WAIVER_GRANT,
         Permission.FINDING_WRITE,
@@ -116,12 +126,20 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.ADMIN: "everything, including users, teams, roles and other users' tokens",
     Role.OWNER: "registers and documents models and versions, assesses risk, requests moves",
     Role.VALIDATOR: "independent validation: runs checks, decides requests, completes reviews",
-    Role.RISK_OFFICER: "assesses risk, manages policy packs, grants waivers, decides requests",
+    Role.RISK_OFFICER: (
+        "assesses risk, manages policy packs, reassigns model ownership, grants waivers, "
+        "decides requests"
+    ),
     Role.APPROVER: "decides transition requests (e.g. an AI ethics board member)",
     Role.AUDITOR: "reads everything (journal, governance records, evidence), changes nothing",
 }
 
 _ROLE_NAMES = frozenset(r.value for r in Role)
+
+# Roles whose grants reach only the models the holder owns or whose team they belong
+# to (OWASP API1: object-level authorisation). A validator or risk officer works on
+# every model: independence is what their role is for.
+SCOPED_ROLES = frozenset({Role.OWNER})
 
 # The person running Steward embedded on the store's host: they hold the
 # database file anyway, so they keep every permission.
@@ -173,7 +191,9 @@ def authorize(principal: Principal, permission: Permission) -> Decision:
         if permission in READ_ONLY:
             return Decision(True, "anonymous reads are enabled on this server")
         return Decision(
-            False, f"{permission.value} needs an API token; anonymous users may only read"
+            False,
+            f"{permission.value} needs an API token of a user with a role; anonymous callers "
+            "may only read the inventory and version metadata",
         )
     if OPERATOR in principal.roles:
         return Decision(True, f"{principal.name} operates this store (embedded, on its host)")
@@ -192,7 +212,61 @@ def authorize(principal: Principal, permission: Permission) -> Decision:
     )
 
 
+def refusal(principal: Principal, decision: Decision, permission: Permission) -> StewardError:
+    """401 for a caller without credentials (they should authenticate), else 403."""
+    if principal.anonymous:
+        return Unauthenticated(decision.reason, permission=permission.value)
+    return Forbidden(decision.reason, permission=permission.value)
+
+
 def ensure(principal: Principal, permission: Permission) -> None:
     decision = authorize(principal, permission)
     if not decision.allowed:
-        raise Forbidden(decision.reason, permission=permission.value)
+        raise refusal(principal, decision, permission)
+
+
+@dataclass(frozen=True)
+class ModelScope:
+    """Who a model belongs to: what object-level authorisation is judged against."""
+
+    name: str
+    owner: str
+    team: str
+
+
+def authorize_on(principal: Principal, permission: Permission, model: ModelScope) -> Decision:
+    """``authorize`` for an act on one model: a permission that only a scoped role
+    (owner) grants reaches the holder's own models and their teams' models."""
+    decision = authorize(principal, permission)
+    if not decision.allowed or principal.anonymous or OPERATOR in principal.roles:
+        return decision
+    if permission in _READ_ALL:
+        return decision  # reading is never scoped: the inventory is shared
+    unscoped = sorted(
+        r
+        for r in principal.roles
+        if r in _ROLE_NAMES
+        and Role(r) not in SCOPED_ROLES
+        and permission in ROLE_PERMISSIONS[Role(r)]
+    )
+    if unscoped:
+        return Decision(True, f"{principal.name} holds role {unscoped[0]}, which grants it")
+    if principal.name == model.owner:
+        return Decision(True, f"{principal.name} owns {model.name!r}")
+    if model.team and model.team in principal.teams:
+        return Decision(True, f"{principal.name} is in team {model.team}, which holds it")
+    team = f" and team {model.team}" if model.team else ""
+    return Decision(
+        False,
+        f"{principal.name} may {permission.value} only on models they own or their team "
+        f"holds; {model.name!r} belongs to {model.owner or 'nobody'}{team}. Ask its owner, "
+        "or an admin or risk officer to reassign it with `steward model update NAME --owner`.",
+    )
+
+
+def ensure_on(principal: Principal, permission: Permission, model: ModelScope) -> None:
+    decision = authorize_on(principal, permission, model)
+    if not decision.allowed:
+        if principal.anonymous:
+            raise refusal(principal, decision, permission)
+        raise Forbidden(decision.reason, permission=permission.value, model=model.name)

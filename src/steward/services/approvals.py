@@ -25,6 +25,7 @@ from steward.domain.requests import (
     Verdict,
 )
 from steward.services import gates, policies
+from steward.services.access import contributors, ensure_model, request_holders
 from steward.services.context import Context, model_id, version_row_id
 from steward.services.lifecycle import apply_in_uow, approval_json, record_gate_failure
 from steward.store.uow import UnitOfWork
@@ -40,6 +41,7 @@ def request_transition(
     with ctx.uow.write() as uow:
         mid = model_id(uow, model)
         uow.models.lock(mid)
+        scope = ensure_model(uow, principal, Permission.APPROVAL_REQUEST, model)
         _mid, vid = version_row_id(uow, model, version)
         current = Stage(uow.versions.row_by_id(vid)["stage"])
         move = lifecycle.make_request(
@@ -68,6 +70,8 @@ def request_transition(
                 "requested_by": principal.name,
                 "requested_at": uow.now,
                 "status": RequestStatus.OPEN.value,
+                "model_owner": scope.owner,
+                "contributors": contributors(uow, scope),
             }
         )
         report = gates.report_in_uow(
@@ -187,7 +191,8 @@ def _decide_in_uow(
                 "carry roles; an admin creates users with `steward user create`."
             )
         )
-    _ensure_independent(principal.name, request, version.created_by, str(model_row["owner"]), specs)
+    owner, team = request_holders(uow, row, request.model)
+    _ensure_independent(principal.name, request, version.created_by, owner, team, specs)
     eligible = {role for spec in specs for role in spec.params["roles"]}
     if eligible and not eligible & set(user.roles):
         raise _Denied(
@@ -259,9 +264,18 @@ def _approval_specs(pack: PolicyPack | None, target: Stage, tier: str) -> list[R
 
 
 def _ensure_independent(
-    actor: str, request: TransitionRequest, creator: str, owner: str, specs: list[RequirementSpec]
+    actor: str,
+    request: TransitionRequest,
+    creator: str,
+    owner: str,
+    team: frozenset[str],
+    specs: list[RequirementSpec],
 ) -> None:
-    """Segregation of duties: nobody approves their own work."""
+    """Segregation of duties: nobody approves their own work.
+
+    ``owner`` and ``team`` are who held the model when the move was requested, so
+    handing the model to someone else afterwards does not make its owner independent.
+    """
     rules = {rule for spec in specs for rule in spec.params.get("independence") or []}
     reason = None
     if actor == creator:
@@ -269,7 +283,9 @@ def _ensure_independent(
     elif actor == request.requested_by:
         reason = f"{actor} requested this move"
     elif actor == owner and "not_model_owner" in rules:
-        reason = f"{actor} owns {request.model!r}"
+        reason = f"{actor} owned {request.model!r} when the move was requested"
+    elif actor in team and "not_model_owner" in rules:
+        reason = f"{actor} was in the team holding {request.model!r} when the move was requested"
     if reason:
         raise _Denied(
             Forbidden(
@@ -398,6 +414,7 @@ def apply_request(ctx: Context, principal: Principal, request_id: str) -> Reques
             raise Conflict(f"Request {request_id} is already {request.status.value}.")
         mid, vid = version_row_id(uow, request.model, request.version)
         uow.models.lock(mid)
+        ensure_model(uow, principal, Permission.APPROVAL_REQUEST, request.model)
         move = lifecycle.make_request(
             model=request.model,
             version=request.version,
@@ -471,10 +488,9 @@ def inbox(ctx: Context, principal: Principal) -> list[RequestResult]:
                 continue
             if not eligible and not roles & {"validator", "risk_officer", "approver", "admin"}:
                 continue
+            owner, team = request_holders(uow, uow.requests.row(request.id), request.model)
             try:
-                _ensure_independent(
-                    principal.name, request, version.created_by, str(model_row["owner"]), specs
-                )
+                _ensure_independent(principal.name, request, version.created_by, owner, team, specs)
             except _Denied:
                 continue
             items.append(RequestResult(request, _report(uow, ctx, request), False))

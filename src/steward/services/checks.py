@@ -17,6 +17,7 @@ from steward.domain.checks import CheckRun, RunRecord, run_passed, validate_reco
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.findings import SEVERITIES
 from steward.domain.permissions import Permission, Principal, ensure
+from steward.services.access import ensure_model
 from steward.services.context import Context, version_row_id
 from steward.store.uow import UnitOfWork
 
@@ -29,6 +30,7 @@ def store_run(
 ) -> CheckRun:
     ensure(principal, Permission.CHECK_RUN)
     with ctx.uow.write() as uow:
+        ensure_model(uow, principal, Permission.CHECK_RUN, model)
         run = store_run_in_uow(uow, ctx, principal.name, model, version, record)
         uow.commit()
     return run

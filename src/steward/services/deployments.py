@@ -17,6 +17,7 @@ from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.trust import Deployment, DeployStatus
 from steward.services import findings
+from steward.services.access import ensure_model
 from steward.services.context import Context, model_id
 from steward.services.models import check_limit
 
@@ -39,6 +40,7 @@ def record_deployment(
         raise InvalidInput("version must be a positive version number.", field="version")
     with ctx.uow.write() as uow:
         mid = model_id(uow, model)
+        ensure_model(uow, principal, Permission.DEPLOY_RECORD, model)
         uow.models.lock(mid)  # judge against stages no concurrent promotion is changing
         verdict = trust.assess_deployment(
             model, env, digest, uow.deployments.versions_of(mid), version

@@ -23,6 +23,7 @@ from steward.domain.findings import (
     FindingStatus,
 )
 from steward.domain.permissions import Permission, Principal, authorize, ensure
+from steward.services.access import ensure_model
 from steward.services.context import Context, model_id
 from steward.store.findings_repo import FindingFilter
 from steward.store.uow import UnitOfWork
@@ -179,6 +180,7 @@ def open_finding(
     ensure(principal, Permission.FINDING_WRITE)
     with ctx.uow.write() as uow:
         mid = model_id(uow, model)
+        ensure_model(uow, principal, Permission.FINDING_WRITE, model)
         found = open_in_uow(
             uow,
             principal.name,
@@ -318,6 +320,7 @@ def update_finding(
             _get(uow, finding_id)
         uow.findings.lock(finding_id)
         current = _get(uow, finding_id)
+        ensure_model(uow, principal, Permission.FINDING_WRITE, current.model)
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         values: dict[str, Any] = {}
@@ -375,6 +378,7 @@ def comment_finding(
     text = rules.text_field(body, "comment", required=True)
     with ctx.uow.write() as uow:
         current = _get(uow, finding_id)
+        ensure_model(uow, principal, Permission.FINDING_WRITE, current.model)
         comment_id = uow.findings.add_comment(finding_id, principal.name, text, uow.now)
         uow.record(
             principal.name,

@@ -18,6 +18,7 @@ from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.policy import Kind, PolicyPack
 from steward.domain.requests import GateReport, Verdict
 from steward.services import policies
+from steward.services.access import request_holders
 from steward.services.context import Context, version_row_id
 from steward.store.uow import UnitOfWork
 
@@ -25,8 +26,11 @@ NO_POLICY = "none"
 
 
 def check_gate(ctx: Context, principal: Principal, model: str, version: int, to: str) -> GateReport:
-    """What `steward gate check` prints: would this move be allowed now, and why."""
-    ensure(principal, Permission.VERSION_READ)
+    """What `steward gate check` prints: would this move be allowed now, and why.
+
+    A governance record (it names open findings, approvers and waivers), so it needs a role.
+    """
+    ensure(principal, Permission.GOVERNANCE_READ)
     with ctx.uow.read() as uow:
         mid, vid = version_row_id(uow, model, version)
         request = _request(uow, vid, model, version, to, principal.name, "gate check")
@@ -93,10 +97,12 @@ def gather_facts(
         facts.update(_assessment(uow, mid))
     if Kind.CHECKS_PASSED in kinds:
         facts["checks"] = [CheckFact(**dict(row)) for row in uow.check_runs.facts(vid)]
+    owner = str(model_row["owner"])
     if Kind.APPROVALS in kinds and request_id is not None:
         facts["approvals"] = approval_facts(uow, request_id)
         row = uow.requests.row(request_id)
         requester = requester or (None if row is None else str(row["requested_by"]))
+        owner, facts["contributors"] = request_holders(uow, row, request.model)
     if Kind.NO_OPEN_FINDINGS in kinds:
         facts["findings"] = [
             FindingFact(
@@ -124,7 +130,7 @@ def gather_facts(
         target=request.target,
         tier=str(model_row["risk_tier"]),
         category=str(model_row["regulatory_category"]),
-        owner=str(model_row["owner"]),
+        owner=owner,
         version_creator=version.created_by,
         requester=requester,
         documentation={

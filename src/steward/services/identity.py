@@ -34,13 +34,17 @@ from steward.domain.permissions import (
     authorize,
     ensure,
     parse_role,
+    refusal,
 )
 from steward.services.context import Context
 from steward.services.tokens import PREFIX, hash_token
 from steward.store.uow import UnitOfWork
+from steward.trust import secretbox
 
 # A login session (the web UI's) is an API token that expires after this long.
 SESSION_HOURS = 8
+# The actor of a failed login with a name that is no user (docs/audit.md).
+UNKNOWN_USER = "unknown user"
 SESSION_TOKEN_NAME = "login session"
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
@@ -323,7 +327,7 @@ def _role_change(ctx: Context, principal: Principal, name: str, role: str, *, gr
                     {"role": wanted.value, "change": "grant" if grant else "revoke"},
                 )
                 uow.commit()
-        raise Forbidden(decision.reason, permission=Permission.USER_MANAGE.value)
+        raise refusal(principal, decision, Permission.USER_MANAGE)
     with ctx.uow.write() as uow:
         before = _user(uow, name)
         holds = wanted.value in before.roles
@@ -370,8 +374,16 @@ def login(ctx: Context, name: str, password: str) -> NewToken:
     elif not grants[0]:
         reason = "user disabled"
     if reason is not None:
+        actor, payload = name, {"reason": reason}
+        if grants is None:
+            # What was typed may be a password typed into the wrong field: never journal
+            # it; a keyed digest still shows repeated attempts with the same name.
+            actor = UNKNOWN_USER
+            payload["attempt"] = secretbox.load_or_create(ctx.settings.secrets_key_path).digest(
+                name, "login-name"
+            )
         with ctx.uow.write() as uow:
-            uow.record(name, Action.LOGIN_FAILED, "user", name, {"reason": reason})
+            uow.record(actor, Action.LOGIN_FAILED, "user", actor, payload)
             uow.commit()
         if reason == "user disabled":
             raise Unauthenticated(

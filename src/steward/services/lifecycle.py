@@ -13,6 +13,7 @@ from steward.domain.lifecycle import Decision, Stage
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.requests import Approval, GateReport, RequestStatus
 from steward.services import gates
+from steward.services.access import ensure_model
 from steward.services.context import Context, model_id, version_row_id
 from steward.store.uow import UnitOfWork
 
@@ -47,6 +48,7 @@ def transition(
         # Lock first: the current stage must be read under the model's lock, or two
         # concurrent moves of one version would both start from the same stage.
         uow.models.lock(model_id(uow, model))
+        ensure_model(uow, principal, Permission.VERSION_TRANSITION, model)
         mid, vid, request = _request(uow, principal, model, version, to, justification)
         report = gates.report_in_uow(uow, ctx, request, mid, vid)
         if report.allowed:

@@ -19,6 +19,7 @@ from steward.domain.audit import Action
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import risk as risk_service
+from steward.services.access import ensure_model
 from steward.services.context import Context, version_row_id
 from steward.services.monitoring_card import card_status_in_uow
 from steward.store.findings_repo import FindingFilter
@@ -81,6 +82,7 @@ def set_narrative(
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)
         uow.models.lock(mid)
+        ensure_model(uow, principal, Permission.MODEL_WRITE, model)
         shown = current_in_uow(uow, mid, model, version)
         changes: dict[str, dict[str, Any]] = {}
         for key, text in sorted(values.items()):

@@ -10,12 +10,21 @@ from typing import Any
 from steward.domain import names, specs
 from steward.domain.audit import Action
 from steward.domain.entities import Model, Page
-from steward.domain.errors import AlreadyExists, InvalidInput, NotFound
+from steward.domain.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound
 from steward.domain.lifecycle import parse_stage
-from steward.domain.permissions import Permission, Principal, ensure
+from steward.domain.permissions import (
+    ModelScope,
+    Permission,
+    Principal,
+    authorize,
+    ensure,
+    ensure_on,
+)
 from steward.services import risk
+from steward.services.access import model_scope
 from steward.services.context import Context, model_id
 from steward.store.models_repo import ModelFilter
+from steward.store.uow import UnitOfWork
 
 MAX_PAGE = 1000
 
@@ -42,6 +51,13 @@ def create_model(
     # A tier or category given by hand overrides the risk assessment (docs/governance.md).
     override = risk.check_override(principal, values, risk_override_reason, creating=True)
     values.setdefault("owner", principal.name)
+    # An owner registers models for themselves or their own teams, never into someone
+    # else's scope (where they could not act on it afterwards anyway).
+    ensure_on(
+        principal,
+        Permission.MODEL_WRITE,
+        ModelScope(name, str(values["owner"]), str(values.get("team") or "")),
+    )
     tags = values.pop("tags", [])
     with ctx.uow.write() as uow:
         if uow.models.id_of(name) is not None:
@@ -74,7 +90,10 @@ def update_model(
     risk_override_reason: str | None = None,
     **fields: Any,
 ) -> Model:
-    ensure(principal, Permission.MODEL_WRITE)
+    # Only the owner and team fields may be changed with model:reassign alone.
+    reassigner = authorize(principal, Permission.MODEL_REASSIGN).allowed
+    if set(fields) - set(REASSIGNING) or not reassigner:
+        ensure(principal, Permission.MODEL_WRITE)
     if not fields:
         raise InvalidInput("Nothing to update: give at least one field to change.")
     values = specs.model_fields(fields)
@@ -82,6 +101,9 @@ def update_model(
     with ctx.uow.write() as uow:
         mid = model_id(uow, name)
         uow.models.lock(mid)  # the "before" values must be read under the model's lock
+        scope = model_scope(uow, name)
+        if set(values) - set(REASSIGNING):
+            ensure_on(principal, Permission.MODEL_WRITE, scope)
         current = uow.models.get(name)
         assert current is not None
         before: dict[str, Any] = {}
@@ -92,6 +114,8 @@ def update_model(
                 before[key], after[key] = _jsonable(old), _jsonable(value)
         if not after:
             return current
+        if set(after) & set(REASSIGNING):
+            _ensure_reassignable(uow, principal, name, mid)
         tags = values.pop("tags", None)
         if tags is not None and "tags" in after:
             uow.models.set_tags(mid, tags)
@@ -112,6 +136,34 @@ def update_model(
         uow.commit()
     assert model is not None
     return model
+
+
+# Fields that say whose model it is: changing them moves it out of (or into) someone's
+# reach and changes who counts as independent of it.
+REASSIGNING = ("owner", "team")
+
+
+def _ensure_reassignable(uow: UnitOfWork, principal: Principal, name: str, mid: int) -> None:
+    """Reassigning a model is an admin's or risk officer's act, and never while a
+    request is open: segregation of duties is judged against who held the model
+    when the move was requested, and handing it away must not escape that."""
+    decision = authorize(principal, Permission.MODEL_REASSIGN)
+    if not decision.allowed:
+        raise Forbidden(
+            f"Changing the owner or team of {name!r} is for an admin or risk officer: "
+            f"{decision.reason}",
+            permission=Permission.MODEL_REASSIGN.value,
+            model=name,
+        )
+    open_ids = uow.requests.open_ids_for_model(mid)
+    if open_ids:
+        raise Conflict(
+            f"{name!r} has open transition request(s) {', '.join(open_ids)}; its owner and "
+            "team cannot change until they are decided or withdrawn "
+            f"(`steward approvals withdraw {open_ids[0]}`).",
+            model=name,
+            requests=open_ids,
+        )
 
 
 def get_model(ctx: Context, principal: Principal, name: str) -> Model:

@@ -37,6 +37,7 @@ from steward.domain.monitoring import (
 from steward.domain.permissions import OPERATOR, Permission, Principal, ensure
 from steward.monitoring.batches import BatchPayload, PredictionRows, ReferencePayload
 from steward.services import policies
+from steward.services.access import ensure_model
 from steward.services.context import Context, model_id, version_row_id
 from steward.store.uow import UnitOfWork
 
@@ -61,6 +62,9 @@ def create_monitor(
 ) -> Monitor:
     """Configure a monitor on a version; ``reference`` is its profiled reference data."""
     ensure(principal, Permission.MONITOR_MANAGE)
+    with ctx.uow.read() as uow:
+        # Whose model it is comes before what the caller sent (no 422 to a stranger).
+        ensure_model(uow, principal, Permission.MONITOR_MANAGE, model)
     parsed = rules.parse_config(dict(config or {}))
     check_source(ctx, principal, parsed)
     rules.monitor_name(name)
@@ -69,6 +73,7 @@ def create_monitor(
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)
         uow.models.lock(mid)
+        ensure_model(uow, principal, Permission.MONITOR_MANAGE, model)
         stage = Stage(uow.versions.row_by_id(vid)["stage"])
         if stage not in MONITORED_STAGES:
             raise Conflict(
@@ -265,6 +270,7 @@ def update_monitor(
     ensure(principal, Permission.MONITOR_MANAGE)
     with ctx.uow.write() as uow:
         monitor = resolve(uow, ref)
+        ensure_model(uow, principal, Permission.MONITOR_MANAGE, monitor.model)
         uow.monitors.lock(monitor.id)
         before = rules.config_json(monitor.config)
         merged = {**before, **dict(config or {})}
@@ -317,6 +323,7 @@ def delete_monitor(ctx: Context, principal: Principal, ref: str, *, reason: str 
     ensure(principal, Permission.MONITOR_MANAGE)
     with ctx.uow.write() as uow:
         monitor = resolve(uow, ref)
+        ensure_model(uow, principal, Permission.MONITOR_MANAGE, monitor.model)
         uow.monitors.update(
             monitor.id,
             {
@@ -347,6 +354,7 @@ def record_batch(ctx: Context, principal: Principal, ref: str, payload: BatchPay
     """Compare a reduced batch with the reference, store the results, raise alerts."""
     ensure(principal, Permission.MONITOR_RUN)
     with ctx.uow.write() as uow:
+        ensure_model(uow, principal, Permission.MONITOR_RUN, resolve(uow, ref).model)
         run = record_batch_in_uow(uow, ctx, principal.name, ref, payload)
         uow.commit()
     return run
@@ -842,6 +850,7 @@ def record_labels(
         raise InvalidInput("A prediction id appears twice in the labels.", field="labels")
     with ctx.uow.write() as uow:
         monitor = resolve(uow, ref)
+        ensure_model(uow, principal, Permission.MONITOR_RUN, monitor.model)
         uow.monitors.lock(monitor.id)
         if monitor.config.id_column is None:
             raise InvalidInput(

@@ -20,6 +20,7 @@ from steward.domain.audit import Action
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
+from steward.services.access import ensure_model
 from steward.services.context import Context, model_id
 from steward.store.risk_repo import reason_json
 from steward.store.uow import UnitOfWork
@@ -54,6 +55,7 @@ def assess(
     with ctx.uow.write() as uow:
         mid = model_id(uow, model)
         uow.models.lock(mid)
+        ensure_model(uow, principal, Permission.RISK_ASSESS, model)
         record = uow.models.get(model)
         assert record is not None
         assessed = {f: str(getattr(record, f) or "") for f in risk.ASSESSED_FIELDS}

@@ -14,6 +14,7 @@ from steward.domain.entities import DatasetVersion, ModelVersion, Page
 from steward.domain.errors import ArtifactError, ArtifactTooLarge, Conflict, InvalidInput, NotFound
 from steward.domain.lifecycle import INITIAL, Stage, parse_stage
 from steward.domain.permissions import Permission, Principal, ensure
+from steward.services.access import ensure_model
 from steward.services.context import Context, model_id, version_row_id
 from steward.services.models import check_limit
 from steward.store.versions_repo import VersionFilter, code_json, signature_json
@@ -86,6 +87,7 @@ def _record_version(
             # again while holding the lock, so no version ever points to a missing blob.
             ctx.artifacts.put(artifact, digest)
         mid = model_id(uow, model)
+        ensure_model(uow, principal, Permission.VERSION_WRITE, model)
         if spec.parent_version is not None and uow.versions.row(mid, spec.parent_version) is None:
             raise InvalidInput(
                 f"Parent version {spec.parent_version} of {model!r} does not exist.",
@@ -202,6 +204,7 @@ def amend_version(
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)
         uow.models.lock(mid)
+        ensure_model(uow, principal, Permission.VERSION_WRITE, model)
         row = uow.versions.row_by_id(vid)
         stage = Stage(row["stage"])
         if stage not in AMENDABLE:
@@ -302,6 +305,7 @@ def open_artifact(
     ctx: Context, principal: Principal, model: str, version: int
 ) -> tuple[ModelVersion, Iterator[bytes]]:
     """The version and an iterator over its verified bytes."""
+    ensure(principal, Permission.ARTIFACT_READ)
     found = get_version(ctx, principal, model, version)
     return found, ctx.artifacts.iter_verified(found.artifact.sha256)
 
@@ -309,6 +313,7 @@ def open_artifact(
 def download_artifact(
     ctx: Context, principal: Principal, model: str, version: int, dest: Path
 ) -> ModelVersion:
+    ensure(principal, Permission.ARTIFACT_READ)
     found = get_version(ctx, principal, model, version)
     ctx.artifacts.download(found.artifact.sha256, dest)
     return found
@@ -322,6 +327,7 @@ def set_alias(
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)
         uow.models.lock(mid)  # read where the alias points under the model's lock
+        ensure_model(uow, principal, Permission.ALIAS_WRITE, model)
         previous_id = uow.versions.alias_target(mid, alias)
         if previous_id == vid:
             return uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
@@ -361,6 +367,7 @@ def delete_alias(ctx: Context, principal: Principal, model: str, alias: str) -> 
     with ctx.uow.write() as uow:
         mid = model_id(uow, model)
         uow.models.lock(mid)
+        ensure_model(uow, principal, Permission.ALIAS_WRITE, model)
         vid = uow.versions.alias_target(mid, alias)
         if vid is None:
             raise NotFound(f"Model {model!r} has no alias {alias!r}.", model=model, alias=alias)

@@ -224,6 +224,18 @@ class RequestRepository:
             ).scalars()
         ]
 
+    def open_ids_for_model(self, model_id: int) -> list[str]:
+        q, v = t.transition_requests, t.model_versions
+        return [
+            str(x)
+            for x in self.conn.execute(
+                select(q.c.id)
+                .join(v, v.c.id == q.c.version_id)
+                .where(v.c.model_id == model_id, q.c.status == RequestStatus.OPEN.value)
+                .order_by(q.c.id)
+            ).scalars()
+        ]
+
     def row(self, request_id: str) -> RowMapping | None:
         q = t.transition_requests
         return self.conn.execute(select(q).where(q.c.id == request_id)).mappings().first()

@@ -369,6 +369,10 @@ transition_requests = Table(
     Column("closed_by", String(200), nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
     Column("close_reason", Text, nullable=True),
+    # Who held the model when the move was requested: segregation of duties is judged
+    # against them, whatever happens to the model's owner or team afterwards.
+    Column("model_owner", String(200), nullable=True),
+    Column("contributors", JSON, nullable=True),
     Index("ix_transition_requests_status", "status", "requested_at"),
     Index("ix_transition_requests_version", "version_id", "status"),
 )

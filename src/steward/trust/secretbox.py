@@ -13,6 +13,8 @@ secrets were sealed) is read as it is.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from pathlib import Path
 
@@ -30,9 +32,17 @@ class SecretBox:
     def __init__(self, path: Path, key: bytes) -> None:
         self.path = path
         self._fernet = Fernet(key)
+        self._key = key
 
     def seal(self, secret: str) -> str:
         return PREFIX + self._fernet.encrypt(secret.encode()).decode()
+
+    def digest(self, value: str, purpose: str) -> str:
+        """A keyed hash of ``value`` (HMAC-SHA256 under this key, 16 hex digits): the same
+        value gives the same digest in one deployment, and the database alone cannot be
+        searched for what was typed."""
+        mac = hmac.new(self._key, f"{purpose}\0{value}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:16]
 
     def open(self, stored: str) -> str:
         if not stored.startswith(PREFIX):

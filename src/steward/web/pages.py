@@ -24,6 +24,7 @@ from steward.domain.lifecycle import ALLOWED, Stage
 from steward.domain.monitoring import DATASET
 from steward.domain.permissions import Permission, Principal, authorize
 from steward.services import (
+    access,
     approvals,
     audit,
     checks,
@@ -110,6 +111,12 @@ class Page:
             self.principal is not None and authorize(self.principal, Permission(permission)).allowed
         )
 
+    def can_on(self, permission: str, model: str) -> bool:
+        """``can`` for one model: the service's object-level rule (an owner's own models)."""
+        return self.principal is not None and access.may(
+            self.ctx, self.principal, Permission(permission), model
+        )
+
     def label(self, value: object) -> str:
         key = str(getattr(value, "value", value))
         return self.gettext(i18n.LABELS[key]) if key in i18n.LABELS else key
@@ -136,6 +143,7 @@ class Page:
             fmt=self.fmt,
             label=self.label,
             can=self.can,
+            can_on=self.can_on,
             me=self.principal,
             csrf=session.csrf_for(self.secret) if self.secret and self.principal else "",
             csrf_field=session.CSRF_FIELD,
