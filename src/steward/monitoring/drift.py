@@ -102,6 +102,10 @@ class ColumnDrift:
     n_reference: int
     n_current: int
     error_bound: float | None = None  # sketch mode: |score - exact| ≤ bound (statistic for ks)
+    # "exact" (equal to the reference implementation on the raw data) or "sketch" (computed
+    # on the profile's quantile bins; then error_bound says how far it can be from exact)
+    mode: str = "exact"
+    bins: str | None = None  # psi: "categories", "deciles" or "sturges"
     missing_rate: float = 0.0
     nonfinite: int = 0
     out_of_range_share: float | None = None
@@ -231,7 +235,8 @@ def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: Column
             raise InvalidInput(f"column {cp.name!r} is categorical: {method} needs numbers; "
                                "use chisquare, ztest, jensenshannon or psi")
         binning = f"categories ({len(keys)})"
-        return _finish(cp, method, r, c, binning, options, ref.n, cur.n, quality)
+        return _finish(cp, method, r, c, binning, options, ref.n, cur.n, quality,
+                       bins="categories")
 
     discrete = cp.discrete
     gaps_used = discrete and any(v > 0 for v in cur.hist["points"][0::2])
@@ -249,11 +254,16 @@ def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: Column
         raise InvalidInput(f"column {cp.name!r} has {cp.nunique} distinct values: {method} "
                            "needs a categorical or discrete column; use ks, wasserstein, "
                            "jensenshannon or psi")
+    if method == "psi" and discrete and cp.nunique <= stats.PSI_CATEGORIES_MAX:
+        # one bin per reference value (values new to the batch counted between them): the
+        # bins of stats.psi_edges, so validation and monitoring give the same PSI
+        return _finish(cp, method, pr, pc, "", options, ref.n, cur.n, quality,
+                       bins="categories")
     if method in ("psi", "jensenshannon"):
         r = np.asarray(ref.hist["deciles"], dtype=np.int64)
         c = np.asarray(cur.hist["deciles"], dtype=np.int64)
         return _finish(cp, method, r, c, f"reference deciles ({r.size} bins, outer bins "
-                       "open)", options, ref.n, cur.n, quality)
+                       "open)", options, ref.n, cur.n, quality, bins="deciles")
     if method == "ks":
         if discrete:
             d, upper = stats.ks_from_bins(pr, pc)
@@ -292,12 +302,13 @@ def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: Column
 
 def _finish(cp: ColumnProfile, method: str, r: npt.NDArray[Any], c: npt.NDArray[Any],
             binning: str, options: DriftOptions, n_ref: int, n_cur: int,
-            quality: dict[str, Any]) -> ColumnDrift:
+            quality: dict[str, Any], bins: str | None = None) -> ColumnDrift:
     threshold = options.threshold(method)
     p: float | None = None
     if method == "psi":
-        stat = stats.psi(r, c, fill="epsilon", epsilon=options.psi_epsilon)
-        binning += f"; empty bins floored at {options.psi_epsilon:g}"
+        # credit-risk PSI whatever psi_mode says: Evidently's bins need the raw data
+        found = stats.psi_on_counts(r, c, bins or "deciles", epsilon=options.psi_epsilon)
+        stat, binning = found.value, found.binning
         score = stat
     elif method == "jensenshannon":
         stat = stats.jensenshannon(r, c)
@@ -309,7 +320,8 @@ def _finish(cp: ColumnProfile, method: str, r: npt.NDArray[Any], c: npt.NDArray[
         raise InvalidInput(f"column {cp.name!r}: {method} needs numbers, not "
                            f"{binning.split(' ')[0]}; use chisquare, ztest, jensenshannon or psi")
     return ColumnDrift(cp.name, cp.kind, method, stat, p, score, threshold,
-                       _decide(method, score, threshold), binning, n_ref, n_cur, **quality)
+                       _decide(method, score, threshold), binning, n_ref, n_cur,
+                       bins=bins if method == "psi" else None, **quality)
 
 
 # -- exact, on raw data ------------------------------------------------------------------------
@@ -482,6 +494,11 @@ def _exact_numeric(name: str, ref: ExactColumn, c: npt.NDArray[np.float64],
             stat = w1 / max(ref.std, WASSERSTEIN_MIN_STD)
             score = stat
         binning = "exact"
+    elif method == "psi":
+        found = stats.psi_numeric(r, c, mode=options.psi_mode, epsilon=options.psi_epsilon)
+        return ColumnDrift(name, "numeric", "psi", found.value, None, found.value, threshold,
+                           _decide("psi", found.value, threshold), found.binning, r.size,
+                           c.size, bins=found.bins, **quality)
     else:
         rc, cc, binning = stats.evidently_binned(r, c, numeric=True)
         return _exact_counts(name, "numeric", method, rc, cc, binning, options, r.size, c.size,
@@ -515,11 +532,11 @@ def _exact_counts(name: str, kind: str, method: str, rc: npt.NDArray[Any], cc: n
                   quality: dict[str, Any]) -> ColumnDrift:
     threshold = options.threshold(method)
     p: float | None = None
-    if method == "psi":
-        fill = "evidently" if options.psi_mode == "evidently" else "epsilon"
-        stat = stats.psi(rc, cc, fill=fill, epsilon=options.psi_epsilon)
-        binning += "; Evidently zero fill" if fill == "evidently" else (
-            f"; empty bins floored at {options.psi_epsilon:g}")
+    bins: str | None = None
+    if method == "psi":  # categorical here: one bin per category of R+C
+        found = stats.psi_on_counts(rc, cc, "categories", mode=options.psi_mode,
+                                    epsilon=options.psi_epsilon)
+        stat, binning, bins = found.value, found.binning, found.bins
         score = stat
     elif method == "jensenshannon":
         stat = stats.jensenshannon(rc, cc)
@@ -531,4 +548,5 @@ def _exact_counts(name: str, kind: str, method: str, rc: npt.NDArray[Any], cc: n
         raise InvalidInput(f"column {name!r} is categorical: {method} needs numbers; use "
                            "chisquare, ztest, jensenshannon or psi")
     return ColumnDrift(name, kind, method, stat, p, score, threshold,
-                       _decide(method, score, threshold), binning, n_ref, n_cur, **quality)
+                       _decide(method, score, threshold), binning, n_ref, n_cur, bins=bins,
+                       **quality)

@@ -7,12 +7,15 @@ one matches) are in ``docs/monitoring.md``; the tests compare each with scipy on
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps  # type: ignore[import-untyped,unused-ignore]
-from scipy.spatial import distance  # type: ignore[import-untyped,unused-ignore]
+
+# scipy is imported inside the functions that need it: the reference profile (imported by
+# the CLI and the API at start-up) uses the PSI binning below, which is numpy only.
 
 Floats = npt.NDArray[np.float64]
 Counts = npt.NDArray[np.int64]
@@ -40,12 +43,19 @@ def evidently_zero_fill(p: Floats) -> Floats:
     return out
 
 
+# at most this many distinct reference values: one bin per value (the cut Evidently uses)
+PSI_CATEGORIES_MAX = 20
+PSI_EPSILON = 1e-4
+PSI_MODES = ("credit_risk", "evidently")
+
+
 def psi(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike, *,
-        fill: str = "evidently", epsilon: float = 1e-4) -> float:
+        fill: str = "evidently", epsilon: float = PSI_EPSILON) -> float:
     """Σ (c - r)·ln(c / r) over bins.
 
-    ``fill="evidently"`` applies Evidently's zero fill per side; ``fill="epsilon"`` adds the
-    floor ``epsilon`` to empty bins (credit-risk convention, stated in the result).
+    ``fill="evidently"`` applies Evidently's zero fill per side; ``fill="epsilon"`` replaces
+    the share of an empty bin by ``epsilon`` (credit-risk convention, stated in the result).
+    Non-empty bins keep their share, however small.
     """
     r = proportions(reference_counts)
     c = proportions(current_counts)
@@ -57,6 +67,97 @@ def psi(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike, *,
     else:
         raise ValueError(f"unknown PSI fill {fill!r}")
     return float(np.sum((c - r) * np.log(c / r)))
+
+
+def quantile_edges(sorted_values: npt.NDArray[Any], count: int) -> list[float]:
+    """Interior quantile edges ``quantile_disc(k/count)``, k = 1 … count-1, duplicates merged.
+
+    ``quantile_disc(q)`` is the value at 0-based index ``ceil(q·n) - 1`` of the sorted data
+    (DuckDB's definition, numpy's ``inverted_cdf``): every edge is a value of the data."""
+    n = sorted_values.size
+    if n == 0:
+        return []
+    q = np.arange(1, count) / count
+    idx = np.clip(np.ceil(q * n).astype(np.int64) - 1, 0, n - 1)
+    return [float(v) for v in np.unique(sorted_values[idx])]
+
+
+def point_edges(values: Sequence[float]) -> list[float]:
+    """``[v₁, v₁⁺, v₂, v₂⁺, …]`` (v⁺ = next float): bin 2i+1 holds exactly v_i, the even
+    bins hold the values between (and beyond) the given ones."""
+    out: list[float] = []
+    for v in sorted(values):
+        out += [float(v), float(np.nextafter(v, np.inf))]
+    return out
+
+
+def bin_counts(values: npt.NDArray[np.float64], edges: Sequence[float]) -> Counts:
+    """Counts on ``edges``: bin i holds ``e_{i-1} ≤ x < e_i`` (outer bins open), the rule
+    every engine applies."""
+    idx = np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="right")
+    return np.bincount(idx, minlength=len(edges) + 1).astype(np.int64)
+
+
+def psi_edges(reference_sorted: npt.NDArray[np.float64]) -> tuple[str, list[float]]:
+    """The credit-risk PSI bins of a numeric column, from its sorted finite reference values:
+    ``("categories", point edges)`` when it has at most :data:`PSI_CATEGORIES_MAX` distinct
+    values (a binary 0/1 column would otherwise put every decile edge on 0 and read PSI 0 for
+    any shift), else ``("deciles", reference decile edges)``."""
+    uniq = np.unique(reference_sorted)
+    if uniq.size <= PSI_CATEGORIES_MAX:
+        return "categories", point_edges(uniq.tolist())
+    return "deciles", quantile_edges(reference_sorted, 10)
+
+
+@dataclass(frozen=True)
+class PsiResult:
+    """A PSI with how it was binned: ``bins`` is "categories", "deciles" or "sturges"."""
+
+    value: float
+    bins: str
+    binning: str  # the full description shown with the score
+
+
+def psi_on_counts(r: npt.ArrayLike, c: npt.ArrayLike, bins: str, *, mode: str = "credit_risk",
+                  epsilon: float = PSI_EPSILON) -> PsiResult:
+    """PSI on counts already on the mode's bins, with the mode's empty-bin rule."""
+    r, c = np.asarray(r), np.asarray(c)
+    if mode == "evidently":
+        return PsiResult(psi(r, c, fill="evidently"), bins,
+                         f"{bins} ({r.size} bins); Evidently zero fill")
+    what = {"deciles": f"reference deciles ({r.size} bins, outer bins open)",
+            "categories": f"categories ({int(np.count_nonzero((r > 0) | (c > 0)))} seen)"}
+    return PsiResult(psi(r, c, fill="epsilon", epsilon=epsilon), bins,
+                     f"{what.get(bins, bins)}; empty bins floored at {epsilon:g}")
+
+
+def psi_numeric(reference_sorted: npt.NDArray[np.float64], current: npt.NDArray[np.float64],
+                *, mode: str = "credit_risk", epsilon: float = PSI_EPSILON) -> PsiResult:
+    """PSI of a numeric column on raw finite values (``reference_sorted`` sorted).
+
+    ``credit_risk`` (default): :func:`psi_edges` bins, empty bins floored at ``epsilon``.
+    ``evidently``: Evidently 0.7.23's bins (Sturges over R+C when the reference has more than
+    20 distinct values, else one bin per value of R+C) and its zero fill."""
+    if mode == "evidently":
+        r, c, _ = evidently_binned(reference_sorted, current, numeric=True)
+        bins = "sturges" if np.unique(reference_sorted).size > PSI_CATEGORIES_MAX else \
+            "categories"
+        return psi_on_counts(r, c, bins, mode=mode)
+    if mode != "credit_risk":
+        raise ValueError(f"unknown PSI mode {mode!r}")
+    bins, edges = psi_edges(reference_sorted)
+    return psi_on_counts(bin_counts(reference_sorted, edges), bin_counts(current, edges), bins,
+                         mode=mode, epsilon=epsilon)
+
+
+def psi_categorical(reference: Mapping[str, int], current: Mapping[str, int], *,
+                    mode: str = "credit_risk", epsilon: float = PSI_EPSILON) -> PsiResult:
+    """PSI of a categorical (or boolean) column from its category counts: one bin per
+    category of R+C."""
+    keys = sorted(set(reference) | set(current))
+    r = np.array([reference.get(k, 0) for k in keys], dtype=np.int64)
+    c = np.array([current.get(k, 0) for k in keys], dtype=np.int64)
+    return psi_on_counts(r, c, "categories", mode=mode, epsilon=epsilon)
 
 
 def sturges_edges(reference: Floats, current: Floats) -> Floats:
@@ -91,6 +192,8 @@ def _counts_on(values: npt.NDArray[Any], keys: npt.NDArray[Any]) -> Counts:
 def jensenshannon(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike,
                   base: float | None = None) -> float:
     """scipy's Jensen-Shannon *distance* (natural log unless ``base``), no zero fill."""
+    from scipy.spatial import distance  # type: ignore[import-untyped,unused-ignore]
+
     return float(distance.jensenshannon(proportions(reference_counts),
                                         proportions(current_counts), base=base))
 
@@ -104,6 +207,8 @@ def chisquare_gof(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike
 
     A category absent from the reference makes an expected count of 0: χ² = ∞ and p = 0.
     """
+    from scipy import stats as sps  # type: ignore[import-untyped,unused-ignore]
+
     r = np.asarray(reference_counts, dtype=np.float64)
     c = np.asarray(current_counts, dtype=np.float64)
     keep = (r > 0) | (c > 0)
@@ -120,6 +225,8 @@ def chisquare_gof(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike
 def two_proportion_z(ref_hits: float, n_ref: float, cur_hits: float, n_cur: float,
                      ) -> tuple[float, float]:
     """Pooled two-proportion z and its two-sided p-value ``2(1 - Φ(|z|))``."""
+    from scipy import stats as sps  # type: ignore[import-untyped,unused-ignore]
+
     p1, p2 = ref_hits / n_ref, cur_hits / n_cur
     pooled = (ref_hits + cur_hits) / (n_ref + n_cur)
     var = pooled * (1 - pooled) * (1 / n_ref + 1 / n_cur)
@@ -135,6 +242,8 @@ def two_proportion_z(ref_hits: float, n_ref: float, cur_hits: float, n_cur: floa
 def ks_pvalue(d: float, n_ref: int, n_cur: int) -> float:
     """Two-sided p-value as scipy ``ks_2samp(method='auto')``: exact distribution when both
     samples have ≤ 10 000 values, else ``kstwo.sf(D, round(n·m/(n+m)))``."""
+    from scipy import stats as sps  # type: ignore[import-untyped,unused-ignore]
+
     if max(n_ref, n_cur) <= KS_EXACT_MAX_N:
         g = math.gcd(n_ref, n_cur)
         if (n_ref // g) < np.iinfo(np.int32).max / (n_cur // g):

@@ -558,6 +558,8 @@ def _drift_results(drift: Any, psi: Any, missing: Sequence[str]) -> list[Result]
             "n_reference": col.n_reference,
             "n_current": col.n_current,
             "error_bound": _finite(getattr(col, "error_bound", None)),
+            "mode": getattr(col, "mode", "exact"),
+            "bins": getattr(col, "bins", None),
         }
         out.append(Result(name, "drift_score", _finite(col.score), details))
         out.append(Result(name, "drifted", 1.0 if col.drifted else 0.0, {"method": col.method}))
@@ -582,6 +584,8 @@ def _drift_results(drift: Any, psi: Any, missing: Sequence[str]) -> list[Result]
                     {
                         "method": "psi",
                         "binning": other.binning,
+                        "bins": other.bins,
+                        "mode": other.mode,
                         "threshold": _finite(other.threshold),
                         "n_reference": other.n_reference,
                         "n_current": other.n_current,
