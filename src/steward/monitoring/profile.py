@@ -83,6 +83,45 @@ class ColumnProfile:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
+def fitting_methods(cp: ColumnProfile) -> tuple[str, ...]:
+    """The drift methods that can test this column (``auto`` always picks one of them).
+
+    χ² compares counts per value, so it needs categories or a numeric column with at most
+    ``DISCRETE_MAX`` distinct reference values (one exact bin per value); the Z-test
+    compares one proportion, so it needs at most two values; KS and Wasserstein need
+    numbers."""
+    if cp.kind == "categorical":
+        few = cp.nunique <= 2
+        return ("auto", "psi", "jensenshannon", "chisquare", *(("ztest",) if few else ()))
+    out = ["auto", "psi", "ks", "wasserstein", "jensenshannon"]
+    if cp.discrete:
+        out.append("chisquare")
+        if cp.nunique <= 2:
+            out.append("ztest")
+    return tuple(out)
+
+
+def check_method(profile: ReferenceProfile, method: str) -> None:
+    """Refuse a drift method that cannot test some watched column, naming the ones that fit
+    (at monitor creation, not at the first run)."""
+    problems = []
+    for cp in profile.columns.values():
+        fits = fitting_methods(cp)
+        if method not in fits:
+            what = (f"{cp.nunique} categories" if cp.kind == "categorical" else
+                    f"{cp.nunique} distinct numeric values")
+            why = {"chisquare": "χ² compares counts per value and needs categories or at most "
+                                f"{DISCRETE_MAX} distinct numbers",
+                   "ztest": "the Z-test compares one proportion and needs at most two values",
+                   }.get(method, f"{method} needs numbers")
+            problems.append(f"column {cp.name!r} has {what}: {why}; methods that fit: "
+                            f"{', '.join(m for m in fits if m != 'auto')} (or auto)")
+    if problems:
+        raise InvalidInput(f"Drift method {method!r} cannot test every watched column: "
+                           + "; ".join(problems) + ". Choose a method that fits with --method, "
+                           "or watch other columns.", field="method", problems=problems)
+
+
 @dataclass
 class ReferenceProfile:
     columns: dict[str, ColumnProfile]

@@ -63,7 +63,7 @@ def create_monitor(
     parsed = rules.parse_config(dict(config or {}))
     rules.monitor_name(name)
     rules.check_rule_columns(parsed, rules.watched_columns(parsed, reference.columns))
-    _check_profile(reference.profile)
+    _check_method(_check_profile(reference.profile), parsed.method)
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)
         uow.models.lock(mid)
@@ -152,6 +152,12 @@ def _check_profile(text: str) -> Any:
             "steward.monitoring.build_profile.",
             field="reference",
         ) from None
+
+
+def _check_method(profile: Any, method: str) -> None:
+    from steward.monitoring.profile import check_method
+
+    check_method(profile, method)
 
 
 def reference_data_for(ctx: Context, principal: Principal, model: str, version: int) -> str:
@@ -260,6 +266,8 @@ def update_monitor(
             )
         parsed = rules.parse_config(merged)
         rules.check_rule_columns(parsed, monitor.watched)
+        if parsed.method != monitor.config.method:
+            _check_method(_check_profile(uow.monitors.reference(monitor.id)), parsed.method)
         values: dict[str, Any] = {"config": rules.config_json(parsed), "updated_at": uow.now}
         if active is not None:
             values["active"] = active
