@@ -106,6 +106,8 @@ class ColumnDrift:
     # on the profile's quantile bins; then error_bound says how far it can be from exact)
     mode: str = "exact"
     bins: str | None = None  # psi: "categories", "deciles" or "sturges"
+    # sketch KS: the exact p-value lies in [low, high] (from the D interval)
+    p_value_interval: list[float] | None = None
     missing_rate: float = 0.0
     nonfinite: int = 0
     out_of_range_share: float | None = None
@@ -272,11 +274,24 @@ def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: Column
         else:
             d, upper = stats.ks_from_bins(ref.hist["fine"], cur.hist["fine"])
             binning = f"sketch: {len(cp.edges['fine']) + 1} reference-quantile bins"
+        exact = discrete and not gaps_used
+        if exact:
+            p = stats.ks_pvalue(d, ref.n, cur.n)
+            return ColumnDrift(cp.name, "numeric", "ks", d, p, p, threshold,
+                               _decide("ks", p, threshold), binning, ref.n, cur.n, **quality)
+        # D at the bin edges is attained (a lower bound, usually close): the exact D lies in
+        # [d, d + bound]; the p-value is given with the interval the D interval implies
+        bound = upper - d
         p = stats.ks_pvalue(d, ref.n, cur.n)
-        bound = None if discrete and not gaps_used else upper - d
+        p_lo, p_hi = stats.ks_pvalue_interval(d, upper, ref.n, cur.n)
+        note = ("p-value approximate (sketch): the exact p lies in "
+                f"[{p_lo:.3g}, {p_hi:.3g}]")
+        if (p_lo <= threshold) != (p_hi <= threshold):
+            note += f"; that interval straddles the threshold {threshold:g}"
         return ColumnDrift(cp.name, "numeric", "ks", d, p, p, threshold,
                            _decide("ks", p, threshold), binning, ref.n, cur.n,
-                           error_bound=bound, **quality)
+                           error_bound=bound, mode="sketch", p_value_interval=[p_lo, p_hi],
+                           note=note, **quality)
     # wasserstein
     norm = max(cp.std or 0.0, WASSERSTEIN_MIN_STD)
     lo = min(v for v in (cp.min, cur.min) if v is not None)
@@ -286,18 +301,34 @@ def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: Column
         fr = np.cumsum(pr[1::2]) / ref.n
         fc = np.cumsum(pc[1::2]) / cur.n
         w = float(np.sum(np.abs(fr - fc)[:-1] * np.diff(values)))
-        bound, binning = None, "exact (one bin per value)"
+        b = 0.0
+        binning = "exact (one bin per value)"
+        sketch = False
     else:
-        key = "fine"
-        inner = cp.edges[key]
-        edges = np.asarray([min(lo, inner[0]), *inner, max(hi, inner[-1])], dtype=np.float64)
-        w, b = stats.wasserstein_from_bins(edges, ref.hist[key], cur.hist[key])
-        bound = b / norm
-        binning = f"sketch: {len(inner) + 1} reference-quantile bins, linear within a bin"
+        inner = cp.edges["fine"]
+        assert cp.min is not None and cp.max is not None and cp.mean is not None
+        w, b = stats.wasserstein_sketch(
+            inner, ref.hist["fine"], cur.hist["fine"], ref_min=cp.min, ref_max=cp.max,
+            ref_mean=cp.mean, cur_mean=cur.sum / cur.n, cur_min=lo, cur_max=hi,
+            below=cur.below, above=cur.above)
+        binning = (f"sketch: {len(inner) + 1} reference-quantile bins, linear within a bin, "
+                   "tails beyond the reference range from the batch's sum")
+        sketch = True
     score = w / norm
     return ColumnDrift(cp.name, "numeric", "wasserstein", score, None, score, threshold,
                        _decide("wasserstein", score, threshold), binning, ref.n, cur.n,
-                       error_bound=bound, **quality)
+                       error_bound=b / norm if sketch else None,
+                       mode="sketch" if sketch else "exact",
+                       note=_straddles(score, b / norm, threshold) if sketch else "", **quality)
+
+
+def _straddles(score: float, bound: float | None, threshold: float) -> str:
+    if bound is None or not bound > 0:
+        return ""
+    if (score - bound >= threshold) != (score + bound >= threshold):
+        return (f"sketch: the exact value lies in [{score - bound:.4g}, {score + bound:.4g}], "
+                f"which straddles the threshold {threshold:g}; run in exact mode to decide")
+    return ""
 
 
 def _finish(cp: ColumnProfile, method: str, r: npt.NDArray[Any], c: npt.NDArray[Any],
