@@ -28,6 +28,7 @@ exact routines.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -122,6 +123,18 @@ class ColumnDrift:
                 d[k] = None if k != "statistic" else "inf"
         return d
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ColumnDrift:
+        """The inverse of :meth:`to_dict` (a run's exact results sent by the client)."""
+        values = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        if values.get("statistic") == "inf":
+            values["statistic"] = math.inf
+        for k in ("statistic", "p_value", "score", "threshold", "error_bound"):
+            v = values.get(k)
+            if v is not None and not isinstance(v, (int, float)):
+                raise ValueError(f"{k} must be a number")
+        return cls(**values)
+
 
 @dataclass
 class DatasetDrift:
@@ -136,6 +149,12 @@ class DatasetDrift:
     @property
     def drifted_columns(self) -> list[str]:
         return [k for k, v in self.columns.items() if v.drifted]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DatasetDrift:
+        return cls({k: ColumnDrift.from_dict(v) for k, v in d["columns"].items()},
+                   float(d["share"]), float(d["drift_share"]), bool(d["drifted"]),
+                   int(d["n_reference"]), int(d["n_current"]), str(d["mode"]))
 
     def to_dict(self) -> dict[str, Any]:
         return {"share": self.share, "drift_share": self.drift_share, "drifted": self.drifted,
@@ -387,23 +406,35 @@ class ExactReference:
         return [ColumnSpec(c.name, "numeric" if c.kind == "numeric" else "categorical")
                 for c in self.columns.values()]
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        self.save(buffer)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ExactReference:
+        return cls.load(io.BytesIO(data))
+
+    def save(self, path: str | os.PathLike[str] | io.BytesIO) -> None:
         meta = {"format": 1, "rows": self.rows,
                 "columns": [{"name": c.name, "kind": c.kind, "rows": c.rows, "std": c.std,
                              "nunique": c.nunique, "counts": c.counts}
                             for c in self.columns.values()]}
         arrays = {f"v{i}": c.values for i, c in enumerate(self.columns.values())
                   if c.values is not None}
+        if isinstance(path, io.BytesIO):
+            np.savez(path, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
+            return
         with open(path, "wb") as fh:  # noqa: PTH123 (np.savez would append ".npz")
             np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> ExactReference:
+    def load(cls, path: str | os.PathLike[str] | io.BytesIO) -> ExactReference:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
                 if meta.get("format") != 1:
-                    raise InvalidInput(f"{path}: exact reference format {meta.get('format')!r}"
+                    raise InvalidInput(f"exact reference format {meta.get('format')!r}"
                                        " is not supported; prepare it again with "
                                        "prepare_exact()")
                 cols = {}
@@ -414,7 +445,8 @@ class ExactReference:
                                                   float(c["std"]), int(c["nunique"]),
                                                   {str(k): int(v) for k, v in c["counts"].items()})
         except (OSError, ValueError, KeyError) as exc:
-            raise InvalidInput(f"cannot read the exact reference {str(path)!r}: {exc}; prepare "
+            where = "sent" if isinstance(path, io.BytesIO) else repr(str(path))
+            raise InvalidInput(f"cannot read the exact reference {where}: {exc}; prepare "
                                "it again with prepare_exact(reference, specs).save(path)"
                                ) from exc
         return cls(cols, int(meta["rows"]))

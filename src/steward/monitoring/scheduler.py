@@ -51,8 +51,17 @@ def run_due(
                     f"{monitor_id} --source PATH_OR_QUERY`"
                 )
             profile = monitoring.monitor_reference(ctx, principal, monitor_id)
+            exact = (
+                monitoring.monitor_exact_reference(ctx, principal, monitor_id)
+                if monitor.config.mode != "sketch" and monitor.reference.exact is not None
+                else None
+            )
             payload = reduce_batch(
-                source_of(monitor.config.source), profile, monitor.config, engine=engine
+                source_of(monitor.config.source),
+                profile,
+                monitor.config,
+                engine=engine,
+                exact_reference=exact,
             )
             ran.append(monitoring.record_batch(ctx, principal, monitor_id, payload).id)
         except StewardError as exc:

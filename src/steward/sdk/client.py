@@ -1079,7 +1079,9 @@ class Steward:
         version's recorded training/evaluation data location) here, then store the monitor.
 
         ``config``: columns, categorical, prediction, score, label, id_column, sensitive,
-        positive_label, window (batch|daily|weekly), method (auto|psi|ks|...),
+        positive_label, window (batch|daily|weekly), method (auto|psi|ks|...), mode
+        (exact — the default: keeps an exact reference and computes exact statistics —,
+        sketch, or auto: exact up to 10 M batch rows),
         schedule_every ("7d"), source (what scheduled runs read), rules (list of
         {id, metric, column, op, threshold, severity, consecutive}).
         """
@@ -1114,18 +1116,35 @@ class Steward:
         *,
         engine: str = "duckdb",
         observed_at: datetime | None = None,
+        mode: str | None = None,
     ) -> Any:
         """Feed a batch: a pandas/Polars/Arrow frame, a CSV/Parquet path or glob, an
         ``s3://`` URL, ``steward.monitoring.Query`` or a PostgreSQL table or query
         (``steward.monitoring.PostgresSource(url, table=...)`` or the text
         ``"postgresql://user@host/db#table=events"``, read in bounded chunks). It is reduced
-        here (one scan in ``engine``: duckdb, numpy or spark); only the aggregate is sent."""
+        here (one scan in ``engine``: duckdb, numpy or spark); only the aggregate is sent,
+        with — in exact mode (``mode``: exact, sketch or auto; default the monitor's) — the
+        drift computed here on the raw batch against the monitor's exact reference."""
+        from steward.domain.monitoring import run_mode
         from steward.services.monitoring_batches import reduce_batch
 
         monitor = self._backend.get_monitor(ref)
         profile = self._backend.monitor_profile(monitor.id)
+        requested = mode or monitor.config.mode
+        run_mode(requested, 0, monitor.reference.exact is not None)  # refuse early
+        exact = (
+            self._backend.monitor_exact_reference(monitor.id)
+            if requested != "sketch" and monitor.reference.exact is not None
+            else None
+        )
         payload = reduce_batch(
-            data, profile, monitor.config, engine=engine, observed_at=observed_at
+            data,
+            profile,
+            monitor.config,
+            engine=engine,
+            observed_at=observed_at,
+            mode=requested,
+            exact_reference=exact,
         )
         return self._backend.record_monitor_batch(monitor.id, payload)
 
