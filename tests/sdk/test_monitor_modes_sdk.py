@@ -77,3 +77,5 @@ def test_sketch_monitor_keeps_no_exact_reference(
         client.run_monitor(m.id, cur, mode="exact")
     auto = client.run_monitor(m.id, cur, mode="auto")  # auto without a reference: sketch
     assert auto.mode == "sketch"
+    with pytest.raises(InvalidInput):  # nothing to be exact against
+        client.update_monitor(m.id, mode="exact")

@@ -332,6 +332,13 @@ def update_monitor(
         rules.check_rule_columns(parsed, monitor.watched)
         if parsed.method != monitor.config.method:
             _check_method(_check_profile(uow.monitors.reference(monitor.id)), parsed.method)
+        if parsed.mode == "exact" and monitor.reference.exact is None:
+            raise InvalidInput(
+                "This monitor keeps no exact reference (it was created in sketch mode or before "
+                "exact mode), so it cannot switch to mode exact; create a new monitor with "
+                "--mode exact.",
+                field="mode",
+            )
         values: dict[str, Any] = {"config": rules.config_json(parsed), "updated_at": uow.now}
         if active is not None:
             values["active"] = active
