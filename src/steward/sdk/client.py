@@ -74,6 +74,9 @@ MODEL_FILTERS = ("owner", "team", "risk_tier", "regulatory_category", "status", 
 class Steward:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
+        # exact references by content hash: a monitor's never changes, so a client feeding
+        # batch after batch downloads it once
+        self._exact: dict[str, bytes] = {}
 
     @property
     def actor(self) -> str:
@@ -1132,11 +1135,12 @@ class Steward:
         profile = self._backend.monitor_profile(monitor.id)
         requested = mode or monitor.config.mode
         run_mode(requested, 0, monitor.reference.exact is not None)  # refuse early
-        exact = (
-            self._backend.monitor_exact_reference(monitor.id)
-            if requested != "sketch" and monitor.reference.exact is not None
-            else None
-        )
+        exact = None
+        digest = monitor.reference.exact
+        if requested != "sketch" and digest is not None:
+            if digest not in self._exact:
+                self._exact = {digest: self._backend.monitor_exact_reference(monitor.id)}
+            exact = self._exact[digest]
         payload = reduce_batch(
             data,
             profile,
