@@ -4,6 +4,12 @@ Run from the repository root with the project's virtualenv::
 
     .venv/bin/python bench/drift.py              # 100 k and 1 M rows (+ 10 M from Parquet)
     .venv/bin/python bench/drift.py --quick      # 100 k rows only; BENCHMARKS.md untouched
+    .venv/bin/python bench/drift.py --rows 20000 --scipy-only --repeat 1   # a check run
+
+Every size also runs "scipy direct": what a user writes without Steward — ``scipy.stats``
+``wasserstein_distance`` / ``ks_2samp`` / ``chi2`` and ``scipy.spatial.distance.jensenshannon``
+per column on the same frames — against Steward exact (``compare_exact`` on the prepared
+reference), same warm-up and best of ``--repeat``; the scores must agree to 1e-9.
 
 Data: 20 normal numeric columns (n0-n4 shifted by 0.3 sd in the current data) and 5
 categorical columns (c0 shifted), reference and current of the same size, seeded, written
@@ -38,6 +44,9 @@ NUMERIC = [f"n{i}" for i in range(20)]
 CATEGORICAL = [f"c{i}" for i in range(5)]
 SHIFTED = NUMERIC[:5] + CATEGORICAL[:1]
 TOLERANCE = 1e-6
+SCIPY_TOLERANCE = 1e-9  # Steward exact vs scipy called directly: the same numbers
+SCIPY_TARGET_RATIO = 10.0
+WARMUP_ROWS = 10_000  # both in-memory workers warm up on this many rows before timing
 TARGET_RATIO = 50.0
 TARGET_1M_GIB = 1.0
 TARGET_10M_S, TARGET_10M_GIB = 20.0, 2.0
@@ -113,10 +122,12 @@ def install_evidently() -> dict[str, str]:
 # -- workers (each in a fresh process) -------------------------------------------------------
 
 
-def worker(kind: str, data: Path) -> dict[str, Any]:
+def worker(kind: str, data: Path, repeat: int = 1) -> dict[str, Any]:
     import pandas as pd
 
     ref_path, cur_path = data / "reference.parquet", data / "current.parquet"
+    if kind in ("exact-timed", "scipy"):
+        return timed_worker(kind, pd.read_parquet(ref_path), pd.read_parquet(cur_path), repeat)
     if kind in ("evidently", "exact"):
         ref, cur = pd.read_parquet(ref_path), pd.read_parquet(cur_path)
         base = rss_mib()
@@ -184,18 +195,96 @@ def run_evidently(ref: Any, cur: Any) -> dict[str, float]:
     return scores
 
 
-def run_exact(prepared: Any, cur: Any) -> dict[str, float]:
-    from steward.monitoring import compare_exact
+# The statistics a user would otherwise write with scipy: Evidently's set (Wasserstein normed
+# on numeric columns, Jensen-Shannon on categorical ones — what Steward's method="auto" picks
+# at these sizes) and the tests (KS p-value, chi-square goodness-of-fit p-value).
+TEST_METHODS = {**{c: "ks" for c in NUMERIC}, **{c: "chisquare" for c in CATEGORICAL}}
 
-    result = compare_exact(prepared, cur)
+
+def timed_worker(kind: str, ref: Any, cur: Any, repeat: int) -> dict[str, Any]:
+    """Steward exact (``compare_exact`` on the prepared reference) or scipy called directly per
+    column, with the same warm-up (one run on the first WARMUP_ROWS rows) and the same
+    repetitions (best of ``repeat``); both statistic sets, timed separately."""
+    if kind == "scipy":
+        def run(r: Any, c: Any, tests: bool) -> dict[str, float]:
+            return scipy_direct(r, c, tests)
+
+        prepare_s = 0.0
+        prepared_full = ref
+    else:
+        from steward.monitoring import ColumnSpec, prepare_exact
+
+        specs = ([ColumnSpec(c) for c in NUMERIC]
+                 + [ColumnSpec(c, "categorical") for c in CATEGORICAL])
+        t = time.perf_counter()
+        prepared_full = prepare_exact(ref, specs)
+        prepare_s = time.perf_counter() - t
+        small = prepare_exact(ref.iloc[:WARMUP_ROWS], specs)
+
+        def run(r: Any, c: Any, tests: bool) -> dict[str, float]:
+            return run_exact(r, c, TEST_METHODS if tests else None)
+
+    warm_ref = ref.iloc[:WARMUP_ROWS] if kind == "scipy" else small
+    for tests in (False, True):
+        run(warm_ref, cur.iloc[:WARMUP_ROWS], tests)
+    base = rss_mib()
+    out: dict[str, Any] = {"prepare_seconds": prepare_s, "repeat": repeat}
+    for tests, key in ((False, "seconds"), (True, "tests_seconds")):
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            scores = run(prepared_full, cur, tests)
+            times.append(time.perf_counter() - t)
+        out[key] = min(times)
+        out["tests_scores" if tests else "scores"] = scores
+    out["peak_above_loaded_mib"] = peak_mib() - base
+    return out
+
+
+def scipy_direct(ref: Any, cur: Any, tests: bool) -> dict[str, float]:
+    """What a competent user writes without Steward: scipy per column on the frames."""
+    import numpy as np
+    from scipy import stats as sps
+    from scipy.spatial.distance import jensenshannon
+
+    scores: dict[str, float] = {}
+    for name in NUMERIC:
+        r = ref[name].to_numpy(dtype="float64")
+        c = cur[name].to_numpy(dtype="float64")
+        if tests:
+            scores[name] = float(sps.ks_2samp(r, c, method="auto").pvalue)
+        else:
+            scores[name] = float(sps.wasserstein_distance(r, c) / max(np.std(r), 0.001))
+    for name in CATEGORICAL:
+        rc, cc = ref[name].value_counts(), cur[name].value_counts()
+        keys = sorted(set(rc.index) | set(cc.index))
+        r = np.array([rc.get(k, 0) for k in keys], dtype="float64")
+        c = np.array([cc.get(k, 0) for k in keys], dtype="float64")
+        if tests:  # goodness of fit: expected = reference counts scaled to the batch
+            stat = float(np.sum((c - r * c.sum() / r.sum()) ** 2 / (r * c.sum() / r.sum())))
+            scores[name] = float(sps.chi2.sf(stat, len(keys) - 1))
+        else:
+            scores[name] = float(jensenshannon(r / r.sum(), c / c.sum()))
+    return scores
+
+
+def run_exact(prepared: Any, cur: Any, methods: dict[str, str] | None = None,
+              ) -> dict[str, float]:
+    from steward.monitoring import DriftOptions, compare_exact
+
+    options = DriftOptions(methods=methods) if methods else None
+    result = compare_exact(prepared, cur, options=options)
     return {k: float(v.score) for k, v in result.columns.items() if v.score is not None}
 
 
-def run_worker(kind: str, data: Path) -> dict[str, Any]:
-    py = EV_VENV / "bin" / "python" if kind == "evidently" else REPO / ".venv" / "bin" / "python"
+def run_worker(kind: str, data: Path, repeat: int = 1) -> dict[str, Any]:
+    py = EV_VENV / "bin" / "python" if kind == "evidently" else Path(sys.executable)
+    if kind != "evidently" and (REPO / ".venv" / "bin" / "python").exists():
+        py = REPO / ".venv" / "bin" / "python"
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
     load = os.getloadavg()[0]
-    proc = subprocess.run([str(py), __file__, "--worker", kind, "--data", str(data)],
+    proc = subprocess.run([str(py), __file__, "--worker", kind, "--data", str(data),
+                           "--repeat", str(repeat)],
                           capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} worker failed:\n{proc.stderr[-3000:]}")
@@ -207,8 +296,26 @@ def run_worker(kind: str, data: Path) -> dict[str, Any]:
 # -- orchestration -----------------------------------------------------------------------------
 
 
-def measure(sizes: list[int], big: int | None, spark_rows: int | None) -> dict[str, Any]:
-    peer = install_evidently()
+def scipy_comparison(d: Path, repeat: int) -> dict[str, Any]:
+    """Steward exact and scipy direct on the same frames, same warm-up and repetitions; the
+    scores must be equal to SCIPY_TOLERANCE."""
+    steward_run = run_worker("exact-timed", d, repeat)
+    scipy_run = run_worker("scipy", d, repeat)
+    worst = 0.0
+    for key in ("scores", "tests_scores"):
+        a, b = steward_run[key], scipy_run[key]
+        if set(a) != set(b):
+            raise RuntimeError(f"Steward and scipy scored different columns: {set(a) ^ set(b)}")
+        worst = max(worst, *(abs(a[k] - b[k]) for k in a))
+    if worst > SCIPY_TOLERANCE:
+        raise RuntimeError(f"Steward exact and scipy direct differ by {worst:g}")
+    return {"steward": steward_run, "scipy": scipy_run, "max_abs_difference": worst}
+
+
+def measure(sizes: list[int], big: int | None, spark_rows: int | None,
+            repeat: int = 1, peers: bool = True) -> dict[str, Any]:
+    peer = install_evidently() if peers else {"evidently": "-", "pandas": "-", "numpy": "-",
+                                              "python": "-"}
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="steward-drift-bench-") as tmp:
         for rows in [*sizes, *([big] if big else [])]:
@@ -218,6 +325,11 @@ def measure(sizes: list[int], big: int | None, spark_rows: int | None) -> dict[s
             write_data(rows, d / "reference.parquet", 1, False)
             write_data(rows, d / "current.parquet", 2, True)
             entry: dict[str, Any] = {"rows": rows}
+            log(f"{rows:,} rows: Steward exact vs scipy called directly (same frames)")
+            entry["scipy_direct"] = scipy_comparison(d, repeat)
+            if not peers:
+                runs.append(entry)
+                continue
             log(f"{rows:,} rows: Steward, reference profile (once per monitor)")
             entry["profile"] = run_worker("profile", d)
             log(f"{rows:,} rows: Steward, DuckDB aggregates from Parquet")
@@ -276,6 +388,29 @@ def render(res: dict[str, Any]) -> str:
     verdicts = []
     for e in res["runs"]:
         r = _rows(e["rows"])
+        sd = e.get("scipy_direct")
+        if sd:
+            st, sp = sd["steward"], sd["scipy"]
+            for key, what in (("seconds", "Wasserstein normed + Jensen-Shannon"),
+                              ("tests_seconds", "KS + chi-square p-values")):
+                ratio = sp[key] / st[key]
+                lines.append(f"| {r} | scipy direct | {what}: `scipy.stats` / `jensenshannon` "
+                             f"per column on the frames | {sp[key]:.2f} s | "
+                             f"{_mib(sp['peak_above_loaded_mib'])} | |")
+                lines.append(f"| {r} | Steward exact | same scores (`compare_exact`, prepared "
+                             f"reference) | {st[key]:.2f} s | "
+                             f"{_mib(st['peak_above_loaded_mib'])} | {ratio:.1f}{TIMES} "
+                             "scipy |")
+                verdicts.append(
+                    f"- {r} rows, {what}: Steward exact {ratio:.1f}{TIMES} scipy direct "
+                    f"(target ≥ {SCIPY_TARGET_RATIO:.0f}{TIMES}: "
+                    f"{'met' if ratio >= SCIPY_TARGET_RATIO else '**unmet**'}); with the "
+                    f"once-per-monitor reference sort ({st['prepare_seconds']:.2f} s) "
+                    f"{sp[key] / (st[key] + st['prepare_seconds']):.1f}{TIMES}; scores equal "
+                    f"to {sd['max_abs_difference']:.1e}; best of {st['repeat']} after a "
+                    f"{WARMUP_ROWS:,}-row warm-up, both.")
+        if "duckdb" not in e:
+            continue
         ev = e.get("evidently")
         if ev:
             lines.append(f"| {r} | Evidently | DataDriftPreset (Wasserstein + JS), in memory "
@@ -345,7 +480,8 @@ def render(res: dict[str, Any]) -> str:
               "reference profile.",
               "- The 2 CPUs were shared with other engineers' work during the run (1-minute "
               "load average before the measurements: "
-              + ", ".join(f"{e['duckdb']['loadavg_before']:.1f}" for e in res["runs"])
+              + ", ".join(f"{e['scipy_direct']['steward']['loadavg_before']:.1f}"
+                          for e in res["runs"] if "scipy_direct" in e)
               + "); times are conservative.", ""]
     return "\n".join(lines)
 
@@ -360,18 +496,26 @@ def main() -> int:
     ap.add_argument("--write-md", dest="write_md", action="store_true", default=None)
     ap.add_argument("--no-write-md", dest="write_md", action="store_false")
     ap.add_argument("--render", type=Path)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="timed repetitions (best of) for Steward exact and scipy direct")
+    ap.add_argument("--rows", type=int, help="one size only (e.g. a small check run)")
+    ap.add_argument("--scipy-only", action="store_true",
+                    help="only Steward exact vs scipy direct (no Evidently, DuckDB, Spark)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.data)))
+        print(json.dumps(worker(args.worker, args.data, args.repeat)))
         return 0
     if args.render:
         res = json.loads(args.render.read_text())
     else:
         sizes = [100_000] if args.quick else [100_000, 1_000_000]
         big = None if args.quick or args.no_big else 10_000_000
-        res = measure(sizes, big, 100_000 if args.quick else 1_000_000)
+        if args.rows:
+            sizes, big = [args.rows], None
+        res = measure(sizes, big, None if args.rows else (100_000 if args.quick else 1_000_000),
+                      repeat=args.repeat, peers=not args.scipy_only)
         RESULTS_DIR.mkdir(exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d-%H%M")
         out = RESULTS_DIR / f"drift-{stamp}{'-quick' if args.quick else ''}.json"
@@ -379,7 +523,8 @@ def main() -> int:
         log(f"results in {out.relative_to(REPO)}")
     section = render(res)
     print(section)
-    write = args.write_md if args.write_md is not None else not (args.quick or args.render)
+    write = args.write_md if args.write_md is not None else not (
+        args.quick or args.render or args.rows or args.scipy_only)
     if write:
         sys.path.insert(0, str(BENCH_DIR))
         from report import replace_section

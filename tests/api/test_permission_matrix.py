@@ -444,6 +444,9 @@ ROWS: list[Row] = [
     Row("POST", "/api/v1/monitors/run-due", P.MONITOR_RUN, json={"limit": 1}),
     Row("GET", "/api/v1/monitors/{ref}", P.GOVERNANCE_READ, {"ref": "mon_ghost"}),
     Row("GET", "/api/v1/monitors/{ref}/reference", P.GOVERNANCE_READ, {"ref": "mon_ghost"}),
+    Row(
+        "GET", "/api/v1/monitors/{ref}/reference/exact", P.GOVERNANCE_READ, {"ref": "mon_ghost"}
+    ),
     Row("PATCH", "/api/v1/monitors/{ref}", P.MONITOR_MANAGE, {"ref": "mon_ghost"}, json={}),
     Row("DELETE", "/api/v1/monitors/{ref}", P.MONITOR_MANAGE, {"ref": "mon_ghost"}),
     Row(

@@ -63,8 +63,12 @@ def test_inventory_marks_unmonitored_production_models_and_open_alerts(
     young = credit[credit.age_in_years <= 28].sample(300, replace=True, random_state=1)
     monitor = monitoring.get_monitor(ctx, ALICE, mid)
     profile = monitoring.monitor_reference(ctx, ALICE, mid)
+    exact = monitoring.monitor_exact_reference(ctx, ALICE, mid)
     run = monitoring.record_batch(
-        ctx, ALICE, mid, reduce_batch(young, profile, monitor.config, engine="numpy")
+        ctx,
+        ALICE,
+        mid,
+        reduce_batch(young, profile, monitor.config, engine="numpy", exact_reference=exact),
     )
     assert len(run.alerts) == 1
 

@@ -101,6 +101,12 @@ def _show(m: Any) -> None:
             ("sensitive", ", ".join(c.sensitive) or "-"),
             ("window / method", f"{c.window.value} / {c.method}"),
             (
+                "mode",
+                f"{c.mode} (exact reference kept)"
+                if m.reference.exact
+                else f"{c.mode} (no exact reference: sketch only)",
+            ),
+            (
                 "schedule",
                 f"every {c.schedule_every} from "
                 f"{c.connection.describe() if c.connection else c.source}"
@@ -148,6 +154,14 @@ def create(
     ] = None,
     window: Annotated[str | None, typer.Option(help="batch, daily or weekly.")] = None,
     method: Annotated[str | None, typer.Option(help="auto, psi, ks, wasserstein, ...")] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            help="exact (default: keeps an exact reference; scores equal scipy), sketch "
+            "(aggregates only, each score with a guaranteed bound) or auto (exact up to "
+            "10 M batch rows)."
+        ),
+    ] = None,
     every: Annotated[str | None, typer.Option(help="Schedule, e.g. 1d or 7d.")] = None,
     source: Annotated[
         str | None,
@@ -172,6 +186,7 @@ def create(
             sensitive=sensitive or [],
             window=window,
             method=method,
+            mode=mode,
             schedule_every=every,
             source=source,
             connection=connection,
@@ -299,6 +314,26 @@ def _run_summary(run: Any) -> None:
         f"Run {run.id}: {run.rows} rows from {run.source} ({run.engine}); drift share "
         f"{share}; drifted: {', '.join(run.drifted_columns) or 'none'}"
     )
+    scores = [r for r in run.results if r.metric == "drift_score"]
+    psi = {r.column: r for r in run.results if r.metric == "psi"}
+    if scores:
+        output.table(
+            f"Drift ({run.mode})",
+            ["column", "method", "score", "± bound", "mode", "psi", "psi bins", "note"],
+            [
+                (
+                    r.column,
+                    r.details.get("method", "-"),
+                    _fmt(r.value),
+                    _fmt(r.details.get("error_bound")),
+                    r.details.get("mode", run.mode),
+                    _fmt(psi[r.column].value) if r.column in psi else "-",
+                    (psi[r.column].details.get("bins") or "-") if r.column in psi else "-",
+                    r.details.get("note") or "",
+                )
+                for r in scores
+            ],
+        )
     for problem in run.problems:
         output.console().print(f"  data quality: {problem}")
     for alert in run.alerts:
@@ -323,12 +358,21 @@ def run(
         str | None, typer.Option(help="With a PostgreSQL --data: a SELECT to read.")
     ] = None,
     engine: Annotated[str, typer.Option(help="duckdb, numpy or spark.")] = "duckdb",
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            help="exact, sketch or auto (exact up to 10 M rows); default: the monitor's mode."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Feed one batch of production data (reduced here; only aggregates are sent)."""
+    """Feed one batch of production data (reduced here; only aggregates — and in exact mode
+    the exact scores — are sent)."""
 
     def go() -> None:
-        result = _client(ctx).run_monitor(monitor, _data(data, table, query), engine=engine)
+        result = _client(ctx).run_monitor(
+            monitor, _data(data, table, query), engine=engine, mode=mode
+        )
         output.emit_json(result) if json_ else _run_summary(result)
 
     output.run(go)
@@ -386,7 +430,7 @@ def history(
             return
         output.table(
             "History",
-            ["window (UTC)", "run", "column", "metric", "value", "method / binning"],
+            ["window (UTC)", "run", "column", "metric", "value", "± bound", "method / mode / bins"],
             [
                 (
                     f"{p.window_start:%Y-%m-%d %H:%M}",
@@ -394,8 +438,11 @@ def history(
                     p.column or "(dataset)",
                     p.metric,
                     _fmt(p.value),
+                    _fmt(p.details.get("error_bound")),
                     " / ".join(
-                        str(p.details[k]) for k in ("method", "binning") if p.details.get(k)
+                        str(p.details[k])
+                        for k in ("method", "mode", "binning")
+                        if p.details.get(k)
                     ),
                 )
                 for p in points

@@ -59,10 +59,13 @@ SQL, a DuckDB without external access) or a ``PostgresSource`` (see ``docs/secur
 Per column, :class:`ColumnDrift` carries ``method`` (psi, ks, wasserstein, jensenshannon,
 chisquare, ztest), ``statistic``, ``p_value`` (tests), ``score`` (what is compared with the
 threshold: p-value for tests, the statistic for distances), ``threshold``, ``drifted``,
-``binning`` (which bins or "exact"), ``n_reference``/``n_current``, ``error_bound`` (sketch
-mode), and data-quality figures: ``missing_rate``, ``out_of_range_share`` (numeric: outside
-the reference [min, max]), ``new_categories`` (categorical). Bad input (missing column, a
-text column where a number is expected, an empty batch, unreadable files) raises
+``binning`` (which bins or "exact"), ``bins`` (PSI: "categories", "deciles" or "sturges"),
+``n_reference``/``n_current``, ``mode`` ("exact" or "sketch"), ``error_bound`` (sketch: the
+exact value is guaranteed to lie within ± it), ``p_value_interval`` (sketch KS: where the
+exact p-value lies), and data-quality figures: ``missing_rate``, ``out_of_range_share``
+(numeric: outside the reference [min, max]), ``new_categories`` (categorical). Bad input
+(missing column, a text column where a number is expected, an empty batch, unreadable files)
+raises
 :class:`steward.domain.errors.InvalidInput` naming the column or file and the fix.
 
 Modules: :mod:`.profile`, :mod:`.aggregate` (engine dispatch and the aggregate types),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from steward.domain.errors import InvalidInput
-from steward.domain.monitoring import MonitorConfig, watched_columns
+from steward.domain.monitoring import MonitorConfig, run_mode, watched_columns
 
 ENGINES = ("duckdb", "numpy", "spark")
 
@@ -50,6 +50,11 @@ class BatchPayload:
     missing_columns: list[str] = field(default_factory=list)
     observed_at: datetime | None = None  # when the batch happened (default: now)
     predictions: PredictionRows | None = None
+    # "exact": ``exact`` holds the drift computed on the raw batch against the monitor's
+    # exact reference ({"drift": DatasetDrift.to_dict(), "psi": ...}); "sketch": from the
+    # aggregate (the server computes it, each score with its bound)
+    mode: str = "sketch"
+    exact: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,9 @@ class ReferencePayload:
     columns: list[str]
     numeric: list[str]
     categorical: list[str]
+    # base64 of steward.monitoring.ExactReference.to_bytes(): the sorted numeric reference
+    # columns and category counts exact runs compare with (None: the monitor sketches only)
+    exact: str | None = None
 
 
 def describe_source(data: Any) -> str:
@@ -122,7 +130,15 @@ def build_reference(
         for c in watched
     ]
     profile = build_profile(frame, specs, engine="numpy")
+    exact = None
+    if config.mode != "sketch":
+        import base64
+
+        from steward.monitoring import prepare_exact
+
+        exact = base64.b64encode(prepare_exact(frame, specs).to_bytes()).decode("ascii")
     return ReferencePayload(
+        exact=exact,
         profile=profile.to_json(),
         source=source or describe_source(data),
         fingerprint=datasets.fingerprint(frame),
@@ -317,8 +333,12 @@ def reduce_batch(
     *,
     engine: str = "duckdb",
     observed_at: datetime | None = None,
+    mode: str | None = None,
+    exact_reference: bytes | None = None,
 ) -> BatchPayload:
-    """One scan of the batch in ``engine``: aggregate on the profile + role columns."""
+    """One scan of the batch in ``engine``: aggregate on the profile + role columns; in exact
+    mode (``mode``, default the monitor's) also the drift on the raw batch against
+    ``exact_reference`` (the monitor's stored :class:`~steward.monitoring.ExactReference`)."""
     from steward.monitoring import PostgresSource, ReferenceProfile, aggregate
     from steward.monitoring.postgres import is_postgres_url
 
@@ -339,11 +359,29 @@ def reduce_batch(
             )
         if missing:
             profile = sub_profile(profile, [c for c in profile.columns if c not in missing])
+    requested = mode or config.mode
+    raw: Any = data
     if isinstance(data, PostgresSource):
-        batch, predictions = _reduce_postgres(data, profile, config, present or [], engine)
+        batch, predictions, raw = _reduce_postgres(
+            data, profile, config, present or [], engine, keep=requested != "sketch"
+        )
     else:
         batch = aggregate(data, profile, engine=engine)  # type: ignore[arg-type]
         predictions = role_rows(data, config, present or [])
+    chosen = run_mode(requested, batch.rows, exact_reference is not None)
+    if chosen == "exact" and engine == "spark":
+        if requested == "exact":
+            raise InvalidInput(
+                "Exact mode reads the batch into memory here; the spark engine only "
+                "aggregates. Run with --mode sketch (or auto) on Spark, or with the duckdb "
+                "engine.",
+                field="mode",
+            )
+        chosen = "sketch"
+    exact = None
+    if chosen == "exact":
+        assert exact_reference is not None
+        exact = exact_drift(raw, exact_reference, list(profile.columns), config.method)
     if predictions is not None and len(predictions) != batch.rows:
         raise InvalidInput(
             f"Read {len(predictions)} prediction rows but aggregated {batch.rows}: the source "
@@ -358,12 +396,37 @@ def reduce_batch(
         missing_columns=missing,
         observed_at=observed_at,
         predictions=predictions,
+        mode=chosen,
+        exact=exact,
     )
 
 
+def exact_drift(
+    data: Any, exact_reference: bytes, columns: Sequence[str], method: str
+) -> dict[str, Any]:
+    """Drift of the raw batch against the exact reference: the monitor's method and PSI for
+    every column, equal to scipy / Evidently (``steward.monitoring.compare_exact``)."""
+    from steward.monitoring import DriftOptions, ExactReference, compare_exact
+    from steward.monitoring._numpy import to_frame
+
+    prepared = ExactReference.from_bytes(exact_reference)
+    specs = [s for s in prepared.specs if s.name in columns]
+    frame = to_frame(data, [s.name for s in specs])
+    drift = compare_exact(prepared, frame, specs, DriftOptions(method=method))
+    psi = drift if method == "psi" else compare_exact(
+        prepared, frame, specs, DriftOptions(method="psi")
+    )
+    return {"drift": drift.to_dict(), "psi": psi.to_dict()}
+
+
 def _reduce_postgres(
-    source: Any, profile: Any, config: MonitorConfig, present: Sequence[str], engine: str
-) -> tuple[Any, PredictionRows | None]:
+    source: Any,
+    profile: Any,
+    config: MonitorConfig,
+    present: Sequence[str],
+    engine: str,
+    keep: bool = False,
+) -> tuple[Any, PredictionRows | None, Any]:
     """One pass over a PostgreSQL source: each chunk aggregated and its role columns kept."""
     import pyarrow as pa
 
@@ -379,10 +442,13 @@ def _reduce_postgres(
     wanted = role_columns(config, present) or []
     parts = []
     roles = []
+    kept = []  # the watched columns, for exact mode
     for chunk in postgres.chunks(source, list(dict.fromkeys(watched + wanted))):
         parts.append(aggregate(chunk.select(watched), profile, engine=engine))  # type: ignore[arg-type]
         if wanted:
             roles.append(chunk.select(wanted))
+        if keep:
+            kept.append(chunk.select(watched))
     if not parts:
         raise InvalidInput(
             f"{source.describe()} returned no rows; an empty batch cannot be compared with "
@@ -390,7 +456,7 @@ def _reduce_postgres(
             field="data",
         )
     predictions = role_rows(pa.concat_tables(roles), config, present) if wanted else None
-    return merge(parts), predictions
+    return merge(parts), predictions, pa.concat_tables(kept) if kept else None
 
 
 def sub_profile(profile: Any, keep: Sequence[str]) -> Any:

@@ -28,6 +28,7 @@ exact routines.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -102,6 +103,12 @@ class ColumnDrift:
     n_reference: int
     n_current: int
     error_bound: float | None = None  # sketch mode: |score - exact| ≤ bound (statistic for ks)
+    # "exact" (equal to the reference implementation on the raw data) or "sketch" (computed
+    # on the profile's quantile bins; then error_bound says how far it can be from exact)
+    mode: str = "exact"
+    bins: str | None = None  # psi: "categories", "deciles" or "sturges"
+    # sketch KS: the exact p-value lies in [low, high] (from the D interval)
+    p_value_interval: list[float] | None = None
     missing_rate: float = 0.0
     nonfinite: int = 0
     out_of_range_share: float | None = None
@@ -115,6 +122,18 @@ class ColumnDrift:
             if isinstance(d[k], float) and math.isinf(d[k]):
                 d[k] = None if k != "statistic" else "inf"
         return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ColumnDrift:
+        """The inverse of :meth:`to_dict` (a run's exact results sent by the client)."""
+        values = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        if values.get("statistic") == "inf":
+            values["statistic"] = math.inf
+        for k in ("statistic", "p_value", "score", "threshold", "error_bound"):
+            v = values.get(k)
+            if v is not None and not isinstance(v, (int, float)):
+                raise ValueError(f"{k} must be a number")
+        return cls(**values)
 
 
 @dataclass
@@ -130,6 +149,12 @@ class DatasetDrift:
     @property
     def drifted_columns(self) -> list[str]:
         return [k for k, v in self.columns.items() if v.drifted]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DatasetDrift:
+        return cls({k: ColumnDrift.from_dict(v) for k, v in d["columns"].items()},
+                   float(d["share"]), float(d["drift_share"]), bool(d["drifted"]),
+                   int(d["n_reference"]), int(d["n_current"]), str(d["mode"]))
 
     def to_dict(self) -> dict[str, Any]:
         return {"share": self.share, "drift_share": self.drift_share, "drifted": self.drifted,
@@ -231,7 +256,8 @@ def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: Column
             raise InvalidInput(f"column {cp.name!r} is categorical: {method} needs numbers; "
                                "use chisquare, ztest, jensenshannon or psi")
         binning = f"categories ({len(keys)})"
-        return _finish(cp, method, r, c, binning, options, ref.n, cur.n, quality)
+        return _finish(cp, method, r, c, binning, options, ref.n, cur.n, quality,
+                       bins="categories")
 
     discrete = cp.discrete
     gaps_used = discrete and any(v > 0 for v in cur.hist["points"][0::2])
@@ -249,11 +275,16 @@ def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: Column
         raise InvalidInput(f"column {cp.name!r} has {cp.nunique} distinct values: {method} "
                            "needs a categorical or discrete column; use ks, wasserstein, "
                            "jensenshannon or psi")
+    if method == "psi" and discrete and cp.nunique <= stats.PSI_CATEGORIES_MAX:
+        # one bin per reference value (values new to the batch counted between them): the
+        # bins of stats.psi_edges, so validation and monitoring give the same PSI
+        return _finish(cp, method, pr, pc, "", options, ref.n, cur.n, quality,
+                       bins="categories")
     if method in ("psi", "jensenshannon"):
         r = np.asarray(ref.hist["deciles"], dtype=np.int64)
         c = np.asarray(cur.hist["deciles"], dtype=np.int64)
         return _finish(cp, method, r, c, f"reference deciles ({r.size} bins, outer bins "
-                       "open)", options, ref.n, cur.n, quality)
+                       "open)", options, ref.n, cur.n, quality, bins="deciles")
     if method == "ks":
         if discrete:
             d, upper = stats.ks_from_bins(pr, pc)
@@ -262,11 +293,24 @@ def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: Column
         else:
             d, upper = stats.ks_from_bins(ref.hist["fine"], cur.hist["fine"])
             binning = f"sketch: {len(cp.edges['fine']) + 1} reference-quantile bins"
+        exact = discrete and not gaps_used
+        if exact:
+            p = stats.ks_pvalue(d, ref.n, cur.n)
+            return ColumnDrift(cp.name, "numeric", "ks", d, p, p, threshold,
+                               _decide("ks", p, threshold), binning, ref.n, cur.n, **quality)
+        # D at the bin edges is attained (a lower bound, usually close): the exact D lies in
+        # [d, d + bound]; the p-value is given with the interval the D interval implies
+        bound = upper - d
         p = stats.ks_pvalue(d, ref.n, cur.n)
-        bound = None if discrete and not gaps_used else upper - d
+        p_lo, p_hi = stats.ks_pvalue_interval(d, upper, ref.n, cur.n)
+        note = ("p-value approximate (sketch): the exact p lies in "
+                f"[{p_lo:.3g}, {p_hi:.3g}]")
+        if (p_lo <= threshold) != (p_hi <= threshold):
+            note += f"; that interval straddles the threshold {threshold:g}"
         return ColumnDrift(cp.name, "numeric", "ks", d, p, p, threshold,
                            _decide("ks", p, threshold), binning, ref.n, cur.n,
-                           error_bound=bound, **quality)
+                           error_bound=bound, mode="sketch", p_value_interval=[p_lo, p_hi],
+                           note=note, **quality)
     # wasserstein
     norm = max(cp.std or 0.0, WASSERSTEIN_MIN_STD)
     lo = min(v for v in (cp.min, cur.min) if v is not None)
@@ -276,28 +320,45 @@ def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: Column
         fr = np.cumsum(pr[1::2]) / ref.n
         fc = np.cumsum(pc[1::2]) / cur.n
         w = float(np.sum(np.abs(fr - fc)[:-1] * np.diff(values)))
-        bound, binning = None, "exact (one bin per value)"
+        b = 0.0
+        binning = "exact (one bin per value)"
+        sketch = False
     else:
-        key = "fine"
-        inner = cp.edges[key]
-        edges = np.asarray([min(lo, inner[0]), *inner, max(hi, inner[-1])], dtype=np.float64)
-        w, b = stats.wasserstein_from_bins(edges, ref.hist[key], cur.hist[key])
-        bound = b / norm
-        binning = f"sketch: {len(inner) + 1} reference-quantile bins, linear within a bin"
+        inner = cp.edges["fine"]
+        assert cp.min is not None and cp.max is not None and cp.mean is not None
+        w, b = stats.wasserstein_sketch(
+            inner, ref.hist["fine"], cur.hist["fine"], ref_min=cp.min, ref_max=cp.max,
+            ref_mean=cp.mean, cur_mean=cur.sum / cur.n, cur_min=lo, cur_max=hi,
+            below=cur.below, above=cur.above)
+        binning = (f"sketch: {len(inner) + 1} reference-quantile bins, linear within a bin, "
+                   "tails beyond the reference range from the batch's sum")
+        sketch = True
     score = w / norm
     return ColumnDrift(cp.name, "numeric", "wasserstein", score, None, score, threshold,
                        _decide("wasserstein", score, threshold), binning, ref.n, cur.n,
-                       error_bound=bound, **quality)
+                       error_bound=b / norm if sketch else None,
+                       mode="sketch" if sketch else "exact",
+                       note=_straddles(score, b / norm, threshold) if sketch else "", **quality)
+
+
+def _straddles(score: float, bound: float | None, threshold: float) -> str:
+    if bound is None or not bound > 0:
+        return ""
+    if (score - bound >= threshold) != (score + bound >= threshold):
+        return (f"sketch: the exact value lies in [{score - bound:.4g}, {score + bound:.4g}], "
+                f"which straddles the threshold {threshold:g}; run in exact mode to decide")
+    return ""
 
 
 def _finish(cp: ColumnProfile, method: str, r: npt.NDArray[Any], c: npt.NDArray[Any],
             binning: str, options: DriftOptions, n_ref: int, n_cur: int,
-            quality: dict[str, Any]) -> ColumnDrift:
+            quality: dict[str, Any], bins: str | None = None) -> ColumnDrift:
     threshold = options.threshold(method)
     p: float | None = None
     if method == "psi":
-        stat = stats.psi(r, c, fill="epsilon", epsilon=options.psi_epsilon)
-        binning += f"; empty bins floored at {options.psi_epsilon:g}"
+        # credit-risk PSI whatever psi_mode says: Evidently's bins need the raw data
+        found = stats.psi_on_counts(r, c, bins or "deciles", epsilon=options.psi_epsilon)
+        stat, binning = found.value, found.binning
         score = stat
     elif method == "jensenshannon":
         stat = stats.jensenshannon(r, c)
@@ -309,7 +370,8 @@ def _finish(cp: ColumnProfile, method: str, r: npt.NDArray[Any], c: npt.NDArray[
         raise InvalidInput(f"column {cp.name!r}: {method} needs numbers, not "
                            f"{binning.split(' ')[0]}; use chisquare, ztest, jensenshannon or psi")
     return ColumnDrift(cp.name, cp.kind, method, stat, p, score, threshold,
-                       _decide(method, score, threshold), binning, n_ref, n_cur, **quality)
+                       _decide(method, score, threshold), binning, n_ref, n_cur,
+                       bins=bins if method == "psi" else None, **quality)
 
 
 # -- exact, on raw data ------------------------------------------------------------------------
@@ -344,23 +406,35 @@ class ExactReference:
         return [ColumnSpec(c.name, "numeric" if c.kind == "numeric" else "categorical")
                 for c in self.columns.values()]
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        self.save(buffer)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ExactReference:
+        return cls.load(io.BytesIO(data))
+
+    def save(self, path: str | os.PathLike[str] | io.BytesIO) -> None:
         meta = {"format": 1, "rows": self.rows,
                 "columns": [{"name": c.name, "kind": c.kind, "rows": c.rows, "std": c.std,
                              "nunique": c.nunique, "counts": c.counts}
                             for c in self.columns.values()]}
         arrays = {f"v{i}": c.values for i, c in enumerate(self.columns.values())
                   if c.values is not None}
+        if isinstance(path, io.BytesIO):
+            np.savez(path, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
+            return
         with open(path, "wb") as fh:  # noqa: PTH123 (np.savez would append ".npz")
             np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> ExactReference:
+    def load(cls, path: str | os.PathLike[str] | io.BytesIO) -> ExactReference:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
                 if meta.get("format") != 1:
-                    raise InvalidInput(f"{path}: exact reference format {meta.get('format')!r}"
+                    raise InvalidInput(f"exact reference format {meta.get('format')!r}"
                                        " is not supported; prepare it again with "
                                        "prepare_exact()")
                 cols = {}
@@ -371,7 +445,8 @@ class ExactReference:
                                                   float(c["std"]), int(c["nunique"]),
                                                   {str(k): int(v) for k, v in c["counts"].items()})
         except (OSError, ValueError, KeyError) as exc:
-            raise InvalidInput(f"cannot read the exact reference {str(path)!r}: {exc}; prepare "
+            where = "sent" if isinstance(path, io.BytesIO) else repr(str(path))
+            raise InvalidInput(f"cannot read the exact reference {where}: {exc}; prepare "
                                "it again with prepare_exact(reference, specs).save(path)"
                                ) from exc
         return cls(cols, int(meta["rows"]))
@@ -482,6 +557,11 @@ def _exact_numeric(name: str, ref: ExactColumn, c: npt.NDArray[np.float64],
             stat = w1 / max(ref.std, WASSERSTEIN_MIN_STD)
             score = stat
         binning = "exact"
+    elif method == "psi":
+        found = stats.psi_numeric(r, c, mode=options.psi_mode, epsilon=options.psi_epsilon)
+        return ColumnDrift(name, "numeric", "psi", found.value, None, found.value, threshold,
+                           _decide("psi", found.value, threshold), found.binning, r.size,
+                           c.size, bins=found.bins, **quality)
     else:
         rc, cc, binning = stats.evidently_binned(r, c, numeric=True)
         return _exact_counts(name, "numeric", method, rc, cc, binning, options, r.size, c.size,
@@ -515,11 +595,11 @@ def _exact_counts(name: str, kind: str, method: str, rc: npt.NDArray[Any], cc: n
                   quality: dict[str, Any]) -> ColumnDrift:
     threshold = options.threshold(method)
     p: float | None = None
-    if method == "psi":
-        fill = "evidently" if options.psi_mode == "evidently" else "epsilon"
-        stat = stats.psi(rc, cc, fill=fill, epsilon=options.psi_epsilon)
-        binning += "; Evidently zero fill" if fill == "evidently" else (
-            f"; empty bins floored at {options.psi_epsilon:g}")
+    bins: str | None = None
+    if method == "psi":  # categorical here: one bin per category of R+C
+        found = stats.psi_on_counts(rc, cc, "categories", mode=options.psi_mode,
+                                    epsilon=options.psi_epsilon)
+        stat, binning, bins = found.value, found.binning, found.bins
         score = stat
     elif method == "jensenshannon":
         stat = stats.jensenshannon(rc, cc)
@@ -531,4 +611,5 @@ def _exact_counts(name: str, kind: str, method: str, rc: npt.NDArray[Any], cc: n
         raise InvalidInput(f"column {name!r} is categorical: {method} needs numbers; use "
                            "chisquare, ztest, jensenshannon or psi")
     return ColumnDrift(name, kind, method, stat, p, score, threshold,
-                       _decide(method, score, threshold), binning, n_ref, n_cur, **quality)
+                       _decide(method, score, threshold), binning, n_ref, n_cur, bins=bins,
+                       **quality)

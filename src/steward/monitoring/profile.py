@@ -4,7 +4,8 @@ Computed once from the reference data (numpy or DuckDB), stored as JSON with the
 Per numeric column:
 
 * ``deciles`` — the reference's deciles (``quantile_disc``: values that occur in the data),
-  duplicates merged, outer bins open to ±∞ (credit-risk PSI binning);
+  duplicates merged, outer bins open to ±∞ (credit-risk PSI binning of columns with more
+  than 20 distinct reference values; see :func:`steward.monitoring.stats.psi_edges`);
 * ``fine`` — the reference's quantiles at 1/F … (F-1)/F (F = ``fine_bins``, 1000 by
   default), the sketch on which KS and Wasserstein are computed in sketch mode;
 * ``points`` — for columns with at most ``discrete_max`` distinct reference values: edges
@@ -28,6 +29,7 @@ import numpy as np
 
 from steward.domain.errors import InvalidInput
 from steward.monitoring.aggregate import BatchAggregate, aggregate
+from steward.monitoring.stats import point_edges, quantile_edges
 
 if TYPE_CHECKING:
     from steward.monitoring import _duckdb, _numpy
@@ -81,6 +83,45 @@ class ColumnProfile:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
+def fitting_methods(cp: ColumnProfile) -> tuple[str, ...]:
+    """The drift methods that can test this column (``auto`` always picks one of them).
+
+    χ² compares counts per value, so it needs categories or a numeric column with at most
+    ``DISCRETE_MAX`` distinct reference values (one exact bin per value); the Z-test
+    compares one proportion, so it needs at most two values; KS and Wasserstein need
+    numbers."""
+    if cp.kind == "categorical":
+        few = cp.nunique <= 2
+        return ("auto", "psi", "jensenshannon", "chisquare", *(("ztest",) if few else ()))
+    out = ["auto", "psi", "ks", "wasserstein", "jensenshannon"]
+    if cp.discrete:
+        out.append("chisquare")
+        if cp.nunique <= 2:
+            out.append("ztest")
+    return tuple(out)
+
+
+def check_method(profile: ReferenceProfile, method: str) -> None:
+    """Refuse a drift method that cannot test some watched column, naming the ones that fit
+    (at monitor creation, not at the first run)."""
+    problems = []
+    for cp in profile.columns.values():
+        fits = fitting_methods(cp)
+        if method not in fits:
+            what = (f"{cp.nunique} categories" if cp.kind == "categorical" else
+                    f"{cp.nunique} distinct numeric values")
+            why = {"chisquare": "χ² compares counts per value and needs categories or at most "
+                                f"{DISCRETE_MAX} distinct numbers",
+                   "ztest": "the Z-test compares one proportion and needs at most two values",
+                   }.get(method, f"{method} needs numbers")
+            problems.append(f"column {cp.name!r} has {what}: {why}; methods that fit: "
+                            f"{', '.join(m for m in fits if m != 'auto')} (or auto)")
+    if problems:
+        raise InvalidInput(f"Drift method {method!r} cannot test every watched column: "
+                           + "; ".join(problems) + ". Choose a method that fits with --method, "
+                           "or watch other columns.", field="method", problems=problems)
+
+
 @dataclass
 class ReferenceProfile:
     columns: dict[str, ColumnProfile]
@@ -123,27 +164,6 @@ class ReferenceProfile:
     @classmethod
     def from_json(cls, text: str) -> ReferenceProfile:
         return cls.from_dict(json.loads(text))
-
-
-def point_edges(values: Sequence[float]) -> list[float]:
-    """``[v₁, v₁⁺, v₂, v₂⁺, …]`` (v⁺ = next float): bin 2i+1 holds exactly v_i."""
-    out: list[float] = []
-    for v in sorted(values):
-        out += [float(v), float(np.nextafter(v, np.inf))]
-    return out
-
-
-def quantile_edges(sorted_values: np.ndarray[Any, Any], count: int) -> list[float]:
-    """Interior quantile edges ``quantile_disc(k/count)``, k = 1 … count-1, duplicates merged.
-
-    ``quantile_disc(q)`` is the value at 0-based index ``ceil(q·n) - 1`` of the sorted data
-    (DuckDB's definition, numpy's ``inverted_cdf``)."""
-    n = sorted_values.size
-    if n == 0:
-        return []
-    q = np.arange(1, count) / count
-    idx = np.clip(np.ceil(q * n).astype(np.int64) - 1, 0, n - 1)
-    return [float(v) for v in np.unique(sorted_values[idx])]
 
 
 def column_profile(spec: ColumnSpec, finite: np.ndarray[Any, Any] | None,

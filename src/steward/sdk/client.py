@@ -74,6 +74,9 @@ MODEL_FILTERS = ("owner", "team", "risk_tier", "regulatory_category", "status", 
 class Steward:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
+        # exact references by content hash: a monitor's never changes, so a client feeding
+        # batch after batch downloads it once
+        self._exact: dict[str, bytes] = {}
 
     @property
     def actor(self) -> str:
@@ -1119,7 +1122,9 @@ class Steward:
         version's recorded training/evaluation data location) here, then store the monitor.
 
         ``config``: columns, categorical, prediction, score, label, id_column, sensitive,
-        positive_label, window (batch|daily|weekly), method (auto|psi|ks|...),
+        positive_label, window (batch|daily|weekly), method (auto|psi|ks|...), mode
+        (exact — the default: keeps an exact reference and computes exact statistics —,
+        sketch, or auto: exact up to 10 M batch rows),
         schedule_every ("7d"), what scheduled runs read — connection (a data connection's
         name) with path (file/glob under its root), table or query (one SELECT; ``batch``
         is the path's files) — or, on the embedded store only, a raw source; rules (list of
@@ -1156,18 +1161,36 @@ class Steward:
         *,
         engine: str = "duckdb",
         observed_at: datetime | None = None,
+        mode: str | None = None,
     ) -> Any:
         """Feed a batch: a pandas/Polars/Arrow frame, a CSV/Parquet path or glob, an
         ``s3://`` URL, ``steward.monitoring.Query`` or a PostgreSQL table or query
         (``steward.monitoring.PostgresSource(url, table=...)`` or the text
         ``"postgresql://user@host/db#table=events"``, read in bounded chunks). It is reduced
-        here (one scan in ``engine``: duckdb, numpy or spark); only the aggregate is sent."""
+        here (one scan in ``engine``: duckdb, numpy or spark); only the aggregate is sent,
+        with — in exact mode (``mode``: exact, sketch or auto; default the monitor's) — the
+        drift computed here on the raw batch against the monitor's exact reference."""
+        from steward.domain.monitoring import run_mode
         from steward.monitoring.batches import reduce_batch
 
         monitor = self._backend.get_monitor(ref)
         profile = self._backend.monitor_profile(monitor.id)
+        requested = mode or monitor.config.mode
+        run_mode(requested, 0, monitor.reference.exact is not None)  # refuse early
+        exact = None
+        digest = monitor.reference.exact
+        if requested != "sketch" and digest is not None:
+            if digest not in self._exact:
+                self._exact = {digest: self._backend.monitor_exact_reference(monitor.id)}
+            exact = self._exact[digest]
         payload = reduce_batch(
-            data, profile, monitor.config, engine=engine, observed_at=observed_at
+            data,
+            profile,
+            monitor.config,
+            engine=engine,
+            observed_at=observed_at,
+            mode=requested,
+            exact_reference=exact,
         )
         return self._backend.record_monitor_batch(monitor.id, payload)
 

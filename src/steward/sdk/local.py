@@ -595,6 +595,11 @@ class LocalBackend:
 
         return monitoring.monitor_reference(self.ctx, self.principal, ref)
 
+    def monitor_exact_reference(self, ref: str) -> bytes:
+        from steward.services import monitoring
+
+        return monitoring.monitor_exact_reference(self.ctx, self.principal, ref)
+
     def update_monitor(self, ref: str, config: dict[str, Any], active: bool | None) -> Any:
         from steward.services import monitoring
 

@@ -822,6 +822,9 @@ class RemoteBackend:
     def monitor_profile(self, ref: str) -> str:
         return self._send("GET", f"/api/v1/monitors/{_q(ref)}/reference").text
 
+    def monitor_exact_reference(self, ref: str) -> bytes:
+        return self._send("GET", f"/api/v1/monitors/{_q(ref)}/reference/exact").content
+
     def update_monitor(self, ref: str, config: dict[str, Any], active: bool | None) -> Any:
         from steward.domain.monitoring import Monitor
 

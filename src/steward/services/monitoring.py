@@ -69,7 +69,9 @@ def create_monitor(
     check_source(ctx, principal, parsed)
     rules.monitor_name(name)
     rules.check_rule_columns(parsed, rules.watched_columns(parsed, reference.columns))
-    _check_profile(reference.profile)
+    profile = _check_profile(reference.profile)
+    _check_method(profile, parsed.method)
+    exact = _store_exact(ctx, reference, profile, parsed.mode)
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)
         uow.models.lock(mid)
@@ -92,7 +94,7 @@ def create_monitor(
         source = _reference_source(reference, version_entity)
         monitor_id = "mon_" + secrets.token_hex(8)
         every = parsed.every
-        info = {
+        info: dict[str, Any] = {
             "source": source,
             "fingerprint": reference.fingerprint,
             "rows": reference.rows,
@@ -100,6 +102,8 @@ def create_monitor(
             "numeric": list(reference.numeric),
             "categorical": list(reference.categorical),
         }
+        if exact is not None:
+            info["exact"] = exact
         uow.monitors.insert(
             {
                 "id": monitor_id,
@@ -176,6 +180,72 @@ def _check_profile(text: str) -> Any:
             "steward.monitoring.build_profile.",
             field="reference",
         ) from None
+
+
+def _store_exact(
+    ctx: Context, reference: ReferencePayload, profile: Any, mode: str
+) -> dict[str, Any] | None:
+    """Keep the exact reference (sorted numeric columns, category counts) as a
+    content-addressed blob in the artifact store; the monitor records its digest."""
+    if reference.exact is None:
+        if mode == "sketch":
+            return None
+        raise InvalidInput(
+            f"mode {mode} needs the exact reference (the SDK and CLI build it from the "
+            "reference data); send reference.exact, or create the monitor with mode sketch.",
+            field="reference",
+        )
+    import base64
+    import binascii
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    from steward.monitoring import ExactReference
+
+    try:
+        data = base64.b64decode(reference.exact, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(
+            "reference.exact is not base64; build it with steward.monitoring.prepare_exact "
+            "(the SDK's build_reference does).",
+            field="reference",
+        ) from None
+    prepared = ExactReference.from_bytes(data)
+    if sorted(prepared.columns) != sorted(profile.columns):
+        raise InvalidInput(
+            "The exact reference and the profile watch different columns; build both from the "
+            "same reference data.",
+            field="reference",
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "exact.npz"
+        path.write_bytes(data)
+        ctx.artifacts.put(path, digest)
+    return {"sha256": digest, "size": len(data)}
+
+
+def monitor_exact_reference(ctx: Context, principal: Principal, ref: str) -> bytes:
+    """The monitor's stored exact reference (``ExactReference.to_bytes``): exact runs compare
+    the raw batch with it where the batch is."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        monitor = resolve(uow, ref)
+    if monitor.reference.exact is None:
+        raise NotFound(
+            f"Monitor {monitor.id} keeps no exact reference (mode {monitor.config.mode}); it "
+            "runs in sketch mode. Create a new monitor with --mode exact or auto to keep one.",
+            monitor=monitor.id,
+        )
+    with ctx.artifacts.open(monitor.reference.exact) as fh:
+        return fh.read()
+
+
+def _check_method(profile: Any, method: str) -> None:
+    from steward.monitoring.profile import check_method
+
+    check_method(profile, method)
 
 
 def reference_data_for(ctx: Context, principal: Principal, model: str, version: int) -> str:
@@ -290,6 +360,15 @@ def update_monitor(
         ):
             check_source(ctx, principal, parsed)
         rules.check_rule_columns(parsed, monitor.watched)
+        if parsed.method != monitor.config.method:
+            _check_method(_check_profile(uow.monitors.reference(monitor.id)), parsed.method)
+        if parsed.mode == "exact" and monitor.reference.exact is None:
+            raise InvalidInput(
+                "This monitor keeps no exact reference (it was created in sketch mode or before "
+                "exact mode), so it cannot switch to mode exact; create a new monitor with "
+                "--mode exact.",
+                field="mode",
+            )
         values: dict[str, Any] = {"config": rules.config_json(parsed), "updated_at": uow.now}
         if active is not None:
             values["active"] = active
@@ -363,7 +442,7 @@ def record_batch(ctx: Context, principal: Principal, ref: str, payload: BatchPay
 def record_batch_in_uow(
     uow: UnitOfWork, ctx: Context, actor: str, ref: str, payload: BatchPayload
 ) -> MonitorRun:
-    from steward.monitoring import BatchAggregate, DriftOptions, compare
+    from steward.monitoring import BatchAggregate
     from steward.monitoring.batches import sub_profile
 
     started = uow.now
@@ -411,13 +490,7 @@ def record_batch_in_uow(
         )
     if batch.rows != payload.rows:
         raise InvalidInput("rows does not match the aggregate's row count.", field="rows")
-    drift = compare(profile, batch, DriftOptions(method=monitor.config.method))
-    # PSI on the reference deciles for every column too (the credit-risk CSI report).
-    psi = (
-        drift
-        if monitor.config.method == "psi"
-        else compare(profile, batch, DriftOptions(method="psi"))
-    )
+    drift, psi = _run_drift(monitor, profile, batch, payload)
     observed = (payload.observed_at or uow.now).astimezone(UTC)
     if observed > uow.now + timedelta(minutes=10):
         raise InvalidInput(
@@ -461,6 +534,7 @@ def record_batch_in_uow(
         "problems": problems,
         "labelled_rows": labelled,
         "method": monitor.config.method,
+        "mode": payload.mode,
     }
     event = uow.record(
         actor,
@@ -510,6 +584,62 @@ def record_batch_in_uow(
     found = uow.monitors.get_run(run_id)
     assert found is not None
     return found
+
+
+def _run_drift(monitor: Monitor, profile: Any, batch: Any, payload: BatchPayload) -> Any:
+    """(drift, psi) of a run: sent exact results (checked against the profile) or, in
+    sketch mode, computed here from the aggregate — PSI for every column too (CSI report)."""
+    from steward.monitoring import DatasetDrift, DriftOptions, compare
+
+    if payload.mode == "sketch":
+        drift = compare(profile, batch, DriftOptions(method=monitor.config.method))
+        psi = (
+            drift
+            if monitor.config.method == "psi"
+            else compare(profile, batch, DriftOptions(method="psi"))
+        )
+        return drift, psi
+    if payload.mode != "exact":
+        raise InvalidInput("mode must be exact or sketch.", field="mode")
+    if monitor.reference.exact is None:
+        raise InvalidInput(
+            f"Monitor {monitor.id} keeps no exact reference; send the batch in sketch mode.",
+            field="mode",
+        )
+    if not isinstance(payload.exact, Mapping):
+        raise InvalidInput(
+            "An exact run sends its results in exact ({drift, psi}); the SDK and CLI compute "
+            "them with the monitor's exact reference.",
+            field="exact",
+        )
+    try:
+        drift = DatasetDrift.from_dict(payload.exact["drift"])
+        psi = DatasetDrift.from_dict(payload.exact["psi"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"The exact results are malformed ({exc}); compute them with "
+            "steward.monitoring.compare_exact on the monitor's exact reference.",
+            field="exact",
+        ) from None
+    for found in (drift, psi):
+        if sorted(found.columns) != sorted(profile.columns):
+            raise InvalidInput(
+                "The exact results cover other columns than the batch's watched columns.",
+                field="exact",
+            )
+        if found.n_current != batch.rows:
+            raise InvalidInput(
+                "The exact results were computed on another batch (row counts differ).",
+                field="exact",
+            )
+        for name, col in found.columns.items():
+            if col.mode != "exact":
+                raise InvalidInput(f"Column {name!r}: exact results must be exact.", field="exact")
+    if any(c.method != monitor.config.method and monitor.config.method != "auto"
+           for c in drift.columns.values() if c.method != "none"):
+        raise InvalidInput("The exact results use another drift method than the monitor's.",
+                           field="exact")
+    return drift, psi
 
 
 def _check_predictions(rows: PredictionRows, expected: int) -> None:
@@ -590,6 +720,10 @@ def _drift_results(drift: Any, psi: Any, missing: Sequence[str]) -> list[Result]
             "n_reference": col.n_reference,
             "n_current": col.n_current,
             "error_bound": _finite(getattr(col, "error_bound", None)),
+            "mode": getattr(col, "mode", "exact"),
+            "bins": getattr(col, "bins", None),
+            "p_value_interval": getattr(col, "p_value_interval", None),
+            "note": getattr(col, "note", "") or None,
         }
         out.append(Result(name, "drift_score", _finite(col.score), details))
         out.append(Result(name, "drifted", 1.0 if col.drifted else 0.0, {"method": col.method}))
@@ -614,6 +748,8 @@ def _drift_results(drift: Any, psi: Any, missing: Sequence[str]) -> list[Result]
                     {
                         "method": "psi",
                         "binning": other.binning,
+                        "bins": other.bins,
+                        "mode": other.mode,
                         "threshold": _finite(other.threshold),
                         "n_reference": other.n_reference,
                         "n_current": other.n_current,
@@ -1291,7 +1427,14 @@ def _window_history(
     for start, runs in windows.items():
         ids = [r["id"] for r in runs]
         at = max(r["finished_at"] for r in runs)
-        for result in window_results(uow, monitor, profile, runs):
+        exact_run = len(runs) == 1 and (runs[0]["summary"] or {}).get("mode") == "exact"
+        # a window of one exact run is that run (aggregates merged would be the sketch)
+        found = (
+            uow.monitors.results(ids).get(ids[0], [])
+            if exact_run
+            else window_results(uow, monitor, profile, runs)
+        )
+        for result in found:
             if (column is None or result.column == column) and (
                 metric is None or result.metric == metric
             ):

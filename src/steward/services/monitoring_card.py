@@ -3,7 +3,8 @@
 ``card_status_in_uow`` summarises the monitors of one version for its model card (Annex
 IV 9, Art. 72): each monitor with its window, schedule and reference, its rules, the
 latest runs with their drift share and most drifted columns (ranked by PSI on the
-reference deciles — the one statistic every column has, so they compare), the alerts
+reference deciles, or categories for low-cardinality columns — the one statistic every
+column has, so they compare), the alerts
 (open and resolved, with their findings and lifecycle effect), and label coverage with
 performance and fairness over the labelled windows. ``pack_history_in_uow`` is the full
 record for an evidence pack: every monitor the model ever had (deleted ones too), its
@@ -47,7 +48,8 @@ def _value(run: MonitorRun, metric: str, column: str = DATASET) -> float | None:
 
 
 def most_drifted(results: Sequence[Result], limit: int = TOP_COLUMNS) -> list[str]:
-    """Columns by PSI on the reference deciles, highest first; a drifted column says so."""
+    """Columns by PSI (reference deciles, or categories for low-cardinality columns), highest
+    first; a drifted column says so."""
     drifted = {r.column for r in results if r.metric == "drifted" and r.value == 1.0}
     psi = sorted(
         ((r.value, r.column) for r in results if r.metric == "psi" and r.value is not None),

@@ -72,7 +72,14 @@ def run_due(
         try:
             data = batch_source(ctx, principal, monitor.config)
             profile = monitoring.monitor_reference(ctx, principal, monitor_id)
-            payload = reduce_batch(data, profile, monitor.config, engine=engine)
+            exact = (
+                monitoring.monitor_exact_reference(ctx, principal, monitor_id)
+                if monitor.config.mode != "sketch" and monitor.reference.exact is not None
+                else None
+            )
+            payload = reduce_batch(
+                data, profile, monitor.config, engine=engine, exact_reference=exact
+            )
             if monitor.config.connection is not None:  # never a DSN, even with its password masked
                 payload = replace(payload, source=monitor.config.connection.describe())
             ran.append(monitoring.record_batch(ctx, principal, monitor_id, payload).id)

@@ -73,7 +73,8 @@ def to_monitor(row: RowMapping, open_alerts: int = 0) -> Monitor:
         name=row["name"],
         model=row["model_name"],
         version=int(row["version_no"]),
-        config=parse_config(row["config"]),
+        # monitors stored before drift modes existed have no exact reference: sketch
+        config=parse_config({"mode": "sketch", **row["config"]}),
         reference=ReferenceInfo(
             source=info["source"],
             fingerprint=info.get("fingerprint"),
@@ -81,6 +82,7 @@ def to_monitor(row: RowMapping, open_alerts: int = 0) -> Monitor:
             columns=tuple(info["columns"]),
             numeric=tuple(info.get("numeric", ())),
             categorical=tuple(info.get("categorical", ())),
+            exact=(info.get("exact") or {}).get("sha256"),
         ),
         active=bool(row["active"]) and row["deleted_at"] is None,
         created_by=row["created_by"],
@@ -121,6 +123,7 @@ def to_run(
         labelled_rows=int(summary.get("labelled_rows", 0)),
         alerts=tuple(alerts),
         results=tuple(results),
+        mode=str(summary.get("mode", "sketch")),
     )
 
 

@@ -145,7 +145,25 @@ def drift_history(
     table: dict[str, dict[str, float]] = {}
     for v in values:
         table.setdefault(str(v["window"]), {})[str(v["column"])] = float(str(v["value"]))
-    rows = [{"window": w, "values": table[w]} for w in sorted(table)]
+    # how each window's scores were computed (exact / sketch) and the sketch bounds
+    modes: dict[str, set[str]] = {}
+    bounds: dict[str, dict[str, float]] = {}
+    for pt in points:
+        details = pt.details if isinstance(pt.details, dict) else {}
+        window = pt.window_start.isoformat()
+        if details.get("mode"):
+            modes.setdefault(window, set()).add(str(details["mode"]))
+        if isinstance(details.get("error_bound"), int | float):
+            bounds.setdefault(window, {})[pt.column] = float(details["error_bound"])
+    rows = [
+        {
+            "window": w,
+            "values": table[w],
+            "mode": ", ".join(sorted(modes.get(w, ()))) or "-",
+            "bounds": bounds.get(w, {}),
+        }
+        for w in sorted(table)
+    ]
     return {
         "spec": spec,
         "table": rows,

@@ -104,6 +104,14 @@ async def reference(ref: str, call: Caller = Depends(caller)) -> Response:
     return Response(text, media_type="application/json")
 
 
+@router.get("/monitors/{ref}/reference/exact")
+async def exact_reference(ref: str, call: Caller = Depends(caller)) -> Response:
+    """The exact reference (sorted numeric columns and category counts, ``.npz``) exact runs
+    compare the raw batch with; 404 for a sketch-only monitor."""
+    data = await call.run(monitoring.monitor_exact_reference, ref)
+    return Response(data, media_type="application/octet-stream")
+
+
 @router.patch("/monitors/{ref}", response_model=Monitor)
 async def update_monitor(ref: str, body: MonitorUpdate, call: Caller = Depends(caller)) -> Response:
     found = await call.run(monitoring.update_monitor, ref, config=body.config, active=body.active)

@@ -15,8 +15,6 @@ from steward.domain.checks import CheckFamily, Threshold
 from steward.validation import svg
 from steward.validation.checks.base import Check, CheckContext, Outcome, Plot
 
-PSI_EPSILON = 1e-4
-
 
 def _type_name(series: pd.Series) -> str:
     from steward.lineage.datasets import schema
@@ -198,30 +196,30 @@ class LabelBalance(Check):
 
 
 def psi(reference: pd.Series, current: pd.Series) -> tuple[float, str]:
-    """PSI, ``credit_risk`` mode: reference deciles (outer bins open), categories as bins,
-    empty-bin proportions floored at 1e-4 (metrics-reference.md §2.1)."""
+    """PSI in ``credit_risk`` mode, Steward's one definition (``steward.monitoring.stats``,
+    the same function the monitors use): reference deciles for numeric columns with more than
+    20 distinct reference values, else one bin per value (categorical, boolean and
+    low-cardinality numeric columns); empty bins floored at 1e-4. Returns (PSI, "deciles" or
+    "categories")."""
+    from steward.monitoring import stats
+
     ref, cur = reference.dropna(), current.dropna()
     if len(ref) == 0 or len(cur) == 0:
         return math.nan, "no values"
     numeric = pd.api.types.is_numeric_dtype(ref) and not pd.api.types.is_bool_dtype(ref)
-    if numeric and ref.nunique() > 10:
-        edges = np.unique(np.quantile(ref.astype("float64"), np.linspace(0.1, 0.9, 9)))
-        rb = np.bincount(
-            np.searchsorted(edges, ref.astype("float64"), side="right"), minlength=len(edges) + 1
-        )
-        cb = np.bincount(
-            np.searchsorted(edges, cur.astype("float64"), side="right"), minlength=len(edges) + 1
-        )
-        mode = "reference deciles"
+    if numeric and pd.api.types.is_numeric_dtype(cur) and not pd.api.types.is_bool_dtype(cur):
+        r = ref.to_numpy(dtype="float64")
+        c = cur.to_numpy(dtype="float64")
+        r, c = np.sort(r[np.isfinite(r)]), c[np.isfinite(c)]
+        if r.size == 0 or c.size == 0:
+            return math.nan, "no values"
+        found = stats.psi_numeric(r, c)
     else:
-        cats = sorted({str(v) for v in ref.unique()} | {str(v) for v in cur.unique()})
-        rc, cc = ref.astype(str).value_counts(), cur.astype(str).value_counts()
-        rb = np.array([rc.get(c, 0) for c in cats])
-        cb = np.array([cc.get(c, 0) for c in cats])
-        mode = "categories"
-    r = np.maximum(rb / rb.sum(), PSI_EPSILON)
-    c = np.maximum(cb / cb.sum(), PSI_EPSILON)
-    return float(np.sum((c - r) * np.log(c / r))), mode
+        found = stats.psi_categorical(
+            {str(k): int(v) for k, v in ref.astype(str).value_counts().items()},
+            {str(k): int(v) for k, v in cur.astype(str).value_counts().items()},
+        )
+    return found.value, found.bins
 
 
 class Drift(Check):
@@ -232,8 +230,9 @@ class Drift(Check):
         "two-sample KS test for numeric ones; value: the largest PSI."
     )
     method = (
-        "PSI = Σ (c_i - r_i)·ln(c_i/r_i) over reference deciles (categories for categorical "
-        "columns), empty bins floored at 1e-4 (credit_risk mode); KS p-value from "
+        "PSI = Σ (c_i - r_i)·ln(c_i/r_i) over reference deciles, or one bin per value for "
+        "categorical, boolean and numeric columns with at most 20 distinct reference values; "
+        "empty bins floored at 1e-4 (credit_risk mode, the monitors' definition); KS p-value from "
         "scipy.stats.ks_2samp(method='auto'). PSI < 0.1 stable, 0.1-0.25 moderate, ≥ 0.25 major."
     )
     requires = frozenset({"reference"})
@@ -274,7 +273,7 @@ class Drift(Check):
             reference=0.25,
             reference_label="major shift",
             highlight=[finite[c] >= 0.25 for c in order],
-            value_label="PSI (reference deciles)",
+            value_label="PSI (deciles, or categories for low-cardinality columns)",
         )
         return Outcome(
             value=finite[worst],
