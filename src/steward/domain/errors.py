@@ -25,13 +25,15 @@ class StewardError(Exception):
         self.extra = extra
 
     def to_problem(self) -> dict[str, Any]:
+        # The RFC 9457 members come last so an extra member can never overwrite them
+        # (a request's "status": "applied" once replaced the numeric HTTP status).
         return {
+            **self.extra,
             "type": f"https://steward.dev/problems/{self.code}",
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
             "code": self.code,
-            **self.extra,
         }
 
 
