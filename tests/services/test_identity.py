@@ -389,14 +389,22 @@ def test_setting_passwords(ctx: Context) -> None:
     nora = as_user(ctx, "nora")
     # an admin sets it; the user changes it with the current one
     assert identity.set_password(ctx, as_user(ctx, "adam"), "nora", PASSWORD).has_password
-    assert actions(ctx)[-1][1:] == ("user.password_set", "nora", {"by": "admin"})
+    assert actions(ctx)[-1][1:] == (
+        "user.password_set",
+        "nora",
+        {"by": "admin", "ended_sessions": []},
+    )
     new = "another fine passphrase"
     with pytest.raises(Forbidden, match="give the current one"):
         identity.set_password(ctx, nora, "nora", new)
     with pytest.raises(Forbidden, match="give the current one"):
         identity.set_password(ctx, nora, "nora", new, current_password="wrong guess here")
     identity.set_password(ctx, nora, "nora", new, current_password=PASSWORD)
-    assert actions(ctx)[-1][1:] == ("user.password_set", "nora", {"by": "self"})
+    assert actions(ctx)[-1][1:] == (
+        "user.password_set",
+        "nora",
+        {"by": "self", "ended_sessions": []},
+    )
     assert identity.login(ctx, "nora", new).info.user == "nora"
     with pytest.raises(Unauthenticated):
         identity.login(ctx, "nora", PASSWORD)

@@ -225,7 +225,7 @@ def _ensure_not_last_admin(uow: UnitOfWork, user: User, what: str) -> None:
 
 
 def disable_user(ctx: Context, principal: Principal, name: str, reason: str = "") -> User:
-    """Disable a user: their API tokens are revoked in the same transaction."""
+    """Disable a user: their sessions and API tokens are revoked in the same transaction."""
     ensure(principal, Permission.USER_MANAGE)
     if _is_self(principal, name) and OPERATOR not in principal.roles:
         raise Conflict(f"{name} may not disable themselves; ask another admin.", user=name)
@@ -268,7 +268,10 @@ def set_password(
     *,
     current_password: str | None = None,
 ) -> User:
-    """Set a user's password: an admin for anyone, a user for themselves (with the old one)."""
+    """Set a user's password: an admin for anyone, a user for themselves (with the old one).
+
+    Every login session of the user ends in the same transaction.
+    """
     by_admin = authorize(principal, Permission.USER_MANAGE).allowed
     if not _is_self(principal, name):
         ensure(principal, Permission.USER_MANAGE)
@@ -286,12 +289,15 @@ def set_password(
                 "forgot it, an admin sets a new one with `steward user password NAME`."
             )
         uow.users.set_password(name, hashed, uow.now)
+        # A new password ends every login session opened with the old one: whoever knew
+        # it (or stole a session cookie) is logged out. API tokens made on purpose stay.
+        ended = uow.tokens.revoke_named(name, SESSION_TOKEN_NAME, uow.now)
         uow.record(
             principal.name,
             Action.PASSWORD_SET,
             "user",
             name,
-            {"by": "self" if _is_self(principal, name) else "admin"},
+            {"by": "self" if _is_self(principal, name) else "admin", "ended_sessions": ended},
         )
         user = _user(uow, name)
         uow.commit()
