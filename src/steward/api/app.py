@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from steward import __version__
-from steward.api import problems
+from steward.api import headers, problems
 from steward.api.deps import BEARER_SCHEME, principal
 from steward.api.routes import approvals as approval_routes
 from steward.api.routes import audit, findings, models, reviews, tokens, versions, waivers
@@ -35,13 +37,21 @@ def create_app(ctx: Context) -> FastAPI:
         description="Model lifecycle management: inventory, versioned registry, governed "
         "lifecycle and a tamper-evident audit journal. Authenticate with "
         "`Authorization: Bearer <token>`.",
-        docs_url="/docs",
+        docs_url=None,  # served below, with a CSP that admits Swagger UI's CDN and script
         redoc_url=None,
         lifespan=deliver.lifespan(ctx),  # webhook delivery worker
     )
     app.state.ctx = ctx
     problems.install(app)
     _document_bearer_auth(app)
+    app.add_middleware(headers.SecurityHeaders)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title="Steward API")
+        body = bytes(page.body).decode()
+        page.headers["content-security-policy"] = headers.docs_csp(body)
+        return page
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict[str, str]:
