@@ -26,6 +26,13 @@ class Settings:
     secrets_key: Path | None = None
     # A YAML file extending Steward's compliance evidence mapping (STEWARD_COMPLIANCE_MAPPING).
     compliance_mapping: Path | None = None
+    # Sign-in throttling (STEWARD_LOGIN_*): failures per account and per client within a
+    # window lock that key out, for LOCKOUT seconds doubling up to LOCKOUT_MAX.
+    login_max_failures: int = 5
+    login_client_max_failures: int = 20
+    login_window_seconds: int = 900
+    login_lockout_seconds: int = 60
+    login_lockout_max_seconds: int = 3600
 
     @classmethod
     def from_env(
@@ -52,6 +59,14 @@ class Settings:
             compliance_mapping=Path(env["STEWARD_COMPLIANCE_MAPPING"]).expanduser().resolve()
             if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
+            **_ints(
+                env,
+                login_max_failures="STEWARD_LOGIN_MAX_FAILURES",
+                login_client_max_failures="STEWARD_LOGIN_CLIENT_MAX_FAILURES",
+                login_window_seconds="STEWARD_LOGIN_WINDOW_SECONDS",
+                login_lockout_seconds="STEWARD_LOGIN_LOCKOUT_SECONDS",
+                login_lockout_max_seconds="STEWARD_LOGIN_LOCKOUT_MAX_SECONDS",
+            ),
         )
 
     def with_(self, **changes: object) -> Settings:
@@ -68,6 +83,20 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _ints(env: Mapping[str, str], **names: str) -> dict[str, int]:
+    """The integer settings present in the environment (absent ones keep their default)."""
+    found = {}
+    for field_name, var in names.items():
+        if env.get(var):
+            try:
+                found[field_name] = int(env[var])
+            except ValueError:
+                raise ValueError(f"{var}={env[var]!r} is not a whole number") from None
+            if found[field_name] < 1:
+                raise ValueError(f"{var} must be at least 1")
+    return found
 
 
 def normalise_database_url(url: str) -> str:

@@ -39,6 +39,8 @@ def install(app: FastAPI) -> None:
     async def steward_error(request: Request, exc: StewardError) -> JSONResponse:
         body = exc.to_problem()
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status == 429 and "retry_after" in exc.extra:
+            headers = {"Retry-After": str(exc.extra["retry_after"])}
         return JSONResponse(body, status_code=exc.status, media_type=MEDIA_TYPE, headers=headers)
 
     @app.exception_handler(RequestValidationError)

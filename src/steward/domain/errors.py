@@ -99,6 +99,14 @@ class Forbidden(StewardError):
     title = "Not allowed"
 
 
+class TooManyRequests(StewardError):
+    """Refused for now; ``retry_after`` (seconds) says when to try again."""
+
+    code = "too-many-requests"
+    status = 429
+    title = "Too many requests"
+
+
 class SchemaOutOfDate(StewardError):
     code = "schema-out-of-date"
     status = 503
@@ -119,6 +127,7 @@ ERRORS_BY_CODE: dict[str, type[StewardError]] = {
         IntegrityError,
         Unauthenticated,
         Forbidden,
+        TooManyRequests,
         SchemaOutOfDate,
     )
 }

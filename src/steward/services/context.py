@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from steward.artifacts.store import ArtifactStore
 from steward.domain.errors import NotFound
 from steward.domain.lifecycle import Requirement
+from steward.domain.throttle import LoginThrottle
 from steward.settings import Settings
 from steward.store.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -18,6 +19,8 @@ class Context:
     artifacts: ArtifactStore
     # Gate requirements evaluated after the state machine (governance adds these).
     requirements: list[Requirement] = field(default_factory=list)
+    # Sign-in failures, in this process's memory (see domain/throttle.py).
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def model_id(uow: UnitOfWork, name: str) -> int:

@@ -6,8 +6,10 @@ changes are journalled too (actor = who tried; never any password material).
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -23,6 +25,7 @@ from steward.domain.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooManyRequests,
     Unauthenticated,
 )
 from steward.domain.identity import Team, User
@@ -357,11 +360,25 @@ def revoke_role(ctx: Context, principal: Principal, name: str, role: str) -> Use
 # -- login -----------------------------------------------------------------------------------
 
 
-def login(ctx: Context, name: str, password: str) -> NewToken:
-    """Check a password and issue an API token that expires after ``SESSION_HOURS``."""
+def login(ctx: Context, name: str, password: str, client: str = "local") -> NewToken:
+    """Check a password and issue an API token that expires after ``SESSION_HOURS``.
+
+    ``client`` identifies the caller (its IP address) for throttling: a locked-out
+    account or client is refused with 429 before the password is looked at.
+    """
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("Give the user name (1-200 characters) to log in as.", field="user")
+    throttle = ctx.login_throttle
+    wait = throttle.retry_after(name, client, time.monotonic())
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            f"Too many failed sign-ins for this account or from this address; try again "
+            f"in {seconds} s. An admin can set a new password with "
+            "`steward user password NAME`.",
+            retry_after=seconds,
+        )
     with ctx.uow.read() as uow:
         hashed = uow.users.password_hash(name)
         grants = uow.users.grants(name)
@@ -376,9 +393,31 @@ def login(ctx: Context, name: str, password: str) -> NewToken:
     elif not grants[0]:
         reason = "user disabled"
     if reason is not None:
-        with ctx.uow.write() as uow:
-            uow.record(name, Action.LOGIN_FAILED, "user", name, {"reason": reason})
-            uow.commit()
+        # Journal key: the account (and reason) if it exists, else the client, so a spray
+        # of invented names from one address is one event per window too.
+        key = f"user:{name}:{reason}" if grants is not None else f"client:{client}"
+        failure = throttle.failed(name, client, key, time.monotonic())
+        if failure.journal or failure.lockouts:
+            with ctx.uow.write() as uow:
+                if failure.journal:
+                    payload: dict[str, object] = {"reason": reason}
+                    if failure.aggregated:
+                        payload["earlier_failures"] = failure.aggregated
+                    uow.record(name, Action.LOGIN_FAILED, "user", name, payload)
+                for lock in failure.lockouts:
+                    uow.record(
+                        name,
+                        Action.LOGIN_LOCKED,
+                        "user",
+                        name,
+                        {
+                            "scope": lock.scope,
+                            "client": client,
+                            "seconds": int(lock.seconds),
+                            "failures": lock.failures,
+                        },
+                    )
+                uow.commit()
         if reason == "user disabled":
             raise Unauthenticated(
                 f"User {name} is disabled; an admin enables it with `steward user enable {name}`."
@@ -388,6 +427,7 @@ def login(ctx: Context, name: str, password: str) -> NewToken:
             "`steward user password NAME`."
         )
     assert hashed is not None
+    throttle.succeeded(name)
     secret = PREFIX + secrets.token_urlsafe(32)
     with ctx.uow.write() as uow:
         if _hasher.check_needs_rehash(hashed):
