@@ -18,6 +18,8 @@ class Settings:
     artifacts_url: str
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
     allow_anonymous_read: bool = False
+    # Largest non-upload request body (JSON, forms) the API reads (STEWARD_MAX_JSON_BYTES).
+    max_json_bytes: int = 8 * 1024 * 1024
     # PEM EC private key Steward signs approved versions with (STEWARD_SIGNING_KEY);
     # default <home>/keys/signing-key.pem, created on first use.
     signing_key: Path | None = None
@@ -61,6 +63,7 @@ class Settings:
             else None,
             **_ints(
                 env,
+                max_json_bytes="STEWARD_MAX_JSON_BYTES",
                 login_max_failures="STEWARD_LOGIN_MAX_FAILURES",
                 login_client_max_failures="STEWARD_LOGIN_CLIENT_MAX_FAILURES",
                 login_window_seconds="STEWARD_LOGIN_WINDOW_SECONDS",

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from steward import __version__
 from steward.api import headers, problems
+from steward.api.bodyguard import BodyGuard
 from steward.api.deps import BEARER_SCHEME, principal
 from steward.api.routes import approvals as approval_routes
 from steward.api.routes import audit, findings, models, reviews, tokens, versions, waivers
@@ -44,7 +45,8 @@ def create_app(ctx: Context) -> FastAPI:
     app.state.ctx = ctx
     problems.install(app)
     _document_bearer_auth(app)
-    app.add_middleware(headers.SecurityHeaders)
+    app.add_middleware(BodyGuard)  # auth and size before any body is read
+    app.add_middleware(headers.SecurityHeaders)  # outermost: on every response
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
