@@ -35,6 +35,9 @@ class Settings:
     login_window_seconds: int = 900
     login_lockout_seconds: int = 60
     login_lockout_max_seconds: int = 3600
+    # `steward doctor --fix` removes unreferenced artifact objects older than this
+    # (STEWARD_ARTIFACT_GC_GRACE_HOURS): younger ones may belong to uploads in flight.
+    artifact_gc_grace_hours: int = 24
 
     @classmethod
     def from_env(
@@ -64,6 +67,7 @@ class Settings:
             **_ints(
                 env,
                 max_json_bytes="STEWARD_MAX_JSON_BYTES",
+                artifact_gc_grace_hours="STEWARD_ARTIFACT_GC_GRACE_HOURS",
                 login_max_failures="STEWARD_LOGIN_MAX_FAILURES",
                 login_client_max_failures="STEWARD_LOGIN_CLIENT_MAX_FAILURES",
                 login_window_seconds="STEWARD_LOGIN_WINDOW_SECONDS",
@@ -82,6 +86,11 @@ class Settings:
     @property
     def secrets_key_path(self) -> Path:
         return self.secrets_key or self.home / "keys" / "secrets.key"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Where uploads are spooled while they are checked (cleaned at start-up)."""
+        return self.home / "spool"
 
     @property
     def is_sqlite(self) -> bool:

@@ -25,6 +25,7 @@ from steward.api.routes import risk as risk_routes
 from steward.api.routes import signing as signing_routes
 from steward.api.routes import validation as validation_routes
 from steward.api.routes import webhooks as webhook_routes
+from steward.artifacts import spool
 from steward.domain.permissions import Principal
 from steward.services.context import Context
 from steward.store.database import SCHEMA_HEAD
@@ -43,6 +44,10 @@ def create_app(ctx: Context) -> FastAPI:
         lifespan=deliver.lifespan(ctx),  # webhook delivery worker
     )
     app.state.ctx = ctx
+    # Spool files of processes that died mid-upload (kill -9) go at start-up; the live
+    # uploads of other workers are kept (each file names its process).
+    if isinstance(ctx, Context):  # tests/test_docs.py builds the app without a store
+        spool.clean(ctx.settings.spool_dir)
     problems.install(app)
     _document_bearer_auth(app)
     app.add_middleware(BodyGuard)  # auth and size before any body is read

@@ -1,4 +1,4 @@
-"""`steward init`, `steward server`, `steward demo`."""
+"""`steward init`, `steward server`, `steward demo`, `steward doctor`."""
 
 from __future__ import annotations
 
@@ -89,6 +89,53 @@ def register(app: typer.Typer) -> None:
             log_level=log_level,
             access_log=False,
         )
+
+    @app.command("doctor")
+    def doctor(
+        ctx: typer.Context,
+        fix: Annotated[
+            bool, typer.Option("--fix", help="Remove what is found (journalled as store.cleaned).")
+        ] = False,
+        json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Find crash leftovers: dead uploads' spool files and unreferenced artifact objects."""
+
+        def go() -> None:
+            from steward import bootstrap
+            from steward.domain.errors import InvalidInput
+            from steward.services import doctor as doctor_service
+            from steward.services import identity
+            from steward.settings import Settings, default_actor
+
+            if ctx.obj.url:
+                raise InvalidInput(
+                    "steward doctor works on the store itself: run it on the server host "
+                    "without --url (with the same STEWARD_HOME / STEWARD_DATABASE_URL)."
+                )
+            context = bootstrap.build(Settings.from_env(home=ctx.obj.home))
+            try:
+                who = identity.principal_for(
+                    context, ctx.obj.actor or default_actor(), operator=True
+                )
+                report = doctor_service.check(context, who, fix=fix)
+            finally:
+                context.uow.engine.dispose()
+            if json_:
+                output.emit_json(report)
+                return
+            verb = "Removed" if fix else "Found"
+            output.console().print(
+                f"{verb} {len(report.spool_files)} leftover spool file(s) and "
+                f"{len(report.orphan_objects)} unreferenced artifact object(s) "
+                f"({report.orphan_bytes} bytes)."
+                + (
+                    ""
+                    if fix or not (report.spool_files or report.orphan_objects)
+                    else " Run `steward doctor --fix` to remove them."
+                )
+            )
+
+        output.run(go)
 
     @app.command("demo")
     def demo(ctx: typer.Context) -> None:
