@@ -16,6 +16,8 @@ from tests.cli.helpers import as_json, ok
 
 from steward import bootstrap
 from steward.api.app import create_app
+from steward.domain.doctor import DoctorReport
+from steward.sdk.client import Steward
 from steward.settings import Settings
 from steward.store.audit_repo import AuditFilter
 
@@ -101,3 +103,8 @@ def test_server_start_up_clears_dead_uploads_from_the_spool(tmp_path: Path) -> N
     finally:
         ctx.uow.engine.dispose()
     assert not dead.exists() and live.exists()
+
+
+def test_doctor_through_the_sdk_embedded_and_over_http(client: Steward) -> None:
+    report = client.doctor(fix=True)
+    assert report == DoctorReport((), (), 0, True)  # nothing to clean, nothing journalled

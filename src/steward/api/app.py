@@ -23,6 +23,7 @@ from steward.api.routes import policies as policy_routes
 from steward.api.routes import reports as report_routes
 from steward.api.routes import risk as risk_routes
 from steward.api.routes import signing as signing_routes
+from steward.api.routes import system as system_routes
 from steward.api.routes import validation as validation_routes
 from steward.api.routes import webhooks as webhook_routes
 from steward.artifacts import spool
@@ -96,6 +97,8 @@ def create_app(ctx: Context) -> FastAPI:
     app.include_router(report_routes.router)
     # compliance: control catalogs, coverage, organisation dashboard
     app.include_router(compliance_routes.router)
+    # crash leftovers (steward doctor)
+    app.include_router(system_routes.router)
     # web UI at / (sign-in, inventory, model pages, approvals, audit journal)
     from steward.web import mount as mount_web
 

@@ -101,25 +101,7 @@ def register(app: typer.Typer) -> None:
         """Find crash leftovers: dead uploads' spool files and unreferenced artifact objects."""
 
         def go() -> None:
-            from steward import bootstrap
-            from steward.domain.errors import InvalidInput
-            from steward.services import doctor as doctor_service
-            from steward.services import identity
-            from steward.settings import Settings, default_actor
-
-            if ctx.obj.url:
-                raise InvalidInput(
-                    "steward doctor works on the store itself: run it on the server host "
-                    "without --url (with the same STEWARD_HOME / STEWARD_DATABASE_URL)."
-                )
-            context = bootstrap.build(Settings.from_env(home=ctx.obj.home))
-            try:
-                who = identity.principal_for(
-                    context, ctx.obj.actor or default_actor(), operator=True
-                )
-                report = doctor_service.check(context, who, fix=fix)
-            finally:
-                context.uow.engine.dispose()
+            report = ctx.obj.client().doctor(fix=fix)
             if json_:
                 output.emit_json(report)
                 return

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,19 +21,12 @@ from sqlalchemy import select
 
 from steward.artifacts import spool
 from steward.domain.audit import Action
+from steward.domain.doctor import DoctorReport
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.context import Context
 from steward.store import tables
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-
-
-@dataclass(frozen=True)
-class DoctorReport:
-    spool_files: tuple[str, ...]
-    orphan_objects: tuple[str, ...]  # sha256 digests
-    orphan_bytes: int
-    fixed: bool
 
 
 def _referenced(ctx: Context) -> set[str]:
