@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from steward.api.deps import principal
 from steward.domain.errors import Forbidden, StewardError
 from steward.domain.permissions import Permission, Principal, authorize
 from steward.services.context import Context
@@ -116,8 +117,6 @@ class BodyGuard:
 
 
 def _gate(request: Request, permission: Permission | None) -> Principal:
-    from steward.api.deps import principal  # deps imports nothing from here; avoids a cycle
-
     who = principal(request)  # 401 for a missing, unknown, revoked or expired token
     if permission is not None:
         decision = authorize(who, permission)
