@@ -22,6 +22,8 @@ class Settings:
     artifacts_url: str
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
     allow_anonymous_read: bool = False
+    # Largest non-upload request body (JSON, forms) the API reads (STEWARD_MAX_JSON_BYTES).
+    max_json_bytes: int = 8 * 1024 * 1024
     # PEM EC private key Steward signs approved versions with (STEWARD_SIGNING_KEY);
     # default <home>/keys/signing-key.pem, created on first use.
     signing_key: Path | None = None
@@ -41,6 +43,16 @@ class Settings:
     allow_untrusted_formats: bool = False
     sandbox_memory_bytes: int = DEFAULT_SANDBOX_MEMORY_BYTES
     sandbox_cpu_seconds: int = DEFAULT_SANDBOX_CPU_SECONDS
+    # Sign-in throttling (STEWARD_LOGIN_*): failures per account and per client within a
+    # window lock that key out, for LOCKOUT seconds doubling up to LOCKOUT_MAX.
+    login_max_failures: int = 5
+    login_client_max_failures: int = 20
+    login_window_seconds: int = 900
+    login_lockout_seconds: int = 60
+    login_lockout_max_seconds: int = 3600
+    # `steward doctor --fix` removes unreferenced artifact objects older than this
+    # (STEWARD_ARTIFACT_GC_GRACE_HOURS): younger ones may belong to uploads in flight.
+    artifact_gc_grace_hours: int = 24
 
     @classmethod
     def from_env(
@@ -74,6 +86,16 @@ class Settings:
             or DEFAULT_SANDBOX_MEMORY_BYTES,
             sandbox_cpu_seconds=int(env.get("STEWARD_SANDBOX_CPU_SECONDS") or 0)
             or DEFAULT_SANDBOX_CPU_SECONDS,
+            **_ints(
+                env,
+                max_json_bytes="STEWARD_MAX_JSON_BYTES",
+                artifact_gc_grace_hours="STEWARD_ARTIFACT_GC_GRACE_HOURS",
+                login_max_failures="STEWARD_LOGIN_MAX_FAILURES",
+                login_client_max_failures="STEWARD_LOGIN_CLIENT_MAX_FAILURES",
+                login_window_seconds="STEWARD_LOGIN_WINDOW_SECONDS",
+                login_lockout_seconds="STEWARD_LOGIN_LOCKOUT_SECONDS",
+                login_lockout_max_seconds="STEWARD_LOGIN_LOCKOUT_MAX_SECONDS",
+            ),
         )
 
     def with_(self, **changes: object) -> Settings:
@@ -88,8 +110,27 @@ class Settings:
         return self.secrets_key or self.home / "keys" / "secrets.key"
 
     @property
+    def spool_dir(self) -> Path:
+        """Where uploads are spooled while they are checked (cleaned at start-up)."""
+        return self.home / "spool"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _ints(env: Mapping[str, str], **names: str) -> dict[str, int]:
+    """The integer settings present in the environment (absent ones keep their default)."""
+    found = {}
+    for field_name, var in names.items():
+        if env.get(var):
+            try:
+                found[field_name] = int(env[var])
+            except ValueError:
+                raise ValueError(f"{var}={env[var]!r} is not a whole number") from None
+            if found[field_name] < 1:
+                raise ValueError(f"{var} must be at least 1")
+    return found
 
 
 def normalise_database_url(url: str) -> str:

@@ -146,6 +146,7 @@ ROWS: list[Row] = [
     Row("DELETE", "/api/v1/tokens/{token_id}", P.TOKEN_MANAGE, {"token_id": "tok_ghost"}),
     # users, teams, roles, login
     Row("POST", "/api/v1/users", P.USER_MANAGE, json=lambda me: {"name": f"made-by-{me}"}),
+    Row("POST", "/api/v1/system/doctor", P.USER_MANAGE, json={"fix": False}),
     Row("GET", "/api/v1/users", P.GOVERNANCE_READ),
     Row("GET", "/api/v1/users/{name}", P.GOVERNANCE_READ, MODEL),
     Row("PATCH", "/api/v1/users/{name}", P.USER_MANAGE, MODEL, json={"display_name": "G"}),

@@ -638,6 +638,24 @@ def test_bad_transition_requests_are_422(
     assert snapshot(ctx) == before
 
 
+def test_deciding_a_closed_request_keeps_the_numeric_status(seeded: httpx.Client) -> None:
+    """Attack (#12.13): the request's own status once overwrote problem+json's HTTP status."""
+    made = seeded.post(
+        "/api/v1/models/credit/versions/1/requests",
+        json={"to": "validation", "justification": "ready for review"},
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["applied"]  # no approvals needed to enter validation: closed at once
+    rid = made.json()["request"]["id"]
+    body = assert_problem(
+        seeded.post(f"/api/v1/requests/{rid}/approve", json={"comment": "ok"}),
+        409,
+        "conflict",
+        "already applied",
+    )
+    assert body["status"] == 409 and body["request_status"] == "applied"
+
+
 # -- uploads -------------------------------------------------------------------------------
 
 

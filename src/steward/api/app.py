@@ -6,9 +6,12 @@ import dataclasses
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from steward import __version__
-from steward.api import problems
+from steward.api import headers, problems
+from steward.api.bodyguard import BodyGuard
 from steward.api.deps import BEARER_SCHEME, principal
 from steward.api.routes import approvals as approval_routes
 from steward.api.routes import audit, findings, models, reviews, tokens, versions, waivers
@@ -22,8 +25,10 @@ from steward.api.routes import policies as policy_routes
 from steward.api.routes import reports as report_routes
 from steward.api.routes import risk as risk_routes
 from steward.api.routes import signing as signing_routes
+from steward.api.routes import system as system_routes
 from steward.api.routes import validation as validation_routes
 from steward.api.routes import webhooks as webhook_routes
+from steward.artifacts import spool
 from steward.domain.permissions import Principal
 from steward.services import schema
 from steward.services.context import Context
@@ -45,13 +50,26 @@ def create_app(ctx: Context) -> FastAPI:
         description="Model lifecycle management: inventory, versioned registry, governed "
         "lifecycle and a tamper-evident audit journal. Authenticate with "
         "`Authorization: Bearer <token>`.",
-        docs_url="/docs",
+        docs_url=None,  # served below, with a CSP that admits Swagger UI's CDN and script
         redoc_url=None,
         lifespan=deliver.lifespan(ctx),  # webhook delivery worker
     )
     app.state.ctx = ctx
+    # Spool files of processes that died mid-upload (kill -9) go at start-up; the live
+    # uploads of other workers are kept (each file names its process).
+    if isinstance(ctx, Context):  # tests/test_docs.py builds the app without a store
+        spool.clean(ctx.settings.spool_dir)
     problems.install(app)
     _document_contract(app)
+    app.add_middleware(BodyGuard)  # auth and size before any body is read
+    app.add_middleware(headers.SecurityHeaders)  # outermost: on every response
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url="/openapi.json", title="Steward API")
+        body = bytes(page.body).decode()
+        page.headers["content-security-policy"] = headers.docs_csp(body)
+        return page
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict[str, str]:
@@ -91,6 +109,8 @@ def create_app(ctx: Context) -> FastAPI:
     app.include_router(report_routes.router)
     # compliance: control catalogs, coverage, organisation dashboard
     app.include_router(compliance_routes.router)
+    # crash leftovers (steward doctor)
+    app.include_router(system_routes.router)
     # web UI at / (sign-in, inventory, model pages, approvals, audit journal)
     from steward.web import mount as mount_web
 

@@ -25,6 +25,10 @@ def app_context(request: Request) -> Context:
 
 
 def principal(request: Request) -> Principal:
+    # BodyGuard resolved the token before the body was read: reuse its answer.
+    resolved: Principal | None = request.scope.get("state", {}).get("steward_principal")
+    if resolved is not None:
+        return resolved
     ctx = app_context(request)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

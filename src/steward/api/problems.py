@@ -71,12 +71,12 @@ def document(operation: dict[str, Any], method: str, path: str, *, public: bool)
 
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
     body = {
+        **extra,  # first, so it can never overwrite the RFC 9457 members
         "type": f"https://steward.dev/problems/{code}",
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
-        **extra,
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
@@ -97,6 +97,8 @@ def install(app: FastAPI) -> None:
     async def steward_error(request: Request, exc: StewardError) -> JSONResponse:
         body = exc.to_problem()
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status == 429 and "retry_after" in exc.extra:
+            headers = {"Retry-After": str(exc.extra["retry_after"])}
         return JSONResponse(body, status_code=exc.status, media_type=MEDIA_TYPE, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -1,4 +1,4 @@
-"""`steward init`, `steward server`, `steward demo`."""
+"""`steward init`, `steward server`, `steward demo`, `steward doctor`."""
 
 from __future__ import annotations
 
@@ -86,6 +86,35 @@ def register(app: typer.Typer) -> None:
             log_level=log_level,
             access_log=False,
         )
+
+    @app.command("doctor")
+    def doctor(
+        ctx: typer.Context,
+        fix: Annotated[
+            bool, typer.Option("--fix", help="Remove what is found (journalled as store.cleaned).")
+        ] = False,
+        json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Find crash leftovers: dead uploads' spool files and unreferenced artifact objects."""
+
+        def go() -> None:
+            report = ctx.obj.client().doctor(fix=fix)
+            if json_:
+                output.emit_json(report)
+                return
+            verb = "Removed" if fix else "Found"
+            output.console().print(
+                f"{verb} {len(report.spool_files)} leftover spool file(s) and "
+                f"{len(report.orphan_objects)} unreferenced artifact object(s) "
+                f"({report.orphan_bytes} bytes)."
+                + (
+                    ""
+                    if fix or not (report.spool_files or report.orphan_objects)
+                    else " Run `steward doctor --fix` to remove them."
+                )
+            )
+
+        output.run(go)
 
     @app.command("demo")
     def demo(ctx: typer.Context) -> None:

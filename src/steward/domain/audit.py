@@ -49,7 +49,9 @@ class Action(StrEnum):
     TEAM_MEMBER_ADDED = "team.member_added"
     TEAM_MEMBER_REMOVED = "team.member_removed"
     LOGIN_SUCCEEDED = "auth.login"
-    LOGIN_FAILED = "auth.login_failed"
+    LOGIN_FAILED = "auth.login_failed"  # first failure of a window; later ones counted
+    LOGIN_LOCKED = "auth.locked_out"  # too many failures: an account or client is locked
+    STORE_CLEANED = "store.cleaned"  # steward doctor --fix removed crash leftovers
     # risk assessment
     RISK_ASSESSED = "risk.assessed"
     RISK_OVERRIDDEN = "risk.overridden"  # tier/category set by hand, with the reason

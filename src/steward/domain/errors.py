@@ -25,13 +25,15 @@ class StewardError(Exception):
         self.extra = extra
 
     def to_problem(self) -> dict[str, Any]:
+        # The RFC 9457 members come last so an extra member can never overwrite them
+        # (a request's "status": "applied" once replaced the numeric HTTP status).
         return {
+            **self.extra,
             "type": f"https://steward.dev/problems/{self.code}",
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
             "code": self.code,
-            **self.extra,
         }
 
 
@@ -97,6 +99,14 @@ class Forbidden(StewardError):
     title = "Not allowed"
 
 
+class TooManyRequests(StewardError):
+    """Refused for now; ``retry_after`` (seconds) says when to try again."""
+
+    code = "too-many-requests"
+    status = 429
+    title = "Too many requests"
+
+
 class SchemaOutOfDate(StewardError):
     code = "schema-out-of-date"
     status = 503
@@ -117,6 +127,7 @@ ERRORS_BY_CODE: dict[str, type[StewardError]] = {
         IntegrityError,
         Unauthenticated,
         Forbidden,
+        TooManyRequests,
         SchemaOutOfDate,
     )
 }

@@ -29,6 +29,7 @@ from steward.domain.checks import (
     validate_record,
 )
 from steward.domain.connections import Connection
+from steward.domain.doctor import DoctorReport
 from steward.domain.entities import (
     HistoryEntry,
     Model,
@@ -416,6 +417,10 @@ class Steward:
     ) -> User:
         fields = {"display_name": display_name, "email": email}
         return self._backend.update_user(name, {k: v for k, v in fields.items() if v is not None})
+
+    def doctor(self, *, fix: bool = False) -> DoctorReport:
+        """Crash leftovers: dead spool files, unreferenced artifacts; ``fix`` removes them."""
+        return self._backend.doctor(fix)
 
     def disable_user(self, name: str, *, reason: str = "") -> User:
         """Disable a user; their API tokens are revoked at once."""

@@ -15,6 +15,7 @@ from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.connections import Connection
+from steward.domain.doctor import DoctorReport
 from steward.domain.entities import (
     DatasetVersion,
     HistoryEntry,
@@ -45,6 +46,7 @@ from steward.services import (
     approvals,
     audit,
     checks,
+    doctor,
     findings,
     gates,
     identity,
@@ -193,6 +195,9 @@ class LocalBackend:
 
     def update_user(self, name: str, fields: dict[str, Any]) -> User:
         return identity.update_user(self.ctx, self.principal, name, **fields)
+
+    def doctor(self, fix: bool) -> DoctorReport:
+        return doctor.check(self.ctx, self.principal, fix=fix)
 
     def disable_user(self, name: str, reason: str) -> User:
         return self._changed(identity.disable_user(self.ctx, self.principal, name, reason))

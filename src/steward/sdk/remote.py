@@ -22,6 +22,7 @@ from steward.domain import names, specs
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.connections import Connection
+from steward.domain.doctor import DoctorReport
 from steward.domain.entities import (
     DatasetVersion,
     HistoryEntry,
@@ -322,6 +323,9 @@ class RemoteBackend:
 
     def update_user(self, name: str, fields: dict[str, Any]) -> User:
         return self._call("PATCH", f"/api/v1/users/{_q(name)}", User, json=fields)
+
+    def doctor(self, fix: bool) -> DoctorReport:
+        return self._call("POST", "/api/v1/system/doctor", DoctorReport, json={"fix": fix})
 
     def disable_user(self, name: str, reason: str) -> User:
         path = f"/api/v1/users/{_q(name)}/disable"

@@ -167,7 +167,8 @@ def _decide_in_uow(
                 f"{' by ' + row['closed_by'] if row['closed_by'] else ''}; "
                 "nothing left to decide.",
                 request=request_id,
-                status=row["status"],
+                # not "status": problem+json reserves that member for the HTTP status
+                request_status=row["status"],
             )
         )
     if uow.requests.has_decided(request_id, principal.name):

@@ -6,8 +6,10 @@ changes are journalled too (actor = who tried; never any password material).
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -23,6 +25,7 @@ from steward.domain.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooManyRequests,
     Unauthenticated,
 )
 from steward.domain.identity import Team, User
@@ -229,7 +232,7 @@ def _ensure_not_last_admin(uow: UnitOfWork, user: User, what: str) -> None:
 
 
 def disable_user(ctx: Context, principal: Principal, name: str, reason: str = "") -> User:
-    """Disable a user: their API tokens are revoked in the same transaction."""
+    """Disable a user: their sessions and API tokens are revoked in the same transaction."""
     ensure(principal, Permission.USER_MANAGE)
     if _is_self(principal, name) and OPERATOR not in principal.roles:
         raise Conflict(f"{name} may not disable themselves; ask another admin.", user=name)
@@ -272,7 +275,10 @@ def set_password(
     *,
     current_password: str | None = None,
 ) -> User:
-    """Set a user's password: an admin for anyone, a user for themselves (with the old one)."""
+    """Set a user's password: an admin for anyone, a user for themselves (with the old one).
+
+    Every login session of the user ends in the same transaction.
+    """
     by_admin = authorize(principal, Permission.USER_MANAGE).allowed
     if not _is_self(principal, name):
         ensure(principal, Permission.USER_MANAGE)
@@ -290,12 +296,15 @@ def set_password(
                 "forgot it, an admin sets a new one with `steward user password NAME`."
             )
         uow.users.set_password(name, hashed, uow.now)
+        # A new password ends every login session opened with the old one: whoever knew
+        # it (or stole a session cookie) is logged out. API tokens made on purpose stay.
+        ended = uow.tokens.revoke_named(name, SESSION_TOKEN_NAME, uow.now)
         uow.record(
             principal.name,
             Action.PASSWORD_SET,
             "user",
             name,
-            {"by": "self" if _is_self(principal, name) else "admin"},
+            {"by": "self" if _is_self(principal, name) else "admin", "ended_sessions": ended},
         )
         user = _user(uow, name)
         uow.commit()
@@ -355,11 +364,25 @@ def revoke_role(ctx: Context, principal: Principal, name: str, role: str) -> Use
 # -- login -----------------------------------------------------------------------------------
 
 
-def login(ctx: Context, name: str, password: str) -> NewToken:
-    """Check a password and issue an API token that expires after ``SESSION_HOURS``."""
+def login(ctx: Context, name: str, password: str, client: str = "local") -> NewToken:
+    """Check a password and issue an API token that expires after ``SESSION_HOURS``.
+
+    ``client`` identifies the caller (its IP address) for throttling: a locked-out
+    account or client is refused with 429 before the password is looked at.
+    """
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("Give the user name (1-200 characters) to log in as.", field="user")
+    throttle = ctx.login_throttle
+    wait = throttle.retry_after(name, client, time.monotonic())
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            f"Too many failed sign-ins for this account or from this address; try again "
+            f"in {seconds} s. An admin can set a new password with "
+            "`steward user password NAME`.",
+            retry_after=seconds,
+        )
     with ctx.uow.read() as uow:
         hashed = uow.users.password_hash(name)
         grants = uow.users.grants(name)
@@ -374,17 +397,38 @@ def login(ctx: Context, name: str, password: str) -> NewToken:
     elif not grants[0]:
         reason = "user disabled"
     if reason is not None:
-        actor, payload = name, {"reason": reason}
-        if grants is None:
-            # What was typed may be a password typed into the wrong field: never journal
-            # it; a keyed digest still shows repeated attempts with the same name.
-            actor = UNKNOWN_USER
-            payload["attempt"] = secretbox.load_or_create(ctx.settings.secrets_key_path).digest(
-                name, "login-name"
-            )
-        with ctx.uow.write() as uow:
-            uow.record(actor, Action.LOGIN_FAILED, "user", actor, payload)
-            uow.commit()
+        # Journal key: the account (and reason) if it exists, else the client, so a spray
+        # of invented names from one address is one event per window too.
+        key = f"user:{name}:{reason}" if grants is not None else f"client:{client}"
+        failure = throttle.failed(name, client, key, time.monotonic())
+        # What was typed may be a password typed into the wrong field: never journal it;
+        # a keyed digest still shows repeated attempts with the same name.
+        actor = name if grants is not None else UNKNOWN_USER
+        if failure.journal or failure.lockouts:
+            with ctx.uow.write() as uow:
+                if failure.journal:
+                    payload: dict[str, object] = {"reason": reason}
+                    if grants is None:
+                        payload["attempt"] = secretbox.load_or_create(
+                            ctx.settings.secrets_key_path
+                        ).digest(name, "login-name")
+                    if failure.aggregated:
+                        payload["earlier_failures"] = failure.aggregated
+                    uow.record(actor, Action.LOGIN_FAILED, "user", actor, payload)
+                for lock in failure.lockouts:
+                    uow.record(
+                        actor,
+                        Action.LOGIN_LOCKED,
+                        "user",
+                        actor,
+                        {
+                            "scope": lock.scope,
+                            "client": client,
+                            "seconds": int(lock.seconds),
+                            "failures": lock.failures,
+                        },
+                    )
+                uow.commit()
         if reason == "user disabled":
             raise Unauthenticated(
                 f"User {name} is disabled; an admin enables it with `steward user enable {name}`."
@@ -394,6 +438,7 @@ def login(ctx: Context, name: str, password: str) -> NewToken:
             "`steward user password NAME`."
         )
     assert hashed is not None
+    throttle.succeeded(name)
     secret = PREFIX + secrets.token_urlsafe(32)
     with ctx.uow.write() as uow:
         if _hasher.check_needs_rehash(hashed):

@@ -104,5 +104,15 @@ class TokenRepository:
             self.conn.execute(update(t.api_tokens).where(_k.id.in_(ids)).values(revoked_at=now))
         return ids
 
+    def revoke_named(self, user: str, name: str, now: datetime) -> list[str]:
+        """Revoke the live tokens a user issued to themselves under this name (sessions)."""
+        live = select(_k.id).where(
+            _k.user == user, _k.created_by == user, _k.name == name, _k.revoked_at.is_(None)
+        )
+        ids = [str(i) for i in self.conn.execute(live).scalars()]
+        if ids:
+            self.conn.execute(update(t.api_tokens).where(_k.id.in_(ids)).values(revoked_at=now))
+        return ids
+
     def mark_used(self, token_id: str, now: datetime) -> None:
         self.conn.execute(update(t.api_tokens).where(_k.id == token_id).values(last_used_at=now))

@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
+from steward.api.headers import DOCUMENT_CSP
 from steward.domain.errors import Forbidden, InvalidInput, StewardError
 from steward.domain.findings import MOVES, FindingStatus
 from steward.domain.permissions import Role
@@ -248,7 +249,11 @@ async def model_card(
         return Response(
             card.content,
             media_type=card.media_type,
-            headers={"content-disposition": f'{disposition}; filename="{card.filename}"'},
+            headers={
+                "content-disposition": f'{disposition}; filename="{card.filename}"',
+                # a self-contained document with its own <style>: styles yes, scripts never
+                "content-security-policy": DOCUMENT_CSP,
+            },
         )
 
     return await _page(request, build)

@@ -19,7 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from steward.domain.audit import AuditFilter
 from steward.domain.entities import ASSESSED_TIERS
-from steward.domain.errors import Forbidden, NotFound, StewardError, Unauthenticated
+from steward.domain.errors import (
+    Forbidden,
+    NotFound,
+    StewardError,
+    TooManyRequests,
+    Unauthenticated,
+)
 from steward.domain.lifecycle import ALLOWED, Stage
 from steward.domain.monitoring import DATASET
 from steward.domain.permissions import Permission, Principal, authorize
@@ -229,17 +235,22 @@ async def login_submit(
         if not session.login_csrf_valid(request, csrf_token):
             return _csrf_refusal(page)
         try:
-            issued = identity.login(page.ctx, username, password)
-        except (Unauthenticated, StewardError):
+            client = request.client.host if request.client else "unknown"
+            issued = identity.login(page.ctx, username, password, client)
+        except (Unauthenticated, StewardError) as refused:
             token = session.new_login_csrf()
+            throttled = isinstance(refused, TooManyRequests)
             response = page.render(
                 "login.html",
-                status=401,
+                status=429 if throttled else 401,
                 next=session.safe_next(next),
                 login_csrf=token,
                 username=username,
-                error=page.gettext("Wrong user name or password."),
+                # the throttle's own reason (how long to wait), as refusals show elsewhere
+                error=str(refused) if throttled else page.gettext("Wrong user name or password."),
             )
+            if throttled:
+                response.headers["Retry-After"] = str(refused.extra.get("retry_after", 60))
             session.set_login_csrf(response, request, token)
             return response
         moved = RedirectResponse(session.safe_next(next), status_code=303)

@@ -129,7 +129,8 @@ async def revoke_role(name: str, role: str, call: Caller = Depends(caller)) -> R
 async def login(body: LoginBody, request: Request) -> Response:
     """Exchange a user name and password for an API token that expires in a few hours."""
     ctx = app_context(request)
-    made = await run_in_threadpool(identity.login, ctx, body.user, body.password)
+    client = request.client.host if request.client else "unknown"
+    made = await run_in_threadpool(identity.login, ctx, body.user, body.password, client)
     return respond(made)
 
 

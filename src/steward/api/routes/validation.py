@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from fastapi.responses import Response
 
 from steward import wire
 from steward.api.deps import Caller, caller, respond
+from steward.artifacts import spool
 from steward.domain.checks import CheckRun
 from steward.domain.errors import ArtifactTooLarge, InvalidInput
 from steward.domain.permissions import Principal
@@ -53,15 +53,14 @@ def _options(text: str) -> ValidateOptions:
     return options
 
 
-def _spool(upload: UploadFile, limit: int, field: str) -> Path:
+def _spool(upload: UploadFile, limit: int, field: str, folder: Path) -> Path:
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in _SUFFIXES:
         raise InvalidInput(
             f"The {field} file must be Parquet (.parquet) or CSV (.csv), not {upload.filename!r}.",
             field=field,
         )
-    fd, name = tempfile.mkstemp(prefix="steward-validate-", suffix=suffix)
-    path = Path(name)
+    fd, path = spool.new_file(folder, "validate", suffix)
     size = 0
     try:
         with os.fdopen(fd, "wb") as out:
@@ -99,10 +98,10 @@ async def validate(
         paths: list[Path] = []
         try:
             limit = ctx.settings.max_artifact_bytes
-            paths.append(_spool(data, limit, "data"))
+            paths.append(_spool(data, limit, "data", ctx.settings.spool_dir))
             ref: Any = None
             if reference is not None:
-                paths.append(_spool(reference, limit, "reference"))
+                paths.append(_spool(reference, limit, "reference", ctx.settings.spool_dir))
                 ref = paths[-1]
             from steward.services import validation  # loads pandas: not at server start
 

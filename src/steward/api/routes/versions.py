@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,6 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from steward import wire
 from steward.api.deps import Caller, caller, respond
 from steward.api.schemas import AliasBody, TransitionBody
+from steward.artifacts import spool
 from steward.domain.entities import (
     DatasetVersion,
     ModelVersion,
@@ -47,9 +47,8 @@ def _metadata(text: str) -> VersionSpec:
     return spec
 
 
-def _spool(upload: UploadFile, limit: int) -> Path:
-    fd, name = tempfile.mkstemp(prefix="steward-upload-")
-    path = Path(name)
+def _spool(upload: UploadFile, limit: int, folder: Path) -> Path:
+    fd, path = spool.new_file(folder)
     size = 0
     try:
         with os.fdopen(fd, "wb") as out:
@@ -80,7 +79,7 @@ async def create_version(
         spec = VersionSpec(**{**spec.__dict__, "filename": Path(artifact.filename).name})
 
     def store(ctx: Context, who: Principal) -> ModelVersion:
-        path = _spool(artifact, ctx.settings.max_artifact_bytes)
+        path = _spool(artifact, ctx.settings.max_artifact_bytes, ctx.settings.spool_dir)
         try:
             return versions.create_version(ctx, who, name, spec, path, sha256=sha256)
         finally:
@@ -211,7 +210,8 @@ async def amend_version(
     meta = wire.load_json(AmendMetadata, metadata, what="amendment")
 
     def amend(ctx: Context, who: Principal) -> ModelVersion:
-        path = _spool(artifact, ctx.settings.max_artifact_bytes) if artifact else None
+        limit, folder = ctx.settings.max_artifact_bytes, ctx.settings.spool_dir
+        path = _spool(artifact, limit, folder) if artifact else None
         try:
             return versions.amend_version(
                 ctx,

@@ -3,8 +3,23 @@
 (function () {
   function draw(spec, target) {
     if (!spec || !target || typeof vegaEmbed !== "function") return;
-    vegaEmbed(target, JSON.parse(spec.textContent), { actions: false, renderer: "svg" })
-      .catch(function (err) { target.textContent = String(err); });
+    // No injected <style> elements (the CSP forbids inline styles): app.css styles the
+    // tooltip, and without the actions menu the embed stylesheet is not needed.
+    var options = {
+      actions: false,
+      renderer: "svg",
+      defaultStyle: false,
+      tooltip: { disableDefaultStyle: true },
+      // Vega compiles expressions with Function() unless given its interpreter, and the
+      // CSP forbids eval: interpret them instead (vendor/vega-interpreter.min.js).
+      ast: true,
+      expr: vega.expressionInterpreter,
+    };
+    vegaEmbed(target, JSON.parse(spec.textContent), options)
+      .catch(function (err) {
+        target.textContent = String(err);
+        console.error("chart " + target.id + ": " + err);  // browser tests fail on it
+      });
   }
   function render() {
     draw(document.getElementById("fairness-spec"), document.getElementById("fairness-chart"));
