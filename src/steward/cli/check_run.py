@@ -86,6 +86,13 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--y-score", help="Predictions mode: column of positive-class scores."),
         ] = None,
+        id_column: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--id-column",
+                help="Predictions mode: a row-identifier column, not a feature (repeatable).",
+            ),
+        ] = None,
         positive_label: Annotated[
             str | None, typer.Option("--positive-label", help="Label of the positive class.")
         ] = None,
@@ -153,6 +160,7 @@ def register(app: typer.Typer) -> None:
                 "reference_data": reference,
                 "y_pred": y_pred,
                 "y_score": y_score,
+                "id_columns": list(id_column or []),
                 "trusted": list(trust_type or []),
                 "trust": trust_pickle,
                 "baseline": baseline,

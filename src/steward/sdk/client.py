@@ -749,6 +749,7 @@ class Steward:
         reference_data: Any = None,
         y_pred: Any = None,
         y_score: Any = None,
+        id_columns: Sequence[str] = (),
         features: Sequence[str] | None = None,
         trusted: Sequence[str] = (),
         trust: bool = False,
@@ -763,7 +764,9 @@ class Steward:
         (``steward check suites``) or a suite ``.yaml`` file; by default the classification or
         regression default suite. Predictions mode (no model artifact needed): pass ``y_pred``
         (and optionally ``y_score``) as column names or arrays; ``target`` holds the true
-        labels. ``trusted`` lists skops types you reviewed; ``trust=True`` allows a
+        labels; ``id_columns`` names row identifiers, which (like the label, prediction, score
+        and sensitive columns) are not features and are left out of the duplicate, leakage and
+        drift checks. ``trusted`` lists skops types you reviewed; ``trust=True`` allows a
         pickle/joblib artifact (it can run arbitrary code). Returns the stored
         :class:`CheckRun`: ``run.passed``, ``run.result("fairness.demographic_parity_ratio")``.
         """
@@ -796,7 +799,10 @@ class Steward:
                 frame[name] = to_numpy() if callable(to_numpy) else list(values)
                 columns[role] = name
             predictions = Predictions(
-                y_true=target or "y_true", y_pred=str(columns["y_pred"]), y_score=columns["y_score"]
+                y_true=target or "y_true",
+                y_pred=str(columns["y_pred"]),
+                y_score=columns["y_score"],
+                id_columns=tuple(id_columns),
             )
         suite_name: str | None = None
         suite_yaml: str | None = None

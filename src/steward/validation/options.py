@@ -13,6 +13,9 @@ class Predictions:
     y_true: str = "y_true"
     y_pred: str = "y_pred"
     y_score: str | None = None
+    # Row identifiers (case id, application number): never features, so never counted as
+    # duplicates, leakage or drift.
+    id_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class ValidateOptions:
                 "y_true": self.predictions.y_true,
                 "y_pred": self.predictions.y_pred,
                 "y_score": self.predictions.y_score,
+                "id_columns": list(self.predictions.id_columns),
             },
             "features": None if self.features is None else list(self.features),
             "trusted_types": list(self.trusted_types),

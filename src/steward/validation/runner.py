@@ -230,6 +230,7 @@ def prepare(suite: Suite, inputs: RunInputs) -> CheckContext:
         )
     task = suite.task
     features: list[str] = []
+    roles: tuple[str, ...] = ()
     if inputs.predictions is not None:
         p = inputs.predictions
         fix = (
@@ -240,7 +241,17 @@ def prepare(suite: Suite, inputs: RunInputs) -> CheckContext:
         _need_column(frame, p.y_pred, "y_pred", fix)
         if p.y_score:
             _need_column(frame, p.y_score, "y_score", fix)
+        for column in p.id_columns:
+            if column not in frame.columns:
+                raise InvalidInput(
+                    f"The id column {column!r} is not in the data (columns: {_columns(frame)}); "
+                    "pass --id-column / id_columns= with columns of the data.",
+                    field="id_columns",
+                )
         target = p.y_true
+        roles = tuple(
+            dict.fromkeys(c for c in (p.y_pred, p.y_score, *sensitive, *p.id_columns) if c)
+        )
     else:
         assert model is not None
         if not inputs.target:
@@ -331,8 +342,8 @@ def prepare(suite: Suite, inputs: RunInputs) -> CheckContext:
             raw = frame[inputs.predictions.y_score]
             if not pd.api.types.is_numeric_dtype(raw):
                 raise InvalidInput(
-                    f"y_score column {inputs.predictions.y_score!r} must be numeric "
-                    f"probabilities, not {raw.dtype}.",
+                    f"The score column {inputs.predictions.y_score!r} (--y-score) must be "
+                    f"numeric (probabilities, or any score that ranks cases), not {raw.dtype}.",
                     field="y_score",
                 )
             y_score = _labels(raw.to_numpy(dtype="float64"), "y_score").astype(np.float64)
@@ -367,6 +378,8 @@ def prepare(suite: Suite, inputs: RunInputs) -> CheckContext:
         settings=settings,
         seed=int(settings.get("seed") or 0),
         unavailable={"baseline": inputs.baseline_error} if inputs.baseline_error else {},
+        roles=roles,
+        score_column=inputs.predictions.y_score if inputs.predictions else None,
     )
 
 

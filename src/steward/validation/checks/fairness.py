@@ -158,22 +158,59 @@ class DemographicParityRatio(_ReportCheck):
     attr = "demographic_parity_ratio"
 
 
-class EqualizedOddsDifference(_ReportCheck):
+class _EqualizedOdds(_ReportCheck):
+    """Equalized odds is the worse of a TPR and an FPR figure: the message says which."""
+
+    larger_is_worse = True
+    figure = "gap"
+    components = ("equal_opportunity_difference", "false_positive_rate_difference")
+
+    def run(self, ctx: CheckContext, params: Mapping[str, Any]) -> Outcome:
+        outcome = super().run(ctx, params)
+        rep = report(ctx)
+        tpr, fpr = (float(getattr(rep, name)) for name in self.components)
+        if math.isnan(tpr) and math.isnan(fpr):
+            return outcome
+        fpr_sets = math.isnan(tpr) or (
+            not math.isnan(fpr) and (fpr > tpr if self.larger_is_worse else fpr < tpr)
+        )
+        setting, other = ("false positive rate", "true positive rate")
+        values = (fpr, tpr)
+        if not fpr_sets:
+            setting, other = other, setting
+            values = (tpr, fpr)
+        attr = "false_positive_rate" if fpr_sets else "true_positive_rate"
+        spread = _spread(rep, attr, setting.capitalize())
+        message = (
+            f"Set by the {setting} {self.figure} ({values[0]:.3f}); the {other} {self.figure} "
+            f"is {values[1]:.3f}. {spread}"
+        )
+        details = {
+            **outcome.details,
+            "set_by": attr,
+            f"true_positive_rate_{self.figure}": tpr,
+            f"false_positive_rate_{self.figure}": fpr,
+        }
+        return Outcome(value=outcome.value, message=message.strip(), details=details)
+
+
+class EqualizedOddsDifference(_EqualizedOdds):
     name = "fairness.equalized_odds_difference"
     description = "The larger of the TPR and FPR gaps between groups."
     method = "max(TPR max-min, FPR max-min) (Fairlearn equalized_odds_difference)."
     default_threshold = Threshold("<=", 0.1)
     attr = "equalized_odds_difference"
-    rate, rate_label = "true_positive_rate", "True positive rate"
 
 
-class EqualizedOddsRatio(_ReportCheck):
+class EqualizedOddsRatio(_EqualizedOdds):
     name = "fairness.equalized_odds_ratio"
     description = "The smaller of the TPR and FPR ratios between groups."
     method = "min(TPR min/max, FPR min/max) (Fairlearn equalized_odds_ratio)."
     default_threshold = Threshold(">=", 0.8)
     attr = "equalized_odds_ratio"
-    rate, rate_label = "false_positive_rate", "False positive rate"
+    larger_is_worse = False
+    figure = "ratio"
+    components = ("equal_opportunity_ratio", "false_positive_rate_ratio")
 
 
 class EqualOpportunityDifference(_ReportCheck):

@@ -338,6 +338,10 @@ class FairnessReport:
     rows: int = 0
     rows_dropped: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The FPR components of equalized odds (the TPR ones are the equal opportunity figures),
+    # so a message can say which gap sets the value.
+    false_positive_rate_difference: float = math.nan
+    false_positive_rate_ratio: float = math.nan
 
     def group(self, label: str) -> GroupRow:
         for row in self.groups:
@@ -658,6 +662,8 @@ def report_from_counts(
         rows=int(counts.rows.sum()),
         rows_dropped=rows_dropped,
         notes=tuple(notes),
+        false_positive_rate_difference=fpr_d,
+        false_positive_rate_ratio=fpr_r,
     )
 
 
