@@ -4,11 +4,15 @@ a waiver, named with the command that requests it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from steward.domain import gate, policy
 from steward.domain.gate import CheckFact, GateFacts
 from steward.domain.lifecycle import Outcome, Stage
+from steward.domain.yamldoc import DocumentError
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PACK = policy.parse(policy.default_pack_text())
@@ -16,8 +20,8 @@ SHA = "a" * 64
 EVAL = "e" * 64
 
 
-def _outcomes(checks: list[CheckFact]) -> dict[str, Outcome]:
-    facts = GateFacts(
+def _facts() -> GateFacts:
+    return GateFacts(
         model="credit",
         version=3,
         target=Stage.APPROVED,
@@ -33,9 +37,11 @@ def _outcomes(checks: list[CheckFact]) -> dict[str, Outcome]:
         now=NOW,
         policy=PACK.ref,
         assessment_id="ra_1",
-        checks=tuple(checks),
     )
-    return {o.requirement: o for o in gate.evaluate(PACK, facts)}
+
+
+def _outcomes(checks: list[CheckFact]) -> dict[str, Outcome]:
+    return {o.requirement: o for o in gate.evaluate(PACK, replace(_facts(), checks=checks))}
 
 
 def _check(name: str, passed: bool | None) -> CheckFact:
@@ -62,3 +68,35 @@ def test_missing_results_still_ask_for_a_run() -> None:
     reason = _outcomes([])["checks.performance"].reason
     assert reason.endswith("Run `steward check run credit 3 ...`.")
     assert "waiver" not in reason
+
+
+def _pack(uncertain: str | None) -> policy.PolicyPack:
+    text = policy.default_pack_text()
+    marker = '    checks: ["fairness.*"]\n'
+    assert marker in text
+    if uncertain:
+        text = text.replace(marker, marker + f"    uncertain: {uncertain}\n")
+    return policy.parse(text)
+
+
+def test_the_pack_chooses_whether_an_uncertain_pass_blocks() -> None:
+    checks = (
+        _check("performance.roc_auc", True),
+        replace(_check("fairness.four_fifths", True), uncertain=True),
+    )
+    base = _outcomes(list(checks))["checks.fairness"]
+    assert base.met  # default: a pass is a pass, its uncertainty is reported with the result
+    blocking = {
+        o.requirement: o
+        for o in gate.evaluate(
+            _pack("block"), replace(_facts(), checks=checks, policy=_pack("block").ref)
+        )
+    }["checks.fairness"]
+    assert not blocking.met
+    assert "fairness.four_fifths passed, but the confidence interval straddles" in blocking.reason
+    assert "this policy blocks uncertain passes" in blocking.reason
+
+
+def test_an_unknown_uncertain_option_is_refused() -> None:
+    with pytest.raises(DocumentError, match="'uncertain' is 'allow'"):
+        _pack("sometimes")

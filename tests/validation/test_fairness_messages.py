@@ -41,7 +41,10 @@ def _run(frame: pd.DataFrame) -> runner.RunOutput:
     return runner.run_suite(
         SUITE,
         runner.RunInputs(
-            data=frame, sensitive=["group"], predictions=Predictions(y_true="y", y_pred="p")
+            data=frame,
+            sensitive=["group"],
+            predictions=Predictions(y_true="y", y_pred="p"),
+            positive_means="favourable",
         ),
     )
 

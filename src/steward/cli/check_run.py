@@ -96,6 +96,14 @@ def register(app: typer.Typer) -> None:
         positive_label: Annotated[
             str | None, typer.Option("--positive-label", help="Label of the positive class.")
         ] = None,
+        positive_means: Annotated[
+            str | None,
+            typer.Option(
+                "--positive-means",
+                help="What a positive prediction means: favourable (approve) or adverse (deny, "
+                "default, high risk). Default: the model's own setting.",
+            ),
+        ] = None,
         favorable_label: Annotated[
             str | None,
             typer.Option("--favorable-label", help="Favourable outcome fairness is measured on."),
@@ -165,6 +173,7 @@ def register(app: typer.Typer) -> None:
                 "trust": trust_pickle,
                 "baseline": baseline,
                 "settings": settings,
+                "positive_means": positive_means,
             }
             client = ctx.obj.client()
             if json_:

@@ -26,6 +26,7 @@ class CheckFact:
     finished_at: datetime
     artifact_sha256: str
     data_fingerprint: str | None
+    uncertain: bool = False  # its confidence interval straddles the threshold
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,15 @@ def _checks_passed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
             continue
         failed = sorted(c.name for c in matched if c.passed is False)
         evidence.update(c.run_id for c in matched)
+        uncertain = sorted(c.name for c in matched if c.passed and c.uncertain)
         if failed:
             problems.append(f"failed: {', '.join(failed)}")
+        if uncertain and spec.params.get("uncertain") == "block":
+            # The pack asks for passes that hold beyond sampling noise.
+            problems.append(
+                f"failed: {', '.join(uncertain)} passed, but the confidence interval straddles "
+                "the threshold (this policy blocks uncertain passes)"
+            )
         elif not any(c.passed for c in matched):
             # Informational or skipped results alone prove nothing.
             problems.append(f"no passing result for {pattern!r} (only informational or skipped)")

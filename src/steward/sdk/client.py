@@ -755,6 +755,7 @@ class Steward:
         trust: bool = False,
         baseline: int | None = None,
         settings: dict[str, Any] | None = None,
+        positive_means: str | None = None,
         progress: Callable[[int, int, str], None] | None = None,
     ) -> CheckRun:
         """Run a validation suite on a version and store the results as evidence.
@@ -767,7 +768,10 @@ class Steward:
         labels; ``id_columns`` names row identifiers, which (like the label, prediction, score
         and sensitive columns) are not features and are left out of the duplicate, leakage and
         drift checks. ``trusted`` lists skops types you reviewed; ``trust=True`` allows a
-        pickle/joblib artifact (it can run arbitrary code). Returns the stored
+        pickle/joblib artifact (it can run arbitrary code). ``positive_means`` is
+        ``"favourable"`` or ``"adverse"`` — what a positive prediction means for the person;
+        fairness checks need it unless the model states it (``update_model(...,
+        positive_means=...)``) or the suite sets ``favorable_label``. Returns the stored
         :class:`CheckRun`: ``run.passed``, ``run.result("fairness.demographic_parity_ratio")``.
         """
         from steward.validation import loading
@@ -829,6 +833,7 @@ class Steward:
             trust_pickle=trust,
             baseline=baseline,
             settings=dict(settings or {}),
+            positive_means=positive_means,
         )
         return self._backend.validate(model, version, frame, options, reference, progress)
 

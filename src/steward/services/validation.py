@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from steward.domain.checks import CheckRun, EvidenceFile, RunRecord, RunSource
-from steward.domain.entities import ModelVersion
+from steward.domain.entities import ModelVersion, PositiveMeans
 from steward.domain.errors import InvalidInput, StewardError
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import checks, versions
@@ -160,7 +160,12 @@ def validate(
     from steward.services.models import get_model
 
     found = versions.get_version(ctx, principal, model, version)
-    tier = get_model(ctx, principal, model).risk_tier.value
+    entry = get_model(ctx, principal, model)
+    tier = entry.risk_tier.value
+    # The run's statement wins; else the model's (unstated models are asked by the runner).
+    positive_means = options.positive_means or (
+        None if entry.positive_means == PositiveMeans.UNSTATED else entry.positive_means.value
+    )
     suite = resolve_suite(options)
     if options.suite is None and options.suite_yaml is None and _is_regression(data, options):
         suite = resolve_suite(options, "regression")
@@ -206,6 +211,7 @@ def validate(
             baseline_error=summary_extra.get("baseline_error"),
             tier=tier,
             settings=options.settings,
+            positive_means=positive_means,
         )
         output = runner.run_suite(suite, inputs, progress)
     finally:

@@ -32,6 +32,8 @@ class ValidateOptions:
     trust_pickle: bool = False
     baseline: int | None = None  # compare with this version (default: parent, else champion)
     settings: dict[str, Any] = field(default_factory=dict)
+    # "favourable" | "adverse": what a positive prediction means (default: the model's own).
+    positive_means: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,4 +54,5 @@ class ValidateOptions:
             "trust_pickle": self.trust_pickle,
             "baseline": self.baseline,
             "settings": self.settings,
+            "positive_means": self.positive_means,
         }

@@ -53,6 +53,9 @@ class RunInputs:
     baseline_error: str | None = None
     tier: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # What a positive prediction means: "favourable" or "adverse" (the run's choice, else the
+    # model's); None when neither states it.
+    positive_means: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,72 @@ def _positive(
         "(e.g. --positive-label bad).",
         field=setting,
     )
+
+
+DIRECTIONS = ("favourable", "adverse")
+ASK_DIRECTION = (
+    "State what a positive prediction means for the person: --positive-means favourable "
+    "(approve, hire, admit) or --positive-means adverse (deny, default, high risk) — SDK/REST "
+    "positive_means=, or once for the model: `steward model update MODEL --positive-means ...` "
+    "(also asked by the risk questionnaire)."
+)
+
+
+def _direction(
+    inputs: RunInputs,
+    settings: dict[str, Any],
+    y_true: np.ndarray[Any, Any],
+    positive: Any,
+    role: str,
+    *,
+    fairness: bool,
+) -> tuple[str | None, Any]:
+    """(positive_means, favourable label) of a classification run.
+
+    Fairness compares groups on the favourable outcome. With positive = adverse that is the
+    other label, so the group with the *highest* positive rate is the disadvantaged one.
+    A suite's explicit ``favorable_label`` states the direction too; a stated direction that
+    contradicts it is refused. Without either, a run with fairness checks is refused, asking.
+    """
+    stated = inputs.positive_means or settings.get("positive_means")
+    if stated in (None, "", "unstated"):
+        stated = None
+    elif stated not in DIRECTIONS:
+        raise InvalidInput(
+            f"positive_means {stated!r} is not known; use favourable or adverse "
+            "(--positive-means favourable|adverse).",
+            field="positive_means",
+        )
+    favorable = settings.get("favorable_label")
+    if favorable is not None:
+        label = _positive(y_true, favorable, role, "favorable_label")
+        implied = "favourable" if label == positive else "adverse"
+        if stated is not None and stated != implied:
+            raise InvalidInput(
+                f"positive_means is {stated} but favorable_label {label!r} says a positive "
+                f"prediction ({positive!r}) is {implied}; drop one of them or make them agree.",
+                field="positive_means",
+            )
+        return implied, label
+    if stated == "favourable":
+        return stated, positive
+    if stated == "adverse":
+        values = set(pd.unique(pd.Series(y_true)).tolist())
+        others = [v for v in values if v != positive]
+        if len(others) != 1:
+            raise InvalidInput(
+                f"positive_means is adverse, but {role} has no label other than the positive "
+                f"one ({positive!r}) to be the favourable outcome; pass --favorable-label.",
+                field="favorable_label",
+            )
+        return stated, others[0]
+    if fairness:
+        raise InvalidInput(
+            "Fairness checks need the direction of the outcome, and neither the run nor the "
+            "model states it. " + ASK_DIRECTION,
+            field="positive_means",
+        )
+    return None, positive
 
 
 def _groups(
@@ -314,11 +383,13 @@ def prepare(suite: Suite, inputs: RunInputs) -> CheckContext:
     settings["privileged"] = {k: v for k, v in settings["privileged"].items() if k in sensitive}
     groups = _groups(frame, sensitive, settings) if sensitive else None
     if task == "classification":
-        favorable = settings.get("favorable_label")
-        settings["favorable_label"] = (
-            positive
-            if favorable is None
-            else _positive(y_true, favorable, "target" if model else "y_true", "favorable_label")
+        settings["positive_means"], settings["favorable_label"] = _direction(
+            inputs,
+            settings,
+            y_true,
+            positive,
+            "target" if model else "y_true",
+            fairness=any(known[c.check].family == CheckFamily.FAIRNESS for c in suite.checks),
         )
     if inputs.reference is not None and features:
         missing = [c for c in features if c not in inputs.reference.columns]
@@ -446,6 +517,8 @@ def run_suite(suite: Suite, inputs: RunInputs, progress: Progress | None = None)
         message = outcome.message
         if value is None and outcome.value is not None and not outcome.skipped:
             message = (message + " " if message else "") + "(value not finite)"
+        if passed is not None and threshold is not None:
+            message = f"{message} {_uncertainty(details, threshold, cls.compare_abs)}".strip()
         results.append(
             CheckResult(
                 name=cls.name,
@@ -470,6 +543,8 @@ def run_suite(suite: Suite, inputs: RunInputs, progress: Progress | None = None)
         "baseline": ctx.baseline_label or None,
         "target": ctx.target,
         "positive_label": _jsonable(ctx.positive_label),
+        "positive_means": ctx.settings.get("positive_means"),
+        "favorable_label": _jsonable(ctx.settings.get("favorable_label")),
         "sensitive_features": ctx.sensitive,
         "bands": ctx.bands,
         "risk_tier": inputs.tier,
@@ -503,6 +578,27 @@ def run_suite(suite: Suite, inputs: RunInputs, progress: Progress | None = None)
         summary=summary,
         started_at=started,
         finished_at=finished,
+    )
+
+
+def _uncertainty(details: dict[str, Any], threshold: Threshold, absolute: bool) -> str:
+    """Say so when a metric's confidence interval straddles its threshold (and mark it)."""
+    found = details.get("interval")
+    if not isinstance(found, dict):
+        return ""
+    found = details["interval"] = dict(found)  # the report's own dict is shared; copy it
+    low, high = float(found["low"]), float(found["high"])
+    if absolute:  # signed metrics compare |value|: the interval of |value|
+        low, high = (0.0, max(-low, high)) if low <= 0.0 <= high else sorted((abs(low), abs(high)))
+    if compare(low, threshold) == compare(high, threshold):
+        found["straddles_threshold"] = False
+        return ""
+    found["straddles_threshold"] = True
+    details["uncertain"] = True
+    return (
+        f"Uncertain: the {float(found['level']):.0%} interval [{low:.3f}, {high:.3f}] straddles "
+        f"the threshold {threshold.op} {threshold.limit:g}, so with these group sizes the "
+        "result could go either way."
     )
 
 

@@ -44,11 +44,14 @@ SEVERITIES = ("low", "medium", "high", "critical")
 SETTINGS = (
     "positive_label",
     "favorable_label",
+    "positive_means",
     "min_group_size",
     "small_groups",
     "bands",
     "privileged",
     "seed",
+    "interval_level",
+    "bootstrap_replicates",
 )
 TASKS = ("classification", "regression")
 
