@@ -23,15 +23,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # The server default fills existing rows; new rows get "unstated" from the table metadata.
-    with op.batch_alter_table("models") as batch:
-        batch.add_column(
-            sa.Column("positive_means", sa.String(20), nullable=False, server_default="favourable")
-        )
-    with op.batch_alter_table("models") as batch:
-        batch.alter_column("positive_means", existing_type=sa.String(20), server_default=None)
+    # Plain ADD COLUMN, never a batch copy: on SQLite a copied ``models`` table would lose the
+    # triggers that keep the full-text index (models_fts) in step. New rows start "unstated";
+    # every row that exists now becomes "favourable", what Steward assumed for it so far.
+    op.add_column(
+        "models",
+        sa.Column("positive_means", sa.String(20), nullable=False, server_default="unstated"),
+    )
+    op.execute(sa.text("UPDATE models SET positive_means = 'favourable'"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("models") as batch:
-        batch.drop_column("positive_means")
+    op.drop_column("models", "positive_means")
