@@ -13,15 +13,21 @@ import pandas as pd
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi.testclient import TestClient
 from sklearn.linear_model import LogisticRegression
 from sqlalchemy import text
 from tests.cli.helpers import flat, run
+from tests.conftest import ensure_user
+from tests.web.test_web_pages import PASSWORD, sign_in
 
 import steward
+from steward.api.app import create_app
 from steward.demo.load import CREDIT_ANSWERS
 from steward.domain.entities import PositiveMeans
 from steward.domain.errors import InvalidInput
+from steward.domain.permissions import OPERATOR, Principal
 from steward.sdk.client import Steward
+from steward.services import identity
 from steward.store import database
 
 SUITE = (
@@ -84,6 +90,9 @@ def test_unstated_is_asked_stated_on_the_model_is_used(client: Steward, suite: P
     four_fifths = run.result("fairness.four_fifths")
     assert four_fifths.details["flagged"] == ["b"]  # flagged high risk most often: hurt
     assert "a positive prediction (1) is adverse" in four_fifths.message
+    # Every fairness result carries its bootstrap interval, over REST as well.
+    assert four_fifths.details["interval"]["level"] == 0.95
+    assert four_fifths.details["interval"]["replicates"] == 1000
     # A run may state it for itself; the model's setting is then not used.
     favourable = _validate(client, suite, positive_means="favourable")
     assert favourable.result("fairness.four_fifths").details["flagged"] == ["a"]
@@ -114,6 +123,8 @@ def test_cli_flags_on_model_and_run(suite: Path, tmp_path: Path) -> None:
     ran = run(home, *common, "--positive-means", "adverse", "--json")
     assert ran.exit_code == 2, ran.output  # stored, and the four-fifths check fails
     assert json.loads(ran.output)["summary"]["positive_means"] == "adverse"
+    table = flat(run(home, *common, "--positive-means", "adverse").output)
+    assert "95% CI" in table  # the interval next to each fairness value
     shown = run(home, "model", "update", "recid", "--positive-means", "adverse")
     assert shown.exit_code == 0, shown.output
     assert "positive prediction adverse" in flat(shown.output)
@@ -142,3 +153,20 @@ def test_migration_0015_marks_existing_models_favourable(tmp_path: Path) -> None
     with engine.connect() as conn:
         assert conn.execute(text("SELECT positive_means FROM models")).scalar() == "favourable"
     engine.dispose()
+
+
+def test_the_model_page_shows_what_a_positive_prediction_means(ctx: Any, local: Steward) -> None:
+    _register(local)
+    ensure_user(ctx, "val", "validator")
+    identity.set_password(
+        ctx, Principal(name="admin", roles=frozenset({OPERATOR})), "val", PASSWORD
+    )
+    with TestClient(create_app(ctx)) as web:
+        sign_in(web, "val")
+        page = web.get("/models/recid").text
+        assert "A positive prediction is" in page
+        assert "not stated" in page and "fairness checks ask for it" in page
+        local.update_model("recid", positive_means="adverse")
+        shown = web.get("/models/recid").text
+        assert '<dd id="positive-means">adverse</dd>' in shown
+        assert "不利" in web.get("/models/recid", headers={"Accept-Language": "zh-TW"}).text
