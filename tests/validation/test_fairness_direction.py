@@ -113,3 +113,29 @@ def test_favorable_label_states_the_direction_and_a_contradiction_is_refused() -
         _run(frame, "favourable", favorable_label=0)
     with pytest.raises(InvalidInput, match="favourable or adverse"):
         _run(frame, "bad")
+
+
+def test_a_suites_favorable_label_wins_over_the_models_stored_direction() -> None:
+    # A model migrated to "favourable" validated with a suite that measures fairness on 0:
+    # the suite's explicit choice decides, without a contradiction error.
+    out = runner.run_suite(
+        SUITE,
+        runner.RunInputs(
+            data=_frame(),
+            sensitive=["race"],
+            predictions=Predictions(y_true="two_year_recid", y_pred="high_risk"),
+            model_positive_means="favourable",
+            settings={"favorable_label": 0},
+        ),
+    )
+    assert out.summary["positive_means"] == "adverse"
+    stored = runner.run_suite(
+        SUITE,
+        runner.RunInputs(
+            data=_frame(),
+            sensitive=["race"],
+            predictions=Predictions(y_true="two_year_recid", y_pred="high_risk"),
+            model_positive_means="adverse",
+        ),
+    )
+    assert stored.summary["favorable_label"] == 0

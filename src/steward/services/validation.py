@@ -162,8 +162,8 @@ def validate(
     found = versions.get_version(ctx, principal, model, version)
     entry = get_model(ctx, principal, model)
     tier = entry.risk_tier.value
-    # The run's statement wins; else the model's (unstated models are asked by the runner).
-    positive_means = options.positive_means or (
+    # The run's statement; the model's is its default (unstated models are asked by the runner).
+    model_positive_means = (
         None if entry.positive_means == PositiveMeans.UNSTATED else entry.positive_means.value
     )
     suite = resolve_suite(options)
@@ -211,7 +211,8 @@ def validate(
             baseline_error=summary_extra.get("baseline_error"),
             tier=tier,
             settings=options.settings,
-            positive_means=positive_means,
+            positive_means=options.positive_means,
+            model_positive_means=model_positive_means,
         )
         output = runner.run_suite(suite, inputs, progress)
     finally:

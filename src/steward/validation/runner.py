@@ -53,9 +53,10 @@ class RunInputs:
     baseline_error: str | None = None
     tier: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
-    # What a positive prediction means: "favourable" or "adverse" (the run's choice, else the
-    # model's); None when neither states it.
+    # What a positive prediction means: "favourable" or "adverse". The run's own statement,
+    # and the model's stored one (a default: a suite's favorable_label overrides it).
     positive_means: str | None = None
+    model_positive_means: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,18 +181,11 @@ def _direction(
 
     Fairness compares groups on the favourable outcome. With positive = adverse that is the
     other label, so the group with the *highest* positive rate is the disadvantaged one.
-    A suite's explicit ``favorable_label`` states the direction too; a stated direction that
-    contradicts it is refused. Without either, a run with fairness checks is refused, asking.
+    A suite's explicit ``favorable_label`` states the direction too: it wins over the model's
+    stored direction, and a run that states a contradicting one is refused. Without any, a run
+    with fairness checks is refused, asking.
     """
-    stated = inputs.positive_means or settings.get("positive_means")
-    if stated in (None, "", "unstated"):
-        stated = None
-    elif stated not in DIRECTIONS:
-        raise InvalidInput(
-            f"positive_means {stated!r} is not known; use favourable or adverse "
-            "(--positive-means favourable|adverse).",
-            field="positive_means",
-        )
+    stated = _known(inputs.positive_means or settings.get("positive_means"))
     favorable = settings.get("favorable_label")
     if favorable is not None:
         label = _positive(y_true, favorable, role, "favorable_label")
@@ -203,6 +197,7 @@ def _direction(
                 field="positive_means",
             )
         return implied, label
+    stated = stated or _known(inputs.model_positive_means)
     if stated == "favourable":
         return stated, positive
     if stated == "adverse":
@@ -222,6 +217,18 @@ def _direction(
             field="positive_means",
         )
     return None, positive
+
+
+def _known(value: Any) -> str | None:
+    if value in (None, "", "unstated"):
+        return None
+    if value not in DIRECTIONS:
+        raise InvalidInput(
+            f"positive_means {value!r} is not known; use favourable or adverse "
+            "(--positive-means favourable|adverse).",
+            field="positive_means",
+        )
+    return str(value)
 
 
 def _groups(
