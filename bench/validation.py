@@ -15,7 +15,10 @@ and measures, in a fresh process per engine and size, the same work on the same 
 * **fairness** — Steward: ``fairness_report`` (per-group count, selection rate, TPR, FPR,
   precision, accuracy; DPD/DPR, EOD/EOR, equal opportunity, four-fifths rule). Fairlearn:
   ``MetricFrame`` with selection rate, TPR, FPR and accuracy, plus
-  ``demographic_parity_difference`` and ``equalized_odds_difference`` (Fairlearn does less);
+  ``demographic_parity_difference`` and ``equalized_odds_difference`` (Fairlearn does less).
+  **pandas groupby** — what a competent user writes without either library: one
+  ``DataFrame.groupby([sex, age_band]).agg(...)`` of the confusion counts, then the per-group
+  rates and DPD/DPR/EOD/EOR with pandas arithmetic (Steward's Python, same warm-up and runs);
 * **performance** — Steward: ``classification_report`` (accuracy, precision, recall, F1, ROC
   AUC, Gini, KS, average precision, log loss, Brier, reliability curve + ECE). scikit-learn:
   ``accuracy_score``, ``precision_score``, ``recall_score``, ``f1_score``, ``roc_auc_score``,
@@ -65,6 +68,8 @@ SEXES = ("female", "male", "nonbinary")
 AGE_BANDS = ("18-25", "26-35", "36-50", "51-65", "65+")
 TOLERANCE = 1e-9
 TARGET_RATIO = 100.0  # at least 100 times Fairlearn at 1 M rows
+TARGET_PANDAS_RATIO = 10.0  # at least 10 times pandas groupby at 1 M and 10 M rows
+TARGET_INTERVALS_S = 2.0  # 1 000 bootstrap replicates add at most 2 s at 10 M rows
 TIMES = "\u00d7"  # the multiplication sign, for the Markdown report
 TARGET_LARGE_S = 10.0  # 10 M rows within 10 s ...
 TARGET_LARGE_GIB = 2.0  # ... and 2 GiB
@@ -166,7 +171,9 @@ def _steward_tasks() -> dict[str, Any]:
                                  {"sex": d["sex"], "age_band": d["age_band"]})
         return {
             "demographic_parity_difference": rep.demographic_parity_difference,
+            "demographic_parity_ratio": rep.demographic_parity_ratio,
             "equalized_odds_difference": rep.equalized_odds_difference,
+            "equalized_odds_ratio": rep.equalized_odds_ratio,
             "groups": len(rep.groups),
             "selection_rate": [g.selection_rate for g in rep.groups],
             "true_positive_rate": [g.true_positive_rate for g in rep.groups],
@@ -184,7 +191,16 @@ def _steward_tasks() -> dict[str, Any]:
             "calibration_observed": list(rep.calibration.observed_rate),
         }
 
-    return {"fairness": fairness, "performance": performance}
+    def fairness_intervals(d: dict[str, Any]) -> dict[str, Any]:
+        rep = vm.fairness_report(d["y_true"], d["y_pred"],
+                                 {"sex": d["sex"], "age_band": d["age_band"]},
+                                 interval_replicates=1000)
+        found = rep.intervals["demographic_parity_difference"]
+        assert found is not None
+        return {"dpd_interval": [found["low"], found["high"]]}
+
+    return {"fairness": fairness, "performance": performance,
+            "fairness_intervals": fairness_intervals}
 
 
 def _peer_tasks() -> dict[str, Any]:
@@ -227,10 +243,43 @@ def _peer_tasks() -> dict[str, Any]:
     return {"fairness": fairness, "performance": performance}
 
 
+def _pandas_tasks() -> dict[str, Any]:
+    import pandas as pd
+
+    def fairness(d: dict[str, Any]) -> dict[str, Any]:
+        y, p = d["y_true"] == 1, d["y_pred"] == 1
+        frame = pd.DataFrame({
+            "sex": d["sex"], "age_band": d["age_band"], "n": 1, "selected": p,
+            "positives": y, "tp": y & p, "fp": ~y & p, "correct": y == p,
+        })
+        counts = frame.groupby(["sex", "age_band"], sort=True).sum()
+        negatives = counts["n"] - counts["positives"]
+        sr = counts["selected"] / counts["n"]
+        # 0 for an empty denominator, as Fairlearn and Steward report it.
+        tpr = (counts["tp"] / counts["positives"].where(counts["positives"] > 0)).fillna(0.0)
+        fpr = (counts["fp"] / negatives.where(negatives > 0)).fillna(0.0)
+        accuracy = counts["correct"] / counts["n"]
+        return {
+            "demographic_parity_difference": float(sr.max() - sr.min()),
+            "demographic_parity_ratio": float(sr.min() / sr.max()),
+            "equalized_odds_difference": float(max(tpr.max() - tpr.min(),
+                                                   fpr.max() - fpr.min())),
+            "equalized_odds_ratio": float(min(tpr.min() / tpr.max(), fpr.min() / fpr.max())),
+            "groups": len(counts),
+            "selection_rate": [float(v) for v in sr],
+            "true_positive_rate": [float(v) for v in tpr],
+            "false_positive_rate": [float(v) for v in fpr],
+            "accuracy": [float(v) for v in accuracy],
+        }
+
+    return {"fairness": fairness}
+
+
 def worker(engine: str, task_name: str, data_dir: Path, repeats: int, warmup: bool) -> None:
     import numpy as np
 
-    task = (_steward_tasks() if engine == "steward" else _peer_tasks())[task_name]
+    tasks = {"steward": _steward_tasks, "pandas": _pandas_tasks, "peer": _peer_tasks}[engine]
+    task = tasks()[task_name]
     d: dict[str, Any] = {name: np.load(data_dir / f"{name}.npy")
                          for name in ("y_true", "y_score", "y_pred")}
     # Group columns as they come out of a DataFrame: Python strings in an object array.
@@ -259,11 +308,12 @@ def worker(engine: str, task_name: str, data_dir: Path, repeats: int, warmup: bo
 TASKS = ("fairness", "performance")
 
 
-def run_worker(engine: str, data_dir: Path, repeats: int, warmup: bool) -> dict[str, Any]:
+def run_worker(engine: str, data_dir: Path, repeats: int, warmup: bool,
+               tasks: tuple[str, ...] = TASKS) -> dict[str, Any]:
     """Each task in its own fresh process, so peak memory belongs to that task alone."""
-    python = STEWARD_PYTHON if engine == "steward" else PEER_VENV / "bin" / "python"
+    python = PEER_VENV / "bin" / "python" if engine == "peer" else STEWARD_PYTHON
     result: dict[str, Any] = {"loadavg_before": os.getloadavg()[0]}
-    for task in TASKS:
+    for task in tasks:
         cmd = [str(python), str(Path(__file__).resolve()), "--worker", engine, "--task", task,
                "--data", str(data_dir), "--repeats", str(repeats)]
         t0 = time.perf_counter()
@@ -278,10 +328,11 @@ def run_worker(engine: str, data_dir: Path, repeats: int, warmup: bool) -> dict[
 # Comparison and report
 
 
-def compare(steward: dict[str, Any], peer: dict[str, Any]) -> float:
+def compare(steward: dict[str, Any], peer: dict[str, Any],
+            tasks: tuple[str, ...] = TASKS) -> float:
     """Largest absolute difference between the numbers both engines computed."""
     worst = 0.0
-    for task in TASKS:
+    for task in tasks:
         ours, theirs = steward[task]["values"], peer[task]["values"]
         for key, value in theirs.items():
             a, b = ours[key], value
@@ -303,6 +354,14 @@ def measure(sizes: tuple[int, ...], repeats: int, peer_repeats: int, peer_repeat
             write_data(rows, data_dir)
             log(f"{rows:,} rows: Steward ({repeats} runs after a warm-up)")
             steward = run_worker("steward", data_dir, repeats, warmup=True)
+            extra = run_worker("steward", data_dir, repeats, warmup=True,
+                               tasks=("fairness_intervals",))
+            steward["fairness_intervals"] = extra["fairness_intervals"]
+            log(f"{rows:,} rows: pandas groupby ({repeats} runs after a warm-up)")
+            pandas_run = run_worker("pandas", data_dir, repeats, warmup=True, tasks=("fairness",))
+            pandas_diff = compare(steward, pandas_run, tasks=("fairness",))
+            if pandas_diff > TOLERANCE:
+                raise BenchError(f"pandas groupby differs by {pandas_diff:g} at {rows:,} rows")
             peer = None
             if rows <= peer_max_rows:
                 large = rows == max(sizes) and rows > min(sizes)
@@ -310,7 +369,9 @@ def measure(sizes: tuple[int, ...], repeats: int, peer_repeats: int, peer_repeat
                 log(f"{rows:,} rows: Fairlearn/scikit-learn ({_runs(n)}"
                     f"{'' if large else ' after a warm-up'}; minutes at 10 M rows)")
                 peer = run_worker("peer", data_dir, n, warmup=not large)
-            entry: dict[str, Any] = {"rows": rows, "steward": steward, "peer": peer}
+            entry: dict[str, Any] = {"rows": rows, "steward": steward, "peer": peer,
+                                     "pandas": pandas_run,
+                                     "pandas_max_abs_difference": pandas_diff}
             if peer is not None:
                 entry["max_abs_difference"] = compare(steward, peer)
                 if entry["max_abs_difference"] > TOLERANCE:
@@ -334,6 +395,9 @@ def _one_line(entry: dict[str, Any]) -> str:
     s = entry["steward"]
     text = (f"{entry['rows']:,} rows: Steward fairness {s['fairness']['median_s']:.3f} s, "
             f"performance {s['performance']['median_s']:.3f} s")
+    if entry.get("pandas"):
+        text += (f"; pandas groupby {entry['pandas']['fairness']['median_s']:.3f} s "
+                 f"(max |diff| {entry['pandas_max_abs_difference']:.1e})")
     if entry["peer"]:
         p = entry["peer"]
         text += (f"; Fairlearn {p['fairness']['median_s']:.2f} s, scikit-learn "
@@ -398,6 +462,34 @@ def render(results: dict[str, Any]) -> str:
                 peer_cells = f"{peer_name} | not run | | "
             lines.append(f"| {label} | {what} | {_fmt_s(ours['median_s'])} s | "
                          f"{_mib(ours['peak_above_loaded_mib'])} | {peer_cells} |")
+            if task == "fairness" and "fairness_intervals" in s:
+                with_ci = s["fairness_intervals"]["median_s"]
+                added = max(0.0, with_ci - ours["median_s"])  # medians: noise can go below 0
+                lines.append(
+                    f"| {label} | fairness + 1 000-replicate bootstrap intervals on every metric "
+                    f"| {_fmt_s(with_ci)} s | "
+                    f"{_mib(s['fairness_intervals']['peak_above_loaded_mib'])} | "
+                    f"(intervals add {added:.3f} s) | | | |")
+                if rows >= 10_000_000:
+                    verdicts.append(
+                        f"- Fairness intervals at {label} rows add {added:.3f} s (target ≤ "
+                        f"{TARGET_INTERVALS_S:.0f} s: "
+                        f"{'met' if added <= TARGET_INTERVALS_S else '**unmet**'}).")
+            if task == "fairness" and entry.get("pandas"):
+                theirs = entry["pandas"]["fairness"]
+                ratio = theirs["median_s"] / ours["median_s"]
+                lines.append(
+                    f"| {label} | {what} | {_fmt_s(ours['median_s'])} s | "
+                    f"{_mib(ours['peak_above_loaded_mib'])} | pandas groupby (DPD, DPR, EOD, EOR "
+                    f"+ 4 per-group rates) | {_fmt_s(theirs['median_s'])} s | "
+                    f"{_mib(theirs['peak_above_loaded_mib'])} | {ratio:,.1f}{TIMES} |")
+                if rows >= 1_000_000:
+                    verdicts.append(
+                        f"- Fairness at {label} rows: {ratio:,.1f}{TIMES} pandas groupby, "
+                        f"numbers equal to {entry['pandas_max_abs_difference']:.1e} (target ≥ "
+                        f"{TARGET_PANDAS_RATIO:.0f}{TIMES}: "
+                        f"{'met' if ratio >= TARGET_PANDAS_RATIO else '**unmet**'})."
+                    )
         if p is not None and rows == 1_000_000:
             ratio = p["fairness"]["median_s"] / s["fairness"]["median_s"]
             verdicts.append(
@@ -452,8 +544,9 @@ def main() -> int:
     ap.add_argument("--write-md", dest="write_md", action="store_true", default=None)
     ap.add_argument("--no-write-md", dest="write_md", action="store_false")
     ap.add_argument("--render", type=Path, help="print the report of an earlier results file")
-    ap.add_argument("--worker", choices=("steward", "peer"), help=argparse.SUPPRESS)
-    ap.add_argument("--task", choices=("fairness", "performance"), help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=("steward", "pandas", "peer"), help=argparse.SUPPRESS)
+    ap.add_argument("--task", choices=("fairness", "performance", "fairness_intervals"),
+                    help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--warmup", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -73,6 +73,7 @@ def test_create_prints_the_record_and_json_has_every_field(tmp_path: Path) -> No
         "created_by",
         "updated_at",
         "latest_version",
+        "positive_means",
     }
     assert (made["name"], made["owner"], made["created_by"]) == ("churn", "bob", "alice")
     assert made["allow_multiple_production"] is True

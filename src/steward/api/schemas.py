@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from steward.domain.entities import ModelStatus, RegulatoryCategory, RiskTier
+from steward.domain.entities import ModelStatus, PositiveMeans, RegulatoryCategory, RiskTier
 
 
 class _Strict(BaseModel):
@@ -26,6 +26,11 @@ class ModelFields(_Strict):
     status: ModelStatus | None = None
     next_review_date: date | None = None
     allow_multiple_production: bool | None = None
+    positive_means: PositiveMeans | None = Field(
+        default=None,
+        description="What a positive prediction means for the person: favourable or adverse "
+        "(fairness is measured on the favourable outcome)",
+    )
     risk_override_reason: str | None = Field(
         default=None,
         description="Required with risk_tier/regulatory_category: why they are set by hand "

@@ -14,6 +14,19 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 _PASS = {True: ("pass", "green"), False: ("FAIL", "bold red"), None: ("info", "dim")}
 
 
+def _value(result: Any) -> str:
+    """The value, with its confidence interval when the check has one (fairness)."""
+    if result.value is None:
+        return ""
+    shown = f"{result.value:.6g}"
+    found = (result.details or {}).get("interval")
+    if isinstance(found, dict):
+        shown += f"\n{found['level']:.0%} CI {found['low']:.3g} to {found['high']:.3g}"
+        if found.get("straddles_threshold"):
+            shown += "\nuncertain"
+    return shown
+
+
 def print_run(run: Any) -> None:
     output.fields(
         f"Check run {run.id}",
@@ -40,7 +53,7 @@ def print_run(run: Any) -> None:
                 (
                     r.name,
                     output.styled(*_PASS[r.passed]),
-                    "" if r.value is None else f"{r.value:.6g}",
+                    _value(r),
                     f"{r.threshold.op} {r.threshold.limit:g}" if r.threshold else "",
                     r.message,
                 )

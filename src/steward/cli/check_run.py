@@ -86,8 +86,23 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--y-score", help="Predictions mode: column of positive-class scores."),
         ] = None,
+        id_column: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--id-column",
+                help="Predictions mode: a row-identifier column, not a feature (repeatable).",
+            ),
+        ] = None,
         positive_label: Annotated[
             str | None, typer.Option("--positive-label", help="Label of the positive class.")
+        ] = None,
+        positive_means: Annotated[
+            str | None,
+            typer.Option(
+                "--positive-means",
+                help="What a positive prediction means: favourable (approve) or adverse (deny, "
+                "default, high risk). Default: the model's own setting.",
+            ),
         ] = None,
         favorable_label: Annotated[
             str | None,
@@ -153,10 +168,12 @@ def register(app: typer.Typer) -> None:
                 "reference_data": reference,
                 "y_pred": y_pred,
                 "y_score": y_score,
+                "id_columns": list(id_column or []),
                 "trusted": list(trust_type or []),
                 "trust": trust_pickle,
                 "baseline": baseline,
                 "settings": settings,
+                "positive_means": positive_means,
             }
             client = ctx.obj.client()
             if json_:

@@ -38,6 +38,7 @@ def _show_model(model: Any) -> None:
             ("tags", ", ".join(model.tags)),
             ("next review", model.next_review_date),
             ("several in production", "yes" if model.allow_multiple_production else "no"),
+            ("positive prediction", model.positive_means.value),
             ("latest version", model.latest_version or "-"),
             ("created", f"{model.created_at:%Y-%m-%d %H:%M} UTC by {model.created_by}"),
             ("updated", f"{model.updated_at:%Y-%m-%d %H:%M} UTC"),
@@ -77,6 +78,14 @@ MultiOpt = Annotated[
         help="Allow several production versions at once (champion/challenger).",
     ),
 ]
+PositiveOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--positive-means",
+        help="What a positive prediction means for the person: favourable (approve, hire) or "
+        "adverse (deny, default, high risk). Fairness is measured on the favourable outcome.",
+    ),
+]
 
 
 @app.command("create")
@@ -96,6 +105,7 @@ def create(
     status: StatusOpt = None,
     next_review_date: ReviewOpt = None,
     allow_multiple_production: MultiOpt = None,
+    positive_means: PositiveOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Register a model in the inventory."""
@@ -116,6 +126,7 @@ def create(
                 status=status,
                 next_review_date=next_review_date,
                 allow_multiple_production=allow_multiple_production,
+                positive_means=positive_means,
                 risk_override_reason=override_reason,
             ),
         )
@@ -149,6 +160,7 @@ def update(
     status: StatusOpt = None,
     next_review_date: ReviewOpt = None,
     allow_multiple_production: MultiOpt = None,
+    positive_means: PositiveOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Change fields of a model; each change is recorded field by field in the journal."""
@@ -167,6 +179,7 @@ def update(
             status=status,
             next_review_date=next_review_date,
             allow_multiple_production=allow_multiple_production,
+            positive_means=positive_means,
             risk_override_reason=override_reason,
         )
         if add_tag or remove_tag:

@@ -52,7 +52,8 @@ def questionnaire(ctx: typer.Context, json_: JsonOpt = False) -> None:
             [
                 (
                     q.id,
-                    "one" if q.type == "choice" else "all that apply",
+                    ("one" if q.type == "choice" else "all that apply")
+                    + (" (optional)" if q.optional else ""),
                     q.text,
                     "\n".join(f"{o.value}{_effects(o)}: {o.label}" for o in q.options),
                 )

@@ -334,9 +334,20 @@ def _results(runs: list[CheckRun], family: CheckFamily) -> list[tuple[CheckRun, 
 def _result_table(pairs: list[tuple[CheckRun, CheckResult]], caption: str) -> dict[str, Any]:
     return _table(
         ["check", "value", "threshold", "result", "note", "run"],
-        [(r.name, r.value, _threshold(r), _status(r), r.message[:160], run.id) for run, r in pairs],
+        [(r.name, r.value, _threshold(r), _status(r), _note(r), run.id) for run, r in pairs],
         caption,
     )
+
+
+def _note(result: CheckResult) -> str:
+    """The message, led by the confidence interval when the check has one (fairness)."""
+    found = (result.details or {}).get("interval")
+    if not isinstance(found, dict):
+        return result.message[:160]
+    lead = f"{found['level']:.0%} CI {found['low']:.3g} to {found['high']:.3g}"
+    if found.get("straddles_threshold"):
+        lead += ", straddles the threshold: uncertain"
+    return f"{lead}. {result.message[:160]}"
 
 
 def _plots(runs: list[CheckRun], prefix: str, plots: dict[str, str]) -> list[dict[str, Any]]:

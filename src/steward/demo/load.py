@@ -135,6 +135,7 @@ def _credit(as_: As) -> None:
         owner="alice",
         team="retail-credit-risk",
         tags=["credit", "eu-ai-act-annex-iii", "pii"],
+        positive_means="adverse",  # the model predicts bad risk: a positive is adverse
     )
     alice.assess_risk("credit-scoring", CREDIT_ANSWERS)
     kinds = [("logistic", 1), ("forest", 2), ("gbm", 3)]

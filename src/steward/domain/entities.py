@@ -41,6 +41,18 @@ class RegulatoryCategory(StrEnum):
     MINIMAL = "minimal"
 
 
+class PositiveMeans(StrEnum):
+    """What a positive prediction (the positive label) means for the person it is about.
+
+    Fairness compares groups on the *favourable* outcome: for a deny / default / high-risk
+    model (positive = adverse) the group with the highest positive rate is the disadvantaged
+    one. ``unstated`` models are asked before fairness checks run."""
+
+    UNSTATED = "unstated"
+    FAVOURABLE = "favourable"
+    ADVERSE = "adverse"
+
+
 class ModelStatus(StrEnum):
     PROPOSED = "proposed"
     ACTIVE = "active"
@@ -73,6 +85,7 @@ EDITABLE_MODEL_FIELDS = (
     "status",
     "next_review_date",
     "allow_multiple_production",
+    "positive_means",
 )
 
 
@@ -95,6 +108,7 @@ class Model:
     created_by: str
     updated_at: datetime
     latest_version: int = 0
+    positive_means: PositiveMeans = PositiveMeans.UNSTATED
 
 
 @dataclass(frozen=True)

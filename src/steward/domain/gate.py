@@ -27,6 +27,7 @@ class CheckFact:
     finished_at: datetime
     artifact_sha256: str
     data_fingerprint: str | None
+    uncertain: bool = False  # its confidence interval straddles the threshold
 
 
 @dataclass(frozen=True)
@@ -212,12 +213,20 @@ def _checks_passed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
             continue
         failed = sorted(c.name for c in matched if c.passed is False)
         evidence.update(c.run_id for c in matched)
+        uncertain = sorted(c.name for c in matched if c.passed and c.uncertain)
         if failed:
             problems.append(f"failed: {', '.join(failed)}")
+        if uncertain and spec.params.get("uncertain") == "block":
+            # The pack asks for passes that hold beyond sampling noise.
+            problems.append(
+                f"failed: {', '.join(uncertain)} passed, but the confidence interval straddles "
+                "the threshold (this policy blocks uncertain passes)"
+            )
         elif not any(c.passed for c in matched):
             # Informational or skipped results alone prove nothing.
             problems.append(f"no passing result for {pattern!r} (only informational or skipped)")
     if problems:
+        any_failed = any(p.startswith("failed:") for p in problems)
         hint = (
             f" ({ignored} result(s) ignored: other artifact, other data or too old)"
             if ignored
@@ -229,7 +238,8 @@ def _checks_passed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
             "Checks not passed — "
             + "; ".join(problems)
             + hint
-            + f". Run `steward check run {facts.model} {facts.version} ...`.",
+            + ". "
+            + _what_helps(spec, facts, any_failed),
             sorted(evidence),
         )
     return _outcome(
@@ -237,6 +247,21 @@ def _checks_passed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
         True,
         f"Passed on this artifact within {within} days: {', '.join(patterns)}.",
         sorted(evidence),
+    )
+
+
+def _what_helps(spec: RequirementSpec, facts: GateFacts, failed: bool) -> str:
+    """What moves a failed or missing check requirement. Re-running a failed check on the
+    same artifact and data gives the same result, so "re-run" alone is no advice."""
+    run = f"`steward check run {facts.model} {facts.version} ...`"
+    if not failed:
+        return f"Run {run}."
+    return (
+        "Re-running on the same artifact and data gives the same result. Fix what the failed "
+        f"check reports (retrain or change the model or its inputs) and run {run} on the new "
+        "version; or, if the result is accepted, ask a risk officer for a time-limited waiver: "
+        f"`steward waiver grant {facts.model} {facts.version} --requirement {spec.id} "
+        "--reason ... --expires YYYY-MM-DD`."
     )
 
 

@@ -48,7 +48,10 @@ _PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     Kind.RISK_ASSESSED: (frozenset(), frozenset()),
     Kind.NOT_PROHIBITED: (frozenset(), frozenset()),
     Kind.DOCUMENTATION: (frozenset({"fields"}), frozenset()),
-    Kind.CHECKS_PASSED: (frozenset(), frozenset({"checks", "suite", "within_days", "data"})),
+    Kind.CHECKS_PASSED: (
+        frozenset(),
+        frozenset({"checks", "suite", "within_days", "data", "uncertain"}),
+    ),
     Kind.APPROVALS: (
         frozenset({"count", "roles"}),
         frozenset({"distinct_teams", "independence"}),
@@ -432,6 +435,14 @@ def _check_params(
                     f"requirement {rid}: 'data' "
                     "is 'evaluation' (results on the version's evaluation "
                     "dataset only) or 'any'",
+                )
+            )
+        if "uncertain" in params and params["uncertain"] not in ("allow", "block"):
+            problems.append(
+                Problem(
+                    yamldoc.line_of(entry, "uncertain"),
+                    f"requirement {rid}: 'uncertain' is 'allow' (a pass whose confidence "
+                    "interval straddles the threshold counts as a pass) or 'block' (it does not)",
                 )
             )
     elif kind == Kind.APPROVALS:

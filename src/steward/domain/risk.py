@@ -69,6 +69,7 @@ class Question:
     help: str = ""
     ref: str = ""
     controls: tuple[str, ...] = ()
+    optional: bool = False  # may be left unanswered (e.g. only for classifiers)
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
@@ -340,7 +341,10 @@ def _question(entry: Any, problems: list[Problem]) -> Question | None:
         )
         return None
     yamldoc.unknown_keys(
-        entry, {"id", "text", "help", "type", "ref", "controls", "options"}, "a question", problems
+        entry,
+        {"id", "text", "help", "type", "ref", "controls", "options", "optional"},
+        "a question",
+        problems,
     )
     qid = yamldoc.text(entry, "id", problems, required=True) or ""
     if qid and not _ID.match(qid):
@@ -400,6 +404,7 @@ def _question(entry: Any, problems: list[Problem]) -> Question | None:
         help=_plain(entry.get("help")),
         ref=_plain(entry.get("ref")),
         controls=controls,
+        optional=entry.get("optional") is True,
     )
 
 
@@ -537,7 +542,7 @@ def check_answers(
         answer = _check_answer(question, answers[question.id], line(question.id), problems)
         if answer is not None:
             out[question.id] = answer
-    missing = [q.id for q in questionnaire.questions if q.id not in answers]
+    missing = [q.id for q in questionnaire.questions if q.id not in answers and not q.optional]
     if missing:
         problems.append(
             Problem(
@@ -616,6 +621,8 @@ def score(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> Scoring:
     category = "minimal"
     category_by: list[Reason] = []
     for question in questionnaire.questions:
+        if question.id not in checked:  # an optional question left unanswered
+            continue
         answer = checked[question.id]
         for value in [answer] if isinstance(answer, str) else answer:
             option = question.option(value)

@@ -15,6 +15,7 @@ from steward.domain.entities import (
     DatasetVersion,
     Flavor,
     ModelStatus,
+    PositiveMeans,
     RegulatoryCategory,
     RiskTier,
     Signature,
@@ -164,6 +165,8 @@ def model_fields(changes: dict[str, Any]) -> dict[str, Any]:
             out[key] = names.labels(value)
         elif key == "next_review_date":
             out[key] = _date(value)
+        elif key == "positive_means":
+            out[key] = _enum(key, PositiveMeans, value)
         elif key == "allow_multiple_production":
             if not isinstance(value, bool):
                 raise InvalidInput("allow_multiple_production must be true or false.")

@@ -757,11 +757,13 @@ class Steward:
         reference_data: Any = None,
         y_pred: Any = None,
         y_score: Any = None,
+        id_columns: Sequence[str] = (),
         features: Sequence[str] | None = None,
         trusted: Sequence[str] = (),
         trust: bool = False,
         baseline: int | None = None,
         settings: dict[str, Any] | None = None,
+        positive_means: str | None = None,
         progress: Callable[[int, int, str], None] | None = None,
     ) -> CheckRun:
         """Run a validation suite on a version and store the results as evidence.
@@ -771,10 +773,15 @@ class Steward:
         (``steward check suites``) or a suite ``.yaml`` file; by default the classification or
         regression default suite. Predictions mode (no model artifact needed): pass ``y_pred``
         (and optionally ``y_score``) as column names or arrays; ``target`` holds the true
-        labels. ``trusted`` lists skops types you reviewed; ``trust=True`` allows a
+        labels; ``id_columns`` names row identifiers, which (like the label, prediction, score
+        and sensitive columns) are not features and are left out of the duplicate, leakage and
+        drift checks. ``trusted`` lists skops types you reviewed; ``trust=True`` allows a
         pickle/joblib artifact (it can run arbitrary code). Both are honoured on your own
         machine (embedded); a server refuses them (``Forbidden``) unless its administrator
         set ``STEWARD_ALLOW_UNTRUSTED_FORMATS``, and then runs the model in a sandbox.
+        ``positive_means`` is ``"favourable"`` or ``"adverse"`` — what a positive prediction
+        means for the person; fairness checks need it unless the model states it
+        (``update_model(..., positive_means=...)``) or the suite sets ``favorable_label``.
         Returns the stored :class:`CheckRun`: ``run.passed``,
         ``run.result("fairness.demographic_parity_ratio")``.
         """
@@ -807,7 +814,10 @@ class Steward:
                 frame[name] = to_numpy() if callable(to_numpy) else list(values)
                 columns[role] = name
             predictions = Predictions(
-                y_true=target or "y_true", y_pred=str(columns["y_pred"]), y_score=columns["y_score"]
+                y_true=target or "y_true",
+                y_pred=str(columns["y_pred"]),
+                y_score=columns["y_score"],
+                id_columns=tuple(id_columns),
             )
         suite_name: str | None = None
         suite_yaml: str | None = None
@@ -834,6 +844,7 @@ class Steward:
             trust_pickle=trust,
             baseline=baseline,
             settings=dict(settings or {}),
+            positive_means=positive_means,
         )
         return self._backend.validate(model, version, frame, options, reference, progress)
 

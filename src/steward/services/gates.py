@@ -96,7 +96,7 @@ def gather_facts(
     if Kind.RISK_ASSESSED in kinds:
         facts.update(_assessment(uow, mid))
     if Kind.CHECKS_PASSED in kinds:
-        facts["checks"] = [CheckFact(**dict(row)) for row in uow.check_runs.facts(vid)]
+        facts["checks"] = [_check_fact(row) for row in uow.check_runs.facts(vid)]
     owner = str(model_row["owner"])
     if Kind.APPROVALS in kinds and request_id is not None:
         facts["approvals"] = approval_facts(uow, request_id)
@@ -144,6 +144,13 @@ def gather_facts(
         policy=pack.ref,
         **facts,
     )
+
+
+def _check_fact(row: Any) -> CheckFact:
+    values = dict(row)
+    details = values.pop("details", None)
+    uncertain = isinstance(details, dict) and details.get("uncertain") is True
+    return CheckFact(**values, uncertain=uncertain)
 
 
 def fingerprints(version: ModelVersion) -> tuple[str | None, str | None]:

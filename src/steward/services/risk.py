@@ -17,6 +17,7 @@ from typing import Any
 
 from steward.domain import risk
 from steward.domain.audit import Action
+from steward.domain.entities import PositiveMeans
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
@@ -111,8 +112,14 @@ def assess(
         before = {
             "risk_tier": record.risk_tier.value,
             "regulatory_category": record.regulatory_category.value,
+            "positive_means": record.positive_means.value,
         }
-        after = {"risk_tier": result.tier, "regulatory_category": result.category}
+        after = {
+            "risk_tier": result.tier,
+            "regulatory_category": result.category,
+            # The fairness direction the owner states here is kept on the model.
+            "positive_means": _direction(checked.get(DIRECTION_QUESTION), record.positive_means),
+        }
         changed = sorted(k for k in after if after[k] != before[k])
         if changed:
             uow.models.update(mid, {**{k: after[k] for k in changed}, "updated_at": uow.now})
@@ -130,6 +137,15 @@ def assess(
             )
         uow.commit()
     return assessment
+
+
+DIRECTION_QUESTION = "positive_prediction"
+
+
+def _direction(answer: Any, current: PositiveMeans) -> str:
+    if answer in (PositiveMeans.FAVOURABLE.value, PositiveMeans.ADVERSE.value):
+        return str(answer)
+    return current.value
 
 
 def assessment_status(uow: UnitOfWork, model_id: int) -> tuple[RiskAssessment | None, str | None]:

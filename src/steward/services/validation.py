@@ -22,7 +22,7 @@ import pandas as pd
 
 from steward.domain.audit import Action
 from steward.domain.checks import CheckRun, EvidenceFile, RunRecord, RunSource
-from steward.domain.entities import ModelVersion
+from steward.domain.entities import ModelVersion, PositiveMeans
 from steward.domain.errors import Forbidden, InvalidInput, StewardError
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import checks, versions
@@ -209,7 +209,12 @@ def validate(
 
     found = versions.get_version(ctx, principal, model, version)
     isolate = _sandboxed(ctx, principal, model, version, options)
-    tier = get_model(ctx, principal, model).risk_tier.value
+    entry = get_model(ctx, principal, model)
+    tier = entry.risk_tier.value
+    # The run's statement; the model's is its default (unstated models are asked by the runner).
+    model_positive_means = (
+        None if entry.positive_means == PositiveMeans.UNSTATED else entry.positive_means.value
+    )
     hint = None
     if options.suite is None and options.suite_yaml is None and _is_regression(data, options):
         hint = "regression"
@@ -228,6 +233,7 @@ def validate(
         profile=found.training_data.profile if found.training_data else None,
         signature=signature,
         tier=tier,
+        model_positive_means=model_positive_means,
     )
     with tempfile.TemporaryDirectory(prefix="steward-validate-") as tmp:
         folder = Path(tmp)

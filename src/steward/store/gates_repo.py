@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, func, insert, select, update
+from sqlalchemy import Text, and_, case, cast, func, insert, null, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from steward.domain.checks import (
@@ -166,6 +166,8 @@ class CheckRunRepository:
                 r.c.data_fingerprint,
                 c.c.name,
                 c.c.passed,
+                # Only fairness results carry confidence intervals: read their details only.
+                case((c.c.family == "fairness", c.c.details), else_=null()).label("details"),
             )
             .join(c, c.c.run_id == r.c.id)
             .where(r.c.version_id == version_id)

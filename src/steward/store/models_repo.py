@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from steward.domain.entities import Model, ModelStatus, RegulatoryCategory, RiskTier
+from steward.domain.entities import Model, ModelStatus, PositiveMeans, RegulatoryCategory, RiskTier
 from steward.domain.errors import AlreadyExists
 from steward.store import tables as t
 
@@ -74,6 +74,7 @@ def to_model(row: RowMapping, tags: list[str]) -> Model:
         created_by=row["created_by"],
         updated_at=row["updated_at"],
         latest_version=row["latest_version"],
+        positive_means=PositiveMeans(row["positive_means"]),
     )
 
 

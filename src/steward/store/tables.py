@@ -74,6 +74,10 @@ models = Table(
     Column("status", String(20), nullable=False, default="active"),
     Column("next_review_date", Date, nullable=True),
     Column("allow_multiple_production", Boolean, nullable=False, default=False),
+    # favourable | adverse | unstated: what a positive prediction means (fairness direction).
+    Column(
+        "positive_means", String(20), nullable=False, default="unstated", server_default="unstated"
+    ),
     Column("latest_version", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(200), nullable=False),

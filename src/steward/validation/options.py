@@ -13,6 +13,9 @@ class Predictions:
     y_true: str = "y_true"
     y_pred: str = "y_pred"
     y_score: str | None = None
+    # Row identifiers (case id, application number): never features, so never counted as
+    # duplicates, leakage or drift.
+    id_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class ValidateOptions:
     trust_pickle: bool = False
     baseline: int | None = None  # compare with this version (default: parent, else champion)
     settings: dict[str, Any] = field(default_factory=dict)
+    # "favourable" | "adverse": what a positive prediction means (default: the model's own).
+    positive_means: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,10 +47,12 @@ class ValidateOptions:
                 "y_true": self.predictions.y_true,
                 "y_pred": self.predictions.y_pred,
                 "y_score": self.predictions.y_score,
+                "id_columns": list(self.predictions.id_columns),
             },
             "features": None if self.features is None else list(self.features),
             "trusted_types": list(self.trusted_types),
             "trust_pickle": self.trust_pickle,
             "baseline": self.baseline,
             "settings": self.settings,
+            "positive_means": self.positive_means,
         }

@@ -53,6 +53,10 @@ class RunInputs:
     baseline_error: str | None = None
     tier: str | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # What a positive prediction means: "favourable" or "adverse". The run's own statement,
+    # and the model's stored one (a default: a suite's favorable_label overrides it).
+    positive_means: str | None = None
+    model_positive_means: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,78 @@ def _positive(
     )
 
 
+DIRECTIONS = ("favourable", "adverse")
+ASK_DIRECTION = (
+    "State what a positive prediction means for the person: --positive-means favourable "
+    "(approve, hire, admit) or --positive-means adverse (deny, default, high risk) — SDK/REST "
+    "positive_means=, or once for the model: `steward model update MODEL --positive-means ...` "
+    "(also asked by the risk questionnaire)."
+)
+
+
+def _direction(
+    inputs: RunInputs,
+    settings: dict[str, Any],
+    y_true: np.ndarray[Any, Any],
+    positive: Any,
+    role: str,
+    *,
+    fairness: bool,
+) -> tuple[str | None, Any]:
+    """(positive_means, favourable label) of a classification run.
+
+    Fairness compares groups on the favourable outcome. With positive = adverse that is the
+    other label, so the group with the *highest* positive rate is the disadvantaged one.
+    A suite's explicit ``favorable_label`` states the direction too: it wins over the model's
+    stored direction, and a run that states a contradicting one is refused. Without any, a run
+    with fairness checks is refused, asking.
+    """
+    stated = _known(inputs.positive_means or settings.get("positive_means"))
+    favorable = settings.get("favorable_label")
+    if favorable is not None:
+        label = _positive(y_true, favorable, role, "favorable_label")
+        implied = "favourable" if label == positive else "adverse"
+        if stated is not None and stated != implied:
+            raise InvalidInput(
+                f"positive_means is {stated} but favorable_label {label!r} says a positive "
+                f"prediction ({positive!r}) is {implied}; drop one of them or make them agree.",
+                field="positive_means",
+            )
+        return implied, label
+    stated = stated or _known(inputs.model_positive_means)
+    if stated == "favourable":
+        return stated, positive
+    if stated == "adverse":
+        values = set(pd.unique(pd.Series(y_true)).tolist())
+        others = [v for v in values if v != positive]
+        if len(others) != 1:
+            raise InvalidInput(
+                f"positive_means is adverse, but {role} has no label other than the positive "
+                f"one ({positive!r}) to be the favourable outcome; pass --favorable-label.",
+                field="favorable_label",
+            )
+        return stated, others[0]
+    if fairness:
+        raise InvalidInput(
+            "Fairness checks need the direction of the outcome, and neither the run nor the "
+            "model states it. " + ASK_DIRECTION,
+            field="positive_means",
+        )
+    return None, positive
+
+
+def _known(value: Any) -> str | None:
+    if value in (None, "", "unstated"):
+        return None
+    if value not in DIRECTIONS:
+        raise InvalidInput(
+            f"positive_means {value!r} is not known; use favourable or adverse "
+            "(--positive-means favourable|adverse).",
+            field="positive_means",
+        )
+    return str(value)
+
+
 def _groups(
     frame: pd.DataFrame, sensitive: Sequence[str], settings: dict[str, Any]
 ) -> pd.DataFrame:
@@ -230,6 +306,7 @@ def prepare(suite: Suite, inputs: RunInputs) -> CheckContext:
         )
     task = suite.task
     features: list[str] = []
+    roles: tuple[str, ...] = ()
     if inputs.predictions is not None:
         p = inputs.predictions
         fix = (
@@ -240,7 +317,17 @@ def prepare(suite: Suite, inputs: RunInputs) -> CheckContext:
         _need_column(frame, p.y_pred, "y_pred", fix)
         if p.y_score:
             _need_column(frame, p.y_score, "y_score", fix)
+        for column in p.id_columns:
+            if column not in frame.columns:
+                raise InvalidInput(
+                    f"The id column {column!r} is not in the data (columns: {_columns(frame)}); "
+                    "pass --id-column / id_columns= with columns of the data.",
+                    field="id_columns",
+                )
         target = p.y_true
+        roles = tuple(
+            dict.fromkeys(c for c in (p.y_pred, p.y_score, *sensitive, *p.id_columns) if c)
+        )
     else:
         assert model is not None
         if not inputs.target:
@@ -303,11 +390,13 @@ def prepare(suite: Suite, inputs: RunInputs) -> CheckContext:
     settings["privileged"] = {k: v for k, v in settings["privileged"].items() if k in sensitive}
     groups = _groups(frame, sensitive, settings) if sensitive else None
     if task == "classification":
-        favorable = settings.get("favorable_label")
-        settings["favorable_label"] = (
-            positive
-            if favorable is None
-            else _positive(y_true, favorable, "target" if model else "y_true", "favorable_label")
+        settings["positive_means"], settings["favorable_label"] = _direction(
+            inputs,
+            settings,
+            y_true,
+            positive,
+            "target" if model else "y_true",
+            fairness=any(known[c.check].family == CheckFamily.FAIRNESS for c in suite.checks),
         )
     if inputs.reference is not None and features:
         missing = [c for c in features if c not in inputs.reference.columns]
@@ -331,8 +420,8 @@ def prepare(suite: Suite, inputs: RunInputs) -> CheckContext:
             raw = frame[inputs.predictions.y_score]
             if not pd.api.types.is_numeric_dtype(raw):
                 raise InvalidInput(
-                    f"y_score column {inputs.predictions.y_score!r} must be numeric "
-                    f"probabilities, not {raw.dtype}.",
+                    f"The score column {inputs.predictions.y_score!r} (--y-score) must be "
+                    f"numeric (probabilities, or any score that ranks cases), not {raw.dtype}.",
                     field="y_score",
                 )
             y_score = _labels(raw.to_numpy(dtype="float64"), "y_score").astype(np.float64)
@@ -367,6 +456,8 @@ def prepare(suite: Suite, inputs: RunInputs) -> CheckContext:
         settings=settings,
         seed=int(settings.get("seed") or 0),
         unavailable={"baseline": inputs.baseline_error} if inputs.baseline_error else {},
+        roles=roles,
+        score_column=inputs.predictions.y_score if inputs.predictions else None,
     )
 
 
@@ -433,6 +524,8 @@ def run_suite(suite: Suite, inputs: RunInputs, progress: Progress | None = None)
         message = outcome.message
         if value is None and outcome.value is not None and not outcome.skipped:
             message = (message + " " if message else "") + "(value not finite)"
+        if passed is not None and threshold is not None:
+            message = f"{message} {_uncertainty(details, threshold, cls.compare_abs)}".strip()
         results.append(
             CheckResult(
                 name=cls.name,
@@ -457,6 +550,8 @@ def run_suite(suite: Suite, inputs: RunInputs, progress: Progress | None = None)
         "baseline": ctx.baseline_label or None,
         "target": ctx.target,
         "positive_label": _jsonable(ctx.positive_label),
+        "positive_means": ctx.settings.get("positive_means"),
+        "favorable_label": _jsonable(ctx.settings.get("favorable_label")),
         "sensitive_features": ctx.sensitive,
         "bands": ctx.bands,
         "risk_tier": inputs.tier,
@@ -490,6 +585,27 @@ def run_suite(suite: Suite, inputs: RunInputs, progress: Progress | None = None)
         summary=summary,
         started_at=started,
         finished_at=finished,
+    )
+
+
+def _uncertainty(details: dict[str, Any], threshold: Threshold, absolute: bool) -> str:
+    """Say so when a metric's confidence interval straddles its threshold (and mark it)."""
+    found = details.get("interval")
+    if not isinstance(found, dict):
+        return ""
+    found = details["interval"] = dict(found)  # the report's own dict is shared; copy it
+    low, high = float(found["low"]), float(found["high"])
+    if absolute:  # signed metrics compare |value|: the interval of |value|
+        low, high = (0.0, max(-low, high)) if low <= 0.0 <= high else sorted((abs(low), abs(high)))
+    if compare(low, threshold) == compare(high, threshold):
+        found["straddles_threshold"] = False
+        return ""
+    found["straddles_threshold"] = True
+    details["uncertain"] = True
+    return (
+        f"Uncertain: the {float(found['level']):.0%} interval [{low:.3f}, {high:.3f}] straddles "
+        f"the threshold {threshold.op} {threshold.limit:g}, so with these group sizes the "
+        "result could go either way."
     )
 
 

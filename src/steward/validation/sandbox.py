@@ -75,6 +75,9 @@ class Job:
     profile: dict[str, dict[str, Any]] | None = None
     signature: list[tuple[str, str]] | None = None
     tier: str | None = None
+    # What a positive prediction means as the model states it (None: unstated); the run's
+    # own ``options.positive_means`` wins.
+    model_positive_means: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,8 @@ def execute(
             baseline_error=extra.get("baseline_error"),
             tier=job.tier,
             settings=options.settings,
+            positive_means=options.positive_means,
+            model_positive_means=job.model_positive_means,
         )
         output = runner.run_suite(suite, inputs, progress)
     finally:

@@ -45,11 +45,14 @@ TIERS = ASSESSED_TIERS
 SETTINGS = (
     "positive_label",
     "favorable_label",
+    "positive_means",
     "min_group_size",
     "small_groups",
     "bands",
     "privileged",
     "seed",
+    "interval_level",
+    "bootstrap_replicates",
 )
 TASKS = ("classification", "regression")
 

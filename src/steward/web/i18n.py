@@ -48,6 +48,10 @@ LABELS: dict[str, str] = {
     "unassessed": N_("unassessed"),
     "prohibited": N_("prohibited"),
     "limited": N_("limited"),
+    # what a positive prediction means (fairness direction)
+    "favourable": N_("favourable"),
+    "adverse": N_("adverse"),
+    "unstated": N_("not stated"),
     # gate requirement status
     "met": N_("met"),
     "unmet": N_("unmet"),

@@ -43,7 +43,7 @@ Array = npt.NDArray[Any]
 # the reason, e.g. model checks in predictions mode or drift without reference data.
 REQUIREMENTS: Mapping[str, str] = {
     "model": "a model artifact that Steward can load (not predictions mode)",
-    "y_score": "scores/probabilities (a classifier with predict_proba, or a y_score column)",
+    "y_score": "scores/probabilities (a classifier with predict_proba, or a --y-score column)",
     "sensitive": "sensitive features (--sensitive / sensitive_features=)",
     "classification": "a classification task",
     "regression": "a regression task",
@@ -98,6 +98,10 @@ class CheckContext:
     settings: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     unavailable: dict[str, str] = field(default_factory=dict)  # why an input is missing
+    # Predictions mode: columns with a role (labels, predictions, scores, sensitive features,
+    # declared ids). They are not features, so data checks leave them out.
+    roles: tuple[str, ...] = ()
+    score_column: str | None = None  # predictions mode: the column given with --y-score
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
@@ -128,6 +132,16 @@ class CheckContext:
             "signature": bool(self.signature),
             "shap": importlib.util.find_spec("shap") is not None,
         }.get(requirement, False)
+
+    def score_range(self) -> tuple[float, float] | None:
+        """(min, max) of the scores when they are not probabilities (outside [0, 1]), else None.
+
+        A 1-10 risk decile ranks cases as well as a probability does, so rank metrics use it;
+        metrics that read a score as a probability (log loss, Brier, calibration) cannot."""
+        if self.y_score is None or len(self.y_score) == 0:
+            return None
+        low, high = float(np.min(self.y_score)), float(np.max(self.y_score))
+        return None if low >= 0.0 and high <= 1.0 else (low, high)
 
     def predict_labels(self, model: LoadedModel, x: pd.DataFrame) -> Array:
         return np.asarray(model.predict(x))

@@ -23,10 +23,26 @@ def _type_name(series: pd.Series) -> str:
 
 
 def _columns(ctx: CheckContext) -> list[str]:
-    """The columns a data check looks at: the model inputs, else every non-label column."""
+    """The columns a data check looks at: the model inputs, else (predictions mode) every
+    column without a role — a prediction, score, label, sensitive or id column is not a
+    feature, and counting it made distinct people with equal predictions "duplicates"."""
     if ctx.features:
         return list(ctx.features)
-    return [c for c in ctx.frame.columns if c != ctx.target]
+    skip = {ctx.target, *ctx.roles}
+    return [c for c in ctx.frame.columns if c not in skip]
+
+
+def _no_features(ctx: CheckContext) -> Outcome:
+    ignored = ", ".join(repr(c) for c in (ctx.target, *ctx.roles))
+    return Outcome(
+        value=None,
+        message=(
+            "not applicable: the data has no feature columns besides the label, prediction, "
+            f"score, sensitive and id columns ({ignored}); add the model's input columns to "
+            "check them."
+        ),
+        skipped=True,
+    )
 
 
 _COMPATIBLE = {
@@ -133,6 +149,8 @@ class Duplicates(Check):
     default_threshold = Threshold("<=", 0.05)
 
     def run(self, ctx: CheckContext, params: Mapping[str, Any]) -> Outcome:
+        if not _columns(ctx):
+            return _no_features(ctx)
         columns = [*_columns(ctx), ctx.target]
         dup = ctx.frame[columns].duplicated()
         return Outcome(
@@ -159,6 +177,8 @@ class TrainTestOverlap(Check):
     def run(self, ctx: CheckContext, params: Mapping[str, Any]) -> Outcome:
         assert ctx.reference is not None
         columns = [c for c in _columns(ctx) if c in ctx.reference.columns]
+        if not columns:
+            return _no_features(ctx)
         if ctx.target in ctx.reference.columns:
             columns.append(ctx.target)
         evaluation = ctx.frame[columns]

@@ -21,6 +21,7 @@ from steward.validation.metrics.fairness import (
     fairness_report,
     regression_group_gaps,
 )
+from steward.validation.metrics.intervals import DEFAULT_LEVEL, DEFAULT_REPLICATES
 
 _CLASSIFICATION = frozenset({"sensitive", "classification"})
 
@@ -39,9 +40,34 @@ def report(ctx: CheckContext) -> FairnessReport:
             small_groups=str(ctx.settings.get("small_groups") or "include"),
             bands=ctx.bands or None,
             missing="group",
+            interval_replicates=int(_setting(ctx, "bootstrap_replicates", DEFAULT_REPLICATES)),
+            interval_level=float(_setting(ctx, "interval_level", DEFAULT_LEVEL)),
+            seed=ctx.seed,
         )
 
     return ctx.memo("fairness.report", compute)
+
+
+def _setting(ctx: CheckContext, key: str, default: float) -> Any:
+    value = ctx.settings.get(key)
+    return default if value is None else value
+
+
+def interval(rep: FairnessReport, key: str) -> dict[str, Any]:
+    """``{"interval": {...}}`` for a check's details (empty when intervals are off)."""
+    if not rep.intervals:
+        return {}
+    return {"interval": rep.intervals.get(key)}
+
+
+def interval_text(rep: FairnessReport, key: str) -> str:
+    found = rep.intervals.get(key)
+    if not found:
+        return ""
+    return (
+        f"{found['level']:.0%} bootstrap interval [{found['low']:.3f}, {found['high']:.3f}] "
+        f"({found['replicates']} replicates, seed {found['seed']})."
+    )
 
 
 def _common(rep: FairnessReport) -> dict[str, Any]:
@@ -75,6 +101,25 @@ def _spread(rep: FairnessReport, attr: str, label: str) -> str:
     )
 
 
+def direction(ctx: CheckContext) -> str:
+    """One sentence: which outcome the rates are of, and what that means for the reading."""
+    fav = ctx.settings.get("favorable_label")
+    if ctx.settings.get("positive_means") == "adverse":
+        return (
+            f"Selected means predicted {fav!r}, the favourable outcome: a positive prediction "
+            f"({ctx.positive_label!r}) is adverse, so the group predicted "
+            f"{ctx.positive_label!r} most often has the lowest rate and is the disadvantaged one."
+        )
+    return f"Selected means predicted {fav!r}, the favourable outcome."
+
+
+def _direction_details(ctx: CheckContext) -> dict[str, Any]:
+    return {
+        "favorable_label": str(ctx.settings.get("favorable_label")),
+        "positive_means": ctx.settings.get("positive_means"),
+    }
+
+
 class _ReportCheck(Check):
     family = CheckFamily.FAIRNESS
     requires = _CLASSIFICATION
@@ -89,10 +134,14 @@ class _ReportCheck(Check):
             if self.rate == "selection_rate"
             else self.rate_label
         )
+        message = _spread(rep, self.rate, label)
+        if self.rate == "selection_rate":
+            message = f"{message} {direction(ctx)}".strip()
+        message = f"{message} {interval_text(rep, self.attr)}".strip()
         return Outcome(
             value=float(getattr(rep, self.attr)),
-            message=_spread(rep, self.rate, label),
-            details={**_common(rep), "favorable_label": str(ctx.settings.get("favorable_label"))},
+            message=message,
+            details={**_common(rep), **_direction_details(ctx), **interval(rep, self.attr)},
         )
 
 
@@ -158,22 +207,60 @@ class DemographicParityRatio(_ReportCheck):
     attr = "demographic_parity_ratio"
 
 
-class EqualizedOddsDifference(_ReportCheck):
+class _EqualizedOdds(_ReportCheck):
+    """Equalized odds is the worse of a TPR and an FPR figure: the message says which."""
+
+    larger_is_worse = True
+    figure = "gap"
+    components = ("equal_opportunity_difference", "false_positive_rate_difference")
+
+    def run(self, ctx: CheckContext, params: Mapping[str, Any]) -> Outcome:
+        outcome = super().run(ctx, params)
+        rep = report(ctx)
+        tpr, fpr = (float(getattr(rep, name)) for name in self.components)
+        if math.isnan(tpr) and math.isnan(fpr):
+            return outcome
+        fpr_sets = math.isnan(tpr) or (
+            not math.isnan(fpr) and (fpr > tpr if self.larger_is_worse else fpr < tpr)
+        )
+        setting, other = ("false positive rate", "true positive rate")
+        values = (fpr, tpr)
+        if not fpr_sets:
+            setting, other = other, setting
+            values = (tpr, fpr)
+        attr = "false_positive_rate" if fpr_sets else "true_positive_rate"
+        spread = _spread(rep, attr, setting.capitalize())
+        message = (
+            f"Set by the {setting} {self.figure} ({values[0]:.3f}); the {other} {self.figure} "
+            f"is {values[1]:.3f}. {spread}"
+        )
+        message = f"{message.strip()} {interval_text(rep, self.attr)}"
+        details = {
+            **outcome.details,
+            "set_by": attr,
+            f"true_positive_rate_{self.figure}": tpr,
+            f"false_positive_rate_{self.figure}": fpr,
+        }
+        return Outcome(value=outcome.value, message=message.strip(), details=details)
+
+
+class EqualizedOddsDifference(_EqualizedOdds):
     name = "fairness.equalized_odds_difference"
     description = "The larger of the TPR and FPR gaps between groups."
     method = "max(TPR max-min, FPR max-min) (Fairlearn equalized_odds_difference)."
     default_threshold = Threshold("<=", 0.1)
     attr = "equalized_odds_difference"
-    rate, rate_label = "true_positive_rate", "True positive rate"
 
 
-class EqualizedOddsRatio(_ReportCheck):
+class EqualizedOddsRatio(_EqualizedOdds):
     name = "fairness.equalized_odds_ratio"
     description = "The smaller of the TPR and FPR ratios between groups."
     method = "min(TPR min/max, FPR min/max) (Fairlearn equalized_odds_ratio)."
     default_threshold = Threshold(">=", 0.8)
     attr = "equalized_odds_ratio"
-    rate, rate_label = "false_positive_rate", "False positive rate"
+    larger_is_worse = False
+    figure = "ratio"
+    components = ("equal_opportunity_ratio", "false_positive_rate_ratio")
 
 
 class EqualOpportunityDifference(_ReportCheck):
@@ -212,11 +299,14 @@ class FourFifthsRule(Check):
             if flagged
             else f"Every group is selected at ≥ 80% of the rate of {ff.reference_group}."
         )
+        message = f"{message} {direction(ctx)} {interval_text(rep, 'min_impact_ratio')}".strip()
         return Outcome(
             value=ff.min_impact_ratio,
             message=message,
             details={
                 **_common(rep),
+                **_direction_details(ctx),
+                **interval(rep, "min_impact_ratio"),
                 "reference_group": ff.reference_group,
                 "flagged": list(ff.flagged),
                 "impact_ratios": {g.group: g.impact_ratio for g in rep.groups},
@@ -238,10 +328,11 @@ class _PrivilegedCheck(Check):
             value=value,
             message=(
                 f"Unprivileged ({cmp.unprivileged_rows} rows) vs privileged {cmp.privileged} "
-                f"({cmp.privileged_rows} rows): {value:+.3f}."
-            ),
+                f"({cmp.privileged_rows} rows): {value:+.3f}. {interval_text(rep, self.attr)}"
+            ).strip(),
             details={
                 **_common(rep),
+                **interval(rep, self.attr),
                 "privileged": cmp.privileged,
                 "privileged_rows": cmp.privileged_rows,
                 "unprivileged_rows": cmp.unprivileged_rows,

@@ -32,14 +32,41 @@ class _Label(Check):
         return Outcome(value=value, details={"positive_label": str(ctx.positive_label)})
 
 
+def not_probabilities(ctx: CheckContext, metric: str) -> Outcome | None:
+    """An outcome saying "not applicable" (and why) when scores are not probabilities."""
+    found = ctx.score_range()
+    if found is None:
+        return None
+    low, high = found
+    source = (
+        f"the score column {ctx.score_column!r} (--y-score)"
+        if ctx.score_column
+        else "the model's scores"
+    )
+    return Outcome(
+        value=None,
+        message=(
+            f"not applicable: scores are not probabilities — {source} ranges from {low:g} to "
+            f"{high:g}, outside [0, 1], and {metric} reads a score as the probability of the "
+            "positive class. Rank metrics (ROC AUC, Gini, KS) are computed from the scores as "
+            "they are; pass a column of probabilities with --y-score for this one."
+        ),
+        details={"score_min": low, "score_max": high, "reason": "scores are not probabilities"},
+        skipped=True,
+    )
+
+
 class _Score(Check):
     """A metric of y_true and the positive-class score."""
 
     family = CheckFamily.PERFORMANCE
     requires = frozenset({"classification", "y_score"})
     fn: Callable[..., float]
+    probability_metric: str = ""  # set when the metric needs probabilities, not just ranks
 
     def run(self, ctx: CheckContext, params: Mapping[str, Any]) -> Outcome:
+        if self.probability_metric and (na := not_probabilities(ctx, self.probability_metric)):
+            return na
         value = type(self).fn(ctx.y_true, ctx.y_score, pos_label=ctx.positive_label)
         return Outcome(value=value, details={"positive_label": str(ctx.positive_label)})
 
@@ -150,6 +177,7 @@ class LogLoss(_Score):
     description = "Mean negative log-likelihood of the true labels under the scores."
     method = "-mean(y·ln p + (1-y)·ln(1-p)), p clipped as sklearn log_loss."
     fn = staticmethod(classification.log_loss)
+    probability_metric = "log loss"
 
 
 class Brier(_Score):
@@ -157,6 +185,7 @@ class Brier(_Score):
     description = "Mean squared difference between the score and the outcome."
     method = "mean((p - y)²) (sklearn brier_score_loss)."
     fn = staticmethod(classification.brier_score)
+    probability_metric = "the Brier score"
 
 
 class CalibrationError(Check):
@@ -171,6 +200,8 @@ class CalibrationError(Check):
     default_params = {"n_bins": 10, "strategy": "uniform"}
 
     def run(self, ctx: CheckContext, params: Mapping[str, Any]) -> Outcome:
+        if na := not_probabilities(ctx, "calibration"):
+            return na
         cal = classification.calibration(
             ctx.y_true,
             ctx.y_score,

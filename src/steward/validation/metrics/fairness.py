@@ -338,6 +338,13 @@ class FairnessReport:
     rows: int = 0
     rows_dropped: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The FPR components of equalized odds (the TPR ones are the equal opportunity figures),
+    # so a message can say which gap sets the value.
+    false_positive_rate_difference: float = math.nan
+    false_positive_rate_ratio: float = math.nan
+    # Bootstrap confidence interval of each metric (Interval.to_dict(), or None when undefined
+    # in every replicate); empty unless asked for (see steward.validation.metrics.intervals).
+    intervals: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     def group(self, label: str) -> GroupRow:
         for row in self.groups:
@@ -505,6 +512,9 @@ def fairness_report(
     missing: str = "raise",
     nan_policy: str = "raise",
     four_fifths_threshold: float = FOUR_FIFTHS,
+    interval_replicates: int = 0,
+    interval_level: float = 0.95,
+    seed: int = 0,
 ) -> FairnessReport:
     """Every group fairness metric from one grouped count pass.
 
@@ -517,7 +527,8 @@ def fairness_report(
     features with more than 20 distinct values are otherwise banded into quintiles, and every
     banding is stated in the report. ``nan_policy="omit"`` drops rows whose label or
     prediction is missing (their number is reported); missing *group* values follow
-    ``missing`` (``"raise"`` or ``"group"``).
+    ``missing`` (``"raise"`` or ``"group"``). ``interval_replicates`` > 0 adds a seeded
+    bootstrap confidence interval at ``interval_level`` to every metric (``report.intervals``).
     """
     one_of("method", method, METHODS)
     one_of("small_groups", small_groups, SMALL_GROUP_POLICIES)
@@ -544,6 +555,7 @@ def fairness_report(
         counts, method=method, privileged=privileged, min_group_size=min_group_size,
         small_groups=small_groups, four_fifths_threshold=four_fifths_threshold,
         bands=tuple(stated.values()), rows_dropped=dropped,
+        interval_replicates=interval_replicates, interval_level=interval_level, seed=seed,
     )
 
 
@@ -557,6 +569,9 @@ def report_from_counts(
     four_fifths_threshold: float = FOUR_FIFTHS,
     bands: tuple[Banding, ...] = (),
     rows_dropped: int = 0,
+    interval_replicates: int = 0,
+    interval_level: float = 0.95,
+    seed: int = 0,
 ) -> FairnessReport:
     """The :class:`FairnessReport` of an existing count table (e.g. one built by an engine)."""
     r = rates(counts)
@@ -658,7 +673,33 @@ def report_from_counts(
         rows=int(counts.rows.sum()),
         rows_dropped=rows_dropped,
         notes=tuple(notes),
+        false_positive_rate_difference=fpr_d,
+        false_positive_rate_ratio=fpr_r,
+        intervals=_intervals(
+            counts, use, method, privileged, interval_replicates, interval_level, seed
+        ),
     )
+
+
+def _intervals(
+    counts: ConfusionCounts,
+    use: NDArray[np.bool_],
+    method: str,
+    privileged: Any,
+    replicates: int,
+    level: float,
+    seed: int,
+) -> dict[str, dict[str, Any] | None]:
+    if replicates <= 0:
+        return {}
+    from steward.validation.metrics.intervals import fairness_intervals
+
+    mask = None if privileged is None else _privileged_mask(counts.groups, privileged)[0]
+    found = fairness_intervals(
+        counts, use=use, method=method, privileged=mask, level=level, replicates=replicates,
+        seed=seed,
+    )
+    return {name: None if i is None else i.to_dict() for name, i in found.items()}
 
 
 # --------------------------------------------------------------------------------------------
