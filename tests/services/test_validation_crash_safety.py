@@ -25,7 +25,7 @@ def test_a_failure_while_recording_removes_the_runs_new_evidence(
     local: Steward, ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trained = train_credit_model(seed=42, model_kind="logistic")
-    local.create_model("credit", owner="alice")
+    local.create_model("credit", owner="alice", positive_means="favourable")
     local.log_version(
         "credit", trained.model, training_data=trained.train, target=TARGET, capture_git=False
     )

@@ -49,7 +49,7 @@ def test_native_artifact_round_trips_and_validates(
         model = lightgbm.LGBMClassifier(n_estimators=30, random_state=0, verbose=-1)
     model.fit(train[FEATURES], train["default"])
 
-    local.create_model("pd", owner="alice")
+    local.create_model("pd", owner="alice", positive_means="adverse")  # 1 = default
     version = local.log_version("pd", model, training_data=train, target="default")
     assert version.artifact.flavor is flavor
     assert version.artifact.filename == filename

@@ -114,6 +114,7 @@ def test_onnx_model_predicts_like_the_model_it_was_built_from(
             model=loaded,
             features=NUMERIC,
             settings={"min_group_size": 10},
+            positive_means="favourable",
         ),
     )
     assert out.result("performance.roc_auc").value is not None
