@@ -157,6 +157,9 @@ def test_finding_scope_on_the_command_line(tmp_path: Path) -> None:
         "model",
     )
     assert wide["scope"] == "model"
+    assert "scope model: holds every version" in flat(
+        ok(home, "finding", "show", str(wide["id"])).stdout
+    )
     assert "scope the whole model" in flat(
         ok(home, "finding", "open", "credit", "--title", "t", "--severity", "low").stdout
     )

@@ -20,6 +20,10 @@ def _show(f: Any, comments: list[Any] | None = None) -> None:
     rows: list[tuple[str, Any]] = [
         ("model", f.model if f.version is None else f"{f.model} version {f.version}"),
         ("severity", f.severity.value),
+        (
+            "scope",
+            "model: holds every version" if f.scope == "model" else "this version only",
+        ),
         ("status", f.status.value),
         ("owner", f.owner),
         ("due", f.due_date),
