@@ -180,6 +180,7 @@ ROWS: list[Row] = [
     Row("POST", "/api/v1/teams", P.USER_MANAGE, json=lambda me: {"name": f"team-{me}"}),
     Row("GET", "/api/v1/teams", P.GOVERNANCE_READ),
     Row("GET", "/api/v1/teams/{name}", P.GOVERNANCE_READ, MODEL),
+    Row("PATCH", "/api/v1/teams/{name}", P.USER_MANAGE, MODEL, json={"line": "second"}),
     Row("DELETE", "/api/v1/teams/{name}", P.USER_MANAGE, MODEL),
     Row(
         "PUT",

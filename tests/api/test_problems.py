@@ -167,6 +167,23 @@ def test_duplicate_model_is_409_and_writes_nothing(api: httpx.Client, ctx: Conte
     assert api.get("/api/v1/models/credit").json()["title"] == ""
 
 
+def test_an_unknown_finding_scope_is_422_and_nothing_written(shared: Shared) -> None:
+    api, ctx = shared.api, shared.ctx
+    before = snapshot(ctx)
+    body = assert_problem(
+        api.post(
+            "/api/v1/models/credit/findings",
+            json={"title": "Drift", "severity": "high", "version": 1, "scope": "sideways"},
+        ),
+        422,
+        "invalid-input",
+        "Unknown finding scope 'sideways'",
+        "'model' (the model and every version",
+    )
+    assert body["field"] == "scope"
+    assert snapshot(ctx) == before
+
+
 def test_malformed_json_body_is_422_saying_it_is_not_json(shared: Shared) -> None:
     api, ctx = shared.api, shared.ctx
     before = snapshot(ctx)

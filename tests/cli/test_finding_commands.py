@@ -134,3 +134,36 @@ def test_waiver_and_review_commands(tmp_path: Path) -> None:
     history = as_json(home, "review", "list", "credit")
     assert [(r["outcome"], r["cadence_months"]) for r in history] == [("satisfactory", 6)]
     assert as_json(home, "review", "due", "--within", "30") == []
+
+
+def test_finding_scope_on_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "store"
+    _store(home, tmp_path)
+    args = ("finding", "open", "credit", "--title", "t", "--severity", "low")
+    made = as_json(home, *args, "--version", "1")
+    assert made["scope"] == "version"  # a version is given: this version only
+    wide = as_json(
+        home,
+        "finding",
+        "open",
+        "credit",
+        "--title",
+        "Applicants shifted younger",
+        "--severity",
+        "low",
+        "--version",
+        "1",
+        "--scope",
+        "model",
+    )
+    assert wide["scope"] == "model"
+    assert "scope model: holds every version" in flat(
+        ok(home, "finding", "show", str(wide["id"])).stdout
+    )
+    assert "scope the whole model" in flat(
+        ok(home, "finding", "open", "credit", "--title", "t", "--severity", "low").stdout
+    )
+    odd = run(
+        home, "finding", "open", "credit", "--title", "t", "--severity", "low", "--scope", "x"
+    )
+    assert odd.exit_code == 1 and "Unknown finding scope 'x'" in flat(odd.output)

@@ -30,12 +30,17 @@ ANSWERS = {
 def home(tmp_path: Path) -> Path:
     home = tmp_path / "store"
     ok(home, "policy", "load", "--default", "--activate", actor="admin")
-    for team in ("retail", "model-risk", "internal-audit", "risk-office"):
-        ok(home, "team", "create", team, actor="admin")
+    for team, line in (
+        ("retail", "first"),
+        ("model-risk", "second"),
+        ("model-validation", "second"),
+        ("risk-office", "second"),
+    ):
+        ok(home, "team", "create", team, "--line", line, actor="admin")
     for name, role, team in (
         ("dev", "owner", "retail"),
         ("val1", "validator", "model-risk"),
-        ("val2", "validator", "internal-audit"),
+        ("val2", "validator", "model-validation"),
         ("rita", "risk_officer", "risk-office"),
     ):
         ok(home, "user", "create", name, "--role", role, "--team", team, actor="admin")
@@ -97,7 +102,7 @@ def test_gate_check_exits_3_until_evidence_and_approvals_are_in(home: Path, tmp_
     refused = run(home, "gate", "check", "credit", "1", "--to", "approved", actor="dev")
     assert refused.exit_code == GATE_REFUSED
     text = flat(refused.stdout)
-    assert "REFUSED" in text and "policy: steward-default@2026.11" in text
+    assert "REFUSED" in text and "policy: steward-default@2026.12" in text
     for requirement in ("checks.performance", "checks.fairness", "approvals.validation"):
         assert f"{requirement} unmet" in text
     report = json.loads(

@@ -52,7 +52,18 @@ def test_users_teams_and_roles_embedded(tmp_path: Path) -> None:
     assert sorted(revoked["roles"]) == ["approver", "owner"]
     team = as_json(tmp_path, "team", "add", "validation", "otto")
     assert team["members"] == ["otto", "vera"]
-    assert "validation Model validation otto, vera" in flat(ok(tmp_path, "team", "list").stdout)
+    assert "validation Model validation - otto, vera" in flat(ok(tmp_path, "team", "list").stdout)
+    # lines of defence: set, shown, refused when unknown, cleared, journalled
+    assert as_json(tmp_path, "team", "update", "validation", "--line", "second")["line"] == "second"
+    assert "line second (risk and validation)" in flat(
+        ok(tmp_path, "team", "show", "validation").stdout
+    )
+    wrong = run(tmp_path, "team", "update", "validation", "--line", "fourth")
+    assert wrong.exit_code == 1 and "Unknown line of defence 'fourth'" in flat(wrong.stderr)
+    assert "--line second" in flat(wrong.stderr)
+    nothing = run(tmp_path, "team", "update", "validation")
+    assert nothing.exit_code == 1 and "Nothing to change" in flat(nothing.stderr)
+    assert as_json(tmp_path, "team", "update", "validation", "--line", "")["line"] is None
     assert as_json(tmp_path, "team", "remove", "validation", "otto")["members"] == ["vera"]
     assert (
         "Deleted team validation (1 members)."

@@ -19,7 +19,7 @@ def test_the_demo_is_a_governed_inventory(tmp_path: Path, monkeypatch: pytest.Mo
         summary = load_demo(st)
         # the demo people can sign in to the web UI with the password `make run` prints
         assert st.login("victor", "steward-demo-2026").info.user == "victor"
-        assert "policy steward-default@2026.11 active" in summary
+        assert "policy steward-default@2026.12 active" in summary
         models = {m.name: m for m in st.list_models().items}
         assert sorted(models) == [
             "credit-scoring",
@@ -67,6 +67,14 @@ def test_the_demo_is_a_governed_inventory(tmp_path: Path, monkeypatch: pytest.Mo
         # production needed a monitor; the younger weeks raised an alert and its finding
         alerts = st.alerts(model="credit-scoring")
         assert any(a.severity == "critical" for a in alerts)
+        # ... a model-wide finding, accepted on the record so the challenger is judged on its own
+        drift = st.findings("credit-scoring", version=2, source="monitor", status="all").items
+        assert drift and all(f.scope == "model" for f in drift)
+        assert any(f.status.value == "accepted" for f in drift)
+        # lines of defence: validators sit in the second line, the auditor in the third
+        lines = {t.name: t.line for t in st.list_teams()}
+        assert lines["model-risk"] == lines["model-validation"] == "second"
+        assert lines["internal-audit"] == "third"
         assert st.verify_audit().ok
         # loading again changes nothing
         assert load_demo(st) == "Demo already loaded."

@@ -58,12 +58,14 @@ def approval(
         fingerprints=("t" * 64, EVAL),
         policy=PACK.ref,
         at=NOW,
+        # validators sit in the second line unless a test says otherwise
+        lines=tuple((team, "second") for team in sorted(teams)),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
 GOOD_CHECKS = [check("performance.roc_auc"), check("fairness.demographic_parity_ratio")]
-TWO_TEAMS = [approval("val1", {"model-risk"}), approval("val2", {"internal-audit"})]
+TWO_TEAMS = [approval("val1", {"model-risk"}), approval("val2", {"model-validation"})]
 
 
 def test_a_high_tier_approval_needs_checks_and_two_independent_teams() -> None:
@@ -200,3 +202,53 @@ def test_high_risk_production_needs_a_monitor() -> None:
     assert watched["monitoring.configured"].met
     assert watched["monitoring.configured"].evidence == ("monitor:mon_1",)
     assert "monitoring.configured" not in by_id(facts(target=Stage.PRODUCTION, tier="low"))
+
+
+# -- lines of defence (issue 12, item 3) ----------------------------------------------------
+
+
+def test_an_internal_auditor_approval_does_not_count_under_the_shipped_pack() -> None:
+    # The attack: the demo's second validator sat in Internal Audit (third line); an auditor
+    # approving models breaks audit independence, yet the approval counted.
+    wendy = approval("wendy", {"internal-audit"}, lines=(("internal-audit", "third"),))
+    outcome = by_id(facts(checks=GOOD_CHECKS, approvals=[TWO_TEAMS[0], wendy]))
+    approvals = outcome["approvals.validation"]
+    assert not approvals.met
+    assert (
+        "wendy's team internal-audit is third line (internal audit), which may not approve"
+        in approvals.reason
+    )
+    assert "1 of 2 approval(s)" in approvals.reason
+
+
+def test_forbidden_lines_win_and_required_lines_name_the_fix() -> None:
+    both = approval(
+        "wendy",
+        {"internal-audit", "model-validation"},
+        lines=(("internal-audit", "third"), ("model-validation", "second")),
+    )
+    first = approval("fred", {"retail"}, lines=(("retail", "first"),))
+    unset = approval("uma", {"new-team"}, lines=())
+    reason = by_id(facts(checks=GOOD_CHECKS, approvals=[both, first, unset]))[
+        "approvals.validation"
+    ].reason
+    assert "wendy's team internal-audit is third line" in reason
+    assert "fred is not in a team of the second line (teams: retail)" in reason
+    assert "new-team has no line set" in reason
+    assert "`steward team update new-team --line second`" in reason
+    # the deployment approval forbids the third line only: a first-line approver still counts
+    officer = approval("rita", {"risk"}, roles={"risk_officer"}, lines=(("risk", "first"),))
+    auditor = approval("ann", {"audit"}, roles={"approver"}, lines=(("audit", "third"),))
+    prod = facts(target=Stage.PRODUCTION, monitors=["mon_1"])
+    assert by_id(replace(prod, approvals=[officer]))["approvals.deployment"].met
+    assert not by_id(replace(prod, approvals=[auditor]))["approvals.deployment"].met
+
+
+def test_a_model_scope_finding_on_another_version_blocks_this_one() -> None:
+    drift = FindingFact("finding:7", "critical", 2, "PSI 0.41 on income", scope="model")
+    local = FindingFact("finding:8", "critical", 2, "Wrong threshold", scope="version")
+    assert by_id(facts(findings=[local]))["findings.none-open"].met
+    blocked = by_id(facts(findings=[drift, local]))["findings.none-open"]
+    assert not blocked.met
+    assert "finding:7 (critical, model-wide, opened on version 2)" in blocked.reason
+    assert "finding:8" not in blocked.reason

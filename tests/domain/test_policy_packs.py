@@ -23,7 +23,7 @@ requirements:
 
 def test_the_default_pack_parses_and_cites_real_controls() -> None:
     pack = policy.parse(policy.default_pack_text(), "default-pack.yaml")
-    assert pack.ref == "steward-default@2026.11"
+    assert pack.ref == "steward-default@2026.12"
     assert pack.review_months("critical") == 6
     assert pack.review_months("high") == 12
     catalogs = policy.known_controls()
@@ -123,3 +123,17 @@ def test_controls_are_required() -> None:
 
 def test_a_pack_must_be_a_mapping() -> None:
     assert "a policy pack is a mapping" in problems("- 1\n- 2\n")[0][1]
+
+
+def test_lines_of_defence_in_approvals_are_checked() -> None:
+    found = problems(
+        MINIMAL.replace(
+            "count: 1", "count: 1\n    lines: [second, fourth]\n    forbid_lines: [second]"
+        )
+    )
+    messages = " ".join(m for _, m in found)
+    assert "unknown line(s) of defence fourth in lines" in messages
+    assert "line(s) second are both required and forbidden" in messages
+    shipped = {s.id: s.params for s in policy.parse(policy.default_pack_text()).requirements}
+    assert shipped["approvals.validation"]["forbid_lines"] == ["third"]
+    assert shipped["approvals.validation"]["lines"] == ["second"]

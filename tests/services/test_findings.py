@@ -432,3 +432,84 @@ def test_review_due_reports_overdue_once_per_due_date(timed: Context, clock: Clo
     ]
     with pytest.raises(InvalidInput, match="--within"):
         reviews.reviews_due(timed, ALICE, within_days=-1)
+
+
+# -- finding scope: model-wide findings hold every version (issue 12, item 3) -----------
+
+
+def _in_validation(ctx: Context, model: str, version: int) -> None:
+    """Put a version in validation directly: these tests are about the findings gate only."""
+    from steward.domain.lifecycle import Stage
+
+    with ctx.uow.write() as uow:
+        uow.versions.set_stage(version_row_id(uow, model, version)[1], Stage.VALIDATION, uow.now)
+        uow.commit()
+
+
+def _findings_outcome(ctx: Context, model: str, version: int) -> tuple[bool, str]:
+    from steward.domain.policy import default_pack_text
+    from steward.services import gates, policies
+
+    if not policies.list_packs(ctx, ALICE):
+        policies.load_pack(ctx, ALICE, default_pack_text(), activate=True)
+    report = gates.check_gate(ctx, ALICE, model, version, "approved")
+    (outcome,) = [o for o in report.outcomes if o.requirement == "findings.none-open"]
+    return outcome.met, outcome.reason
+
+
+def test_a_critical_drift_finding_on_v2_blocks_v3(timed: Context, make_file: MakeFile) -> None:
+    # The attack: v3 passed "no open findings at or above high" while a critical drift finding
+    # on v2 - the same population - was open.
+    _model(timed)
+    _version(timed, make_file)
+    v2, v3 = _version(timed, make_file), _version(timed, make_file)
+    _in_validation(timed, "credit", v3)
+    drift = findings.open_finding(
+        timed,
+        ALICE,
+        "credit",
+        title="PSI 0.41 on income",
+        severity="critical",
+        version=v2,
+        source="monitor",
+    )
+    assert drift.scope == "model"  # drift findings are about the population by default
+    met, reason = _findings_outcome(timed, "credit", v3)
+    assert not met
+    assert f"finding:{drift.id} (critical, model-wide, opened on version {v2})" in reason
+    # resolving it frees v3
+    findings.update_finding(timed, ALICE, drift.id, status="resolved", note="retrained")
+    assert _findings_outcome(timed, "credit", v3)[0]
+
+
+def test_finding_scope_is_stated_by_hand_and_defaults_by_version(
+    timed: Context, make_file: MakeFile
+) -> None:
+    _model(timed)
+    v1, v2 = _version(timed, make_file), _version(timed, make_file)
+    _in_validation(timed, "credit", v2)
+    local = findings.open_finding(
+        timed, ALICE, "credit", title="Wrong threshold", severity="high", version=v1
+    )
+    assert local.scope == "version"
+    assert _findings_outcome(timed, "credit", v2)[0]  # a version finding stays on v1
+    wide = findings.open_finding(
+        timed,
+        ALICE,
+        "credit",
+        title="Training data leaks the label",
+        severity="high",
+        version=v1,
+        scope="model",
+    )
+    assert (wide.scope, findings.get_finding(timed, ALICE, wide.id).scope) == ("model", "model")
+    met, reason = _findings_outcome(timed, "credit", v2)
+    assert not met and f"finding:{wide.id}" in reason and f"finding:{local.id}" not in reason
+    assert _events(timed, Action.FINDING_OPENED)[-1]["scope"] == "model"
+    assert findings.open_finding(timed, ALICE, "credit", title="t", severity="low").scope == "model"
+    for bad, kwargs in (("sideways", {"version": v1}), ("version", {})):
+        with pytest.raises(InvalidInput) as refused:
+            findings.open_finding(
+                timed, ALICE, "credit", title="t", severity="low", scope=bad, **kwargs
+            )
+        assert refused.value.extra["field"] == "scope"

@@ -48,7 +48,7 @@ PEOPLE = {
     # dev also validates other teams' models: only segregation of duties stops them here
     "dev": (("owner", "validator"), ("retail-analytics",)),
     "val1": (("validator",), ("model-risk",)),
-    "val2": (("validator",), ("internal-audit",)),
+    "val2": (("validator",), ("model-validation",)),
     "val3": (("validator",), ("model-risk",)),
     "rita": (("risk_officer",), ("risk-office",)),
 }
@@ -63,8 +63,14 @@ def trained() -> TrainedCreditModel:
 
 
 def setup_people(ctx: Context) -> None:
-    for team in ("retail-analytics", "model-risk", "internal-audit", "risk-office"):
-        identity.create_team(ctx, OPERATOR_P, team)
+    # The shipped pack counts validators of the second line only (lines of defence).
+    for team, line in (
+        ("retail-analytics", "first"),
+        ("model-risk", "second"),
+        ("model-validation", "second"),
+        ("risk-office", "second"),
+    ):
+        identity.create_team(ctx, OPERATOR_P, team, line=line)
     for name, (roles, teams) in PEOPLE.items():
         ensure_user(ctx, name, *roles, teams=teams)
 
@@ -356,3 +362,47 @@ def test_approvals_lapse_when_the_artifact_is_replaced(as_user: As, tmp_path: Pa
     dev.transition("m", v, to="rejected", justification="superseded")
     with pytest.raises(Conflict, match="only versions in development, validation or approved"):
         dev.amend_version("m", v, artifact=first, justification="too late")
+
+
+def test_an_internal_auditors_approval_does_not_count_under_the_shipped_pack(as_user: As) -> None:
+    # The attack (issue 12): the demo's second validator sat in Internal Audit, the third line;
+    # an auditor approving models breaks audit independence, yet the approval counted.
+    admin, dev, val1 = (as_user(n) for n in ("admin", "dev", "val1"))
+    admin.load_default_policy()
+    admin.create_team("internal-audit", title="Internal Audit", line="third")
+    admin.create_user("aud", roles=["validator"], teams=["internal-audit"])
+    model = trained()
+    dev.create_model(
+        "credit-scoring",
+        title="Consumer credit",
+        description="x",
+        purpose="Approve loans",
+        business_unit="Retail",
+        owner="dev",
+        team="retail-analytics",
+    )
+    v = dev.log_version(
+        "credit-scoring", model.model, evaluation_data=model.test, capture_git=False
+    ).version
+    dev.assess_risk("credit-scoring", CREDIT_ANSWERS)
+    dev.transition("credit-scoring", v, to="validation", justification="ready")
+    fp = dev.get_version("credit-scoring", v).evaluation_data.fingerprint  # type: ignore[union-attr]
+    val1.record_checks("credit-scoring", v, passing_checks(model), data_fingerprint=fp)
+    rid = dev.request_transition(
+        "credit-scoring", v, to="approved", justification="evidence complete"
+    ).request.id
+    val1.approve(rid, "ok")
+    after = as_user("aud").approve(rid, "looks fine to audit")
+    assert not after.applied
+    (outcome,) = [o for o in after.gate.outcomes if o.requirement == "approvals.validation"]
+    assert not outcome.met
+    assert (
+        "aud's team internal-audit is third line (internal audit), which may not approve"
+        in outcome.reason
+    )
+    # moving the team to the second line (an admin decision, journalled) makes it count
+    team = admin.update_team("internal-audit", line="second")
+    assert team.line == "second"
+    event = admin.audit_events(action="team.updated")[-1].payload_dict()
+    assert event == {"line": {"from": "third", "to": "second"}}
+    assert dev.check_transition("credit-scoring", v, to="approved").allowed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,69 @@ def test_sqlite_pragmas(settings: Settings) -> None:
             uow.commit()
     finally:
         ctx.uow.engine.dispose()
+
+
+def test_0016_scopes_existing_findings_and_leaves_team_lines_unset(database_url: str) -> None:
+    # Existing drift/monitoring findings are about the population (model scope); findings that
+    # name no version already held every version; the rest stay on their version.
+    from alembic import command
+
+    engine = database.make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(database.MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0015")
+            # Table metadata at head inserts only the columns given or defaulted in Python,
+            # so these inserts never name the 0016 columns.
+            now = datetime(2026, 1, 1, tzinfo=UTC)
+            conn.execute(insert(t.teams).values(name="audit", created_at=now, created_by="root"))
+            conn.execute(
+                insert(t.models).values(
+                    id=1, name="credit", created_at=now, created_by="bob", updated_at=now
+                )
+            )
+            conn.execute(
+                insert(t.model_versions).values(
+                    id=1,
+                    model_id=1,
+                    version=1,
+                    stage="development",
+                    artifact_sha256="a" * 64,
+                    artifact_size=1,
+                    artifact_flavor="file",
+                    artifact_filename="m.bin",
+                    params={},
+                    metrics={},
+                    created_at=now,
+                    created_by="bob",
+                    stage_changed_at=now,
+                )
+            )
+            for fid, source, vid in ((1, "monitor", 1), (2, "manual", None), (3, "manual", 1)):
+                conn.execute(
+                    insert(t.findings).values(
+                        id=fid,
+                        model_id=1,
+                        version_id=vid,
+                        title="t",
+                        description="",
+                        severity="high",
+                        status="open",
+                        source=source,
+                        owner="bob",
+                        evidence={},
+                        opened_by="bob",
+                        opened_at=now,
+                        updated_at=now,
+                        comments=0,
+                    )
+                )
+            command.upgrade(config, "head")
+            scopes = dict(conn.execute(text("SELECT id, scope FROM findings")).all())
+            line = conn.execute(text("SELECT line FROM teams WHERE name = 'audit'")).scalar()
+        assert scopes == {1: "model", 2: "model", 3: "version"}
+        assert line is None
+    finally:
+        engine.dispose()

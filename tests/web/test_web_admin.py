@@ -184,10 +184,16 @@ def test_teams_are_created_and_members_added_and_removed(web: TestClient, ctx: C
     assert re.search(r'id="t-name"[^>]*aria-invalid="true"', duplicate.text)
     made = web.post(
         "/admin/teams",
-        data={"name": "risk-office", "title": "Risk office", "csrf_token": token},
+        data={"name": "risk-office", "title": "Risk office", "line": "second", "csrf_token": token},
         follow_redirects=False,
     )
     assert made.status_code == 303 and "notice=team_created" in made.headers["location"]
+    assert identity.get_team(ctx, OP, "risk-office").line == "second"
+    unknown = web.post(
+        "/admin/teams", data={"name": "audit", "line": "fourth", "csrf_token": token}
+    )
+    assert unknown.status_code == 422 and "Unknown line of defence" in unknown.text
+    assert re.search(r'id="t-line"[^>]*aria-invalid="true"', unknown.text)
     added = web.post(
         "/admin/teams/risk-office/members",
         data={"user": "risa", "change": "add", "csrf_token": token},

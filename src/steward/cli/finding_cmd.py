@@ -20,6 +20,10 @@ def _show(f: Any, comments: list[Any] | None = None) -> None:
     rows: list[tuple[str, Any]] = [
         ("model", f.model if f.version is None else f"{f.model} version {f.version}"),
         ("severity", f.severity.value),
+        (
+            "scope",
+            "model: holds every version" if f.scope == "model" else "this version only",
+        ),
         ("status", f.status.value),
         ("owner", f.owner),
         ("due", f.due_date),
@@ -55,6 +59,13 @@ def open_(
     due: Annotated[
         str | None, typer.Option(help="Due date YYYY-MM-DD (default: set by severity).")
     ] = None,
+    scope: Annotated[
+        str | None,
+        typer.Option(
+            help="version (this version only; default with --version) or model (the model "
+            "and every version serving its population, e.g. data or drift; default otherwise)."
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Raise a finding on a model or one of its versions."""
@@ -68,12 +79,15 @@ def open_(
             version=version,
             owner=owner,
             due_date=due,
+            scope=scope,
         )
         if json_:
             output.emit_json(f)
         else:
+            where = "the whole model" if f.scope == "model" else f"version {f.version}"
             output.console().print(
-                f"Opened finding {f.id} ({f.severity.value}) on {f.model}, due {f.due_date}"
+                f"Opened finding {f.id} ({f.severity.value}) on {f.model}, scope {where}, "
+                f"due {f.due_date}"
             )
 
     output.run(go)

@@ -16,6 +16,22 @@ def _client(ctx: typer.Context) -> Any:
     return ctx.obj.client()
 
 
+LineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--line",
+        help="Line of defence: first (development and business), second (risk and "
+        "validation) or third (internal audit). Policy packs can require or forbid lines.",
+    ),
+]
+
+
+def _line(line: str | None) -> str:
+    from steward.domain.identity import LINES
+
+    return f"{line} ({LINES[line]})" if line in LINES else "not set"
+
+
 def _emit(team: Any, json_: bool) -> None:
     if json_:
         output.emit_json(team)
@@ -25,6 +41,7 @@ def _emit(team: Any, json_: bool) -> None:
         [
             ("title", team.title),
             ("description", team.description),
+            ("line", _line(team.line)),
             ("members", ", ".join(team.members)),
             ("created", f"{team.created_at:%Y-%m-%d %H:%M} by {team.created_by}"),
         ],
@@ -40,14 +57,33 @@ def create(
     member: Annotated[
         list[str] | None, typer.Option("--member", help="Existing user to add (repeatable).")
     ] = None,
+    line: LineOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Create a team (admin). Segregation of duties counts approvers' teams."""
     output.run(
         lambda: _emit(
             _client(ctx).create_team(
-                name, title=title, description=description, members=member or []
+                name, title=title, description=description, members=member or [], line=line
             ),
+            json_,
+        )
+    )
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Team name.")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description.")] = None,
+    line: LineOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Change a team's title, description or line of defence (admin); --line '' clears it."""
+    output.run(
+        lambda: _emit(
+            _client(ctx).update_team(name, title=title, description=description, line=line),
             json_,
         )
     )
@@ -66,8 +102,8 @@ def list_(ctx: typer.Context, json_: JsonOpt = False) -> None:
             return
         output.table(
             None,
-            ["name", "title", "members"],
-            [(t.name, t.title, ", ".join(t.members)) for t in teams],
+            ["name", "title", "line", "members"],
+            [(t.name, t.title, t.line or "-", ", ".join(t.members)) for t in teams],
         )
 
     output.run(go)

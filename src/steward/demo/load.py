@@ -14,8 +14,9 @@
   as plain bytes, waiting for its first risk assessment.
 
 People (no passwords; give one with `steward user password NAME`): alice, bob, carol
-and dave own models; victor (team model-risk) and wendy (internal-audit) validate;
-rita is the risk officer; audra the auditor. The shipped policy pack is active.
+and dave own models; victor (team model-risk) and wendy (model-validation), both second
+line, validate; rita is the risk officer; audra the auditor (internal-audit, third line).
+The shipped policy pack is active.
 """
 
 from __future__ import annotations
@@ -34,8 +35,17 @@ TEAMS = {
     "quality-engineering": "Quality Engineering",
     "fraud-operations": "Fraud Operations",
     "model-risk": "Model Risk Management (second line)",
+    "model-validation": "Independent Model Validation (second line)",
     "internal-audit": "Internal Audit (third line)",
     "risk-office": "Chief Risk Office",
+}
+# Lines of defence: the shipped pack counts validators' approvals from the second line only
+# and never an internal auditor's (third line). Teams not listed build or use models (first).
+LINES = {
+    "model-risk": "second",
+    "model-validation": "second",
+    "risk-office": "second",
+    "internal-audit": "third",
 }
 PEOPLE: dict[str, tuple[str, tuple[str, ...], str]] = {
     # name: (display name, roles, team)
@@ -44,7 +54,7 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...], str]] = {
     "carol": ("Carol Lin", ("owner",), "quality-engineering"),
     "dave": ("Dave Wu", ("owner",), "fraud-operations"),
     "victor": ("Victor Hsu", ("validator",), "model-risk"),
-    "wendy": ("Wendy Lee", ("validator",), "internal-audit"),
+    "wendy": ("Wendy Lee", ("validator",), "model-validation"),
     "rita": ("Rita Huang", ("risk_officer",), "risk-office"),
     "audra": ("Audra Kim", ("auditor",), "internal-audit"),
 }
@@ -381,10 +391,13 @@ def _simple(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _people(admin: Any) -> None:
-    have_teams = {t.name for t in admin.list_teams()}
+    have_teams = {t.name: t for t in admin.list_teams()}
     for name, title in TEAMS.items():
+        line = LINES.get(name, "first")
         if name not in have_teams:
-            admin.create_team(name, title=title)
+            admin.create_team(name, title=title, line=line)
+        elif have_teams[name].line != line:
+            admin.update_team(name, line=line)
     have_users = {u.name for u in admin.list_users()}
     for name, (display, roles, team) in PEOPLE.items():
         if name not in have_users:

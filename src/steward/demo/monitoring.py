@@ -7,6 +7,11 @@ from applicants aged 30 or younger — a genuinely different age population. The
 rule (critical, two breaches in a row) fires on the fourth week: an alert, its finding,
 and — because the default policy sends critical alerts to review — the move of version 2
 to ``under_review``. Labels for the first two weeks arrive later and give performance.
+
+A drift finding is model-wide: the challenger (version 3) serves the same applicants, so the
+open finding would hold its approval too. The risk officer accepts it on the record with a
+compensating control (young applicants referred to an underwriter), which lets the challenger
+be judged on its own evidence while version 2 stays under review.
 """
 
 from __future__ import annotations
@@ -112,6 +117,15 @@ def monitor_credit(as_: Callable[[str], Any], *, now: datetime | None = None) ->
         victor.monitor_labels(
             monitor.id, dict(zip(batch.application_id, batch[TARGET].astype(float), strict=True))
         )
+    rita = as_("rita")
+    for finding in rita.findings(MODEL, version=VERSION, source="monitor").items:
+        if finding.scope == "model" and finding.status.is_open:
+            rita.update_finding(
+                finding.id,
+                status="accepted",
+                note="Age shift accepted with a compensating control: applicants aged 30 or "
+                "younger are referred to an underwriter until the champion is replaced.",
+            )
     alerts = victor.alerts(model=MODEL)
     stage = alice.get_version(MODEL, VERSION).stage.value
     return (

@@ -46,6 +46,7 @@ class Action(StrEnum):
     ROLE_CHANGE_DENIED = "role.denied"
     TEAM_CREATED = "team.created"
     TEAM_DELETED = "team.deleted"
+    TEAM_UPDATED = "team.updated"  # title, description or line of defence changed
     TEAM_MEMBER_ADDED = "team.member_added"
     TEAM_MEMBER_REMOVED = "team.member_removed"
     LOGIN_SUCCEEDED = "auth.login"

@@ -106,6 +106,9 @@ class Finding:
     closed_by: str | None = None
     closed_at: datetime | None = None
     comments: int = 0  # how many comments it has
+    # "version": this version only; "model": the model and every version serving its
+    # population (data and drift findings), so it blocks every version's gate.
+    scope: str = "version"
 
     def overdue(self, today: date) -> bool:
         return self.status.is_open and self.due_date is not None and self.due_date < today
@@ -144,6 +147,34 @@ class Waiver:
 
 
 # -- parsing and rules ---------------------------------------------------------------
+
+
+SCOPES = ("version", "model")
+# Findings from these sources are about the population a model serves, not one artifact.
+MODEL_SCOPED_SOURCES = frozenset({"monitor", "monitoring", "drift"})
+
+
+def scope(value: str | None, *, version: int | None, source: str) -> str:
+    """The scope a finding is opened with: as stated, else model for drift/monitoring
+    findings and findings naming no version, else version."""
+    if value is None or value == "":
+        if source in MODEL_SCOPED_SOURCES or version is None:
+            return "model"
+        return "version"
+    text = str(value).strip().lower()
+    if text not in SCOPES:
+        raise InvalidInput(
+            f"Unknown finding scope {value!r}: use 'version' (this version only) or 'model' "
+            "(the model and every version serving its population, e.g. data or drift).",
+            field="scope",
+        )
+    if text == "version" and version is None:
+        raise InvalidInput(
+            "A finding scoped to a version must name the version; give --version N or use "
+            "--scope model.",
+            field="scope",
+        )
+    return text
 
 
 def parse_severity(value: Severity | str) -> Severity:

@@ -42,6 +42,9 @@ class ApprovalFact:
     policy: str  # name@version it was given under
     at: datetime
     comment: str = ""
+    # (team, line) for each of the approver's teams whose line of defence is set, read when
+    # the gate is evaluated: reclassifying a team changes what its members' approvals count.
+    lines: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class FindingFact:
     severity: str
     version: int | None
     title: str
+    scope: str = "version"  # "model": blocks every version of the model
 
 
 @dataclass(frozen=True)
@@ -265,6 +269,39 @@ def _what_helps(spec: RequirementSpec, facts: GateFacts, failed: bool) -> str:
     )
 
 
+def _line_problem(approval: ApprovalFact, spec: RequirementSpec) -> str | None:
+    """Why an approver's line of defence keeps their approval from counting, or None.
+
+    ``forbid_lines`` wins over ``lines``: an auditor who also sits in a validation team is
+    still an auditor, and audit independence is what the rule protects.
+    """
+    from steward.domain.identity import LINES
+
+    forbidden = set(spec.params.get("forbid_lines") or [])
+    for team, line in sorted(approval.lines):
+        if line in forbidden:
+            return (
+                f"{approval.approver}'s team {team} is {line} line ({LINES[line]}), "
+                "which may not approve"
+            )
+    wanted = spec.params.get("lines") or []
+    if wanted and not any(line in wanted for _, line in approval.lines):
+        teams = ", ".join(sorted(approval.teams)) or "no team"
+        lined = dict(approval.lines)
+        unset = sorted(t for t in approval.teams if t not in lined)
+        hint = (
+            f"; {', '.join(unset)} has no line set (an admin sets it with "
+            f"`steward team update {unset[0]} --line second`)"
+            if unset
+            else ""
+        )
+        return (
+            f"{approval.approver} is not in a team of the {' or '.join(wanted)} line "
+            f"(teams: {teams}){hint}"
+        )
+    return None
+
+
 def _independence_problem(
     approval: ApprovalFact, spec: RequirementSpec, facts: GateFacts
 ) -> str | None:
@@ -337,6 +374,10 @@ def _approvals(spec: RequirementSpec, facts: GateFacts) -> Outcome:
         if conflict:
             notes.append(f"{approval.approver} is not independent: {conflict}")
             continue
+        line_problem = _line_problem(approval, spec)
+        if line_problem:
+            notes.append(line_problem)
+            continue
         counted.append(approval)
     teams = set().union(*(a.teams for a in counted)) if counted else set()
     evidence = [f"approval:{a.id}" for a in counted]
@@ -387,10 +428,20 @@ def _no_open_findings(spec: RequirementSpec, facts: GateFacts) -> Outcome:
         for f in facts.findings
         if f.severity in SEVERITIES
         and SEVERITIES.index(f.severity) >= floor
-        and (f.version is None or f.version == facts.version)
+        # A model-scope finding (drift, data) is about every version serving the population.
+        and (f.scope == "model" or f.version is None or f.version == facts.version)
     ]
     if blocking:
-        listed = "; ".join(f"{f.id} ({f.severity}): {f.title}" for f in blocking[:5])
+        listed = "; ".join(
+            f"{f.id} ({f.severity}"
+            + (
+                f", model-wide, opened on version {f.version}"
+                if f.scope == "model" and f.version not in (None, facts.version)
+                else ""
+            )
+            + f"): {f.title}"
+            for f in blocking[:5]
+        )
         return _outcome(
             spec,
             False,

@@ -10,11 +10,13 @@ from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Role, parse_role
 
 __all__ = [
+    "LINES",
     "Role",
     "Team",
     "User",
     "display_name",
     "email",
+    "line_of_defence",
     "parse_role",
     "password_problem",
     "team_name",
@@ -26,6 +28,16 @@ _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}$")
 _TEAM = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
+
+# The three lines of defence a team belongs to (what policy packs' ``lines`` and
+# ``forbid_lines`` name): the first line builds and uses models, the second challenges them
+# (risk management and independent validation), the third audits both and must stay out of
+# approving what it will later audit.
+LINES: dict[str, str] = {
+    "first": "development and business",
+    "second": "risk and validation",
+    "third": "internal audit",
+}
 MAX_PASSWORD = 1024
 
 
@@ -52,6 +64,21 @@ class Team:
     members: tuple[str, ...]
     created_at: datetime
     created_by: str
+    line: str | None = None  # first / second / third; None until an admin states it
+
+
+def line_of_defence(value: str | None) -> str | None:
+    """A team's line of defence as typed (``first``, ``second``, ``third``); '' clears it."""
+    if value is None or value == "":
+        return None
+    if value not in LINES:
+        raise InvalidInput(
+            f"Unknown line of defence {value!r}: use "
+            + ", ".join(f"{k} ({v})" for k, v in LINES.items())
+            + ", e.g. `--line second` for a validation team.",
+            field="line",
+        )
+    return value
 
 
 def user_name(value: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from steward.domain import yamldoc
 from steward.domain.entities import TIERS
 from steward.domain.findings import SEVERITIES
+from steward.domain.identity import LINES
 from steward.domain.lifecycle import Stage
 from steward.domain.yamldoc import DocumentError, LineMap, Problem
 
@@ -54,7 +55,7 @@ _PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     Kind.APPROVALS: (
         frozenset({"count", "roles"}),
-        frozenset({"distinct_teams", "independence"}),
+        frozenset({"distinct_teams", "independence", "lines", "forbid_lines"}),
     ),
     Kind.NO_OPEN_FINDINGS: (frozenset({"severity_at_least"}), frozenset()),
     Kind.REVIEW_CURRENT: (frozenset(), frozenset()),
@@ -471,6 +472,28 @@ def _check_params(
                         f"exceed count ({count}): that gate could never pass",
                     )
                 )
+        for key in ("lines", "forbid_lines"):
+            if key not in params:
+                continue
+            named = _string_list(entry, key, rid, problems) or []
+            bad = [x for x in named if x not in LINES]
+            if bad:
+                problems.append(
+                    Problem(
+                        yamldoc.line_of(entry, key),
+                        f"requirement {rid}: unknown line(s) of defence {', '.join(bad)} in "
+                        f"{key}; lines are {', '.join(LINES)}",
+                    )
+                )
+        overlap = set(params.get("lines") or []) & set(params.get("forbid_lines") or [])
+        if overlap and all(isinstance(x, str) for x in overlap):
+            problems.append(
+                Problem(
+                    yamldoc.line_of(entry, "forbid_lines"),
+                    f"requirement {rid}: line(s) {', '.join(sorted(overlap))} are both "
+                    "required and forbidden: that gate could never pass",
+                )
+            )
         if "independence" in params:
             rules = _string_list(entry, "independence", rid, problems) or []
             bad = [r for r in rules if r not in INDEPENDENCE_RULES]

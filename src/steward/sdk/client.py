@@ -446,10 +446,39 @@ class Steward:
         return self._backend.login(user, password)
 
     def create_team(
-        self, name: str, *, title: str = "", description: str = "", members: Sequence[str] = ()
+        self,
+        name: str,
+        *,
+        title: str = "",
+        description: str = "",
+        members: Sequence[str] = (),
+        line: str | None = None,
     ) -> Team:
-        fields = {"title": title, "description": description, "members": list(members)}
+        """Create a team; ``line`` is its line of defence: first, second or third."""
+        fields: dict[str, Any] = {
+            "title": title,
+            "description": description,
+            "members": list(members),
+        }
+        if line is not None:
+            fields["line"] = line
         return self._backend.create_team(name, fields)
+
+    def update_team(
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        line: str | None = None,
+    ) -> Team:
+        """Change a team's title, description or line of defence (``line=""`` clears it)."""
+        changes = {
+            k: v
+            for k, v in {"title": title, "description": description, "line": line}.items()
+            if v is not None
+        }
+        return self._backend.update_team(name, changes)
 
     def get_team(self, name: str) -> Team:
         return self._backend.get_team(name)
@@ -478,8 +507,13 @@ class Steward:
         owner: str | None = None,
         due_date: date | str | None = None,
         evidence: dict[str, Any] | None = None,
+        scope: str | None = None,
     ) -> Finding:
-        """Raise a finding on a model (or one version); severity low/medium/high/critical."""
+        """Raise a finding on a model (or one version); severity low/medium/high/critical.
+
+        ``scope`` is ``version`` (this version only; the default when a version is given) or
+        ``model`` (every version of the model, e.g. a data or drift problem).
+        """
         return self._backend.open_finding(
             model,
             {
@@ -490,6 +524,7 @@ class Steward:
                 "owner": owner,
                 "due_date": _day(due_date),
                 "evidence": evidence,
+                "scope": scope,
             },
         )
 

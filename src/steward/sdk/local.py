@@ -228,6 +228,9 @@ class LocalBackend:
     def list_teams(self) -> list[Team]:
         return identity.list_teams(self.ctx, self.principal)
 
+    def update_team(self, name: str, changes: dict[str, Any]) -> Team:
+        return self._changed(identity.update_team(self.ctx, self.principal, name, **changes))
+
     def delete_team(self, name: str) -> Team:
         return self._changed(identity.delete_team(self.ctx, self.principal, name))
 

@@ -360,6 +360,9 @@ class RemoteBackend:
     def list_teams(self) -> list[Team]:
         return self._call("GET", "/api/v1/teams", list[Team])
 
+    def update_team(self, name: str, changes: dict[str, Any]) -> Team:
+        return self._call("PATCH", f"/api/v1/teams/{_q(name)}", Team, json=changes)
+
     def delete_team(self, name: str) -> Team:
         return self._call("DELETE", f"/api/v1/teams/{_q(name)}", Team)
 

@@ -91,6 +91,7 @@ def open_in_uow(
     evidence: dict[str, Any],
     owner: str | None = None,
     due_date: date | None = None,
+    scope: str | None = None,
 ) -> Finding:
     """Open a finding inside the caller's transaction, audited ``finding.opened``.
 
@@ -102,6 +103,7 @@ def open_in_uow(
         "title": rules.title(title),
         "description": rules.text_field(description, "description"),
         "source": rules.source(source),
+        "scope": rules.scope(scope, version=version, source=source),
     }
     if source_ref is not None and (not source_ref.strip() or len(source_ref) > 255):
         raise InvalidInput("source_ref must be 1-255 characters when given.", field="source_ref")
@@ -151,6 +153,7 @@ def open_in_uow(
             "severity": level.value,
             "source": values["source"],
             "source_ref": source_ref,
+            "scope": values["scope"],
             "owner": who,
             "due_date": due.isoformat(),
             "evidence": evidence or {},
@@ -175,8 +178,13 @@ def open_finding(
     source: str = "manual",
     source_ref: str | None = None,
     evidence: dict[str, Any] | None = None,
+    scope: str | None = None,
 ) -> Finding:
-    """A person raises a finding on a model (or one of its versions)."""
+    """A person raises a finding on a model (or one of its versions).
+
+    ``scope`` is ``version`` (the default when a version is given) or ``model`` (the default
+    otherwise): a model-scope finding blocks the gates of every version of the model.
+    """
     ensure(principal, Permission.FINDING_WRITE)
     with ctx.uow.write() as uow:
         mid = model_id(uow, model)
@@ -195,6 +203,7 @@ def open_finding(
             evidence=_evidence(evidence),
             owner=owner,
             due_date=due_date,
+            scope=scope,
         )
         uow.commit()
     return found

@@ -106,7 +106,11 @@ def gather_facts(
     if Kind.NO_OPEN_FINDINGS in kinds:
         facts["findings"] = [
             FindingFact(
-                id=f"finding:{f.id}", severity=str(f.severity), version=f.version, title=f.title
+                id=f"finding:{f.id}",
+                severity=str(f.severity),
+                version=f.version,
+                title=f.title,
+                scope=f.scope,
             )
             for f in uow.findings.open_for_model(mid)
         ]
@@ -173,6 +177,13 @@ def _assessment(uow: UnitOfWork, mid: int) -> dict[str, Any]:
 
 
 def approval_facts(uow: UnitOfWork, request_id: str) -> list[ApprovalFact]:
+    given = [
+        a
+        for a in uow.requests.approvals([request_id]).get(request_id, [])
+        if a.decision is Verdict.APPROVE
+    ]
+    # The teams recorded with each approval, judged by the line each team is in now.
+    lines = uow.teams.lines({team for a in given for team in a.teams})
     return [
         ApprovalFact(
             id=a.id,
@@ -185,9 +196,11 @@ def approval_facts(uow: UnitOfWork, request_id: str) -> list[ApprovalFact]:
             policy=a.policy,
             at=a.at,
             comment=a.comment,
+            lines=tuple(
+                sorted((team, line) for team in a.teams if (line := lines.get(team)) is not None)
+            ),
         )
-        for a in uow.requests.approvals([request_id]).get(request_id, [])
-        if a.decision is Verdict.APPROVE
+        for a in given
     ]
 
 

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -490,9 +491,11 @@ def create_team(
     title: str = "",
     description: str = "",
     members: Iterable[str] = (),
+    line: str | None = None,
 ) -> Team:
     ensure(principal, Permission.USER_MANAGE)
     identity.team_name(name)
+    line = identity.line_of_defence(line)
     title = (title or "").strip()
     if len(title) > 200:
         raise InvalidInput("A team title has at most 200 characters.", field="title")
@@ -506,7 +509,12 @@ def create_team(
         for member in wanted:
             _user(uow, member)
         uow.teams.insert(
-            name=name, title=title, description=description or "", by=principal.name, now=uow.now
+            name=name,
+            title=title,
+            description=description or "",
+            by=principal.name,
+            now=uow.now,
+            line=line,
         )
         for member in wanted:
             uow.teams.add_member(name, member, principal.name, uow.now)
@@ -515,8 +523,54 @@ def create_team(
             Action.TEAM_CREATED,
             "team",
             name,
-            {"title": title, "description": description or "", "members": wanted},
+            {"title": title, "description": description or "", "members": wanted, "line": line},
         )
+        team = _team(uow, name)
+        uow.commit()
+    return team
+
+
+def update_team(
+    ctx: Context,
+    principal: Principal,
+    name: str,
+    *,
+    title: str | None = None,
+    description: str | None = None,
+    line: str | None = None,
+) -> Team:
+    """Change a team's title, description or line of defence (``line=""`` clears it).
+
+    Lines are read when a gate is evaluated, so moving a team to the third line stops its
+    members' approvals from counting under a pack that forbids the third line.
+    """
+    ensure(principal, Permission.USER_MANAGE)
+    changes: dict[str, Any] = {}
+    if title is not None:
+        changes["title"] = title.strip()
+        if len(changes["title"]) > 200:
+            raise InvalidInput("A team title has at most 200 characters.", field="title")
+    if description is not None:
+        changes["description"] = description
+    if line is not None:
+        changes["line"] = identity.line_of_defence(line)
+    if not changes:
+        raise InvalidInput(
+            "Nothing to change: give a title, a description or a line "
+            "(e.g. `steward team update NAME --line second`).",
+        )
+    with ctx.uow.write() as uow:
+        before = _team(uow, name)
+        changed = {k: v for k, v in changes.items() if getattr(before, k) != v}
+        if changed:
+            uow.teams.update(name, **changed)
+            uow.record(
+                principal.name,
+                Action.TEAM_UPDATED,
+                "team",
+                name,
+                {k: {"from": getattr(before, k), "to": v} for k, v in changed.items()},
+            )
         team = _team(uow, name)
         uow.commit()
     return team

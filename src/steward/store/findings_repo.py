@@ -78,6 +78,7 @@ def to_finding(row: RowMapping) -> Finding:
         closed_by=row["closed_by"],
         closed_at=row["closed_at"],
         comments=row["comments"],
+        scope=row["scope"],
     )
 
 

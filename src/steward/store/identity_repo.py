@@ -171,16 +171,42 @@ class TeamRepository:
                 members=tuple(members[r["name"]]),
                 created_at=r["created_at"],
                 created_by=r["created_by"],
+                line=r["line"],
             )
             for r in rows
         ]
 
-    def insert(self, *, name: str, title: str, description: str, by: str, now: datetime) -> None:
+    def lines(self, names: Iterable[str]) -> dict[str, str | None]:
+        """Each named team's line of defence now (teams that no longer exist are left out)."""
+        wanted = set(names)
+        if not wanted:
+            return {}
+        query = select(_t.name, _t.line).where(_t.name.in_(wanted))
+        return {name: line for name, line in self.conn.execute(query)}
+
+    def insert(
+        self,
+        *,
+        name: str,
+        title: str,
+        description: str,
+        by: str,
+        now: datetime,
+        line: str | None = None,
+    ) -> None:
         self.conn.execute(
             insert(t.teams).values(
-                name=name, title=title, description=description, created_at=now, created_by=by
+                name=name,
+                title=title,
+                description=description,
+                created_at=now,
+                created_by=by,
+                line=line,
             )
         )
+
+    def update(self, name: str, **values: Any) -> None:
+        self.conn.execute(update(t.teams).where(_t.name == name).values(**values))
 
     def delete(self, name: str) -> None:
         self.conn.execute(delete(t.team_members).where(_m.team == name))

@@ -269,6 +269,8 @@ teams = Table(
     Column("description", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(200), nullable=False),
+    # Line of defence (migration 0016): first, second, third; NULL until an admin states it.
+    Column("line", String(10), nullable=True),
 )
 
 team_members = Table(
@@ -425,6 +427,8 @@ findings = Table(
     Column("status", String(20), nullable=False),
     Column("source", String(40), nullable=False),
     Column("source_ref", String(255), nullable=True),
+    # "version" or "model" (migration 0016): a model-scope finding blocks every version.
+    Column("scope", String(10), nullable=False, server_default="version"),
     Column("owner", String(200), nullable=False),
     Column("due_date", Date, nullable=True),
     Column("evidence", JSON, nullable=False),

@@ -201,7 +201,7 @@ def _teams_page(
         status=status,
         teams=identity.list_teams(page.ctx, page.principal),
         users=[u.name for u in identity.list_users(page.ctx, page.principal, active=True)],
-        form=form or {"name": "", "title": "", "description": ""},
+        form=form or {"name": "", "title": "", "description": "", "line": ""},
         error=error,
         field=(error.extra.get("field") if error is not None else None),
         member_error=member_error,
@@ -220,6 +220,7 @@ async def create_team(
     name: str = Form(""),
     title: str = Form(""),
     description: str = Form(""),
+    line: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
     def build(page: Page) -> Response:
@@ -227,14 +228,19 @@ async def create_team(
         refused = _guarded(page, csrf_token)
         if refused is not None:
             return refused
-        form = {"name": name.strip(), "title": title, "description": description}
+        form = {"name": name.strip(), "title": title, "description": description, "line": line}
         try:
             if len(description) > 2000:
                 raise InvalidInput(
                     "A team description has at most 2000 characters.", field="description"
                 )
             team = identity.create_team(
-                page.ctx, page.principal, name.strip(), title=title, description=description
+                page.ctx,
+                page.principal,
+                name.strip(),
+                title=title,
+                description=description,
+                line=line or None,
             )
         except Forbidden as refused_:
             return page.refusal(refused_, "/admin/teams")

@@ -31,6 +31,11 @@ class FindingBody(_Strict):
     source: str = Field(default="manual", description="Where it came from")
     source_ref: str | None = None
     evidence: dict[str, Any] | None = None
+    scope: str | None = Field(
+        default=None,
+        description="version (this version only; default when a version is given) or model "
+        "(the model and every version serving its population; default otherwise)",
+    )
 
 
 class FindingUpdate(_Strict):

@@ -54,6 +54,13 @@ class TeamCreate(_Strict):
     title: str = ""
     description: str = ""
     members: list[str] = Field(default_factory=list)
+    line: str | None = Field(None, description="Line of defence: first, second or third")
+
+
+class TeamUpdate(_Strict):
+    title: str | None = None
+    description: str | None = None
+    line: str | None = Field(None, description="first, second or third; '' clears it")
 
 
 @router.post("/users", status_code=201, response_model=User)
@@ -142,8 +149,22 @@ async def create_team(body: TeamCreate, call: Caller = Depends(caller)) -> Respo
         title=body.title,
         description=body.description,
         members=body.members,
+        line=body.line,
     )
     return respond(team, 201)
+
+
+@router.patch("/teams/{name}", response_model=Team)
+async def update_team(name: str, body: TeamUpdate, call: Caller = Depends(caller)) -> Response:
+    return respond(
+        await call.run(
+            identity.update_team,
+            name,
+            title=body.title,
+            description=body.description,
+            line=body.line,
+        )
+    )
 
 
 @router.get("/teams", response_model=list[Team])

@@ -321,6 +321,10 @@ ZH_TW: dict[str, str] = {
     "Create a user": "建立使用者",
     "Create teams and change members": "建立團隊並變更成員",
     "Create the team": "建立此團隊",
+    "Line of defence": "防線",
+    "first: development and business; second: risk and validation; third: internal audit.": (
+        "第一道：開發與業務；第二道：風險管理與驗證；第三道：內部稽核。"
+    ),
     "Create the token": "建立此權杖",
     "Create the user": "建立此使用者",
     "Delete": "刪除",
