@@ -8,6 +8,7 @@ the other worker processes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -55,9 +56,8 @@ def clean(folder: Path) -> int:
     """Remove the files killed processes left; returns how many."""
     removed = 0
     for path in leftovers(folder):
-        try:
+        # Another worker starting at the same moment may have removed it first.
+        with contextlib.suppress(FileNotFoundError):
             path.unlink()
             removed += 1
-        except FileNotFoundError:
-            pass
     return removed

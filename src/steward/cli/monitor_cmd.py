@@ -13,6 +13,10 @@ from steward.domain.errors import InvalidInput
 
 app = typer.Typer(no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(help="Raw path/URL/SQL scheduled runs read (embedded store's operator only)."),
+]
 ConnectionOpt = Annotated[
     str | None, typer.Option("--connection", help="Data connection scheduled runs read through.")
 ]
@@ -163,10 +167,7 @@ def create(
         ),
     ] = None,
     every: Annotated[str | None, typer.Option(help="Schedule, e.g. 1d or 7d.")] = None,
-    source: Annotated[
-        str | None,
-        typer.Option(help="Raw path/URL/SQL scheduled runs read (embedded store's operator only)."),
-    ] = None,
+    source: SourceOpt = None,
     connection: ConnectionOpt = None,
     path: PathOpt = None,
     table: TableOpt = None,
@@ -257,10 +258,7 @@ def update(
     monitor: MonitorArg,
     config: Annotated[Path | None, typer.Option("--config", help="Settings/rules file.")] = None,
     every: Annotated[str | None, typer.Option(help="Schedule, e.g. 1d.")] = None,
-    source: Annotated[
-        str | None,
-        typer.Option(help="Raw path/URL/SQL scheduled runs read (embedded store's operator only)."),
-    ] = None,
+    source: SourceOpt = None,
     connection: ConnectionOpt = None,
     path: PathOpt = None,
     table: TableOpt = None,

@@ -111,26 +111,23 @@ def execute(
     if job.baseline_error:
         extra["baseline_error"] = job.baseline_error
     loaded: list[loading.LoadedModel] = []
+
+    def load(artifact: Artifact) -> loading.LoadedModel:
+        model = loading.load_model(
+            base / artifact.path,
+            artifact.flavor,
+            trusted=tuple(options.trusted_types),
+            trust=options.trust_pickle,
+        )
+        loaded.append(model)
+        return model
+
     try:
-        model_obj = None
-        if job.model is not None:
-            model_obj = loading.load_model(
-                base / job.model.path,
-                job.model.flavor,
-                trusted=tuple(options.trusted_types),
-                trust=options.trust_pickle,
-            )
-            loaded.append(model_obj)
+        model_obj = None if job.model is None else load(job.model)
         baseline_obj = None
         if model_obj is not None and job.baseline is not None:
             try:
-                baseline_obj = loading.load_model(
-                    base / job.baseline.path,
-                    job.baseline.flavor,
-                    trusted=tuple(options.trusted_types),
-                    trust=options.trust_pickle,
-                )
-                loaded.append(baseline_obj)
+                baseline_obj = load(job.baseline)
             except StewardError as exc:
                 extra["baseline_error"] = f"{job.baseline.label} could not be loaded: {exc}"
         inputs = runner.RunInputs(
