@@ -53,6 +53,18 @@ class Settings:
     # `steward doctor --fix` removes unreferenced artifact objects older than this
     # (STEWARD_ARTIFACT_GC_GRACE_HOURS): younger ones may belong to uploads in flight.
     artifact_gc_grace_hours: int = 24
+    # Audit checkpoints (signed tree heads of the journal, see docs/audit.md):
+    # the Ed25519 key that signs them (STEWARD_LOG_KEY; default <home>/keys/log-key.pem,
+    # created on first use), the log's origin line (STEWARD_CHECKPOINT_ORIGIN), where they
+    # are published (STEWARD_CHECKPOINT_PUBLISH: comma-separated folders and s3:// prefixes;
+    # default <home>/checkpoints), and when the scheduler signs one by itself: after
+    # STEWARD_CHECKPOINT_EVERY_EVENTS new events or STEWARD_CHECKPOINT_EVERY_MINUTES
+    # minutes with new events, whichever comes first.
+    log_key: Path | None = None
+    checkpoint_origin: str = "steward.local/audit"
+    checkpoint_publish: tuple[str, ...] | None = None
+    checkpoint_every_events: int = 1000
+    checkpoint_every_minutes: int = 60
 
     @classmethod
     def from_env(
@@ -80,6 +92,15 @@ class Settings:
             if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
             outbound_allow=parse_allow(env.get("STEWARD_OUTBOUND_ALLOW")),
+            log_key=Path(env["STEWARD_LOG_KEY"]).expanduser().resolve()
+            if env.get("STEWARD_LOG_KEY")
+            else None,
+            checkpoint_origin=env.get("STEWARD_CHECKPOINT_ORIGIN") or "steward.local/audit",
+            checkpoint_publish=tuple(
+                p.strip() for p in env["STEWARD_CHECKPOINT_PUBLISH"].split(",") if p.strip()
+            )
+            if env.get("STEWARD_CHECKPOINT_PUBLISH") is not None
+            else None,
             allow_untrusted_formats=env.get("STEWARD_ALLOW_UNTRUSTED_FORMATS", "").lower()
             in {"1", "true", "yes"},
             sandbox_memory_bytes=int(env.get("STEWARD_SANDBOX_MEMORY_BYTES") or 0)
@@ -95,6 +116,8 @@ class Settings:
                 login_window_seconds="STEWARD_LOGIN_WINDOW_SECONDS",
                 login_lockout_seconds="STEWARD_LOGIN_LOCKOUT_SECONDS",
                 login_lockout_max_seconds="STEWARD_LOGIN_LOCKOUT_MAX_SECONDS",
+                checkpoint_every_events="STEWARD_CHECKPOINT_EVERY_EVENTS",
+                checkpoint_every_minutes="STEWARD_CHECKPOINT_EVERY_MINUTES",
             ),
         )
 
@@ -104,6 +127,17 @@ class Settings:
     @property
     def signing_key_path(self) -> Path:
         return self.signing_key or self.home / "keys" / "signing-key.pem"
+
+    @property
+    def log_key_path(self) -> Path:
+        return self.log_key or self.home / "keys" / "log-key.pem"
+
+    @property
+    def checkpoint_destinations(self) -> tuple[str, ...]:
+        """Where new checkpoints are published (empty: nowhere, set explicitly)."""
+        if self.checkpoint_publish is None:
+            return (str(self.home / "checkpoints"),)
+        return self.checkpoint_publish
 
     @property
     def secrets_key_path(self) -> Path:

@@ -82,8 +82,8 @@ def naive_path(m: int, leaves: list[bytes]) -> list[bytes]:
         return []
     k = _k(n)
     if m < k:
-        return naive_path(m, leaves[:k]) + [naive_mth(leaves[k:])]
-    return naive_path(m - k, leaves[k:]) + [naive_mth(leaves[:k])]
+        return [*naive_path(m, leaves[:k]), naive_mth(leaves[k:])]
+    return [*naive_path(m - k, leaves[k:]), naive_mth(leaves[:k])]
 
 
 def naive_subproof(m: int, leaves: list[bytes], b: bool) -> list[bytes]:
@@ -92,8 +92,8 @@ def naive_subproof(m: int, leaves: list[bytes], b: bool) -> list[bytes]:
         return [] if b else [naive_mth(leaves)]
     k = _k(n)
     if m <= k:
-        return naive_subproof(m, leaves[:k], b) + [naive_mth(leaves[k:])]
-    return naive_subproof(m - k, leaves[k:], False) + [naive_mth(leaves[:k])]
+        return [*naive_subproof(m, leaves[:k], b), naive_mth(leaves[k:])]
+    return [*naive_subproof(m - k, leaves[k:], False), naive_mth(leaves[:k])]
 
 
 def naive_consistency(m: int, leaves: list[bytes]) -> list[bytes]:
@@ -124,13 +124,19 @@ def test_rfc6962_reference_proofs() -> None:
     for (index, size), proof in VECTOR_INCLUSION.items():
         assert [p.hex() for p in merkle.inclusion_proof(store, index, size)] == proof
         assert merkle.verify_inclusion(
-            index, size, leaves[index], [bytes.fromhex(p) for p in proof],
+            index,
+            size,
+            leaves[index],
+            [bytes.fromhex(p) for p in proof],
             bytes.fromhex(VECTOR_ROOTS[size]),
         )
     for (old, new), proof in VECTOR_CONSISTENCY.items():
         assert [p.hex() for p in merkle.consistency_proof(store, old, new)] == proof
         assert merkle.verify_consistency(
-            old, new, bytes.fromhex(VECTOR_ROOTS[old]), bytes.fromhex(VECTOR_ROOTS[new]),
+            old,
+            new,
+            bytes.fromhex(VECTOR_ROOTS[old]),
+            bytes.fromhex(VECTOR_ROOTS[new]),
             [bytes.fromhex(p) for p in proof],
         )
 
@@ -199,7 +205,7 @@ def test_inclusion_attacks_are_rejected() -> None:
             assert not merkle.verify_inclusion(i, n, _flip(leaf), proof, root)
             assert not merkle.verify_inclusion(i, n, leaf, proof, _flip(root))
             for k in range(len(proof)):  # every tampered sibling
-                bad = proof[:k] + [_flip(proof[k])] + proof[k + 1 :]
+                bad = [*proof[:k], _flip(proof[k]), *proof[k + 1 :]]
                 assert not merkle.verify_inclusion(i, n, leaf, bad, root)
             assert not merkle.verify_inclusion(i, n, leaf, [*proof, LEAVES[0]], root)
             if proof:
@@ -216,7 +222,7 @@ def test_consistency_attacks_are_rejected() -> None:
             assert not merkle.verify_consistency(new, old, rn, ro, proof)
             assert not merkle.verify_consistency(old, new, ro, rn, [])
             for k in range(len(proof)):
-                bad = proof[:k] + [_flip(proof[k])] + proof[k + 1 :]
+                bad = [*proof[:k], _flip(proof[k]), *proof[k + 1 :]]
                 assert not merkle.verify_consistency(old, new, ro, rn, bad)
             assert not merkle.verify_consistency(old, new, ro, rn, proof[:-1])
             assert not merkle.verify_consistency(old, new, ro, rn, [*proof, LEAVES[0]])
@@ -241,3 +247,21 @@ def test_impossible_requests_raise() -> None:
         merkle.consistency_proof(STORE, 6, 5)
     with pytest.raises(merkle.ProofError):
         merkle.root(STORE, MAX + 1)  # the store has no such subtree
+
+
+def test_compact_range_creates_the_same_nodes_as_the_store() -> None:
+    compact = merkle.CompactRange()
+    built: dict[tuple[int, int], bytes] = {}
+    for leaf in LEAVES:
+        for level, index, digest in compact.append(leaf):
+            built[(level, index)] = digest
+    assert built == STORE.nodes
+
+
+def test_nodes_needed_lists_exactly_what_a_proof_reads() -> None:
+    for n in range(1, MAX + 1):
+        for i in range(0, n, 7):
+            keys = merkle.nodes_needed(lambda r, i=i, n=n: merkle.inclusion_proof(r, i, n))
+            subset = MemoryNodes()
+            subset.nodes = {k: STORE.nodes[k] for k in keys}
+            assert merkle.inclusion_proof(subset, i, n) == merkle.inclusion_proof(STORE, i, n)

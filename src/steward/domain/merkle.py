@@ -14,7 +14,7 @@ stand-alone procedure in docs/audit.md is a transcription of them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 HASH_SIZE = 32
@@ -212,14 +212,18 @@ class CompactRange:
         self.size = 0
         self._stack: list[tuple[int, bytes]] = []  # (level, hash), levels strictly decreasing
 
-    def append(self, leaf: bytes) -> None:
+    def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add the next leaf; returns the complete-subtree nodes it creates (as new_nodes)."""
         level, current = 0, leaf
         stack = self._stack
+        self.size += 1
+        created = [(0, self.size - 1, leaf)]
         while stack and stack[-1][0] == level:
             current = node_hash(stack.pop()[1], current)
             level += 1
+            created.append((level, (self.size >> level) - 1, current))
         stack.append((level, current))
-        self.size += 1
+        return created
 
     def extend(self, leaves: Iterable[bytes]) -> None:
         for leaf in leaves:
@@ -233,6 +237,26 @@ class CompactRange:
         for _, h in it:
             current = node_hash(h, current)
         return current
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, int]] = []
+
+    def node(self, level: int, index: int) -> bytes:
+        self.keys.append((level, index))
+        return bytes(HASH_SIZE)
+
+
+def nodes_needed(compute: Callable[[NodeReader], object]) -> list[tuple[int, int]]:
+    """The (level, index) nodes ``compute`` reads, so a store can fetch them in one query.
+
+    The tree functions choose which nodes to read from sizes and indices alone,
+    never from hash values, so a dry run with placeholder hashes finds them all.
+    """
+    recorder = _Recorder()
+    compute(recorder)
+    return recorder.keys
 
 
 class MemoryNodes:
