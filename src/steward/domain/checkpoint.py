@@ -95,7 +95,7 @@ def verifier_key(name: str, public_key: bytes) -> str:
 
 def parse_verifier_key(text: str) -> tuple[str, bytes]:
     """(name, raw Ed25519 public key) from a verifier key; raises on anything else."""
-    parts = text.strip().rsplit("+", 2)
+    parts = text.strip().split("+", 2)  # names have no "+", base64 may
     if len(parts) != 3:
         raise CheckpointFormatError("a verifier key is NAME+KEYID+BASE64KEY")
     name, hex_id, encoded = parts

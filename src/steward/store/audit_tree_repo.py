@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -75,6 +75,22 @@ class AuditTreeRepository:
             [{"level": lv, "idx": ix, "hash": h.hex()} for lv, ix, h in nodes],
         )
         return index
+
+    def leaves(self, batch: int = 5000) -> Iterator[bytes]:
+        """Stored leaf hashes in order (keyset pages)."""
+        after = -1
+        while True:
+            rows = self.conn.execute(
+                select(_NODE.idx, _NODE.hash)
+                .where(_NODE.level == 0, _NODE.idx > after)
+                .order_by(_NODE.idx)
+                .limit(batch)
+            ).all()
+            for _, digest in rows:
+                yield bytes.fromhex(str(digest))
+            if len(rows) < batch:
+                return
+            after = int(rows[-1][0])
 
     def compute(self, fn: Callable[[merkle.NodeReader], T]) -> T:
         """Run a tree function (root, proof) with every node it needs fetched in one go."""
