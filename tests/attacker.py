@@ -31,3 +31,23 @@ def rebuild_tree(conn: Connection) -> None:
         ]
     if nodes:
         conn.execute(text("INSERT INTO audit_tree (level, idx, hash) VALUES (:l, :i, :h)"), nodes)
+
+
+def rechain(conn: Connection) -> None:
+    """Recompute every chain hash from the first event on: the chain verifies again."""
+    from steward.domain.audit import GENESIS, chain_hash
+
+    prev = GENESIS
+    rows = conn.execute(
+        text(
+            "SELECT seq, time, actor, action, subject_type, subject_id, payload "
+            "FROM audit_events ORDER BY seq"
+        )
+    ).all()
+    for row in rows:
+        digest = chain_hash(prev, event_message(*row))
+        conn.execute(
+            text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE seq = :s"),
+            {"p": prev, "h": digest, "s": row[0]},
+        )
+        prev = digest
