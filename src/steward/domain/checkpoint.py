@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from steward.domain import audit, merkle
+
 ED25519 = 0x01
 DASH = "\u2014 "
 
@@ -166,3 +168,57 @@ def signed_text(text: str) -> bytes:
     """The bytes a note's signatures cover: everything before the blank line, with its newline."""
     body, _, _ = text.rpartition("\n\n")
     return (body + "\n").encode()
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    seq: int
+    leaf_index: int
+    leaf_hash: str
+    tree_size: int
+    root_hash: str
+    proof: tuple[str, ...]
+    checkpoint_id: int
+    checkpoint: str  # the signed note the root comes from
+    event: dict[str, Any]  # the event as exported (its canonical message is the leaf data)
+
+    def verify(self) -> bool:
+        """Is the event (recomputed from ``event``) the proven leaf under ``root_hash``?
+
+        Hashes only: that ``checkpoint`` is signed by the log key is checked apart.
+        """
+        e = self.event
+        message = audit.event_message(
+            e["seq"],
+            e["time"],
+            e["actor"],
+            e["action"],
+            e["subject_type"],
+            e["subject_id"],
+            audit.canonical_json(e["payload"]),
+        )
+        leaf = merkle.leaf_hash(message)
+        return leaf.hex() == self.leaf_hash and merkle.verify_inclusion(
+            self.leaf_index,
+            self.tree_size,
+            leaf,
+            [bytes.fromhex(p) for p in self.proof],
+            bytes.fromhex(self.root_hash),
+        )
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    old: StoredCheckpoint
+    new: StoredCheckpoint
+    proof: tuple[str, ...]
+
+    def verify(self) -> bool:
+        """Does the new tree extend the old one (hashes only; signatures apart)?"""
+        return merkle.verify_consistency(
+            self.old.tree_size,
+            self.new.tree_size,
+            bytes.fromhex(self.old.root_hash),
+            bytes.fromhex(self.new.root_hash),
+            [bytes.fromhex(p) for p in self.proof],
+        )

@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 from steward.domain import audit, merkle
 from steward.domain import checkpoint as cp
 from steward.domain.audit import Action, Tampering, Verification
-from steward.domain.checkpoint import StoredCheckpoint
+from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.context import Context
@@ -172,56 +171,6 @@ def _checkpoint(uow: UnitOfWork, checkpoint_id: int | None) -> StoredCheckpoint:
 
 
 # --- proofs ---
-
-
-@dataclass(frozen=True)
-class InclusionProof:
-    seq: int
-    leaf_index: int
-    leaf_hash: str
-    tree_size: int
-    root_hash: str
-    proof: tuple[str, ...]
-    checkpoint_id: int
-    checkpoint: str  # the signed note the root comes from
-    event: dict[str, Any]  # the event as exported (its canonical message is the leaf data)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "leaf_index": self.leaf_index,
-            "leaf_hash": self.leaf_hash,
-            "tree_size": self.tree_size,
-            "root_hash": self.root_hash,
-            "proof": list(self.proof),
-            "checkpoint_id": self.checkpoint_id,
-            "checkpoint": self.checkpoint,
-            "event": self.event,
-        }
-
-
-@dataclass(frozen=True)
-class ConsistencyProof:
-    old: StoredCheckpoint
-    new: StoredCheckpoint
-    proof: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "old": {
-                "id": self.old.id,
-                "tree_size": self.old.tree_size,
-                "root_hash": self.old.root_hash,
-                "checkpoint": self.old.note,
-            },
-            "new": {
-                "id": self.new.id,
-                "tree_size": self.new.tree_size,
-                "root_hash": self.new.root_hash,
-                "checkpoint": self.new.note,
-            },
-            "proof": list(self.proof),
-        }
 
 
 def inclusion_proof(
