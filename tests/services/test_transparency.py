@@ -189,3 +189,67 @@ def test_publish_to_s3_through_the_moto_server(
 
 
 MakeFile = Callable[[bytes, str], Path]
+
+
+def test_the_scheduler_worker_checkpoints_when_due(tctx: Context, alice: Principal) -> None:
+    import threading
+
+    from steward.services import scheduler
+
+    _events(tctx, alice, 2)
+    stop = threading.Event()
+    scheduler.worker(tctx, alice, interval=0.01, stop=stop, on_report=lambda _r: stop.set())
+    made = transparency.list_checkpoints(tctx, AUDITOR)
+    assert [c.tree_size for c in made] == [2]
+    # a principal who may not checkpoint runs monitors only
+    scheduler.worker(
+        tctx, replace(alice, roles=frozenset({"validator"})), interval=0.01, stop=stop
+    )  # stop is set: returns at once
+    assert len(transparency.list_checkpoints(tctx, AUDITOR)) == 1
+
+
+def test_settings_read_the_checkpoint_environment(tmp_path: Path) -> None:
+    found = Settings.from_env(
+        {
+            "STEWARD_CHECKPOINT_PUBLISH": f"{tmp_path}/a, s3://b/c",
+            "STEWARD_CHECKPOINT_EVERY_EVENTS": "50",
+            "STEWARD_CHECKPOINT_EVERY_MINUTES": "5",
+            "STEWARD_CHECKPOINT_ORIGIN": "bank.example/steward",
+            "STEWARD_LOG_KEY": str(tmp_path / "k.pem"),
+        },
+        home=tmp_path,
+    )
+    assert found.checkpoint_destinations == (f"{tmp_path}/a", "s3://b/c")
+    assert (found.checkpoint_every_events, found.checkpoint_every_minutes) == (50, 5)
+    assert found.checkpoint_origin == "bank.example/steward"
+    assert found.log_key_path == tmp_path / "k.pem"
+    default = Settings.from_env({}, home=tmp_path)
+    assert default.checkpoint_destinations == (str(tmp_path / "checkpoints"),)
+    assert default.log_key_path == tmp_path / "keys" / "log-key.pem"
+    assert (
+        Settings.from_env({"STEWARD_CHECKPOINT_PUBLISH": ""}, home=tmp_path).checkpoint_destinations
+        == ()
+    )
+
+
+def test_a_log_key_that_is_not_ed25519_is_refused_with_the_fix(
+    tctx: Context, alice: Principal
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from steward.trust.keys import SigningKeyError
+
+    path = tctx.settings.log_key_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    _events(tctx, alice, 1)
+    with pytest.raises(SigningKeyError, match="genpkey -algorithm ed25519"):
+        transparency.create_checkpoint(tctx, AUDITOR)
+    assert transparency.list_checkpoints(tctx, AUDITOR) == []  # nothing half-written

@@ -179,3 +179,18 @@ def test_an_edit_without_recomputing_the_tree_is_caught_without_any_checkpoint(
         conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3"))
         rechain(conn)
     _checked(tctx, Tampering.REWRITTEN, 3)
+
+
+def test_proofs_from_a_damaged_tree_fail_with_a_clear_error(
+    tctx: Context, alice: Principal
+) -> None:
+    from steward.domain.errors import IntegrityError
+
+    _journal(tctx, alice, 5)
+    transparency.create_checkpoint(tctx, AUDITOR)
+    with tctx.uow.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_tree WHERE level = 2"))
+    with pytest.raises(IntegrityError, match="steward audit verify"):
+        transparency.inclusion_proof(tctx, AUDITOR, 5)  # its sibling is the level-2 node
+    # verify names it: the stored tree is not the journal's
+    assert audit.verify(tctx, AUDITOR).kind == Tampering.TREE_MISMATCH

@@ -18,7 +18,7 @@ from steward.domain import audit, merkle
 from steward.domain import checkpoint as cp
 from steward.domain.audit import Action, Tampering, Verification
 from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
-from steward.domain.errors import InvalidInput, NotFound
+from steward.domain.errors import IntegrityError, InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.context import Context
 from steward.store.uow import UnitOfWork
@@ -357,9 +357,7 @@ def check_checkpoints(
     # a second record of the journal inside the database, which catches an attacker
     # who edits or deletes events without knowing about it.
     with ctx.uow.read() as uow:
-        if tree_size == compact.size and (
-            tree_size == 0 or uow.audit_tree.root(tree_size) == compact.root()
-        ):
+        if tree_size == compact.size and _stored_root_is(uow, tree_size, compact.root()):
             return result
         if tree_size > compact.size:
             return _fail(
@@ -385,6 +383,15 @@ def check_checkpoints(
         f"the stored Merkle tree ({tree_size} leaves) is not the tree of the journal "
         f"({compact.size} events): proofs served from it would be wrong",
     )
+
+
+def _stored_root_is(uow: UnitOfWork, size: int, root: bytes) -> bool:
+    if size == 0:
+        return True
+    try:
+        return uow.audit_tree.root(size) == root
+    except IntegrityError:  # nodes missing: not the journal's tree
+        return False
 
 
 def _first_different_leaf(uow: UnitOfWork, ctx: Context) -> int | None:
