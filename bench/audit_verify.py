@@ -32,6 +32,7 @@ from sqlalchemy import insert
 
 from steward import bootstrap
 from steward.domain import audit, merkle
+from steward.domain.checkpoint import journal_leaf
 from steward.domain.permissions import OPERATOR, Principal
 from steward.services import transparency
 from steward.settings import Settings
@@ -101,17 +102,7 @@ def build_journal(home: Path, count: int) -> None:
                 prev_hash=prev,
             )
             prev = event.hash
-            leaf = merkle.leaf_hash(
-                audit.event_message(
-                    seq,
-                    event.time,
-                    event.actor,
-                    event.action,
-                    event.subject_type,
-                    event.subject_id,
-                    event.payload,
-                )
-            )
+            leaf = journal_leaf(event.hash)
             nodes.extend(
                 {"level": lv, "idx": ix, "hash": h.hex()} for lv, ix, h in compact.append(leaf)
             )

@@ -11,23 +11,19 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from steward.domain.audit import event_message
-from steward.domain.merkle import CompactRange, leaf_hash
+from steward.domain.checkpoint import journal_leaf
+from steward.domain.merkle import CompactRange
 
 
 def rebuild_tree(conn: Connection) -> None:
     conn.execute(text("DELETE FROM audit_tree"))
     compact = CompactRange()
-    rows = conn.execute(
-        text(
-            "SELECT seq, time, actor, action, subject_type, subject_id, payload "
-            "FROM audit_events ORDER BY seq"
-        )
-    ).all()
+    rows = conn.execute(text("SELECT hash FROM audit_events ORDER BY seq")).all()
     nodes = []
     for row in rows:
         nodes += [
             {"l": level, "i": idx, "h": digest.hex()}
-            for level, idx, digest in compact.append(leaf_hash(event_message(*row)))
+            for level, idx, digest in compact.append(journal_leaf(row[0]))
         ]
     if nodes:
         conn.execute(text("INSERT INTO audit_tree (level, idx, hash) VALUES (:l, :i, :h)"), nodes)

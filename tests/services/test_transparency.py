@@ -69,7 +69,7 @@ def test_checkpoint_is_a_c2sp_signed_note_over_the_journal(
     )
     # the root is the RFC 9162 tree of the events' canonical messages
     events = audit.list_events(tctx, alice, AuditFilter(), 100)
-    leaves = [merkle.leaf_hash(transparency._message(e)) for e in events[:5]]
+    leaves = [cp.journal_leaf(e.hash) for e in events[:5]]
     assert merkle.root(merkle.MemoryNodes(leaves), 5).hex() == made.root_hash
     # the checkpoint is journalled as the next event, which it does not cover
     assert events[5].action == Action.AUDIT_CHECKPOINTED.value

@@ -10,7 +10,8 @@ from alembic.config import Config
 from sqlalchemy import insert, text
 
 from steward.domain import merkle
-from steward.domain.audit import GENESIS, AuditFilter, event_message, seal
+from steward.domain.audit import GENESIS, AuditFilter, seal
+from steward.domain.checkpoint import journal_leaf
 from steward.domain.permissions import Principal
 from steward.domain.specs import VersionSpec
 from steward.services import audit, models, versions
@@ -23,9 +24,7 @@ MakeFile = Callable[[bytes, str], Path]
 
 def _leaves(ctx: Context, who: Principal) -> list[bytes]:
     return [
-        merkle.leaf_hash(
-            event_message(e.seq, e.time, e.actor, e.action, e.subject_type, e.subject_id, e.payload)
-        )
+        merkle.leaf_hash(bytes.fromhex(e.hash))  # the documented leaf, spelled out
         for e in audit.list_events(ctx, who, AuditFilter(), 10_000)
     ]
 
@@ -93,19 +92,7 @@ def test_migration_0017_backfills_the_tree_of_an_existing_journal(database_url: 
                 )
                 prev = event.hash
                 rows.append({c.name: getattr(event, c.name) for c in t.audit_events.c})
-                leaves.append(
-                    merkle.leaf_hash(
-                        event_message(
-                            seq,
-                            event.time,
-                            "alice",
-                            "model.updated",
-                            "model",
-                            "credit",
-                            event.payload,
-                        )
-                    )
-                )
+                leaves.append(journal_leaf(event.hash))
             conn.execute(insert(t.audit_events), rows)
             command.upgrade(config, "head")
             stored = _stored_nodes(conn)

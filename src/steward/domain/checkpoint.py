@@ -85,6 +85,17 @@ class StoredCheckpoint:
         }
 
 
+def journal_leaf(event_hash: str) -> bytes:
+    """The Merkle leaf of a journal event: ``SHA-256(0x00 || its chain hash, 32 bytes)``.
+
+    The chain hash already commits to the event's canonical message and, through
+    ``prev_hash``, to everything before it; verify checks each one against the event
+    first. Hashing 32 bytes instead of re-encoding the event keeps the tree pass of a
+    verify cheap.
+    """
+    return merkle.leaf_hash(bytes.fromhex(event_hash))
+
+
 def key_id(name: str, public_key: bytes, kind: int = ED25519) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([kind]) + public_key).digest()[:4]
 
@@ -183,7 +194,7 @@ class InclusionProof:
     event: dict[str, Any]  # the event as exported (its canonical message is the leaf data)
 
     def verify(self) -> bool:
-        """Is the event (recomputed from ``event``) the proven leaf under ``root_hash``?
+        """Is the event (its hash recomputed from ``event``) the proven leaf under ``root_hash``?
 
         Hashes only: that ``checkpoint`` is signed by the log key is checked apart.
         """
@@ -197,7 +208,9 @@ class InclusionProof:
             e["subject_id"],
             audit.canonical_json(e["payload"]),
         )
-        leaf = merkle.leaf_hash(message)
+        if audit.chain_hash(e["prev_hash"], message) != e["hash"]:
+            return False
+        leaf = journal_leaf(e["hash"])
         return leaf.hex() == self.leaf_hash and merkle.verify_inclusion(
             self.leaf_index,
             self.tree_size,

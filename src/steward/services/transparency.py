@@ -191,7 +191,7 @@ def inclusion_proof(
             raise NotFound(f"There is no event {seq} in the journal.")
         event = events[0]
         path = uow.audit_tree.inclusion_proof(seq - 1, found.tree_size)
-    leaf = merkle.leaf_hash(_message(event))
+    leaf = cp.journal_leaf(event.hash)
     return InclusionProof(
         seq=seq,
         leaf_index=seq - 1,
@@ -221,18 +221,6 @@ def consistency_proof(
             )
         path = uow.audit_tree.consistency_proof(old.tree_size, new.tree_size)
     return ConsistencyProof(old, new, tuple(p.hex() for p in path))
-
-
-def _message(event: audit.AuditEvent) -> bytes:
-    return audit.event_message(
-        event.seq,
-        event.time,
-        event.actor,
-        event.action,
-        event.subject_type,
-        event.subject_id,
-        event.payload,
-    )
 
 
 # --- verification against checkpoints ---
@@ -339,8 +327,9 @@ def check_checkpoints(
     pending = iter(sizes)
     want = next(pending, None)
     matched = 0
+    leaf = cp.journal_leaf
     for row in rows:
-        compact.append(merkle.leaf_hash(audit.event_message(*row[:7])))
+        compact.append(leaf(row[8]))
         while want is not None and compact.size == want:
             head = by_size[want]
             if compact.root() != head.root:
@@ -402,7 +391,7 @@ def _first_different_leaf(uow: UnitOfWork, ctx: Context) -> int | None:
             stored = next(leaves, None)
             if stored is None:
                 return None
-            if stored != merkle.leaf_hash(audit.event_message(*row[:7])):
+            if stored != cp.journal_leaf(row[8]):
                 return index
     return None
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from steward.domain import merkle
-from steward.domain.audit import AuditEvent, event_message
-from steward.domain.checkpoint import StoredCheckpoint
+from steward.domain.audit import AuditEvent
+from steward.domain.checkpoint import StoredCheckpoint, journal_leaf
 from steward.domain.errors import IntegrityError
 from steward.store import tables as t
 
@@ -59,17 +59,7 @@ class AuditTreeRepository:
     def append(self, event: AuditEvent) -> int:
         """Add ``event`` as the next leaf (same transaction as the event); its leaf index."""
         index = self.size()
-        leaf = merkle.leaf_hash(
-            event_message(
-                event.seq,
-                event.time,
-                event.actor,
-                event.action,
-                event.subject_type,
-                event.subject_id,
-                event.payload,
-            )
-        )
+        leaf = journal_leaf(event.hash)
         nodes = merkle.new_nodes(index, leaf, _Nodes(self.conn))
         self.conn.execute(
             insert(t.audit_tree),

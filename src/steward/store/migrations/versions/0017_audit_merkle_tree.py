@@ -1,8 +1,9 @@
 """The audit journal becomes a transparency log: Merkle tree nodes and signed checkpoints.
 
 ``audit_tree`` holds the hash of every complete subtree of the RFC 9162 tree whose leaves
-are the journal's events in seq order (leaf data: the event's canonical message, the same
-bytes its chain hash covers, see ``steward.domain.audit.event_message``). Existing journals
+are the journal's events in seq order (leaf data: the event's 32-byte chain hash, which
+commits to its canonical message and its predecessors, see
+``steward.domain.checkpoint.journal_leaf``). Existing journals
 are backfilled here, streamed in seq order: memory stays O(log n) whatever the journal size.
 
 ``audit_checkpoints`` holds the signed tree heads Steward creates and publishes.
@@ -18,8 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from steward.domain.audit import event_message
-from steward.domain.merkle import CompactRange, leaf_hash
+from steward.domain.checkpoint import journal_leaf
+from steward.domain.merkle import CompactRange
 
 revision = "0017"
 down_revision = "0016"
@@ -62,16 +63,13 @@ def _backfill(conn: sa.engine.Connection) -> None:
     while True:
         # Keyset pages: a plain cursor would hold the driver's whole result on some backends.
         rows = conn.execute(
-            sa.text(
-                "SELECT seq, time, actor, action, subject_type, subject_id, payload "
-                "FROM audit_events WHERE seq > :after ORDER BY seq LIMIT :n"
-            ),
+            sa.text("SELECT seq, hash FROM audit_events WHERE seq > :after ORDER BY seq LIMIT :n"),
             {"after": after, "n": _BATCH},
         ).all()
         for row in rows:
             # Leaves are the rows in seq order, as appends will continue them; in an
             # intact journal leaf i is event i + 1 (a damaged one is named by verify).
-            leaf = leaf_hash(event_message(*row))
+            leaf = journal_leaf(row[1])
             pending.extend(
                 {"level": level, "idx": idx, "hash": digest.hex()}
                 for level, idx, digest in compact.append(leaf)
