@@ -205,36 +205,50 @@ def new_nodes(index: int, leaf: bytes, store: NodeReader) -> list[tuple[int, int
 class CompactRange:
     """The running right edge of a tree being built leaf by leaf: O(log n) memory.
 
-    Used by verify to recompute tree heads while streaming the journal once.
+    The stack holds the roots of the perfect subtrees the size decomposes into, largest
+    first (their levels are the size's set bits). Used by verify to recompute tree
+    heads while streaming the journal once, and by the migration to backfill nodes.
     """
 
     def __init__(self) -> None:
         self.size = 0
-        self._stack: list[tuple[int, bytes]] = []  # (level, hash), levels strictly decreasing
+        self._stack: list[bytes] = []
+
+    def add(self, leaf: bytes) -> None:
+        """Add the next leaf (the hot path of verify: no node list is built)."""
+        stack = self._stack
+        self.size = n = self.size + 1
+        current = leaf
+        sha = hashlib.sha256
+        while not n & 1:  # one merge per trailing zero bit of the new size
+            current = sha(b"\x01" + stack.pop() + current).digest()
+            n >>= 1
+        stack.append(current)
 
     def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
         """Add the next leaf; returns the complete-subtree nodes it creates (as new_nodes)."""
-        level, current = 0, leaf
         stack = self._stack
-        self.size += 1
-        created = [(0, self.size - 1, leaf)]
-        while stack and stack[-1][0] == level:
-            current = node_hash(stack.pop()[1], current)
+        self.size = n = self.size + 1
+        created = [(0, n - 1, leaf)]
+        current, level = leaf, 0
+        while not n & 1:
+            current = node_hash(stack.pop(), current)
+            n >>= 1
             level += 1
-            created.append((level, (self.size >> level) - 1, current))
-        stack.append((level, current))
+            created.append((level, n - 1, current))
+        stack.append(current)
         return created
 
     def extend(self, leaves: Iterable[bytes]) -> None:
         for leaf in leaves:
-            self.append(leaf)
+            self.add(leaf)
 
     def root(self) -> bytes:
         if not self._stack:
             return EMPTY_ROOT
         it = reversed(self._stack)
-        current = next(it)[1]
-        for _, h in it:
+        current = next(it)
+        for h in it:
             current = node_hash(h, current)
         return current
 

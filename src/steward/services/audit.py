@@ -76,7 +76,9 @@ def verify(
     if not result.ok:
         return result
     with ctx.uow.read() as uow:
-        return transparency.check_checkpoints(ctx, result, uow.audit.stream_rows(), checkpoints)
+        return transparency.check_checkpoints(
+            ctx, result, uow.audit_tree.journal_hashes(), checkpoints
+        )
 
 
 def parse_anchor(text: str) -> tuple[int, str]:

@@ -10,6 +10,7 @@ a new tree head without the log key, which lives outside the database.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -266,15 +267,16 @@ def _forged(where: str, why: str) -> Verification:
 def check_checkpoints(
     ctx: Context,
     result: Verification,
-    rows: Iterator[audit.EventRow],
+    hashes: Iterator[str],
     files: Sequence[tuple[str, str]] = (),
     *,
     include_published: bool = True,
 ) -> Verification:
     """Check an intact chain against every stored, published and given checkpoint.
 
-    ``rows`` is a fresh stream of the journal in seq order; tree heads are recomputed
-    from it in O(log n) memory. Runs only on a chain that verified: a chain break is the
+    ``hashes`` are the events' chain hashes in seq order (the leaf data; the chain walk
+    has just checked each against its event); tree heads are recomputed from them in
+    O(log n) memory. Runs only on a chain that verified: a chain break is the
     more precise answer.
     """
     if not result.ok:
@@ -327,9 +329,9 @@ def check_checkpoints(
     pending = iter(sizes)
     want = next(pending, None)
     matched = 0
-    leaf = cp.journal_leaf
-    for row in rows:
-        compact.append(leaf(row[8]))
+    add, sha, fromhex = compact.add, hashlib.sha256, bytes.fromhex
+    for digest in hashes:
+        add(sha(b"\x00" + fromhex(digest)).digest())  # cp.journal_leaf, inlined
         while want is not None and compact.size == want:
             head = by_size[want]
             if compact.root() != head.root:
@@ -387,11 +389,11 @@ def _first_different_leaf(uow: UnitOfWork, ctx: Context) -> int | None:
     """The first leaf index whose stored hash differs from the event's (failures only)."""
     with ctx.uow.read() as rows_uow:
         leaves = uow.audit_tree.leaves()
-        for index, row in enumerate(rows_uow.audit.stream_rows()):
+        for index, digest in enumerate(rows_uow.audit_tree.journal_hashes()):
             stored = next(leaves, None)
             if stored is None:
                 return None
-            if stored != cp.journal_leaf(row[8]):
+            if stored != cp.journal_leaf(digest):
                 return index
     return None
 

@@ -67,6 +67,25 @@ class AuditTreeRepository:
         )
         return index
 
+    def journal_hashes(self, batch: int = 50_000) -> Iterator[str]:
+        """The events' chain hashes in seq order, straight off the driver's cursor.
+
+        Only the hash column: the tree pass of verify needs nothing else, and reading
+        whole rows again would cost more than the hashing.
+        """
+        raw: Any = self.conn.connection.dbapi_connection
+        postgres = self.conn.dialect.name == "postgresql"
+        cursor = raw.cursor(name="steward_audit_tree") if postgres else raw.cursor()
+        try:
+            if postgres:
+                cursor.itersize = batch
+            cursor.execute("SELECT hash FROM audit_events ORDER BY seq")
+            while rows := cursor.fetchmany(batch):
+                for (digest,) in rows:
+                    yield digest
+        finally:
+            cursor.close()
+
     def leaves(self, batch: int = 5000) -> Iterator[bytes]:
         """Stored leaf hashes in order (keyset pages)."""
         after = -1
