@@ -100,3 +100,20 @@ def test_verify_against_a_kept_checkpoint_file_exits_1(home: Path, tmp_path: Pat
     assert "(truncated)" in flat(result.output) and str(kept) in flat(result.output)
     missing = run(home, "audit", "verify", "--checkpoint", str(tmp_path / "nope"))
     assert missing.exit_code == 1 and "Cannot read the checkpoint file" in flat(missing.output)
+
+
+def test_verify_names_a_forged_checkpoint(home: Path, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from steward.domain import checkpoint as cp
+    from steward.trust.log_key import LogKey
+
+    ok(home, "audit", "checkpoint")
+    note = (home / "checkpoints" / "checkpoint").read_text()
+    parsed, _ = cp.parse(note)
+    forged = tmp_path / "forged"
+    forged.write_text(LogKey(parsed.origin, ed25519.Ed25519PrivateKey.generate()).sign(parsed))
+    result = run(home, "audit", "verify", "--checkpoint", str(forged))
+    assert result.exit_code == 1
+    out = flat(result.output)
+    assert "Audit checkpoint check failed (forged)" in out and "was forged" in out

@@ -99,3 +99,22 @@ def test_migration_0017_backfills_the_tree_of_an_existing_journal(database_url: 
         assert stored == merkle.MemoryNodes(leaves).nodes
     finally:
         engine.dispose()
+
+
+def test_concurrent_appenders_build_one_tree(ctx: Context, alice: Principal) -> None:
+    import threading
+
+    def write(worker: int) -> None:
+        for i in range(8):
+            models.create_model(ctx, alice, f"w{worker}-{i}", purpose="p")
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    leaves = _leaves(ctx, alice)
+    assert len(leaves) == 48
+    with ctx.uow.engine.connect() as conn:
+        assert _stored_nodes(conn) == merkle.MemoryNodes(leaves).nodes
+    assert audit.verify(ctx, alice).ok

@@ -126,9 +126,14 @@ def verify(
                 )
             )
         else:
+            where = (
+                f"Audit chain broken at event {result.broken_seq}"
+                if result.broken_seq is not None
+                else "Audit checkpoint check failed"  # a forged checkpoint names no event
+            )
             output.err_console().print(
                 output.line(
-                    output.styled(f"Audit chain broken at event {result.broken_seq}", "bold red"),
+                    output.styled(where, "bold red"),
                     f" ({result.kind.value}): {result.detail}. {result.checked} events before it "
                     "verify.",
                 ),
