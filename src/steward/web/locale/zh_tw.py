@@ -112,6 +112,7 @@ ZH_TW: dict[str, str] = {
     "Steward": "Steward",
     "Subject": "對象",
     "The chain is broken at event #%(seq)s: %(detail)s": "雜湊鏈於事件 #%(seq)s 斷裂：%(detail)s",
+    "A signed checkpoint does not check out: %(detail)s": "已簽署的檢查點驗證不通過：%(detail)s",
     "The decision was refused": "決定遭拒絕",
     "The gate passed and the version moved.": "關卡通過，版本已移轉。",
     "The request was opened; it waits for approvals.": "申請已送出，等待核准。",
