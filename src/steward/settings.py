@@ -53,6 +53,11 @@ class Settings:
     # `steward doctor --fix` removes unreferenced artifact objects older than this
     # (STEWARD_ARTIFACT_GC_GRACE_HOURS): younger ones may belong to uploads in flight.
     artifact_gc_grace_hours: int = 24
+    # Bearer token Prometheus sends to /metrics (STEWARD_METRICS_TOKEN); unset: /metrics is
+    # open, so restrict it at the proxy.
+    metrics_token: str | None = None
+    # Log lines as "text" or one JSON object per line (STEWARD_LOG_FORMAT).
+    log_format: str = "text"
 
     @classmethod
     def from_env(
@@ -80,6 +85,8 @@ class Settings:
             if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
             outbound_allow=parse_allow(env.get("STEWARD_OUTBOUND_ALLOW")),
+            metrics_token=env.get("STEWARD_METRICS_TOKEN") or None,
+            log_format=_log_format(env.get("STEWARD_LOG_FORMAT")),
             allow_untrusted_formats=env.get("STEWARD_ALLOW_UNTRUSTED_FORMATS", "").lower()
             in {"1", "true", "yes"},
             sandbox_memory_bytes=int(env.get("STEWARD_SANDBOX_MEMORY_BYTES") or 0)
@@ -117,6 +124,13 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _log_format(value: str | None) -> str:
+    fmt = (value or "text").strip().lower()
+    if fmt not in {"text", "json"}:
+        raise ValueError(f"STEWARD_LOG_FORMAT={value!r} must be 'text' or 'json'")
+    return fmt
 
 
 def _ints(env: Mapping[str, str], **names: str) -> dict[str, int]:
