@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from steward.domain import audit
 from steward.store import tables as t
 from steward.store.audit_repo import AuditRepository
+from steward.store.audit_tree_repo import AuditTreeRepository
 from steward.store.connections_repo import ConnectionRepository
 from steward.store.findings_repo import (
     FindingRepository,
@@ -129,6 +130,7 @@ class UnitOfWork:
         self.models = ModelRepository(self.conn)
         self.versions = VersionRepository(self.conn)
         self.audit = AuditRepository(self.conn)
+        self.audit_tree = AuditTreeRepository(self.conn)
         self.tokens = TokenRepository(self.conn)
         self.users = UserRepository(self.conn)
         self.teams = TeamRepository(self.conn)
@@ -220,6 +222,8 @@ class UnitOfWork:
                 "hash": event.hash,
             },
         )
+        # The event is also the next leaf of the journal's Merkle tree (same transaction).
+        self.audit_tree.append(event)
         # Transactional outbox: webhook deliveries commit or roll back with the event.
         self.outbox.enqueue(event)
         return event
