@@ -14,13 +14,13 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
-from starlette.testclient import TestClient
-from tests.conftest import ensure_user
+from tests.conftest import LiveServer, ensure_user
 
-from steward.api.app import create_app
 from steward.api.observability import JsonFormatter
 from steward.domain.permissions import OPERATOR, Principal
 from steward.services import models, tokens
@@ -32,8 +32,8 @@ OPERATOR_P = Principal(name="admin", roles=frozenset({OPERATOR}))
 
 
 @pytest.fixture
-def http(ctx: Context) -> Iterator[TestClient]:
-    with TestClient(create_app(ctx)) as client:
+def http(ctx: Context) -> Iterator[httpx.Client]:
+    with LiveServer(ctx) as server, httpx.Client(base_url=server.url) as client:
         yield client
 
 
@@ -54,7 +54,7 @@ def _sample(body: str, name: str, **labels: str) -> float | None:
     return None
 
 
-def test_liveness_and_readiness_need_no_token(http: TestClient) -> None:
+def test_liveness_and_readiness_need_no_token(http: httpx.Client) -> None:
     assert http.get("/healthz").json() == {"status": "ok"}
     ready = http.get("/readyz")
     assert ready.status_code == 200
@@ -65,7 +65,7 @@ def test_liveness_and_readiness_need_no_token(http: TestClient) -> None:
 
 
 def test_not_ready_when_the_schema_is_behind_and_says_what_to_run(
-    ctx: Context, http: TestClient
+    ctx: Context, http: httpx.Client
 ) -> None:
     older = database.known_revisions()[-2]
     with ctx.uow.engine.begin() as conn:
@@ -80,11 +80,11 @@ def test_not_ready_when_the_schema_is_behind_and_says_what_to_run(
 
 
 @sqlite_only
-def test_not_ready_when_the_artifact_store_cannot_be_listed(ctx: Context, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_not_ready_when_the_artifact_store_cannot_be_listed(ctx: Context, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the artifact store should be")
     broken = replace(ctx, artifacts=type(ctx.artifacts)(str(blocker / "artifacts")))
-    with TestClient(create_app(broken)) as client:
+    with LiveServer(broken) as server, httpx.Client(base_url=server.url) as client:
         ready = client.get("/readyz")
     assert ready.status_code == 503
     check = ready.json()["checks"]["artifacts"]
@@ -93,7 +93,9 @@ def test_not_ready_when_the_artifact_store_cannot_be_listed(ctx: Context, tmp_pa
 
 
 @sqlite_only
-def test_metrics_count_route_templates_and_read_the_journal(ctx: Context, http: TestClient) -> None:
+def test_metrics_count_route_templates_and_read_the_journal(
+    ctx: Context, http: httpx.Client
+) -> None:
     auth = _token(ctx)
     models.create_model(ctx, OPERATOR_P, "secret-credit-model", owner="olga")
     before = (
@@ -143,7 +145,7 @@ def test_metrics_count_route_templates_and_read_the_journal(ctx: Context, http: 
 @sqlite_only
 def test_metrics_need_the_configured_token(ctx: Context) -> None:
     guarded = replace(ctx, settings=ctx.settings.with_(metrics_token="scrape-secret-123"))
-    with TestClient(create_app(guarded)) as client:
+    with LiveServer(guarded) as server, httpx.Client(base_url=server.url) as client:
         refused = client.get("/metrics")
         assert refused.status_code == 401
         assert refused.headers["www-authenticate"] == "Bearer"
@@ -155,7 +157,7 @@ def test_metrics_need_the_configured_token(ctx: Context) -> None:
 
 @sqlite_only
 def test_every_response_carries_a_request_id_and_the_access_log_names_the_user(
-    ctx: Context, http: TestClient, caplog: pytest.LogCaptureFixture
+    ctx: Context, http: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
     auth = _token(ctx, "olga", "owner")
     with caplog.at_level(logging.INFO, logger="steward.access"):
