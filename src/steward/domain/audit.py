@@ -230,6 +230,10 @@ class Tampering(StrEnum):
     REMOVED = "removed"
     INSERTED = "inserted"
     REORDERED = "reordered"
+    # Found by authentication and the state check (steward.domain.audit_auth).
+    FORGED = "forged"
+    REPLAYED = "replayed"
+    BACKDATED = "backdated"
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,8 @@ class Verification:
     broken_seq: int | None = None
     kind: Tampering | None = None
     detail: str = ""
+    # Events before this seq carry no MAC the key file can check (None: all authenticated).
+    unauthenticated_before: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -269,6 +275,7 @@ class Verification:
             "broken_seq": self.broken_seq,
             "kind": self.kind.value if self.kind else None,
             "detail": self.detail,
+            "unauthenticated_before": self.unauthenticated_before,
         }
 
 

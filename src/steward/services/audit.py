@@ -62,6 +62,11 @@ def verify(
             result = fast
     if result is None:
         result = _verify_sequential(ctx.uow)
+    if result.ok:
+        # The chain holds; now what it cannot show (forged, replayed, backdated events).
+        from steward.services import reconcile
+
+        result = reconcile.authenticate(ctx, result)
     if not result.ok or not expected:
         return result
     with ctx.uow.read() as uow:
