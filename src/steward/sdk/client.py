@@ -43,6 +43,7 @@ from steward.domain.entities import (
 )
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
+from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
 from steward.domain.reviews import Review, ReviewDue
 from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
@@ -366,6 +367,15 @@ class Steward:
         reveal deleted newest events or a rewritten tail, which the chain alone cannot.
         """
         return self._backend.verify_audit(workers, anchors)
+
+    def reconcile_audit(self) -> Reconciliation:
+        """Replay the journal and name every state row it does not explain.
+
+        ``ok`` is False when a model, version stage, alias, user, role grant, team,
+        membership, transition request or approval was written outside Steward
+        (e.g. by SQL), or an explained row was deleted.
+        """
+        return self._backend.reconcile_audit()
 
     def export_audit(self, dest: str | Path) -> int:
         return self._backend.export_audit(Path(dest))

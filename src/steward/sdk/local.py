@@ -30,6 +30,7 @@ from steward.domain.entities import (
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
 from steward.domain.permissions import Principal
+from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import (
     GateReport,
     PolicyPackInfo,
@@ -53,6 +54,7 @@ from steward.services import (
     lifecycle,
     models,
     policies,
+    reconcile,
     reviews,
     risk,
     tokens,
@@ -163,6 +165,9 @@ class LocalBackend:
 
     def verify_audit(self, workers: int = 1, anchors: Sequence[str] = ()) -> Verification:
         return audit.verify(self.ctx, self.principal, workers=workers, anchors=anchors)
+
+    def reconcile_audit(self) -> Reconciliation:
+        return reconcile.reconcile(self.ctx, self.principal)
 
     def export_audit(self, dest: Path) -> int:
         count = 0

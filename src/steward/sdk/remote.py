@@ -37,6 +37,7 @@ from steward.domain.entities import (
 from steward.domain.errors import ERRORS_BY_CODE, IntegrityError, StewardError
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
+from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
 from steward.domain.reviews import Review, ReviewDue
 from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
@@ -268,6 +269,9 @@ class RemoteBackend:
         # workers: the server decides how to verify
         params = {"anchor": list(anchors)} if anchors else None
         return self._call("GET", "/api/v1/audit/verify", Verification, params=params)
+
+    def reconcile_audit(self) -> Reconciliation:
+        return self._call("GET", "/api/v1/audit/reconcile", Reconciliation)
 
     def export_audit(self, dest: Path) -> int:
         count = 0

@@ -10,7 +10,8 @@ from fastapi.responses import Response, StreamingResponse
 from steward.api.deps import Caller, caller, respond
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.permissions import Principal
-from steward.services import audit
+from steward.domain.reconcile import Reconciliation
+from steward.services import audit, reconcile
 from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -50,6 +51,12 @@ async def verify(
     call: Caller = Depends(caller),
 ) -> Response:
     return respond(await call.run(audit.verify, anchors=anchor))
+
+
+@router.get("/reconcile", response_model=Reconciliation)
+async def reconcile_state(call: Caller = Depends(caller)) -> Response:
+    """Replay the journal; name every state row it does not explain (ok false if any)."""
+    return respond(await call.run(reconcile.reconcile))
 
 
 @router.get(
