@@ -85,3 +85,22 @@ def test_verify_says_which_events_predate_a_replaced_key(tmp_path: Path) -> None
     result = ok(home, "audit", "verify")
     assert "Audit chain intact: 2 events" in flat(result.stdout)
     assert "Events before #2 carry no MAC the audit key can check" in flat(result.stderr)
+
+
+def test_rotate_key_keeps_old_events_verifying(tmp_path: Path) -> None:
+    home = tmp_path / "store"
+    ok(home, "model", "create", "credit")
+    old = json.loads((home / "keys" / "audit.key").read_text())["keys"]
+    rotated = flat(ok(home, "audit", "rotate-key").stdout)
+    assert "New events are authenticated with key" in rotated
+    keys = json.loads((home / "keys" / "audit.key").read_text())["keys"]
+    assert keys[1:] == old and keys[0] not in old
+    assert (home / "keys" / "audit.key").stat().st_mode & 0o777 == 0o600
+    ok(home, "model", "create", "churn")
+    assert "Audit chain intact: 2 events" in flat(ok(home, "audit", "verify").stdout)
+
+
+def test_rotate_key_refuses_a_remote_server(tmp_path: Path) -> None:
+    result = run(tmp_path, "--url", "http://127.0.0.1:9", "audit", "rotate-key")
+    assert result.exit_code != 0
+    assert "run `steward audit rotate-key` on the server host" in flat(result.stderr)

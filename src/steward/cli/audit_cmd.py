@@ -178,6 +178,33 @@ def reconcile(ctx: typer.Context, json_: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
+@app.command("rotate-key")
+def rotate_key(ctx: typer.Context) -> None:
+    """Authenticate new events with a fresh audit key (run on the server host).
+
+    The old keys stay in the key file so the events they authenticated still verify.
+    """
+
+    def go() -> None:
+        from steward.domain.errors import InvalidInput
+        from steward.services import reconcile
+        from steward.settings import Settings
+
+        if ctx.obj.url:
+            raise InvalidInput(
+                "The audit key is a file on the server: run `steward audit rotate-key` on the "
+                "server host, without --url.",
+                field="url",
+            )
+        new, retired = reconcile.rotate_key(Settings.from_env(home=ctx.obj.home))
+        output.console().print(
+            f"New events are authenticated with key {new}; kept to check older events: "
+            f"{', '.join(retired)}. Back up the key file (see docs/audit.md)."
+        )
+
+    output.run(go)
+
+
 @app.command("export")
 def export(
     ctx: typer.Context,

@@ -10,9 +10,11 @@ from dataclasses import replace
 
 from steward.domain import audit_auth
 from steward.domain.audit import GENESIS, Tampering, Verification
+from steward.domain.audit_auth import key_id
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.reconcile import Reconciliation, compare, replay
 from steward.services.context import Context
+from steward.settings import Settings
 from steward.trust import auditkey
 
 
@@ -66,3 +68,14 @@ def reconcile(ctx: Context, principal: Principal) -> Reconciliation:
         expected, events = replay(uow.reconcile.replayed_events())
         actual = uow.reconcile.snapshot()
     return compare(actual, expected, events)
+
+
+def rotate_key(settings: Settings) -> tuple[str, tuple[str, ...]]:
+    """Authenticate new events with a fresh key; returns (new key id, retired key ids).
+
+    Like ``steward init`` this acts on the server's own files: whoever can write
+    STEWARD_HOME can rotate, and nobody else (there is deliberately no API route).
+    Retired keys stay in the file so the events they authenticated still verify.
+    """
+    ring = auditkey.rotate(settings.audit_key_path)
+    return ring.current_id, tuple(key_id(k) for k in ring.keys[1:])

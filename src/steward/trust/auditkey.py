@@ -79,6 +79,8 @@ def rotate(path: Path) -> Keyring:
     with os.fdopen(fd, "wb") as out:
         out.write(_encode(new))
     tmp.replace(path)
+    with _LOCK:
+        _CACHE.pop(path, None)  # a rename within one mtime tick must not serve the old ring
     found = load(path)
     assert found is not None
     return found
