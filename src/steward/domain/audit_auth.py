@@ -66,19 +66,45 @@ class Keyring:
         key = self.keys[0]
         return f"{key_id(key)}:{_mac(key, digest)}"
 
-    def check(self, digest: str, mac: str | None) -> MacStatus:
+    def by_id(self) -> dict[str, bytes]:
+        return {key_id(k): k for k in self.keys}
+
+    def check(self, digest: str, mac: str | None, ids: dict[str, bytes] | None = None) -> MacStatus:
+        """Whether ``mac`` authenticates ``digest``; ``ids`` is :meth:`by_id`, precomputed."""
         if not mac:
             return MacStatus.MISSING
         kid, _, value = mac.partition(":")
-        for key in self.keys:
-            if key_id(key) == kid:
-                good = hmac.compare_digest(_mac(key, digest), value)
-                return MacStatus.VALID if good else MacStatus.INVALID
-        return MacStatus.UNKNOWN_KEY
+        key = (self.by_id() if ids is None else ids).get(kid)
+        if key is None:
+            return MacStatus.UNKNOWN_KEY
+        good = hmac.compare_digest(_mac(key, digest), value)
+        return MacStatus.VALID if good else MacStatus.INVALID
+
+
+class _Hmac:
+    """HMAC-SHA256 (RFC 2104) with the key's inner and outer pads hashed once.
+
+    Byte-for-byte ``hmac.digest(key, msg, "sha256")``, but each event then costs two
+    SHA-256 compressions instead of four: verify runs it over every event.
+    """
+
+    __slots__ = ("inner", "outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = key.ljust(64, b"\0")  # keys are 32 bytes, shorter than SHA-256's block
+        self.inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self.outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def __call__(self, digest: str) -> str:
+        inner = self.inner.copy()
+        inner.update(CONTEXT + digest.encode())
+        outer = self.outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
 
 def _mac(key: bytes, digest: str) -> str:
-    return hmac.digest(key, CONTEXT + digest.encode(), "sha256").hex()
+    return _Hmac(key)(digest)
 
 
 class AuthProblem(StrEnum):
@@ -115,6 +141,9 @@ def authenticate(
     last_seq = 0
     unauthenticated: int | None = None
     checked = 0
+    ids = keyring.by_id() if keyring is not None else {}
+    macs = {kid: _Hmac(key) for kid, key in ids.items()}
+    compare = hmac.compare_digest
     for seq, time, digest, mac in rows:
         checked += 1
         if time < last_time:
@@ -128,6 +157,12 @@ def authenticate(
                 "Steward never writes time backwards: it was inserted or its time edited",
             )
         last_time, last_seq = time, seq
+        if mac:
+            # The hot path (a valid MAC) inlined: this runs over every event of every verify.
+            kid, _, value = mac.partition(":")
+            made = macs.get(kid)
+            if made is not None and compare(made(digest), value):
+                continue
         if keyring is None:
             return AuthReport(
                 False,
@@ -138,7 +173,7 @@ def authenticate(
                 "no audit key is available, so no event can be authenticated; give verify "
                 "the server's key file (STEWARD_AUDIT_KEY)",
             )
-        status = keyring.check(digest, mac)
+        status = keyring.check(digest, mac, ids)
         if status is MacStatus.VALID:
             continue
         if seq < keyring.since and status is not MacStatus.INVALID:

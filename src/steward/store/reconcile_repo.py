@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
@@ -28,22 +29,23 @@ class ReconcileRepository:
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
-    def auth_rows(self) -> Iterator[AuthRow]:
-        """(seq, time, hash, mac) of every event in seq order, in keyset batches."""
-        e = t.audit_events.c
-        after = 0
-        while True:
-            rows = self.conn.execute(
-                select(e.seq, e.time, e.hash, e.mac)
-                .where(e.seq > after)
-                .order_by(e.seq)
-                .limit(_BATCH)
-            ).all()
-            for seq, time, digest, mac in rows:
-                yield int(seq), str(time), str(digest), mac
-            if len(rows) < _BATCH:
-                return
-            after = int(rows[-1][0])
+    def auth_rows(self, batch: int = 20_000) -> Iterator[AuthRow]:
+        """(seq, time, hash, mac) of every event in seq order, straight off the driver's cursor.
+
+        Like ``AuditRepository.stream_rows``: verify reads every event, so row objects
+        would cost more than the MACs; PostgreSQL streams through a server-side cursor.
+        """
+        raw: Any = self.conn.connection.dbapi_connection
+        postgres = self.conn.dialect.name == "postgresql"
+        cursor = raw.cursor(name="steward_audit_auth") if postgres else raw.cursor()
+        try:
+            if postgres:
+                cursor.itersize = batch
+            cursor.execute("SELECT seq, time, hash, mac FROM audit_events ORDER BY seq")
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        finally:
+            cursor.close()
 
     def earlier_copy(self, seq: int) -> int | None:
         """The first earlier event with the same actor, action, subject and payload."""
