@@ -30,6 +30,9 @@ class Settings:
     # Fernet key that seals webhook secrets at rest (STEWARD_SECRETS_KEY);
     # default <home>/keys/secrets.key, created on first use.
     secrets_key: Path | None = None
+    # Key file that authenticates journal events (STEWARD_AUDIT_KEY); default
+    # <home>/keys/audit.key, created by `steward init` (see steward.trust.auditkey).
+    audit_key: Path | None = None
     # A YAML file extending Steward's compliance evidence mapping (STEWARD_COMPLIANCE_MAPPING).
     compliance_mapping: Path | None = None
     # Hosts webhooks and data connections may reach (STEWARD_OUTBOUND_ALLOW, comma-separated
@@ -93,6 +96,9 @@ class Settings:
             secrets_key=Path(env["STEWARD_SECRETS_KEY"]).expanduser().resolve()
             if env.get("STEWARD_SECRETS_KEY")
             else None,
+            audit_key=Path(env["STEWARD_AUDIT_KEY"]).expanduser().resolve()
+            if env.get("STEWARD_AUDIT_KEY")
+            else None,
             compliance_mapping=Path(env["STEWARD_COMPLIANCE_MAPPING"]).expanduser().resolve()
             if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
@@ -149,6 +155,10 @@ class Settings:
     @property
     def secrets_key_path(self) -> Path:
         return self.secrets_key or self.home / "keys" / "secrets.key"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key or self.home / "keys" / "audit.key"
 
     @property
     def spool_dir(self) -> Path:

@@ -139,6 +139,7 @@ ROWS: list[Row] = [
     # audit journal
     Row("GET", "/api/v1/audit/events", P.AUDIT_READ),
     Row("GET", "/api/v1/audit/verify", P.AUDIT_READ),
+    Row("GET", "/api/v1/audit/reconcile", P.AUDIT_READ),
     Row("GET", "/api/v1/audit/export", P.AUDIT_READ),
     Row("GET", "/api/v1/audit/checkpoints", P.AUDIT_READ),
     Row("POST", "/api/v1/audit/checkpoints", P.AUDIT_CHECKPOINT),

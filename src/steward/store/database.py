@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from steward.domain.errors import SchemaOutOfDate, StewardError
 
 # Bumped with each migration; a test asserts it equals Alembic's head.
-SCHEMA_HEAD = "0017"
+SCHEMA_HEAD = "0018"
+# The revision that adds event MACs (a store upgraded past it keeps its key file).
+AUDIT_MAC_REVISION = "0018"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -99,8 +102,14 @@ def _newer_schema(revision: str) -> SchemaOutOfDate:
     )
 
 
-def migrate(engine: Engine) -> tuple[str | None, str]:
-    """Apply pending migrations; returns (revision before, revision after)."""
+def migrate(
+    engine: Engine, *, audit_mac: Callable[[int, str], str] | None = None
+) -> tuple[str | None, str]:
+    """Apply pending migrations; returns (revision before, revision after).
+
+    ``audit_mac(seq, hash)`` authenticates existing journal events when the
+    revision adding MACs runs (None: they stay unauthenticated).
+    """
     before = current_revision(engine)
     if before == SCHEMA_HEAD:
         return before, SCHEMA_HEAD  # nothing to do: skip importing Alembic
@@ -113,6 +122,7 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
+        config.attributes["audit_mac"] = audit_mac
         command.upgrade(config, "head")
     return before, SCHEMA_HEAD
 
