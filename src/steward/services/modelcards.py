@@ -124,7 +124,7 @@ def set_narrative(
 
 def narratives(ctx: Context, principal: Principal, model: str, version: int) -> list[Narrative]:
     """The narrative fields a version's card shows (own or carried over), by field name."""
-    ensure(principal, Permission.VERSION_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)  # part of the model card
     with ctx.uow.read() as uow:
         mid, _vid = version_row_id(uow, model, version)
         found = current_in_uow(uow, mid, model, version)
@@ -135,7 +135,7 @@ def narrative_history(
     ctx: Context, principal: Principal, model: str, version: int, field: str | None = None
 ) -> list[Narrative]:
     """Every revision written for this version (superseded ones too), by field and revision."""
-    ensure(principal, Permission.VERSION_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)
     key = mc.narrative_field(field).key if field is not None else None
     with ctx.uow.read() as uow:
         _mid, vid = version_row_id(uow, model, version)

@@ -304,7 +304,7 @@ def _is_regression(data: pd.DataFrame, options: ValidateOptions) -> bool:
 
 def list_suites(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
     """The shipped suites with their checks (for `steward check suites` and the API)."""
-    ensure(principal, Permission.VERSION_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)
     from steward.validation.suites import shipped
 
     out = []

@@ -551,4 +551,7 @@ ZH_TW: dict[str, str] = {
     "every %(n)s months": "每 %(n)s 個月",
     "loaded, not active": "已載入，未啟用",
     "none": "無",
+    # anonymous read scope (#12.4)
+    "Governance records": "治理紀錄",
+    "The gate, lifecycle timeline, validation results, monitoring and findings of this model need a role. Ask an administrator to grant you one.": "此模型的關卡、生命週期時間軸、驗證結果、監控與發現事項需要角色才能檢視。請向管理員申請角色。",
 }
