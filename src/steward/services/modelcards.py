@@ -19,7 +19,7 @@ from steward.domain.audit import Action
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import risk as risk_service
-from steward.services.access import ensure_model
+from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, version_row_id
 from steward.services.monitoring_card import card_status_in_uow
 from steward.store.findings_repo import FindingFilter
@@ -69,6 +69,7 @@ def set_narrative(
     Returns the version's narrative as its card now shows it (every field that has text).
     """
     ensure(principal, Permission.MODEL_WRITE)
+    check_first(ctx, principal, Permission.MODEL_WRITE, model)
     if not isinstance(fields, dict) or not fields:
         raise InvalidInput(
             "Give at least one field to write, e.g. intended_use='Approve or refer ...' "
