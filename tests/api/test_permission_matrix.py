@@ -128,7 +128,7 @@ ROWS: list[Row] = [
         VERSION,
         json={"to": "validation", "justification": "matrix"},
     ),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/transitions", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/transitions", P.GOVERNANCE_READ, VERSION),
     Row(
         "GET",
         "/api/v1/models/{name}/versions/{version}/gate",
@@ -284,8 +284,8 @@ ROWS: list[Row] = [
         VERSION,
         json=RUN_RECORD,
     ),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/check-runs", P.VERSION_READ, VERSION),
-    Row("GET", "/api/v1/check-runs/{run_id}", P.VERSION_READ, {"run_id": "run_ghost"}),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/check-runs", P.GOVERNANCE_READ, VERSION),
+    Row("GET", "/api/v1/check-runs/{run_id}", P.GOVERNANCE_READ, {"run_id": "run_ghost"}),
     Row(
         "POST",
         "/api/v1/models/{name}/versions/{version}/validate",
@@ -294,7 +294,7 @@ ROWS: list[Row] = [
         form={"options": "{}"},
         files={"data": ("eval.csv", b"x,y\n1,0\n")},
     ),
-    Row("GET", "/api/v1/validation/suites", P.VERSION_READ),
+    Row("GET", "/api/v1/validation/suites", P.GOVERNANCE_READ),
     # findings, waivers, periodic reviews
     Row(
         "POST",
@@ -348,7 +348,7 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/reviews/{review_id}", P.GOVERNANCE_READ, {"review_id": "999"}),
     # model cards and evidence packs
     Row("GET", "/api/v1/models/{name}/versions/{version}/model-card", P.GOVERNANCE_READ, VERSION),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/narratives", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/narratives", P.GOVERNANCE_READ, VERSION),
     Row(
         "PUT",
         "/api/v1/models/{name}/versions/{version}/narratives",
@@ -359,7 +359,7 @@ ROWS: list[Row] = [
     Row(
         "GET",
         "/api/v1/models/{name}/versions/{version}/narratives/history",
-        P.VERSION_READ,
+        P.GOVERNANCE_READ,
         VERSION,
     ),
     Row("POST", "/api/v1/models/{name}/evidence-pack", P.EVIDENCE_EXPORT, MODEL, json={}),
@@ -370,23 +370,23 @@ ROWS: list[Row] = [
         files={"pack": ("pack.zip", b"not a zip")},
     ),
     # compliance: catalogs, coverage, organisation dashboard
-    Row("GET", "/api/v1/compliance/catalogs", P.MODEL_READ),
+    Row("GET", "/api/v1/compliance/catalogs", P.GOVERNANCE_READ),
     Row(
         "GET",
         "/api/v1/compliance/catalogs/{framework}/controls",
-        P.MODEL_READ,
+        P.GOVERNANCE_READ,
         {"framework": "ghost"},
     ),
     Row(
         "GET",
         "/api/v1/compliance/catalogs/{framework}/controls/{control}",
-        P.MODEL_READ,
+        P.GOVERNANCE_READ,
         {"framework": "ghost", "control": "ghost"},
     ),
     Row(
         "GET",
         "/api/v1/compliance/crosswalk",
-        P.MODEL_READ,
+        P.GOVERNANCE_READ,
         query={"source": "nist-ai-rmf", "target": "iso-42001"},
     ),
     Row("GET", "/api/v1/compliance/coverage", P.GOVERNANCE_READ),
@@ -394,8 +394,8 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/compliance/dashboard", P.GOVERNANCE_READ),
     # signing, deploy records, webhooks
     Row("GET", "/api/v1/signing/key", P.VERSION_READ),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/signatures", P.VERSION_READ, VERSION),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/signature", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/signatures", P.GOVERNANCE_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/signature", P.GOVERNANCE_READ, VERSION),
     Row(
         "POST",
         "/api/v1/models/{name}/deployments",

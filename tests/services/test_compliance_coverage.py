@@ -187,8 +187,10 @@ def test_coverage_needs_governance_read_and_a_real_model(clocked: Context) -> No
         compliance.model_coverage(clocked, RITA, "ghost")
     with pytest.raises(NotFound, match="No control catalog 'cobit'"):
         compliance.organisation_coverage(clocked, RITA, ["cobit"])
-    # reference data is readable without a role
-    assert len(compliance.list_catalogs(clocked, nobody)) == 6
+    # the catalogs carry the organisation's evidence mapping (its own statements): a role
+    with pytest.raises(Forbidden):
+        compliance.list_catalogs(clocked, nobody)
+    assert len(compliance.list_catalogs(clocked, RITA)) == 6
 
 
 def test_a_user_mapping_changes_what_counts(

@@ -21,7 +21,7 @@ from steward.domain.permissions import (
     ensure_on,
 )
 from steward.services import risk
-from steward.services.access import model_scope
+from steward.services.access import check_first, model_scope
 from steward.services.context import Context, model_id
 from steward.store.models_repo import ModelFilter
 from steward.store.uow import UnitOfWork
@@ -94,6 +94,11 @@ def update_model(
     reassigner = authorize(principal, Permission.MODEL_REASSIGN).allowed
     if set(fields) - set(REASSIGNING) or not reassigner:
         ensure(principal, Permission.MODEL_WRITE)
+    # The object (and, for a handover, the role to reassign) before the input is judged.
+    if set(fields) - set(REASSIGNING) or not (fields or reassigner):
+        check_first(ctx, principal, Permission.MODEL_WRITE, name)
+    elif fields:
+        _ensure_may_reassign(principal, name)
     if not fields:
         raise InvalidInput("Nothing to update: give at least one field to change.")
     values = specs.model_fields(fields)
@@ -143,10 +148,7 @@ def update_model(
 REASSIGNING = ("owner", "team")
 
 
-def _ensure_reassignable(uow: UnitOfWork, principal: Principal, name: str, mid: int) -> None:
-    """Reassigning a model is an admin's or risk officer's act, and never while a
-    request is open: segregation of duties is judged against who held the model
-    when the move was requested, and handing it away must not escape that."""
+def _ensure_may_reassign(principal: Principal, name: str) -> None:
     decision = authorize(principal, Permission.MODEL_REASSIGN)
     if not decision.allowed:
         raise Forbidden(
@@ -155,6 +157,13 @@ def _ensure_reassignable(uow: UnitOfWork, principal: Principal, name: str, mid: 
             permission=Permission.MODEL_REASSIGN.value,
             model=name,
         )
+
+
+def _ensure_reassignable(uow: UnitOfWork, principal: Principal, name: str, mid: int) -> None:
+    """Reassigning a model is an admin's or risk officer's act, and never while a
+    request is open: segregation of duties is judged against who held the model
+    when the move was requested, and handing it away must not escape that."""
+    _ensure_may_reassign(principal, name)
     open_ids = uow.requests.open_ids_for_model(mid)
     if open_ids:
         raise Conflict(

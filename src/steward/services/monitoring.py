@@ -37,7 +37,7 @@ from steward.domain.monitoring import (
 from steward.domain.permissions import OPERATOR, Permission, Principal, ensure
 from steward.monitoring.batches import BatchPayload, PredictionRows, ReferencePayload
 from steward.services import policies
-from steward.services.access import ensure_model
+from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, model_id, version_row_id
 from steward.store.uow import UnitOfWork
 
@@ -62,9 +62,7 @@ def create_monitor(
 ) -> Monitor:
     """Configure a monitor on a version; ``reference`` is its profiled reference data."""
     ensure(principal, Permission.MONITOR_MANAGE)
-    with ctx.uow.read() as uow:
-        # Whose model it is comes before what the caller sent (no 422 to a stranger).
-        ensure_model(uow, principal, Permission.MONITOR_MANAGE, model)
+    check_first(ctx, principal, Permission.MONITOR_MANAGE, model)
     parsed = rules.parse_config(dict(config or {}))
     check_source(ctx, principal, parsed)
     rules.monitor_name(name)
@@ -965,6 +963,8 @@ def record_labels(
 ) -> LabelReport:
     """Join labels that arrived later to their predictions; recompute those runs' performance."""
     ensure(principal, Permission.MONITOR_RUN)
+    with ctx.uow.read() as uow:  # whose monitor it is comes before what the caller sent
+        ensure_model(uow, principal, Permission.MONITOR_RUN, resolve(uow, ref).model)
     pairs = list(labels.items()) if isinstance(labels, Mapping) else list(labels)
     if not pairs:
         raise InvalidInput("No labels given; send {prediction_id: label} pairs.", field="labels")

@@ -14,7 +14,7 @@ from steward.domain.entities import DatasetVersion, ModelVersion, Page
 from steward.domain.errors import ArtifactError, ArtifactTooLarge, Conflict, InvalidInput, NotFound
 from steward.domain.lifecycle import INITIAL, Stage, parse_stage
 from steward.domain.permissions import Permission, Principal, ensure
-from steward.services.access import ensure_model
+from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, model_id, version_row_id
 from steward.services.models import check_limit
 from steward.store.versions_repo import VersionFilter, code_json, signature_json
@@ -31,6 +31,7 @@ def create_version(
 ) -> ModelVersion:
     """Store the artifact, then record the version; on any failure leave neither behind."""
     ensure(principal, Permission.VERSION_WRITE)
+    check_first(ctx, principal, Permission.VERSION_WRITE, model)
     spec = specs.validate_version_spec(spec)
     try:
         digest, size = sha256_file(artifact)
@@ -177,6 +178,7 @@ def amend_version(
     hash and data fingerprints), so the gate asks for them again.
     """
     ensure(principal, Permission.VERSION_WRITE)
+    check_first(ctx, principal, Permission.VERSION_WRITE, model)
     justification = (justification or "").strip()
     if not justification:
         raise InvalidInput("Say why the version is amended (justification).", field="justification")
@@ -323,6 +325,7 @@ def set_alias(
     ctx: Context, principal: Principal, model: str, alias: str, version: int
 ) -> ModelVersion:
     ensure(principal, Permission.ALIAS_WRITE)
+    check_first(ctx, principal, Permission.ALIAS_WRITE, model)
     names.alias(alias)
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)

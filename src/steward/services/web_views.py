@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from steward.domain import specs
 from steward.domain.audit import Action
 from steward.domain.errors import InvalidInput
 from steward.domain.lifecycle import parse_stage
-from steward.domain.permissions import Permission, Principal, ensure
+from steward.domain.permissions import Permission, Principal, authorize, ensure
 from steward.services.context import Context
 from steward.services.tokens import hash_token
 from steward.store.web_repo import SORTS, InventoryFilter, InventoryRepository, InventoryRow
@@ -30,6 +30,21 @@ class InventoryPage:
     rows: list[InventoryRow]
     next_cursor: str | None
     sort: str
+    # False for callers without governance:read (no role, anonymous): the rows then carry
+    # no validation results, findings or monitoring state, and the page hides those columns.
+    governance: bool = True
+
+
+def _inventory_only(row: InventoryRow) -> InventoryRow:
+    """The row as the inventory alone: validation, findings and monitoring need a role."""
+    return replace(
+        row,
+        last_validation_at=None,
+        last_validation_passed=None,
+        open_findings=0,
+        monitoring="",
+        open_alerts=0,
+    )
 
 
 def _encode(key: str, name: str) -> str:
@@ -110,7 +125,10 @@ def inventory(
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = _encode(_sort_key(rows[-1], sort), rows[-1].name) if more else None
-    return InventoryPage(rows, nxt, sort)
+    governance = authorize(principal, Permission.GOVERNANCE_READ).allowed
+    if not governance:
+        rows = [_inventory_only(row) for row in rows]
+    return InventoryPage(rows, nxt, sort, governance)
 
 
 def end_session(ctx: Context, secret: str) -> bool:
