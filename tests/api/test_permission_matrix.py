@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import LiveServer, ensure_user
+from tests.risk_answers import CREDIT as ANSWERS
 
 from steward import bootstrap
 from steward.api.app import create_app
@@ -656,19 +657,6 @@ def test_anonymous_callers_get_exactly_what_the_table_allows(
 # -- object level: the caller's own model, their team's, someone else's ---------------------
 
 RELATIONS = ("own model", "team model", "other model")
-ANSWERS = {
-    "decision_impact": "significant",
-    "autonomy": "human_oversight",
-    "personal_data": "personal",
-    "vulnerable_groups": "no",
-    "scale": "under_100k",
-    "financial_exposure": "material",
-    "regulated_domain": ["credit"],
-    "annex_iii": ["credit_scoring"],
-    "prohibited_practices": ["none"],
-    "transparency": ["none"],
-    "third_party": "in_house",
-}
 REFERENCE = ROWS[
     [r.key for r in ROWS].index("POST /api/v1/models/{name}/versions/{version}/monitors")
 ].json

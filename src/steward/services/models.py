@@ -212,6 +212,43 @@ def check_limit(limit: int) -> int:
     return limit
 
 
+def model_filter(
+    *,
+    owner: str | None = None,
+    team: str | None = None,
+    risk_tier: str | None = None,
+    regulatory_category: str | None = None,
+    status: str | None = None,
+    stage: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+) -> ModelFilter:
+    """The checked filter of an inventory listing (every face lists models through it)."""
+    checked = specs.model_fields(
+        {
+            k: v
+            for k, v in {
+                "risk_tier": risk_tier,
+                "regulatory_category": regulatory_category,
+                "status": status,
+            }.items()
+            if v
+        }
+    )
+    return ModelFilter(
+        owner=owner or None,
+        team=team or None,
+        risk_tier=_jsonable(checked.get("risk_tier")),
+        regulatory_category=_jsonable(checked.get("regulatory_category")),
+        status=_jsonable(checked.get("status")),
+        stage=parse_stage(stage, "stage").value if stage else None,
+        tag=names.tag_key(tag) if tag else None,
+        q=(q or "").strip() or None,
+        after_name=decode_cursor(cursor) if cursor else None,
+    )
+
+
 def list_models(
     ctx: Context,
     principal: Principal,
@@ -229,27 +266,16 @@ def list_models(
 ) -> Page[Model]:
     ensure(principal, Permission.MODEL_READ)
     check_limit(limit)
-    checked = specs.model_fields(
-        {
-            k: v
-            for k, v in {
-                "risk_tier": risk_tier,
-                "regulatory_category": regulatory_category,
-                "status": status,
-            }.items()
-            if v
-        }
-    )
-    flt = ModelFilter(
+    flt = model_filter(
         owner=owner,
         team=team,
-        risk_tier=_jsonable(checked.get("risk_tier")),
-        regulatory_category=_jsonable(checked.get("regulatory_category")),
-        status=_jsonable(checked.get("status")),
-        stage=parse_stage(stage, "stage").value if stage else None,
-        tag=names.tag_key(tag) if tag else None,
-        q=q or None,
-        after_name=decode_cursor(cursor) if cursor else None,
+        risk_tier=risk_tier,
+        regulatory_category=regulatory_category,
+        status=status,
+        stage=stage,
+        tag=tag,
+        q=q,
+        cursor=cursor,
     )
     with ctx.uow.read() as uow:
         items = uow.models.search(flt, limit + 1)

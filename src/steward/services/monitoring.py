@@ -20,6 +20,7 @@ from typing import Any
 from steward.domain import lifecycle
 from steward.domain import monitoring as rules
 from steward.domain.audit import Action
+from steward.domain.backoff import doubling
 from steward.domain.connections import RAW_SOURCE_REFUSED
 from steward.domain.errors import Conflict, InvalidInput, NotFound
 from steward.domain.lifecycle import Stage
@@ -1567,8 +1568,7 @@ def retry_delay(failures: int, every: timedelta) -> timedelta:
     never longer than the schedule's interval (so a fixed source is picked up on time)."""
     if failures < 1:
         raise ValueError("failures counts from 1")
-    delay: timedelta = FIRST_RETRY * 2 ** min(failures - 1, 40)
-    return min(delay, every)
+    return doubling(failures - 1, FIRST_RETRY, every)
 
 
 def postpone(ctx: Context, principal: Principal, monitor_id: str, error: str) -> datetime | None:

@@ -82,6 +82,7 @@ ZH_TW: dict[str, str] = {
     "Pages": "分頁",
     "Password": "密碼",
     "Per-group impact ratio with the threshold at %(limit)s": "各群體影響比率，門檻為 %(limit)s",
+    "Per-group impact ratio": "各群體影響比率",
     "Purpose": "用途",
     "Question": "問題",
     "Reason": "原因",
