@@ -38,6 +38,7 @@ from steward.services import transparency
 from steward.settings import Settings
 from steward.store import database
 from steward.store.tables import audit_events, audit_tree
+from steward.trust import auditkey
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import machine, replace_section
@@ -52,6 +53,8 @@ def build_journal(home: Path, count: int) -> None:
     settings = Settings.from_env(home=home)
     engine = database.make_engine(settings.database_url)
     database.migrate(engine)
+    # Events carry MACs as Steward writes them, so verify runs its authentication pass too.
+    ring = auditkey.create(settings.audit_key_path, 1)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     prev = audit.GENESIS
     batch: list[dict[str, object]] = []
@@ -107,9 +110,12 @@ def build_journal(home: Path, count: int) -> None:
                 {"level": lv, "idx": ix, "hash": h.hex()} for lv, ix, h in compact.append(leaf)
             )
             batch.append(
-                event.__dict__
-                if hasattr(event, "__dict__")
-                else {f: getattr(event, f) for f in event.__slots__}
+                (
+                    event.__dict__
+                    if hasattr(event, "__dict__")
+                    else {f: getattr(event, f) for f in event.__slots__}
+                )
+                | {"mac": ring.mac(event.hash)}
             )
             if len(batch) == 20_000:
                 conn.execute(insert(audit_events), batch)

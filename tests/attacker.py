@@ -2,10 +2,13 @@
 
 The journal's Merkle tree (table audit_tree) is a second record of the journal inside the
 database; an attacker who knows about it recomputes it after editing events, exactly as
-they recompute the chain. Only a signed checkpoint outside the database then tells.
+they recompute the chain — and, having also read the audit key file, the events' MACs.
+Only a signed checkpoint outside the database then tells.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -47,3 +50,18 @@ def rechain(conn: Connection) -> None:
             {"p": prev, "h": digest, "s": row[0]},
         )
         prev = digest
+
+
+def remac(conn: Connection, key_file: Path) -> None:
+    """An attacker who also read the audit key file re-authenticates every event, so
+    only what the log key signed (checkpoints) can still tell."""
+    from steward.trust import auditkey
+
+    ring = auditkey.load(key_file)
+    assert ring is not None, "the store has no audit key file to steal"
+    rows = conn.execute(text("SELECT seq, hash FROM audit_events ORDER BY seq")).all()
+    for seq, digest in rows:
+        conn.execute(
+            text("UPDATE audit_events SET mac = :m WHERE seq = :s"),
+            {"m": ring.mac(digest), "s": seq},
+        )

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 from steward.artifacts.store import ArtifactStore
 from steward.domain.throttle import Limits, LoginThrottle
+from steward.services import schema
 from steward.services.context import Context
 from steward.settings import Settings
 from steward.store import database
 from steward.store.uow import UnitOfWorkFactory
+from steward.trust import auditkey
 
 
 def utc_now() -> datetime:
@@ -31,12 +33,12 @@ def build(
     """
     engine = database.make_engine(settings.database_url)
     if migrate or (create_if_missing and database.current_revision(engine) is None):
-        database.migrate(engine)
+        schema.upgrade(settings, engine)
     else:
         database.ensure_current(engine)
     return Context(
         settings=settings,
-        uow=UnitOfWorkFactory(engine, clock),
+        uow=UnitOfWorkFactory(engine, clock, auditkey.EventAuthenticator(settings.audit_key_path)),
         artifacts=ArtifactStore(settings.artifacts_url),
         login_throttle=LoginThrottle(
             Limits(

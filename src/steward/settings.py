@@ -30,6 +30,9 @@ class Settings:
     # Fernet key that seals webhook secrets at rest (STEWARD_SECRETS_KEY);
     # default <home>/keys/secrets.key, created on first use.
     secrets_key: Path | None = None
+    # Key file that authenticates journal events (STEWARD_AUDIT_KEY); default
+    # <home>/keys/audit.key, created by `steward init` (see steward.trust.auditkey).
+    audit_key: Path | None = None
     # A YAML file extending Steward's compliance evidence mapping (STEWARD_COMPLIANCE_MAPPING).
     compliance_mapping: Path | None = None
     # Hosts webhooks and data connections may reach (STEWARD_OUTBOUND_ALLOW, comma-separated
@@ -53,6 +56,11 @@ class Settings:
     # `steward doctor --fix` removes unreferenced artifact objects older than this
     # (STEWARD_ARTIFACT_GC_GRACE_HOURS): younger ones may belong to uploads in flight.
     artifact_gc_grace_hours: int = 24
+    # Bearer token Prometheus sends to /metrics (STEWARD_METRICS_TOKEN); unset: /metrics is
+    # open, so restrict it at the proxy.
+    metrics_token: str | None = None
+    # Log lines as "text" or one JSON object per line (STEWARD_LOG_FORMAT).
+    log_format: str = "text"
     # Audit checkpoints (signed tree heads of the journal, see docs/audit.md):
     # the Ed25519 key that signs them (STEWARD_LOG_KEY; default <home>/keys/log-key.pem,
     # created on first use), the log's origin line (STEWARD_CHECKPOINT_ORIGIN), where they
@@ -88,10 +96,15 @@ class Settings:
             secrets_key=Path(env["STEWARD_SECRETS_KEY"]).expanduser().resolve()
             if env.get("STEWARD_SECRETS_KEY")
             else None,
+            audit_key=Path(env["STEWARD_AUDIT_KEY"]).expanduser().resolve()
+            if env.get("STEWARD_AUDIT_KEY")
+            else None,
             compliance_mapping=Path(env["STEWARD_COMPLIANCE_MAPPING"]).expanduser().resolve()
             if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
             outbound_allow=parse_allow(env.get("STEWARD_OUTBOUND_ALLOW")),
+            metrics_token=env.get("STEWARD_METRICS_TOKEN") or None,
+            log_format=_log_format(env.get("STEWARD_LOG_FORMAT")),
             log_key=Path(env["STEWARD_LOG_KEY"]).expanduser().resolve()
             if env.get("STEWARD_LOG_KEY")
             else None,
@@ -144,6 +157,10 @@ class Settings:
         return self.secrets_key or self.home / "keys" / "secrets.key"
 
     @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key or self.home / "keys" / "audit.key"
+
+    @property
     def spool_dir(self) -> Path:
         """Where uploads are spooled while they are checked (cleaned at start-up)."""
         return self.home / "spool"
@@ -151,6 +168,13 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _log_format(value: str | None) -> str:
+    fmt = (value or "text").strip().lower()
+    if fmt not in {"text", "json"}:
+        raise ValueError(f"STEWARD_LOG_FORMAT={value!r} must be 'text' or 'json'")
+    return fmt
 
 
 def _ints(env: Mapping[str, str], **names: str) -> dict[str, int]:

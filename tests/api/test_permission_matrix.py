@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import LiveServer, ensure_user
+from tests.risk_answers import CREDIT as ANSWERS
 
 from steward import bootstrap
 from steward.api.app import create_app
@@ -128,7 +129,7 @@ ROWS: list[Row] = [
         VERSION,
         json={"to": "validation", "justification": "matrix"},
     ),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/transitions", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/transitions", P.GOVERNANCE_READ, VERSION),
     Row(
         "GET",
         "/api/v1/models/{name}/versions/{version}/gate",
@@ -139,6 +140,7 @@ ROWS: list[Row] = [
     # audit journal
     Row("GET", "/api/v1/audit/events", P.AUDIT_READ),
     Row("GET", "/api/v1/audit/verify", P.AUDIT_READ),
+    Row("GET", "/api/v1/audit/reconcile", P.AUDIT_READ),
     Row("GET", "/api/v1/audit/export", P.AUDIT_READ),
     Row("GET", "/api/v1/audit/checkpoints", P.AUDIT_READ),
     Row("POST", "/api/v1/audit/checkpoints", P.AUDIT_CHECKPOINT),
@@ -283,8 +285,8 @@ ROWS: list[Row] = [
         VERSION,
         json=RUN_RECORD,
     ),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/check-runs", P.VERSION_READ, VERSION),
-    Row("GET", "/api/v1/check-runs/{run_id}", P.VERSION_READ, {"run_id": "run_ghost"}),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/check-runs", P.GOVERNANCE_READ, VERSION),
+    Row("GET", "/api/v1/check-runs/{run_id}", P.GOVERNANCE_READ, {"run_id": "run_ghost"}),
     Row(
         "POST",
         "/api/v1/models/{name}/versions/{version}/validate",
@@ -293,7 +295,7 @@ ROWS: list[Row] = [
         form={"options": "{}"},
         files={"data": ("eval.csv", b"x,y\n1,0\n")},
     ),
-    Row("GET", "/api/v1/validation/suites", P.VERSION_READ),
+    Row("GET", "/api/v1/validation/suites", P.GOVERNANCE_READ),
     # findings, waivers, periodic reviews
     Row(
         "POST",
@@ -347,7 +349,7 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/reviews/{review_id}", P.GOVERNANCE_READ, {"review_id": "999"}),
     # model cards and evidence packs
     Row("GET", "/api/v1/models/{name}/versions/{version}/model-card", P.GOVERNANCE_READ, VERSION),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/narratives", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/narratives", P.GOVERNANCE_READ, VERSION),
     Row(
         "PUT",
         "/api/v1/models/{name}/versions/{version}/narratives",
@@ -358,7 +360,7 @@ ROWS: list[Row] = [
     Row(
         "GET",
         "/api/v1/models/{name}/versions/{version}/narratives/history",
-        P.VERSION_READ,
+        P.GOVERNANCE_READ,
         VERSION,
     ),
     Row("POST", "/api/v1/models/{name}/evidence-pack", P.EVIDENCE_EXPORT, MODEL, json={}),
@@ -369,23 +371,23 @@ ROWS: list[Row] = [
         files={"pack": ("pack.zip", b"not a zip")},
     ),
     # compliance: catalogs, coverage, organisation dashboard
-    Row("GET", "/api/v1/compliance/catalogs", P.MODEL_READ),
+    Row("GET", "/api/v1/compliance/catalogs", P.GOVERNANCE_READ),
     Row(
         "GET",
         "/api/v1/compliance/catalogs/{framework}/controls",
-        P.MODEL_READ,
+        P.GOVERNANCE_READ,
         {"framework": "ghost"},
     ),
     Row(
         "GET",
         "/api/v1/compliance/catalogs/{framework}/controls/{control}",
-        P.MODEL_READ,
+        P.GOVERNANCE_READ,
         {"framework": "ghost", "control": "ghost"},
     ),
     Row(
         "GET",
         "/api/v1/compliance/crosswalk",
-        P.MODEL_READ,
+        P.GOVERNANCE_READ,
         query={"source": "nist-ai-rmf", "target": "iso-42001"},
     ),
     Row("GET", "/api/v1/compliance/coverage", P.GOVERNANCE_READ),
@@ -393,8 +395,8 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/compliance/dashboard", P.GOVERNANCE_READ),
     # signing, deploy records, webhooks
     Row("GET", "/api/v1/signing/key", P.VERSION_READ),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/signatures", P.VERSION_READ, VERSION),
-    Row("GET", "/api/v1/models/{name}/versions/{version}/signature", P.VERSION_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/signatures", P.GOVERNANCE_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/signature", P.GOVERNANCE_READ, VERSION),
     Row(
         "POST",
         "/api/v1/models/{name}/deployments",
@@ -655,19 +657,6 @@ def test_anonymous_callers_get_exactly_what_the_table_allows(
 # -- object level: the caller's own model, their team's, someone else's ---------------------
 
 RELATIONS = ("own model", "team model", "other model")
-ANSWERS = {
-    "decision_impact": "significant",
-    "autonomy": "human_oversight",
-    "personal_data": "personal",
-    "vulnerable_groups": "no",
-    "scale": "under_100k",
-    "financial_exposure": "material",
-    "regulated_domain": ["credit"],
-    "annex_iii": ["credit_scoring"],
-    "prohibited_practices": ["none"],
-    "transparency": ["none"],
-    "third_party": "in_house",
-}
 REFERENCE = ROWS[
     [r.key for r in ROWS].index("POST /api/v1/models/{name}/versions/{version}/monitors")
 ].json

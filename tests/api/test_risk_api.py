@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.conftest import LiveServer
-from tests.domain.test_risk_scoring import CREDIT
+from tests.risk_answers import CREDIT
 
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.risk import AssessmentStatus, RiskAssessment

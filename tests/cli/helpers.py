@@ -19,6 +19,7 @@ ENV: dict[str, str | None] = {
     "STEWARD_USER": None,
     "STEWARD_DATABASE_URL": None,
     "STEWARD_ARTIFACTS_URL": None,
+    "STEWARD_AUDIT_KEY": None,
     "COLUMNS": "220",
 }
 

@@ -100,6 +100,7 @@ def test_verify_intact_then_tampered(home: Path) -> None:
         "broken_seq": None,
         "kind": None,
         "detail": "",
+        "unauthenticated_before": None,
     }
 
     with sqlite3.connect(home / "steward.db") as db:  # failure injection: edit history

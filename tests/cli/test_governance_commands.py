@@ -8,22 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 from tests.cli.helpers import as_json, flat, ok, run
+from tests.risk_answers import CREDIT as ANSWERS
 
 from steward.cli.gate_cmd import GATE_REFUSED
-
-ANSWERS = {
-    "decision_impact": "significant",
-    "autonomy": "human_oversight",
-    "personal_data": "personal",
-    "vulnerable_groups": "no",
-    "scale": "under_100k",
-    "financial_exposure": "material",
-    "regulated_domain": ["credit"],
-    "annex_iii": ["credit_scoring"],
-    "prohibited_practices": ["none"],
-    "transparency": ["none"],
-    "third_party": "in_house",
-}
 
 
 @pytest.fixture

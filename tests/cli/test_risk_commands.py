@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.cli.helpers import as_json, flat, ok, run
-from tests.domain.test_risk_scoring import CREDIT
+from tests.risk_answers import CREDIT
 
 
 def _answers_file(path: Path, **changes: str) -> Path:

@@ -200,6 +200,7 @@ def test_an_intact_chain_verifies_with_its_head_hash() -> None:
         "broken_seq": None,
         "kind": None,
         "detail": "",
+        "unauthenticated_before": None,
     }
 
 

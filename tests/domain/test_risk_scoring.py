@@ -7,39 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tests.risk_answers import CREDIT, FORECAST
 
 from steward.domain import risk
 from steward.domain.errors import InvalidInput
 from steward.domain.yamldoc import DocumentError
-
-# The demo credit model: Annex III 5(b), human oversight, material exposure.
-CREDIT: dict[str, Any] = {
-    "decision_impact": "significant",
-    "autonomy": "human_oversight",
-    "personal_data": "personal",
-    "vulnerable_groups": "no",
-    "scale": "under_100k",
-    "financial_exposure": "material",
-    "regulated_domain": ["credit"],
-    "annex_iii": ["credit_scoring"],
-    "prohibited_practices": ["none"],
-    "transparency": ["none"],
-    "third_party": "in_house",
-}
-# An internal demand forecast: nothing about people.
-FORECAST: dict[str, Any] = {
-    "decision_impact": "none",
-    "autonomy": "human_decides",
-    "personal_data": "none",
-    "vulnerable_groups": "no",
-    "scale": "under_1k",
-    "financial_exposure": "negligible",
-    "regulated_domain": ["none"],
-    "annex_iii": ["none"],
-    "prohibited_practices": ["none"],
-    "transparency": ["none"],
-    "third_party": "in_house",
-}
 
 
 def test_the_shipped_questionnaire_covers_the_issue_topics() -> None:

@@ -20,6 +20,7 @@ from steward.domain.permissions import Principal
 from steward.sdk.client import Steward
 from steward.services import audit, models
 from steward.services.context import Context
+from steward.trust import auditkey
 
 
 def _journal(ctx: Context, alice: Principal, count: int, start: int = 0) -> None:
@@ -75,6 +76,16 @@ def test_a_rewritten_tail_is_caught_by_an_anchor(ctx: Context, alice: Principal)
             {"a": forged.actor, "p": forged.payload, "h": forged.hash},
         )
         rebuild_tree(conn)
+    # Without the key file the rewrite is caught on its own: its MAC no longer matches.
+    alone = audit.verify(ctx, alice)
+    assert (alone.ok, alone.kind, alone.broken_seq) == (False, chain.Tampering.FORGED, 4)
+    # Someone who also stole the key re-authenticates the event: only the anchor still tells.
+    ring = auditkey.load(ctx.settings.audit_key_path)
+    assert ring is not None
+    with ctx.uow.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE audit_events SET mac = :m WHERE seq = 4"), {"m": ring.mac(forged.hash)}
+        )
     assert audit.verify(ctx, alice).ok
     result = audit.verify(ctx, alice, anchors=[recorded])
     assert (result.ok, result.kind, result.broken_seq) == (False, chain.Tampering.ALTERED, 4)

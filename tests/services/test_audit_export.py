@@ -23,8 +23,9 @@ MakeFile = Callable[[bytes, str], Path]
 
 @pytest.fixture(scope="module")
 def script(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
-    assert len(blocks) == 1, "docs/audit.md should hold exactly one Python block: the verifier"
+    section = DOC.read_text(encoding="utf-8").split("## Verifying an export yourself", 1)[1]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 1, "that section should hold exactly one Python block: the verifier"
     code = blocks[0]
     imported = set(re.findall(r"^(?:import|from) (\w+)", code, re.MULTILINE))
     assert imported <= {"hashlib", "json", "sys"}, f"not stdlib-only: {imported}"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete
 from tests.conftest import Clock
+from tests.risk_answers import CREDIT as ANSWERS
 
 from steward import bootstrap
 from steward.compliance.coverage import ModelCoverage, State, Status
@@ -23,19 +24,6 @@ from steward.services.context import Context
 from steward.settings import Settings
 from steward.store import tables
 
-ANSWERS = {
-    "decision_impact": "significant",
-    "autonomy": "human_oversight",
-    "personal_data": "personal",
-    "vulnerable_groups": "no",
-    "scale": "under_100k",
-    "financial_exposure": "material",
-    "regulated_domain": ["credit"],
-    "annex_iii": ["credit_scoring"],
-    "prohibited_practices": ["none"],
-    "transparency": ["none"],
-    "third_party": "in_house",
-}
 RITA = Principal("rita", roles=frozenset({"risk_officer"}))
 
 
@@ -187,8 +175,10 @@ def test_coverage_needs_governance_read_and_a_real_model(clocked: Context) -> No
         compliance.model_coverage(clocked, RITA, "ghost")
     with pytest.raises(NotFound, match="No control catalog 'cobit'"):
         compliance.organisation_coverage(clocked, RITA, ["cobit"])
-    # reference data is readable without a role
-    assert len(compliance.list_catalogs(clocked, nobody)) == 6
+    # the catalogs carry the organisation's evidence mapping (its own statements): a role
+    with pytest.raises(Forbidden):
+        compliance.list_catalogs(clocked, nobody)
+    assert len(compliance.list_catalogs(clocked, RITA)) == 6
 
 
 def test_a_user_mapping_changes_what_counts(

@@ -18,11 +18,11 @@ from sklearn.linear_model import LogisticRegression
 from sqlalchemy import text
 from tests.cli.helpers import flat, run
 from tests.conftest import ensure_user
+from tests.risk_answers import CREDIT as CREDIT_ANSWERS
 from tests.web.test_web_pages import PASSWORD, sign_in
 
 import steward
 from steward.api.app import create_app
-from steward.demo.load import CREDIT_ANSWERS
 from steward.domain.entities import PositiveMeans
 from steward.domain.errors import InvalidInput
 from steward.domain.permissions import OPERATOR, Principal

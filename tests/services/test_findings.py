@@ -231,7 +231,8 @@ def test_bad_finding_input_is_refused_and_nothing_written(timed: Context) -> Non
         )
     with pytest.raises(NotFound, match="steward finding list"):
         findings.update_finding(timed, ALICE, 404, status="resolved", note="x")
-    with pytest.raises(InvalidInput, match="Nothing to update"):
+    # whose finding it is (here: none) is judged before the input (#12: 404, not 422)
+    with pytest.raises(NotFound, match="steward finding list"):
         findings.update_finding(timed, ALICE, 1)
     assert findings.list_findings(timed, ALICE, status="all").items == []
     assert _events(timed, Action.FINDING_OPENED) == []

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 from tests.conftest import LiveServer, ensure_user
+from tests.risk_answers import CREDIT as CREDIT_ANSWERS
 
 import steward
 from steward.demo.credit import TrainedCreditModel, train_credit_model
@@ -30,19 +31,6 @@ from steward.sdk.local import LocalBackend
 from steward.services import identity, tokens
 from steward.services.context import Context
 
-CREDIT_ANSWERS = {
-    "decision_impact": "significant",
-    "autonomy": "human_oversight",
-    "personal_data": "personal",
-    "vulnerable_groups": "no",
-    "scale": "under_100k",
-    "financial_exposure": "material",
-    "regulated_domain": ["credit"],
-    "annex_iii": ["credit_scoring"],
-    "prohibited_practices": ["none"],
-    "transparency": ["none"],
-    "third_party": "in_house",
-}
 PEOPLE = {
     # name: (roles, teams)
     # dev also validates other teams' models: only segregation of duties stops them here

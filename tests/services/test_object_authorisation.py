@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import ensure_user
+from tests.risk_answers import CREDIT as CREDIT_ANSWERS
 
-from steward.demo.load import CREDIT_ANSWERS
 from steward.domain.errors import Conflict, Forbidden
 from steward.domain.permissions import OPERATOR, Principal
 from steward.domain.specs import VersionSpec

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from tests.domain.test_risk_scoring import CREDIT, FORECAST
+from tests.risk_answers import CREDIT, FORECAST
 
 from steward.domain import permissions, risk
 from steward.domain.audit import Action, AuditFilter

@@ -31,6 +31,11 @@ COLUMNS = "seq, time, actor, action, subject_type, subject_id, payload, prev_has
 Row = tuple[Any, ...]
 NAMES = [c.strip() for c in COLUMNS.split(",")]
 INSERT = f"INSERT INTO audit_events ({COLUMNS}) VALUES ({', '.join(':' + n for n in NAMES)})"
+# Saved and restored with each event's MAC, so a restored journal authenticates again.
+SAVED = [*NAMES, "mac"]
+RESTORE = (
+    f"INSERT INTO audit_events ({', '.join(SAVED)}) VALUES ({', '.join(':' + n for n in SAVED)})"
+)
 
 
 def build_journal(ctx: Context, who: Principal, make_file: MakeFile) -> list[AuditEvent]:
@@ -53,7 +58,8 @@ def build_journal(ctx: Context, who: Principal, make_file: MakeFile) -> list[Aud
 def rows(ctx: Context) -> list[Row]:
     with ctx.uow.engine.connect() as conn:
         return [
-            tuple(r) for r in conn.execute(text(f"SELECT {COLUMNS} FROM audit_events ORDER BY seq"))
+            tuple(r)
+            for r in conn.execute(text(f"SELECT {', '.join(SAVED)} FROM audit_events ORDER BY seq"))
         ]
 
 
@@ -66,7 +72,7 @@ def sql(ctx: Context, *statements: str, **params: Any) -> None:
 def restore(ctx: Context, saved: list[Row]) -> None:
     with ctx.uow.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events"))
-        conn.execute(text(INSERT), [dict(zip(NAMES, row, strict=True)) for row in saved])
+        conn.execute(text(RESTORE), [dict(zip(SAVED, row, strict=True)) for row in saved])
 
 
 def shift(ctx: Context, first: int, delta: int) -> None:
@@ -315,6 +321,7 @@ def test_cli_verify_exits_0_when_intact_and_1_naming_the_broken_event(
         "broken_seq": None,
         "kind": None,
         "detail": "",
+        "unauthenticated_before": None,
     }
 
     from sqlalchemy import create_engine

@@ -1,8 +1,9 @@
 """An attacker with write access to the database, against signed checkpoints.
 
-Each attack is complete: the attacker also recomputes the hash chain and the Merkle
-tree (tests/attacker.py), so the journal is self-consistent and only a signed tree head
-kept outside their reach (a published checkpoint, the log key) can tell.
+Each attack is complete: the attacker also recomputes the hash chain, the events' MACs
+(having read the audit key file too) and the Merkle tree (tests/attacker.py), so the
+journal is self-consistent and only a signed tree head kept outside their reach (a
+published checkpoint, the log key) can tell.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import text
-from tests.attacker import rebuild_tree, rechain
+from tests.attacker import rebuild_tree, rechain, remac
 
 from steward import bootstrap
 from steward.domain import checkpoint as cp
@@ -50,6 +51,7 @@ def _attack(ctx: Context, *statements: str) -> None:
         for statement in statements:
             conn.execute(text(statement))
         rechain(conn)
+        remac(conn, ctx.settings.audit_key_path)
         rebuild_tree(conn)
 
 
@@ -178,6 +180,7 @@ def test_an_edit_without_recomputing_the_tree_is_caught_without_any_checkpoint(
     with tctx.uow.engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3"))
         rechain(conn)
+        remac(conn, tctx.settings.audit_key_path)
     _checked(tctx, Tampering.REWRITTEN, 3)
 
 

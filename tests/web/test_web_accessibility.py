@@ -128,6 +128,7 @@ PAGES = [
     "/admin/users/new",
     "/admin/teams",
     "/admin/webhooks",
+    "/admin/connections",
     "/tokens",
     "/policies/{pack}",
 ]

@@ -13,7 +13,12 @@ import pytest
 
 from steward.domain.checks import CheckFamily, CheckResult, CheckRun, RunSource, Threshold
 from steward.domain.monitoring import Alert, AlertStatus, HistoryPoint, MonitorRun, Rule
-from steward.web.charts import drift_history, performance_history, validation_charts
+from steward.web.charts import (
+    drift_history,
+    fairness_impact,
+    performance_history,
+    validation_charts,
+)
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -254,6 +259,42 @@ def test_robustness_bars_cross_their_own_check_threshold() -> None:
     assert bars["encoding"]["x"]["scale"]["domain"][1] > 0.08  # the largest drop fits
     assert bars["encoding"]["x"]["title"] == "Drop in roc_auc"
     assert chart["baseline"] == 0.8
+
+
+# -- fairness: the stored verdicts, never recomputed -------------------------------------
+
+GROUPS = [
+    {"group": "a", "rows": 100, "impact_ratio": 1.0, "selection_rate": 0.5},
+    {"group": "b", "rows": 80, "impact_ratio": 0.79, "selection_rate": 0.395},
+    {"group": "c", "rows": 60, "impact_ratio": 0.7, "selection_rate": 0.35},
+]
+
+
+def _below(*results: CheckResult) -> tuple[dict[str, bool], float | None]:
+    built = fairness_impact(_check_run(*results), "t", "g", "r")
+    assert built is not None
+    _, values, limit = built
+    return {v["group"]: v["below"] for v in values}, limit
+
+
+def test_fairness_bars_follow_the_four_fifths_results_verdict_and_threshold() -> None:
+    # A policy pack set the line at 0.75: "b" (0.79) is not below it, whatever 0.8 says.
+    table = _result("fairness.group_table", 3.0, {"table": GROUPS})
+    ratio = _result(
+        "fairness.four_fifths", 0.7, {"flagged": ["c"]}, threshold=Threshold(">=", 0.75)
+    )
+    assert _below(table, ratio) == ({"a": False, "b": False, "c": True}, 0.75)
+
+
+def test_without_a_four_fifths_result_the_group_tables_flags_are_drawn() -> None:
+    rows = [{**r, "below_four_fifths": r["group"] != "a"} for r in GROUPS]
+    table = _result("fairness.group_table", 3.0, {"table": rows, "four_fifths_threshold": 0.8})
+    assert _below(table) == ({"a": False, "b": True, "c": True}, 0.8)
+
+
+def test_a_run_stored_without_verdicts_is_drawn_without_inventing_one() -> None:
+    table = _result("fairness.group_table", 3.0, {"table": GROUPS})
+    assert _below(table) == ({"a": False, "b": False, "c": False}, None)
 
 
 def test_a_run_without_those_details_has_no_charts() -> None:

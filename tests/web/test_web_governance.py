@@ -136,6 +136,9 @@ def test_reviews_due_and_completion_by_an_independent_validator(
     web.cookies.clear()
     sign_in(web, "olive")
     page = web.get("/reviews?within=3660")
+    # The page renders the service's decision: no form, and the reason it gives.
+    row = page.text.split('id="review-churn"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="review-form"' not in row and "review:complete" in row
     refused = web.post(
         "/reviews/churn/complete",
         data={"outcome": "satisfactory", "notes": "mine", "csrf_token": _csrf(page.text)},

@@ -193,4 +193,26 @@ def test_inventory_keyset_pages_cover_every_model_once_in_order(
     html = web.get("/?sort=review").text
     assert html.count('class="overdue') == 4
     bad = web.get("/?cursor=!!!")
-    assert bad.status_code == 200 and "start again from the first page" in bad.text
+    assert bad.status_code == 200 and "Invalid cursor" in bad.text
+
+
+def test_inventory_and_model_list_share_one_query_and_one_cursor(ctx: Context) -> None:
+    for i in range(7):
+        model_service.create_model(
+            ctx, OP, f"shared-{i}", owner="olive", title=f"Shared scorer {i}", team="risk"
+        )
+    model_service.create_model(ctx, OP, "other-0", owner="olive", team="ops")
+    api = model_service.list_models(ctx, OP, team="risk", q="scorer", limit=3)
+    web = inventory(ctx, OP, team="risk", q="scorer", limit=3)
+    assert [m.name for m in api.items] == [r.name for r in web.rows]
+    # A cursor from either face continues the other's listing.
+    assert api.next_cursor == web.next_cursor
+    assert api.next_cursor is not None
+    rest = inventory(ctx, OP, team="risk", q="scorer", cursor=api.next_cursor, limit=10)
+    assert [r.name for r in rest.rows] == [f"shared-{i}" for i in range(3, 7)]
+    # The risk order pages from a name cursor too, reading the key from that model's row.
+    first = inventory(ctx, OP, sort="risk", limit=4)
+    assert first.next_cursor is not None
+    after = inventory(ctx, OP, sort="risk", cursor=first.next_cursor, limit=10)
+    assert len(first.rows) + len(after.rows) == 8
+    assert not {r.name for r in first.rows} & {r.name for r in after.rows}

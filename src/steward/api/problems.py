@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from steward.domain.errors import StewardError
+from steward.domain.errors import StewardError, Unauthenticated
 
 MEDIA_TYPE = "application/problem+json"
 MAX_INT = 2**31 - 1  # the smallest integer column of the supported databases
@@ -92,6 +92,18 @@ def _out_of_range() -> JSONResponse:
     )
 
 
+_ANONYMOUS_WRITE = Unauthenticated(
+    "Changing anything needs an API token of a user with a role; anonymous callers may "
+    "only read the inventory and version metadata. Send 'Authorization: Bearer <token>'."
+)
+
+
+def _anonymous_write(request: Request) -> bool:
+    """A body-carrying request the body guard resolved to the anonymous principal."""
+    who = request.scope.get("state", {}).get("steward_principal")
+    return request.method in ("POST", "PUT", "PATCH") and bool(getattr(who, "anonymous", False))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(StewardError)
     async def steward_error(request: Request, exc: StewardError) -> JSONResponse:
@@ -103,6 +115,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _anonymous_write(request):
+            # A caller without a token may only read (servers with anonymous reads): tell
+            # them to authenticate, not how their body would have fared (no 422 first).
+            return await steward_error(request, _ANONYMOUS_WRITE)
         broken = next((e for e in exc.errors() if e["type"] == "json_invalid"), None)
         if broken is not None:
             reason = broken.get("ctx", {}).get("error", "JSON decode error")

@@ -125,6 +125,13 @@ def verify(
                     f": {result.checked} events, head #{result.head_seq} {result.head_hash}",
                 )
             )
+            if result.unauthenticated_before:
+                output.err_console().print(
+                    f"Events before #{result.unauthenticated_before} carry no MAC the audit key "
+                    "can check (written before the key file existed): only the chain and "
+                    "recorded anchors protect them. See docs/audit.md.",
+                    highlight=False,
+                )
         else:
             where = (
                 f"Audit chain broken at event {result.broken_seq}"
@@ -143,6 +150,77 @@ def verify(
     output.run(go)
     if result is not None and not result.ok:
         raise typer.Exit(1)
+
+
+@app.command("reconcile")
+def reconcile(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Replay the journal against the state tables. Exit 1 naming every row it does not explain."""
+    result: Any = None
+
+    def go() -> None:
+        nonlocal result
+        result = _client(ctx).reconcile_audit()
+        if json_:
+            output.emit_json(result)
+            return
+        if result.ok:
+            output.console().print(
+                output.line(
+                    output.styled("State reconciled", "green"),
+                    f": the journal ({result.events} events replayed) explains all "
+                    f"{result.rows} rows",
+                )
+            )
+            return
+        output.table(
+            None,
+            ["table", "row", "problem", "in the table", "journal explains"],
+            [
+                (d.table, d.key, d.problem, d.found or "-", d.expected or "-")
+                for d in result.discrepancies
+            ],
+        )
+        output.err_console().print(
+            output.line(
+                output.styled(
+                    f"{len(result.discrepancies)} rows the journal does not explain", "bold red"
+                ),
+                ": they were written outside Steward (e.g. by SQL). Check the journal itself "
+                "with `steward audit verify`.",
+            ),
+            highlight=False,
+        )
+
+    output.run(go)
+    if result is not None and not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("rotate-key")
+def rotate_key(ctx: typer.Context) -> None:
+    """Authenticate new events with a fresh audit key (run on the server host).
+
+    The old keys stay in the key file so the events they authenticated still verify.
+    """
+
+    def go() -> None:
+        from steward.domain.errors import InvalidInput
+        from steward.services import reconcile
+        from steward.settings import Settings
+
+        if ctx.obj.url:
+            raise InvalidInput(
+                "The audit key is a file on the server: run `steward audit rotate-key` on the "
+                "server host, without --url.",
+                field="url",
+            )
+        new, retired = reconcile.rotate_key(Settings.from_env(home=ctx.obj.home))
+        output.console().print(
+            f"New events are authenticated with key {new}; kept to check older events: "
+            f"{', '.join(retired)}. Back up the key file (see docs/audit.md)."
+        )
+
+    output.run(go)
 
 
 @app.command("export")

@@ -235,9 +235,14 @@ class Tampering(StrEnum):
     # found against signed checkpoints (steward.services.transparency)
     TRUNCATED = "truncated"  # the newest events a checkpoint covers are gone
     REWRITTEN = "rewritten"  # a recomputed chain no longer matches a signed tree head
-    FORGED = "forged"  # a checkpoint whose signature is not the log key's
     SPLIT_VIEW = "split_view"  # two signed tree heads of one size with different roots
     TREE_MISMATCH = "tree_mismatch"  # stored tree nodes disagree with the journal
+    # an event's MAC (steward.domain.audit_auth) or a checkpoint's signature is not
+    # made with Steward's key
+    FORGED = "forged"
+    # found by authentication and the state check (steward.domain.audit_auth)
+    REPLAYED = "replayed"
+    BACKDATED = "backdated"
 
 
 @dataclass(frozen=True)
@@ -267,6 +272,8 @@ class Verification:
     broken_seq: int | None = None
     kind: Tampering | None = None
     detail: str = ""
+    # Events before this seq carry no MAC the key file can check (None: all authenticated).
+    unauthenticated_before: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -277,6 +284,7 @@ class Verification:
             "broken_seq": self.broken_seq,
             "kind": self.kind.value if self.kind else None,
             "detail": self.detail,
+            "unauthenticated_before": self.unauthenticated_before,
         }
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from steward.domain.errors import InvalidInput
+from steward.domain.permissions import Decision, Permission, Principal, authorize
 
 DEFAULT_CADENCE_MONTHS: dict[str, int] = {"critical": 6, "high": 12, "medium": 24, "low": 36}
 
@@ -53,6 +54,23 @@ class ReviewDue:
     next_review_date: date | None
     status: DueStatus
     days: int | None  # days until due; negative when overdue
+
+
+def may_complete(principal: Principal, model: str, owner: str) -> Decision:
+    """Whether ``principal`` may complete ``model``'s periodic review, and why.
+
+    The permission, then independence: the model's owner never reviews their own model.
+    """
+    decision = authorize(principal, Permission.REVIEW_COMPLETE)
+    if not decision.allowed:
+        return decision
+    if owner == principal.name:
+        return Decision(
+            False,
+            f"{principal.name} owns {model!r}; a periodic review must be completed by an "
+            "independent validator, not the model's owner.",
+        )
+    return decision
 
 
 def parse_outcome(value: Outcome | str) -> Outcome:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from steward.domain.backoff import doubling
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -90,8 +92,8 @@ class LoginThrottle:
                 state = self._get(table, key, now)
                 state.failures += 1
                 if state.failures >= limit:
-                    seconds = min(
-                        self.limits.lockout * 2**state.lockouts, self.limits.lockout_max
+                    seconds = doubling(
+                        state.lockouts, self.limits.lockout, self.limits.lockout_max
                     )
                     state.lockouts += 1
                     state.locked_until = now + seconds

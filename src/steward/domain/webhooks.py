@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from steward.domain.backoff import doubling
 from steward.domain.errors import InvalidInput
 
 # Journal action -> the webhook event it is published as.
@@ -202,5 +203,4 @@ def verify_signature(
 
 def backoff(attempt: int, base: timedelta = BACKOFF_BASE) -> timedelta:
     """Wait before attempt ``attempt + 1``: base, 2·base, 4·base, … capped at an hour."""
-    factor = 1 << min(max(attempt - 1, 0), 20)
-    return min(base * factor, BACKOFF_CAP)
+    return doubling(max(attempt - 1, 0), base, BACKOFF_CAP)

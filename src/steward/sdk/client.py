@@ -45,6 +45,7 @@ from steward.domain.entities import (
 from steward.domain.errors import InvalidInput
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
+from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
 from steward.domain.reviews import Review, ReviewDue
 from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
@@ -396,6 +397,15 @@ class Steward:
     def prove_consistency(self, old: int, new: int) -> ConsistencyProof:
         """Proof that checkpoint ``new``'s tree extends checkpoint ``old``'s."""
         return self._backend.consistency_proof(old, new)
+
+    def reconcile_audit(self) -> Reconciliation:
+        """Replay the journal and name every state row it does not explain.
+
+        ``ok`` is False when a model, version stage, alias, user, role grant, team,
+        membership, transition request or approval was written outside Steward
+        (e.g. by SQL), or an explained row was deleted.
+        """
+        return self._backend.reconcile_audit()
 
     def export_audit(self, dest: str | Path) -> int:
         return self._backend.export_audit(Path(dest))

@@ -31,6 +31,7 @@ from steward.domain.entities import (
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
 from steward.domain.permissions import Principal
+from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import (
     GateReport,
     PolicyPackInfo,
@@ -54,6 +55,7 @@ from steward.services import (
     lifecycle,
     models,
     policies,
+    reconcile,
     reviews,
     risk,
     tokens,
@@ -184,6 +186,9 @@ class LocalBackend:
 
     def consistency_proof(self, old: int, new: int) -> ConsistencyProof:
         return transparency.consistency_proof(self.ctx, self.principal, old, new)
+
+    def reconcile_audit(self) -> Reconciliation:
+        return reconcile.reconcile(self.ctx, self.principal)
 
     def export_audit(self, dest: Path) -> int:
         count = 0

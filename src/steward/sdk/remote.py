@@ -38,6 +38,7 @@ from steward.domain.entities import (
 from steward.domain.errors import ERRORS_BY_CODE, IntegrityError, InvalidInput, StewardError
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
+from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
 from steward.domain.reviews import Review, ReviewDue
 from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
@@ -307,6 +308,9 @@ class RemoteBackend:
             ConsistencyProof,
             params={"old": old, "new": new},
         )
+
+    def reconcile_audit(self) -> Reconciliation:
+        return self._call("GET", "/api/v1/audit/reconcile", Reconciliation)
 
     def export_audit(self, dest: Path) -> int:
         count = 0

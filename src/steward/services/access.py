@@ -72,3 +72,12 @@ def may(ctx: Context, principal: Principal, permission: Permission, model: str) 
             return authorize_on(principal, permission, model_scope(uow, model)).allowed
         except NotFound:
             return False
+
+
+def check_first(ctx: Context, principal: Principal, permission: Permission, model: str) -> None:
+    """The object check before the caller's input is judged: 403/404, never 422, to a caller
+    who may not act on this model (how their input would have fared is not theirs to learn,
+    and no upload of theirs is stored for it). The use case checks again in its own
+    transaction, under the model's lock: ownership may change in between."""
+    with ctx.uow.read() as uow:
+        ensure_model(uow, principal, permission, model)

@@ -70,6 +70,11 @@ def verify(
             result = fast
     if result is None:
         result = _verify_sequential(ctx.uow)
+    if result.ok:
+        # The chain holds; now what it cannot show (forged, replayed, backdated events).
+        from steward.services import reconcile
+
+        result = reconcile.authenticate(ctx, result)
     if result.ok and expected:
         with ctx.uow.read() as uow:
             result = audit.check_anchors(result, expected, uow.audit.hash_at)

@@ -159,7 +159,7 @@ def _validate(record: RunRecord, uow: UnitOfWork) -> None:
 
 
 def get_run(ctx: Context, principal: Principal, run_id: str) -> CheckRun:
-    ensure(principal, Permission.VERSION_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)  # results are governance records, not metadata
     with ctx.uow.read() as uow:
         runs = uow.check_runs.runs(run_id=run_id)
     if not runs:
@@ -174,7 +174,7 @@ def get_run(ctx: Context, principal: Principal, run_id: str) -> CheckRun:
 def list_runs(
     ctx: Context, principal: Principal, model: str, version: int, *, limit: int = 100
 ) -> list[CheckRun]:
-    ensure(principal, Permission.VERSION_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit must be between 1 and 1000.", field="limit")
     with ctx.uow.read() as uow:

@@ -38,7 +38,9 @@ def evidence_mapping(ctx: Context) -> EvidenceMapping:
 
 
 def list_catalogs(ctx: Context, principal: Principal) -> list[CatalogInfo]:
-    ensure(principal, Permission.MODEL_READ)
+    # The evidence mapping is this organisation's configuration: reading it needs a role,
+    # like every governance record (anonymous reads cover the inventory only).
+    ensure(principal, Permission.GOVERNANCE_READ)
     mp = evidence_mapping(ctx)
     return [mapping.catalog_info(cat, mp) for cat in catalogs.catalogs()]
 
@@ -47,19 +49,19 @@ def list_controls(
     ctx: Context, principal: Principal, framework: str, *, all_levels: bool = False
 ) -> list[ControlInfo]:
     """The controls of a catalog with their evidence (assessable ones unless ``all_levels``)."""
-    ensure(principal, Permission.MODEL_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)
     cat = catalogs.catalog(framework)
     mp = evidence_mapping(ctx)
     return [mapping.control_info(c, mp) for c in cat.controls if all_levels or c.assessable]
 
 
 def get_control(ctx: Context, principal: Principal, framework: str, control: str) -> ControlInfo:
-    ensure(principal, Permission.MODEL_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)
     return mapping.control_info(catalogs.catalog(framework).control(control), evidence_mapping(ctx))
 
 
 def crosswalk(ctx: Context, principal: Principal, source: str, target: str) -> Crosswalk:
-    ensure(principal, Permission.MODEL_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)
     return mapping.crosswalk(evidence_mapping(ctx), source, target)
 
 

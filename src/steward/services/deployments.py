@@ -17,7 +17,7 @@ from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.trust import Deployment, DeployStatus
 from steward.services import findings
-from steward.services.access import ensure_model
+from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, model_id
 from steward.services.models import check_limit
 
@@ -33,6 +33,7 @@ def record_deployment(
     details: dict[str, Any] | None = None,
 ) -> Deployment:
     ensure(principal, Permission.DEPLOY_RECORD)
+    check_first(ctx, principal, Permission.DEPLOY_RECORD, model)
     env = trust.environment_name(environment)
     digest = trust.sha256_hex(sha256)
     extra = trust.deploy_details(details)

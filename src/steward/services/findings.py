@@ -309,6 +309,8 @@ def update_finding(
     officer) besides ``finding:write``.
     """
     ensure(principal, Permission.FINDING_WRITE)
+    with ctx.uow.read() as uow:  # whose finding it is comes before what the caller sent
+        ensure_model(uow, principal, Permission.FINDING_WRITE, _get(uow, finding_id).model)
     if status is None and severity is None and owner is None and due_date is None:
         raise InvalidInput(
             "Nothing to update: give a status, severity, owner or due date.", field="status"
@@ -384,6 +386,8 @@ def comment_finding(
     ctx: Context, principal: Principal, finding_id: int, body: str
 ) -> FindingComment:
     ensure(principal, Permission.FINDING_WRITE)
+    with ctx.uow.read() as uow:  # whose finding it is comes before what the caller sent
+        ensure_model(uow, principal, Permission.FINDING_WRITE, _get(uow, finding_id).model)
     text = rules.text_field(body, "comment", required=True)
     with ctx.uow.write() as uow:
         current = _get(uow, finding_id)

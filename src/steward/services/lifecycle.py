@@ -245,7 +245,8 @@ def _apply(
 
 
 def transitions(ctx: Context, principal: Principal, model: str, version: int) -> list[Transition]:
-    ensure(principal, Permission.VERSION_READ)
+    # Who moved it and why is the governance record; the current stage is on the version.
+    ensure(principal, Permission.GOVERNANCE_READ)
     with ctx.uow.read() as uow:
         _mid, vid = version_row_id(uow, model, version)
         return uow.versions.transitions(vid, model, version)

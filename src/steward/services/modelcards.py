@@ -19,7 +19,7 @@ from steward.domain.audit import Action
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import risk as risk_service
-from steward.services.access import ensure_model
+from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, version_row_id
 from steward.services.monitoring_card import card_status_in_uow
 from steward.store.findings_repo import FindingFilter
@@ -69,6 +69,7 @@ def set_narrative(
     Returns the version's narrative as its card now shows it (every field that has text).
     """
     ensure(principal, Permission.MODEL_WRITE)
+    check_first(ctx, principal, Permission.MODEL_WRITE, model)
     if not isinstance(fields, dict) or not fields:
         raise InvalidInput(
             "Give at least one field to write, e.g. intended_use='Approve or refer ...' "
@@ -124,7 +125,7 @@ def set_narrative(
 
 def narratives(ctx: Context, principal: Principal, model: str, version: int) -> list[Narrative]:
     """The narrative fields a version's card shows (own or carried over), by field name."""
-    ensure(principal, Permission.VERSION_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)  # part of the model card
     with ctx.uow.read() as uow:
         mid, _vid = version_row_id(uow, model, version)
         found = current_in_uow(uow, mid, model, version)
@@ -135,7 +136,7 @@ def narrative_history(
     ctx: Context, principal: Principal, model: str, version: int, field: str | None = None
 ) -> list[Narrative]:
     """Every revision written for this version (superseded ones too), by field and revision."""
-    ensure(principal, Permission.VERSION_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)
     key = mc.narrative_field(field).key if field is not None else None
     with ctx.uow.read() as uow:
         _mid, vid = version_row_id(uow, model, version)

@@ -21,7 +21,7 @@ from steward.domain.permissions import (
     ensure_on,
 )
 from steward.services import risk
-from steward.services.access import model_scope
+from steward.services.access import check_first, model_scope
 from steward.services.context import Context, model_id
 from steward.store.models_repo import ModelFilter
 from steward.store.uow import UnitOfWork
@@ -94,6 +94,11 @@ def update_model(
     reassigner = authorize(principal, Permission.MODEL_REASSIGN).allowed
     if set(fields) - set(REASSIGNING) or not reassigner:
         ensure(principal, Permission.MODEL_WRITE)
+    # The object (and, for a handover, the role to reassign) before the input is judged.
+    if set(fields) - set(REASSIGNING) or not (fields or reassigner):
+        check_first(ctx, principal, Permission.MODEL_WRITE, name)
+    elif fields:
+        _ensure_may_reassign(principal, name)
     if not fields:
         raise InvalidInput("Nothing to update: give at least one field to change.")
     values = specs.model_fields(fields)
@@ -143,10 +148,7 @@ def update_model(
 REASSIGNING = ("owner", "team")
 
 
-def _ensure_reassignable(uow: UnitOfWork, principal: Principal, name: str, mid: int) -> None:
-    """Reassigning a model is an admin's or risk officer's act, and never while a
-    request is open: segregation of duties is judged against who held the model
-    when the move was requested, and handing it away must not escape that."""
+def _ensure_may_reassign(principal: Principal, name: str) -> None:
     decision = authorize(principal, Permission.MODEL_REASSIGN)
     if not decision.allowed:
         raise Forbidden(
@@ -155,6 +157,13 @@ def _ensure_reassignable(uow: UnitOfWork, principal: Principal, name: str, mid: 
             permission=Permission.MODEL_REASSIGN.value,
             model=name,
         )
+
+
+def _ensure_reassignable(uow: UnitOfWork, principal: Principal, name: str, mid: int) -> None:
+    """Reassigning a model is an admin's or risk officer's act, and never while a
+    request is open: segregation of duties is judged against who held the model
+    when the move was requested, and handing it away must not escape that."""
+    _ensure_may_reassign(principal, name)
     open_ids = uow.requests.open_ids_for_model(mid)
     if open_ids:
         raise Conflict(
@@ -203,6 +212,43 @@ def check_limit(limit: int) -> int:
     return limit
 
 
+def model_filter(
+    *,
+    owner: str | None = None,
+    team: str | None = None,
+    risk_tier: str | None = None,
+    regulatory_category: str | None = None,
+    status: str | None = None,
+    stage: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+) -> ModelFilter:
+    """The checked filter of an inventory listing (every face lists models through it)."""
+    checked = specs.model_fields(
+        {
+            k: v
+            for k, v in {
+                "risk_tier": risk_tier,
+                "regulatory_category": regulatory_category,
+                "status": status,
+            }.items()
+            if v
+        }
+    )
+    return ModelFilter(
+        owner=owner or None,
+        team=team or None,
+        risk_tier=_jsonable(checked.get("risk_tier")),
+        regulatory_category=_jsonable(checked.get("regulatory_category")),
+        status=_jsonable(checked.get("status")),
+        stage=parse_stage(stage, "stage").value if stage else None,
+        tag=names.tag_key(tag) if tag else None,
+        q=(q or "").strip() or None,
+        after_name=decode_cursor(cursor) if cursor else None,
+    )
+
+
 def list_models(
     ctx: Context,
     principal: Principal,
@@ -220,27 +266,16 @@ def list_models(
 ) -> Page[Model]:
     ensure(principal, Permission.MODEL_READ)
     check_limit(limit)
-    checked = specs.model_fields(
-        {
-            k: v
-            for k, v in {
-                "risk_tier": risk_tier,
-                "regulatory_category": regulatory_category,
-                "status": status,
-            }.items()
-            if v
-        }
-    )
-    flt = ModelFilter(
+    flt = model_filter(
         owner=owner,
         team=team,
-        risk_tier=_jsonable(checked.get("risk_tier")),
-        regulatory_category=_jsonable(checked.get("regulatory_category")),
-        status=_jsonable(checked.get("status")),
-        stage=parse_stage(stage, "stage").value if stage else None,
-        tag=names.tag_key(tag) if tag else None,
-        q=q or None,
-        after_name=decode_cursor(cursor) if cursor else None,
+        risk_tier=risk_tier,
+        regulatory_category=regulatory_category,
+        status=status,
+        stage=stage,
+        tag=tag,
+        q=q,
+        cursor=cursor,
     )
     with ctx.uow.read() as uow:
         items = uow.models.search(flt, limit + 1)

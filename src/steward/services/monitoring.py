@@ -20,6 +20,7 @@ from typing import Any
 from steward.domain import lifecycle
 from steward.domain import monitoring as rules
 from steward.domain.audit import Action
+from steward.domain.backoff import doubling
 from steward.domain.connections import RAW_SOURCE_REFUSED
 from steward.domain.errors import Conflict, InvalidInput, NotFound
 from steward.domain.lifecycle import Stage
@@ -37,7 +38,7 @@ from steward.domain.monitoring import (
 from steward.domain.permissions import OPERATOR, Permission, Principal, ensure
 from steward.monitoring.batches import BatchPayload, PredictionRows, ReferencePayload
 from steward.services import policies
-from steward.services.access import ensure_model
+from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, model_id, version_row_id
 from steward.store.uow import UnitOfWork
 
@@ -62,9 +63,7 @@ def create_monitor(
 ) -> Monitor:
     """Configure a monitor on a version; ``reference`` is its profiled reference data."""
     ensure(principal, Permission.MONITOR_MANAGE)
-    with ctx.uow.read() as uow:
-        # Whose model it is comes before what the caller sent (no 422 to a stranger).
-        ensure_model(uow, principal, Permission.MONITOR_MANAGE, model)
+    check_first(ctx, principal, Permission.MONITOR_MANAGE, model)
     parsed = rules.parse_config(dict(config or {}))
     check_source(ctx, principal, parsed)
     rules.monitor_name(name)
@@ -965,6 +964,8 @@ def record_labels(
 ) -> LabelReport:
     """Join labels that arrived later to their predictions; recompute those runs' performance."""
     ensure(principal, Permission.MONITOR_RUN)
+    with ctx.uow.read() as uow:  # whose monitor it is comes before what the caller sent
+        ensure_model(uow, principal, Permission.MONITOR_RUN, resolve(uow, ref).model)
     pairs = list(labels.items()) if isinstance(labels, Mapping) else list(labels)
     if not pairs:
         raise InvalidInput("No labels given; send {prediction_id: label} pairs.", field="labels")
@@ -1567,8 +1568,7 @@ def retry_delay(failures: int, every: timedelta) -> timedelta:
     never longer than the schedule's interval (so a fixed source is picked up on time)."""
     if failures < 1:
         raise ValueError("failures counts from 1")
-    delay: timedelta = FIRST_RETRY * 2 ** min(failures - 1, 40)
-    return min(delay, every)
+    return doubling(failures - 1, FIRST_RETRY, every)
 
 
 def postpone(ctx: Context, principal: Principal, monitor_id: str, error: str) -> datetime | None:

@@ -8,7 +8,7 @@ from steward.domain import reviews as rules
 from steward.domain.audit import Action
 from steward.domain.errors import Forbidden, InvalidInput, NotFound
 from steward.domain.findings import text_field
-from steward.domain.permissions import Permission, Principal, ensure
+from steward.domain.permissions import Decision, Permission, Principal, ensure
 from steward.domain.reviews import DueStatus, Outcome, Review, ReviewDue
 from steward.services import findings, policies
 from steward.services.context import Context, model_id
@@ -42,12 +42,9 @@ def complete_review(
         uow.models.lock(mid)
         current = uow.models.get(model)
         assert current is not None
-        if current.owner == principal.name:
-            raise Forbidden(
-                f"{principal.name} owns {model!r}; a periodic review must be completed by an "
-                "independent validator, not the model's owner.",
-                permission=Permission.REVIEW_COMPLETE.value,
-            )
+        decision = rules.may_complete(principal, model, current.owner)
+        if not decision.allowed:
+            raise Forbidden(decision.reason, permission=Permission.REVIEW_COMPLETE.value)
         tier = current.risk_tier.value
         months = rules.cadence_months(tier, _cadence_overrides(uow))
         today = uow.now.date()
@@ -170,6 +167,11 @@ def reviews_due(
     if unreported:
         _report_overdue(ctx, principal, unreported)
     return due
+
+
+def completions(principal: Principal, due: list[ReviewDue]) -> dict[str, Decision]:
+    """Per model in ``due``: may ``principal`` complete its review, and why (for the faces)."""
+    return {entry.model: rules.may_complete(principal, entry.model, entry.owner) for entry in due}
 
 
 def _report_overdue(

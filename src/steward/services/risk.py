@@ -21,7 +21,7 @@ from steward.domain.entities import PositiveMeans
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
-from steward.services.access import ensure_model
+from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, model_id
 from steward.store.risk_repo import reason_json
 from steward.store.uow import UnitOfWork
@@ -50,6 +50,7 @@ def assess(
     assessment; the same answers on a current assessment change nothing.
     """
     ensure(principal, Permission.RISK_ASSESS)
+    check_first(ctx, principal, Permission.RISK_ASSESS, model)
     form = current_questionnaire()
     checked = risk.check_answers(form, answers)
     result = risk.score(form, checked)

@@ -5,10 +5,15 @@ Faces (the health route, `steward init`) ask here rather than importing the stor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.engine import Engine
+
+from steward.domain.audit_auth import Keyring
 from steward.settings import Settings
 from steward.store import database
+from steward.trust import auditkey
 
 
 def head() -> str:
@@ -27,7 +32,20 @@ def migrate(settings: Settings) -> Upgrade:
     """Create the store or bring its schema to :func:`head`."""
     engine = database.make_engine(settings.database_url)
     try:
-        before, after = database.migrate(engine)
+        before, after = upgrade(settings, engine)
     finally:
         engine.dispose()
     return Upgrade(before, after, settings.database_url.split("@")[-1])
+
+
+def upgrade(settings: Settings, engine: Engine) -> tuple[str | None, str]:
+    """Migrate ``engine``, authenticating existing journal events if this adds their MACs."""
+    ring = auditkey.for_migration(
+        settings.audit_key_path, database.current_revision(engine), database.AUDIT_MAC_REVISION
+    )
+    mac = None if ring is None else _macs(ring)
+    return database.migrate(engine, audit_mac=mac)
+
+
+def _macs(ring: Keyring) -> Callable[[int, str], str]:
+    return lambda _seq, digest: ring.mac(digest)

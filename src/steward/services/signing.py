@@ -186,7 +186,7 @@ def signatures(
     ctx: Context, principal: Principal, model: str, version: int
 ) -> list[SignatureRecord]:
     """Every signing of a version, newest first."""
-    ensure(principal, Permission.VERSION_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)  # the manifest names the approvals
     with ctx.uow.read() as uow:
         _mid, vid = version_row_id(uow, model, version)
         return uow.signing.for_version(vid)
@@ -198,7 +198,7 @@ def _blob(ctx: Context, sha256: str) -> bytes:
 
 def bundle(ctx: Context, principal: Principal, model: str, version: int) -> SignatureBundle:
     """The newest signature of a version with its files, for offline verification."""
-    ensure(principal, Permission.VERSION_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)  # the manifest names the approvals
     with ctx.uow.read() as uow:
         _mid, vid = version_row_id(uow, model, version)
         found = uow.signing.for_version(vid)

@@ -26,7 +26,7 @@ from steward.domain.entities import ModelVersion, PositiveMeans
 from steward.domain.errors import Forbidden, InvalidInput, StewardError
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import checks, versions
-from steward.services.access import ensure_model
+from steward.services.access import check_first
 from steward.services.context import Context
 from steward.validation import loading, runner, sandbox
 from steward.validation.checks import registry
@@ -199,9 +199,8 @@ def validate(
     ``data`` and ``reference`` are frames (pandas, Polars, Arrow) or CSV/Parquet paths.
     """
     ensure(principal, Permission.CHECK_RUN)
-    with ctx.uow.read() as uow:
-        # Refused before any data is loaded or any model is unpickled.
-        ensure_model(uow, principal, Permission.CHECK_RUN, model)
+    # Refused before any data is loaded or any model is unpickled.
+    check_first(ctx, principal, Permission.CHECK_RUN, model)
     data = loading.load_data(data, "data")
     reference = None if reference is None else loading.load_data(reference, "reference")
     from steward.lineage.datasets import fingerprint
@@ -304,7 +303,7 @@ def _is_regression(data: pd.DataFrame, options: ValidateOptions) -> bool:
 
 def list_suites(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
     """The shipped suites with their checks (for `steward check suites` and the API)."""
-    ensure(principal, Permission.VERSION_READ)
+    ensure(principal, Permission.GOVERNANCE_READ)
     from steward.validation.suites import shipped
 
     out = []

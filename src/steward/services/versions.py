@@ -14,7 +14,7 @@ from steward.domain.entities import DatasetVersion, ModelVersion, Page
 from steward.domain.errors import ArtifactError, ArtifactTooLarge, Conflict, InvalidInput, NotFound
 from steward.domain.lifecycle import INITIAL, Stage, parse_stage
 from steward.domain.permissions import Permission, Principal, ensure
-from steward.services.access import ensure_model
+from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, model_id, version_row_id
 from steward.services.models import check_limit
 from steward.store.versions_repo import VersionFilter, code_json, signature_json
@@ -31,7 +31,22 @@ def create_version(
 ) -> ModelVersion:
     """Store the artifact, then record the version; on any failure leave neither behind."""
     ensure(principal, Permission.VERSION_WRITE)
+    check_first(ctx, principal, Permission.VERSION_WRITE, model)
     spec = specs.validate_version_spec(spec)
+    digest, size = _checked_artifact(ctx, artifact, sha256)
+    # An unknown model is found inside the transaction; the blob is then discarded.
+    ctx.artifacts.put(artifact, digest)
+    try:
+        return _record_version(ctx, principal, model, spec, artifact, digest, size)
+    except BaseException:
+        # Clean-up must never hide the error that got us here.
+        with contextlib.suppress(Exception):
+            _discard_blob(ctx, digest)
+        raise
+
+
+def _checked_artifact(ctx: Context, artifact: Path, sha256: str | None) -> tuple[str, int]:
+    """The artifact's digest and size, refused when corrupted in transit or over the limit."""
     try:
         digest, size = sha256_file(artifact)
     except OSError as exc:
@@ -46,15 +61,7 @@ def create_version(
             f"The artifact is {size} bytes; this store accepts at most "
             f"{ctx.settings.max_artifact_bytes} (STEWARD_MAX_ARTIFACT_BYTES)."
         )
-    # An unknown model is found inside the transaction; the blob is then discarded.
-    ctx.artifacts.put(artifact, digest)
-    try:
-        return _record_version(ctx, principal, model, spec, artifact, digest, size)
-    except BaseException:
-        # Clean-up must never hide the error that got us here.
-        with contextlib.suppress(Exception):
-            _discard_blob(ctx, digest)
-        raise
+    return digest, size
 
 
 def _discard_blob(ctx: Context, digest: str) -> None:
@@ -177,6 +184,7 @@ def amend_version(
     hash and data fingerprints), so the gate asks for them again.
     """
     ensure(principal, Permission.VERSION_WRITE)
+    check_first(ctx, principal, Permission.VERSION_WRITE, model)
     justification = (justification or "").strip()
     if not justification:
         raise InvalidInput("Say why the version is amended (justification).", field="justification")
@@ -186,20 +194,7 @@ def amend_version(
         )
     digest = size = None
     if artifact is not None:
-        try:
-            digest, size = sha256_file(artifact)
-        except OSError as exc:
-            raise ArtifactError(f"Cannot read the artifact: {exc.strerror}.") from exc
-        if sha256 is not None and sha256 != digest:
-            raise ArtifactError(
-                f"The artifact arrived with sha256 {digest}, not the {sha256} the client "
-                "computed; it was corrupted in transit. Upload it again."
-            )
-        if size > ctx.settings.max_artifact_bytes:
-            raise ArtifactTooLarge(
-                f"The artifact is {size} bytes; this store accepts at most "
-                f"{ctx.settings.max_artifact_bytes} (STEWARD_MAX_ARTIFACT_BYTES)."
-            )
+        digest, size = _checked_artifact(ctx, artifact, sha256)
         ctx.artifacts.put(artifact, digest)
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)
@@ -323,6 +318,7 @@ def set_alias(
     ctx: Context, principal: Principal, model: str, alias: str, version: int
 ) -> ModelVersion:
     ensure(principal, Permission.ALIAS_WRITE)
+    check_first(ctx, principal, Permission.ALIAS_WRITE, model)
     names.alias(alias)
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)

@@ -4,16 +4,36 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from steward.domain.entities import Model, ModelStatus, PositiveMeans, RegulatoryCategory, RiskTier
+from steward.domain.entities import (
+    TIERS,
+    Model,
+    ModelStatus,
+    PositiveMeans,
+    RegulatoryCategory,
+    RiskTier,
+)
 from steward.domain.errors import AlreadyExists
 from steward.store import tables as t
 
@@ -30,7 +50,15 @@ class ModelFilter:
     stage: str | None = None
     tag: str | None = None
     q: str | None = None
+    # The keyset cursor: the name of the last model of the previous page, whatever the sort
+    # (the sort key is read from that model's row, so every listing has one cursor format).
     after_name: str | None = None
+
+
+# The orders a listing may take: by name, highest risk first, or soonest review first.
+SORTS = ("name", "risk", "review")
+# A model with no review date sorts after every dated one.
+_FAR_FUTURE = date(9999, 12, 31)
 
 
 # Whether an engine's database has the SQLite trigram index (checked once per engine).
@@ -49,6 +77,17 @@ SEARCHED_FIELDS = frozenset({"name", "title", "description", "purpose", "busines
 def search_text(values: Mapping[str, Any]) -> str:
     """What ``q`` searches, case-folded in Python so non-ASCII letters fold on SQLite too."""
     return "\n".join(str(values.get(f) or "") for f in sorted(SEARCHED_FIELDS)).casefold()
+
+
+def _sort_key(sort: str, cols: Any) -> ColumnElement[Any]:
+    """The SQL value a listing orders by before the name (``cols``: a models table or alias)."""
+    if sort == "risk":
+        # The rank is the tier's position in the enum, so the order is stated once.
+        return case(
+            *((cols.risk_tier == tier, literal(rank)) for rank, tier in enumerate(TIERS)),
+            else_=literal(0),
+        )
+    return func.coalesce(cols.next_review_date, literal(_FAR_FUTURE))
 
 
 def _like_escape(text: str) -> str:
@@ -164,6 +203,16 @@ class ModelRepository:
         return int(found.scalar_one())
 
     def search(self, f: ModelFilter, limit: int) -> list[Model]:
+        rows = self.rows(f, limit)
+        tags = self.tags_of([r["id"] for r in rows])
+        return [to_model(r, tags.get(r["id"], [])) for r in rows]
+
+    def rows(self, f: ModelFilter, limit: int, sort: str = "name") -> Sequence[RowMapping]:
+        """The inventory query: one page of model rows matching ``f`` in ``sort`` order.
+
+        Every face lists models through here (the API and CLI by name, the web overview in
+        any of ``SORTS``), so filters, search and keyset paging mean the same everywhere.
+        """
         query = select(t.models)
         if f.owner:
             query = query.where(_m.owner == f.owner)
@@ -190,11 +239,24 @@ class ModelRepository:
             # Match the rows first, then walk them in name order: ordering by the name
             # index and testing each row read the whole table when few rows match.
             query = query.where(_m.id.in_(self._matching(f.q.casefold())))
-        if f.after_name:
-            query = query.where(_m.name > f.after_name)
-        rows = self.conn.execute(query.order_by(_m.name).limit(limit)).mappings().all()
-        tags = self.tags_of([r["id"] for r in rows])
-        return [to_model(r, tags.get(r["id"], [])) for r in rows]
+        if sort == "name":
+            if f.after_name:
+                query = query.where(_m.name > f.after_name)
+            query = query.order_by(_m.name)
+        else:
+            key = _sort_key(sort, _m)
+            if f.after_name:
+                # The cursor's own key, read from its row (an alias, so not correlated).
+                prior = t.models.alias("prior")
+                at = (
+                    select(_sort_key(sort, prior.c))
+                    .where(prior.c.name == f.after_name)
+                    .scalar_subquery()
+                )
+                beyond = key < at if sort == "risk" else key > at
+                query = query.where(or_(beyond, and_(key == at, _m.name > f.after_name)))
+            query = query.order_by(key.desc() if sort == "risk" else key, _m.name)
+        return self.conn.execute(query.limit(limit)).mappings().all()
 
     def _matching(self, needle: str) -> Any:
         if len(needle) >= 3 and self._has_fts():

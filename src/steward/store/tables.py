@@ -202,6 +202,8 @@ audit_events = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # KEYID:HMAC with a key kept outside the database (steward.domain.audit_auth).
+    Column("mac", String(96), nullable=True),
     Index("ix_audit_events_subject", "subject_type", "subject_id", "seq"),
     Index("ix_audit_events_actor", "actor", "seq"),
     Index("ix_audit_events_action", "action", "seq"),

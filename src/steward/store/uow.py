@@ -34,6 +34,8 @@ from steward.store.identity_repo import TeamRepository, UserRepository
 from steward.store.modelcard_repo import NarrativeRepository
 from steward.store.models_repo import ModelRepository
 from steward.store.monitoring_repo import MonitorRepository
+from steward.store.ops_repo import OpsRepository
+from steward.store.reconcile_repo import ReconcileRepository
 from steward.store.risk_repo import RiskRepository
 from steward.store.tokens_repo import TokenRepository
 from steward.store.trust_repo import (
@@ -106,10 +108,18 @@ def _sqlite_writer_lock(engine: Engine) -> _SQLiteWriterLock | None:
 class UnitOfWork:
     """``with uow: ...; uow.commit()`` — leaving without commit rolls back."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime], *, write: bool) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime],
+        *,
+        write: bool,
+        authenticator: Callable[[int, str], str] | None = None,
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._write = write
+        self._authenticator = authenticator
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:
@@ -130,6 +140,7 @@ class UnitOfWork:
         self.versions = VersionRepository(self.conn)
         self.audit = AuditRepository(self.conn)
         self.audit_tree = AuditTreeRepository(self.conn)
+        self.reconcile = ReconcileRepository(self.conn)
         self.tokens = TokenRepository(self.conn)
         self.users = UserRepository(self.conn)
         self.teams = TeamRepository(self.conn)
@@ -147,6 +158,7 @@ class UnitOfWork:
         self.outbox = WebhookOutbox(self.conn, self.now)
         self.monitors = MonitorRepository(self.conn)
         self.connections = ConnectionRepository(self.conn)
+        self.ops = OpsRepository(self.conn)
         # Undo steps for side effects outside the database (e.g. blobs published
         # in this transaction), run if it ends without a commit.
         self.on_rollback: list[Callable[[], None]] = []
@@ -218,6 +230,10 @@ class UnitOfWork:
                 "payload": event.payload,
                 "prev_hash": event.prev_hash,
                 "hash": event.hash,
+                # The MAC needs the key file: a database-only writer cannot make one.
+                "mac": None
+                if self._authenticator is None
+                else self._authenticator(event.seq, event.hash),
             },
         )
         # The event is also the next leaf of the journal's Merkle tree (same transaction).
@@ -228,12 +244,19 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
-    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime],
+        authenticator: Callable[[int, str], str] | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        # (seq, hash) -> MAC of each new journal event (steward.trust.auditkey).
+        self.authenticator = authenticator
 
     def read(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.clock, write=False)
 
     def write(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.clock, write=True)
+        return UnitOfWork(self.engine, self.clock, write=True, authenticator=self.authenticator)

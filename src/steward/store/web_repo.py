@@ -1,9 +1,10 @@
 """Read queries behind the web UI's inventory page (no writes).
 
-One keyset-paginated query over ``models`` (filters, search, three sort orders),
-then three grouped queries over the page's model ids only: production versions,
-the latest check run and the number of open findings. The cost of a page is
-therefore independent of the size of the inventory beyond the indexed scan.
+The models come from the inventory query every face shares (``ModelRepository.rows``:
+filters, search, keyset paging in three orders), then four grouped queries over the
+page's model ids only: production versions, the latest check run, monitors and open
+alerts, and the number of open findings. The cost of a page is therefore independent of
+the size of the inventory beyond the indexed scan.
 """
 
 from __future__ import annotations
@@ -13,28 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, or_, select
+from sqlalchemy import Connection, and_, func, select
 
 from steward.store import tables as t
-from steward.store.models_repo import _like_escape
+from steward.store.models_repo import ModelFilter, ModelRepository
 
-_m = t.models.c
 _v = t.model_versions.c
-
-# Highest risk first when sorting by risk.
-TIER_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "unassessed": 0}
-SORTS = ("name", "risk", "review")
-_FAR_FUTURE = date(9999, 12, 31)
-
-
-@dataclass(frozen=True)
-class InventoryFilter:
-    q: str | None = None
-    owner: str | None = None
-    team: str | None = None
-    risk_tier: str | None = None
-    regulatory_category: str | None = None
-    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,56 +43,12 @@ class InventoryRow:
     open_alerts: int = 0
 
 
-def _tier_rank() -> Any:
-    return case(
-        *((_m.risk_tier == tier, literal(rank)) for tier, rank in TIER_RANK.items()),
-        else_=literal(0),
-    )
-
-
-def _review_key() -> Any:
-    return func.coalesce(_m.next_review_date, literal(_FAR_FUTURE))
-
-
 class InventoryRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def page(
-        self, flt: InventoryFilter, sort: str, after: tuple[str, str] | None, limit: int
-    ) -> list[InventoryRow]:
-        query = select(t.models)
-        if flt.owner:
-            query = query.where(_m.owner == flt.owner)
-        if flt.team:
-            query = query.where(_m.team == flt.team)
-        if flt.risk_tier:
-            query = query.where(_m.risk_tier == flt.risk_tier)
-        if flt.regulatory_category:
-            query = query.where(_m.regulatory_category == flt.regulatory_category)
-        if flt.q:
-            pattern = "%" + _like_escape(flt.q.casefold()) + "%"
-            query = query.where(_m.search_text.like(pattern, escape="\\"))
-        if flt.stage:
-            staged = select(_v.model_id).where(_v.stage == flt.stage)
-            query = query.where(_m.id.in_(staged))
-        if sort == "risk":
-            key: Any = _tier_rank()
-            if after is not None:
-                rank = int(after[0])
-                query = query.where(or_(key < rank, and_(key == rank, _m.name > after[1])))
-            query = query.order_by(key.desc(), _m.name)
-        elif sort == "review":
-            key = _review_key()
-            if after is not None:
-                when = date.fromisoformat(after[0])
-                query = query.where(or_(key > when, and_(key == when, _m.name > after[1])))
-            query = query.order_by(key, _m.name)
-        else:
-            if after is not None:
-                query = query.where(_m.name > after[1])
-            query = query.order_by(_m.name)
-        rows = self.conn.execute(query.limit(limit)).mappings().all()
+    def page(self, flt: ModelFilter, sort: str, limit: int) -> list[InventoryRow]:
+        rows = ModelRepository(self.conn).rows(flt, limit, sort)
         ids = [int(r["id"]) for r in rows]
         production = self._production(ids)
         runs = self._last_runs(ids)

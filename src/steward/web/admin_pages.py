@@ -30,6 +30,7 @@ NOTICES.update(
         "team_created": i18n.N_("The team was created."),
         "member_added": i18n.N_("The member was added to the team."),
         "member_removed": i18n.N_("The member was removed from the team."),
+        "line_set": i18n.N_("The team's line of defence was set; gates read it from now on."),
         "token_revoked": i18n.N_("The token was revoked; it no longer works."),
         "webhook_deleted": i18n.N_(
             "The webhook was deleted: nothing more is sent to it and its log is kept."
@@ -193,6 +194,8 @@ def _teams_page(
     error: Any = None,
     member_error: Any = None,
     member_team: str = "",
+    line_error: Any = None,
+    line_team: str = "",
 ) -> Response:
     _ensure_admin(page)
     assert page.principal is not None
@@ -206,6 +209,8 @@ def _teams_page(
         field=(error.extra.get("field") if error is not None else None),
         member_error=member_error,
         member_team=member_team,
+        line_error=line_error,
+        line_team=line_team,
     )
 
 
@@ -283,6 +288,29 @@ async def change_member(
             return _teams_page(page, status=bad.status, member_error=bad, member_team=team)
         notice = "member_added" if change == "add" else "member_removed"
         return RedirectResponse(f"/admin/teams?notice={notice}#team-{quote(team)}", status_code=303)
+
+    return await _page(request, build)
+
+
+@router.post("/admin/teams/{team}/line")
+async def set_line(
+    request: Request, team: str, line: str = Form(""), csrf_token: str = Form("")
+) -> Response:
+    """A team's line of defence (first, second, third, or none), as `steward team update
+    NAME --line`; the gate reads it at the next check."""
+
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        refused = _guarded(page, csrf_token)
+        if refused is not None:
+            return refused
+        try:
+            identity.update_team(page.ctx, page.principal, team, line=line)
+        except Forbidden as refused_:
+            return page.refusal(refused_, "/admin/teams")
+        except StewardError as bad:
+            return _teams_page(page, status=bad.status, line_error=bad, line_team=team)
+        return RedirectResponse(f"/admin/teams?notice=line_set#team-{quote(team)}", status_code=303)
 
     return await _page(request, build)
 

@@ -12,22 +12,35 @@ from steward.domain.monitoring import DATASET
 
 def fairness_impact(
     run: CheckRun, title: str, axis_group: str, axis_ratio: str
-) -> tuple[dict[str, Any], list[dict[str, Any]], float] | None:
+) -> tuple[dict[str, Any], list[dict[str, Any]], float | None] | None:
     """Per-group impact ratio (selection rate over the highest group's) with the
-    four-fifths threshold as a rule; None when the run has no per-group fairness result."""
+    four-fifths threshold as a rule; None when the run has no per-group fairness result.
+
+    A run stored before the group table carried its verdicts, without a four-fifths
+    result, is drawn without the rule or highlights (the limit comes back None)."""
     names = {r.name: r for r in run.results}
     table = names.get("fairness.group_table")
     ratio = names.get("fairness.four_fifths")
     if table is None or not isinstance(table.details.get("table"), list):
         return None
-    limit = ratio.threshold.limit if ratio is not None and ratio.threshold is not None else 0.8
+    # Which groups fall below, and where the line is, come from the stored results: the
+    # four-fifths check's verdict when it ran, else the group table's own flags.
+    if ratio is not None and isinstance(ratio.details.get("flagged"), list):
+        flagged = {str(g) for g in ratio.details["flagged"]}
+    else:
+        flagged = {str(r["group"]) for r in table.details["table"] if r.get("below_four_fifths")}
+    if ratio is not None and ratio.threshold is not None:
+        limit: float | None = float(ratio.threshold.limit)
+    else:
+        stored = table.details.get("four_fifths_threshold")
+        limit = float(stored) if isinstance(stored, int | float) else None
     values = [
         {
             "group": str(row["group"]),
             "rows": int(row["rows"]),
             "impact_ratio": float(row["impact_ratio"]),
             "selection_rate": float(row["selection_rate"]),
-            "below": float(row["impact_ratio"]) < limit,
+            "below": str(row["group"]) in flagged,
         }
         for row in table.details["table"]
         if row.get("impact_ratio") is not None and row.get("selection_rate") is not None
@@ -35,7 +48,7 @@ def fairness_impact(
     if not values:
         return None
     top = max([1.0] + [float(str(v["impact_ratio"])) for v in values])
-    spec = {
+    spec: dict[str, Any] = {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": title,
         "width": "container",
@@ -60,13 +73,16 @@ def fairness_impact(
                     },
                 },
             },
+        ],
+    }
+    if limit is not None:
+        spec["layer"].append(
             {
                 "data": {"values": [{"limit": limit}]},
                 "mark": {"type": "rule", "color": "#1b1b1b", "strokeDash": [4, 3], "size": 2},
                 "encoding": {"x": {"field": "limit", "type": "quantitative"}},
-            },
-        ],
-    }
+            }
+        )
     return spec, values, limit
 
 

@@ -147,6 +147,7 @@ async def reviews_page(request: Request, within: int = 90) -> Response:
         return page.render(
             "reviews.html",
             due=due,
+            may_complete=review_service.completions(page.principal, due),
             within=within,
             error=error,
             outcomes=[o.value for o in Outcome],

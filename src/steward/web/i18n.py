@@ -168,6 +168,8 @@ ERROR_SPECIFIC: dict[tuple[str, str], str] = {
     ("not-found", "webhook"): N_("There is no webhook %(value)s."),
     ("not-found", "request"): N_("There is no transition request %(value)s."),
     ("conflict", "user"): N_("This change is not possible for user %(value)s now."),
+    ("already-exists", "connection"): N_("A data connection named %(value)s already exists."),
+    ("not-found", "connection"): N_("There is no data connection named %(value)s."),
 }
 FIELD_LABELS: dict[str, str] = {
     "name": N_("name"),
@@ -188,6 +190,12 @@ FIELD_LABELS: dict[str, str] = {
     "text": N_("policy pack text"),
     "file": N_("file"),
     "to": N_("target stage"),
+    "kind": N_("kind"),
+    "location": N_("location"),
+    "options": N_("options"),
+    "credentials": N_("credentials"),
+    "roles": N_("roles"),
+    "line": N_("line of defence"),
 }
 
 

@@ -110,6 +110,7 @@ class Page:
             self.principal = tokens.authenticate(self.ctx, self.secret)
         except Unauthenticated:
             return None
+        self.request.scope.setdefault("state", {})["steward_principal"] = self.principal
         return self.principal
 
     def can(self, permission: str) -> bool:
@@ -419,7 +420,10 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
         validation: dict[str, dict[str, Any]] = {}
         if chosen is not None:
             gate, request_open = _gate_for(page, name, chosen.version, chosen.stage)
-            for tr in lifecycle.transitions(ctx, p, name, chosen.version):
+            # Without governance:read (no role) the page shows the inventory and versions
+            # only: the services refuse stage history, check runs and findings to them.
+            moves = lifecycle.transitions(ctx, p, name, chosen.version) if governance else []
+            for tr in moves:
                 history.append(
                     {
                         "at": tr.at,
@@ -466,7 +470,7 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
                         }
                     )
             history.sort(key=lambda h: h["at"])
-            runs = checks.list_runs(ctx, p, name, chosen.version, limit=1)
+            runs = checks.list_runs(ctx, p, name, chosen.version, limit=1) if governance else []
             run = runs[0] if runs else None
             if run is not None:
                 built = charts.fairness_impact(
@@ -492,6 +496,7 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
         monitors = monitor_sections(page, name) if governance else []
         return page.render(
             "model.html",
+            governance=governance,
             monitors=monitors,
             performance={s["monitor"].id: _monitor_performance(page, s) for s in monitors},
             metric="psi",

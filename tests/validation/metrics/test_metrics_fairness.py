@@ -358,3 +358,60 @@ def test_equalized_odds_ratio_ignores_an_undefined_component() -> None:
     no_false_positives = np.array([1, 0, 0, 0, 1, 1, 0, 0])  # FPR 0/0 ratio: both use TPR
     assert vm.equalized_odds_ratio(y, no_false_positives, sensitive_features=g) == pytest.approx(
         fm.equalized_odds_ratio(y, no_false_positives, sensitive_features=g), abs=TOL)
+
+
+# -- already-coded group columns: pandas categoricals and Arrow dictionaries -----------------
+
+
+def _coded_forms(sf: dict[str, Any]) -> list[Any]:
+    import pandas as pd
+    import pyarrow as pa
+
+    # Unused categories, in an order that is not the values' order, must change nothing.
+    sex_cat = pd.Categorical(sf["sex"], categories=["other", "unused", "male", "female"])
+    frame = pd.DataFrame({"sex": sex_cat, "band": pd.Categorical(sf["band"])})
+    arrow = {
+        "sex": pa.array(sf["sex"], type=pa.string()).dictionary_encode(),
+        "band": pa.chunked_array(
+            [pa.array(sf["band"][:1000]), pa.array(sf["band"][1000:])]
+        ).dictionary_encode(),
+    }
+    return [frame, {"sex": pd.Series(sex_cat), "band": sf["band"]}, arrow]
+
+
+@pytest.mark.parametrize("form", range(3))
+def test_coded_group_columns_give_the_same_report(data: dict[str, Any], form: int) -> None:
+    plain = vm.fairness_report(data["y"], data["p"], data["sf"], sample_weight=data["w"],
+                               interval_replicates=100)
+    coded = vm.fairness_report(data["y"], data["p"], _coded_forms(data["sf"])[form],
+                               sample_weight=data["w"], interval_replicates=100)
+    assert coded.to_dict() == plain.to_dict()
+    assert [g.key for g in coded.groups] == [g.key for g in plain.groups]
+    assert coded.demographic_parity_difference == pytest.approx(
+        fm.demographic_parity_difference(data["y"], data["p"], sensitive_features=data["sf"],
+                                         sample_weight=data["w"]), abs=TOL)
+
+
+def test_coded_missing_values_raise_or_form_a_group() -> None:
+    import pandas as pd
+    import pyarrow as pa
+
+    y = np.array([0, 1, 1, 0, 1, 0])
+    p = np.array([0, 1, 0, 0, 1, 1])
+    values = ["a", None, "a", "b", "b", None]
+    for g in (pd.Categorical(values), pa.array(values).dictionary_encode()):
+        with pytest.raises(InvalidInput, match=r"'region' has 2 missing"):
+            vm.fairness_report(y, p, {"region": g})
+        rep = vm.fairness_report(y, p, {"region": g}, missing="group", min_group_size=1)
+        assert [r.group for r in rep.groups] == ["(missing)", "a", "b"]
+        assert rep.group("(missing)").rows == 2
+
+
+def test_a_single_coded_column_keeps_its_name() -> None:
+    import pandas as pd
+
+    y = np.array([0, 1, 1, 0])
+    p = np.array([0, 1, 0, 1])
+    rep = vm.fairness_report(y, p, pd.Series(pd.Categorical(["x", "y", "x", "y"]), name="site"),
+                             min_group_size=1)
+    assert rep.features == ("site",) and [g.group for g in rep.groups] == ["x", "y"]

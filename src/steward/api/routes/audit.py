@@ -11,7 +11,8 @@ from steward.api.deps import Caller, caller, respond
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
 from steward.domain.permissions import Principal
-from steward.services import audit, transparency
+from steward.domain.reconcile import Reconciliation
+from steward.services import audit, reconcile, transparency
 from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -81,6 +82,12 @@ async def inclusion(
 @router.get("/proofs/consistency", response_model=ConsistencyProof)
 async def consistency(old: int, new: int, call: Caller = Depends(caller)) -> Response:
     return respond(await call.run(transparency.consistency_proof, old, new))
+
+
+@router.get("/reconcile", response_model=Reconciliation)
+async def reconcile_state(call: Caller = Depends(caller)) -> Response:
+    """Replay the journal; name every state row it does not explain (ok false if any)."""
+    return respond(await call.run(reconcile.reconcile))
 
 
 @router.get(

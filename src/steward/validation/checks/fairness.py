@@ -168,6 +168,8 @@ class GroupTable(Check):
                 "accuracy": g.accuracy,
                 "base_rate": g.base_rate,
                 "impact_ratio": g.impact_ratio,
+                # The four-fifths verdict per group, stored so no face recomputes it.
+                "below_four_fifths": g.group in rep.four_fifths.flagged,
                 "small": g.small,
                 "undefined": list(g.undefined),
             }
@@ -186,7 +188,12 @@ class GroupTable(Check):
         return Outcome(
             value=float(len(rep.groups)),
             message=f"{len(rep.groups)} groups over {', '.join(rep.features)}.",
-            details={**_common(rep), "table": rows, "overall": rep.overall},
+            details={
+                **_common(rep),
+                "table": rows,
+                "overall": rep.overall,
+                "four_fifths_threshold": rep.four_fifths.threshold,
+            },
             plots=(Plot("fairness-selection-rate.svg", plot),),
         )
 

@@ -6,7 +6,7 @@ what is wrong with it and how to fix it, before any heavy work starts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from typing import Any, Literal
 
 import numpy as np
@@ -43,7 +43,7 @@ def as_1d(name: str, values: Any) -> NDArray[Any]:
     return array
 
 
-def check_lengths(**arrays: NDArray[Any] | None) -> int:
+def check_lengths(**arrays: Sized | None) -> int:
     """The common length of the given arrays, or InvalidInput naming each length."""
     lengths = {name: len(a) for name, a in arrays.items() if a is not None}
     if len(set(lengths.values())) > 1:
@@ -116,6 +116,13 @@ def binary(name: str, values: NDArray[Any], pos_label: Any = 1) -> NDArray[np.in
     """
     if values.dtype.kind == "b":
         return values.astype(np.int8)
+    if values.dtype.kind in "iu" and isinstance(pos_label, int | np.integer):
+        low, high = int(values.min()), int(values.max())
+        if pos_label in (low, high) and high - low <= 1:
+            # 0/1-style integer labels: two reductions prove the column binary, without
+            # the copies the general check below makes (most of its time on large data).
+            is_positive: NDArray[np.bool_] = values == pos_label
+            return is_positive.view(np.int8)
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         raise InvalidInput(
             f"{name} has missing or infinite values ({_rows(~np.isfinite(values))}); "

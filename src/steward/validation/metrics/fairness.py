@@ -51,6 +51,7 @@ from steward.validation.metrics._arrays import (
     weights,
 )
 from steward.validation.metrics.grouped import (
+    Column,
     ConfusionCounts,
     Groups,
     _columns,
@@ -384,8 +385,11 @@ def _two_proportion_p(s1: float, n1: float, s2: float, n2: float) -> float | Non
 
 def _prepare_features(
     sensitive_features: Any, bands: Mapping[str, Sequence[float]] | None
-) -> tuple[dict[str, NDArray[Any]], dict[str, Banding]]:
-    """Band continuous features (given edges, or quintiles when > 20 distinct numbers)."""
+) -> tuple[dict[str, Column], dict[str, Banding]]:
+    """Band continuous features (given edges, or quintiles when > 20 distinct numbers).
+
+    Coded columns (pandas categoricals, Arrow dictionaries) pass through coded unless
+    ``bands`` names them."""
     columns = _columns(sensitive_features)
     bands = dict(bands or {})
     unknown = sorted(set(bands) - set(columns))
@@ -394,12 +398,12 @@ def _prepare_features(
             f"bands name {', '.join(map(repr, unknown))}, which is not a sensitive feature; "
             f"the sensitive features are {', '.join(map(repr, columns))}."
         )
-    out: dict[str, NDArray[Any]] = {}
+    out: dict[str, Column] = {}
     stated: dict[str, Banding] = {}
     for name, col in columns.items():
         if name in bands:
             out[name], stated[name] = band(col, bands[name], feature=name)
-        elif (col.dtype.kind in "iuf"
+        elif (isinstance(col, np.ndarray) and col.dtype.kind in "iuf"
               and np.unique(col[~missing_mask(col)]).size > AUTO_BAND_DISTINCT):
             edges = quantile_edges(col, AUTO_BANDS)
             out[name], stated[name] = band(
@@ -410,12 +414,12 @@ def _prepare_features(
         else:
             out[name] = col
     for name in stated:
-        index = out[name]
+        index = np.asarray(out[name])
         missing = index < 0
         if missing.any():  # missing values stay missing; encode_groups applies its policy
-            col = index.astype(object)
-            col[missing] = None
-            out[name] = col
+            labelled = index.astype(object)
+            labelled[missing] = None
+            out[name] = labelled
     return out, stated
 
 

@@ -9,7 +9,9 @@ runs as one ``GROUP BY group, y_true, y_pred`` (metrics-reference.md §2.7).
 
 Group encoding: each sensitive feature is factorised to integer codes (booleans and small
 integer ranges by a presence table, other numbers by ``np.unique``, strings and objects by
-``pandas.factorize`` — hash-based, much faster than sorting strings), the codes are combined in
+``pandas.factorize`` — hash-based, much faster than sorting strings). Columns that are already
+coded — pandas categoricals, Arrow dictionary arrays — are not factorised again: their codes
+are used as they are and only their few categories are ordered. The codes are combined in
 mixed radix and compressed to the combinations that actually occur. Groups are ordered by their
 values feature by feature, as Fairlearn's ``MetricFrame.by_group`` orders them.
 """
@@ -68,7 +70,38 @@ class Groups:
         )
 
 
-def _columns(sensitive_features: Any) -> dict[str, NDArray[Any]]:
+# A sensitive feature: a 1-D array, or a pandas Categorical kept coded (see _coded).
+Column = NDArray[Any] | pd.Categorical
+
+
+def _coded(values: Any) -> pd.Categorical | None:
+    """``values`` as a pandas Categorical when they arrive already coded, else None.
+
+    A categorical Series, Index or array, or an Arrow dictionary array (chunked or not):
+    their integer codes are the factorisation, so converting them to values only to hash
+    the values again would spend most of a fairness report's time on nothing.
+    """
+    if isinstance(values, pd.Categorical):
+        return values
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        return pd.Categorical(values)
+    arrow_type = getattr(values, "type", None)
+    if arrow_type is not None and type(arrow_type).__name__ == "DictionaryType":
+        converted = values.to_pandas()  # Arrow dictionary -> pandas categorical, codes kept
+        return pd.Categorical(converted)
+    return None
+
+
+def _as_column(name: str, values: Any) -> Column:
+    coded = _coded(values)
+    if coded is None:
+        return as_1d(f"sensitive feature {name!r}", values)
+    if len(coded) == 0:
+        raise InvalidInput(f"sensitive feature {name!r} is empty; metrics need at least one row.")
+    return coded
+
+
+def _columns(sensitive_features: Any) -> dict[str, Column]:
     """Named 1-D columns from a mapping, a DataFrame, a 2-D array or a single column."""
     if sensitive_features is None:
         raise InvalidInput("sensitive_features is missing; pass one or more group columns.")
@@ -76,6 +109,11 @@ def _columns(sensitive_features: Any) -> dict[str, NDArray[Any]]:
         items = list(sensitive_features.items())
     elif hasattr(sensitive_features, "columns") and hasattr(sensitive_features, "__getitem__"):
         items = [(str(c), sensitive_features[c]) for c in sensitive_features.columns]
+    elif _coded(sensitive_features) is not None:
+        name = getattr(sensitive_features, "name", None) or getattr(
+            sensitive_features, "_name", None
+        )
+        items = [(str(name) if name is not None else "sensitive_feature_0", sensitive_features)]
     else:
         to_numpy = getattr(sensitive_features, "to_numpy", None)
         name = getattr(sensitive_features, "name", None)
@@ -86,7 +124,7 @@ def _columns(sensitive_features: Any) -> dict[str, NDArray[Any]]:
             items = [(str(name) if name is not None else "sensitive_feature_0", array)]
     if not items:
         raise InvalidInput("sensitive_features has no columns; pass at least one group column.")
-    return {str(name): as_1d(f"sensitive feature {name!r}", col) for name, col in items}
+    return {str(name): _as_column(str(name), col) for name, col in items}
 
 
 def _missing_message(name: str, count: int) -> str:
@@ -97,8 +135,20 @@ def _missing_message(name: str, count: int) -> str:
     )
 
 
-def _factorize(name: str, values: NDArray[Any], missing: str) -> tuple[IntArray, list[Any]]:
+def _factorize(name: str, values: Column, missing: str) -> tuple[IntArray, list[Any]]:
     """Integer codes (0..k-1, ordered by value) and the distinct values."""
+    if isinstance(values, pd.Categorical):
+        # Already coded: the codes are the factorisation (-1 marks a missing value). Unused
+        # categories keep a code; encode_groups reports only the groups that occur.
+        cat_codes = np.asarray(values.codes, dtype=np.int64)
+        categories = values.categories.tolist()
+        absent = cat_codes < 0
+        if absent.any():
+            if missing == "raise":
+                raise InvalidInput(_missing_message(name, int(absent.sum())))
+            cat_codes = np.where(absent, len(categories), cat_codes)
+            categories.append(MISSING_LABEL)
+        return _sorted_codes(cat_codes, categories)
     kind = values.dtype.kind
     if kind not in "biuf":  # strings and objects: hash-based, -1 marks a missing value
         codes, found = pd.factorize(values, sort=False)
@@ -140,6 +190,8 @@ def _sorted_codes(codes: IntArray, uniques: list[Any]) -> tuple[IntArray, list[A
         order = sorted(range(len(uniques)), key=lambda i: uniques[i])
     except TypeError:  # mixed, non-comparable values: order by their text
         order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
+    if order == sorted(order):  # already in value order (sorted categories): nothing to remap
+        return codes, uniques
     rank = np.empty(len(uniques), dtype=np.int64)
     rank[order] = np.arange(len(uniques), dtype=np.int64)
     return rank[codes], [uniques[i] for i in order]
@@ -166,8 +218,11 @@ def encode_groups(sensitive_features: Any, *, missing: str = "raise") -> Groups:
     if total <= _PRESENCE_TABLE_LIMIT:
         present = np.bincount(combined, minlength=total) > 0
         occurring = np.flatnonzero(present)
-        remap = np.cumsum(present, dtype=np.int64) - 1
-        codes_out = remap[combined]
+        if present.all():  # every combination occurs: the codes are already dense
+            codes_out = combined
+        else:
+            remap = np.cumsum(present, dtype=np.int64) - 1
+            codes_out = remap[combined]
     else:
         occurring, inverse = np.unique(combined, return_inverse=True)
         codes_out = inverse.astype(np.int64).reshape(-1)
