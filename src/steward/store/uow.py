@@ -34,6 +34,7 @@ from steward.store.modelcard_repo import NarrativeRepository
 from steward.store.models_repo import ModelRepository
 from steward.store.monitoring_repo import MonitorRepository
 from steward.store.risk_repo import RiskRepository
+from steward.store.throttle_repo import ThrottleRepository
 from steward.store.tokens_repo import TokenRepository
 from steward.store.trust_repo import (
     DeploymentRepository,
@@ -145,6 +146,7 @@ class UnitOfWork:
         self.outbox = WebhookOutbox(self.conn, self.now)
         self.monitors = MonitorRepository(self.conn)
         self.connections = ConnectionRepository(self.conn)
+        self.throttle = ThrottleRepository(self.conn)
         # Undo steps for side effects outside the database (e.g. blobs published
         # in this transaction), run if it ends without a commit.
         self.on_rollback: list[Callable[[], None]] = []
