@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from steward.artifacts.store import ArtifactStore
-from steward.domain.throttle import Limits, LoginThrottle
+from steward.domain.throttle import Limits
 from steward.services import schema
 from steward.services.context import Context
 from steward.settings import Settings
@@ -40,13 +40,11 @@ def build(
         settings=settings,
         uow=UnitOfWorkFactory(engine, clock, auditkey.EventAuthenticator(settings.audit_key_path)),
         artifacts=ArtifactStore(settings.artifacts_url),
-        login_throttle=LoginThrottle(
-            Limits(
-                account_failures=settings.login_max_failures,
-                client_failures=settings.login_client_max_failures,
-                window=settings.login_window_seconds,
-                lockout=settings.login_lockout_seconds,
-                lockout_max=settings.login_lockout_max_seconds,
-            )
+        login_limits=Limits(
+            account_failures=settings.login_max_failures,
+            client_failures=settings.login_client_max_failures,
+            window=settings.login_window_seconds,
+            lockout=settings.login_lockout_seconds,
+            lockout_max=settings.login_lockout_max_seconds,
         ),
     )

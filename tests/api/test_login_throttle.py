@@ -14,8 +14,9 @@ from tests.conftest import ensure_user
 
 from steward import bootstrap
 from steward.api.app import create_app
+from steward.domain import throttle
 from steward.domain.permissions import OPERATOR, Principal
-from steward.domain.throttle import Limits, LoginThrottle
+from steward.domain.throttle import KeyState, Limits
 from steward.services import identity
 from steward.services.context import Context
 from steward.settings import Settings
@@ -76,13 +77,12 @@ def test_the_web_sign_in_is_throttled_too(web: TestClient) -> None:
     assert "try again in" in last.text
 
 
-def test_many_invented_names_from_one_client_lock_the_client(
-    web: TestClient, ctx: Context
-) -> None:
+def test_many_invented_names_from_one_client_lock_the_client(web: TestClient, ctx: Context) -> None:
     before = _journal_size(ctx)
     codes = [
-        web.post("/api/v1/auth/login", json={"user": f"nobody{i}", "password": "x" * 12})
-        .status_code
+        web.post(
+            "/api/v1/auth/login", json={"user": f"nobody{i}", "password": "x" * 12}
+        ).status_code
         for i in range(40)
     ]
     assert codes[:19] == [401] * 19 and set(codes[20:]) == {429}
@@ -90,28 +90,117 @@ def test_many_invented_names_from_one_client_lock_the_client(
 
 
 def test_lockouts_back_off_and_a_quiet_window_forgives() -> None:
-    throttle = LoginThrottle(Limits(account_failures=2, window=100, lockout=10, lockout_max=25))
+    limits = Limits(account_failures=2, window=100, lockout=10, lockout_max=25)
+    stored: dict[tuple[str, str], KeyState] = {}
+
+    def fail(now: float) -> throttle.Failure:
+        states = {
+            kind: throttle.current(stored.get((kind, key)), now, limits)
+            for kind, key in (("account", "bob"), ("client", "1.2.3.4"), ("journal", "k"))
+        }
+        stored.update(
+            {
+                (kind, k): s
+                for (kind, k), s in zip(
+                    (("account", "bob"), ("client", "1.2.3.4"), ("journal", "k")),
+                    states.values(),
+                    strict=True,
+                )
+            }
+        )
+        return throttle.failed(
+            limits,
+            ("bob", states["account"]),
+            ("1.2.3.4", states["client"]),
+            states["journal"],
+            now,
+        )
+
+    def wait(now: float) -> float | None:
+        return throttle.retry_after([stored.get(("account", "bob"))], now)
+
     seconds = []
     now = 0.0
     for _ in range(4):
-        throttle.failed("bob", "1.2.3.4", "k", now)
-        failure = throttle.failed("bob", "1.2.3.4", "k", now)
-        (lock,) = failure.lockouts
+        fail(now)
+        (lock,) = fail(now).lockouts
         seconds.append(lock.seconds)
-        assert throttle.retry_after("bob", "5.6.7.8", now) == lock.seconds
+        assert wait(now) == lock.seconds
         now += lock.seconds
-        assert throttle.retry_after("bob", "5.6.7.8", now) is None
+        assert wait(now) is None
     assert seconds == [10, 20, 25, 25]
     now += 200  # a quiet window: back to the first lockout's length
-    throttle.failed("bob", "1.2.3.4", "k", now)
-    assert throttle.failed("bob", "1.2.3.4", "k", now).lockouts[0].seconds == 10
+    fail(now)
+    assert fail(now).lockouts[0].seconds == 10
 
 
 def test_limits_come_from_settings(settings: Settings) -> None:
     ctx = bootstrap.build(settings.with_(login_max_failures=2), migrate=True)
     try:
-        assert ctx.login_throttle.limits.account_failures == 2
+        assert ctx.login_limits.account_failures == 2
     finally:
         ctx.uow.engine.dispose()
     env = {"STEWARD_HOME": str(settings.home), "STEWARD_LOGIN_LOCKOUT_SECONDS": "30"}
     assert Settings.from_env(env).login_lockout_seconds == 30
+
+
+def test_two_processes_on_one_database_share_the_count(settings: Settings) -> None:
+    """Attack: with several API workers each counted failures in its own memory, so an
+    attacker alternating between them got N times the guesses. Two app instances (their
+    own engines and contexts, as two worker processes have) on one database now lock the
+    account after the same five failures, however they are spread."""
+    first = bootstrap.build(settings, migrate=True)
+    second = bootstrap.build(settings, migrate=False)
+    try:
+        ensure_user(first, "bob", "owner")
+        identity.set_password(first, OP, "bob", PASSWORD)
+        with TestClient(create_app(first)) as a, TestClient(create_app(second)) as b:
+            codes = [
+                (a if i % 2 else b)
+                .post("/api/v1/auth/login", json={"user": "bob", "password": f"guess {i} ..."})
+                .status_code
+                for i in range(6)
+            ]
+            assert codes == [401] * 5 + [429], codes  # the fifth failure locks it
+            # locked on both, the right password too
+            for client in (a, b):
+                right = client.post(
+                    "/api/v1/auth/login", json={"user": "bob", "password": PASSWORD}
+                )
+                assert right.status_code == 429, right.text
+            # one failure event for the window and one lockout, whichever worker saw them
+            with first.uow.read() as uow:
+                locked = uow.audit.search(AuditFilter(action="auth.locked_out"), 10)
+            assert len(locked) == 1
+    finally:
+        first.uow.engine.dispose()
+        second.uow.engine.dispose()
+
+
+def test_a_right_password_clears_the_account_count_for_every_process(settings: Settings) -> None:
+    first = bootstrap.build(settings, migrate=True)
+    second = bootstrap.build(settings, migrate=False)
+    try:
+        ensure_user(first, "bob", "owner")
+        identity.set_password(first, OP, "bob", PASSWORD)
+        with TestClient(create_app(first)) as a, TestClient(create_app(second)) as b:
+            for i in range(4):
+                assert (
+                    a.post(
+                        "/api/v1/auth/login", json={"user": "bob", "password": f"no {i} no no"}
+                    ).status_code
+                    == 401
+                )
+            ok = b.post("/api/v1/auth/login", json={"user": "bob", "password": PASSWORD})
+            assert ok.status_code == 200, ok.text
+            # the count starts again: four more failures on the first process do not lock
+            for i in range(4):
+                assert (
+                    a.post(
+                        "/api/v1/auth/login", json={"user": "bob", "password": f"again {i} no"}
+                    ).status_code
+                    == 401
+                )
+    finally:
+        first.uow.engine.dispose()
+        second.uow.engine.dispose()

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from steward.domain import webhooks
+from steward.domain import throttle, webhooks
 from steward.domain.backoff import doubling
-from steward.domain.throttle import Limits, LoginThrottle
+from steward.domain.throttle import Limits
 
 
 def test_doubles_from_the_first_wait_up_to_the_ceiling() -> None:
@@ -30,8 +30,13 @@ def test_a_long_streak_stays_at_the_ceiling_without_overflowing() -> None:
 
 def test_every_retry_waits_by_it() -> None:
     assert webhooks.backoff(3) == doubling(2, webhooks.BACKOFF_BASE, webhooks.BACKOFF_CAP)
-    throttle = LoginThrottle(Limits(account_failures=1, client_failures=100, lockout=60.0))
-    first = throttle.failed("alice", "10.0.0.1", "alice", now=0.0)
+    limits = Limits(account_failures=1, client_failures=100, lockout=60.0)
+    account = throttle.current(None, 0.0, limits)
+    client = throttle.current(None, 0.0, limits)
+    journal = throttle.current(None, 0.0, limits)
+    first = throttle.failed(limits, ("alice", account), ("10.0.0.1", client), journal, 0.0)
     assert [lock.seconds for lock in first.lockouts] == [60.0]
-    second = throttle.failed("alice", "10.0.0.1", "alice", now=100.0)
+    account = throttle.current(account, 100.0, limits)
+    client = throttle.current(client, 100.0, limits)
+    second = throttle.failed(limits, ("alice", account), ("10.0.0.1", client), journal, 100.0)
     assert [lock.seconds for lock in second.lockouts] == [120.0]

@@ -1,12 +1,14 @@
 """Password-guessing throttle: per-account and per-client lockout with back-off.
 
-Pure bookkeeping over times the caller passes in (monotonic seconds), held in the
-memory of one process. Each account and each client (an IP address) has a window
-of ``window`` seconds; ``account_failures`` failed sign-ins for one account, or
-``client_failures`` from one client, lock that key for ``lockout`` seconds,
-doubling with every further lockout up to ``lockout_max``. While a key is locked
-every attempt is refused before its password is even checked — the right password
-too — so guessing gains nothing and costs the server no hashing.
+Pure bookkeeping over key states and times (seconds) the caller passes in; the states
+live in the database (``login_throttle``, see services/identity.py), so every API
+worker and web process shares one count: with N workers an attacker gets no N-fold
+attempts. Each account and each client (an IP address) has a window of ``window``
+seconds; ``account_failures`` failed sign-ins for one account, or ``client_failures``
+from one client, lock that key for ``lockout`` seconds, doubling with every further
+lockout up to ``lockout_max``. While a key is locked every attempt is refused before
+its password is even checked — the right password too — so guessing gains nothing and
+costs the server no hashing.
 
 The journal sees failures aggregated: the first failure of a window for a journal
 key is recorded; the rest are counted and the next recorded event carries the
@@ -15,10 +17,12 @@ count. Lockouts are recorded when they begin.
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from steward.domain.backoff import doubling
+
+ACCOUNT, CLIENT, JOURNAL = "account", "client", "journal"  # the kinds of key
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class Limits:
 
 
 @dataclass
-class _Key:
+class KeyState:
     window_start: float
     failures: int = 0
     locked_until: float = 0.0
@@ -44,6 +48,10 @@ class _Key:
             if now - self.locked_until >= window:
                 self.lockouts = 0  # a quiet window forgives earlier lockouts
             self.window_start, self.failures, self.journalled = now, 0, False
+
+    def idle(self, now: float, window: float) -> bool:
+        """Whether this state says nothing a fresh one would not (it can be forgotten)."""
+        return now - self.window_start >= window and now - self.locked_until >= window
 
 
 @dataclass(frozen=True)
@@ -61,74 +69,42 @@ class Failure:
     lockouts: tuple[Lockout, ...] = field(default=())
 
 
-class LoginThrottle:
-    """Thread-safe; bounded to ``max_keys`` keys per kind (oldest idle ones dropped)."""
+def current(state: KeyState | None, now: float, limits: Limits) -> KeyState:
+    """The state to count with now: a fresh one for an unseen key, else rolled forward."""
+    if state is None:
+        return KeyState(window_start=now)
+    state.roll(now, limits.window)
+    return state
 
-    def __init__(self, limits: Limits | None = None, max_keys: int = 50_000) -> None:
-        self.limits = limits or Limits()
-        self.max_keys = max_keys
-        self._lock = threading.Lock()
-        self._accounts: dict[str, _Key] = {}
-        self._clients: dict[str, _Key] = {}
-        self._journal: dict[str, _Key] = {}
 
-    def retry_after(self, account: str, client: str, now: float) -> float | None:
-        """Seconds until this account and client may try again, or None if they may now."""
-        with self._lock:
-            waits = [
-                k.locked_until - now
-                for k in (self._accounts.get(account), self._clients.get(client))
-                if k is not None and k.locked_until > now
-            ]
-        return max(waits) if waits else None
+def retry_after(states: Iterable[KeyState | None], now: float) -> float | None:
+    """Seconds until every one of these keys (an account, a client) is unlocked, or None."""
+    waits = [s.locked_until - now for s in states if s is not None and s.locked_until > now]
+    return max(waits) if waits else None
 
-    def failed(self, account: str, client: str, journal_key: str, now: float) -> Failure:
-        with self._lock:
-            locks = []
-            for scope, table, key, limit in (
-                ("account", self._accounts, account, self.limits.account_failures),
-                ("client", self._clients, client, self.limits.client_failures),
-            ):
-                state = self._get(table, key, now)
-                state.failures += 1
-                if state.failures >= limit:
-                    seconds = doubling(
-                        state.lockouts, self.limits.lockout, self.limits.lockout_max
-                    )
-                    state.lockouts += 1
-                    state.locked_until = now + seconds
-                    locks.append(Lockout(scope, key, seconds, state.failures))
-                    state.failures = 0
-            entry = self._get(self._journal, journal_key, now)
-            if entry.journalled:
-                entry.unjournalled += 1
-                return Failure(False, 0, tuple(locks))
-            entry.journalled, aggregated, entry.unjournalled = True, entry.unjournalled, 0
-            return Failure(True, aggregated, tuple(locks))
 
-    def succeeded(self, account: str) -> None:
-        """A right password outside any lockout clears the account's count (not the client's)."""
-        with self._lock:
-            self._accounts.pop(account, None)
-
-    def _get(self, table: dict[str, _Key], key: str, now: float) -> _Key:
-        state = table.get(key)
-        if state is None:
-            if len(table) >= self.max_keys:
-                self._prune(table, now)
-            state = table[key] = _Key(window_start=now)
-        state.roll(now, self.limits.window)
-        return state
-
-    def _prune(self, table: dict[str, _Key], now: float) -> None:
-        # Idle keys first; if a flood of fresh names fills the table, drop the oldest half.
-        idle = [
-            k
-            for k, s in table.items()
-            if s.locked_until <= now and now - s.window_start >= self.limits.window
-        ]
-        for k in idle:
-            del table[k]
-        if len(table) >= self.max_keys:
-            for k in sorted(table, key=lambda k: table[k].window_start)[: len(table) // 2]:
-                del table[k]
+def failed(
+    limits: Limits,
+    account: tuple[str, KeyState],
+    client: tuple[str, KeyState],
+    journal: KeyState,
+    now: float,
+) -> Failure:
+    """Count one failed sign-in on the (current) states, which it changes in place."""
+    locks = []
+    for scope, (key, state), limit in (
+        (ACCOUNT, account, limits.account_failures),
+        (CLIENT, client, limits.client_failures),
+    ):
+        state.failures += 1
+        if state.failures >= limit:
+            seconds = doubling(state.lockouts, limits.lockout, limits.lockout_max)
+            state.lockouts += 1
+            state.locked_until = now + seconds
+            locks.append(Lockout(scope, key, seconds, state.failures))
+            state.failures = 0
+    if journal.journalled:
+        journal.unjournalled += 1
+        return Failure(False, 0, tuple(locks))
+    journal.journalled, aggregated, journal.unjournalled = True, journal.unjournalled, 0
+    return Failure(True, aggregated, tuple(locks))

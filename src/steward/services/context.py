@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from steward.artifacts.store import ArtifactStore
 from steward.domain.errors import NotFound
 from steward.domain.lifecycle import Requirement
-from steward.domain.throttle import LoginThrottle
+from steward.domain.throttle import Limits
 from steward.settings import Settings
 from steward.store.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -23,8 +23,9 @@ class Context:
     # caller's wish to trust a file format that runs code is not honoured there; the server's
     # own settings decide (see steward.services.validation).
     remote: bool = False
-    # Sign-in failures, in this process's memory (see domain/throttle.py).
-    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # How many failed sign-ins lock an account or a client, and for how long; the counts
+    # are in the database, shared by every process (see domain/throttle.py).
+    login_limits: Limits = field(default_factory=Limits)
 
 
 def model_id(uow: UnitOfWork, name: str) -> int:

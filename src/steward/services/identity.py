@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import secrets
 import threading
-import time
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from steward.domain import identity
+from steward.domain import identity, throttle
 from steward.domain.audit import Action, format_time
 from steward.domain.entities import NewToken, TokenInfo
 from steward.domain.errors import (
@@ -374,8 +373,13 @@ def login(ctx: Context, name: str, password: str, client: str = "local") -> NewT
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("Give the user name (1-200 characters) to log in as.", field="user")
-    throttle = ctx.login_throttle
-    wait = throttle.retry_after(name, client, time.monotonic())
+    limits = ctx.login_limits
+    with ctx.uow.read() as uow:
+        now = uow.now.timestamp()
+        wait = throttle.retry_after(
+            (uow.throttle.get(throttle.ACCOUNT, name), uow.throttle.get(throttle.CLIENT, client)),
+            now,
+        )
     if wait is not None:
         seconds = max(1, math.ceil(wait))
         raise TooManyRequests(
@@ -401,35 +405,54 @@ def login(ctx: Context, name: str, password: str, client: str = "local") -> NewT
         # Journal key: the account (and reason) if it exists, else the client, so a spray
         # of invented names from one address is one event per window too.
         key = f"user:{name}:{reason}" if grants is not None else f"client:{client}"
-        failure = throttle.failed(name, client, key, time.monotonic())
         # What was typed may be a password typed into the wrong field: never journal it;
         # a keyed digest still shows repeated attempts with the same name.
         actor = name if grants is not None else UNKNOWN_USER
-        if failure.journal or failure.lockouts:
-            with ctx.uow.write() as uow:
-                if failure.journal:
-                    payload: dict[str, object] = {"reason": reason}
-                    if grants is None:
-                        payload["attempt"] = secretbox.load_or_create(
-                            ctx.settings.secrets_key_path
-                        ).digest(name, "login-name")
-                    if failure.aggregated:
-                        payload["earlier_failures"] = failure.aggregated
-                    uow.record(actor, Action.LOGIN_FAILED, "user", actor, payload)
-                for lock in failure.lockouts:
-                    uow.record(
-                        actor,
-                        Action.LOGIN_LOCKED,
-                        "user",
-                        actor,
-                        {
-                            "scope": lock.scope,
-                            "client": client,
-                            "seconds": int(lock.seconds),
-                            "failures": lock.failures,
-                        },
-                    )
-                uow.commit()
+        # One transaction counts the failure (shared by every process) and journals it.
+        with ctx.uow.write() as uow:
+            now = uow.now.timestamp()
+            states = {
+                kind: throttle.current(uow.throttle.lock(kind, k, now), now, limits)
+                for kind, k in (
+                    (throttle.ACCOUNT, name),
+                    (throttle.CLIENT, client),
+                    (throttle.JOURNAL, key),
+                )
+            }
+            failure = throttle.failed(
+                limits,
+                (name, states[throttle.ACCOUNT]),
+                (client, states[throttle.CLIENT]),
+                states[throttle.JOURNAL],
+                now,
+            )
+            for kind, k in ((throttle.ACCOUNT, name), (throttle.CLIENT, client)):
+                uow.throttle.save(kind, k, states[kind])
+            uow.throttle.save(throttle.JOURNAL, key, states[throttle.JOURNAL])
+            uow.throttle.prune(now, limits.window)
+            if failure.journal:
+                payload: dict[str, object] = {"reason": reason}
+                if grants is None:
+                    payload["attempt"] = secretbox.load_or_create(
+                        ctx.settings.secrets_key_path
+                    ).digest(name, "login-name")
+                if failure.aggregated:
+                    payload["earlier_failures"] = failure.aggregated
+                uow.record(actor, Action.LOGIN_FAILED, "user", actor, payload)
+            for lock in failure.lockouts:
+                uow.record(
+                    actor,
+                    Action.LOGIN_LOCKED,
+                    "user",
+                    actor,
+                    {
+                        "scope": lock.scope,
+                        "client": client,
+                        "seconds": int(lock.seconds),
+                        "failures": lock.failures,
+                    },
+                )
+            uow.commit()
         if reason == "user disabled":
             raise Unauthenticated(
                 f"User {name} is disabled; an admin enables it with `steward user enable {name}`."
@@ -439,9 +462,10 @@ def login(ctx: Context, name: str, password: str, client: str = "local") -> NewT
             "`steward user password NAME`."
         )
     assert hashed is not None
-    throttle.succeeded(name)
     secret = PREFIX + secrets.token_urlsafe(32)
     with ctx.uow.write() as uow:
+        # A right password outside any lockout clears the account's count (not the client's).
+        uow.throttle.forget(throttle.ACCOUNT, name)
         if _hasher.check_needs_rehash(hashed):
             uow.users.set_password(name, _hasher.hash(password), uow.now)
         info = TokenInfo(

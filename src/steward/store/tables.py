@@ -810,3 +810,21 @@ data_connections = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# --- sign-in throttle (migration 0018) ---
+
+# Failed sign-ins per account, client (IP address) and journal key, shared by every
+# process that serves this store (domain/throttle.py). Times are epoch seconds.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("kind", String(10), primary_key=True),  # account | client | journal
+    Column("key", String(300), primary_key=True),
+    Column("window_start", Float, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", Float, nullable=False),
+    Column("lockouts", Integer, nullable=False),
+    Column("journalled", Boolean, nullable=False),
+    Column("unjournalled", Integer, nullable=False),
+    Index("ix_login_throttle_locked_until", "locked_until"),
+)
