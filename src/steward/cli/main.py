@@ -10,6 +10,7 @@ import typer
 from steward.cli import (
     approvals_cmd,
     audit_cmd,
+    backup_cmd,
     check_cmd,
     compliance_cmd,
     connection_cmd,
@@ -150,6 +151,7 @@ app.add_typer(
 )
 signing_cmd.register(app)
 system_cmd.register(app)
+backup_cmd.register(app)
 
 
 def main() -> None:

@@ -53,6 +53,7 @@ class Action(StrEnum):
     LOGIN_FAILED = "auth.login_failed"  # first failure of a window; later ones counted
     LOGIN_LOCKED = "auth.locked_out"  # too many failures: an account or client is locked
     STORE_CLEANED = "store.cleaned"  # steward doctor --fix removed crash leftovers
+    STORE_BACKED_UP = "store.backed_up"  # steward backup wrote a consistent snapshot
     # risk assessment
     RISK_ASSESSED = "risk.assessed"
     RISK_OVERRIDDEN = "risk.overridden"  # tier/category set by hand, with the reason

@@ -127,6 +127,32 @@ def migrate(
     return before, SCHEMA_HEAD
 
 
+def create_at(conn: Connection, revision: str) -> None:
+    """Create a schema at ``revision`` (not head) in ``conn``'s transaction: restoring a backup."""
+    if revision not in known_revisions():
+        raise _newer_schema(revision)
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    config.attributes["audit_mac"] = None
+    command.upgrade(config, revision)
+
+
+def upgrade_in(conn: Connection, audit_mac: Callable[[int, str], str] | None) -> None:
+    """Bring a schema created by :func:`create_at` to head, in the same transaction."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    config.attributes["audit_mac"] = audit_mac
+    command.upgrade(config, "head")
+
+
 def ensure_current(engine: Engine) -> None:
     revision = current_revision(engine)
     if revision == SCHEMA_HEAD:
