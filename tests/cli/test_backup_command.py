@@ -79,6 +79,14 @@ def test_without_keys_and_json(tmp_path: Path) -> None:
     assert not (tmp_path / "b" / "keys").exists()
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert manifest["format"] == "steward-backup/1"
+    fresh = tmp_path / "fresh"
+    restored = ok(fresh, "restore", str(tmp_path / "b"))
+    assert "The backup holds no key files: put the original ones" in flat(restored.stderr)
+    refused = run(fresh, "audit", "verify")
+    assert refused.exit_code != 0 and "no audit key is available" in flat(refused.output)
+    (fresh / "keys").mkdir(exist_ok=True)
+    (fresh / "keys" / "audit.key").write_bytes((home / "keys" / "audit.key").read_bytes())
+    assert "Audit chain intact" in flat(ok(fresh, "audit", "verify").stdout)
 
 
 @pytest.mark.parametrize("command", ["backup", "restore"])

@@ -107,5 +107,11 @@ def register(app: typer.Typer) -> None:
                 "Check it with `steward audit verify`.",
                 highlight=False,
             )
+            if not (report.keys_written or report.keys_kept):
+                output.err_console().print(
+                    "The backup holds no key files: put the original ones in STEWARD_HOME/keys "
+                    "before you run `steward audit verify` (see docs/deployment.md).",
+                    highlight=False,
+                )
 
         output.run(go)
