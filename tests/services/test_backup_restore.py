@@ -304,3 +304,57 @@ def test_backup_is_one_snapshot(
 
     assert [m["name"] for m in rows("models")] == ["first"]
     assert [e["action"] for e in rows("audit_events")].count("model.created") == 1
+
+
+@pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
+def test_an_older_revision_backup_is_created_at_its_revision_then_upgraded(
+    settings: Settings, tmp_path: Path, target_url: str
+) -> None:
+    """A backup written by the release before the login throttle (0019) restores and upgrades."""
+    ctx, st, dest = restore_pair(settings, tmp_path, target_url)
+    models_before = st.list_models().items
+    ctx.uow.engine.dispose()
+    body = json.loads((dest / bk.MANIFEST).read_text())
+    assert not any(t["name"] == "login_throttle" and t["rows"] for t in body["tables"])
+    body["schema_revision"] = "0018"
+    body["tables"] = [t for t in body["tables"] if t["name"] != "login_throttle"]
+    (dest / bk.MANIFEST).write_text(json.dumps(body))
+    target = target_settings(tmp_path, target_url)
+    report = backup.restore(target, str(dest))
+    assert (report.schema_revision, report.upgraded_to) == ("0018", schema.head())
+    restored = bootstrap.build(target)  # refuses anything but head
+    try:
+        rst = Steward(LocalBackend(restored, "alice"))
+        assert rst.verify_audit().ok
+        assert rst.list_models().items == models_before
+    finally:
+        restored.uow.engine.dispose()
+
+
+def test_backup_to_and_restore_from_s3(
+    settings: Settings, tmp_path: Path, s3_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    monkeypatch.setenv("STEWARD_S3_ENDPOINT_URL", s3_server)
+    bucket = f"backup-{uuid.uuid4().hex[:12]}"  # the moto server outlives one test
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(Bucket=bucket)
+    ctx = bootstrap.build(settings, migrate=True)
+    try:
+        st = populate(ctx, tmp_path)
+        report = backup.backup(ctx, "alice", f"s3://{bucket}/nightly")
+        before = st.list_versions("credit").items
+    finally:
+        ctx.uow.engine.dispose()
+    assert report.artifacts == 4
+    target = target_settings(tmp_path, f"sqlite:///{tmp_path / 'restored' / 'steward.db'}")
+    backup.restore(target, f"s3://{bucket}/nightly")
+    restored = bootstrap.build(target)
+    try:
+        rst = Steward(LocalBackend(restored, "alice"))
+        assert rst.verify_audit().ok
+        assert rst.list_versions("credit").items == before
+        for v in before:
+            b"".join(restored.artifacts.iter_verified(v.artifact.sha256))
+    finally:
+        restored.uow.engine.dispose()
