@@ -358,3 +358,25 @@ def test_backup_to_and_restore_from_s3(
             b"".join(restored.artifacts.iter_verified(v.artifact.sha256))
     finally:
         restored.uow.engine.dispose()
+
+
+@pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
+def test_a_crafted_manifest_cannot_reach_outside_the_backup(
+    settings: Settings, tmp_path: Path, target_url: str
+) -> None:
+    """The manifest is input: paths stay inside the backup, digests are digests."""
+    ctx, _st, dest = restore_pair(settings, tmp_path, target_url)
+    ctx.uow.engine.dispose()
+    original = (dest / bk.MANIFEST).read_text()
+    target = target_settings(tmp_path, target_url)
+    body = json.loads(original)
+    body["artifacts"].append("../../../etc/passwd")
+    (dest / bk.MANIFEST).write_text(json.dumps(body))
+    with pytest.raises(IntegrityError, match="no sha256"):
+        backup.restore(target, str(dest))
+    body = json.loads(original)
+    body["files"]["../outside"] = {"sha256": "0" * 64, "size": 1}
+    (dest / bk.MANIFEST).write_text(json.dumps(body))
+    with pytest.raises(IntegrityError, match="unsafe path"):
+        backup.restore(target, str(dest))
+    assert not (target.home / "keys").exists()

@@ -273,6 +273,9 @@ def _safe(rel: str) -> str:
 
 def _verify_files(fs: Any, root: str, manifest: bk.Manifest) -> None:
     """Every file the restore will read exists and hashes as the manifest says."""
+    bad = [d for d in manifest.artifacts if not _DIGEST.fullmatch(d)]
+    if bad:
+        raise IntegrityError(f"The backup names an artifact {bad[0]!r} that is no sha256; refused.")
     needed = [t.file for t in manifest.tables]
     needed += [bk.artifact_path(d) for d in manifest.artifacts]
     needed += [f"keys/{k}" for k in manifest.keys]
@@ -388,7 +391,12 @@ def _load(engine: Any, fs: Any, root: str, manifest: bk.Manifest, settings: Sett
         loader.clear()
         for name in loader.order():
             dump = dumps[name]
-            loaded = loader.load(name, dump.kinds, _rows(fs, root, dump.file))
+            try:
+                loaded = loader.load(name, dump.kinds, _rows(fs, root, dump.file))
+            except (ValueError, KeyError, TypeError) as exc:  # JSON errors are ValueErrors
+                raise IntegrityError(
+                    f"The backup's {dump.file} cannot be loaded ({exc}); nothing was restored."
+                ) from exc
             if loaded != dump.rows:
                 raise IntegrityError(
                     f"The backup's {dump.file} holds {loaded} rows, its manifest says "

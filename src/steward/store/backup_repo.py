@@ -149,6 +149,9 @@ class Loader:
         count = 0
         pending: list[dict[str, Any]] = []
         for row in rows:
+            strange = set(row) - set(types)
+            if strange:
+                raise ValueError(f"a row of {name} has unknown column(s) {sorted(strange)}")
             pending.append(
                 {
                     k: _decode(v, table_kinds.get(k, "value"), types[k], self.sqlite)
