@@ -594,4 +594,18 @@ ZH_TW: dict[str, str] = {
     "options": "選項",
     "roles": "角色",
     "sealed": "已密封",
+    # journal page: signed checkpoints and per-event inclusion proofs
+    "Signed checkpoint": "已簽署的檢查點",
+    "A new checkpoint was signed and published.": "已簽署並發布新的檢查點。",
+    "Checkpoint %(id)s covers events 1–%(n)s, signed %(at)s by %(who)s.": "檢查點 %(id)s 涵蓋事件 1–%(n)s，由 %(who)s 於 %(at)s 簽署。",
+    "Published to:": "已發布至：",
+    "Not published outside the database yet.": "尚未發布到資料庫之外。",
+    "Last publication failed (%(n)s attempts): %(error)s": "上次發布失敗（已嘗試 %(n)s 次）：%(error)s",
+    "No checkpoint yet: until one is signed and published, deleting the newest events is not detected.": "尚無檢查點：在簽署並發布檢查點之前，刪除最新事件將無法被偵測。",
+    "Sign a checkpoint now": "立即簽署檢查點",
+    "In the signed log?": "是否在已簽署的日誌中？",
+    "Verify this event": "驗證此事件",
+    "Not covered by a signed checkpoint yet": "尚未被已簽署的檢查點涵蓋",
+    "In the log signed by checkpoint %(id)s": "在檢查點 %(id)s 簽署的日誌中",
+    "Does not check out against checkpoint %(id)s: run steward audit verify": "與檢查點 %(id)s 不符：請執行 steward audit verify",
 }
