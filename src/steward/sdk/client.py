@@ -554,6 +554,29 @@ class Steward:
             }
         )
 
+    def iter_findings(
+        self,
+        model: str | None = None,
+        *,
+        version: int | None = None,
+        status: str | None = None,
+        severity_at_least: str | None = None,
+        owner: str | None = None,
+        source: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[Finding]:
+        """Every finding :meth:`findings` would list, oldest first, fetched page by page."""
+        filters = {
+            "model": model,
+            "version": version,
+            "status": status,
+            "severity_at_least": severity_at_least,
+            "owner": owner,
+            "source": source,
+            "limit": page_size,
+        }
+        return _all_pages(lambda cursor: self._backend.list_findings({**filters, "cursor": cursor}))
+
     def finding(self, finding_id: int) -> Finding:
         return self._backend.get_finding(finding_id)
 
@@ -616,6 +639,23 @@ class Steward:
                 "cursor": cursor,
             }
         )
+
+    def iter_waivers(
+        self,
+        model: str | None = None,
+        *,
+        version: int | None = None,
+        active_only: bool = False,
+        page_size: int = 500,
+    ) -> Iterator[Waiver]:
+        """Every waiver :meth:`waivers` would list, fetched page by page."""
+        filters = {
+            "model": model,
+            "version": version,
+            "active_only": active_only,
+            "limit": page_size,
+        }
+        return _all_pages(lambda cursor: self._backend.list_waivers({**filters, "cursor": cursor}))
 
     def waiver(self, waiver_id: int) -> Waiver:
         return self._backend.get_waiver(waiver_id)
