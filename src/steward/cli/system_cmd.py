@@ -66,6 +66,9 @@ def register(app: typer.Typer) -> None:
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
     ) -> None:
         """Serve the REST API (docs at /docs). Applies pending migrations first."""
+        from steward import extras
+
+        output.run(lambda: extras.require_extra("server"))
         import uvicorn
 
         output.run(lambda: _migrate(ctx))
@@ -121,6 +124,10 @@ def register(app: typer.Typer) -> None:
         """Load the demo inventory (German Credit model and others) into the store."""
 
         def go() -> None:
+            from steward import extras
+
+            # Fail before writing anything rather than halfway through the load.
+            extras.require_extra("demo")
             from steward.demo.load import load_demo
 
             _migrate(ctx)

@@ -12,14 +12,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from steward.artifacts import packaging
-from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
-from steward.compliance.dashboard import Dashboard
-from steward.compliance.evidence import PackSummary, PackVerification
-from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
-from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import (
     CheckResult,
@@ -55,6 +50,13 @@ from steward.domain.trust import (
 )
 from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
 from steward.sdk.backend import Backend
+
+if TYPE_CHECKING:
+    from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
+    from steward.compliance.dashboard import Dashboard
+    from steward.compliance.evidence import PackSummary, PackVerification
+    from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
+    from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 
 T = TypeVar("T")
 

@@ -7,17 +7,12 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
 from steward import wire
-from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
-from steward.compliance.dashboard import Dashboard
-from steward.compliance.evidence import PackSummary
-from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
-from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain import names, specs
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checks import CheckRun, RunRecord
@@ -44,6 +39,13 @@ from steward.domain.specs import VersionSpec
 from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
 from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
 from steward.validation.options import ValidateOptions
+
+if TYPE_CHECKING:
+    from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
+    from steward.compliance.dashboard import Dashboard
+    from steward.compliance.evidence import PackSummary
+    from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
+    from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 
 T = TypeVar("T")
 
@@ -477,9 +479,11 @@ class RemoteBackend:
 
     # -- compliance: catalogs, coverage, organisation dashboard ------------------------
     def compliance_catalogs(self) -> list[CatalogInfo]:
+        from steward.compliance.mapping import CatalogInfo
         return self._call("GET", "/api/v1/compliance/catalogs", list[CatalogInfo])
 
     def compliance_controls(self, framework: str, all_levels: bool) -> list[ControlInfo]:
+        from steward.compliance.mapping import ControlInfo
         return self._call(
             "GET",
             f"/api/v1/compliance/catalogs/{_q(framework)}/controls",
@@ -488,6 +492,7 @@ class RemoteBackend:
         )
 
     def compliance_control(self, framework: str, control: str) -> ControlInfo:
+        from steward.compliance.mapping import ControlInfo
         return self._call(
             "GET",
             f"/api/v1/compliance/catalogs/{_q(framework)}/controls/{_q(control)}",
@@ -495,6 +500,7 @@ class RemoteBackend:
         )
 
     def crosswalk(self, source: str, target: str) -> Crosswalk:
+        from steward.compliance.mapping import Crosswalk
         return self._call(
             "GET",
             "/api/v1/compliance/crosswalk",
@@ -503,6 +509,7 @@ class RemoteBackend:
         )
 
     def model_coverage(self, model: str, frameworks: list[str] | None) -> ModelCoverage:
+        from steward.compliance.coverage import ModelCoverage
         return self._call(
             "GET",
             f"/api/v1/compliance/coverage/{_q(model)}",
@@ -513,6 +520,7 @@ class RemoteBackend:
     def organisation_coverage(
         self, frameworks: list[str] | None, controls: bool
     ) -> OrganisationCoverage:
+        from steward.compliance.coverage import OrganisationCoverage
         return self._call(
             "GET",
             "/api/v1/compliance/coverage",
@@ -521,10 +529,12 @@ class RemoteBackend:
         )
 
     def compliance_dashboard(self) -> Dashboard:
+        from steward.compliance.dashboard import Dashboard
         return self._call("GET", "/api/v1/compliance/dashboard", Dashboard)
 
     # -- model cards and evidence packs ---------------------------------------------
     def set_narrative(self, model: str, version: int, fields: dict[str, str]) -> list[Narrative]:
+        from steward.compliance.modelcard import Narrative
         return self._call(
             "PUT",
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives",
@@ -533,11 +543,13 @@ class RemoteBackend:
         )
 
     def narratives(self, model: str, version: int) -> list[Narrative]:
+        from steward.compliance.modelcard import Narrative
         return self._call(
             "GET", f"/api/v1/models/{_q(model)}/versions/{version}/narratives", list[Narrative]
         )
 
     def narrative_history(self, model: str, version: int, field: str | None) -> list[Narrative]:
+        from steward.compliance.modelcard import Narrative
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives/history",
@@ -546,6 +558,7 @@ class RemoteBackend:
         )
 
     def model_card(self, model: str, version: int) -> ModelCard:
+        from steward.compliance.modelcard import ModelCard
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/model-card",
@@ -555,6 +568,7 @@ class RemoteBackend:
 
     def render_model_card(self, model: str, version: int, fmt: str) -> RenderedCard:
         from steward.compliance import modelcard as mc
+        from steward.compliance.modelcard import RenderedCard
 
         fmt = mc.check_format(fmt)
         response = self._send(
