@@ -128,10 +128,38 @@ def register(app: typer.Typer) -> None:
 
             # Fail before writing anything rather than halfway through the load.
             extras.require_extra("demo")
-            from steward.demo.load import load_demo
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            from steward.demo.load import DEMO_STEPS, load_demo
 
             _migrate(ctx)
-            summary = load_demo(ctx.obj.client())
+            err = output.err_console()
+            if not err.is_terminal:  # a log: one line per step, no live bar
+                summary = load_demo(
+                    ctx.obj.client(), progress=lambda what: err.print(f"Loading the demo: {what}")
+                )
+                output.console().print(summary)
+                return
+            # The load takes a while (training, validation, weeks of monitoring): show each step.
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("Loading the demo", total=DEMO_STEPS)
+                started = False
+
+                def step(what: str) -> None:
+                    nonlocal started
+                    if started:
+                        bar.advance(task)
+                    started = True
+                    bar.update(task, description=f"Loading the demo: {what}")
+
+                summary = load_demo(ctx.obj.client(), progress=step)
             output.console().print(summary)
 
         output.run(go)
