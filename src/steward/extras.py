@@ -47,6 +47,7 @@ PROVIDED_BY: dict[str, tuple[str, ...]] = {
     "markupsafe": ("server",),
     "babel": ("server",),
     "argon2": ("server",),
+    "prometheus_client": ("server",),
     "fsspec": ("server", "validation", "monitoring"),
     "numpy": ("validation", "monitoring"),
     "pandas": ("validation", "monitoring"),
@@ -69,7 +70,16 @@ PROVIDED_BY: dict[str, tuple[str, ...]] = {
 
 # The modules whose presence shows an extra is installed.
 MODULES: dict[str, tuple[str, ...]] = {
-    "server": ("fastapi", "uvicorn", "sqlalchemy", "alembic", "jinja2", "argon2", "fsspec"),
+    "server": (
+        "fastapi",
+        "uvicorn",
+        "sqlalchemy",
+        "alembic",
+        "jinja2",
+        "argon2",
+        "fsspec",
+        "prometheus_client",
+    ),
     "validation": ("numpy", "pandas", "pyarrow", "scipy", "sklearn", "skops"),
     "monitoring": ("numpy", "pandas", "pyarrow", "scipy", "duckdb"),
     "signing": ("model_signing",),

@@ -53,6 +53,23 @@ class Settings:
     # `steward doctor --fix` removes unreferenced artifact objects older than this
     # (STEWARD_ARTIFACT_GC_GRACE_HOURS): younger ones may belong to uploads in flight.
     artifact_gc_grace_hours: int = 24
+    # Bearer token Prometheus sends to /metrics (STEWARD_METRICS_TOKEN); unset: /metrics is
+    # open, so restrict it at the proxy.
+    metrics_token: str | None = None
+    # Log lines as "text" or one JSON object per line (STEWARD_LOG_FORMAT).
+    log_format: str = "text"
+    # Audit checkpoints (signed tree heads of the journal, see docs/audit.md):
+    # the Ed25519 key that signs them (STEWARD_LOG_KEY; default <home>/keys/log-key.pem,
+    # created on first use), the log's origin line (STEWARD_CHECKPOINT_ORIGIN), where they
+    # are published (STEWARD_CHECKPOINT_PUBLISH: comma-separated folders and s3:// prefixes;
+    # default <home>/checkpoints), and when the scheduler signs one by itself: after
+    # STEWARD_CHECKPOINT_EVERY_EVENTS new events or STEWARD_CHECKPOINT_EVERY_MINUTES
+    # minutes with new events, whichever comes first.
+    log_key: Path | None = None
+    checkpoint_origin: str = "steward.local/audit"
+    checkpoint_publish: tuple[str, ...] | None = None
+    checkpoint_every_events: int = 1000
+    checkpoint_every_minutes: int = 60
 
     @classmethod
     def from_env(
@@ -80,6 +97,17 @@ class Settings:
             if env.get("STEWARD_COMPLIANCE_MAPPING")
             else None,
             outbound_allow=parse_allow(env.get("STEWARD_OUTBOUND_ALLOW")),
+            metrics_token=env.get("STEWARD_METRICS_TOKEN") or None,
+            log_format=_log_format(env.get("STEWARD_LOG_FORMAT")),
+            log_key=Path(env["STEWARD_LOG_KEY"]).expanduser().resolve()
+            if env.get("STEWARD_LOG_KEY")
+            else None,
+            checkpoint_origin=env.get("STEWARD_CHECKPOINT_ORIGIN") or "steward.local/audit",
+            checkpoint_publish=tuple(
+                p.strip() for p in env["STEWARD_CHECKPOINT_PUBLISH"].split(",") if p.strip()
+            )
+            if env.get("STEWARD_CHECKPOINT_PUBLISH") is not None
+            else None,
             allow_untrusted_formats=env.get("STEWARD_ALLOW_UNTRUSTED_FORMATS", "").lower()
             in {"1", "true", "yes"},
             sandbox_memory_bytes=int(env.get("STEWARD_SANDBOX_MEMORY_BYTES") or 0)
@@ -95,6 +123,8 @@ class Settings:
                 login_window_seconds="STEWARD_LOGIN_WINDOW_SECONDS",
                 login_lockout_seconds="STEWARD_LOGIN_LOCKOUT_SECONDS",
                 login_lockout_max_seconds="STEWARD_LOGIN_LOCKOUT_MAX_SECONDS",
+                checkpoint_every_events="STEWARD_CHECKPOINT_EVERY_EVENTS",
+                checkpoint_every_minutes="STEWARD_CHECKPOINT_EVERY_MINUTES",
             ),
         )
 
@@ -104,6 +134,17 @@ class Settings:
     @property
     def signing_key_path(self) -> Path:
         return self.signing_key or self.home / "keys" / "signing-key.pem"
+
+    @property
+    def log_key_path(self) -> Path:
+        return self.log_key or self.home / "keys" / "log-key.pem"
+
+    @property
+    def checkpoint_destinations(self) -> tuple[str, ...]:
+        """Where new checkpoints are published (empty: nowhere, set explicitly)."""
+        if self.checkpoint_publish is None:
+            return (str(self.home / "checkpoints"),)
+        return self.checkpoint_publish
 
     @property
     def secrets_key_path(self) -> Path:
@@ -117,6 +158,13 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _log_format(value: str | None) -> str:
+    fmt = (value or "text").strip().lower()
+    if fmt not in {"text", "json"}:
+        raise ValueError(f"STEWARD_LOG_FORMAT={value!r} must be 'text' or 'json'")
+    return fmt
 
 
 def _ints(env: Mapping[str, str], **names: str) -> dict[str, int]:

@@ -140,6 +140,15 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/audit/events", P.AUDIT_READ),
     Row("GET", "/api/v1/audit/verify", P.AUDIT_READ),
     Row("GET", "/api/v1/audit/export", P.AUDIT_READ),
+    Row("GET", "/api/v1/audit/checkpoints", P.AUDIT_READ),
+    Row("POST", "/api/v1/audit/checkpoints", P.AUDIT_CHECKPOINT),
+    Row("GET", "/api/v1/audit/proofs/inclusion/{seq}", P.AUDIT_READ, {"seq": "999"}),
+    Row(
+        "GET",
+        "/api/v1/audit/proofs/consistency",
+        P.AUDIT_READ,
+        query={"old": "998", "new": "999"},
+    ),
     # API tokens (one's own; other users' need user:manage)
     Row("POST", "/api/v1/tokens", P.TOKEN_MANAGE, json=lambda me: {"user": me, "name": "m"}),
     Row("GET", "/api/v1/tokens", P.TOKEN_MANAGE),

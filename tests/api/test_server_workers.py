@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -143,3 +144,23 @@ def test_a_server_worker_starts_without_the_heavy_libraries() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == ""
+
+
+def test_metrics_sum_every_worker_process(server: tuple[str, str, Path]) -> None:
+    """Prometheus reaches one process per scrape; each scrape must count the whole server."""
+    url, secret, _home = server
+    headers = {"Authorization": f"Bearer {secret}"}
+    asked = 24
+    for _ in range(asked):
+        # a fresh connection per request spreads them over both processes
+        assert httpx.get(f"{url}/api/v1/models", headers=headers, timeout=30).status_code == 200
+    pattern = re.compile(
+        r'^steward_http_requests_total\{[^\n]*route="/api/v1/models"[^\n]*status="200"[^\n]*\}'
+        r" ([0-9.e+]+)$",
+        re.MULTILINE,
+    )
+    for _ in range(6):
+        scrape = httpx.get(f"{url}/metrics", timeout=30)
+        assert scrape.status_code == 200
+        counted = sum(float(v) for v in pattern.findall(scrape.text))
+        assert counted == asked, scrape.text

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from tests.attacker import rebuild_tree
 from typer.testing import CliRunner
 
 import steward
@@ -172,6 +173,10 @@ def test_deleting_the_newest_events_needs_an_external_head_hash(
     events = build_journal(ctx, alice, make_file)
     recorded_head = audit.verify(ctx, alice).head_hash
     sql(ctx, "DELETE FROM audit_events WHERE seq > 11")
+    with ctx.uow.engine.begin() as conn:
+        # Without a published checkpoint, an attacker who also trims the Merkle tree
+        # leaves an intact journal (tests/store/test_checkpoint_attacks.py has the rest).
+        rebuild_tree(conn)
     result = audit.verify(ctx, alice)
     assert result.ok  # the chain that is left is intact...
     assert (result.head_seq, result.head_hash) == (11, events[10].hash)

@@ -93,20 +93,46 @@ def test_connect_creates_a_new_store(tmp_path: Path) -> None:
         again.close()
 
 
-@pytest.mark.parametrize("revision", ["0000", "ffffffffffff"])
-def test_connect_refuses_a_store_at_another_revision(tmp_path: Path, revision: str) -> None:
+def test_connect_refuses_a_store_at_an_older_revision(tmp_path: Path) -> None:
+    older = database.known_revisions()[-2]
     home = tmp_path / "old"
     steward.connect(home=str(home), actor="alice").close()
     engine = database.make_engine(f"sqlite:///{home / 'steward.db'}")
-    _set_revision(engine, revision)
+    _set_revision(engine, older)
     engine.dispose()
     with pytest.raises(SchemaOutOfDate) as err:
         steward.connect(home=str(home), actor="alice")
     assert err.value.detail == (
-        f"The database schema is at revision {revision} but this Steward needs "
+        f"The database schema is at revision {older} but this Steward needs "
         f"{database.SCHEMA_HEAD}. Run `steward init` to upgrade it (back up the database first)."
     )
     assert err.value.status == 503
+
+
+@pytest.mark.parametrize("revision", ["0000", "ffffffffffff"])
+def test_a_schema_written_by_a_newer_steward_is_refused_everywhere(
+    tmp_path: Path, revision: str
+) -> None:
+    """Connecting, `steward init` and `steward server` all refuse; nothing is downgraded."""
+    home = tmp_path / "newer"
+    steward.connect(home=str(home), actor="alice").close()
+    engine = database.make_engine(f"sqlite:///{home / 'steward.db'}")
+    _set_revision(engine, revision)
+    try:
+        with pytest.raises(SchemaOutOfDate, match="does not know") as err:
+            steward.connect(home=str(home), actor="alice")
+        assert "written by a newer (or different) Steward" in err.value.detail
+        assert "never downgrades" in err.value.detail
+        with pytest.raises(SchemaOutOfDate, match="does not know"):
+            database.migrate(engine)
+        runner = CliRunner()
+        for command in (["init"], ["server", "--port", "1"]):
+            result = runner.invoke(app, ["--home", str(home), *command])
+            assert result.exit_code != 0, command
+            assert "does not know" in result.output, command
+        assert database.current_revision(engine) == revision
+    finally:
+        engine.dispose()
 
 
 def test_build_refuses_an_out_of_date_or_missing_schema(settings: Settings) -> None:
@@ -115,13 +141,14 @@ def test_build_refuses_an_out_of_date_or_missing_schema(settings: Settings) -> N
     bootstrap.build(settings, migrate=True).uow.engine.dispose()
     engine = database.make_engine(settings.database_url)
     try:
-        _set_revision(engine, "0000")
-        with pytest.raises(SchemaOutOfDate, match=r"revision 0000 .* Run `steward init`"):
+        older = database.known_revisions()[0]
+        _set_revision(engine, older)
+        with pytest.raises(SchemaOutOfDate, match=rf"revision {older} .* Run `steward init`"):
             bootstrap.build(settings)
         # create_if_missing never touches an existing store
         with pytest.raises(SchemaOutOfDate, match="Run `steward init`"):
             bootstrap.build(settings, create_if_missing=True)
-        assert database.current_revision(engine) == "0000"
+        assert database.current_revision(engine) == older
     finally:
         engine.dispose()
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import hmac
 from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from steward import __version__
-from steward.api import headers, problems
+from steward.api import headers, observability, problems
 from steward.api.bodyguard import BodyGuard
 from steward.api.deps import BEARER_SCHEME, principal
 from steward.api.routes import approvals as approval_routes
@@ -30,6 +33,7 @@ from steward.api.routes import validation as validation_routes
 from steward.api.routes import webhooks as webhook_routes
 from steward.artifacts import spool
 from steward.domain.permissions import Principal
+from steward.services import health as readiness_service
 from steward.services import schema
 from steward.services.context import Context
 from steward.webhooks import deliver
@@ -62,7 +66,8 @@ def create_app(ctx: Context) -> FastAPI:
     problems.install(app)
     _document_contract(app)
     app.add_middleware(BodyGuard)  # auth and size before any body is read
-    app.add_middleware(headers.SecurityHeaders)  # outermost: on every response
+    app.add_middleware(headers.SecurityHeaders)  # on every response
+    app.add_middleware(observability.Observe)  # outermost: ids, metrics, access log
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -70,6 +75,38 @@ def create_app(ctx: Context) -> FastAPI:
         body = bytes(page.body).decode()
         page.headers["content-security-policy"] = headers.docs_csp(body)
         return page
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers (restart it when this fails)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready"}})
+    async def readyz() -> JSONResponse:
+        """Readiness: the database answers at this code's schema and the artifact store
+        can be listed (send traffic elsewhere while this is 503)."""
+        ready = await run_in_threadpool(readiness_service.readiness, ctx)
+        return JSONResponse(
+            ready.to_dict(),
+            status_code=200 if ready.ok else 503,
+            headers={} if ready.ok else {"retry-after": "5"},
+        )
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics; needs ``Authorization: Bearer $STEWARD_METRICS_TOKEN`` when
+        that is set."""
+        expected = ctx.settings.metrics_token
+        if expected:
+            given = request.headers.get("authorization", "").partition(" ")[2].strip()
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                return PlainTextResponse(
+                    "Send 'Authorization: Bearer <STEWARD_METRICS_TOKEN>'.\n",
+                    status_code=401,
+                    headers={"www-authenticate": "Bearer"},
+                )
+        body, content_type = await run_in_threadpool(observability.exposition, ctx)
+        return Response(body, media_type=content_type)
 
     @app.get("/api/v1/health", tags=["system"])
     def health() -> dict[str, str]:

@@ -33,7 +33,9 @@ def principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return tokens.authenticate(ctx, token.strip())
+        who = tokens.authenticate(ctx, token.strip())
+        request.scope.setdefault("state", {})["steward_principal"] = who  # for the access log
+        return who
     if header:
         raise Unauthenticated("Use the header 'Authorization: Bearer <token>'.")
     if ctx.settings.allow_anonymous_read:

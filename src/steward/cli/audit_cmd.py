@@ -91,9 +91,20 @@ def verify(
             "detects deleted newest events or a rewritten tail.",
         ),
     ] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A signed checkpoint file kept outside the database (repeatable): exit 1 "
+            "if the journal no longer matches it.",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Recompute the hash chain. Exit 0 if intact, 1 naming the first broken event."""
+    """Recompute the hash chain and check it against every signed checkpoint.
+
+    Exit 0 if intact, 1 naming the first broken event and what happened to it.
+    """
     result: Any = None
 
     def go() -> None:
@@ -101,7 +112,9 @@ def verify(
         import os
 
         result = _client(ctx).verify_audit(
-            workers=min(os.cpu_count() or 1, 4), anchors=anchor or []
+            workers=min(os.cpu_count() or 1, 4),
+            anchors=anchor or [],
+            checkpoints=checkpoint or [],
         )
         if json_:
             output.emit_json(result)
@@ -139,5 +152,147 @@ def export(
     def go() -> None:
         count = _client(ctx).export_audit(out)
         output.console().print(f"Wrote {count} events to {out}")
+
+    output.run(go)
+
+
+@app.command("checkpoint")
+def checkpoint(
+    ctx: typer.Context,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the checkpoints instead of creating one.")
+    ] = False,
+    publish_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--publish-to",
+            help="Folder or s3:// prefix to publish to, instead of STEWARD_CHECKPOINT_PUBLISH "
+            "(repeatable; embedded store only).",
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="With --list: at most this many.")] = 100,
+    json_: JsonOpt = False,
+) -> None:
+    """Sign the journal's current tree head (a C2SP checkpoint) and publish it."""
+
+    def go() -> None:
+        from steward.domain.checkpoint import StoredCheckpoint
+
+        client = _client(ctx)
+        if list_:
+            found = client.checkpoints(limit=limit)
+            if json_:
+                output.emit_json(found, list[StoredCheckpoint])
+                return
+            output.table(
+                None,
+                ["id", "events", "root", "created (UTC)", "by", "published to", "error"],
+                [
+                    (
+                        c.id,
+                        c.tree_size,
+                        c.root_hash[:16],
+                        c.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                        c.created_by,
+                        ", ".join(c.published_to) or "-",
+                        c.publish_error or "",
+                    )
+                    for c in found
+                ],
+            )
+            return
+        made = client.create_checkpoint(publish_to=publish_to)
+        if json_:
+            output.emit_json(made)
+            return
+        output.console().print(
+            output.line(
+                output.styled(f"Checkpoint {made.id}", "green"),
+                f": events 1-{made.tree_size}, root {made.root_hash}",
+            )
+        )
+        output.console().print(made.note, highlight=False, markup=False, end="")
+        for place in made.published_to:
+            output.console().print(f"Published to {place}", highlight=False)
+        if made.publish_error:
+            output.err_console().print(
+                output.line(
+                    output.styled("Not published", "bold red"),
+                    f": {made.publish_error}. The scheduler (`steward monitor schedule "
+                    "--worker`) retries it.",
+                ),
+                highlight=False,
+            )
+
+    output.run(go)
+
+
+@app.command("prove")
+def prove(
+    ctx: typer.Context,
+    seq: Annotated[int, typer.Argument(help="The event's seq.")],
+    checkpoint: Annotated[
+        int | None, typer.Option(help="Checkpoint id (default: the latest).")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Inclusion proof: event SEQ is in the tree a signed checkpoint commits to."""
+
+    def go() -> None:
+        proof = _client(ctx).prove_inclusion(seq, checkpoint=checkpoint)
+        if json_:
+            output.emit_json(proof)
+            return
+        ok = proof.verify()
+        output.console().print(
+            output.line(
+                output.styled(
+                    f"Event {seq} is in checkpoint {proof.checkpoint_id}"
+                    if ok
+                    else f"The proof for event {seq} does not verify",
+                    "green" if ok else "bold red",
+                ),
+                f" ({proof.tree_size} events, root {proof.root_hash})",
+            )
+        )
+        output.console().print(f"leaf {proof.leaf_index}: {proof.leaf_hash}", highlight=False)
+        for step in proof.proof:
+            output.console().print(f"  {step}", highlight=False)
+        if not ok:
+            raise typer.Exit(1)
+
+    output.run(go)
+
+
+@app.command("consistency")
+def consistency(
+    ctx: typer.Context,
+    old: Annotated[int, typer.Argument(help="The older checkpoint's id.")],
+    new: Annotated[int, typer.Argument(help="The newer checkpoint's id.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Consistency proof: checkpoint NEW's tree extends checkpoint OLD's (nothing rewritten)."""
+
+    def go() -> None:
+        proof = _client(ctx).prove_consistency(old, new)
+        if json_:
+            output.emit_json(proof)
+            return
+        ok = proof.verify()
+        output.console().print(
+            output.line(
+                output.styled(
+                    f"Checkpoint {new} extends checkpoint {old}"
+                    if ok
+                    else f"Checkpoint {new} does not extend checkpoint {old}",
+                    "green" if ok else "bold red",
+                ),
+                f" ({proof.old.tree_size} -> {proof.new.tree_size} events)",
+            )
+        )
+        for step in proof.proof:
+            output.console().print(f"  {step}", highlight=False)
+        if not ok:
+            raise typer.Exit(1)
 
     output.run(go)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from steward.cli import output
+from steward.settings import Settings
 
 
 def _settings(ctx: typer.Context) -> object:
@@ -37,6 +40,15 @@ def _default_workers() -> int:
     return min(os.cpu_count() or 1, 4)
 
 
+def _shared_metrics_dir(home: Path) -> None:
+    """Worker processes write their counters here and /metrics sums them (prometheus-client's
+    multiprocess mode); emptied at start so a previous run's processes are not counted."""
+    where = home / "run" / "metrics"
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True, mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(where)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("init")
     def init(ctx: typer.Context) -> None:
@@ -64,18 +76,45 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+        log_format: Annotated[
+            str,
+            typer.Option(
+                envvar="STEWARD_LOG_FORMAT",
+                help="'text', or 'json' for one JSON object per line (request id, route, "
+                "status, duration, user).",
+            ),
+        ] = "text",
+        forwarded_allow_ips: Annotated[
+            str,
+            typer.Option(
+                envvar="STEWARD_FORWARDED_ALLOW_IPS",
+                help="Reverse proxies whose X-Forwarded-For/-Proto are believed (comma-"
+                "separated addresses or networks, '*' for any): client addresses for sign-in "
+                "throttling, https for secure cookies.",
+            ),
+        ] = "127.0.0.1",
     ) -> None:
-        """Serve the REST API (docs at /docs). Applies pending migrations first."""
+        """Serve the REST API (docs at /docs). Applies pending migrations first.
+
+        Probes: /healthz (alive), /readyz (database and artifact store answer);
+        Prometheus metrics at /metrics.
+        """
         from steward import extras
 
         output.run(lambda: extras.require_extra("server"))
         import uvicorn
 
+        if log_format not in {"text", "json"}:
+            raise typer.BadParameter("use 'text' or 'json'", param_hint="--log-format")
         output.run(lambda: _migrate(ctx))
         if ctx.obj.home:
             os.environ["STEWARD_HOME"] = ctx.obj.home
         if allow_anonymous_read:
             os.environ["STEWARD_ALLOW_ANONYMOUS_READ"] = "1"
+        os.environ["STEWARD_LOG_FORMAT"] = log_format
+        processes = workers or _default_workers()
+        if processes > 1:
+            _shared_metrics_dir(Settings.from_env(home=ctx.obj.home).home)
         output.err_console().print(
             f"Steward serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
             + ("  [anonymous reads allowed]" if allow_anonymous_read else "")
@@ -85,7 +124,9 @@ def register(app: typer.Typer) -> None:
             factory=True,
             host=host,
             port=port,
-            workers=workers or _default_workers(),
+            workers=processes,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
             log_level=log_level,
             access_log=False,
         )

@@ -101,6 +101,8 @@ class Action(StrEnum):
     EVIDENCE_EXPORTED = "evidence.exported"  # a signed evidence pack was produced
     # web UI
     SESSION_ENDED = "session.ended"  # signed out of the web UI (its login token revoked)
+    # transparency log: a signed tree head of the journal (it covers the events before it)
+    AUDIT_CHECKPOINTED = "audit.checkpointed"
 
 
 def canonical_json(value: Any) -> str:
@@ -230,6 +232,12 @@ class Tampering(StrEnum):
     REMOVED = "removed"
     INSERTED = "inserted"
     REORDERED = "reordered"
+    # found against signed checkpoints (steward.services.transparency)
+    TRUNCATED = "truncated"  # the newest events a checkpoint covers are gone
+    REWRITTEN = "rewritten"  # a recomputed chain no longer matches a signed tree head
+    FORGED = "forged"  # a checkpoint whose signature is not the log key's
+    SPLIT_VIEW = "split_view"  # two signed tree heads of one size with different roots
+    TREE_MISMATCH = "tree_mismatch"  # stored tree nodes disagree with the journal
 
 
 @dataclass(frozen=True)

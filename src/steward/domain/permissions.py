@@ -28,6 +28,7 @@ class Permission(StrEnum):
     VERSION_TRANSITION = "version:transition"
     ALIAS_WRITE = "alias:write"
     AUDIT_READ = "audit:read"
+    AUDIT_CHECKPOINT = "audit:checkpoint"  # sign and publish a tree head of the journal
     TOKEN_MANAGE = "token:manage"
     # governance
     USER_MANAGE = "user:manage"  # users, teams, role assignments, other users' tokens
@@ -119,7 +120,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     },
     Role.APPROVER: _READ_ALL
     | {Permission.TOKEN_MANAGE, Permission.APPROVAL_DECIDE, Permission.FINDING_WRITE},
-    Role.AUDITOR: _READ_ALL | {Permission.EVIDENCE_EXPORT},
+    # Signing a checkpoint changes no governed state: it attests what the journal holds.
+    Role.AUDITOR: _READ_ALL | {Permission.EVIDENCE_EXPORT, Permission.AUDIT_CHECKPOINT},
 }
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from steward.artifacts import packaging
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
+from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
 from steward.domain.checks import (
     CheckResult,
     CheckRun,
@@ -36,6 +37,7 @@ from steward.domain.entities import (
     Transition,
     TransitionResult,
 )
+from steward.domain.errors import InvalidInput
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
@@ -361,13 +363,41 @@ class Steward:
     def audit_events(self, *, limit: int = 100, **filters: Any) -> list[AuditEvent]:
         return self._backend.audit_events(AuditFilter(**filters), limit)
 
-    def verify_audit(self, *, workers: int = 1, anchors: Sequence[str] = ()) -> Verification:
+    def verify_audit(
+        self,
+        *,
+        workers: int = 1,
+        anchors: Sequence[str] = (),
+        checkpoints: Sequence[str | Path] = (),
+    ) -> Verification:
         """Recompute the chain; ``workers`` > 1 checks segments in parallel (embedded only).
 
         ``anchors`` are ``"SEQ:HASH"`` heads recorded earlier outside the database; they
         reveal deleted newest events or a rewritten tail, which the chain alone cannot.
+        Every stored and published signed checkpoint is checked too; ``checkpoints`` adds
+        checkpoint files you kept (read here, sent as text).
         """
-        return self._backend.verify_audit(workers, anchors)
+        given = [(str(p), _read_checkpoint(Path(p))) for p in checkpoints]
+        return self._backend.verify_audit(workers, anchors, given)
+
+    def create_checkpoint(self, *, publish_to: Sequence[str] | None = None) -> StoredCheckpoint:
+        """Sign the journal's current tree head and publish it (folders, ``s3://`` prefixes).
+
+        ``publish_to`` replaces the configured destinations (embedded use only).
+        """
+        return self._backend.create_checkpoint(publish_to)
+
+    def checkpoints(self, *, limit: int = 100) -> list[StoredCheckpoint]:
+        """Signed checkpoints, newest first, with where each was published."""
+        return self._backend.list_checkpoints(limit)
+
+    def prove_inclusion(self, seq: int, *, checkpoint: int | None = None) -> InclusionProof:
+        """Proof that event ``seq`` is in the tree of a checkpoint (default: the latest)."""
+        return self._backend.inclusion_proof(seq, checkpoint)
+
+    def prove_consistency(self, old: int, new: int) -> ConsistencyProof:
+        """Proof that checkpoint ``new``'s tree extends checkpoint ``old``'s."""
+        return self._backend.consistency_proof(old, new)
 
     def export_audit(self, dest: str | Path) -> int:
         return self._backend.export_audit(Path(dest))
@@ -1377,3 +1407,14 @@ def _day(value: date | str | None) -> date | None:
         from steward.domain.errors import InvalidInput
 
         raise InvalidInput(f"{value!r} is not a date; use YYYY-MM-DD.", field="due_date") from None
+
+
+def _read_checkpoint(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            f"Cannot read the checkpoint file {path}: {exc}. Give a file published by "
+            "`steward audit checkpoint` (e.g. <folder>/checkpoint).",
+            field="checkpoint",
+        ) from exc

@@ -13,6 +13,7 @@ from steward.compliance.evidence import PackSummary
 from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
 from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
+from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.connections import Connection
 from steward.domain.doctor import DoctorReport
@@ -56,6 +57,7 @@ from steward.services import (
     reviews,
     risk,
     tokens,
+    transparency,
     versions,
     waivers,
 )
@@ -161,8 +163,27 @@ class LocalBackend:
     def audit_events(self, flt: AuditFilter, limit: int) -> list[AuditEvent]:
         return audit.list_events(self.ctx, self.principal, flt, limit)
 
-    def verify_audit(self, workers: int = 1, anchors: Sequence[str] = ()) -> Verification:
-        return audit.verify(self.ctx, self.principal, workers=workers, anchors=anchors)
+    def verify_audit(
+        self,
+        workers: int = 1,
+        anchors: Sequence[str] = (),
+        checkpoints: Sequence[tuple[str, str]] = (),
+    ) -> Verification:
+        return audit.verify(
+            self.ctx, self.principal, workers=workers, anchors=anchors, checkpoints=checkpoints
+        )
+
+    def create_checkpoint(self, publish_to: Sequence[str] | None) -> StoredCheckpoint:
+        return transparency.create_checkpoint(self.ctx, self.principal, publish_to=publish_to)
+
+    def list_checkpoints(self, limit: int) -> list[StoredCheckpoint]:
+        return transparency.list_checkpoints(self.ctx, self.principal, limit)
+
+    def inclusion_proof(self, seq: int, checkpoint: int | None) -> InclusionProof:
+        return transparency.inclusion_proof(self.ctx, self.principal, seq, checkpoint)
+
+    def consistency_proof(self, old: int, new: int) -> ConsistencyProof:
+        return transparency.consistency_proof(self.ctx, self.principal, old, new)
 
     def export_audit(self, dest: Path) -> int:
         count = 0

@@ -15,6 +15,7 @@ import httpx
 from steward import wire
 from steward.domain import names, specs
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
+from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.connections import Connection
 from steward.domain.doctor import DoctorReport
@@ -29,7 +30,7 @@ from steward.domain.entities import (
     Transition,
     TransitionResult,
 )
-from steward.domain.errors import ERRORS_BY_CODE, IntegrityError, StewardError
+from steward.domain.errors import ERRORS_BY_CODE, IntegrityError, InvalidInput, StewardError
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
@@ -266,10 +267,48 @@ class RemoteBackend:
         params = self._params(params)
         return self._call("GET", "/api/v1/audit/events", list[AuditEvent], params=params)
 
-    def verify_audit(self, workers: int = 1, anchors: Sequence[str] = ()) -> Verification:
-        # workers: the server decides how to verify
-        params = {"anchor": list(anchors)} if anchors else None
-        return self._call("GET", "/api/v1/audit/verify", Verification, params=params)
+    def verify_audit(
+        self,
+        workers: int = 1,
+        anchors: Sequence[str] = (),
+        checkpoints: Sequence[tuple[str, str]] = (),
+    ) -> Verification:
+        # workers: the server decides how to verify. Checkpoints travel as their text
+        # (a few hundred bytes each), never as a path on the server.
+        params: dict[str, Any] = {}
+        if anchors:
+            params["anchor"] = list(anchors)
+        if checkpoints:
+            params["checkpoint"] = [text for _, text in checkpoints]
+        return self._call("GET", "/api/v1/audit/verify", Verification, params=params or None)
+
+    def create_checkpoint(self, publish_to: Sequence[str] | None) -> StoredCheckpoint:
+        if publish_to is not None:
+            raise InvalidInput(
+                "A server publishes checkpoints only to the destinations its administrator "
+                "configured (STEWARD_CHECKPOINT_PUBLISH); leave out publish_to.",
+                field="publish_to",
+            )
+        return self._call("POST", "/api/v1/audit/checkpoints", StoredCheckpoint)
+
+    def list_checkpoints(self, limit: int) -> list[StoredCheckpoint]:
+        return self._call(
+            "GET", "/api/v1/audit/checkpoints", list[StoredCheckpoint], params={"limit": limit}
+        )
+
+    def inclusion_proof(self, seq: int, checkpoint: int | None) -> InclusionProof:
+        params = self._params({"checkpoint": checkpoint})
+        return self._call(
+            "GET", f"/api/v1/audit/proofs/inclusion/{int(seq)}", InclusionProof, params=params
+        )
+
+    def consistency_proof(self, old: int, new: int) -> ConsistencyProof:
+        return self._call(
+            "GET",
+            "/api/v1/audit/proofs/consistency",
+            ConsistencyProof,
+            params={"old": old, "new": new},
+        )
 
     def export_audit(self, dest: Path) -> int:
         count = 0

@@ -12,6 +12,7 @@ from steward.domain import audit
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Permission, Principal, ensure
+from steward.services import transparency
 from steward.services.context import Context
 from steward.settings import Settings
 from steward.store import database
@@ -41,7 +42,12 @@ def _normalised(flt: AuditFilter) -> AuditFilter:
 
 
 def verify(
-    ctx: Context, principal: Principal, *, workers: int = 1, anchors: Sequence[str] = ()
+    ctx: Context,
+    principal: Principal,
+    *,
+    workers: int = 1,
+    anchors: Sequence[str] = (),
+    checkpoints: Sequence[tuple[str, str]] = (),
 ) -> Verification:
     """Recompute the whole chain; name the first broken event and what happened to it.
 
@@ -51,7 +57,9 @@ def verify(
 
     ``anchors`` are ``SEQ:HASH`` heads recorded outside the database earlier: the
     chain alone cannot reveal its newest events being deleted or the whole tail
-    being rewritten, a recorded head can.
+    being rewritten, a recorded head can. Signed checkpoints do the same without
+    anything typed by hand: every stored and published one is checked, and
+    ``checkpoints`` adds (name, text) of checkpoint files given by the caller.
     """
     ensure(principal, Permission.AUDIT_READ)
     expected = [parse_anchor(a) for a in anchors]
@@ -62,10 +70,13 @@ def verify(
             result = fast
     if result is None:
         result = _verify_sequential(ctx.uow)
-    if not result.ok or not expected:
+    if result.ok and expected:
+        with ctx.uow.read() as uow:
+            result = audit.check_anchors(result, expected, uow.audit.hash_at)
+    if not result.ok:
         return result
     with ctx.uow.read() as uow:
-        return audit.check_anchors(result, expected, uow.audit.hash_at)
+        return transparency.check_checkpoints(ctx, result, uow.audit.stream_rows(), checkpoints)
 
 
 def parse_anchor(text: str) -> tuple[int, str]:

@@ -11,6 +11,7 @@ exponential backoff (1 min, 2, 4, … at most its interval); it never stops the 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,9 +19,9 @@ from dataclasses import replace
 from steward.domain.connections import RAW_SOURCE_REFUSED
 from steward.domain.errors import InvalidInput, StewardError
 from steward.domain.monitoring import MonitorConfig, ScheduleReport
-from steward.domain.permissions import OPERATOR, Permission, Principal, ensure
+from steward.domain.permissions import OPERATOR, Permission, Principal, authorize, ensure
 from steward.monitoring.batches import reduce_batch
-from steward.services import monitoring
+from steward.services import monitoring, transparency
 from steward.services.context import Context
 
 
@@ -100,9 +101,19 @@ def worker(
     stop: threading.Event | None = None,
     on_report: Callable[[ScheduleReport], None] | None = None,
 ) -> None:
-    """Run due monitors every ``interval`` seconds until ``stop`` is set."""
+    """Run due monitors every ``interval`` seconds until ``stop`` is set.
+
+    Each round also signs an audit checkpoint when one is due and retries failed
+    checkpoint publications (``steward.services.transparency.tick``), when the
+    principal may.
+    """
     stop = stop or threading.Event()
+    checkpoints = authorize(principal, Permission.AUDIT_CHECKPOINT).allowed
     while not stop.is_set():
+        if checkpoints:
+            # e.g. an unreadable log key: monitors still run, and verify reports the gap.
+            with contextlib.suppress(StewardError):
+                transparency.tick(ctx, principal)
         report = run_due(ctx, principal, engine=engine)
         if on_report is not None:
             on_report(report)

@@ -13,7 +13,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from steward.domain.errors import SchemaOutOfDate, StewardError
 
 # Bumped with each migration; a test asserts it equals Alembic's head.
-SCHEMA_HEAD = "0016"
+SCHEMA_HEAD = "0017"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -77,11 +77,35 @@ def current_revision(engine: Engine) -> str | None:
         raise StewardError(f"Cannot open the database: {exc.orig}") from exc
 
 
+def known_revisions() -> list[str]:
+    """Every revision this code can upgrade from, oldest first, ending at SCHEMA_HEAD."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+def _newer_schema(revision: str) -> SchemaOutOfDate:
+    # Alembic would fail with "Can't locate revision"; an operator needs to know
+    # the database was written by another Steward and that we never downgrade.
+    return SchemaOutOfDate(
+        f"The database schema is at revision {revision}, which this Steward does not know: "
+        f"it was written by a newer (or different) Steward, and this one only goes up to "
+        f"{SCHEMA_HEAD}. Install the Steward release that wrote it, or restore a backup taken "
+        "before that upgrade; Steward never downgrades a schema."
+    )
+
+
 def migrate(engine: Engine) -> tuple[str | None, str]:
     """Apply pending migrations; returns (revision before, revision after)."""
     before = current_revision(engine)
     if before == SCHEMA_HEAD:
         return before, SCHEMA_HEAD  # nothing to do: skip importing Alembic
+    if before is not None and before not in known_revisions():
+        raise _newer_schema(before)
     from alembic import command
     from alembic.config import Config
 
@@ -101,6 +125,8 @@ def ensure_current(engine: Engine) -> None:
         raise SchemaOutOfDate(
             "This Steward store is not initialised. Run `steward init` to create it."
         )
+    if revision not in known_revisions():
+        raise _newer_schema(revision)
     raise SchemaOutOfDate(
         f"The database schema is at revision {revision} but this Steward needs {SCHEMA_HEAD}. "
         "Run `steward init` to upgrade it (back up the database first)."

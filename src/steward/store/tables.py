@@ -208,6 +208,33 @@ audit_events = Table(
     Index("ix_audit_events_time", "time"),
 )
 
+# The journal as an RFC 9162 Merkle tree (migration 0017): the hash of every complete
+# subtree, 2**level leaves starting at leaf idx * 2**level (leaf i is event seq i + 1),
+# written in the same transaction as the event, so any proof is O(log n) reads.
+audit_tree = Table(
+    "audit_tree",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Signed tree heads (C2SP tlog-checkpoint notes) and where they were published.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("note", Text, nullable=False),  # the signed note exactly as published
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("published_to", JSON, nullable=False),  # destinations that have it
+    Column("publish_error", Text, nullable=True),  # last failure, until a retry succeeds
+    Column("publish_attempts", Integer, nullable=False, default=0),
+    Index("ix_audit_checkpoints_size", "tree_size"),
+)
+
 api_tokens = Table(
     "api_tokens",
     metadata,

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from steward.domain import audit
 from steward.store import tables as t
 from steward.store.audit_repo import AuditRepository
+from steward.store.audit_tree_repo import AuditTreeRepository
 from steward.store.connections_repo import ConnectionRepository
 from steward.store.findings_repo import (
     FindingRepository,
@@ -33,6 +34,7 @@ from steward.store.identity_repo import TeamRepository, UserRepository
 from steward.store.modelcard_repo import NarrativeRepository
 from steward.store.models_repo import ModelRepository
 from steward.store.monitoring_repo import MonitorRepository
+from steward.store.ops_repo import OpsRepository
 from steward.store.risk_repo import RiskRepository
 from steward.store.tokens_repo import TokenRepository
 from steward.store.trust_repo import (
@@ -128,6 +130,7 @@ class UnitOfWork:
         self.models = ModelRepository(self.conn)
         self.versions = VersionRepository(self.conn)
         self.audit = AuditRepository(self.conn)
+        self.audit_tree = AuditTreeRepository(self.conn)
         self.tokens = TokenRepository(self.conn)
         self.users = UserRepository(self.conn)
         self.teams = TeamRepository(self.conn)
@@ -145,6 +148,7 @@ class UnitOfWork:
         self.outbox = WebhookOutbox(self.conn, self.now)
         self.monitors = MonitorRepository(self.conn)
         self.connections = ConnectionRepository(self.conn)
+        self.ops = OpsRepository(self.conn)
         # Undo steps for side effects outside the database (e.g. blobs published
         # in this transaction), run if it ends without a commit.
         self.on_rollback: list[Callable[[], None]] = []
@@ -218,6 +222,8 @@ class UnitOfWork:
                 "hash": event.hash,
             },
         )
+        # The event is also the next leaf of the journal's Merkle tree (same transaction).
+        self.audit_tree.append(event)
         # Transactional outbox: webhook deliveries commit or roll back with the event.
         self.outbox.enqueue(event)
         return event

@@ -110,6 +110,7 @@ class Page:
             self.principal = tokens.authenticate(self.ctx, self.secret)
         except Unauthenticated:
             return None
+        self.request.scope.setdefault("state", {})["steward_principal"] = self.principal
         return self.principal
 
     def can(self, permission: str) -> bool:

@@ -9,8 +9,9 @@ from fastapi.responses import Response, StreamingResponse
 
 from steward.api.deps import Caller, caller, respond
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
+from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
 from steward.domain.permissions import Principal
-from steward.services import audit
+from steward.services import audit, transparency
 from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -47,9 +48,39 @@ async def verify(
     anchor: list[str] = Query(
         [], description="SEQ:HASH heads recorded earlier outside the database (repeatable)"
     ),
+    checkpoint: list[str] = Query(
+        [], description="Text of a signed checkpoint kept outside Steward (repeatable)"
+    ),
     call: Caller = Depends(caller),
 ) -> Response:
-    return respond(await call.run(audit.verify, anchors=anchor))
+    given = [(f"given checkpoint {i + 1}", text) for i, text in enumerate(checkpoint)]
+    return respond(await call.run(audit.verify, anchors=anchor, checkpoints=given))
+
+
+@router.get("/checkpoints", response_model=list[StoredCheckpoint])
+async def checkpoints(limit: int = 100, call: Caller = Depends(caller)) -> Response:
+    """Signed tree heads of the journal, newest first, with their publication state."""
+    return respond(await call.run(transparency.list_checkpoints, limit), tp=list[StoredCheckpoint])
+
+
+@router.post("/checkpoints", response_model=StoredCheckpoint, status_code=201)
+async def create_checkpoint(call: Caller = Depends(caller)) -> Response:
+    """Sign the current tree head; publish it to the server's configured destinations."""
+    return respond(await call.run(transparency.create_checkpoint), status=201)
+
+
+@router.get("/proofs/inclusion/{seq}", response_model=InclusionProof)
+async def inclusion(
+    seq: int,
+    checkpoint: int | None = Query(None, description="Checkpoint id (default: the latest)"),
+    call: Caller = Depends(caller),
+) -> Response:
+    return respond(await call.run(transparency.inclusion_proof, seq, checkpoint))
+
+
+@router.get("/proofs/consistency", response_model=ConsistencyProof)
+async def consistency(old: int, new: int, call: Caller = Depends(caller)) -> Response:
+    return respond(await call.run(transparency.consistency_proof, old, new))
 
 
 @router.get(
