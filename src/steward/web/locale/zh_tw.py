@@ -391,6 +391,7 @@ ZH_TW: dict[str, str] = {
     "Teams matter for segregation of duties: a policy pack can require approvers from different teams.": "團隊與職責分離有關：政策包可要求核准者來自不同團隊。",
     "The EU AI Act category is %(category)s, not prohibited.": "歐盟 AI 法類別為「%(category)s」，非禁止類。",
     "The database schema is out of date; an operator upgrades it.": "資料庫結構已過時；請由維運人員升級。",
+    "This server was installed without the part this needs; an operator adds it.": "此伺服器安裝時未包含這項功能所需的元件；請由維運人員加裝。",
     "The lifecycle allows %(from)s → %(to)s.": "生命週期允許「%(from)s」→「%(to)s」。",
     "The lifecycle does not allow %(from)s → %(to)s.": "生命週期不允許「%(from)s」→「%(to)s」。",
     "The member was added to the team.": "成員已加入團隊。",
