@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
-# Create .venv with Python >= 3.11 and install Steward with its dev extras.
-# Used by `make`; safe to re-run. On a fresh Debian machine it installs the
-# python3-venv package first when it is missing and we are root.
+# Create .venv with Python >= 3.11 and install Steward into it.
+#   scripts/venv.sh run   what `make run` needs: the server and the demo (steward[demo]);
+#                         no browser, no Java, no test libraries.
+#   scripts/venv.sh test  everything the test suite needs (steward[dev]) and the system
+#                         packages of its browser, PDF and Spark tests (default).
+# Used by `make`; safe to re-run. On a fresh Debian machine it installs the python3-venv
+# package first when it is missing and we are root. Packages are installed with uv (itself
+# installed from the package index) because it is several times faster; pip is the fallback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PROFILE="${1:-test}"
+case "$PROFILE" in
+  run) EXTRAS=demo; STAMP=.venv/.installed-run ;;
+  test) EXTRAS=dev; STAMP=.venv/.installed ;;
+  *) echo "usage: scripts/venv.sh [run|test]" >&2; exit 2 ;;
+esac
 
 PY="${PYTHON:-}"
 if [ -z "$PY" ]; then
@@ -29,45 +40,64 @@ if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   fi
 fi
 
-# The web UI's browser tests drive Debian's Chromium (/usr/bin/chromium) with Playwright;
-# the Traditional Chinese pages (and their screenshots) need a CJK font.
-if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing chromium and fonts-noto-cjk (for the web UI's browser tests)..." >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      chromium fonts-noto-cjk
-  else
-    echo "Note: /usr/bin/chromium or fonts-noto-cjk is missing, so the browser tests will be" \
-         "skipped; install them with 'sudo apt-get install chromium fonts-noto-cjk'." >&2
+install_test_system_packages() {
+  # The web UI's browser tests drive Debian's Chromium (/usr/bin/chromium) with Playwright;
+  # the Traditional Chinese pages (and their screenshots) need a CJK font.
+  if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      echo "Installing chromium and fonts-noto-cjk (for the web UI's browser tests)..." >&2
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        chromium fonts-noto-cjk
+    else
+      echo "Note: /usr/bin/chromium or fonts-noto-cjk is missing, so the browser tests will be" \
+           "skipped; install them with 'sudo apt-get install chromium fonts-noto-cjk'." >&2
+    fi
   fi
-fi
 
-# Model card PDFs: WeasyPrint needs Pango; the tests render pages with poppler's pdftoppm.
-if ! command -v pdftoppm >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Pango and poppler-utils (model card PDFs and their tests)..." >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
-  else
-    echo "Note: model card PDFs need Pango and the PDF tests poppler's pdftoppm; install" \
-         "them with 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 poppler-utils'." >&2
+  # Model card PDFs: WeasyPrint needs Pango; the tests render pages with poppler's pdftoppm.
+  if ! command -v pdftoppm >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      echo "Installing Pango and poppler-utils (model card PDFs and their tests)..." >&2
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+    else
+      echo "Note: model card PDFs need Pango and the PDF tests poppler's pdftoppm; install" \
+           "them with 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 poppler-utils'." >&2
+    fi
   fi
-fi
 
-# PySpark (the monitoring engine's Spark path, tested in local mode) needs a Java runtime.
-if ! command -v java >/dev/null 2>&1; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing a Java runtime (default-jre-headless, needed by PySpark)..." >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; } \
-      || echo "Could not install Java; the Spark tests will be skipped." >&2
-  else
-    echo "PySpark needs Java: run 'sudo apt-get install default-jre-headless' (the Spark tests are skipped without it)." >&2
+  # PySpark (the monitoring engine's Spark path, tested in local mode) needs a Java runtime.
+  if ! command -v java >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      echo "Installing a Java runtime (default-jre-headless, needed by PySpark)..." >&2
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; } \
+        || echo "Could not install Java; the Spark tests will be skipped." >&2
+    else
+      echo "PySpark needs Java: run 'sudo apt-get install default-jre-headless' (the Spark tests are skipped without it)." >&2
+    fi
   fi
-fi
+}
 
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+install_python_packages() {
+  if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+  fi
+  # uv resolves and installs in seconds where pip takes minutes; pip still works without it.
+  if [ -x .venv/bin/uv ] || .venv/bin/python -m pip install -q uv >/dev/null 2>&1; then
+    VIRTUAL_ENV="$PWD/.venv" .venv/bin/uv pip install -q --compile-bytecode \
+      --python .venv/bin/python -e ".[$EXTRAS]"
+  else
+    echo "uv is unavailable; installing with pip (slower)." >&2
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
+  fi
+}
+
+if [ "$PROFILE" = "test" ]; then
+  install_test_system_packages
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
-touch .venv/.installed
+install_python_packages
+touch "$STAMP"
+if [ "$PROFILE" = "test" ]; then
+  touch .venv/.installed-run  # dev includes everything `make run` needs
+fi

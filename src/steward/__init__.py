@@ -39,6 +39,10 @@ def connect(
         return Steward(
             RemoteBackend(url, token or os.environ.get("STEWARD_TOKEN"), transport=transport)
         )
+    from steward import extras
+
+    # The embedded store is the server's code: without that extra, say so before importing.
+    extras.require_extra("server")
     from steward import bootstrap
     from steward.sdk.local import LocalBackend
     from steward.settings import Settings, default_actor

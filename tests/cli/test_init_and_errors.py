@@ -78,9 +78,9 @@ def test_a_store_at_an_unknown_schema_is_refused_with_the_fix(tmp_path: Path) ->
     result = invoke("--home", str(tmp_path), "model", "list")
     assert result.exit_code == 1
     message = flat(result.stderr)
-    assert f"The database schema is at revision 0000 but this Steward needs {SCHEMA_HEAD}" in (
-        message
-    )
+    assert "The database schema is at revision 0000, which this Steward does not know" in message
+    assert f"only goes up to {SCHEMA_HEAD}" in message
+    assert "never downgrades" in message
 
 
 def test_unknown_commands_and_options_exit_2() -> None:

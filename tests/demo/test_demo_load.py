@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import steward
-from steward.demo.load import load_demo
+from steward.demo.load import DEMO_STEPS, load_demo
 from steward.domain.errors import InvalidInput
 from steward.domain.lifecycle import Stage
 
@@ -16,7 +16,10 @@ def test_the_demo_is_a_governed_inventory(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("STEWARD_DEMO_PASSWORD", "steward-demo-2026")
     st = steward.connect(home=str(tmp_path / "store"), actor="demo")
     try:
-        summary = load_demo(st)
+        steps: list[str] = []
+        summary = load_demo(st, progress=steps.append)
+        # every step was reported, once, so `steward demo` shows a progress bar that completes
+        assert len(steps) == len(set(steps)) == DEMO_STEPS
         # the demo people can sign in to the web UI with the password `make run` prints
         assert st.login("victor", "steward-demo-2026").info.user == "victor"
         assert "policy steward-default@2026.12 active" in summary

@@ -39,22 +39,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
     ctx.uow.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def server(store: Context) -> Iterator[LiveServer]:
-    with LiveServer(store) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        engine = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield engine
-        engine.close()
-
-
 def test_admin_creates_a_user_who_signs_in_and_manages_a_token(
     browser: Any, server: LiveServer, store: Context
 ) -> None:

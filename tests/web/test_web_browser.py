@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from tests.conftest import LiveServer
+from tests.web.conftest import CHROMIUM
 from tests.web.webutil import PASSWORD, demo_context
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("STEWARD_TEST_ARTIFACTS", "test-artifacts/ui"))
 
 pytestmark = pytest.mark.skipif(
@@ -31,16 +31,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with demo_context(tmp_path_factory.mktemp("demo")) as ctx, LiveServer(ctx) as live:
         live.ctx = ctx  # type: ignore[attr-defined]  # for steps the UI has no page for yet
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        engine = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield engine
-        engine.close()
 
 
 class Session:

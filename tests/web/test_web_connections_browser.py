@@ -45,22 +45,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
     ctx.uow.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def server(store: Context) -> Iterator[LiveServer]:
-    with LiveServer(store) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        engine = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield engine
-        engine.close()
-
-
 def test_admin_registers_a_connection_and_sets_a_line(
     browser: Any, server: LiveServer, store: Context
 ) -> None:

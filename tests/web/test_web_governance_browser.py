@@ -44,22 +44,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Context]:
     ctx.uow.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def server(store: Context) -> Iterator[LiveServer]:
-    with LiveServer(store) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        engine = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield engine
-        engine.close()
-
-
 def test_owner_moves_a_finding_to_remediation_then_resolves_it(
     browser: Any, server: LiveServer, store: Context
 ) -> None:

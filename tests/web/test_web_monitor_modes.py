@@ -27,8 +27,9 @@ def test_monitor_page_shows_exact_and_sketch_scores(
 ) -> None:
     rng = np.random.default_rng(3)
     ref = pd.DataFrame({"income": rng.normal(50, 10, 3000)})
-    cur = pd.DataFrame({"income": np.r_[rng.normal(52, 10, 2500),
-                                        ref.income.max() + rng.exponential(20, 500)]})
+    cur = pd.DataFrame(
+        {"income": np.r_[rng.normal(52, 10, 2500), ref.income.max() + rng.exponential(20, 500)]}
+    )
     local.create_model("credit", owner="alice")
     local.log_version("credit", artifact=make_file(b"m", "m.bin"), capture_git=False)
     for stage in ("validation", "approved", "production"):

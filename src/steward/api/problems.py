@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
+from steward import extras
 from steward.domain.errors import StewardError, Unauthenticated
 
 MEDIA_TYPE = "application/problem+json"
@@ -112,6 +113,14 @@ def install(app: FastAPI) -> None:
         if exc.status == 429 and "retry_after" in exc.extra:
             headers = {"Retry-After": str(exc.extra["retry_after"])}
         return JSONResponse(body, status_code=exc.status, media_type=MEDIA_TYPE, headers=headers)
+
+    @app.exception_handler(ModuleNotFoundError)
+    async def missing_module(request: Request, exc: ModuleNotFoundError) -> JSONResponse:
+        # An optional library this server was installed without: say which extra adds it.
+        found = extras.from_import_error(exc)
+        if found is None:
+            return await unexpected(request, exc)
+        return await steward_error(request, found)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

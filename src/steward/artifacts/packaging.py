@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from steward import extras
 from steward.artifacts.store import sha256_file
 from steward.domain.entities import Flavor
 from steward.domain.errors import ArtifactError, ArtifactTooLarge
@@ -181,7 +182,7 @@ def _serialise(obj: Any) -> tuple[bytes, Flavor, str]:
         booster = getattr(obj, "booster_", obj)
         return booster.model_to_string().encode(), Flavor.LIGHTGBM, "model.lgb"
     if module == "sklearn" or _looks_like_sklearn(obj):
-        import skops.io as sio
+        sio = extras.require("validation", "skops.io")
 
         return sio.dumps(obj), Flavor.SKLEARN, "model.skops"
     if module == "onnx" and hasattr(obj, "SerializeToString"):

@@ -155,4 +155,9 @@ backup_cmd.register(app)
 
 
 def main() -> None:
-    app()
+    from steward.cli import output
+
+    # Commands that import an optional library at module level (not inside output.run)
+    # still end with the extra to install rather than a traceback.
+    with output.errors():
+        app()

@@ -6,9 +6,12 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from steward.domain.errors import StewardError
 
 
 def console() -> Any:
@@ -81,14 +84,26 @@ def fields(title: str, items: Sequence[tuple[str, Any]]) -> None:
 @contextmanager
 def errors() -> Iterator[None]:
     """Turn Steward errors into a one-line message and exit status 1."""
+    from steward import extras
     from steward.domain.errors import StewardError
 
     try:
         yield
     except StewardError as exc:
-        # Details quote user input and requirement ids like "[checks.fairness]": not markup.
-        err_console().print(line(styled("Error:", "bold red"), " ", exc.detail), highlight=False)
-        raise typer.Exit(1) from None
+        fail(exc)
+    except ModuleNotFoundError as exc:
+        # An optional library this installation lacks: name the extra that adds it.
+        found = extras.from_import_error(exc)
+        if found is None:
+            raise
+        fail(found)
+
+
+def fail(exc: StewardError) -> NoReturn:
+    """Print ``exc`` as one line on stderr and exit 1."""
+    # Details quote user input and requirement ids like "[checks.fairness]": not markup.
+    err_console().print(line(styled("Error:", "bold red"), " ", exc.detail), highlight=False)
+    raise typer.Exit(1) from None
 
 
 def run(fn: Callable[[], None]) -> None:

@@ -99,6 +99,9 @@ def register(app: typer.Typer) -> None:
         Probes: /healthz (alive), /readyz (database and artifact store answer);
         Prometheus metrics at /metrics.
         """
+        from steward import extras
+
+        output.run(lambda: extras.require_extra("server"))
         import uvicorn
 
         if log_format not in {"text", "json"}:
@@ -162,10 +165,42 @@ def register(app: typer.Typer) -> None:
         """Load the demo inventory (German Credit model and others) into the store."""
 
         def go() -> None:
-            from steward.demo.load import load_demo
+            from steward import extras
+
+            # Fail before writing anything rather than halfway through the load.
+            extras.require_extra("demo")
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            from steward.demo.load import DEMO_STEPS, load_demo
 
             _migrate(ctx)
-            summary = load_demo(ctx.obj.client())
+            err = output.err_console()
+            if not err.is_terminal:  # a log: one line per step, no live bar
+                summary = load_demo(
+                    ctx.obj.client(), progress=lambda what: err.print(f"Loading the demo: {what}")
+                )
+                output.console().print(summary)
+                return
+            # The load takes a while (training, validation, weeks of monitoring): show each step.
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("Loading the demo", total=DEMO_STEPS)
+                started = False
+
+                def step(what: str) -> None:
+                    nonlocal started
+                    if started:
+                        bar.advance(task)
+                    started = True
+                    bar.update(task, description=f"Loading the demo: {what}")
+
+                summary = load_demo(ctx.obj.client(), progress=step)
             output.console().print(summary)
 
         output.run(go)

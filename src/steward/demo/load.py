@@ -130,7 +130,7 @@ def _sklearn_metrics_regression(y: Any, pred: Any) -> dict[str, float]:
     }
 
 
-def _credit(as_: As) -> None:
+def _credit(as_: As, step: Progress) -> None:
     from steward.demo.credit import TARGET, train_credit_model
     from steward.demo.monitoring import watch_credit
     from steward.demo.validation import SENSITIVE, SUITE, TRUSTED_TYPES, validate_demo
@@ -148,6 +148,7 @@ def _credit(as_: As) -> None:
         positive_means="adverse",  # the model predicts bad risk: a positive is adverse
     )
     alice.assess_risk("credit-scoring", CREDIT_ANSWERS)
+    step("credit scoring: training three models")
     kinds = [("logistic", 1), ("forest", 2), ("gbm", 3)]
     trained = {kind: train_credit_model(seed=42, model_kind=kind) for kind, _ in kinds}
     for kind, number in kinds:
@@ -165,6 +166,7 @@ def _credit(as_: As) -> None:
             parent_version=number - 1 or None,
             capture_git=False,
         )
+    step("credit scoring: validation, findings and approvals")
     for kind, number in kinds[:2]:
         _validate(
             victor, "credit-scoring", number, trained[kind], TARGET, SENSITIVE, SUITE, TRUSTED_TYPES
@@ -205,7 +207,8 @@ def _credit(as_: As) -> None:
     rid = alice.request_transition(
         "credit-scoring", 3, to="approved", justification="gbm beats the champion on AUC"
     ).request.id
-    validate_demo(victor, model="credit-scoring", version=3)  # also logs the biased v4
+    # also logs the biased v4; reuses the models trained above (same seed, same results)
+    validate_demo(victor, model="credit-scoring", version=3, trained=trained)
     victor.approve(rid, "Performance and fairness reviewed; second-line view needed.")
     alice.set_alias("credit-scoring", "challenger", 3)
 
@@ -404,8 +407,17 @@ def _people(admin: Any) -> None:
             admin.create_user(name, display_name=display, roles=roles, teams=[team])
 
 
-def load_demo(st: Any) -> str:
-    """Load the demo people, policy and models into the embedded store (once)."""
+# What load_demo reports as it goes (the CLI shows it as a progress bar): one call per step.
+DEMO_STEPS = 8
+Progress = Callable[[str], None]
+
+
+def load_demo(st: Any, progress: Progress | None = None) -> str:
+    """Load the demo people, policy and models into the embedded store (once).
+
+    ``progress`` is called with a short description as each of ``DEMO_STEPS`` steps starts.
+    """
+    step: Progress = progress or (lambda _what: None)
     from steward.sdk.client import Steward
     from steward.sdk.local import LocalBackend
 
@@ -418,21 +430,29 @@ def load_demo(st: Any) -> str:
     names = {m.name for m in st.list_models(limit=1000).items}
     if "credit-scoring" in names:
         return "Demo already loaded."
+    step("people, teams and the default policy pack")
     _people(st)
     policy = st.load_default_policy(activate=True)
 
     def as_(name: str) -> Steward:
         return Steward(LocalBackend(backend.ctx, name))
 
-    for loader in (_credit, _diabetes, _wine, _legacy):
-        loader(as_)
+    _credit(as_, step)
+    step("diabetes progression: regression model")
+    _diabetes(as_)
+    step("wine cultivar: classifier")
+    _wine(as_)
+    step("legacy model")
+    _legacy(as_)
     from steward.demo.monitoring import monitor_credit
 
+    step("credit scoring: weeks of production monitoring")
     # Weeks of production data: the last ones from a younger population raise an alert,
     # its finding, and send the champion to under_review.
     monitor_credit(as_)
     from steward.demo.passwords import password_from_env, set_demo_passwords
 
+    step("passwords for the web UI")
     password = password_from_env()
     if password:
         # `make run` sets STEWARD_DEMO_PASSWORD so the demo people can sign in to the web UI.

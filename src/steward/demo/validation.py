@@ -69,11 +69,18 @@ def biased_training_labels(train: pd.DataFrame) -> pd.DataFrame:
     return biased
 
 
-def train_biased_credit_model(seed: int = 42) -> TrainedCreditModel:
-    """A logistic pipeline fitted on :func:`biased_training_labels`; same split as the demo."""
+def train_biased_credit_model(
+    seed: int = 42, base: TrainedCreditModel | None = None
+) -> TrainedCreditModel:
+    """A logistic pipeline fitted on :func:`biased_training_labels`; same split as the demo.
+
+    ``base`` is the demo's logistic model for ``seed`` when the caller has trained it already
+    (training is deterministic, so reusing it changes nothing but the time taken).
+    """
     from sklearn.base import clone
 
-    base = train_credit_model(seed=seed, model_kind="logistic")
+    if base is None:
+        base = train_credit_model(seed=seed, model_kind="logistic")
     biased_train = biased_training_labels(base.train)
     model = clone(base.model)
     model.fit(biased_train[base.feature_columns], biased_train[TARGET])
@@ -94,21 +101,26 @@ def validate_demo(
     version: int = 3,
     model_kind: str = "gbm",
     seed: int = 42,
+    trained: dict[str, TrainedCreditModel] | None = None,
 ) -> DemoValidation:
     """Validate ``version`` (trained with ``model_kind``/``seed``, as the demo does), then log and
-    validate a biased version whose parent is ``version``."""
-    trained = train_credit_model(seed=seed, model_kind=model_kind)
+    validate a biased version whose parent is ``version``.
+
+    ``trained`` holds models the caller already trained with ``seed``, by kind; the rest are
+    trained here (deterministically, so the results are the same either way)."""
+    have = trained or {}
+    model_trained = have.get(model_kind) or train_credit_model(seed=seed, model_kind=model_kind)
     run = st.validate(
         model,
         version,
-        data=trained.test,
+        data=model_trained.test,
         target=TARGET,
         sensitive_features=list(SENSITIVE),
         suite=SUITE,
-        reference_data=trained.train,
+        reference_data=model_trained.train,
         trusted=TRUSTED_TYPES,
     )
-    biased = train_biased_credit_model(seed=seed)
+    biased = train_biased_credit_model(seed=seed, base=have.get("logistic"))
     logged = st.log_version(
         model,
         biased.model,

@@ -113,6 +113,14 @@ class SchemaOutOfDate(StewardError):
     title = "Database schema out of date"
 
 
+class MissingExtra(StewardError):
+    """This installation lacks an optional part of Steward (a pip "extra")."""
+
+    code = "missing-extra"
+    status = 501
+    title = "Not installed"
+
+
 ERRORS_BY_CODE: dict[str, type[StewardError]] = {
     cls.code: cls
     for cls in (
@@ -129,5 +137,6 @@ ERRORS_BY_CODE: dict[str, type[StewardError]] = {
         Forbidden,
         TooManyRequests,
         SchemaOutOfDate,
+        MissingExtra,
     )
 }

@@ -87,7 +87,6 @@ from steward.monitoring.aggregate import (
     merge,
 )
 from steward.monitoring.postgres import PostgresSource
-from steward.monitoring.profile import ColumnProfile, ColumnSpec, ReferenceProfile, build_profile
 
 if TYPE_CHECKING:
     from steward.monitoring.confusion import ConfusionCounts, confusion_counts, merge_confusion
@@ -100,11 +99,22 @@ if TYPE_CHECKING:
         compare_exact,
         prepare_exact,
     )
+    from steward.monitoring.profile import (
+        ColumnProfile,
+        ColumnSpec,
+        ReferenceProfile,
+        build_profile,
+    )
 
 # The statistics pull in scipy and pandas (about a second), which the API server, the CLI
 # and `steward --help` must not pay for at start-up: they load on first use. (The light
 # modules above stay eager, so `aggregate` is always the function, never the submodule.)
+# The profile needs numpy, which a server installed without the `monitoring` extra lacks.
 _LAZY = {
+    "ColumnProfile": "profile",
+    "ColumnSpec": "profile",
+    "ReferenceProfile": "profile",
+    "build_profile": "profile",
     "ConfusionCounts": "confusion",
     "confusion_counts": "confusion",
     "merge_confusion": "confusion",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from steward import extras
 from steward.domain.errors import InvalidInput
 from steward.monitoring._duckdb import expand
 from steward.monitoring.aggregate import BatchAggregate, ColumnAggregate
@@ -28,11 +29,7 @@ NUMERIC_SPARK = ("tinyint", "smallint", "int", "bigint", "float", "double", "dec
 
 def session() -> Any:
     """The active Spark session, or a local one (``local[*]``, UI off)."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as exc:  # pragma: no cover - spark is an optional extra
-        raise InvalidInput("the Spark engine needs PySpark: pip install 'steward[spark]'"
-                           ) from exc
+    SparkSession = extras.require("spark", "pyspark.sql").SparkSession  # noqa: N806
     active = SparkSession.getActiveSession()
     if active is not None:
         return active

@@ -5,13 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
-from steward.compliance.dashboard import Dashboard
-from steward.compliance.evidence import PackSummary
-from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
-from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
 from steward.domain.checks import CheckRun, RunRecord
@@ -38,6 +33,13 @@ from steward.domain.specs import VersionSpec
 from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
 from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
 from steward.validation.options import ValidateOptions
+
+if TYPE_CHECKING:
+    from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
+    from steward.compliance.dashboard import Dashboard
+    from steward.compliance.evidence import PackSummary
+    from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
+    from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 
 
 class Backend(Protocol):

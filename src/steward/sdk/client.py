@@ -12,14 +12,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from steward.artifacts import packaging
-from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
-from steward.compliance.dashboard import Dashboard
-from steward.compliance.evidence import PackSummary, PackVerification
-from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
-from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
 from steward.domain.checks import (
@@ -58,6 +53,13 @@ from steward.domain.trust import (
 )
 from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
 from steward.sdk.backend import Backend
+
+if TYPE_CHECKING:
+    from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
+    from steward.compliance.dashboard import Dashboard
+    from steward.compliance.evidence import PackSummary, PackVerification
+    from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
+    from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 
 T = TypeVar("T")
 
@@ -594,6 +596,29 @@ class Steward:
             }
         )
 
+    def iter_findings(
+        self,
+        model: str | None = None,
+        *,
+        version: int | None = None,
+        status: str | None = None,
+        severity_at_least: str | None = None,
+        owner: str | None = None,
+        source: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[Finding]:
+        """Every finding :meth:`findings` would list, oldest first, fetched page by page."""
+        filters = {
+            "model": model,
+            "version": version,
+            "status": status,
+            "severity_at_least": severity_at_least,
+            "owner": owner,
+            "source": source,
+            "limit": page_size,
+        }
+        return _all_pages(lambda cursor: self._backend.list_findings({**filters, "cursor": cursor}))
+
     def finding(self, finding_id: int) -> Finding:
         return self._backend.get_finding(finding_id)
 
@@ -656,6 +681,23 @@ class Steward:
                 "cursor": cursor,
             }
         )
+
+    def iter_waivers(
+        self,
+        model: str | None = None,
+        *,
+        version: int | None = None,
+        active_only: bool = False,
+        page_size: int = 500,
+    ) -> Iterator[Waiver]:
+        """Every waiver :meth:`waivers` would list, fetched page by page."""
+        filters = {
+            "model": model,
+            "version": version,
+            "active_only": active_only,
+            "limit": page_size,
+        }
+        return _all_pages(lambda cursor: self._backend.list_waivers({**filters, "cursor": cursor}))
 
     def waiver(self, waiver_id: int) -> Waiver:
         return self._backend.get_waiver(waiver_id)

@@ -7,17 +7,12 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
 from steward import wire
-from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
-from steward.compliance.dashboard import Dashboard
-from steward.compliance.evidence import PackSummary
-from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
-from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain import names, specs
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
 from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
@@ -46,6 +41,13 @@ from steward.domain.specs import VersionSpec
 from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
 from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
 from steward.validation.options import ValidateOptions
+
+if TYPE_CHECKING:
+    from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
+    from steward.compliance.dashboard import Dashboard
+    from steward.compliance.evidence import PackSummary
+    from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
+    from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 
 T = TypeVar("T")
 
@@ -520,9 +522,11 @@ class RemoteBackend:
 
     # -- compliance: catalogs, coverage, organisation dashboard ------------------------
     def compliance_catalogs(self) -> list[CatalogInfo]:
+        from steward.compliance.mapping import CatalogInfo
         return self._call("GET", "/api/v1/compliance/catalogs", list[CatalogInfo])
 
     def compliance_controls(self, framework: str, all_levels: bool) -> list[ControlInfo]:
+        from steward.compliance.mapping import ControlInfo
         return self._call(
             "GET",
             f"/api/v1/compliance/catalogs/{_q(framework)}/controls",
@@ -531,6 +535,7 @@ class RemoteBackend:
         )
 
     def compliance_control(self, framework: str, control: str) -> ControlInfo:
+        from steward.compliance.mapping import ControlInfo
         return self._call(
             "GET",
             f"/api/v1/compliance/catalogs/{_q(framework)}/controls/{_q(control)}",
@@ -538,6 +543,7 @@ class RemoteBackend:
         )
 
     def crosswalk(self, source: str, target: str) -> Crosswalk:
+        from steward.compliance.mapping import Crosswalk
         return self._call(
             "GET",
             "/api/v1/compliance/crosswalk",
@@ -546,6 +552,7 @@ class RemoteBackend:
         )
 
     def model_coverage(self, model: str, frameworks: list[str] | None) -> ModelCoverage:
+        from steward.compliance.coverage import ModelCoverage
         return self._call(
             "GET",
             f"/api/v1/compliance/coverage/{_q(model)}",
@@ -556,6 +563,7 @@ class RemoteBackend:
     def organisation_coverage(
         self, frameworks: list[str] | None, controls: bool
     ) -> OrganisationCoverage:
+        from steward.compliance.coverage import OrganisationCoverage
         return self._call(
             "GET",
             "/api/v1/compliance/coverage",
@@ -564,10 +572,12 @@ class RemoteBackend:
         )
 
     def compliance_dashboard(self) -> Dashboard:
+        from steward.compliance.dashboard import Dashboard
         return self._call("GET", "/api/v1/compliance/dashboard", Dashboard)
 
     # -- model cards and evidence packs ---------------------------------------------
     def set_narrative(self, model: str, version: int, fields: dict[str, str]) -> list[Narrative]:
+        from steward.compliance.modelcard import Narrative
         return self._call(
             "PUT",
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives",
@@ -576,11 +586,13 @@ class RemoteBackend:
         )
 
     def narratives(self, model: str, version: int) -> list[Narrative]:
+        from steward.compliance.modelcard import Narrative
         return self._call(
             "GET", f"/api/v1/models/{_q(model)}/versions/{version}/narratives", list[Narrative]
         )
 
     def narrative_history(self, model: str, version: int, field: str | None) -> list[Narrative]:
+        from steward.compliance.modelcard import Narrative
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives/history",
@@ -589,6 +601,7 @@ class RemoteBackend:
         )
 
     def model_card(self, model: str, version: int) -> ModelCard:
+        from steward.compliance.modelcard import ModelCard
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/model-card",
@@ -598,6 +611,7 @@ class RemoteBackend:
 
     def render_model_card(self, model: str, version: int, fmt: str) -> RenderedCard:
         from steward.compliance import modelcard as mc
+        from steward.compliance.modelcard import RenderedCard
 
         fmt = mc.check_format(fmt)
         response = self._send(

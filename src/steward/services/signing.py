@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
+from steward import extras
 from steward.domain import trust
 from steward.domain.audit import Action, format_time
 from steward.domain.errors import IntegrityError, NotFound
@@ -92,7 +93,9 @@ def sign_in_uow(
     policy_version: str | None,
 ) -> dict[str, Any]:
     """Sign ``model``/``version`` inside the caller's transaction; returns the manifest."""
-    # model_signing (sigstore, protobufs) takes ~0.2 s to import: only production moves pay it.
+    # model_signing (sigstore, protobufs) takes ~0.2 s to import: only production moves pay
+    # it. Without the `signing` extra the move is refused (rolled back) naming that extra.
+    extras.require("signing", "model_signing")
     from steward.trust import sign
 
     found = uow.versions.hydrate([uow.versions.row_by_id(version_id)])[0]

@@ -206,6 +206,64 @@ def inclusion_proof(
     )
 
 
+@dataclass(frozen=True)
+class EventCheck:
+    """Is one event provably in the log a signed checkpoint commits to (the web's answer)?"""
+
+    seq: int
+    included: bool | None  # None: no checkpoint covers the event yet
+    checkpoint_id: int | None
+    tree_size: int | None
+    reason: str
+
+
+def check_event(ctx: Context, principal: Principal, seq: int) -> EventCheck:
+    """Prove event ``seq`` against the latest checkpoint and check both the proof's hashes
+    and the checkpoint's signature by the log key."""
+    ensure(principal, Permission.AUDIT_READ)
+    with ctx.uow.read() as uow:
+        latest = uow.audit_tree.latest_checkpoint()
+    if latest is None or seq > latest.tree_size:
+        covered = (
+            "no checkpoint yet" if latest is None else f"the latest covers 1-{latest.tree_size}"
+        )
+        return EventCheck(
+            seq,
+            None,
+            None if latest is None else latest.id,
+            None if latest is None else latest.tree_size,
+            f"Event {seq} is not covered by a signed checkpoint yet ({covered}); it is "
+            "covered once the next checkpoint is signed.",
+        )
+    proof = inclusion_proof(ctx, principal, seq, latest.id)
+    key = _key(ctx)
+    if not log_key.signature_valid(proof.checkpoint, key.name, key.public_bytes):
+        return EventCheck(
+            seq,
+            False,
+            latest.id,
+            latest.tree_size,
+            f"Checkpoint {latest.id} is not signed by this server's log key.",
+        )
+    if not proof.verify():
+        return EventCheck(
+            seq,
+            False,
+            latest.id,
+            latest.tree_size,
+            f"Event {seq} as stored is not the event checkpoint {latest.id} signed: it was "
+            "changed after the checkpoint; run `steward audit verify` for the details.",
+        )
+    return EventCheck(
+        seq,
+        True,
+        latest.id,
+        latest.tree_size,
+        f"Event {seq} is in the log signed by checkpoint {latest.id} "
+        f"({latest.tree_size} events): {len(proof.proof)} hashes prove it.",
+    )
+
+
 def consistency_proof(
     ctx: Context, principal: Principal, old_id: int, new_id: int
 ) -> ConsistencyProof:

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from steward import extras
 from steward.domain.entities import Flavor
 from steward.domain.errors import ArtifactError, InvalidInput
 
@@ -124,7 +125,7 @@ def _from_estimator(estimator: Any, flavor: str, description: str) -> LoadedMode
 
 
 def _skops(path: Path, trusted: list[str] | tuple[str, ...]) -> LoadedModel:
-    import skops.io as sio
+    sio = extras.require("validation", "skops.io")
 
     data = path.read_bytes()
     try:
@@ -372,13 +373,13 @@ _MLFLOW_LOCK = threading.Lock()
 def _load_pyfunc(folder: Path) -> Any:
     """mlflow.pyfunc.load_model with MLflow's own deserialization guard lifted for this call
     only (the caller passed trust=True)."""
-    import mlflow.pyfunc  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    pyfunc = extras.require("mlflow", "mlflow.pyfunc")
 
     with _MLFLOW_LOCK:
         before = os.environ.get(_MLFLOW_ENV)
         os.environ[_MLFLOW_ENV] = "true"
         try:
-            return mlflow.pyfunc.load_model(str(folder))
+            return pyfunc.load_model(str(folder))
         except Exception as exc:
             raise ArtifactError(f"MLflow cannot load this model: {exc}") from exc
         finally:

@@ -151,6 +151,9 @@ ERROR_SUMMARIES: dict[str, str] = {
     "unauthenticated": N_("Sign in again: the session or token is not valid."),
     "forbidden": N_("You are not allowed to do this."),
     "schema-out-of-date": N_("The database schema is out of date; an operator upgrades it."),
+    "missing-extra": N_(
+        "This server was installed without the part this needs; an operator adds it."
+    ),
 }
 # (code, parameter) pairs that say more than the code alone, e.g. a segregation-of-duties
 # refusal is a ``forbidden`` error naming the request.

@@ -40,6 +40,7 @@ from steward.services import (
     lifecycle,
     monitoring,
     tokens,
+    transparency,
     versions,
     waivers,
     web_views,
@@ -56,6 +57,7 @@ NOTICES = {
     "approved": i18n.N_("Your approval was recorded."),
     "rejected": i18n.N_("Your rejection was recorded; the request is closed."),
     "applied": i18n.N_("The gate passed and the version moved."),
+    "checkpointed": i18n.N_("A new checkpoint was signed and published."),
     "requested": i18n.N_("The request was opened; it waits for approvals."),
     "signed_out": i18n.N_("You are signed out."),
     "finding_updated": i18n.N_("The finding was updated."),
@@ -642,15 +644,49 @@ async def journal(
             if len(events) == AUDIT_PAGE
             else None
         )
+        checkpoints = transparency.list_checkpoints(page.ctx, page.principal, limit=1)
         return page.render(
             "audit.html",
             rows=rows,
             filters=filters,
             next_url=next_url,
             error=error,
+            checkpoint=checkpoints[0] if checkpoints else None,
         )
 
     return await _page(request, build)
+
+
+@router.get("/audit/events/{seq}/check")
+async def journal_event_check(request: Request, seq: int) -> Response:
+    """The "verify this event" answer: an inclusion proof against the latest checkpoint."""
+
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        try:
+            found = transparency.check_event(page.ctx, page.principal, seq)
+        except StewardError as refused:
+            if isinstance(refused, Forbidden):
+                raise
+            return page.render("_event_check.html", check=None, seq=seq, error=refused.detail)
+        return page.render("_event_check.html", check=found, seq=seq, error=None)
+
+    return await _page(request, build)
+
+
+@router.post("/audit/checkpoints")
+async def journal_checkpoint(request: Request, csrf_token: str = Form("")) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        try:
+            transparency.create_checkpoint(page.ctx, page.principal)
+        except StewardError as refused:
+            if isinstance(refused, Forbidden):
+                raise
+            return page.refusal(refused, "/audit")
+        return RedirectResponse("/audit?notice=checkpointed", status_code=303)
+
+    return await _page(request, build, csrf_token=csrf_token)
 
 
 @router.get("/audit/verify")
