@@ -380,3 +380,20 @@ def test_a_crafted_manifest_cannot_reach_outside_the_backup(
     with pytest.raises(IntegrityError, match="unsafe path"):
         backup.restore(target, str(dest))
     assert not (target.home / "keys").exists()
+
+
+@pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
+def test_an_object_missing_from_the_store_is_named_not_hidden(
+    settings: Settings, tmp_path: Path, target_url: str
+) -> None:
+    ctx = bootstrap.build(settings, migrate=True)
+    try:
+        st = populate(ctx, tmp_path)
+        lost = st.get_version("churn", 2).artifact.sha256
+        ctx.artifacts.delete(lost)
+        report = backup.backup(ctx, "alice", str(tmp_path / "b"))
+    finally:
+        ctx.uow.engine.dispose()
+    assert report.missing_artifacts == (lost,) and report.artifacts == 3
+    manifest = bk.Manifest.from_json((tmp_path / "b" / bk.MANIFEST).read_text())
+    assert manifest.missing_artifacts == (lost,) and lost not in manifest.artifacts
