@@ -31,6 +31,7 @@ from steward.cli import (
     version_cmd,
     waiver_cmd,
     webhook_cmd,
+    worker_cmd,
 )
 
 app = typer.Typer(
@@ -150,6 +151,7 @@ app.add_typer(
 )
 signing_cmd.register(app)
 system_cmd.register(app)
+worker_cmd.register(app)
 
 
 def main() -> None:
