@@ -46,3 +46,19 @@ def test_an_unknown_worker_mode_is_refused_with_the_choices() -> None:
     assert Settings.from_env(env={"STEWARD_WORKER": "External"}, home="/tmp/x").worker == (
         "external"
     )
+
+
+def test_readyz_reports_the_worker_without_taking_the_api_out_of_rotation(ctx: Context) -> None:
+    from steward.services import worker as worker_service
+
+    context = dataclasses.replace(ctx, settings=ctx.settings.with_(worker="external"))
+    with TestClient(create_app(context)) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 200  # a dead worker delays webhooks; the API still serves
+        check = ready.json()["checks"]["worker"]
+        assert check["ok"] is False and check["required"] is False
+        assert "no `steward worker` is running" in check["detail"]
+        worker_service.beat(context, worker_service.Identity())
+        assert client.get("/readyz").json()["checks"]["worker"]["ok"] is True
+    with TestClient(create_app(ctx)) as client:  # internal: nothing to report
+        assert "worker" not in client.get("/readyz").json()["checks"]
