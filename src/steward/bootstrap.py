@@ -25,16 +25,19 @@ def build(
     migrate: bool = False,
     create_if_missing: bool = False,
     clock: Callable[[], datetime] = utc_now,
+    check_schema: bool = True,
 ) -> Context:
     """Wire a context. ``migrate`` upgrades the schema; otherwise an old schema is refused.
 
     ``create_if_missing`` initialises a brand-new embedded store (what
-    ``steward.connect()`` wants) but never upgrades an existing one.
+    ``steward.connect()`` wants) but never upgrades an existing one. ``check_schema=False``
+    connects to nothing yet (`steward doctor` reports an unreachable or old database
+    itself).
     """
     engine = database.make_engine(settings.database_url)
     if migrate or (create_if_missing and database.current_revision(engine) is None):
         schema.upgrade(settings, engine)
-    else:
+    elif check_schema:
         database.ensure_current(engine)
     return Context(
         settings=settings,

@@ -73,6 +73,11 @@ class Settings:
     checkpoint_publish: tuple[str, ...] | None = None
     checkpoint_every_events: int = 1000
     checkpoint_every_minutes: int = 60
+    # Who runs the scheduler and the webhook outbox (STEWARD_WORKER): "internal" (default),
+    # the API processes deliver webhooks themselves; "external", a `steward worker` process
+    # does, so the API processes start no delivery loop and `steward doctor` checks that
+    # worker's heartbeat.
+    worker: str = "internal"
 
     @classmethod
     def from_env(
@@ -105,6 +110,7 @@ class Settings:
             outbound_allow=parse_allow(env.get("STEWARD_OUTBOUND_ALLOW")),
             metrics_token=env.get("STEWARD_METRICS_TOKEN") or None,
             log_format=_log_format(env.get("STEWARD_LOG_FORMAT")),
+            worker=_worker(env.get("STEWARD_WORKER")),
             log_key=Path(env["STEWARD_LOG_KEY"]).expanduser().resolve()
             if env.get("STEWARD_LOG_KEY")
             else None,
@@ -175,6 +181,16 @@ def _log_format(value: str | None) -> str:
     if fmt not in {"text", "json"}:
         raise ValueError(f"STEWARD_LOG_FORMAT={value!r} must be 'text' or 'json'")
     return fmt
+
+
+def _worker(value: str | None) -> str:
+    mode = (value or "internal").strip().lower()
+    if mode not in {"internal", "external"}:
+        raise ValueError(
+            f"STEWARD_WORKER={value!r} must be 'internal' (the API processes deliver webhooks) "
+            "or 'external' (a `steward worker` process does)"
+        )
+    return mode
 
 
 def _ints(env: Mapping[str, str], **names: str) -> dict[str, int]:

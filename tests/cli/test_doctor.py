@@ -107,4 +107,11 @@ def test_server_start_up_clears_dead_uploads_from_the_spool(tmp_path: Path) -> N
 
 def test_doctor_through_the_sdk_embedded_and_over_http(client: Steward) -> None:
     report = client.doctor(fix=True)
-    assert report == DoctorReport((), (), 0, True)  # nothing to clean, nothing journalled
+    assert report == DoctorReport((), (), 0, True, report.checks)  # nothing to clean
+    # the service's own checks come back too (over HTTP: the server checked itself)
+    assert report.ok and [c.name for c in report.checks][-4:] == [
+        "database",
+        "artifacts",
+        "worker",
+        "leftovers",
+    ]

@@ -56,7 +56,8 @@ def create_app(ctx: Context) -> FastAPI:
         "`Authorization: Bearer <token>`.",
         docs_url=None,  # served below, with a CSP that admits Swagger UI's CDN and script
         redoc_url=None,
-        lifespan=deliver.lifespan(ctx),  # webhook delivery worker
+        # The webhook delivery loop, unless a `steward worker` process drains the outbox.
+        lifespan=None if _external_worker(ctx) else deliver.lifespan(ctx),
     )
     app.state.ctx = ctx
     # Spool files of processes that died mid-upload (kill -9) go at start-up; the live
@@ -153,6 +154,10 @@ def create_app(ctx: Context) -> FastAPI:
 
     mount_web(app)
     return app
+
+
+def _external_worker(ctx: Context) -> bool:
+    return isinstance(ctx, Context) and ctx.settings.worker == "external"
 
 
 def _document_contract(app: FastAPI) -> None:

@@ -32,6 +32,7 @@ from steward.cli import (
     version_cmd,
     waiver_cmd,
     webhook_cmd,
+    worker_cmd,
 )
 
 app = typer.Typer(
@@ -152,6 +153,7 @@ app.add_typer(
 signing_cmd.register(app)
 system_cmd.register(app)
 backup_cmd.register(app)
+worker_cmd.register(app)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -47,6 +47,65 @@ def _shared_metrics_dir(home: Path) -> None:
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True, mode=0o700)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(where)
+
+
+def _doctor_report(ctx: typer.Context, fix: bool) -> Any:
+    """The server's report with --url; else checked here, even when the settings or the
+    database are broken (that is what the checks are for)."""
+    from steward.domain.doctor import DoctorCheck, DoctorReport
+
+    if ctx.obj.url:
+        return ctx.obj.client().doctor(fix=fix)
+    from steward import bootstrap
+    from steward.domain.permissions import OPERATOR, Principal
+    from steward.services import doctor
+
+    try:
+        settings = Settings.from_env(home=ctx.obj.home)
+    except ValueError as exc:
+        check = DoctorCheck(
+            "configuration", False, str(exc), "correct the environment variable named above"
+        )
+        return DoctorReport((), (), 0, False, (check,))
+    context = bootstrap.build(settings, check_schema=False)
+    try:
+        # Embedded mode acts as the operator, as every other embedded command does.
+        who = Principal(name=ctx.obj.actor or "operator", roles=frozenset({OPERATOR}))
+        return doctor.check(context, who, fix=fix)
+    finally:
+        context.uow.engine.dispose()
+
+
+def _print_doctor(report: Any, fix: bool) -> None:
+    if report.checks:
+        output.table(
+            None,
+            ["Check", "Status", "Detail", "Fix"],
+            [
+                [
+                    c.name,
+                    output.styled("ok", "green") if c.ok else output.styled("FAIL", "bold red"),
+                    c.detail,
+                    c.fix,
+                ]
+                for c in report.checks
+            ],
+        )
+    if not any(c.name == "leftovers" and "not looked for" in c.detail for c in report.checks):
+        verb = "Removed" if fix else "Found"
+        output.console().print(
+            f"{verb} {len(report.spool_files)} leftover spool file(s) and "
+            f"{len(report.orphan_objects)} unreferenced artifact object(s) "
+            f"({report.orphan_bytes} bytes)."
+            + (
+                ""
+                if fix or not (report.spool_files or report.orphan_objects)
+                else " Run `steward doctor --fix` to remove them."
+            )
+        )
+    if not report.ok:
+        failed = ", ".join(c.name for c in report.checks if not c.ok)
+        output.err_console().print(f"Failed: {failed}. Each row's Fix column says what to do.")
 
 
 def register(app: typer.Typer) -> None:
@@ -139,24 +198,24 @@ def register(app: typer.Typer) -> None:
         ] = False,
         json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Find crash leftovers: dead uploads' spool files and unreferenced artifact objects."""
+        """Check the service and find crash leftovers; exits 1 when a check fails.
+
+        Checks the configuration, STEWARD_HOME, key files, the database (reachable, at
+        this Steward's schema), the artifact store and, with STEWARD_WORKER=external, the
+        worker's heartbeat. Leftovers: dead uploads' spool files and unreferenced
+        artifact objects. With --url, the server checks itself.
+        """
 
         def go() -> None:
-            report = ctx.obj.client().doctor(fix=fix)
+            report = _doctor_report(ctx, fix)
             if json_:
-                output.emit_json(report)
-                return
-            verb = "Removed" if fix else "Found"
-            output.console().print(
-                f"{verb} {len(report.spool_files)} leftover spool file(s) and "
-                f"{len(report.orphan_objects)} unreferenced artifact object(s) "
-                f"({report.orphan_bytes} bytes)."
-                + (
-                    ""
-                    if fix or not (report.spool_files or report.orphan_objects)
-                    else " Run `steward doctor --fix` to remove them."
-                )
-            )
+                from steward import wire
+
+                output.emit_json({**wire.dump(report), "ok": report.ok})
+            else:
+                _print_doctor(report, fix)
+            if not report.ok:
+                raise typer.Exit(1)
 
         output.run(go)
 

@@ -8,7 +8,7 @@ API process reports the same numbers whichever one Prometheus reaches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from steward.services.context import Context
 from steward.store import database
@@ -19,6 +19,9 @@ class Probe:
     name: str
     ok: bool
     detail: str
+    # False: reported, but it does not make the API unready (a dead `steward worker`
+    # delays webhooks and scheduled work; the API itself still serves).
+    required: bool = True
 
 
 @dataclass(frozen=True)
@@ -27,12 +30,16 @@ class Readiness:
 
     @property
     def ok(self) -> bool:
-        return all(p.ok for p in self.probes)
+        return all(p.ok for p in self.probes if p.required)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "status": "ready" if self.ok else "not ready",
-            "checks": {p.name: {"ok": p.ok, "detail": p.detail} for p in self.probes},
+            "checks": {
+                p.name: {"ok": p.ok, "detail": p.detail}
+                | ({} if p.required else {"required": False})
+                for p in self.probes
+            },
         }
 
 
@@ -45,10 +52,33 @@ class Activity:
 
 
 def readiness(ctx: Context) -> Readiness:
-    return Readiness((_database(ctx), _artifacts(ctx)))
+    probes = [database_probe(ctx), artifacts_probe(ctx)]
+    if ctx.settings.worker == "external" and probes[0].ok:
+        probes.append(replace(worker_probe(ctx), required=False))
+    return Readiness(tuple(probes))
 
 
-def _database(ctx: Context) -> Probe:
+def worker_probe(ctx: Context) -> Probe:
+    """Is a `steward worker` alive: its heartbeat is fresh (domain.worker.HEARTBEAT_STALE)."""
+    from steward.services.worker import latest_heartbeat
+
+    try:
+        beat = latest_heartbeat(ctx)
+    except Exception as exc:  # the table is read through the database probe's connection
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return Probe("worker", False, f"cannot read worker heartbeats: {first}")
+    now = ctx.uow.clock()
+    if beat is None:
+        return Probe("worker", False, "no `steward worker` is running (none has a heartbeat)")
+    age = int((now - beat.seen_at).total_seconds())
+    if not beat.fresh(now):
+        return Probe(
+            "worker", False, f"the last worker ({beat.worker_id}) was last seen {age} s ago"
+        )
+    return Probe("worker", True, f"{beat.worker_id} seen {age} s ago")
+
+
+def database_probe(ctx: Context) -> Probe:
     try:
         revision = database.current_revision(ctx.uow.engine)
     except Exception as exc:  # any driver error means "not ready", with its words
@@ -63,7 +93,7 @@ def _database(ctx: Context) -> Probe:
     return Probe("database", True, f"schema {revision}")
 
 
-def _artifacts(ctx: Context) -> Probe:
+def artifacts_probe(ctx: Context) -> Probe:
     store = ctx.artifacts
     try:
         # listing the root is the cheapest call every fsspec backend answers

@@ -828,3 +828,18 @@ login_throttle = Table(
     Column("unjournalled", Integer, nullable=False),
     Index("ix_login_throttle_locked_until", "locked_until"),
 )
+
+# One row per `steward worker` process: ``seen_at`` is refreshed after every job, so
+# `steward doctor` and /readyz can tell whether a worker is alive (docs/deployment.md).
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("worker_id", String(200), primary_key=True),  # host:pid:start
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime, nullable=True),  # set on a graceful exit
+    Column("beats", Integer, nullable=False),
+    Index("ix_worker_heartbeats_seen_at", "seen_at"),
+)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from steward.domain import audit
 from steward.store import tables as t
+from steward.store import worker_repo
 from steward.store.audit_repo import AuditRepository
 from steward.store.audit_tree_repo import AuditTreeRepository
 from steward.store.connections_repo import ConnectionRepository
@@ -46,6 +47,7 @@ from steward.store.trust_repo import (
     WebhookRepository,
 )
 from steward.store.versions_repo import VersionRepository
+from steward.store.worker_repo import HeartbeatRepository
 
 _HEAD = (
     select(t.audit_events.c.seq, t.audit_events.c.hash, t.audit_events.c.time)
@@ -161,6 +163,7 @@ class UnitOfWork:
         self.connections = ConnectionRepository(self.conn)
         self.ops = OpsRepository(self.conn)
         self.throttle = ThrottleRepository(self.conn)
+        self.heartbeats = HeartbeatRepository(self.conn)
         # Undo steps for side effects outside the database (e.g. blobs published
         # in this transaction), run if it ends without a commit.
         self.on_rollback: list[Callable[[], None]] = []
@@ -262,3 +265,7 @@ class UnitOfWorkFactory:
 
     def write(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.clock, write=True, authenticator=self.authenticator)
+
+    def job_lock(self, kind: str) -> contextlib.AbstractContextManager[bool]:
+        """True while this process holds ``kind``'s worker lock (steward.store.worker_repo)."""
+        return worker_repo.job_lock(self.engine, kind)

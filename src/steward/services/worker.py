@@ -1,0 +1,172 @@
+"""`steward worker`: the scheduler and the webhook outbox in one process of their own.
+
+A pass runs each job under its own lock (``uow.job_lock``: a PostgreSQL advisory lock or
+a file lock beside a SQLite database), so any number of workers may run at once: a job
+another worker holds is skipped this pass, never run twice at the same time. Webhook
+deliveries are additionally claimed row by row with a lease (``SKIP LOCKED`` on
+PostgreSQL), which is what keeps API processes that still deliver (``STEWARD_WORKER``
+unset) from sending one delivery twice.
+
+Stopping (SIGTERM/SIGINT set ``stop``) lets the job in hand finish — each of its steps is
+its own transaction, so nothing is left half-written — and skips the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from steward.domain.errors import StewardError
+from steward.domain.permissions import Permission, Principal, authorize
+from steward.domain.worker import SCHEDULED, Heartbeat, Job, JobOutcome, PassReport
+from steward.services import reviews, scheduler, transparency, webhooks
+from steward.services.context import Context
+
+log = logging.getLogger("steward.worker")
+
+
+@dataclass
+class Identity:
+    """This process as the heartbeat table knows it."""
+
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+    started_at: datetime | None = None
+
+    @property
+    def worker_id(self) -> str:
+        started = self.started_at.strftime("%Y%m%dT%H%M%S") if self.started_at else "-"
+        return f"{self.host}:{self.pid}:{started}"[:200]
+
+
+def _run_job(
+    ctx: Context, principal: Principal, job: Job, sender: webhooks.Sender, engine: str
+) -> str:
+    if job is Job.CHECKPOINTS:
+        if not authorize(principal, Permission.AUDIT_CHECKPOINT).allowed:
+            return "not permitted"
+        made = transparency.tick(ctx, principal)
+        return "no checkpoint due" if made is None else f"signed checkpoint {made.id}"
+    if job is Job.REVIEWS:
+        due = reviews.reviews_due(ctx, principal, within_days=0)
+        return f"{len(due)} review(s) overdue"
+    if job is Job.MONITORS:
+        report = scheduler.run_due(ctx, principal, engine=engine)
+        return f"ran {len(report.ran)} monitor(s), {len(report.failed)} failed"
+    delivered = webhooks.deliver_due(ctx, sender)
+    return (
+        f"{delivered.delivered} delivered, {delivered.retrying} to retry, {delivered.failed} failed"
+    )
+
+
+def run_pass(
+    ctx: Context,
+    principal: Principal,
+    jobs: tuple[Job, ...],
+    sender: webhooks.Sender,
+    *,
+    identity: Identity,
+    engine: str = "duckdb",
+    stop: threading.Event | None = None,
+) -> PassReport:
+    """Run ``jobs`` once each (those another worker holds are skipped), beating after each."""
+    outcomes: list[JobOutcome] = []
+    for job in jobs:
+        if stop is not None and stop.is_set():
+            break
+        with ctx.uow.job_lock(job.value) as held:
+            outcomes.append(_attempt(ctx, principal, job, sender, engine, held))
+        beat(ctx, identity)
+    return PassReport(tuple(outcomes))
+
+
+def _attempt(
+    ctx: Context, principal: Principal, job: Job, sender: webhooks.Sender, engine: str, held: bool
+) -> JobOutcome:
+    if not held:
+        return JobOutcome(job, ran=False, detail="held by another worker")
+    try:
+        return JobOutcome(job, ran=True, detail=_run_job(ctx, principal, job, sender, engine))
+    except StewardError as exc:
+        return JobOutcome(job, ran=True, ok=False, detail=exc.detail)
+    except Exception as exc:  # the database may be briefly away: the next pass retries
+        log.exception("worker job %s failed", job.value)
+        return JobOutcome(job, ran=True, ok=False, detail=repr(exc)[:300])
+
+
+def beat(ctx: Context, identity: Identity) -> None:
+    try:
+        with ctx.uow.write() as uow:
+            if identity.started_at is None:
+                identity.started_at = uow.now
+            uow.heartbeats.beat(
+                identity.worker_id, identity.host, identity.pid, identity.started_at, uow.now
+            )
+            uow.commit()
+    except Exception:  # a missed beat is not worth stopping the jobs for
+        log.exception("worker heartbeat failed")
+
+
+def run(
+    ctx: Context,
+    principal: Principal,
+    sender: webhooks.Sender,
+    *,
+    interval: float = 2.0,
+    schedule_interval: float = 60.0,
+    once: bool = False,
+    engine: str = "duckdb",
+    stop: threading.Event | None = None,
+    on_pass: Callable[[PassReport], None] | None = None,
+) -> None:
+    """Drain the outbox every ``interval`` seconds and run the scheduled jobs every
+    ``schedule_interval`` seconds until ``stop`` is set (``once``: a single full pass).
+    ``sender`` posts the webhooks (``steward.webhooks.deliver.HttpSender``)."""
+    stop = stop or threading.Event()
+    identity = Identity()
+    beat(ctx, identity)
+    last_schedule: float | None = None
+    try:
+        while not stop.is_set():
+            now = time.monotonic()
+            jobs: tuple[Job, ...] = (Job.WEBHOOKS,)
+            if last_schedule is None or now - last_schedule >= schedule_interval:
+                jobs = (*SCHEDULED, Job.WEBHOOKS)
+                last_schedule = now
+            report = run_pass(
+                ctx, principal, jobs, sender, identity=identity, engine=engine, stop=stop
+            )
+            if on_pass is not None:
+                on_pass(report)
+            if once:
+                break
+            stop.wait(interval)
+    finally:
+        try:
+            with ctx.uow.write() as uow:
+                uow.heartbeats.stopped(identity.worker_id, uow.now)
+                uow.commit()
+        except Exception:
+            log.exception("could not record the worker's stop")
+
+
+def latest_heartbeat(ctx: Context) -> Heartbeat | None:
+    """The most recently seen running worker (None when none has ever beaten)."""
+    with ctx.uow.read() as uow:
+        row = uow.heartbeats.latest()
+    if row is None:
+        return None
+    return Heartbeat(
+        worker_id=str(row["worker_id"]),
+        host=str(row["host"]),
+        pid=int(row["pid"]),  # type: ignore[call-overload]
+        started_at=row["started_at"],  # type: ignore[arg-type]
+        seen_at=row["seen_at"],  # type: ignore[arg-type]
+        beats=int(row["beats"]),  # type: ignore[call-overload]
+    )
