@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from steward.api import problems
 from steward.api.deps import principal
 from steward.domain.errors import StewardError
 from steward.domain.permissions import Permission, Principal, ensure
@@ -69,6 +70,9 @@ class BodyGuard:
                 who = await run_in_threadpool(_gate, request, permission)
             except StewardError as refused:
                 await _problem(send, refused.status, refused.to_problem())
+                return
+            except problems.DATABASE_DOWN:
+                await _problem(send, 503, problems.UNAVAILABLE)
                 return
             scope.setdefault("state", {})["steward_principal"] = who
         limit = (
@@ -152,5 +156,7 @@ async def _problem(send: Send, status: int, body: dict[str, object]) -> None:
     ]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
+    if status == 503:
+        headers.append((b"retry-after", problems.UNAVAILABLE_RETRY_AFTER.encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
 from steward import extras
@@ -49,7 +49,8 @@ _WHY = {
     422: "The request is malformed or names invalid values",
     429: "Too many attempts; retry after the Retry-After header's seconds",
     500: "An unexpected failure (logged); nothing was changed",
-    503: "The database schema needs `steward init`",
+    503: "The database is unreachable (retry after Retry-After seconds) or its schema needs "
+    "`steward init`",
 }
 
 
@@ -68,6 +69,20 @@ def document(operation: dict[str, Any], method: str, path: str, *, public: bool)
     responses = operation.setdefault("responses", {})
     for code in sorted(codes):
         responses[str(code)] = {"description": _WHY[code], "content": content}
+
+
+# What a request meets while the database is away (also answered by the body guard,
+# which authenticates before the app's own handlers run).
+UNAVAILABLE: dict[str, Any] = {
+    "type": "https://steward.dev/problems/database-unavailable",
+    "title": "Database unavailable",
+    "status": 503,
+    "detail": "The database could not be reached; nothing was changed. Try again in a few "
+    "seconds.",
+    "code": "database-unavailable",
+}
+UNAVAILABLE_RETRY_AFTER = "5"
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
@@ -188,6 +203,16 @@ def install(app: FastAPI) -> None:
         if "range" not in str(exc.orig) and "too large" not in str(exc.orig):
             return await unexpected(request, exc)
         return _out_of_range()
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL restarting, a network cut, SQLite busy beyond its timeout: the request
+        # was rolled back, and trying again shortly is the right answer, not a 500.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        response = JSONResponse(UNAVAILABLE, status_code=503, media_type=MEDIA_TYPE)
+        response.headers["Retry-After"] = UNAVAILABLE_RETRY_AFTER
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

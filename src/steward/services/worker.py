@@ -80,8 +80,14 @@ def run_pass(
     for job in jobs:
         if stop is not None and stop.is_set():
             break
-        with ctx.uow.job_lock(job.value) as held:
-            outcomes.append(_attempt(ctx, principal, job, sender, engine, held))
+        try:
+            with ctx.uow.job_lock(job.value) as held:
+                outcomes.append(_attempt(ctx, principal, job, sender, engine, held))
+        except Exception as exc:  # taking or releasing the lock met a database that went away
+            log.exception("worker could not lock job %s", job.value)
+            outcomes.append(
+                JobOutcome(job, ran=False, ok=False, detail=f"database unavailable: {exc!r}"[:300])
+            )
         beat(ctx, identity)
     return PassReport(tuple(outcomes))
 
