@@ -398,6 +398,8 @@ class World:
     lock: threading.Lock = field(default_factory=threading.Lock)
     acked: list[dict[str, Any]] = field(default_factory=list)
     in_doubt: list[dict[str, Any]] = field(default_factory=list)
+    # writes answered 5xx ("Nothing was changed"): checked afterwards that nothing was
+    refused: list[dict[str, Any]] = field(default_factory=list)
     stages: dict[tuple[str, int], str] = field(default_factory=dict)
     open_requests: list[tuple[str, str, int]] = field(default_factory=list)
     phase: str = "setup"
@@ -533,6 +535,20 @@ class Client:
             if stage is not None:
                 self.world.stages[stage[0]] = stage[1]
 
+    def _failed(
+        self, response: httpx.Response | None, record: dict[str, Any], key: tuple[str, int] | None
+    ) -> bool:
+        """No 2xx: a 5xx is remembered; a version whose move may or may not have happened is
+        not used again (its stage is unknown)."""
+        if response is not None and response.status_code < 300:
+            return False
+        with self.world.lock:
+            if response is not None and response.status_code >= 500:
+                self.world.refused.append({**record, "phase": self.world.phase})
+            if key is not None and (response is None or response.status_code >= 500):
+                self.world.stages[key] = "unknown"
+        return True
+
     def create_version(self) -> None:
         model = self.rng.choice(self.models)
         artifact = self.rng.randbytes(ARTIFACT_BYTES)
@@ -548,7 +564,8 @@ class Client:
                 "sha256": sha,
             },
         )
-        if response is not None and response.status_code == 201:
+        if not self._failed(response, {"op": "create_version", "sha256": sha}, None):
+            assert response is not None
             version = int(response.json()["version"])
             self._ack(
                 {"op": "create_version", "model": model, "version": version, "sha256": sha},
@@ -567,7 +584,8 @@ class Client:
             self.owner_token,
             json={"to": "validation", "justification": "load bench"},
         )
-        if response is not None and response.status_code == 200:
+        record = {"op": "transition", "model": model, "version": version, "to": "validation"}
+        if not self._failed(response, record, (model, version)):
             self._ack(
                 {"op": "transition", "model": model, "version": version, "to": "validation"},
                 ((model, version), "validation"),
@@ -589,7 +607,8 @@ class Client:
             self.owner_token,
             json={"to": target, "justification": "load bench"},
         )
-        if response is None or response.status_code != 201:
+        record = {"op": "request", "model": model, "version": version, "to": target}
+        if self._failed(response, record, (model, version)) or response is None:
             return
         body = response.json()
         req = body.get("request", body)
@@ -623,7 +642,8 @@ class Client:
             self.validator_token,
             json={"comment": "ok"},
         )
-        if response is not None and response.status_code == 200:
+        record = {"op": "approve", "id": request_id, "approver": self.validator}
+        if not self._failed(response, record, (model, version)) and response is not None:
             body = response.json()
             req = body.get("request", body)
             applied = req["status"] == "applied"
@@ -920,6 +940,48 @@ def check_acked(base: str, admin: str, world: World) -> dict[str, Any]:
     return {"checked": dict(checked), "missing": missing[:50], "lost": len(missing)}
 
 
+def check_refused(base: str, admin: str, url: str, world: World) -> dict[str, Any]:
+    """A write answered 5xx says "Nothing was changed": look for it in the store anyway."""
+    http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}, timeout=30)
+    stored: list[dict[str, Any]] = []
+    checked: Counter[str] = Counter()
+    acked_moves = Counter(
+        (r["model"], r["version"], r["to"]) for r in world.acked if r["op"] == "transition"
+    )
+    for record in world.refused:
+        op = record["op"]
+        found = False
+        if op == "create_version":
+            checked[op] += 1
+            rows = psql_rows(
+                url,
+                f"SELECT count(*) FROM model_versions WHERE artifact_sha256 = '{record['sha256']}'",
+            )
+            found = int(rows[0][0]) > 0
+        elif op == "transition":
+            checked[op] += 1
+            r = http.get(
+                f"/api/v1/models/{record['model']}/versions/{record['version']}/transitions"
+            )
+            moves = [t.get("to_stage") or t.get("to") for t in r.json()]
+            key = (record["model"], record["version"], record["to"])
+            found = moves.count(record["to"]) > acked_moves[key]
+        elif op == "approve":
+            checked[op] += 1
+            r = http.get(f"/api/v1/requests/{record['id']}")
+            body = r.json() if r.status_code == 200 else {}
+            found = record["approver"] in json.dumps(body.get("decisions", []))
+        if found:
+            stored.append(record)
+    http.close()
+    return {
+        "answered_5xx": len(world.refused),
+        "checked": dict(checked),
+        "stored_anyway": len(stored),
+        "examples": stored[:10],
+    }
+
+
 def check_journal(env: dict[str, str], url: str) -> dict[str, Any]:
     with ThreadPoolExecutor(2) as pool:
         verify, reconcile = pool.map(
@@ -980,10 +1042,11 @@ def check_webhooks(url: str, receiver: Receiver, webhook_id: str) -> dict[str, A
     # (they wait out the 5-minute lease); attempts > 0 = failed attempts waiting to retry.
     pending = psql_rows(
         url,
-        "SELECT attempts, extract(epoch FROM (next_attempt_at - now()))::int FROM "
+        "SELECT attempts, extract(epoch FROM (next_attempt_at - now()))::int, "
+        "coalesce(last_error, '') FROM "
         f"webhook_deliveries WHERE webhook_id = '{webhook_id}' AND status = 'pending'",
     )
-    leased = [int(w) for a, w in pending if a == "0" and w and int(w) > 0]
+    leased = [int(w) for a, w, _ in pending if a == "0" and w and int(w) > 0]
     return {
         "deliveries": len(rows),
         "statuses": dict(statuses),
@@ -996,7 +1059,9 @@ def check_webhooks(url: str, receiver: Receiver, webhook_id: str) -> dict[str, A
         "events_without_delivery": sum(1 for (s,) in events if int(s) not in with_delivery),
         "pending_claimed_by_dead_process": len(leased),
         "pending_lease_left_s": max(leased) if leased else None,
-        "pending_retrying": sum(1 for a, _ in pending if a != "0"),
+        "pending_retrying": sum(1 for a, _, _ in pending if a != "0"),
+        "pending_retry_in_s": sorted(int(w) for a, w, _ in pending if a != "0" and w),
+        "pending_errors": dict(Counter(e[:200] for a, _, e in pending if a != "0")),
     }
 
 
@@ -1121,6 +1186,8 @@ def render_markdown(r: dict[str, Any]) -> str:
         f"({', '.join(f'{op} {n:,}' for op, n in a['checked'].items())}) |",
         f"| lost updates (acknowledged, not stored) | {a['lost']} |",
         f"| writes in doubt (connection cut, no answer) | {r['in_doubt']} |",
+        f"| writes answered 5xx but stored anyway | {r['refused']['stored_anyway']} of "
+        f"{r['refused']['answered_5xx']} ({r['refused']['checked']} checked) |",
         f"| journal | {j['events']:,} events; `audit verify` exit {j['verify_exit']}, "
         f"`audit reconcile` exit {j['reconcile_exit']}; seqs contiguous: "
         f"{j['contiguous_seqs']}, prev-hash breaks: {j['prev_hash_breaks']} |",
@@ -1151,7 +1218,10 @@ def render_markdown(r: dict[str, Any]) -> str:
         if proc != "kept_in" and summary["tracebacks"]:
             out.append(
                 f"| {proc} log | {summary['tracebacks']} tracebacks: "
-                + "; ".join(f"`{e}` x{n}" for e, n in summary["exceptions"].items())
+                + "; ".join(
+                    f"`{e[:110]}{'...' if len(e) > 110 else ''}` x{n}"
+                    for e, n in list(summary["exceptions"].items())[:4]
+                )
                 + " |"
             )
     if r.get("problems"):
@@ -1214,6 +1284,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--write-md", action="store_true", help="update BENCHMARKS.md")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="only print the Markdown of an earlier results file (with --write-md, also put "
+        "it into BENCHMARKS.md)",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     args.minutes = args.minutes if args.minutes is not None else (8 / 60 if quick else 10)
@@ -1223,13 +1300,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.kill_interval = 1.0
     args.pg_restarts = args.pg_restarts if args.pg_restarts is not None else (1 if quick else 3)
     args.drain_timeout = (
-        args.drain_timeout if args.drain_timeout is not None else (8 if quick else 330)
+        args.drain_timeout if args.drain_timeout is not None else (15 if quick else 330)
     )
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        section = render_markdown(json.loads(args.render.read_text()))
+        print(section)
+        if args.write_md:
+            replace_section(SECTION_TITLE, section)
+        return 0
     started = dt.datetime.now(dt.UTC)
     date = started.strftime("%Y-%m-%d")
     json_path = RESULTS_DIR / f"load-{date}{'-quick' if args.quick else ''}.json"
@@ -1342,6 +1425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pending = drain_outbox(base, ids["admin"], webhook_id, args.drain_timeout)
         log("checking acknowledged writes, journal, webhooks")
         acked = check_acked(base, ids["admin"], world)
+        refused = check_refused(base, ids["admin"], pg.url, world)
         journal = check_journal(env, pg.url)
         hooks = check_webhooks(pg.url, receiver, webhook_id)
         hooks["pending_at_end"] = pending
@@ -1361,15 +1445,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"steward worker exited by itself (exit code {death['exit_code']}) during "
                 f"phase {death['phase']}; the script restarted it"
             )
+        if refused["stored_anyway"]:
+            problems.append(
+                f'{refused["stored_anyway"]} writes answered 5xx ("Nothing was changed") '
+                f"were stored anyway: {refused['examples'][:3]}"
+            )
         if acked["lost"]:
             problems.append(f"{acked['lost']} acknowledged writes not found afterwards")
         if not journal["unforked"] or journal["reconcile_exit"]:
             problems.append(f"journal check failed: {journal}")
         if hooks["not_delivered"] or hooks["events_without_delivery"]:
             problems.append(
-                f"webhooks: {hooks['not_delivered']} deliveries never received "
-                f"({pending} still pending after {args.drain_timeout:.0f} s; a killed worker's "
-                f"claimed deliveries wait out a 5-minute lease), "
+                f"webhooks: {hooks['not_delivered']} deliveries not received by the end "
+                f"({pending} still pending after {args.drain_timeout:.0f} s: "
+                f"{hooks['pending_claimed_by_dead_process']} claimed by a killed worker, "
+                f"waiting out the 5-minute lease; {hooks['pending_retrying']} waiting to retry "
+                f"after a failed attempt, errors {hooks['pending_errors']}), "
                 f"{hooks['events_without_delivery']} journal events without a delivery"
             )
         results = {
@@ -1401,6 +1492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "worker_deaths": procs.worker_deaths,
             "pg_restarts": restarts,
             "acked": acked,
+            "refused": refused,
             "in_doubt": len(world.in_doubt),
             "in_doubt_by_op": dict(Counter(d["op"] for d in world.in_doubt)),
             "journal": journal,
@@ -1432,8 +1524,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "worker": log_summary(home / "worker.log"),
             }
         shutil.rmtree(tmp, ignore_errors=True)
-        # the shared server must be up whatever happened here
-        subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432"], check=False)
+        # the machine's own server must be up whatever happened here
+        ready = subprocess.run(
+            ["pg_isready", "-h", "127.0.0.1", "-p", "5432"], capture_output=True, text=True
+        )
+        log(f"pg_isready 127.0.0.1:5432: {ready.stdout.strip()}")
+        if results:
+            results["pg_isready_5432_at_end"] = ready.stdout.strip()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(results, indent=2) + "\n")
     section = render_markdown(results)
