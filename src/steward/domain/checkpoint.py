@@ -70,6 +70,8 @@ class StoredCheckpoint:
     published_to: tuple[str, ...]
     publish_error: str | None
     publish_attempts: int
+    # Registered witnesses whose cosignature of this note Steward checked and stored.
+    cosigners: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,29 @@ class StoredCheckpoint:
             "published_to": list(self.published_to),
             "publish_error": self.publish_error,
             "publish_attempts": self.publish_attempts,
+            "cosigners": list(self.cosigners),
+        }
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A registered witness: someone outside the operator who cosigns checkpoints.
+
+    ``verifier_key`` is its signed-note verifier key (``NAME+KEYID+BASE64``); the
+    witness's name is the key's name, the one its signature lines carry.
+    """
+
+    name: str
+    verifier_key: str
+    created_at: datetime
+    created_by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "verifier_key": self.verifier_key,
+            "created_at": self.created_at.isoformat(),
+            "created_by": self.created_by,
         }
 
 
@@ -173,6 +198,11 @@ def parse(text: str) -> tuple[Checkpoint, list[NoteSignature]]:
     # keep them in the body so the signature still covers exactly what was sent.
     checkpoint = Checkpoint(origin, int(size_text), root)
     return checkpoint, signatures
+
+
+def with_signatures(text: str, lines: list[str]) -> str:
+    """The note ``text`` with extra signature lines appended (each ends with a newline)."""
+    return text + "".join(lines)
 
 
 def signed_text(text: str) -> bytes:
