@@ -7,11 +7,15 @@ note whose text is not the stored checkpoint's, a forged witness line.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from steward import bootstrap
 from steward.domain import checkpoint as cp
@@ -130,8 +134,7 @@ def test_cosignature_by_an_unregistered_key_is_refused(
     # a stranger's key under the registered witness's name: its line does not verify
     impostor = witness.generate("auditor.example", tmp_path / "impostor.pem")
     line = cp.parse(witness.cosign(impostor, made.note, _vkey(tctx)))[1][-1]
-    registered_id = cp.key_id("auditor.example", auditor_key.public_bytes)
-    forged = made.note + cp.NoteSignature(line.name, registered_id, line.signature).line()
+    forged = made.note + cp.NoteSignature(line.name, auditor_key.key_id, line.signature).line()
     with pytest.raises(InvalidInput, match="does not verify with its registered key"):
         witnesses.add_cosignature(tctx, AUDITOR, forged)
     assert transparency.get_checkpoint(tctx, AUDITOR, made.id).cosigners == ()
@@ -204,3 +207,41 @@ def test_witness_key_files_are_never_overwritten(tmp_path: Path) -> None:
         witness.generate("w1", path)
     with pytest.raises(InvalidInput, match="without spaces"):
         witness.generate("a b", tmp_path / "other.pem")
+
+
+def test_cosignature_is_a_c2sp_tlog_cosignature_v1(auditor_key: WitnessKey) -> None:
+    note = "example.org/log\n5\n" + base64.b64encode(bytes(range(32))).decode() + "\n\n"
+    note += "\u2014 example.org/log " + base64.b64encode(b"\x00" * 68).decode() + "\n"
+    line = auditor_key.signature_line(note, timestamp=1_700_000_000)
+    name, encoded = line[len("\u2014 ") :].split(" ")
+    raw = base64.b64decode(encoded)
+    public = auditor_key.public_bytes
+    assert name == "auditor.example"
+    assert raw[:4] == hashlib.sha256(b"auditor.example\n\x04" + public).digest()[:4]
+    assert int.from_bytes(raw[4:12], "big") == 1_700_000_000
+    body = note.split("\n\n")[0].encode() + b"\n"
+    ed25519.Ed25519PublicKey.from_public_bytes(public).verify(
+        raw[12:], b"cosignature/v1\ntime 1700000000\n" + body
+    )
+    assert auditor_key.verifier_key.endswith("+" + base64.b64encode(b"\x04" + public).decode())
+    assert witness.cosignature_valid(note + line, auditor_key.verifier_key) is True
+    # the time is signed: changing it breaks the cosignature
+    moved = base64.b64encode(raw[:4] + (1).to_bytes(8, "big") + raw[12:]).decode()
+    assert (
+        witness.cosignature_valid(note + f"\u2014 {name} {moved}\n", auditor_key.verifier_key)
+        is False
+    )
+
+
+def test_a_witness_with_a_plain_ed25519_key_is_accepted_too(
+    tctx: Context, alice: Principal
+) -> None:
+    private = ed25519.Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    vkey = cp.verifier_key("office2", public)  # type 0x01
+    witnesses.add_witness(tctx, alice, "office2", vkey)
+    _events(tctx, alice, 2, "a")
+    made = transparency.create_checkpoint(tctx, AUDITOR)
+    sig = private.sign(cp.signed_text(made.note))
+    line = cp.NoteSignature("office2", cp.key_id("office2", public), sig).line()
+    assert witnesses.add_cosignature(tctx, AUDITOR, made.note + line).cosigners == ("office2",)

@@ -29,6 +29,7 @@ from typing import Any
 from steward.domain import audit, merkle
 
 ED25519 = 0x01
+COSIGNATURE_V1 = 0x04  # C2SP tlog-cosignature: a witness's timestamped Ed25519 cosignature
 DASH = "\u2014 "
 
 
@@ -125,14 +126,14 @@ def key_id(name: str, public_key: bytes, kind: int = ED25519) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([kind]) + public_key).digest()[:4]
 
 
-def verifier_key(name: str, public_key: bytes) -> str:
-    """The signed-note verifier key text: ``name+hex(key id)+base64(0x01 || key)``."""
-    encoded = base64.b64encode(bytes([ED25519]) + public_key).decode()
-    return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
+def verifier_key(name: str, public_key: bytes, kind: int = ED25519) -> str:
+    """The signed-note verifier key text: ``name+hex(key id)+base64(kind || key)``."""
+    encoded = base64.b64encode(bytes([kind]) + public_key).decode()
+    return f"{name}+{key_id(name, public_key, kind).hex()}+{encoded}"
 
 
-def parse_verifier_key(text: str) -> tuple[str, bytes]:
-    """(name, raw Ed25519 public key) from a verifier key; raises on anything else."""
+def parse_any_verifier_key(text: str) -> tuple[str, int, bytes]:
+    """(name, type, raw Ed25519 key) of an Ed25519 (0x01) or cosignature/v1 (0x04) key."""
     parts = text.strip().split("+", 2)  # names have no "+", base64 may
     if len(parts) != 3:
         raise CheckpointFormatError("a verifier key is NAME+KEYID+BASE64KEY")
@@ -142,11 +143,26 @@ def parse_verifier_key(text: str) -> tuple[str, bytes]:
         wanted = bytes.fromhex(hex_id)
     except (binascii.Error, ValueError):
         raise CheckpointFormatError("the verifier key's id or key is not hex/base64") from None
-    if len(raw) != 33 or raw[0] != ED25519:
-        raise CheckpointFormatError("only Ed25519 verifier keys are supported")
-    if key_id(name, raw[1:]) != wanted:
+    if len(raw) != 33 or raw[0] not in (ED25519, COSIGNATURE_V1):
+        raise CheckpointFormatError(
+            "only Ed25519 (0x01) and tlog-cosignature/v1 (0x04) verifier keys are supported"
+        )
+    if key_id(name, raw[1:], raw[0]) != wanted:
         raise CheckpointFormatError("the verifier key's id does not match its name and key")
-    return name, raw[1:]
+    return name, raw[0], raw[1:]
+
+
+def parse_verifier_key(text: str) -> tuple[str, bytes]:
+    """(name, raw Ed25519 public key) from an Ed25519 (0x01) verifier key; raises otherwise."""
+    name, kind, raw = parse_any_verifier_key(text)
+    if kind != ED25519:
+        raise CheckpointFormatError("only Ed25519 verifier keys are supported")
+    return name, raw
+
+
+def cosigned_message(body: bytes, timestamp: int) -> bytes:
+    """What a C2SP tlog-cosignature/v1 signs: a header with the time, then the checkpoint."""
+    return b"cosignature/v1\ntime %d\n" % timestamp + body
 
 
 def _valid_name(name: str) -> bool:

@@ -20,7 +20,7 @@ from steward.trust import witness as witness_trust
 def add_witness(ctx: Context, principal: Principal, name: str, public_key: str) -> Witness:
     ensure(principal, Permission.WITNESS_MANAGE)
     try:
-        key_name, _ = cp.parse_verifier_key(public_key)
+        key_name, _, _ = cp.parse_any_verifier_key(public_key)
     except cp.CheckpointFormatError as exc:
         raise InvalidInput(
             f"{exc}: give the verifier key `steward audit witness keygen` printed "

@@ -6,16 +6,17 @@ last checkpoint it saw. Before it cosigns a newer one it checks, offline:
 1. the log key's signature on the new checkpoint (and on the one it saw before);
 2. a consistency proof that the new tree extends the old one (RFC 9162 §2.1.4).
 
-Only then does it add its own signature line. The cosignature is a plain C2SP
-signed-note Ed25519 signature (type 0x01) over the same checkpoint text, by the
-witness's key under the witness's name: every signed-note reader checks it, and
-a log that showed this witness one history can never get a cosignature for a
-second, incompatible one. (The C2SP tlog-cosignature type 0x04, which also signs
-a timestamp, is not used: Steward records when it received each cosignature.)
+Only then does it add its own signature line: a C2SP tlog-cosignature/v1 (signed-note
+type 0x04), an Ed25519 signature by the witness's key over ``cosignature/v1``, the
+time it cosigned, and the checkpoint text — the format transparency-dev witnesses use.
+A log that showed this witness one history can never get a cosignature for a second,
+incompatible one. Steward also accepts plain Ed25519 (type 0x01) note signatures from a
+witness registered with a type 0x01 key.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,13 +50,19 @@ class WitnessKey:
         )
 
     @property
-    def verifier_key(self) -> str:
-        return cp.verifier_key(self.name, self.public_bytes)
+    def key_id(self) -> bytes:
+        return cp.key_id(self.name, self.public_bytes, cp.COSIGNATURE_V1)
 
-    def signature_line(self, note: str) -> str:
-        signature = self.private_key.sign(cp.signed_text(note))
+    @property
+    def verifier_key(self) -> str:
+        return cp.verifier_key(self.name, self.public_bytes, cp.COSIGNATURE_V1)
+
+    def signature_line(self, note: str, timestamp: int | None = None) -> str:
+        """The tlog-cosignature/v1 line: key id, 8-byte big-endian time, signature."""
+        moment = int(time.time()) if timestamp is None else timestamp
+        signature = self.private_key.sign(cp.cosigned_message(cp.signed_text(note), moment))
         return cp.NoteSignature(
-            self.name, cp.key_id(self.name, self.public_bytes), signature
+            self.name, self.key_id, moment.to_bytes(8, "big") + signature
         ).line()
 
 
@@ -135,27 +142,36 @@ def cosign(
                 "shows you a different one (a split view). Do not cosign; tell the operator."
             )
     _, existing = cp.parse(new_text)
-    wanted = cp.key_id(key.name, key.public_bytes)
-    if any(s.name == key.name and s.key_id == wanted for s in existing):
+    if any(s.name == key.name and s.key_id == key.key_id for s in existing):
         return new_text  # already cosigned by this key: cosigning is idempotent
     return new_text + key.signature_line(new_text)
 
 
-def cosignature_valid(text: str, witness_vkey: str) -> bool | None:
-    """Does the note carry a valid signature by this witness key?
+def cosignature_valid(text: str, vkey: str) -> bool | None:
+    """Does the note carry a valid signature by this verifier key?
 
-    None: no line names the key. False: a line names it and does not verify (the
-    signed-note spec makes such a note invalid as a whole).
+    The key may be a tlog-cosignature/v1 (0x04) witness key or a plain Ed25519 (0x01)
+    one (the log's own key, or a witness's). None: no line names the key. False: a line
+    names it and does not verify (the signed-note spec makes such a note invalid).
     """
-    name, public = cp.parse_verifier_key(witness_vkey)
+    name, kind, public = cp.parse_any_verifier_key(vkey)
     _, signatures = cp.parse(text)
-    wanted = cp.key_id(name, public)
+    wanted = cp.key_id(name, public, kind)
     verifier = ed25519.Ed25519PublicKey.from_public_bytes(public)
     for sig in signatures:
-        if sig.name == name and sig.key_id == wanted:
-            try:
-                verifier.verify(sig.signature, cp.signed_text(text))
-            except InvalidSignature:
+        if sig.name != name or sig.key_id != wanted:
+            continue
+        body = cp.signed_text(text)
+        if kind == cp.COSIGNATURE_V1:
+            if len(sig.signature) != 8 + 64:
                 return False
-            return True
+            moment = int.from_bytes(sig.signature[:8], "big")
+            message, raw = cp.cosigned_message(body, moment), sig.signature[8:]
+        else:
+            message, raw = body, sig.signature
+        try:
+            verifier.verify(raw, message)
+        except InvalidSignature:
+            return False
+        return True
     return None
