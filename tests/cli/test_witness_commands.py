@@ -115,8 +115,11 @@ def test_submitting_a_cosignature_by_an_unregistered_key_fails(home: Path, tmp_p
     key = tmp_path / "key.pem"
     ok(home, "audit", "witness", "keygen", "stranger", "-o", str(key))
     ok(home, "audit", "checkpoint")
+    kept = tmp_path / "kept-checkpoint"  # away from log-key.vkey: the key given as text
+    kept.write_text((home / "checkpoints" / "checkpoint").read_text())
+    log_vkey = (home / "checkpoints" / "log-key.vkey").read_text().strip()
     code, out = _offline(
-        "audit", "witness", "cosign", "--checkpoint", str(home / "checkpoints" / "checkpoint"),
+        "audit", "witness", "cosign", "--checkpoint", str(kept), "--log-key", log_vkey,
         "--key", str(key), "--name", "stranger",
     )  # fmt: skip
     assert code == 0

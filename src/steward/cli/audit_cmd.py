@@ -545,7 +545,11 @@ def witness_cosign(
                 field="proof",
             )
         vkey = log_key
-        if vkey is None or Path(vkey).is_file():
+        try:
+            names_file = vkey is not None and Path(vkey).is_file()
+        except OSError:  # a key text too long to be a path
+            names_file = False
+        if vkey is None or names_file:
             source = Path(vkey) if vkey else new.parent / "log-key.vkey"
             if not source.is_file():
                 raise InvalidInput(
