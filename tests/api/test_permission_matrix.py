@@ -151,6 +151,21 @@ ROWS: list[Row] = [
         P.AUDIT_READ,
         query={"old": "998", "new": "999"},
     ),
+    Row(
+        "POST",
+        "/api/v1/audit/checkpoints/{checkpoint_id}/cosignatures",
+        P.AUDIT_CHECKPOINT,
+        {"checkpoint_id": "999"},
+        json={"note": "not a note"},
+    ),
+    Row("GET", "/api/v1/audit/witnesses", P.AUDIT_READ),
+    Row(
+        "POST",
+        "/api/v1/audit/witnesses",
+        P.WITNESS_MANAGE,
+        json={"name": "w", "public_key": "not-a-key"},
+    ),
+    Row("DELETE", "/api/v1/audit/witnesses/{name}", P.WITNESS_MANAGE, {"name": "ghost"}),
     # API tokens (one's own; other users' need user:manage)
     Row("POST", "/api/v1/tokens", P.TOKEN_MANAGE, json=lambda me: {"user": me, "name": "m"}),
     Row("GET", "/api/v1/tokens", P.TOKEN_MANAGE),

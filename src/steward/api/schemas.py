@@ -57,3 +57,17 @@ class TokenBody(_Strict):
     expires_in_days: int | None = Field(
         default=None, description="Days until it expires (at least 1); omit for never"
     )
+
+
+class WitnessBody(_Strict):
+    name: str = Field(max_length=200, description="The witness's name (its key's name)")
+    public_key: str = Field(
+        max_length=500, description="Signed-note verifier key NAME+KEYID+BASE64KEY (Ed25519)"
+    )
+
+
+class CosignatureBody(_Strict):
+    note: str = Field(
+        max_length=20_000,
+        description="The checkpoint note with the witness's signature line(s) added",
+    )

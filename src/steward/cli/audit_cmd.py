@@ -269,7 +269,16 @@ def checkpoint(
                 return
             output.table(
                 None,
-                ["id", "events", "root", "created (UTC)", "by", "published to", "error"],
+                [
+                    "id",
+                    "events",
+                    "root",
+                    "created (UTC)",
+                    "by",
+                    "published to",
+                    "cosigners",
+                    "error",
+                ],
                 [
                     (
                         c.id,
@@ -278,6 +287,7 @@ def checkpoint(
                         c.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                         c.created_by,
                         ", ".join(c.published_to) or "-",
+                        ", ".join(c.cosigners) or "-",
                         c.publish_error or "",
                     )
                     for c in found
@@ -377,5 +387,215 @@ def consistency(
             output.console().print(f"  {step}", highlight=False)
         if not ok:
             raise typer.Exit(1)
+
+    output.run(go)
+
+
+witness_app = typer.Typer(
+    no_args_is_help=True,
+    help="Witnesses: outside parties who cosign checkpoints after checking consistency.",
+)
+app.add_typer(witness_app, name="witness")
+
+
+@witness_app.command("keygen")
+def witness_keygen(
+    name: Annotated[str, typer.Argument(help="The witness's name (no spaces or '+').")],
+    out: Annotated[
+        Path, typer.Option("-o", "--output", help="PEM file for the private key (not overwritten).")
+    ] = Path("witness-key.pem"),
+) -> None:
+    """Make a witness key pair (run by the witness); print the verifier key to register."""
+
+    def go() -> None:
+        from steward.trust import witness
+
+        key = witness.generate(name, out)
+        output.err_console().print(
+            f"Wrote the private key to {out} (keep it; it never leaves the witness). Give the "
+            f"operator this verifier key for `steward audit witness add {name} --public-key`:",
+            highlight=False,
+        )
+        output.console().print(key.verifier_key, highlight=False, markup=False)
+
+    output.run(go)
+
+
+@witness_app.command("add")
+def witness_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The witness's name (its key's name).")],
+    public_key: Annotated[
+        str, typer.Option("--public-key", help="Its signed-note verifier key NAME+KEYID+KEY.")
+    ],
+) -> None:
+    """Register a witness whose cosignatures Steward accepts (admin)."""
+
+    def go() -> None:
+        added = _client(ctx).add_witness(name, public_key)
+        output.console().print(f"Witness {added.name} registered", highlight=False)
+
+    output.run(go)
+
+
+@witness_app.command("list")
+def witness_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """The registered witnesses."""
+
+    def go() -> None:
+        from steward.domain.checkpoint import Witness
+
+        found = _client(ctx).witnesses()
+        if json_:
+            output.emit_json(found, list[Witness])
+            return
+        output.table(
+            None,
+            ["name", "verifier key", "added (UTC)", "by"],
+            [
+                (w.name, w.verifier_key, w.created_at.strftime("%Y-%m-%d %H:%M:%S"), w.created_by)
+                for w in found
+            ],
+        )
+
+    output.run(go)
+
+
+@witness_app.command("remove")
+def witness_remove(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The witness's name.")]
+) -> None:
+    """Unregister a witness (admin); the cosignatures it made stay."""
+
+    def go() -> None:
+        _client(ctx).remove_witness(name)
+        output.console().print(f"Witness {name} removed", highlight=False)
+
+    output.run(go)
+
+
+def _read_text(path: Path, what: str, option: str) -> str:
+    from steward.domain.errors import InvalidInput
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"Cannot read {what} {path}: {exc}.", field=option) from None
+
+
+def _proof_hashes(path: Path) -> list[bytes]:
+    """The hashes of a consistency proof: `steward audit consistency --json` output or a list."""
+    import json
+
+    from steward.domain.errors import InvalidInput
+
+    try:
+        data = json.loads(_read_text(path, "the proof", "proof"))
+        steps = data["proof"] if isinstance(data, dict) else data
+        return [bytes.fromhex(step) for step in steps]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(
+            f"{path} is not a consistency proof ({exc}): save the output of "
+            "`steward audit consistency OLD NEW --json`.",
+            field="proof",
+        ) from None
+
+
+@witness_app.command("cosign")
+def witness_cosign(
+    new: Annotated[Path, typer.Option("--checkpoint", help="The new signed checkpoint file.")],
+    key: Annotated[Path, typer.Option("--key", help="The witness's private key (PEM).")],
+    name: Annotated[str, typer.Option("--name", help="The witness's name (its key's name).")],
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="The last checkpoint this witness saw (and cosigned)."),
+    ] = None,
+    proof: Annotated[
+        Path | None,
+        typer.Option(
+            "--proof", help="Consistency proof from --previous to --checkpoint (JSON file)."
+        ),
+    ] = None,
+    log_key: Annotated[
+        str | None,
+        typer.Option(
+            "--log-key",
+            help="The log's verifier key, or a file holding it (default: log-key.vkey next "
+            "to the checkpoint, as published).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the cosigned note here.")
+    ] = None,
+) -> None:
+    """Cosign a checkpoint as a witness, offline: only if it extends the one you saw.
+
+    Checks the log's signature and the consistency proof, then adds this witness's
+    signature line. Exit 1, cosigning nothing, if either check fails.
+    """
+
+    def go() -> None:
+        from steward.domain.errors import InvalidInput
+        from steward.trust import witness
+
+        if (previous is None) != (proof is None):
+            raise InvalidInput(
+                "Give --previous and --proof together (or neither, for the first checkpoint "
+                "you witness).",
+                field="proof",
+            )
+        vkey = log_key
+        try:
+            names_file = vkey is not None and Path(vkey).is_file()
+        except OSError:  # a key text too long to be a path
+            names_file = False
+        if vkey is None or names_file:
+            source = Path(vkey) if vkey else new.parent / "log-key.vkey"
+            if not source.is_file():
+                raise InvalidInput(
+                    f"No log verifier key: {source} does not exist. Give --log-key with the "
+                    "key `steward audit checkpoint` publishes as log-key.vkey.",
+                    field="log_key",
+                )
+            vkey = _read_text(source, "the log key", "log_key").strip()
+        cosigned = witness.cosign(
+            witness.load(name, key),
+            _read_text(new, "the checkpoint", "checkpoint"),
+            vkey,
+            previous_text=None
+            if previous is None
+            else _read_text(previous, "the previous checkpoint", "previous"),
+            proof=[] if proof is None else _proof_hashes(proof),
+        )
+        if out is None:
+            output.console().print(cosigned, highlight=False, markup=False, end="")
+        else:
+            out.write_text(cosigned, encoding="utf-8")
+            output.err_console().print(
+                f"Cosigned; submit it with `steward audit witness submit {out}`", highlight=False
+            )
+
+    output.run(go)
+
+
+@witness_app.command("submit")
+def witness_submit(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The cosigned note the witness wrote.")],
+    checkpoint: Annotated[
+        int | None, typer.Option(help="Checkpoint id (default: found by the note's size).")
+    ] = None,
+) -> None:
+    """Store a witness's cosignature, after checking it against the registered witness keys."""
+
+    def go() -> None:
+        stored = _client(ctx).submit_cosignature(
+            _read_text(file, "the cosigned note", "file"), checkpoint=checkpoint
+        )
+        output.console().print(
+            f"Checkpoint {stored.id} ({stored.tree_size} events) is cosigned by "
+            f"{', '.join(stored.cosigners)}",
+            highlight=False,
+        )
 
     output.run(go)

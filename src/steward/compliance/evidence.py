@@ -15,7 +15,13 @@ A pack is a zip:
   ``steward audit export`` writes them; ``audit/chain.jsonl`` — ``seq``, ``prev_hash``
   and ``hash`` of *every* event from the model's first one to the chain head, so each
   model event can be placed in the one chain that ends at the signed head (other
-  models' event contents are not disclosed, only their hashes).
+  models' event contents are not disclosed, only their hashes);
+- ``audit/checkpoint.txt`` — the signed checkpoint (C2SP signed note, with any witness
+  cosignature lines) the events are proven against, ``audit/log-key.vkey`` the log's
+  verifier key, ``audit/witnesses.txt`` the verifier keys of the witnesses whose
+  cosignatures the note carries, and ``audit/proofs.jsonl`` an RFC 9162 inclusion
+  proof per event the checkpoint covers: each event is provably in the organisation's
+  log without the rest of the journal.
 
 :func:`verify_pack` needs no server: it checks the signature, that the manifest names
 the key, every file's hash, that every model event still hashes to what the chain
@@ -38,6 +44,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from steward.domain import checkpoint as cp
+from steward.domain import merkle
 from steward.domain.audit import canonical_json, chain_hash, event_message
 from steward.domain.errors import ArtifactTooLarge
 from steward.domain.trust import VerifyCheck
@@ -48,6 +56,10 @@ SIGNATURE = "manifest.json.sig"
 PUBLIC_KEY = "steward-signing-key.pub"
 EVENTS = "audit/events.jsonl"
 LINKS = "audit/chain.jsonl"
+CHECKPOINT = "audit/checkpoint.txt"
+PROOFS = "audit/proofs.jsonl"
+WITNESSES = "audit/witnesses.txt"
+LOG_KEY = "audit/log-key.vkey"
 _META = frozenset({MANIFEST, SIGNATURE, PUBLIC_KEY})
 # Bounds for reading a pack (on the server and offline): a zip bomb (a small file whose
 # members inflate to gigabytes) costs at most these, never the inflated size. Members are
@@ -262,7 +274,138 @@ def verify_pack(
         )
     _check_files(manifest, contents, checks)
     _check_chain(manifest, contents, checks, anchors)
+    _check_proofs(manifest, contents, checks)
     return done()
+
+
+def _check_proofs(
+    manifest: dict[str, Any], contents: dict[str, bytes], checks: list[VerifyCheck]
+) -> None:
+    """Each event's inclusion proof against the pack's signed checkpoint (and its cosigners).
+
+    The checkpoint's text and the keys are covered by the manifest signature (their
+    sha256 is in it); the checkpoint's own signature is checked with the log key, so a
+    pack's proofs are as good as the published checkpoint they match.
+    """
+    from steward.trust.witness import cosignature_valid
+
+    meta = (manifest.get("audit") or {}).get("checkpoint")
+    if meta is None:
+        return  # exported before any checkpoint existed: the chain is the proof
+    proofs = _jsonl(contents.get(PROOFS), PROOFS, checks)
+    events = _jsonl(contents.get(EVENTS), EVENTS, checks)
+    if proofs is None or events is None:
+        return
+    note = contents.get(CHECKPOINT, b"").decode("utf-8", "replace")
+    vkey = contents.get(LOG_KEY, b"").decode("utf-8", "replace").strip()
+    try:
+        parsed, _ = cp.parse(note)
+        signed = cosignature_valid(note, vkey)
+    except cp.CheckpointFormatError as exc:
+        checks.append(VerifyCheck("audit checkpoint", False, f"{CHECKPOINT} or {LOG_KEY}: {exc}"))
+        return
+    if not signed or cp.parse_verifier_key(vkey)[0] != parsed.origin:
+        checks.append(
+            VerifyCheck(
+                "audit checkpoint",
+                False,
+                f"{CHECKPOINT} is not signed by the log key in {LOG_KEY}: it was forged or altered",
+            )
+        )
+        return
+    if parsed.tree_size != meta.get("tree_size") or parsed.root_hash.hex() != meta.get("root_hash"):
+        checks.append(
+            VerifyCheck(
+                "audit checkpoint", False, f"{CHECKPOINT} is not the checkpoint the manifest names"
+            )
+        )
+        return
+    checks.append(
+        VerifyCheck(
+            "audit checkpoint",
+            True,
+            f"signed by the log key {vkey.split('+', 1)[0]}: {parsed.tree_size} events, root "
+            f"{parsed.root_hash.hex()}",
+        )
+    )
+    cosigners = []
+    for line in contents.get(WITNESSES, b"").decode("utf-8", "replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            ok = cosignature_valid(note, line.strip())
+        except cp.CheckpointFormatError:
+            ok = False
+        name = line.split("+", 1)[0]
+        if not ok:
+            checks.append(
+                VerifyCheck(f"witness {name}", False, f"{CHECKPOINT} carries no valid cosignature")
+            )
+        else:
+            cosigners.append(name)
+    if cosigners:
+        checks.append(
+            VerifyCheck("witness cosignatures", True, f"cosigned by {', '.join(cosigners)}")
+        )
+    by_seq = {p.get("seq"): p for p in proofs}
+    proven = 0
+    for event in events:
+        seq = event.get("seq")
+        if not isinstance(seq, int) or seq > parsed.tree_size:
+            continue  # newer than the checkpoint: covered by the chain only
+        where = (
+            f"audit event {seq} ({event.get('action')} on "
+            f"{event.get('subject_type')}:{event.get('subject_id')})"
+        )
+        step = by_seq.get(seq)
+        if step is None:
+            checks.append(VerifyCheck(where, False, f"no inclusion proof in {PROOFS}"))
+            continue
+        try:
+            digest = chain_hash(
+                str(event["prev_hash"]),
+                event_message(
+                    int(event["seq"]),
+                    str(event["time"]),
+                    str(event["actor"]),
+                    str(event["action"]),
+                    str(event["subject_type"]),
+                    str(event["subject_id"]),
+                    canonical_json(event["payload"]),
+                ),
+            )
+            included = merkle.verify_inclusion(
+                seq - 1,
+                parsed.tree_size,
+                cp.journal_leaf(digest),
+                [bytes.fromhex(h) for h in step["proof"]],
+                parsed.root_hash,
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            checks.append(VerifyCheck(where, False, f"malformed event or proof: {exc}"))
+            continue
+        if not included:
+            checks.append(
+                VerifyCheck(
+                    where,
+                    False,
+                    f"not in the log signed by {CHECKPOINT}: the event was altered after the "
+                    "checkpoint or its proof is wrong",
+                )
+            )
+            continue
+        proven += 1
+    if proven == sum(
+        1 for e in events if isinstance(e.get("seq"), int) and e["seq"] <= parsed.tree_size
+    ):
+        checks.append(
+            VerifyCheck(
+                "inclusion proofs",
+                True,
+                f"{proven} events are in the log signed by the checkpoint of {parsed.tree_size} "
+                f"events (newer ones: chain only)",
+            )
+        )
 
 
 def _mib(size: int) -> str:

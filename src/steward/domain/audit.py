@@ -104,6 +104,9 @@ class Action(StrEnum):
     SESSION_ENDED = "session.ended"  # signed out of the web UI (its login token revoked)
     # transparency log: a signed tree head of the journal (it covers the events before it)
     AUDIT_CHECKPOINTED = "audit.checkpointed"
+    AUDIT_WITNESS_ADDED = "audit.witness_added"  # a witness key was registered
+    AUDIT_WITNESS_REMOVED = "audit.witness_removed"
+    AUDIT_COSIGNED = "audit.cosigned"  # a witness's checked cosignature of a checkpoint
 
 
 def canonical_json(value: Any) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 from steward.domain import audit, merkle
 
 ED25519 = 0x01
+COSIGNATURE_V1 = 0x04  # C2SP tlog-cosignature: a witness's timestamped Ed25519 cosignature
 DASH = "\u2014 "
 
 
@@ -70,6 +71,8 @@ class StoredCheckpoint:
     published_to: tuple[str, ...]
     publish_error: str | None
     publish_attempts: int
+    # Registered witnesses whose cosignature of this note Steward checked and stored.
+    cosigners: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +85,29 @@ class StoredCheckpoint:
             "published_to": list(self.published_to),
             "publish_error": self.publish_error,
             "publish_attempts": self.publish_attempts,
+            "cosigners": list(self.cosigners),
+        }
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A registered witness: someone outside the operator who cosigns checkpoints.
+
+    ``verifier_key`` is its signed-note verifier key (``NAME+KEYID+BASE64``); the
+    witness's name is the key's name, the one its signature lines carry.
+    """
+
+    name: str
+    verifier_key: str
+    created_at: datetime
+    created_by: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "verifier_key": self.verifier_key,
+            "created_at": self.created_at.isoformat(),
+            "created_by": self.created_by,
         }
 
 
@@ -100,14 +126,14 @@ def key_id(name: str, public_key: bytes, kind: int = ED25519) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([kind]) + public_key).digest()[:4]
 
 
-def verifier_key(name: str, public_key: bytes) -> str:
-    """The signed-note verifier key text: ``name+hex(key id)+base64(0x01 || key)``."""
-    encoded = base64.b64encode(bytes([ED25519]) + public_key).decode()
-    return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
+def verifier_key(name: str, public_key: bytes, kind: int = ED25519) -> str:
+    """The signed-note verifier key text: ``name+hex(key id)+base64(kind || key)``."""
+    encoded = base64.b64encode(bytes([kind]) + public_key).decode()
+    return f"{name}+{key_id(name, public_key, kind).hex()}+{encoded}"
 
 
-def parse_verifier_key(text: str) -> tuple[str, bytes]:
-    """(name, raw Ed25519 public key) from a verifier key; raises on anything else."""
+def parse_any_verifier_key(text: str) -> tuple[str, int, bytes]:
+    """(name, type, raw Ed25519 key) of an Ed25519 (0x01) or cosignature/v1 (0x04) key."""
     parts = text.strip().split("+", 2)  # names have no "+", base64 may
     if len(parts) != 3:
         raise CheckpointFormatError("a verifier key is NAME+KEYID+BASE64KEY")
@@ -117,11 +143,26 @@ def parse_verifier_key(text: str) -> tuple[str, bytes]:
         wanted = bytes.fromhex(hex_id)
     except (binascii.Error, ValueError):
         raise CheckpointFormatError("the verifier key's id or key is not hex/base64") from None
-    if len(raw) != 33 or raw[0] != ED25519:
-        raise CheckpointFormatError("only Ed25519 verifier keys are supported")
-    if key_id(name, raw[1:]) != wanted:
+    if len(raw) != 33 or raw[0] not in (ED25519, COSIGNATURE_V1):
+        raise CheckpointFormatError(
+            "only Ed25519 (0x01) and tlog-cosignature/v1 (0x04) verifier keys are supported"
+        )
+    if key_id(name, raw[1:], raw[0]) != wanted:
         raise CheckpointFormatError("the verifier key's id does not match its name and key")
-    return name, raw[1:]
+    return name, raw[0], raw[1:]
+
+
+def parse_verifier_key(text: str) -> tuple[str, bytes]:
+    """(name, raw Ed25519 public key) from an Ed25519 (0x01) verifier key; raises otherwise."""
+    name, kind, raw = parse_any_verifier_key(text)
+    if kind != ED25519:
+        raise CheckpointFormatError("only Ed25519 verifier keys are supported")
+    return name, raw
+
+
+def cosigned_message(body: bytes, timestamp: int) -> bytes:
+    """What a C2SP tlog-cosignature/v1 signs: a header with the time, then the checkpoint."""
+    return b"cosignature/v1\ntime %d\n" % timestamp + body
 
 
 def _valid_name(name: str) -> bool:
@@ -173,6 +214,11 @@ def parse(text: str) -> tuple[Checkpoint, list[NoteSignature]]:
     # keep them in the body so the signature still covers exactly what was sent.
     checkpoint = Checkpoint(origin, int(size_text), root)
     return checkpoint, signatures
+
+
+def with_signatures(text: str, lines: list[str]) -> str:
+    """The note ``text`` with extra signature lines appended (each ends with a newline)."""
+    return text + "".join(lines)
 
 
 def signed_text(text: str) -> bytes:

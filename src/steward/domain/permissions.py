@@ -29,6 +29,7 @@ class Permission(StrEnum):
     ALIAS_WRITE = "alias:write"
     AUDIT_READ = "audit:read"
     AUDIT_CHECKPOINT = "audit:checkpoint"  # sign and publish a tree head of the journal
+    WITNESS_MANAGE = "witness:manage"  # register / remove checkpoint witnesses (admin only)
     TOKEN_MANAGE = "token:manage"
     # governance
     USER_MANAGE = "user:manage"  # users, teams, role assignments, other users' tokens

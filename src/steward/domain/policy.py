@@ -89,6 +89,8 @@ class PolicyPack:
     requirements: tuple[RequirementSpec, ...]
     # monitoring: alert severities that move a production version to under_review
     under_review_on: tuple[str, ...] = ()
+    # evidence: registered witness cosignatures an evidence pack's checkpoint must carry
+    evidence_witnesses: int = 0
 
     @property
     def ref(self) -> str:
@@ -128,7 +130,15 @@ def parse(text: str, source: str = "policy pack") -> PolicyPack:
         )
     yamldoc.unknown_keys(
         doc,
-        {"pack", "version", "description", "review_cadence_months", "requirements", "monitoring"},
+        {
+            "pack",
+            "version",
+            "description",
+            "review_cadence_months",
+            "requirements",
+            "monitoring",
+            "evidence",
+        },
         "the pack",
         problems,
     )
@@ -151,6 +161,7 @@ def parse(text: str, source: str = "policy pack") -> PolicyPack:
         )
     cadence = _cadence(doc, problems)
     under_review_on = _monitoring(doc, problems)
+    evidence_witnesses = _evidence(doc, problems)
     raw = doc.get("requirements")
     requirements: list[RequirementSpec] = []
     if not isinstance(raw, list) or not raw:
@@ -174,8 +185,31 @@ def parse(text: str, source: str = "policy pack") -> PolicyPack:
         description=str(doc.get("description") or ""),
         review_cadence_months=cadence,
         under_review_on=under_review_on,
+        evidence_witnesses=evidence_witnesses,
         requirements=tuple(requirements),
     )
+
+
+def _evidence(doc: LineMap, problems: list[Problem]) -> int:
+    """``evidence: {witnesses: k}`` — cosignatures an evidence pack's checkpoint needs."""
+    raw = doc.get("evidence")
+    if raw is None:
+        return 0
+    line = yamldoc.line_of(doc, "evidence")
+    if not isinstance(raw, LineMap):
+        problems.append(Problem(line, "'evidence' is a mapping, e.g. {witnesses: 2}"))
+        return 0
+    yamldoc.unknown_keys(raw, {"witnesses"}, "evidence", problems)
+    value = raw.get("witnesses", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        problems.append(
+            Problem(
+                yamldoc.line_of(raw, "witnesses") or line,
+                "'evidence.witnesses' must be a whole number from 0 to 100",
+            )
+        )
+        return 0
+    return value
 
 
 def _monitoring(doc: LineMap, problems: list[Problem]) -> tuple[str, ...]:

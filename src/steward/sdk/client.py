@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from steward.artifacts import packaging
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
-from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
+from steward.domain.checkpoint import (
+    ConsistencyProof,
+    InclusionProof,
+    StoredCheckpoint,
+    Witness,
+)
 from steward.domain.checks import (
     CheckResult,
     CheckRun,
@@ -399,6 +404,28 @@ class Steward:
     def prove_consistency(self, old: int, new: int) -> ConsistencyProof:
         """Proof that checkpoint ``new``'s tree extends checkpoint ``old``'s."""
         return self._backend.consistency_proof(old, new)
+
+    def add_witness(self, name: str, public_key: str) -> Witness:
+        """Register a witness by its signed-note verifier key (admin)."""
+        return self._backend.add_witness(name, public_key)
+
+    def witnesses(self) -> list[Witness]:
+        """The registered witnesses, by name."""
+        return self._backend.list_witnesses()
+
+    def remove_witness(self, name: str) -> None:
+        """Unregister a witness (its stored cosignatures stay)."""
+        self._backend.remove_witness(name)
+
+    def submit_cosignature(
+        self, note: str | Path, *, checkpoint: int | None = None
+    ) -> StoredCheckpoint:
+        """Store a witness's cosignature: ``note`` is the cosigned note's text or its file.
+
+        Refused unless its text is a stored checkpoint's and a registered witness signed it.
+        """
+        text = _read_checkpoint(note) if isinstance(note, Path) else note
+        return self._backend.add_cosignature(text, checkpoint)
 
     def reconcile_audit(self) -> Reconciliation:
         """Replay the journal and name every state row it does not explain.

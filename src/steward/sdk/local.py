@@ -13,7 +13,12 @@ from steward.compliance.evidence import PackSummary
 from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
 from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
-from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
+from steward.domain.checkpoint import (
+    ConsistencyProof,
+    InclusionProof,
+    StoredCheckpoint,
+    Witness,
+)
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.connections import Connection
 from steward.domain.doctor import DoctorReport
@@ -62,6 +67,7 @@ from steward.services import (
     transparency,
     versions,
     waivers,
+    witnesses,
 )
 from steward.services.context import Context
 from steward.validation.options import ValidateOptions
@@ -189,6 +195,18 @@ class LocalBackend:
 
     def reconcile_audit(self) -> Reconciliation:
         return reconcile.reconcile(self.ctx, self.principal)
+
+    def add_witness(self, name: str, public_key: str) -> Witness:
+        return witnesses.add_witness(self.ctx, self.principal, name, public_key)
+
+    def list_witnesses(self) -> list[Witness]:
+        return witnesses.list_witnesses(self.ctx, self.principal)
+
+    def remove_witness(self, name: str) -> None:
+        witnesses.remove_witness(self.ctx, self.principal, name)
+
+    def add_cosignature(self, note: str, checkpoint: int | None) -> StoredCheckpoint:
+        return witnesses.add_cosignature(self.ctx, self.principal, note, checkpoint)
 
     def export_audit(self, dest: Path) -> int:
         count = 0

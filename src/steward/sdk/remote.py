@@ -15,7 +15,12 @@ import httpx
 from steward import wire
 from steward.domain import names, specs
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
-from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
+from steward.domain.checkpoint import (
+    ConsistencyProof,
+    InclusionProof,
+    StoredCheckpoint,
+    Witness,
+)
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.connections import Connection
 from steward.domain.doctor import DoctorReport
@@ -313,6 +318,44 @@ class RemoteBackend:
 
     def reconcile_audit(self) -> Reconciliation:
         return self._call("GET", "/api/v1/audit/reconcile", Reconciliation)
+
+    def add_witness(self, name: str, public_key: str) -> Witness:
+        return self._call(
+            "POST",
+            "/api/v1/audit/witnesses",
+            Witness,
+            json={"name": name, "public_key": public_key},
+        )
+
+    def list_witnesses(self) -> list[Witness]:
+        return self._call("GET", "/api/v1/audit/witnesses", list[Witness])
+
+    def remove_witness(self, name: str) -> None:
+        self._send("DELETE", f"/api/v1/audit/witnesses/{_q(name)}")
+
+    def add_cosignature(self, note: str, checkpoint: int | None) -> StoredCheckpoint:
+        if checkpoint is None:
+            # The route names the checkpoint; find it by the note's tree size here.
+            from steward.domain import checkpoint as cp
+
+            try:
+                size = cp.parse(note)[0].tree_size
+            except cp.CheckpointFormatError as exc:
+                raise InvalidInput(f"Not a cosigned checkpoint: {exc}.", field="note") from exc
+            matches = [c for c in self.list_checkpoints(10_000) if c.tree_size == size]
+            if not matches:
+                raise InvalidInput(
+                    f"The server has no checkpoint of {size} events; list them with "
+                    "`steward audit checkpoint --list`.",
+                    field="note",
+                )
+            checkpoint = matches[-1].id
+        return self._call(
+            "POST",
+            f"/api/v1/audit/checkpoints/{int(checkpoint)}/cosignatures",
+            StoredCheckpoint,
+            json={"note": note},
+        )
 
     def export_audit(self, dest: Path) -> int:
         count = 0

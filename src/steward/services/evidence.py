@@ -18,16 +18,25 @@ from steward import wire
 from steward.compliance import evidence as pack
 from steward.compliance import modelcard as mc
 from steward.compliance.evidence import PackSummary, PackVerification
+from steward.domain import checkpoint as cp
 from steward.domain.audit import Action, format_time
-from steward.domain.errors import ArtifactTooLarge, InvalidInput, NotFound, Unauthenticated
+from steward.domain.checkpoint import StoredCheckpoint
+from steward.domain.errors import (
+    ArtifactTooLarge,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
 from steward.domain.lifecycle import Stage
 from steward.domain.permissions import Permission, Principal, ensure
-from steward.services import modelcards, signing
+from steward.services import modelcards, policies, signing, transparency
 from steward.services import risk as risk_service
 from steward.services.context import Context, model_id
 from steward.services.monitoring_card import card_status_in_uow, pack_history_in_uow
 from steward.store.findings_repo import FindingFilter
 from steward.store.uow import UnitOfWork
+from steward.trust import witness as witness_trust
 
 _DOCUMENTED_STAGES = (Stage.PRODUCTION, Stage.UNDER_REVIEW)
 
@@ -112,6 +121,90 @@ def _segment(uow: UnitOfWork, model: str, head_seq: int) -> tuple[list[str], lis
     return events, links, first
 
 
+def _good_cosigners(
+    uow: UnitOfWork, found: StoredCheckpoint, registered: dict[str, str]
+) -> list[tuple[str, str, str]]:
+    """(witness, verifier key, signature line) of each cosignature that still verifies
+    with the witness's currently registered key."""
+    good = []
+    for name, line in uow.audit_tree.cosignature_lines(found.id):
+        vkey = registered.get(name)
+        if vkey is not None and witness_trust.cosignature_valid(found.note + line, vkey):
+            good.append((name, vkey, line))
+    return good
+
+
+def _proofs(
+    uow: UnitOfWork, events: list[str], need: int
+) -> tuple[dict[str, bytes], dict[str, Any] | None]:
+    """Inclusion proofs of the pack's events against one signed checkpoint.
+
+    The checkpoint is the latest one, or — when the policy pack asks for ``need``
+    witness cosignatures — the latest one carrying that many; refused if none does.
+    Events newer than the checkpoint get no proof (the chain still covers them).
+    """
+    registered = {w.name: w.verifier_key for w in uow.audit_tree.witnesses()}
+    chosen: StoredCheckpoint | None = None
+    cosigs: list[tuple[str, str, str]] = []
+    if need:
+        best = 0
+        for found in sorted(
+            uow.audit_tree.checkpoints(), key=lambda c: (c.tree_size, c.id), reverse=True
+        ):
+            good = _good_cosigners(uow, found, registered)
+            best = max(best, len(good))
+            if len(good) >= need:
+                chosen, cosigs = found, good
+                break
+        if chosen is None:
+            raise Conflict(
+                f"The active policy pack requires evidence packs to rest on a checkpoint "
+                f"cosigned by {need} registered witness(es) (evidence.witnesses), and no "
+                f"checkpoint has more than {best}. Have the witnesses cosign the latest one "
+                "(`steward audit witness cosign`, run by each witness) and store it with "
+                "`steward audit witness submit FILE`; see `steward audit checkpoint --list`."
+            )
+    else:
+        chosen = uow.audit_tree.latest_checkpoint()
+        if chosen is not None:
+            cosigs = _good_cosigners(uow, chosen, registered)
+    if chosen is None:
+        return {}, None
+    proofs = []
+    for text in events:
+        event = json.loads(text)
+        seq = int(event["seq"])
+        if seq > chosen.tree_size:
+            continue
+        path = uow.audit_tree.inclusion_proof(seq - 1, chosen.tree_size)
+        proofs.append(
+            json.dumps(
+                {
+                    "seq": seq,
+                    "leaf_index": seq - 1,
+                    "tree_size": chosen.tree_size,
+                    "proof": [p.hex() for p in path],
+                },
+                sort_keys=True,
+            )
+            + "\n"
+        )
+    files = {
+        pack.CHECKPOINT: (chosen.note + "".join(line for _, _, line in cosigs)).encode(),
+        pack.PROOFS: "".join(proofs).encode(),
+        pack.WITNESSES: "".join(vkey + "\n" for _, vkey, _ in cosigs).encode(),
+    }
+    meta = {
+        "id": chosen.id,
+        "tree_size": chosen.tree_size,
+        "root_hash": chosen.root_hash,
+        "origin": cp.parse(chosen.note)[0].origin,
+        "cosigners": [name for name, _, _ in cosigs],
+        "proofs": len(proofs),
+    }
+    return files, meta
+
+
 def export_pack(
     ctx: Context,
     principal: Principal,
@@ -172,6 +265,12 @@ def export_pack(
         for path, content in pack_history_in_uow(uow, mid).items():
             files[path] = _json(content)
         events, links, _first = _segment(uow, model, head.seq)
+        active_pack = policies.active_pack(uow)
+        need = active_pack.evidence_witnesses if active_pack is not None else 0
+        proven, proof_meta = _proofs(uow, events, need)
+        if proof_meta is not None:
+            files.update(proven)
+            files[pack.LOG_KEY] = (transparency.verifier_key(ctx, principal) + "\n").encode()
     for path, sha in blobs.items():
         files[path] = b"".join(ctx.artifacts.iter_verified(sha))
     for card in cards:
@@ -206,6 +305,7 @@ def export_pack(
                 "events": len(events),
                 "links": len(links),
                 "first_seq": int(json.loads(links[0])["seq"]) if links else None,
+                **({"checkpoint": proof_meta} if proof_meta is not None else {}),
             },
             files=files,
         )

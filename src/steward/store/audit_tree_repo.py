@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from steward.domain import merkle
 from steward.domain.audit import AuditEvent
-from steward.domain.checkpoint import StoredCheckpoint, journal_leaf
+from steward.domain.checkpoint import StoredCheckpoint, Witness, journal_leaf
 from steward.domain.errors import IntegrityError
 from steward.store import tables as t
 
 T = TypeVar("T")
 _NODE = t.audit_tree.c
 _CP = t.audit_checkpoints.c
+_W = t.audit_witnesses.c
+_CS = t.audit_cosignatures.c
 # Node keys per query (a proof needs about 2 log2(n), under 100 for any journal).
 _FETCH_CHUNK = 200
 
@@ -160,20 +163,20 @@ class AuditTreeRepository:
 
     def checkpoint(self, checkpoint_id: int) -> StoredCheckpoint | None:
         row = self.conn.execute(select(t.audit_checkpoints).where(_CP.id == checkpoint_id)).first()
-        return None if row is None else _checkpoint(row)
+        return None if row is None else self._attach([_checkpoint(row)])[0]
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self.conn.execute(
             select(t.audit_checkpoints).order_by(_CP.tree_size.desc(), _CP.id.desc()).limit(1)
         ).first()
-        return None if row is None else _checkpoint(row)
+        return None if row is None else self._attach([_checkpoint(row)])[0]
 
     def checkpoints(self, limit: int | None = None) -> list[StoredCheckpoint]:
         """Newest first."""
         query = select(t.audit_checkpoints).order_by(_CP.id.desc())
         if limit is not None:
             query = query.limit(limit)
-        return [_checkpoint(r) for r in self.conn.execute(query)]
+        return self._attach([_checkpoint(r) for r in self.conn.execute(query)])
 
     def all_checkpoints(self) -> Iterable[StoredCheckpoint]:
         """Oldest tree first: the order verify walks them."""
@@ -198,6 +201,81 @@ class AuditTreeRepository:
                 publish_attempts=_CP.publish_attempts + 1,
             )
         )
+
+    def _attach(self, found: list[StoredCheckpoint]) -> list[StoredCheckpoint]:
+        """The checkpoints with the names of the witnesses that cosigned each."""
+        if not found:
+            return found
+        by_id: dict[int, list[str]] = {}
+        rows = self.conn.execute(
+            select(_CS.checkpoint_id, _CS.witness)
+            .where(_CS.checkpoint_id.in_([c.id for c in found]))
+            .order_by(_CS.witness)
+        )
+        for checkpoint_id, witness in rows:
+            by_id.setdefault(int(checkpoint_id), []).append(str(witness))
+        return [replace(c, cosigners=tuple(by_id.get(c.id, ()))) for c in found]
+
+    # --- witnesses and cosignatures ---
+
+    def add_witness(self, name: str, verifier_key: str, at: datetime, by: str) -> Witness:
+        self.conn.execute(
+            insert(t.audit_witnesses).values(
+                name=name, verifier_key=verifier_key, created_at=at, created_by=by
+            )
+        )
+        return Witness(name, verifier_key, at, by)
+
+    def witness(self, name: str) -> Witness | None:
+        row = self.conn.execute(select(t.audit_witnesses).where(_W.name == name)).first()
+        return None if row is None else _witness(row)
+
+    def witnesses(self) -> list[Witness]:
+        rows = self.conn.execute(select(t.audit_witnesses).order_by(_W.name))
+        return [_witness(r) for r in rows]
+
+    def remove_witness(self, name: str) -> None:
+        """The witness goes; cosignatures it made stay (they were valid when checked)."""
+        self.conn.execute(delete(t.audit_witnesses).where(_W.name == name))
+
+    def add_cosignature(
+        self, checkpoint_id: int, witness: str, line: str, at: datetime, by: str
+    ) -> bool:
+        """Store a checked cosignature; False if this witness's one is already stored."""
+        exists = self.conn.execute(
+            select(_CS.witness).where(_CS.checkpoint_id == checkpoint_id, _CS.witness == witness)
+        ).first()
+        if exists is not None:
+            return False
+        self.conn.execute(
+            insert(t.audit_cosignatures).values(
+                checkpoint_id=checkpoint_id,
+                witness=witness,
+                signature_line=line,
+                created_at=at,
+                created_by=by,
+            )
+        )
+        return True
+
+    def cosignature_lines(self, checkpoint_id: int) -> list[tuple[str, str]]:
+        """(witness, signature line) of every stored cosignature of a checkpoint."""
+        rows = self.conn.execute(
+            select(_CS.witness, _CS.signature_line)
+            .where(_CS.checkpoint_id == checkpoint_id)
+            .order_by(_CS.witness)
+        )
+        return [(str(w), str(line)) for w, line in rows]
+
+    def checkpoints_of_size(self, tree_size: int) -> list[StoredCheckpoint]:
+        rows = self.conn.execute(
+            select(t.audit_checkpoints).where(_CP.tree_size == tree_size).order_by(_CP.id)
+        )
+        return self._attach([_checkpoint(r) for r in rows])
+
+
+def _witness(row: Any) -> Witness:
+    return Witness(str(row.name), str(row.verifier_key), row.created_at, str(row.created_by))
 
 
 def _checkpoint(row: Any) -> StoredCheckpoint:

@@ -237,6 +237,33 @@ audit_checkpoints = Table(
     Index("ix_audit_checkpoints_size", "tree_size"),
 )
 
+# Witnesses (outside parties whose cosignatures show they saw the same history) and
+# the cosignatures Steward checked against them. A cosignature is kept as its signed-
+# note line: appended to the checkpoint's note it gives the cosigned note back.
+audit_witnesses = Table(
+    "audit_witnesses",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("verifier_key", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
+audit_cosignatures = Table(
+    "audit_cosignatures",
+    metadata,
+    Column(
+        "checkpoint_id",
+        Integer,
+        ForeignKey("audit_checkpoints.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("witness", String(200), primary_key=True),
+    Column("signature_line", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
 api_tokens = Table(
     "api_tokens",
     metadata,

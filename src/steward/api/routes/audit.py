@@ -8,11 +8,17 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
 from steward.api.deps import Caller, caller, respond
+from steward.api.schemas import CosignatureBody, WitnessBody
 from steward.domain.audit import AuditEvent, AuditFilter, Verification
-from steward.domain.checkpoint import ConsistencyProof, InclusionProof, StoredCheckpoint
+from steward.domain.checkpoint import (
+    ConsistencyProof,
+    InclusionProof,
+    StoredCheckpoint,
+    Witness,
+)
 from steward.domain.permissions import Principal
 from steward.domain.reconcile import Reconciliation
-from steward.services import audit, reconcile, transparency
+from steward.services import audit, reconcile, transparency, witnesses
 from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -68,6 +74,34 @@ async def checkpoints(limit: int = 100, call: Caller = Depends(caller)) -> Respo
 async def create_checkpoint(call: Caller = Depends(caller)) -> Response:
     """Sign the current tree head; publish it to the server's configured destinations."""
     return respond(await call.run(transparency.create_checkpoint), status=201)
+
+
+@router.post(
+    "/checkpoints/{checkpoint_id}/cosignatures", response_model=StoredCheckpoint, status_code=201
+)
+async def cosign(
+    checkpoint_id: int, body: CosignatureBody, call: Caller = Depends(caller)
+) -> Response:
+    """Store a registered witness's cosignature of this checkpoint (checked first)."""
+    made = await call.run(witnesses.add_cosignature, body.note, checkpoint_id)
+    return respond(made, status=201)
+
+
+@router.get("/witnesses", response_model=list[Witness])
+async def list_witnesses(call: Caller = Depends(caller)) -> Response:
+    return respond(await call.run(witnesses.list_witnesses), tp=list[Witness])
+
+
+@router.post("/witnesses", response_model=Witness, status_code=201)
+async def add_witness(body: WitnessBody, call: Caller = Depends(caller)) -> Response:
+    """Register a witness by its signed-note verifier key (admin)."""
+    return respond(await call.run(witnesses.add_witness, body.name, body.public_key), status=201)
+
+
+@router.delete("/witnesses/{name}", status_code=204)
+async def remove_witness(name: str, call: Caller = Depends(caller)) -> Response:
+    await call.run(witnesses.remove_witness, name)
+    return Response(status_code=204)
 
 
 @router.get("/proofs/inclusion/{seq}", response_model=InclusionProof)
