@@ -43,6 +43,11 @@ ALLOWED = {
     "GET /api/v1/models/{name}/aliases",
     "GET /api/v1/models/{name}/aliases/{alias}",
     "GET /api/v1/signing/key",
+    # operators' probes and Prometheus: no model, user or journal content (route templates
+    # and counts only; /metrics takes STEWARD_METRICS_TOKEN when set, docs/deployment.md)
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
 }
 
 # Words written into governance records below: none may reach an anonymous caller.
@@ -161,6 +166,7 @@ def seed(client: TestClient, tmp: Path) -> dict[str, str]:
         "control": "GOVERN 1.1",
         "alert_id": "alrt_none",
         "run_id_monitor": "mrun_none",
+        "seq": "1",
     }
 
 
@@ -172,6 +178,7 @@ NAME_BY_PREFIX = {
     "/api/v1/policies/": "default",
 }
 QUERY = {
+    "GET /api/v1/audit/proofs/consistency": {"old": "1", "new": "1"},
     "GET /api/v1/models/{name}/versions/{version}/gate": {"to": "production"},
     "GET /api/v1/compliance/crosswalk": {"source": "nist-ai-rmf", "target": "iso-42001"},
 }

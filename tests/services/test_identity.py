@@ -75,7 +75,8 @@ def test_the_role_table_says_who_may_do_what() -> None:
         Permission.ARTIFACT_READ,
         Permission.EVIDENCE_EXPORT,
     }
-    assert ROLE_PERMISSIONS[Role.AUDITOR] == reads
+    # ...and signs checkpoints of the journal: a signature over what exists, not a change.
+    assert ROLE_PERMISSIONS[Role.AUDITOR] == reads | {Permission.AUDIT_CHECKPOINT}
     # Segregation of duties lives in the table too: only risk officers (and admins) waive,
     # owners request but never decide, approvers and validators decide but never request.
     holders = {p: {r for r, ps in ROLE_PERMISSIONS.items() if p in ps} for p in Permission}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -38,11 +39,13 @@ class Identity:
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
     started_at: datetime | None = None
+    # Two runs in one process within a second (tests, an embedding host) are two workers.
+    nonce: str = field(default_factory=lambda: secrets.token_hex(4))
 
     @property
     def worker_id(self) -> str:
         started = self.started_at.strftime("%Y%m%dT%H%M%S") if self.started_at else "-"
-        return f"{self.host}:{self.pid}:{started}"[:200]
+        return f"{self.host}:{self.pid}:{started}:{self.nonce}"[:200]
 
 
 def _run_job(
