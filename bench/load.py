@@ -105,7 +105,7 @@ def log(message: str) -> None:
 
 
 class BenchError(RuntimeError):
-    pass
+    """The campaign could not be set up or run (not a finding about the server)."""
 
 
 def free_port() -> int:
@@ -365,7 +365,7 @@ class Receiver:
                 self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
-                pass
+                """Quiet: the receiver\'s per-request lines would drown the report."""
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]

@@ -97,7 +97,7 @@ class SlowReceiver:
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
-                pass
+                """Quiet: no per-request lines in the test output."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
