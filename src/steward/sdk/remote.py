@@ -436,6 +436,13 @@ class RemoteBackend:
         body = {"user": user, "password": password}
         return self._call("POST", "/api/v1/auth/login", NewToken, json=body)
 
+    def sso_device_start(self) -> dict[str, Any]:
+        return self._call("POST", "/api/v1/auth/sso/device", dict[str, Any])
+
+    def sso_device_token(self, device_code: str) -> NewToken:
+        body = {"device_code": device_code}
+        return self._call("POST", "/api/v1/auth/sso/device/token", NewToken, json=body)
+
     def create_team(self, name: str, fields: dict[str, Any]) -> Team:
         body = {"name": name, **fields}
         if "members" in body:
@@ -566,10 +573,12 @@ class RemoteBackend:
     # -- compliance: catalogs, coverage, organisation dashboard ------------------------
     def compliance_catalogs(self) -> list[CatalogInfo]:
         from steward.compliance.mapping import CatalogInfo
+
         return self._call("GET", "/api/v1/compliance/catalogs", list[CatalogInfo])
 
     def compliance_controls(self, framework: str, all_levels: bool) -> list[ControlInfo]:
         from steward.compliance.mapping import ControlInfo
+
         return self._call(
             "GET",
             f"/api/v1/compliance/catalogs/{_q(framework)}/controls",
@@ -579,6 +588,7 @@ class RemoteBackend:
 
     def compliance_control(self, framework: str, control: str) -> ControlInfo:
         from steward.compliance.mapping import ControlInfo
+
         return self._call(
             "GET",
             f"/api/v1/compliance/catalogs/{_q(framework)}/controls/{_q(control)}",
@@ -587,6 +597,7 @@ class RemoteBackend:
 
     def crosswalk(self, source: str, target: str) -> Crosswalk:
         from steward.compliance.mapping import Crosswalk
+
         return self._call(
             "GET",
             "/api/v1/compliance/crosswalk",
@@ -596,6 +607,7 @@ class RemoteBackend:
 
     def model_coverage(self, model: str, frameworks: list[str] | None) -> ModelCoverage:
         from steward.compliance.coverage import ModelCoverage
+
         return self._call(
             "GET",
             f"/api/v1/compliance/coverage/{_q(model)}",
@@ -607,6 +619,7 @@ class RemoteBackend:
         self, frameworks: list[str] | None, controls: bool
     ) -> OrganisationCoverage:
         from steward.compliance.coverage import OrganisationCoverage
+
         return self._call(
             "GET",
             "/api/v1/compliance/coverage",
@@ -616,11 +629,13 @@ class RemoteBackend:
 
     def compliance_dashboard(self) -> Dashboard:
         from steward.compliance.dashboard import Dashboard
+
         return self._call("GET", "/api/v1/compliance/dashboard", Dashboard)
 
     # -- model cards and evidence packs ---------------------------------------------
     def set_narrative(self, model: str, version: int, fields: dict[str, str]) -> list[Narrative]:
         from steward.compliance.modelcard import Narrative
+
         return self._call(
             "PUT",
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives",
@@ -630,12 +645,14 @@ class RemoteBackend:
 
     def narratives(self, model: str, version: int) -> list[Narrative]:
         from steward.compliance.modelcard import Narrative
+
         return self._call(
             "GET", f"/api/v1/models/{_q(model)}/versions/{version}/narratives", list[Narrative]
         )
 
     def narrative_history(self, model: str, version: int, field: str | None) -> list[Narrative]:
         from steward.compliance.modelcard import Narrative
+
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives/history",
@@ -645,6 +662,7 @@ class RemoteBackend:
 
     def model_card(self, model: str, version: int) -> ModelCard:
         from steward.compliance.modelcard import ModelCard
+
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/model-card",
@@ -771,9 +789,7 @@ class RemoteBackend:
 
     # -- data connections ----------------------------------------------------------------
     def create_connection(self, name: str, values: dict[str, Any]) -> Connection:
-        return self._call(
-            "POST", "/api/v1/connections", Connection, json={"name": name, **values}
-        )
+        return self._call("POST", "/api/v1/connections", Connection, json={"name": name, **values})
 
     def list_connections(self) -> list[Connection]:
         return self._call("GET", "/api/v1/connections", list[Connection])

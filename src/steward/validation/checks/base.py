@@ -56,7 +56,6 @@ REQUIREMENTS: Mapping[str, str] = {
 }
 
 
-
 @dataclass(frozen=True)
 class Plot:
     name: str  # file name, e.g. "fairness-selection-rate.svg"
