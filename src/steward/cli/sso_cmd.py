@@ -34,7 +34,11 @@ def login(
         started = client.sso_device_start()
         where = started.get("verification_uri_complete") or started.get("verification_uri")
         err = output.err_console()
-        err.print(f"Open {where} and enter the code {started.get('user_code')}")
+        err.print(
+            f"Open {where} and enter the code {started.get('user_code')}",
+            soft_wrap=True,
+            highlight=False,
+        )
         interval = max(1, int(started.get("interval", 5)))
         deadline = time.monotonic() + min(timeout, int(started.get("expires_in", timeout)))
         while True:

@@ -24,6 +24,7 @@ from steward.domain.audit import Action
 from steward.domain.entities import NewToken
 from steward.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from steward.domain.identity import User
+from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.context import Context
 from steward.services.identity import open_session
 from steward.settings import Settings
@@ -77,6 +78,37 @@ def _client(settings: Settings) -> oidc.Client:
 
 def rules(settings: Settings) -> tuple[sso.Rule, ...]:
     return sso.parse_rules(settings.oidc_rules)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What an administrator sees of the single sign-on setup (never the client secret)."""
+
+    issuer: str | None
+    client_id: str | None
+    local_passwords: bool
+    link_existing: bool
+    username_claim: str
+    rules: tuple[sso.Rule, ...]
+    problem: str | None  # why the rules do not parse, if they do not
+
+
+def overview(ctx: Context, principal: Principal) -> Overview:
+    ensure(principal, Permission.USER_MANAGE)
+    settings = ctx.settings
+    try:
+        found, problem = rules(settings), None
+    except InvalidInput as bad:
+        found, problem = (), str(bad)
+    return Overview(
+        issuer=settings.oidc_issuer if settings.sso_enabled else None,
+        client_id=settings.oidc_client_id,
+        local_passwords=settings.local_passwords,
+        link_existing=settings.oidc_link_existing,
+        username_claim=settings.oidc_username_claim,
+        rules=found,
+        problem=problem,
+    )
 
 
 # -- the browser flow -----------------------------------------------------------------------
