@@ -111,19 +111,11 @@ def install_evidently() -> dict[str, str]:
         log("creating bench/.venv-evidently (Evidently 0.7 needs pandas < 3)")
         subprocess.run(["python3.11", "-m", "venv", str(EV_VENV)], check=True)
         subprocess.run([str(py), "-m", "pip", "install", "-q", *EV_SPEC], check=True)
-    out = subprocess.run(
-        [
-            str(py),
-            "-c",
-            "import evidently, pandas, numpy, sys, json; print("
-            "json.dumps({'evidently': evidently.__version__, 'pandas': "
-            "pandas.__version__, 'numpy': numpy.__version__, 'python': "
-            "sys.version.split()[0]}))",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    out = subprocess.run([str(py), "-c", "import evidently, pandas, numpy, sys, json; print("
+                          "json.dumps({'evidently': evidently.__version__, 'pandas': "
+                          "pandas.__version__, 'numpy': numpy.__version__, 'python': "
+                          "sys.version.split()[0]}))"], check=True, capture_output=True,
+                         text=True)
     return dict(json.loads(out.stdout))
 
 
@@ -143,21 +135,16 @@ def worker(kind: str, data: Path, repeat: int = 1) -> dict[str, Any]:
         if kind == "exact":  # once per monitor: sort the reference (its exact ECDF)
             from steward.monitoring import ColumnSpec, prepare_exact
 
-            specs = [ColumnSpec(c) for c in NUMERIC] + [
-                ColumnSpec(c, "categorical") for c in CATEGORICAL
-            ]
+            specs = ([ColumnSpec(c) for c in NUMERIC]
+                     + [ColumnSpec(c, "categorical") for c in CATEGORICAL])
             t = time.perf_counter()
             prepared = prepare_exact(ref, specs)
             prepare_s = time.perf_counter() - t
         t = time.perf_counter()
         scores = run_evidently(ref, cur) if kind == "evidently" else run_exact(prepared, cur)
         seconds = time.perf_counter() - t
-        return {
-            "seconds": seconds,
-            "prepare_seconds": prepare_s,
-            "peak_above_loaded_mib": peak_mib() - base,
-            "scores": scores,
-        }
+        return {"seconds": seconds, "prepare_seconds": prepare_s,
+                "peak_above_loaded_mib": peak_mib() - base, "scores": scores}
     from steward.monitoring import (
         ColumnSpec,
         ReferenceProfile,
@@ -168,9 +155,8 @@ def worker(kind: str, data: Path, repeat: int = 1) -> dict[str, Any]:
 
     profile_path = data / "profile.json"
     if kind == "profile":  # once per monitor, in its own process
-        specs = [ColumnSpec(c) for c in NUMERIC] + [
-            ColumnSpec(c, "categorical") for c in CATEGORICAL
-        ]
+        specs = ([ColumnSpec(c) for c in NUMERIC]
+                 + [ColumnSpec(c, "categorical") for c in CATEGORICAL])
         base = rss_mib()
         t = time.perf_counter()
         profile_path.write_text(build_profile(str(ref_path), specs).to_json())
@@ -186,15 +172,11 @@ def worker(kind: str, data: Path, repeat: int = 1) -> dict[str, Any]:
     batch = aggregate(str(cur_path), profile, engine=engine)  # type: ignore[arg-type]
     result = compare(profile, batch)
     seconds = time.perf_counter() - t
-    return {
-        "seconds": seconds,
-        "peak_above_start_mib": peak_mib() - base,
-        "drifted": result.drifted_columns,
-        "share": result.share,
-        "scores": {k: v.score for k, v in result.columns.items()},
-        "methods": {k: v.method for k, v in result.columns.items()},
-        "bounds": {k: v.error_bound for k, v in result.columns.items()},
-    }
+    return {"seconds": seconds, "peak_above_start_mib": peak_mib() - base,
+            "drifted": result.drifted_columns, "share": result.share,
+            "scores": {k: v.score for k, v in result.columns.items()},
+            "methods": {k: v.method for k, v in result.columns.items()},
+            "bounds": {k: v.error_bound for k, v in result.columns.items()}}
 
 
 def run_evidently(ref: Any, cur: Any) -> dict[str, float]:
@@ -204,8 +186,7 @@ def run_evidently(ref: Any, cur: Any) -> dict[str, float]:
     definition = DataDefinition(numerical_columns=NUMERIC, categorical_columns=CATEGORICAL)
     snap = Report([DataDriftPreset()]).run(
         reference_data=Dataset.from_pandas(ref, data_definition=definition),
-        current_data=Dataset.from_pandas(cur, data_definition=definition),
-    )
+        current_data=Dataset.from_pandas(cur, data_definition=definition))
     scores = {}
     for m in snap.dict()["metrics"]:
         name = m["metric_name"]
@@ -225,7 +206,6 @@ def timed_worker(kind: str, ref: Any, cur: Any, repeat: int) -> dict[str, Any]:
     column, with the same warm-up (one run on the first WARMUP_ROWS rows) and the same
     repetitions (best of ``repeat``); both statistic sets, timed separately."""
     if kind == "scipy":
-
         def run(r: Any, c: Any, tests: bool) -> dict[str, float]:
             return scipy_direct(r, c, tests)
 
@@ -234,9 +214,8 @@ def timed_worker(kind: str, ref: Any, cur: Any, repeat: int) -> dict[str, Any]:
     else:
         from steward.monitoring import ColumnSpec, prepare_exact
 
-        specs = [ColumnSpec(c) for c in NUMERIC] + [
-            ColumnSpec(c, "categorical") for c in CATEGORICAL
-        ]
+        specs = ([ColumnSpec(c) for c in NUMERIC]
+                 + [ColumnSpec(c, "categorical") for c in CATEGORICAL])
         t = time.perf_counter()
         prepared_full = prepare_exact(ref, specs)
         prepare_s = time.perf_counter() - t
@@ -289,11 +268,8 @@ def scipy_direct(ref: Any, cur: Any, tests: bool) -> dict[str, float]:
     return scores
 
 
-def run_exact(
-    prepared: Any,
-    cur: Any,
-    methods: dict[str, str] | None = None,
-) -> dict[str, float]:
+def run_exact(prepared: Any, cur: Any, methods: dict[str, str] | None = None,
+              ) -> dict[str, float]:
     from steward.monitoring import DriftOptions, compare_exact
 
     options = DriftOptions(methods=methods) if methods else None
@@ -307,13 +283,9 @@ def run_worker(kind: str, data: Path, repeat: int = 1) -> dict[str, Any]:
         py = REPO / ".venv" / "bin" / "python"
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
     load = os.getloadavg()[0]
-    proc = subprocess.run(
-        [str(py), __file__, "--worker", kind, "--data", str(data), "--repeat", str(repeat)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = subprocess.run([str(py), __file__, "--worker", kind, "--data", str(data),
+                           "--repeat", str(repeat)],
+                          capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} worker failed:\n{proc.stderr[-3000:]}")
     out = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -340,14 +312,10 @@ def scipy_comparison(d: Path, repeat: int) -> dict[str, Any]:
     return {"steward": steward_run, "scipy": scipy_run, "max_abs_difference": worst}
 
 
-def measure(
-    sizes: list[int], big: int | None, spark_rows: int | None, repeat: int = 1, peers: bool = True
-) -> dict[str, Any]:
-    peer = (
-        install_evidently()
-        if peers
-        else {"evidently": "-", "pandas": "-", "numpy": "-", "python": "-"}
-    )
+def measure(sizes: list[int], big: int | None, spark_rows: int | None,
+            repeat: int = 1, peers: bool = True) -> dict[str, Any]:
+    peer = install_evidently() if peers else {"evidently": "-", "pandas": "-", "numpy": "-",
+                                              "python": "-"}
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="steward-drift-bench-") as tmp:
         for rows in [*sizes, *([big] if big else [])]:
@@ -374,29 +342,16 @@ def measure(
                 ev, ex = entry["evidently"]["scores"], entry["exact"]["scores"]
                 entry["max_abs_difference"] = max(abs(ev[k] - ex[k]) for k in ev)
                 if set(ev) != set(ex) or entry["max_abs_difference"] > TOLERANCE:
-                    raise RuntimeError(
-                        f"Steward and Evidently differ at {rows:,} rows: "
-                        f"{entry['max_abs_difference']:g}"
-                    )
+                    raise RuntimeError(f"Steward and Evidently differ at {rows:,} rows: "
+                                       f"{entry['max_abs_difference']:g}")
             if spark_rows and rows == spark_rows:
                 log(f"{rows:,} rows: Steward, Spark local mode")
                 entry["spark"] = run_worker("spark", d)
             runs.append(entry)
-            log(
-                json.dumps(
-                    {
-                        k: (v if not isinstance(v, dict) else v.get("seconds"))
-                        for k, v in entry.items()
-                    }
-                )
-            )
-    return {
-        "benchmark": "drift",
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine_line(),
-        "peer": peer,
-        "runs": runs,
-    }
+            log(json.dumps({k: (v if not isinstance(v, dict) else v.get("seconds"))
+                            for k, v in entry.items()}))
+    return {"benchmark": "drift", "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine_line(), "peer": peer, "runs": runs}
 
 
 def machine_line() -> str:
@@ -417,8 +372,7 @@ def _mib(v: float) -> str:
 def render(res: dict[str, Any]) -> str:
     p = res["peer"]
     lines = [
-        SECTION_TITLE,
-        "",
+        SECTION_TITLE, "",
         f"_Generated by `bench/drift.py` on {res['date']} on {res['machine']}. Peer: Evidently "
         f"{p['evidently']} `DataDriftPreset` (pandas {p['pandas']}, numpy {p['numpy']}, Python "
         f"{p['python']}) in `bench/.venv-evidently`. Data: 20 normal numeric columns (5 shifted "
@@ -427,8 +381,7 @@ def render(res: dict[str, Any]) -> str:
         "the process's RSS with the data loaded (Evidently, Steward exact) or at start "
         "(reference profile; DuckDB and Spark batches, which load the stored profile JSON "
         "first). Once-per-monitor steps (the reference profile, the sorted exact reference) "
-        "are timed on their own rows; a batch's time excludes them._",
-        "",
+        "are timed on their own rows; a batch's time excludes them._", "",
         "| rows | engine | what | time | peak memory | vs Evidently |",
         "|---:|---|---|---:|---:|---:|",
     ]
@@ -438,22 +391,16 @@ def render(res: dict[str, Any]) -> str:
         sd = e.get("scipy_direct")
         if sd:
             st, sp = sd["steward"], sd["scipy"]
-            for key, what in (
-                ("seconds", "Wasserstein normed + Jensen-Shannon"),
-                ("tests_seconds", "KS + chi-square p-values"),
-            ):
+            for key, what in (("seconds", "Wasserstein normed + Jensen-Shannon"),
+                              ("tests_seconds", "KS + chi-square p-values")):
                 ratio = sp[key] / st[key]
-                lines.append(
-                    f"| {r} | scipy direct | {what}: `scipy.stats` / `jensenshannon` "
-                    f"per column on the frames | {sp[key]:.2f} s | "
-                    f"{_mib(sp['peak_above_loaded_mib'])} | |"
-                )
-                lines.append(
-                    f"| {r} | Steward exact | same scores (`compare_exact`, prepared "
-                    f"reference) | {st[key]:.2f} s | "
-                    f"{_mib(st['peak_above_loaded_mib'])} | {ratio:.1f}{TIMES} "
-                    "scipy |"
-                )
+                lines.append(f"| {r} | scipy direct | {what}: `scipy.stats` / `jensenshannon` "
+                             f"per column on the frames | {sp[key]:.2f} s | "
+                             f"{_mib(sp['peak_above_loaded_mib'])} | |")
+                lines.append(f"| {r} | Steward exact | same scores (`compare_exact`, prepared "
+                             f"reference) | {st[key]:.2f} s | "
+                             f"{_mib(st['peak_above_loaded_mib'])} | {ratio:.1f}{TIMES} "
+                             "scipy |")
                 verdicts.append(
                     f"- {r} rows, {what}: Steward exact {ratio:.1f}{TIMES} scipy direct "
                     f"(target ≥ {SCIPY_TARGET_RATIO:.0f}{TIMES}: "
@@ -461,113 +408,81 @@ def render(res: dict[str, Any]) -> str:
                     f"once-per-monitor reference sort ({st['prepare_seconds']:.2f} s) "
                     f"{sp[key] / (st[key] + st['prepare_seconds']):.1f}{TIMES}; scores equal "
                     f"to {sd['max_abs_difference']:.1e}; best of {st['repeat']} after a "
-                    f"{WARMUP_ROWS:,}-row warm-up, both."
-                )
+                    f"{WARMUP_ROWS:,}-row warm-up, both.")
         if "duckdb" not in e:
             continue
         ev = e.get("evidently")
         if ev:
-            lines.append(
-                f"| {r} | Evidently | DataDriftPreset (Wasserstein + JS), in memory "
-                f"| {ev['seconds']:.1f} s | {_mib(ev['peak_above_loaded_mib'])} | "
-                f"1{TIMES} |"
-            )
+            lines.append(f"| {r} | Evidently | DataDriftPreset (Wasserstein + JS), in memory "
+                         f"| {ev['seconds']:.1f} s | {_mib(ev['peak_above_loaded_mib'])} | "
+                         f"1{TIMES} |")
             x = e["exact"]
             ratio = ev["seconds"] / x["seconds"]
-            lines.append(
-                f"| {r} | Steward exact | same statistics, in memory, on the "
-                f"prepared reference (`compare_exact`) | {x['seconds']:.2f} s | "
-                f"{_mib(x['peak_above_loaded_mib'])} | {ratio:.0f}{TIMES} |"
-            )
+            lines.append(f"| {r} | Steward exact | same statistics, in memory, on the "
+                         f"prepared reference (`compare_exact`) | {x['seconds']:.2f} s | "
+                         f"{_mib(x['peak_above_loaded_mib'])} | {ratio:.0f}{TIMES} |")
             both = ev["seconds"] / (x["seconds"] + x["prepare_seconds"])
-            lines.append(
-                f"| {r} | Steward exact, once per monitor | sort the reference "
-                f"(`prepare_exact`) | {x['prepare_seconds']:.2f} s | (in the row "
-                f"above) | {both:.0f}{TIMES} with it |"
-            )
+            lines.append(f"| {r} | Steward exact, once per monitor | sort the reference "
+                         f"(`prepare_exact`) | {x['prepare_seconds']:.2f} s | (in the row "
+                         f"above) | {both:.0f}{TIMES} with it |")
         if "profile" in e:
             pr = e["profile"]
-            lines.append(
-                f"| {r} | Steward, once per monitor | reference profile from Parquet "
-                f"(`build_profile`, DuckDB) | {pr['seconds']:.2f} s | "
-                f"{_mib(pr['peak_above_start_mib'])} | |"
-            )
+            lines.append(f"| {r} | Steward, once per monitor | reference profile from Parquet "
+                         f"(`build_profile`, DuckDB) | {pr['seconds']:.2f} s | "
+                         f"{_mib(pr['peak_above_start_mib'])} | |")
         d = e["duckdb"]
         ratio_d = f"{ev['seconds'] / d['seconds']:.0f}{TIMES}" if ev else ""
-        lines.append(
-            f"| {r} | Steward DuckDB | batch Parquet → aggregates → drift (sketch "
-            f"W1, exact JS) | {d['seconds']:.2f} s | {_mib(d['peak_above_start_mib'])} "
-            f"| {ratio_d} |"
-        )
+        lines.append(f"| {r} | Steward DuckDB | batch Parquet → aggregates → drift (sketch "
+                     f"W1, exact JS) | {d['seconds']:.2f} s | {_mib(d['peak_above_start_mib'])} "
+                     f"| {ratio_d} |")
         if "spark" in e:
             s = e["spark"]
-            lines.append(
-                f"| {r} | Steward Spark (local[*]) | same aggregates as a Spark job "
-                f"| {s['seconds']:.1f} s | driver only | |"
-            )
+            lines.append(f"| {r} | Steward Spark (local[*]) | same aggregates as a Spark job "
+                         f"| {s['seconds']:.1f} s | driver only | |")
         if ev and e["rows"] == 1_000_000:
             ratio = ev["seconds"] / e["exact"]["seconds"]
             mem = e["exact"]["peak_above_loaded_mib"] / 1024
             ok = ratio >= TARGET_RATIO and mem <= TARGET_1M_GIB
             with_prep = ev["seconds"] / (e["exact"]["seconds"] + e["exact"]["prepare_seconds"])
-            verdicts.append(
-                f"- 1 M rows, Evidently's statistics: {ratio:.0f}{TIMES} Evidently "
-                f"per batch, {mem:.2f} GiB (target ≥ {TARGET_RATIO:.0f}{TIMES}, ≤ "
-                f"{TARGET_1M_GIB:.0f} GiB: {'met' if ok else '**unmet**'}); "
-                f"including the once-per-monitor reference sort "
-                f"{with_prep:.0f}{TIMES}; DuckDB aggregate path "
-                f"{ev['seconds'] / d['seconds']:.0f}{TIMES}."
-            )
+            verdicts.append(f"- 1 M rows, Evidently's statistics: {ratio:.0f}{TIMES} Evidently "
+                            f"per batch, {mem:.2f} GiB (target ≥ {TARGET_RATIO:.0f}{TIMES}, ≤ "
+                            f"{TARGET_1M_GIB:.0f} GiB: {'met' if ok else '**unmet**'}); "
+                            f"including the once-per-monitor reference sort "
+                            f"{with_prep:.0f}{TIMES}; DuckDB aggregate path "
+                            f"{ev['seconds'] / d['seconds']:.0f}{TIMES}.")
         if ev:
-            verdicts.append(
-                f"- {r} rows: every per-column score (20 Wasserstein normed, 5 "
-                f"Jensen-Shannon) equals Evidently's to "
-                f"{e['max_abs_difference']:.1e} (tolerance {TOLERANCE:g})."
-            )
+            verdicts.append(f"- {r} rows: every per-column score (20 Wasserstein normed, 5 "
+                            f"Jensen-Shannon) equals Evidently's to "
+                            f"{e['max_abs_difference']:.1e} (tolerance {TOLERANCE:g}).")
         if e["rows"] >= 10_000_000:
             mem = d["peak_above_start_mib"] / 1024
             ok = d["seconds"] <= TARGET_10M_S and mem <= TARGET_10M_GIB
             prof = e.get("profile")
-            verdicts.append(
-                f"- {r} rows from Parquet: {d['seconds']:.1f} s, {mem:.2f} GiB "
-                "peak for the batch in its own process "
-                f"(target ≤ {TARGET_10M_S:.0f} s, ≤ {TARGET_10M_GIB:.0f} GiB: "
-                f"{'met' if ok else '**unmet**'})"
-                + (
-                    f"; the reference profile (once per monitor, its own process) "
-                    f"took {prof['seconds']:.1f} s and "
-                    f"{_mib(prof['peak_above_start_mib'])}."
-                    if prof
-                    else "."
-                )
-            )
+            verdicts.append(f"- {r} rows from Parquet: {d['seconds']:.1f} s, {mem:.2f} GiB "
+                            "peak for the batch in its own process "
+                            f"(target ≤ {TARGET_10M_S:.0f} s, ≤ {TARGET_10M_GIB:.0f} GiB: "
+                            f"{'met' if ok else '**unmet**'})"
+                            + (f"; the reference profile (once per monitor, its own process) "
+                               f"took {prof['seconds']:.1f} s and "
+                               f"{_mib(prof['peak_above_start_mib'])}." if prof else "."))
         bounds = [b for b in d["bounds"].values() if b is not None]
         if bounds:
-            verdicts.append(
-                f"- {r} rows, DuckDB sketch Wasserstein: error bound ≤ "
-                f"{max(bounds):.4f} (normed), drifted columns "
-                f"{', '.join(d['drifted'])}."
-            )
-    lines += [
-        "",
-        *verdicts,
-        "- Evidently and `compare_exact` hold both samples in memory; `compare_exact` "
-        "compares the batch with the reference prepared once per monitor "
-        "(`prepare_exact`: each numeric column sorted — its exact ECDF — and category "
-        "counts; `ExactReference.save/load` keep it as `.npz` next to the profile), so a "
-        "batch costs one sort of the batch plus one merge per column. The DuckDB path "
-        "reads the batch's Parquet itself in one scan and compares it with the stored "
-        "reference profile.",
-        "- The 2 CPUs were shared with other engineers' work during the run (1-minute "
-        "load average before the measurements: "
-        + ", ".join(
-            f"{e['scipy_direct']['steward']['loadavg_before']:.1f}"
-            for e in res["runs"]
-            if "scipy_direct" in e
-        )
-        + "); times are conservative.",
-        "",
-    ]
+            verdicts.append(f"- {r} rows, DuckDB sketch Wasserstein: error bound ≤ "
+                            f"{max(bounds):.4f} (normed), drifted columns "
+                            f"{', '.join(d['drifted'])}.")
+    lines += ["", *verdicts,
+              "- Evidently and `compare_exact` hold both samples in memory; `compare_exact` "
+              "compares the batch with the reference prepared once per monitor "
+              "(`prepare_exact`: each numeric column sorted — its exact ECDF — and category "
+              "counts; `ExactReference.save/load` keep it as `.npz` next to the profile), so a "
+              "batch costs one sort of the batch plus one merge per column. The DuckDB path "
+              "reads the batch's Parquet itself in one scan and compares it with the stored "
+              "reference profile.",
+              "- The 2 CPUs were shared with other engineers' work during the run (1-minute "
+              "load average before the measurements: "
+              + ", ".join(f"{e['scipy_direct']['steward']['loadavg_before']:.1f}"
+                          for e in res["runs"] if "scipy_direct" in e)
+              + "); times are conservative.", ""]
     return "\n".join(lines)
 
 
@@ -581,18 +496,11 @@ def main() -> int:
     ap.add_argument("--write-md", dest="write_md", action="store_true", default=None)
     ap.add_argument("--no-write-md", dest="write_md", action="store_false")
     ap.add_argument("--render", type=Path)
-    ap.add_argument(
-        "--repeat",
-        type=int,
-        default=3,
-        help="timed repetitions (best of) for Steward exact and scipy direct",
-    )
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="timed repetitions (best of) for Steward exact and scipy direct")
     ap.add_argument("--rows", type=int, help="one size only (e.g. a small check run)")
-    ap.add_argument(
-        "--scipy-only",
-        action="store_true",
-        help="only Steward exact vs scipy direct (no Evidently, DuckDB, Spark)",
-    )
+    ap.add_argument("--scipy-only", action="store_true",
+                    help="only Steward exact vs scipy direct (no Evidently, DuckDB, Spark)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -606,13 +514,8 @@ def main() -> int:
         big = None if args.quick or args.no_big else 10_000_000
         if args.rows:
             sizes, big = [args.rows], None
-        res = measure(
-            sizes,
-            big,
-            None if args.rows else (100_000 if args.quick else 1_000_000),
-            repeat=args.repeat,
-            peers=not args.scipy_only,
-        )
+        res = measure(sizes, big, None if args.rows else (100_000 if args.quick else 1_000_000),
+                      repeat=args.repeat, peers=not args.scipy_only)
         RESULTS_DIR.mkdir(exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d-%H%M")
         out = RESULTS_DIR / f"drift-{stamp}{'-quick' if args.quick else ''}.json"
@@ -620,11 +523,8 @@ def main() -> int:
         log(f"results in {out.relative_to(REPO)}")
     section = render(res)
     print(section)
-    write = (
-        args.write_md
-        if args.write_md is not None
-        else not (args.quick or args.render or args.rows or args.scipy_only)
-    )
+    write = args.write_md if args.write_md is not None else not (
+        args.quick or args.render or args.rows or args.scipy_only)
     if write:
         sys.path.insert(0, str(BENCH_DIR))
         from report import replace_section

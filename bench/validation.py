@@ -118,28 +118,18 @@ def install_peer() -> dict[str, Any]:
         log(f"pip install '{spec}' (about a minute)")
         run_checked([*pip, spec])
     except BenchError as first:
-        log(
-            f"'{spec}' did not install ({str(first).splitlines()[0]}); "
-            f"trying '{PEER_FALLBACK_SPEC}'"
-        )
+        log(f"'{spec}' did not install ({str(first).splitlines()[0]}); "
+            f"trying '{PEER_FALLBACK_SPEC}'")
         spec = PEER_FALLBACK_SPEC
         run_checked([*pip, spec])
-    versions = json.loads(
-        run_checked(
-            [
-                str(PEER_VENV / "bin" / "python"),
-                "-c",
-                "import importlib.metadata as m, json, platform; print(json.dumps({p: m.version(p) for p "
-                "in ('fairlearn', 'scikit-learn', 'pandas', 'numpy')} | "
-                "{'python': platform.python_version()}))",
-            ]
-        )
-    )
-    marker = versions | {
-        "requested": PEER_SPEC,
-        "installed_with": spec,
-        "install_seconds": round(time.perf_counter() - t0, 1),
-    }
+    versions = json.loads(run_checked([
+        str(PEER_VENV / "bin" / "python"), "-c",
+        "import importlib.metadata as m, json, platform; print(json.dumps({p: m.version(p) for p "
+        "in ('fairlearn', 'scikit-learn', 'pandas', 'numpy')} | "
+        "{'python': platform.python_version()}))",
+    ]))
+    marker = versions | {"requested": PEER_SPEC, "installed_with": spec,
+                         "install_seconds": round(time.perf_counter() - t0, 1)}
     PEER_MARKER.write_text(json.dumps(marker, indent=2) + "\n")
     return marker
 
@@ -177,9 +167,8 @@ def _steward_tasks() -> dict[str, Any]:
     from steward.validation import metrics as vm
 
     def fairness(d: dict[str, Any]) -> dict[str, Any]:
-        rep = vm.fairness_report(
-            d["y_true"], d["y_pred"], {"sex": d["sex"], "age_band": d["age_band"]}
-        )
+        rep = vm.fairness_report(d["y_true"], d["y_pred"],
+                                 {"sex": d["sex"], "age_band": d["age_band"]})
         return {
             "demographic_parity_difference": rep.demographic_parity_difference,
             "demographic_parity_ratio": rep.demographic_parity_ratio,
@@ -196,35 +185,23 @@ def _steward_tasks() -> dict[str, Any]:
         rep = vm.classification_report(d["y_true"], y_pred=d["y_pred"], y_score=d["y_score"])
         assert rep.calibration is not None
         return {
-            "accuracy": rep.accuracy,
-            "precision": rep.precision,
-            "recall": rep.recall,
-            "f1": rep.f1,
-            "roc_auc": rep.roc_auc,
-            "average_precision": rep.average_precision,
-            "log_loss": rep.log_loss,
-            "brier": rep.brier,
+            "accuracy": rep.accuracy, "precision": rep.precision, "recall": rep.recall,
+            "f1": rep.f1, "roc_auc": rep.roc_auc, "average_precision": rep.average_precision,
+            "log_loss": rep.log_loss, "brier": rep.brier,
             "calibration_observed": list(rep.calibration.observed_rate),
         }
 
     def fairness_intervals(d: dict[str, Any]) -> dict[str, Any]:
-        rep = vm.fairness_report(
-            d["y_true"],
-            d["y_pred"],
-            {"sex": d["sex"], "age_band": d["age_band"]},
-            interval_replicates=1000,
-        )
+        rep = vm.fairness_report(d["y_true"], d["y_pred"],
+                                 {"sex": d["sex"], "age_band": d["age_band"]},
+                                 interval_replicates=1000)
         found = rep.intervals["demographic_parity_difference"]
         assert found is not None
         return {"dpd_interval": [found["low"], found["high"]]}
 
     # The same report over group columns that arrive coded (see worker()).
-    return {
-        "fairness": fairness,
-        "performance": performance,
-        "fairness_intervals": fairness_intervals,
-        "fairness_categorical": fairness,
-    }
+    return {"fairness": fairness, "performance": performance,
+            "fairness_intervals": fairness_intervals, "fairness_categorical": fairness}
 
 
 def _peer_tasks() -> dict[str, Any]:
@@ -235,42 +212,31 @@ def _peer_tasks() -> dict[str, Any]:
     def fairness(d: dict[str, Any]) -> dict[str, Any]:
         sf = {"sex": d["sex"], "age_band": d["age_band"]}
         frame = fm.MetricFrame(
-            metrics={
-                "selection_rate": fm.selection_rate,
-                "true_positive_rate": fm.true_positive_rate,
-                "false_positive_rate": fm.false_positive_rate,
-                "accuracy": sm.accuracy_score,
-            },
-            y_true=d["y_true"],
-            y_pred=d["y_pred"],
-            sensitive_features=sf,
+            metrics={"selection_rate": fm.selection_rate,
+                     "true_positive_rate": fm.true_positive_rate,
+                     "false_positive_rate": fm.false_positive_rate,
+                     "accuracy": sm.accuracy_score},
+            y_true=d["y_true"], y_pred=d["y_pred"], sensitive_features=sf,
         )
         by_group = frame.by_group
         return {
-            "demographic_parity_difference": float(
-                fm.demographic_parity_difference(d["y_true"], d["y_pred"], sensitive_features=sf)
-            ),
-            "equalized_odds_difference": float(
-                fm.equalized_odds_difference(d["y_true"], d["y_pred"], sensitive_features=sf)
-            ),
+            "demographic_parity_difference": float(fm.demographic_parity_difference(
+                d["y_true"], d["y_pred"], sensitive_features=sf)),
+            "equalized_odds_difference": float(fm.equalized_odds_difference(
+                d["y_true"], d["y_pred"], sensitive_features=sf)),
             "groups": len(by_group),
-            **{
-                k: [float(v) for v in by_group[k]]
-                for k in ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
-            },
+            **{k: [float(v) for v in by_group[k]] for k in
+               ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")},
         }
 
     def performance(d: dict[str, Any]) -> dict[str, Any]:
         y, p, s = d["y_true"], d["y_pred"], d["y_score"]
         observed, _ = calibration_curve(y, s, n_bins=10)
         return {
-            "accuracy": sm.accuracy_score(y, p),
-            "precision": sm.precision_score(y, p),
-            "recall": sm.recall_score(y, p),
-            "f1": sm.f1_score(y, p),
-            "roc_auc": sm.roc_auc_score(y, s),
-            "average_precision": sm.average_precision_score(y, s),
-            "log_loss": sm.log_loss(y, s),
+            "accuracy": sm.accuracy_score(y, p), "precision": sm.precision_score(y, p),
+            "recall": sm.recall_score(y, p), "f1": sm.f1_score(y, p),
+            "roc_auc": sm.roc_auc_score(y, s), "average_precision":
+            sm.average_precision_score(y, s), "log_loss": sm.log_loss(y, s),
             "brier": sm.brier_score_loss(y, s),
             "calibration_observed": [float(v) for v in observed],
         }
@@ -283,18 +249,10 @@ def _pandas_tasks() -> dict[str, Any]:
 
     def fairness(d: dict[str, Any]) -> dict[str, Any]:
         y, p = d["y_true"] == 1, d["y_pred"] == 1
-        frame = pd.DataFrame(
-            {
-                "sex": d["sex"],
-                "age_band": d["age_band"],
-                "n": 1,
-                "selected": p,
-                "positives": y,
-                "tp": y & p,
-                "fp": ~y & p,
-                "correct": y == p,
-            }
-        )
+        frame = pd.DataFrame({
+            "sex": d["sex"], "age_band": d["age_band"], "n": 1, "selected": p,
+            "positives": y, "tp": y & p, "fp": ~y & p, "correct": y == p,
+        })
         # observed=True: on categorical columns, only the groups that occur (as on strings).
         counts = frame.groupby(["sex", "age_band"], sort=True, observed=True).sum()
         negatives = counts["n"] - counts["positives"]
@@ -306,7 +264,8 @@ def _pandas_tasks() -> dict[str, Any]:
         return {
             "demographic_parity_difference": float(sr.max() - sr.min()),
             "demographic_parity_ratio": float(sr.min() / sr.max()),
-            "equalized_odds_difference": float(max(tpr.max() - tpr.min(), fpr.max() - fpr.min())),
+            "equalized_odds_difference": float(max(tpr.max() - tpr.min(),
+                                                   fpr.max() - fpr.min())),
             "equalized_odds_ratio": float(min(tpr.min() / tpr.max(), fpr.min() / fpr.max())),
             "groups": len(counts),
             "selection_rate": [float(v) for v in sr],
@@ -323,9 +282,8 @@ def worker(engine: str, task_name: str, data_dir: Path, repeats: int, warmup: bo
 
     tasks = {"steward": _steward_tasks, "pandas": _pandas_tasks, "peer": _peer_tasks}[engine]
     task = tasks()[task_name]
-    d: dict[str, Any] = {
-        name: np.load(data_dir / f"{name}.npy") for name in ("y_true", "y_score", "y_pred")
-    }
+    d: dict[str, Any] = {name: np.load(data_dir / f"{name}.npy")
+                         for name in ("y_true", "y_score", "y_pred")}
     # Group columns as they come out of a DataFrame: Python strings in an object array.
     for name in ("sex", "age_band"):
         d[name] = np.load(data_dir / f"{name}.npy").astype(object)
@@ -345,47 +303,31 @@ def worker(engine: str, task_name: str, data_dir: Path, repeats: int, warmup: bo
         t0 = time.perf_counter()
         values = task(d)
         seconds.append(time.perf_counter() - t0)
-    print(
-        json.dumps(
-            {
-                "rows": len(d["y_true"]),
-                "seconds": seconds,
-                "median_s": statistics.median(seconds),
-                "loaded_mib": loaded_mib,
-                "peak_rss_mib": _rss_mib(),
-                "peak_above_loaded_mib": max(0.0, _rss_mib() - loaded_mib),
-                "values": values,
-            }
-        )
-    )
+    print(json.dumps({
+        "rows": len(d["y_true"]),
+        "seconds": seconds,
+        "median_s": statistics.median(seconds),
+        "loaded_mib": loaded_mib,
+        "peak_rss_mib": _rss_mib(),
+        "peak_above_loaded_mib": max(0.0, _rss_mib() - loaded_mib),
+        "values": values,
+    }))
 
 
 TASKS = ("fairness", "performance")
 
 
-def run_worker(
-    engine: str, data_dir: Path, repeats: int, warmup: bool, tasks: tuple[str, ...] = TASKS
-) -> dict[str, Any]:
+def run_worker(engine: str, data_dir: Path, repeats: int, warmup: bool,
+               tasks: tuple[str, ...] = TASKS) -> dict[str, Any]:
     """Each task in its own fresh process, so peak memory belongs to that task alone."""
     python = PEER_VENV / "bin" / "python" if engine == "peer" else STEWARD_PYTHON
     result: dict[str, Any] = {"loadavg_before": os.getloadavg()[0]}
     for task in tasks:
-        cmd = [
-            str(python),
-            str(Path(__file__).resolve()),
-            "--worker",
-            engine,
-            "--task",
-            task,
-            "--data",
-            str(data_dir),
-            "--repeats",
-            str(repeats),
-        ]
+        cmd = [str(python), str(Path(__file__).resolve()), "--worker", engine, "--task", task,
+               "--data", str(data_dir), "--repeats", str(repeats)]
         t0 = time.perf_counter()
-        result[task] = json.loads(
-            run_checked([*cmd, *(["--warmup"] if warmup else [])]).strip().splitlines()[-1]
-        )
+        result[task] = json.loads(run_checked([*cmd, *(["--warmup"] if warmup else [])])
+                                  .strip().splitlines()[-1])
         result[task]["wall_s"] = time.perf_counter() - t0
     result["loadavg_after"] = os.getloadavg()[0]
     return result
@@ -395,7 +337,8 @@ def run_worker(
 # Comparison and report
 
 
-def compare(steward: dict[str, Any], peer: dict[str, Any], tasks: tuple[str, ...] = TASKS) -> float:
+def compare(steward: dict[str, Any], peer: dict[str, Any],
+            tasks: tuple[str, ...] = TASKS) -> float:
     """Largest absolute difference between the numbers both engines computed."""
     worst = 0.0
     for task in tasks:
@@ -408,13 +351,8 @@ def compare(steward: dict[str, Any], peer: dict[str, Any], tasks: tuple[str, ...
     return worst
 
 
-def measure(
-    sizes: tuple[int, ...],
-    repeats: int,
-    peer_repeats: int,
-    peer_repeats_large: int,
-    peer_max_rows: int,
-) -> dict[str, Any]:
+def measure(sizes: tuple[int, ...], repeats: int, peer_repeats: int, peer_repeats_large: int,
+            peer_max_rows: int) -> dict[str, Any]:
     peer_info = install_peer()
     runs = []
     with tempfile.TemporaryDirectory(prefix="steward-validation-bench-") as tmp:
@@ -425,9 +363,8 @@ def measure(
             write_data(rows, data_dir)
             log(f"{rows:,} rows: Steward ({repeats} runs after a warm-up)")
             steward = run_worker("steward", data_dir, repeats, warmup=True)
-            extra = run_worker(
-                "steward", data_dir, repeats, warmup=True, tasks=("fairness_intervals",)
-            )
+            extra = run_worker("steward", data_dir, repeats, warmup=True,
+                               tasks=("fairness_intervals",))
             steward["fairness_intervals"] = extra["fairness_intervals"]
             log(f"{rows:,} rows: pandas groupby ({repeats} runs after a warm-up)")
             pandas_run = run_worker("pandas", data_dir, repeats, warmup=True, tasks=("fairness",))
@@ -448,30 +385,21 @@ def measure(
             if rows <= peer_max_rows:
                 large = rows == max(sizes) and rows > min(sizes)
                 n = peer_repeats_large if large else peer_repeats
-                log(
-                    f"{rows:,} rows: Fairlearn/scikit-learn ({_runs(n)}"
-                    f"{'' if large else ' after a warm-up'}; minutes at 10 M rows)"
-                )
+                log(f"{rows:,} rows: Fairlearn/scikit-learn ({_runs(n)}"
+                    f"{'' if large else ' after a warm-up'}; minutes at 10 M rows)")
                 peer = run_worker("peer", data_dir, n, warmup=not large)
-            entry: dict[str, Any] = {
-                "rows": rows,
-                "steward": steward,
-                "peer": peer,
-                "pandas": pandas_run,
-                "pandas_max_abs_difference": pandas_diff,
-                "categorical": {
-                    "steward": cat_steward["fairness_categorical"],
-                    "pandas": cat_pandas["fairness_categorical"],
-                    "max_abs_difference": cat_diff,
-                },
-            }
+            entry: dict[str, Any] = {"rows": rows, "steward": steward, "peer": peer,
+                                     "pandas": pandas_run,
+                                     "pandas_max_abs_difference": pandas_diff,
+                                     "categorical": {
+                                         "steward": cat_steward["fairness_categorical"],
+                                         "pandas": cat_pandas["fairness_categorical"],
+                                         "max_abs_difference": cat_diff}}
             if peer is not None:
                 entry["max_abs_difference"] = compare(steward, peer)
                 if entry["max_abs_difference"] > TOLERANCE:
-                    raise BenchError(
-                        f"results differ by {entry['max_abs_difference']:g} at "
-                        f"{rows:,} rows (tolerance {TOLERANCE:g})"
-                    )
+                    raise BenchError(f"results differ by {entry['max_abs_difference']:g} at "
+                                     f"{rows:,} rows (tolerance {TOLERANCE:g})")
             runs.append(entry)
             log(_one_line(entry))
     return {
@@ -488,22 +416,16 @@ def measure(
 
 def _one_line(entry: dict[str, Any]) -> str:
     s = entry["steward"]
-    text = (
-        f"{entry['rows']:,} rows: Steward fairness {s['fairness']['median_s']:.3f} s, "
-        f"performance {s['performance']['median_s']:.3f} s"
-    )
+    text = (f"{entry['rows']:,} rows: Steward fairness {s['fairness']['median_s']:.3f} s, "
+            f"performance {s['performance']['median_s']:.3f} s")
     if entry.get("pandas"):
-        text += (
-            f"; pandas groupby {entry['pandas']['fairness']['median_s']:.3f} s "
-            f"(max |diff| {entry['pandas_max_abs_difference']:.1e})"
-        )
+        text += (f"; pandas groupby {entry['pandas']['fairness']['median_s']:.3f} s "
+                 f"(max |diff| {entry['pandas_max_abs_difference']:.1e})")
     if entry["peer"]:
         p = entry["peer"]
-        text += (
-            f"; Fairlearn {p['fairness']['median_s']:.2f} s, scikit-learn "
-            f"{p['performance']['median_s']:.2f} s; "
-            f"max |diff| {entry['max_abs_difference']:.1e}"
-        )
+        text += (f"; Fairlearn {p['fairness']['median_s']:.2f} s, scikit-learn "
+                 f"{p['performance']['median_s']:.2f} s; "
+                 f"max |diff| {entry['max_abs_difference']:.1e}")
     return text
 
 
@@ -551,27 +473,20 @@ def render(results: dict[str, Any]) -> str:
         label = _rows_label(rows)
         total_s = s["fairness"]["median_s"] + s["performance"]["median_s"]
         for task, what, peer_name in (
-            (
-                "fairness",
-                "fairness: per-group table + all group metrics",
-                "Fairlearn MetricFrame (4 metrics) + DPD + EOD",
-            ),
+            ("fairness", "fairness: per-group table + all group metrics", "Fairlearn MetricFrame"
+             " (4 metrics) + DPD + EOD"),
             ("performance", "performance: 8 metrics + reliability curve", "scikit-learn, 9 calls"),
         ):
             ours = s[task]
             if p is not None:
                 theirs = p[task]
                 ratio = theirs["median_s"] / ours["median_s"]
-                peer_cells = (
-                    f"{peer_name} | {_fmt_s(theirs['median_s'])} s | "
-                    f"{_mib(theirs['peak_above_loaded_mib'])} | {ratio:,.0f}{TIMES}"
-                )
+                peer_cells = (f"{peer_name} | {_fmt_s(theirs['median_s'])} s | "
+                              f"{_mib(theirs['peak_above_loaded_mib'])} | {ratio:,.0f}{TIMES}")
             else:
                 peer_cells = f"{peer_name} | not run | | "
-            lines.append(
-                f"| {label} | {what} | {_fmt_s(ours['median_s'])} s | "
-                f"{_mib(ours['peak_above_loaded_mib'])} | {peer_cells} |"
-            )
+            lines.append(f"| {label} | {what} | {_fmt_s(ours['median_s'])} s | "
+                         f"{_mib(ours['peak_above_loaded_mib'])} | {peer_cells} |")
             if task == "fairness" and "fairness_intervals" in s:
                 with_ci = s["fairness_intervals"]["median_s"]
                 added = max(0.0, with_ci - ours["median_s"])  # medians: noise can go below 0
@@ -579,14 +494,12 @@ def render(results: dict[str, Any]) -> str:
                     f"| {label} | fairness + 1 000-replicate bootstrap intervals on every metric "
                     f"| {_fmt_s(with_ci)} s | "
                     f"{_mib(s['fairness_intervals']['peak_above_loaded_mib'])} | "
-                    f"(intervals add {added:.3f} s) | | | |"
-                )
+                    f"(intervals add {added:.3f} s) | | | |")
                 if rows >= 10_000_000:
                     verdicts.append(
                         f"- Fairness intervals at {label} rows add {added:.3f} s (target ≤ "
                         f"{TARGET_INTERVALS_S:.0f} s: "
-                        f"{'met' if added <= TARGET_INTERVALS_S else '**unmet**'})."
-                    )
+                        f"{'met' if added <= TARGET_INTERVALS_S else '**unmet**'}).")
             if task == "fairness" and entry.get("pandas"):
                 theirs = entry["pandas"]["fairness"]
                 ratio = theirs["median_s"] / ours["median_s"]
@@ -594,8 +507,7 @@ def render(results: dict[str, Any]) -> str:
                     f"| {label} | {what} | {_fmt_s(ours['median_s'])} s | "
                     f"{_mib(ours['peak_above_loaded_mib'])} | pandas groupby (DPD, DPR, EOD, EOR "
                     f"+ 4 per-group rates) | {_fmt_s(theirs['median_s'])} s | "
-                    f"{_mib(theirs['peak_above_loaded_mib'])} | {ratio:,.1f}{TIMES} |"
-                )
+                    f"{_mib(theirs['peak_above_loaded_mib'])} | {ratio:,.1f}{TIMES} |")
                 cat = entry.get("categorical")
                 if cat:
                     c_ours, c_theirs = cat["steward"], cat["pandas"]
@@ -605,16 +517,14 @@ def render(results: dict[str, Any]) -> str:
                         f"{_fmt_s(c_ours['median_s'])} s | "
                         f"{_mib(c_ours['peak_above_loaded_mib'])} | pandas groupby on the same "
                         f"categoricals | {_fmt_s(c_theirs['median_s'])} s | "
-                        f"{_mib(c_theirs['peak_above_loaded_mib'])} | {c_ratio:,.1f}{TIMES} |"
-                    )
+                        f"{_mib(c_theirs['peak_above_loaded_mib'])} | {c_ratio:,.1f}{TIMES} |")
                     if rows >= 1_000_000:
                         verdicts.append(
                             f"- Fairness at {label} rows on categorical group columns: "
                             f"{c_ratio:,.1f}{TIMES} pandas groupby on the same columns, numbers "
                             f"equal to {cat['max_abs_difference']:.1e} (target ≥ "
                             f"{TARGET_PANDAS_RATIO:.0f}{TIMES}: "
-                            f"{'met' if c_ratio >= TARGET_PANDAS_RATIO else '**unmet**'})."
-                        )
+                            f"{'met' if c_ratio >= TARGET_PANDAS_RATIO else '**unmet**'}).")
                 if rows >= 1_000_000:
                     verdicts.append(
                         f"- Fairness at {label} rows: {ratio:,.1f}{TIMES} pandas groupby, "
@@ -630,13 +540,8 @@ def render(results: dict[str, Any]) -> str:
                 f"{'met' if ratio >= TARGET_RATIO else '**unmet**'})."
             )
         if rows == 10_000_000:
-            peak = (
-                max(
-                    s["fairness"]["peak_above_loaded_mib"],
-                    s["performance"]["peak_above_loaded_mib"],
-                )
-                / 1024
-            )
+            peak = max(s["fairness"]["peak_above_loaded_mib"],
+                       s["performance"]["peak_above_loaded_mib"]) / 1024
             ok = total_s <= TARGET_LARGE_S and peak <= TARGET_LARGE_GIB
             verdicts.append(
                 f"- 10 M rows, fairness + performance: {total_s:.2f} s, peak {peak:.2f} GiB "
@@ -677,18 +582,14 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--peer-repeats", type=int, default=3)
     ap.add_argument("--peer-repeats-large", type=int, default=1)
-    ap.add_argument(
-        "--peer-max-rows", type=int, default=10_000_000, help="skip the peers above this many rows"
-    )
+    ap.add_argument("--peer-max-rows", type=int, default=10_000_000,
+                    help="skip the peers above this many rows")
     ap.add_argument("--write-md", dest="write_md", action="store_true", default=None)
     ap.add_argument("--no-write-md", dest="write_md", action="store_false")
     ap.add_argument("--render", type=Path, help="print the report of an earlier results file")
     ap.add_argument("--worker", choices=("steward", "pandas", "peer"), help=argparse.SUPPRESS)
-    ap.add_argument(
-        "--task",
-        choices=("fairness", "performance", "fairness_intervals", "fairness_categorical"),
-        help=argparse.SUPPRESS,
-    )
+    ap.add_argument("--task", choices=("fairness", "performance", "fairness_intervals",
+                                       "fairness_categorical"), help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--warmup", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -704,9 +605,8 @@ def main() -> int:
         else:
             sizes = QUICK_SIZES if args.quick else FULL_SIZES
         try:
-            results = measure(
-                sizes, args.repeats, args.peer_repeats, args.peer_repeats_large, args.peer_max_rows
-            )
+            results = measure(sizes, args.repeats, args.peer_repeats, args.peer_repeats_large,
+                              args.peer_max_rows)
         except BenchError as exc:
             log(f"failed: {exc}")
             return 1
@@ -717,11 +617,8 @@ def main() -> int:
         log(f"results in {path.relative_to(REPO)}")
     section = render(results)
     print(section)
-    write_md = (
-        args.write_md
-        if args.write_md is not None
-        else not (args.quick or args.render or args.sizes)
-    )
+    write_md = args.write_md if args.write_md is not None else not (args.quick or args.render
+                                                                    or args.sizes)
     if write_md:
         replace_section(SECTION_TITLE, section)
         log("updated the Validation section of BENCHMARKS.md")

@@ -57,20 +57,8 @@ def store(tmp_path: Path, credit: pd.DataFrame) -> Path:
     finally:
         client.close()
     cols = [a for c in COLUMNS for a in ("--column", c)]
-    ok(
-        home,
-        "monitor",
-        "create",
-        "credit",
-        "1",
-        "--name",
-        "daily",
-        "--reference",
-        str(reference),
-        *cols,
-        "--window",
-        "daily",
-    )
+    ok(home, "monitor", "create", "credit", "1", "--name", "daily", "--reference",
+       str(reference), *cols, "--window", "daily")
     return home
 
 
@@ -85,11 +73,11 @@ def _metric(run_json: dict[str, object], column: str, metric: str = "drift_score
 def test_a_table_and_a_query_are_read_as_batches(
     store: Path, source_url: str, tmp_path: Path, credit: pd.DataFrame
 ) -> None:
-    from_table = as_json(
-        store, "monitor", "run", "credit", "--data", source_url, "--table", "applications"
-    )
+    from_table = as_json(store, "monitor", "run", "credit", "--data", source_url,
+                         "--table", "applications")
     query = "SELECT * FROM applications WHERE age_in_years >= 30"
-    from_query = as_json(store, "monitor", "run", "credit", "--data", source_url, "--query", query)
+    from_query = as_json(store, "monitor", "run", "credit", "--data", source_url,
+                         "--query", query)
     assert from_table["rows"] == 400
     assert from_query["rows"] == int((credit.iloc[600:]["age_in_years"] >= 30).sum())
 
@@ -111,18 +99,8 @@ def test_history_by_window_merges_the_runs_of_a_day(
     credit.iloc[600:].to_parquet(whole)
     reference = as_json(store, "monitor", "run", "credit", "--data", str(whole))
 
-    windows = as_json(
-        store,
-        "monitor",
-        "history",
-        "credit",
-        "--by",
-        "window",
-        "--metric",
-        "psi",
-        "--column",
-        "age_in_years",
-    )
+    windows = as_json(store, "monitor", "history", "credit", "--by", "window",
+                      "--metric", "psi", "--column", "age_in_years")
     points = windows["points"] if isinstance(windows, dict) else windows
     assert len(points) == 1, points  # all three runs are in today's window
     # The window merges the two halves and the whole batch: two copies of the batch, whose
@@ -133,13 +111,13 @@ def test_history_by_window_merges_the_runs_of_a_day(
 
 
 def test_bad_postgres_sources_are_refused_with_the_fix(store: Path, source_url: str) -> None:
-    no_table = run(store, "monitor", "run", "credit", "--data", source_url, "--table", "nowhere")
+    no_table = run(store, "monitor", "run", "credit", "--data", source_url,
+                   "--table", "nowhere")
     assert no_table.exit_code != 0
     assert "nowhere" in flat(no_table.output)
 
-    table_without_url = run(
-        store, "monitor", "run", "credit", "--data", "batch.parquet", "--table", "applications"
-    )
+    table_without_url = run(store, "monitor", "run", "credit", "--data", "batch.parquet",
+                            "--table", "applications")
     assert table_without_url.exit_code != 0
     assert "postgresql://" in flat(table_without_url.output)
 
@@ -148,6 +126,5 @@ def test_bad_postgres_sources_are_refused_with_the_fix(store: Path, source_url: 
     assert "--table" in flat(neither.output) or "#table=" in flat(neither.output)
     # Nothing was recorded by the refused runs.
     assert as_json(store, "monitor", "history", "credit", "--metric", "drift_score") in (
-        [],
-        {"points": []},
+        [], {"points": []}
     )

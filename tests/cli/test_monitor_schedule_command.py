@@ -45,50 +45,12 @@ def _store(home: Path, tmp_path: Path) -> Path:
     finally:
         client.close()
     cols = [a for c in COLUMNS for a in ("--column", c)]
-    ok(
-        home,
-        "monitor",
-        "create",
-        "credit",
-        "1",
-        "--name",
-        "weekly",
-        "--reference",
-        str(reference),
-        *cols,
-        "--every",
-        "7d",
-        "--source",
-        str(batches / "*.parquet"),
-    )
-    ok(
-        home,
-        "monitor",
-        "create",
-        "credit",
-        "1",
-        "--name",
-        "broken",
-        "--reference",
-        str(reference),
-        *cols,
-        "--every",
-        "1d",
-        "--source",
-        str(tmp_path / "gone.parquet"),
-    )
-    ok(
-        home,
-        "monitor",
-        "create",
-        "credit",
-        "1",
-        "--name",
-        "manual",
-        "--reference",
-        str(reference),
-        *cols,
-    )
+    ok(home, "monitor", "create", "credit", "1", "--name", "weekly", "--reference",
+       str(reference), *cols, "--every", "7d", "--source", str(batches / "*.parquet"))
+    ok(home, "monitor", "create", "credit", "1", "--name", "broken", "--reference",
+       str(reference), *cols, "--every", "1d", "--source", str(tmp_path / "gone.parquet"))
+    ok(home, "monitor", "create", "credit", "1", "--name", "manual", "--reference",
+       str(reference), *cols)
     return batches
 
 
@@ -102,9 +64,8 @@ def test_schedule_runs_due_monitors_and_reports_failures(tmp_path: Path) -> None
     assert "gone.parquet" in text  # the failing monitor and why, on stderr
     monitors = {m["name"]: m for m in as_json(home, "monitor", "list")}
     weekly = monitors["weekly"]["id"]
-    history = as_json(
-        home, "monitor", "history", weekly, "--metric", "psi", "--column", "age_in_years"
-    )
+    history = as_json(home, "monitor", "history", weekly, "--metric", "psi",
+                      "--column", "age_in_years")
     assert len(history) == 1
     # Nothing is due now: both scheduled monitors wait for their next slot.
     again = as_json(home, "monitor", "schedule")
@@ -114,9 +75,8 @@ def test_schedule_runs_due_monitors_and_reports_failures(tmp_path: Path) -> None
 def test_worker_stops_after_the_given_number_of_passes(tmp_path: Path) -> None:
     home = tmp_path / "store"
     _store(home, tmp_path)
-    done = ok(
-        home, "monitor", "schedule", "--worker", "--iterations", "3", "--interval", "0", "--json"
-    )
+    done = ok(home, "monitor", "schedule", "--worker", "--iterations", "3", "--interval", "0",
+              "--json")
     reports = _documents(done.stdout)
     assert [len(r["ran"]) for r in reports] == [1, 0, 0]
     assert [len(r["failed"]) for r in reports] == [1, 0, 0]

@@ -36,30 +36,21 @@ from tests.monitoring.fixtures.make_evidently_fixture import (
 )
 
 FIXTURE = Path(__file__).parent / "fixtures" / "evidently_drift.json"
-SPECS = [
-    ColumnSpec("a"),
-    ColumnSpec("e"),
-    ColumnSpec("d"),
-    ColumnSpec("c", "categorical"),
-    ColumnSpec("flag", "categorical"),
-]
+SPECS = [ColumnSpec("a"), ColumnSpec("e"), ColumnSpec("d"), ColumnSpec("c", "categorical"),
+         ColumnSpec("flag", "categorical")]
 
 
 def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     a = rng.normal(shift, 1, n)
-    a[::97] = np.nan
+    a[:: 97] = np.nan
     e = rng.exponential(1 + shift, n)
     e[5] = np.inf
-    return pd.DataFrame(
-        {
-            "a": a,
-            "e": e,
-            "d": rng.integers(0, 4 + int(shift > 0), n),
-            "c": rng.choice(["x", "y", "z"] + (["new"] if shift else []), n),
-            "flag": rng.random(n) < 0.3 + shift / 3,
-        }
-    )
+    return pd.DataFrame({
+        "a": a, "e": e, "d": rng.integers(0, 4 + int(shift > 0), n),
+        "c": rng.choice(["x", "y", "z"] + (["new"] if shift else []), n),
+        "flag": rng.random(n) < 0.3 + shift / 3,
+    })
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +76,10 @@ def test_wasserstein_js_chisquare_z_match_scipy() -> None:
     rng = np.random.default_rng(7)
     r, c = rng.gamma(2, 1, 3000), rng.gamma(2.2, 1, 2500)
     assert stats.wasserstein_exact(r, c) / np.std(r) == pytest.approx(
-        sps.wasserstein_distance(r, c) / np.std(r), rel=1e-12
-    )
+        sps.wasserstein_distance(r, c) / np.std(r), rel=1e-12)
     rc, cc = np.array([50, 30, 15, 5]), np.array([40, 30, 20, 10])
     assert stats.jensenshannon(rc, cc) == pytest.approx(
-        distance.jensenshannon(rc / rc.sum(), cc / cc.sum()), rel=1e-12
-    )
+        distance.jensenshannon(rc / rc.sum(), cc / cc.sum()), rel=1e-12)
     chi, p = stats.chisquare_gof(rc, cc)
     expected = sps.chisquare(cc, rc * cc.sum() / rc.sum())
     assert (chi, p) == pytest.approx((expected.statistic, expected.pvalue), rel=1e-12)
@@ -112,8 +101,7 @@ def test_psi_formula_and_fills() -> None:
     assert stats.psi(r0, c0) == pytest.approx(np.sum((c0 / 100 - ev) * np.log(c0 / 100 / ev)))
     floor = np.array([1e-3, 0.5, 0.5])
     assert stats.psi(r0, c0, fill="epsilon", epsilon=1e-3) == pytest.approx(
-        np.sum((c0 / 100 - floor) * np.log(c0 / 100 / floor))
-    )
+        np.sum((c0 / 100 - floor) * np.log(c0 / 100 / floor)))
 
 
 # -- engines produce the same aggregates ------------------------------------------------------
@@ -123,18 +111,8 @@ def _same(a: BatchAggregate, b: BatchAggregate) -> None:
     assert a.rows == b.rows and a.profile_id == b.profile_id
     for name, x in a.columns.items():
         y = b.columns[name]
-        for f in (
-            "rows",
-            "missing",
-            "nonfinite",
-            "n",
-            "below",
-            "above",
-            "hist",
-            "categories",
-            "min",
-            "max",
-        ):
+        for f in ("rows", "missing", "nonfinite", "n", "below", "above", "hist", "categories",
+                  "min", "max"):
             assert getattr(x, f) == getattr(y, f), (name, f)
         assert x.sum == pytest.approx(y.sum, rel=1e-12)
         assert x.sumsq == pytest.approx(y.sumsq, rel=1e-12)
@@ -148,20 +126,15 @@ def test_duckdb_equals_numpy_on_frames_arrow_and_files(data, tmp_path: Path) -> 
     cur.iloc[:2500].to_parquet(tmp_path / "part-1.parquet")
     cur.iloc[2500:].to_parquet(tmp_path / "part-2.parquet")
     _same(aggregate(str(tmp_path / "part-*.parquet"), profile), by_numpy)
-    _same(
-        aggregate(Query(f"SELECT * FROM read_parquet('{tmp_path}/*.parquet')"), profile), by_numpy
-    )
+    _same(aggregate(Query(f"SELECT * FROM read_parquet('{tmp_path}/*.parquet')"), profile),
+          by_numpy)
     # merged partitions = one scan
-    parts = [
-        aggregate(cur.iloc[:2500], profile),
-        aggregate(cur.iloc[2500:], profile, engine="numpy"),
-    ]
+    parts = [aggregate(cur.iloc[:2500], profile), aggregate(cur.iloc[2500:], profile,
+                                                            engine="numpy")]
     _same(merge(parts), by_numpy)
     # the profile built by either engine is the same
-    assert (
-        build_profile(ref, SPECS, engine="numpy").to_dict()["columns"]
-        == profile.to_dict()["columns"]
-    )
+    assert build_profile(ref, SPECS, engine="numpy").to_dict()["columns"] == \
+        profile.to_dict()["columns"]
     # the stored form round-trips
     again = ReferenceProfile.from_json(profile.to_json())
     assert again.id == profile.id
@@ -174,16 +147,13 @@ def test_bins_follow_numpy_rule_at_edges() -> None:
     cur = pd.DataFrame({"v": np.array(profile.columns["v"].edges["deciles"] + [-1.0, 500.0])})
     a, b = aggregate(cur, profile), aggregate(cur, profile, engine="numpy")
     edges = np.asarray(profile.columns["v"].edges["deciles"])
-    expected = np.bincount(
-        np.searchsorted(edges, cur["v"].to_numpy(), "right"), minlength=edges.size + 1
-    ).tolist()
+    expected = np.bincount(np.searchsorted(edges, cur["v"].to_numpy(), "right"),
+                           minlength=edges.size + 1).tolist()
     assert a.columns["v"].hist["deciles"] == b.columns["v"].hist["deciles"] == expected
 
 
-@pytest.mark.skipif(
-    shutil.which("java") is None,
-    reason="PySpark needs Java (scripts/venv.sh installs default-jre-headless)",
-)
+@pytest.mark.skipif(shutil.which("java") is None, reason="PySpark needs Java "
+                    "(scripts/venv.sh installs default-jre-headless)")
 def test_spark_equals_duckdb(data) -> None:
     pytest.importorskip("pyspark")
     _, cur, profile = data
@@ -215,12 +185,10 @@ def test_drift_from_aggregates_matches_exact(data) -> None:
     assert r["a"].missing_rate == pytest.approx(cur["a"].isna().mean())
     assert r["e"].nonfinite == 1
     assert r["a"].out_of_range_share == pytest.approx(
-        np.mean((fa_c < fa_r.min()) | (fa_c > fa_r.max()))
-    )
+        np.mean((fa_c < fa_r.min()) | (fa_c > fa_r.max())))
     # KS in sketch mode: the statistic within its bound of scipy's
-    ks = compare(
-        profile, batch, DriftOptions(method="ks", methods={"c": "chisquare", "flag": "ztest"})
-    )
+    ks = compare(profile, batch, DriftOptions(method="ks", methods={"c": "chisquare",
+                                                                    "flag": "ztest"}))
     exact_d = sps.ks_2samp(fa_r, fa_c).statistic
     k = ks.columns["a"]
     assert k.statistic <= exact_d + 1e-12 <= k.statistic + k.error_bound + 1e-12
@@ -246,14 +214,9 @@ def test_sketch_bounds_hold_over_many_shifts() -> None:
 
 # -- Evidently 0.7 fixture -------------------------------------------------------------------
 
-EVIDENTLY_NAMES = {
-    "Wasserstein distance (normed)": "wasserstein",
-    "Jensen-Shannon distance": "jensenshannon",
-    "K-S p_value": "ks",
-    "chi-square p_value": "chisquare",
-    "Z-test p_value": "ztest",
-    "psi": "psi",
-}
+EVIDENTLY_NAMES = {"Wasserstein distance (normed)": "wasserstein",
+                   "Jensen-Shannon distance": "jensenshannon", "K-S p_value": "ks",
+                   "chi-square p_value": "chisquare", "Z-test p_value": "ztest", "psi": "psi"}
 
 
 @pytest.mark.parametrize("case", list(CASES))

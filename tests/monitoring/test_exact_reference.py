@@ -21,13 +21,8 @@ from steward.monitoring import (
 )
 from steward.monitoring._numpy import category_counts, category_values
 
-SPECS = [
-    ColumnSpec("a"),
-    ColumnSpec("d"),
-    ColumnSpec("c", "categorical"),
-    ColumnSpec("flag", "categorical"),
-    ColumnSpec("f", "categorical"),
-]
+SPECS = [ColumnSpec("a"), ColumnSpec("d"), ColumnSpec("c", "categorical"),
+         ColumnSpec("flag", "categorical"), ColumnSpec("f", "categorical")]
 
 
 def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
@@ -35,29 +30,22 @@ def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
     a = rng.normal(shift, 1, n)
     a[::53] = np.nan
     a[7] = np.inf
-    return pd.DataFrame(
-        {
-            "a": a,
-            "d": rng.integers(0, 4 + int(shift > 0), n).astype(float),
-            "c": rng.choice(["x", "y", "z"] + (["new"] if shift else []), n),
-            "flag": rng.random(n) < 0.3 + shift / 3,
-            "f": rng.choice([0.5, 1.0, np.nan], n),
-        }
-    )
+    return pd.DataFrame({
+        "a": a, "d": rng.integers(0, 4 + int(shift > 0), n).astype(float),
+        "c": rng.choice(["x", "y", "z"] + (["new"] if shift else []), n),
+        "flag": rng.random(n) < 0.3 + shift / 3,
+        "f": rng.choice([0.5, 1.0, np.nan], n),
+    })
 
 
 CASES = [
     (np.random.default_rng(1).normal(0, 1, 3000), np.random.default_rng(2).normal(0.1, 1, 2000)),
-    (
-        np.random.default_rng(3).integers(0, 5, 3000).astype(float),
-        np.random.default_rng(4).integers(0, 7, 1200).astype(float),
-    ),  # ties across samples
+    (np.random.default_rng(3).integers(0, 5, 3000).astype(float),
+     np.random.default_rng(4).integers(0, 7, 1200).astype(float)),  # ties across samples
     (np.array([1.0, 1.0, 2.0]), np.array([1.0, 2.0, 2.0, 2.0])),
-    (np.array([3.0]), np.array([1.0, 2.0])),  # disjoint
-    (
-        np.random.default_rng(5).normal(0, 1, 20000).round(1),
-        np.random.default_rng(6).normal(0.3, 2, 15000).round(1),
-    ),
+    (np.array([3.0]), np.array([1.0, 2.0])),                        # disjoint
+    (np.random.default_rng(5).normal(0, 1, 20000).round(1),
+     np.random.default_rng(6).normal(0.3, 2, 15000).round(1)),
 ]
 
 
@@ -102,12 +90,8 @@ def test_prepared_reference_equals_raw_and_scipy(n_ref: int) -> None:
     assert again.columns["c"].new_category_share == pytest.approx((cur["c"] == "new").mean())
     assert again.columns["f"].missing_rate == pytest.approx(cur["f"].isna().mean())
     psi = compare_exact(prepared, cur, options=DriftOptions(method="psi", psi_mode="evidently"))
-    assert (
-        psi.to_dict()
-        == compare_exact(
-            ref, cur, SPECS, DriftOptions(method="psi", psi_mode="evidently")
-        ).to_dict()
-    )
+    assert psi.to_dict() == compare_exact(
+        ref, cur, SPECS, DriftOptions(method="psi", psi_mode="evidently")).to_dict()
 
 
 def test_save_load_round_trip_and_bad_files(tmp_path: Path) -> None:

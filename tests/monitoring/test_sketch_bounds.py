@@ -24,11 +24,8 @@ def _cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     mass_r[: N // 3] = 0.0
     mass_c = rng.normal(0.1, 1, N)
     mass_c[: N // 2] = 0.0
-    both = np.r_[
-        rng.normal(0, 1, N - 2 * beyond),
-        ref.min() - rng.exponential(2, beyond),
-        ref.max() + rng.exponential(5, beyond),
-    ]
+    both = np.r_[rng.normal(0, 1, N - 2 * beyond), ref.min() - rng.exponential(2, beyond),
+                 ref.max() + rng.exponential(5, beyond)]
     return {
         "outliers beyond the reference max": (ref, outliers),
         "heavy tails": (rng.standard_t(1.5, N), rng.standard_t(1.2, N) * 1.5 + 0.3),
@@ -64,9 +61,8 @@ def test_outliers_beyond_the_reference_max_are_estimated_closely() -> None:
     r, c = _cases()["outliers beyond the reference max"]
     ref, cur = pd.DataFrame({"x": r}), pd.DataFrame({"x": c})
     profile = build_profile(ref, [ColumnSpec("x")], engine="numpy")
-    col = compare(
-        profile, aggregate(cur, profile, engine="numpy"), DriftOptions(method="wasserstein")
-    ).columns["x"]
+    col = compare(profile, aggregate(cur, profile, engine="numpy"),
+                  DriftOptions(method="wasserstein")).columns["x"]
     exact_w = sps.wasserstein_distance(r, c) / np.std(r)
     assert col.error_bound < 0.05 * exact_w
     assert col.score == pytest.approx(exact_w, rel=0.01)
@@ -80,9 +76,8 @@ def test_exact_mode_equals_scipy_to_1e9(case: str) -> None:
     ks = compare_exact(ref, cur, [ColumnSpec("x")], DriftOptions(method="ks"))
     col_w, col_ks = w.columns["x"], ks.columns["x"]
     assert col_w.mode == col_ks.mode == "exact" and col_w.error_bound is None
-    assert col_w.score == pytest.approx(
-        sps.wasserstein_distance(r, c) / np.std(r), rel=1e-9, abs=1e-12
-    )
+    assert col_w.score == pytest.approx(sps.wasserstein_distance(r, c) / np.std(r), rel=1e-9,
+                                        abs=1e-12)
     exact = sps.ks_2samp(r, c, method="auto")
     assert col_ks.statistic == pytest.approx(exact.statistic, abs=1e-12)
     assert col_ks.p_value == pytest.approx(exact.pvalue, rel=1e-9, abs=1e-300)

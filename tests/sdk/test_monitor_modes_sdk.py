@@ -19,18 +19,12 @@ from steward.sdk.client import Steward
 
 def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(16)
-    ref = pd.DataFrame(
-        {"income": rng.normal(50, 10, 5000), "denied": (rng.uniform(size=5000) < 0.047).astype(int)}
-    )
+    ref = pd.DataFrame({"income": rng.normal(50, 10, 5000),
+                        "denied": (rng.uniform(size=5000) < 0.047).astype(int)})
     beyond = 800
-    cur = pd.DataFrame(
-        {
-            "income": np.r_[
-                rng.normal(51, 10, 5000 - beyond), ref.income.max() + rng.exponential(25, beyond)
-            ],
-            "denied": (rng.uniform(size=5000) < 0.101).astype(int),
-        }
-    )
+    cur = pd.DataFrame({"income": np.r_[rng.normal(51, 10, 5000 - beyond),
+                                        ref.income.max() + rng.exponential(25, beyond)],
+                        "denied": (rng.uniform(size=5000) < 0.101).astype(int)})
     return ref, cur
 
 

@@ -34,7 +34,9 @@ def test_iter_versions_follows_cursors(client: Steward, tmp_path) -> None:  # ty
 
 def test_iter_findings_follows_cursors(client: Steward) -> None:
     client.create_model("risky", purpose="p", owner="alice")
-    opened = [client.open_finding("risky", title=f"gap {i}", severity="low").id for i in range(5)]
+    opened = [
+        client.open_finding("risky", title=f"gap {i}", severity="low").id for i in range(5)
+    ]
     page = client.findings("risky", limit=2)
     assert [f.id for f in page] == opened[:2] and page.next_cursor
     assert [f.id for f in client.iter_findings("risky", page_size=2)] == opened

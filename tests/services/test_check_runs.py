@@ -15,7 +15,9 @@ from steward.sdk.client import Steward
 MakeFile = Callable[[bytes, str], Path]
 
 RESULTS = [
-    CheckResult("performance.roc_auc", CheckFamily.PERFORMANCE, True, 0.81, Threshold(">=", 0.7)),
+    CheckResult(
+        "performance.roc_auc", CheckFamily.PERFORMANCE, True, 0.81, Threshold(">=", 0.7)
+    ),
     CheckResult(
         "fairness.demographic_parity_ratio",
         CheckFamily.FAIRNESS,

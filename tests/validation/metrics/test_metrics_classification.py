@@ -37,22 +37,15 @@ def test_confusion_metrics_equal_sklearn(data: dict[str, Any], weighted: bool) -
     y, p = data["y"], data["pred"]
     w = data["w"] if weighted else None
     assert vm.accuracy(y, p, sample_weight=w) == pytest.approx(
-        sm.accuracy_score(y, p, sample_weight=w), abs=TOL
-    )
+        sm.accuracy_score(y, p, sample_weight=w), abs=TOL)
     assert vm.precision(y, p, sample_weight=w) == pytest.approx(
-        sm.precision_score(y, p, sample_weight=w), abs=TOL
-    )
+        sm.precision_score(y, p, sample_weight=w), abs=TOL)
     assert vm.recall(y, p, sample_weight=w) == pytest.approx(
-        sm.recall_score(y, p, sample_weight=w), abs=TOL
-    )
+        sm.recall_score(y, p, sample_weight=w), abs=TOL)
     assert vm.f1(y, p, sample_weight=w) == pytest.approx(
-        sm.f1_score(y, p, sample_weight=w), abs=TOL
-    )
-    np.testing.assert_allclose(
-        vm.confusion_matrix(y, p, sample_weight=w),
-        sm.confusion_matrix(y, p, sample_weight=w),
-        atol=TOL,
-    )
+        sm.f1_score(y, p, sample_weight=w), abs=TOL)
+    np.testing.assert_allclose(vm.confusion_matrix(y, p, sample_weight=w),
+                               sm.confusion_matrix(y, p, sample_weight=w), atol=TOL)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -64,12 +57,10 @@ def test_ranking_metrics_equal_sklearn(data: dict[str, Any], weighted: bool, sco
     assert vm.roc_auc(y, s, sample_weight=w) == pytest.approx(auc, abs=TOL)
     assert vm.gini(y, s, sample_weight=w) == pytest.approx(2 * auc - 1, abs=TOL)
     assert vm.average_precision(y, s, sample_weight=w) == pytest.approx(
-        sm.average_precision_score(y, s, sample_weight=w), abs=TOL
-    )
+        sm.average_precision_score(y, s, sample_weight=w), abs=TOL)
     fpr, tpr, _ = sm.roc_curve(y, s, sample_weight=w)
     assert vm.ks_statistic(y, s, sample_weight=w) == pytest.approx(
-        float(np.max(tpr - fpr)), abs=TOL
-    )
+        float(np.max(tpr - fpr)), abs=TOL)
 
 
 def test_auc_tie_formula_by_hand() -> None:
@@ -83,11 +74,9 @@ def test_probabilistic_metrics_equal_sklearn(data: dict[str, Any], weighted: boo
     y, s = data["y"], data["score"]
     w = data["w"] if weighted else None
     assert vm.log_loss(y, s, sample_weight=w) == pytest.approx(
-        sm.log_loss(y, s, sample_weight=w), abs=TOL
-    )
+        sm.log_loss(y, s, sample_weight=w), abs=TOL)
     assert vm.brier_score(y, s, sample_weight=w) == pytest.approx(
-        sm.brier_score_loss(y, s, sample_weight=w), abs=TOL
-    )
+        sm.brier_score_loss(y, s, sample_weight=w), abs=TOL)
     extreme = np.r_[s[:-2], 0.0, 1.0]  # clipping to [eps, 1 - eps]
     y2 = np.r_[y[:-2], 1, 0]
     assert vm.log_loss(y2, extreme) == pytest.approx(sm.log_loss(y2, extreme), abs=TOL)
@@ -109,8 +98,7 @@ def test_reliability_curve_equals_calibration_curve(data: dict[str, Any], strate
     ece = float(np.sum(counts * np.abs(prob_true - prob_pred)) / len(s))
     assert cal.expected_calibration_error == pytest.approx(ece, abs=TOL)
     assert cal.maximum_calibration_error == pytest.approx(
-        float(np.max(np.abs(prob_true - prob_pred))), abs=TOL
-    )
+        float(np.max(np.abs(prob_true - prob_pred))), abs=TOL)
     assert vm.expected_calibration_error(y, s, strategy=strategy) == pytest.approx(ece, abs=TOL)
 
 
@@ -137,20 +125,16 @@ def test_string_labels_and_pos_label(data: dict[str, Any]) -> None:
     y = np.where(data["y"] == 1, "default", "repaid")
     p = np.where(data["pred"] == 1, "default", "repaid")
     assert vm.precision(y, p, pos_label="default") == pytest.approx(
-        sm.precision_score(y, p, pos_label="default"), abs=TOL
-    )
+        sm.precision_score(y, p, pos_label="default"), abs=TOL)
     assert vm.roc_auc(y, data["score"], pos_label="default") == pytest.approx(
-        sm.roc_auc_score(data["y"], data["score"]), abs=TOL
-    )
+        sm.roc_auc_score(data["y"], data["score"]), abs=TOL)
     np.testing.assert_array_equal(vm.confusion_matrix(y, p), sm.confusion_matrix(y, p))
     three = np.array(["a", "b", "c", "a", "c"])
     np.testing.assert_array_equal(
-        vm.confusion_matrix(three, three[::-1]), sm.confusion_matrix(three, three[::-1])
-    )
+        vm.confusion_matrix(three, three[::-1]), sm.confusion_matrix(three, three[::-1]))
     np.testing.assert_array_equal(
         vm.confusion_matrix(three, three[::-1], labels=["c", "a"]),
-        sm.confusion_matrix(three, three[::-1], labels=["c", "a"]),
-    )
+        sm.confusion_matrix(three, three[::-1], labels=["c", "a"]))
 
 
 def test_single_class_is_explained_not_crashed() -> None:
@@ -195,17 +179,13 @@ def test_regression_metrics_equal_sklearn(weighted: bool) -> None:
     pred = y + rng.normal(0, 3, 2000)
     w = rng.uniform(0.5, 2, 2000) if weighted else None
     assert vm.mae(y, pred, sample_weight=w) == pytest.approx(
-        sm.mean_absolute_error(y, pred, sample_weight=w), abs=TOL
-    )
+        sm.mean_absolute_error(y, pred, sample_weight=w), abs=TOL)
     assert vm.rmse(y, pred, sample_weight=w) == pytest.approx(
-        sm.root_mean_squared_error(y, pred, sample_weight=w), abs=TOL
-    )
+        sm.root_mean_squared_error(y, pred, sample_weight=w), abs=TOL)
     assert vm.r2(y, pred, sample_weight=w) == pytest.approx(
-        sm.r2_score(y, pred, sample_weight=w), abs=TOL
-    )
+        sm.r2_score(y, pred, sample_weight=w), abs=TOL)
     assert vm.mape(y, pred, sample_weight=w) == pytest.approx(
-        sm.mean_absolute_percentage_error(y, pred, sample_weight=w), rel=1e-12
-    )
+        sm.mean_absolute_percentage_error(y, pred, sample_weight=w), rel=1e-12)
     rep = vm.regression_report(y, pred, sample_weight=w)
     assert rep.r2 == pytest.approx(sm.r2_score(y, pred, sample_weight=w), abs=TOL)
     assert any("zeros" in note for note in rep.notes)

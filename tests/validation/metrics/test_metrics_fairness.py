@@ -31,7 +31,8 @@ def _data(n: int = 4000, seed: int = 7) -> dict[str, Any]:
     bias = np.where(sex == "female", -0.08, 0.0) + band * 0.02
     score = np.clip(rng.random(n) * 0.8 + 0.2 * y + bias, 0, 1)
     y_pred = (score >= 0.5).astype(int)
-    return {"y": y, "p": y_pred, "sf": {"sex": sex, "band": band}, "w": rng.uniform(0.2, 3.0, n)}
+    return {"y": y, "p": y_pred, "sf": {"sex": sex, "band": band},
+            "w": rng.uniform(0.2, 3.0, n)}
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +50,8 @@ def _frame(d: dict[str, Any], weighted: bool) -> fm.MetricFrame:
         "accuracy": accuracy_score,
     }
     params = {k: {"sample_weight": d["w"]} for k in metrics if k != "count"} if weighted else None
-    return fm.MetricFrame(
-        metrics=metrics,
-        y_true=d["y"],
-        y_pred=d["p"],
-        sensitive_features=d["sf"],
-        sample_params=params,
-    )
+    return fm.MetricFrame(metrics=metrics, y_true=d["y"], y_pred=d["p"],
+                          sensitive_features=d["sf"], sample_params=params)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -68,13 +64,8 @@ def test_by_group_table_equals_metricframe(data: dict[str, Any], weighted: bool)
     for row, (key, expected) in zip(rep.groups, by_group.iterrows(), strict=True):
         assert row.key == key
         assert row.rows == expected["count"]
-        for name in (
-            "selection_rate",
-            "true_positive_rate",
-            "false_positive_rate",
-            "precision",
-            "accuracy",
-        ):
+        for name in ("selection_rate", "true_positive_rate", "false_positive_rate",
+                     "precision", "accuracy"):
             assert getattr(row, name) == pytest.approx(expected[name], abs=TOL), name
     for name in ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy"):
         assert rep.overall[name] == pytest.approx(mf.overall[name], abs=TOL)
@@ -84,11 +75,8 @@ def test_by_group_table_equals_metricframe(data: dict[str, Any], weighted: bool)
 @pytest.mark.parametrize("method", ["between_groups", "to_overall"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_aggregates_equal_fairlearn(data: dict[str, Any], method: str, weighted: bool) -> None:
-    kw: dict[str, Any] = {
-        "sensitive_features": data["sf"],
-        "method": method,
-        "sample_weight": data["w"] if weighted else None,
-    }
+    kw: dict[str, Any] = {"sensitive_features": data["sf"], "method": method,
+                          "sample_weight": data["w"] if weighted else None}
     y, p = data["y"], data["p"]
     rep = vm.fairness_report(y, p, data["sf"], method=method, sample_weight=kw["sample_weight"])
     pairs = [
@@ -105,11 +93,9 @@ def test_aggregates_equal_fairlearn(data: dict[str, Any], method: str, weighted:
         assert getattr(vm, name)(y, p, **kw) == pytest.approx(expected, abs=TOL), name
     for agg in ("worst_case", "mean"):
         assert vm.equalized_odds_difference(y, p, agg=agg, **kw) == pytest.approx(
-            fm.equalized_odds_difference(y, p, agg=agg, **kw), abs=TOL
-        )
+            fm.equalized_odds_difference(y, p, agg=agg, **kw), abs=TOL)
         assert vm.equalized_odds_ratio(y, p, agg=agg, **kw) == pytest.approx(
-            fm.equalized_odds_ratio(y, p, agg=agg, **kw), abs=TOL
-        )
+            fm.equalized_odds_ratio(y, p, agg=agg, **kw), abs=TOL)
 
 
 def test_single_feature_forms_and_string_labels(data: dict[str, Any]) -> None:
@@ -141,9 +127,8 @@ def test_group_without_positives_matches_fairlearn_and_is_marked() -> None:
         warnings.simplefilter("ignore")
         eod = fm.equalized_odds_difference(y, p, sensitive_features=g)
         eor = fm.equalized_odds_ratio(y, p, sensitive_features=g)
-        tpr_a = fm.MetricFrame(
-            metrics=fm.true_positive_rate, y_true=y, y_pred=p, sensitive_features=g
-        ).by_group["a"]
+        tpr_a = fm.MetricFrame(metrics=fm.true_positive_rate, y_true=y, y_pred=p,
+                               sensitive_features=g).by_group["a"]
     rep = vm.fairness_report(y, p, g, min_group_size=1)
     row = rep.group("a")
     assert row.true_positive_rate == tpr_a == 0.0
@@ -159,8 +144,7 @@ def test_single_class_and_single_group() -> None:
     g = np.array(["a"] * 4 + ["b"] * 4)
     rep = vm.fairness_report(y, p, g, min_group_size=1)
     assert rep.demographic_parity_difference == pytest.approx(
-        fm.demographic_parity_difference(y, p, sensitive_features=g), abs=TOL
-    )
+        fm.demographic_parity_difference(y, p, sensitive_features=g), abs=TOL)
     assert rep.equal_opportunity_difference == 0.0  # TPR undefined everywhere -> 0 (Fairlearn)
     one = vm.fairness_report(y, p, np.array(["all"] * 8), min_group_size=1)
     assert one.demographic_parity_difference == 0.0
@@ -202,8 +186,8 @@ def test_missing_labels_raise_or_are_omitted(data: dict[str, Any]) -> None:
     rep = vm.fairness_report(y, data["p"], data["sf"], nan_policy="omit")
     keep = ~np.isnan(y)
     expected = fm.equalized_odds_difference(
-        y[keep], data["p"][keep], sensitive_features={k: v[keep] for k, v in data["sf"].items()}
-    )
+        y[keep], data["p"][keep],
+        sensitive_features={k: v[keep] for k, v in data["sf"].items()})
     assert rep.rows_dropped == 3
     assert rep.rows == len(y) - 3
     assert rep.equalized_odds_difference == pytest.approx(expected, abs=TOL)
@@ -218,13 +202,11 @@ def test_small_groups_flagged_not_merged_and_optionally_excluded() -> None:
     assert [r.group for r in rep.groups] == ["big1", "big2", "tiny"]
     assert [r.small for r in rep.groups] == [False, False, True]
     assert rep.demographic_parity_difference == pytest.approx(
-        fm.demographic_parity_difference(y, p, sensitive_features=g), abs=TOL
-    )
+        fm.demographic_parity_difference(y, p, sensitive_features=g), abs=TOL)
     excluded = vm.fairness_report(y, p, g, min_group_size=30, small_groups="exclude")
     big = g != "tiny"
     assert excluded.demographic_parity_difference == pytest.approx(
-        fm.demographic_parity_difference(y[big], p[big], sensitive_features=g[big]), abs=TOL
-    )
+        fm.demographic_parity_difference(y[big], p[big], sensitive_features=g[big]), abs=TOL)
     assert "tiny (5 rows)" in excluded.notes[0]
     with pytest.raises(InvalidInput, match=r"lower min_group_size"):
         vm.fairness_report(y, p, g, min_group_size=10_000, small_groups="exclude")
@@ -275,8 +257,7 @@ def test_privileged_comparison_matches_aif360_definitions(data: dict[str, Any]) 
     assert cmp.disparate_impact == pytest.approx(sr(unpriv) / sr(priv), abs=TOL)
     assert cmp.equal_opportunity_difference == pytest.approx(tpr(unpriv) - tpr(priv), abs=TOL)
     assert cmp.average_odds_difference == pytest.approx(
-        0.5 * ((fpr(unpriv) - fpr(priv)) + (tpr(unpriv) - tpr(priv))), abs=TOL
-    )
+        0.5 * ((fpr(unpriv) - fpr(priv)) + (tpr(unpriv) - tpr(priv))), abs=TOL)
     with pytest.raises(InvalidInput, match=r"No rows belong to the privileged group"):
         vm.fairness_report(y, p, sf, privileged={"sex": "mail"})
     with pytest.raises(InvalidInput, match=r"not a sensitive feature"):
@@ -297,8 +278,7 @@ def test_banding_given_and_automatic() -> None:
     assert rep.bands[0].rule == "given edges"
     labels = np.select([age < 25, age < 40, age < 60], ["1", "2", "3"], "4")
     assert rep.demographic_parity_difference == pytest.approx(
-        fm.demographic_parity_difference(y, p, sensitive_features=labels), abs=TOL
-    )
+        fm.demographic_parity_difference(y, p, sensitive_features=labels), abs=TOL)
     assert rep.group("[25, 40)").rows == int(((age >= 25) & (age < 40)).sum())
     auto = vm.fairness_report(y, p, {"age": age})
     assert len(auto.groups) == 5
@@ -320,14 +300,11 @@ def test_regression_group_gaps_equal_metricframe() -> None:
     pred = y + rng.normal(0, 5, n) + np.where(g == "south", 4.0, 0.0)
     w = rng.uniform(0.5, 2.0, n)
     for weight in (None, w):
-        params = None if weight is None else {k: {"sample_weight": weight} for k in ("mae", "rmse")}
-        mf = fm.MetricFrame(
-            metrics={"mae": mean_absolute_error, "rmse": root_mean_squared_error},
-            y_true=y,
-            y_pred=pred,
-            sensitive_features=g,
-            sample_params=params,
-        )
+        params = None if weight is None else {k: {"sample_weight": weight}
+                                              for k in ("mae", "rmse")}
+        mf = fm.MetricFrame(metrics={"mae": mean_absolute_error,
+                                     "rmse": root_mean_squared_error},
+                            y_true=y, y_pred=pred, sensitive_features=g, sample_params=params)
         rep = vm.regression_group_gaps(y, pred, g, sample_weight=weight)
         for row in rep.groups:
             assert row.mae == pytest.approx(mf.by_group.loc[row.group, "mae"], abs=TOL)
@@ -380,8 +357,7 @@ def test_equalized_odds_ratio_ignores_an_undefined_component() -> None:
     assert ours == pytest.approx(0.5, abs=TOL)
     no_false_positives = np.array([1, 0, 0, 0, 1, 1, 0, 0])  # FPR 0/0 ratio: both use TPR
     assert vm.equalized_odds_ratio(y, no_false_positives, sensitive_features=g) == pytest.approx(
-        fm.equalized_odds_ratio(y, no_false_positives, sensitive_features=g), abs=TOL
-    )
+        fm.equalized_odds_ratio(y, no_false_positives, sensitive_features=g), abs=TOL)
 
 
 # -- already-coded group columns: pandas categoricals and Arrow dictionaries -----------------
@@ -405,24 +381,15 @@ def _coded_forms(sf: dict[str, Any]) -> list[Any]:
 
 @pytest.mark.parametrize("form", range(3))
 def test_coded_group_columns_give_the_same_report(data: dict[str, Any], form: int) -> None:
-    plain = vm.fairness_report(
-        data["y"], data["p"], data["sf"], sample_weight=data["w"], interval_replicates=100
-    )
-    coded = vm.fairness_report(
-        data["y"],
-        data["p"],
-        _coded_forms(data["sf"])[form],
-        sample_weight=data["w"],
-        interval_replicates=100,
-    )
+    plain = vm.fairness_report(data["y"], data["p"], data["sf"], sample_weight=data["w"],
+                               interval_replicates=100)
+    coded = vm.fairness_report(data["y"], data["p"], _coded_forms(data["sf"])[form],
+                               sample_weight=data["w"], interval_replicates=100)
     assert coded.to_dict() == plain.to_dict()
     assert [g.key for g in coded.groups] == [g.key for g in plain.groups]
     assert coded.demographic_parity_difference == pytest.approx(
-        fm.demographic_parity_difference(
-            data["y"], data["p"], sensitive_features=data["sf"], sample_weight=data["w"]
-        ),
-        abs=TOL,
-    )
+        fm.demographic_parity_difference(data["y"], data["p"], sensitive_features=data["sf"],
+                                         sample_weight=data["w"]), abs=TOL)
 
 
 def test_coded_missing_values_raise_or_form_a_group() -> None:
@@ -445,7 +412,6 @@ def test_a_single_coded_column_keeps_its_name() -> None:
 
     y = np.array([0, 1, 1, 0])
     p = np.array([0, 1, 0, 1])
-    rep = vm.fairness_report(
-        y, p, pd.Series(pd.Categorical(["x", "y", "x", "y"]), name="site"), min_group_size=1
-    )
+    rep = vm.fairness_report(y, p, pd.Series(pd.Categorical(["x", "y", "x", "y"]), name="site"),
+                             min_group_size=1)
     assert rep.features == ("site",) and [g.group for g in rep.groups] == ["x", "y"]

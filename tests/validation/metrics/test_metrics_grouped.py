@@ -62,14 +62,8 @@ def test_weighted_counts_and_report_from_external_counts() -> None:
     np.testing.assert_allclose(counts.fp, [1.0, 1.5])
     np.testing.assert_array_equal(counts.rows, [3, 3])
     # An engine that ran GROUP BY itself hands over the same table.
-    external = ConfusionCounts(
-        groups=counts.groups,
-        rows=counts.rows,
-        tn=counts.tn,
-        fp=counts.fp,
-        fn=counts.fn,
-        tp=counts.tp,
-    )
+    external = ConfusionCounts(groups=counts.groups, rows=counts.rows, tn=counts.tn,
+                               fp=counts.fp, fn=counts.fn, tp=counts.tp)
     rep = vm.report_from_counts(external, min_group_size=1)
     direct = vm.fairness_report(y, p, g, sample_weight=w, min_group_size=1)
     assert rep.demographic_parity_difference == direct.demographic_parity_difference
