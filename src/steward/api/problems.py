@@ -77,7 +77,8 @@ UNAVAILABLE: dict[str, Any] = {
     "type": "https://steward.dev/problems/database-unavailable",
     "title": "Database unavailable",
     "status": 503,
-    "detail": "The database could not be reached; nothing was changed. Try again in a few seconds.",
+    "detail": "The database could not be reached; nothing was changed. Try again in a few "
+    "seconds.",
     "code": "database-unavailable",
 }
 UNAVAILABLE_RETRY_AFTER = "5"

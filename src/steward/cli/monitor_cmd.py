@@ -23,7 +23,9 @@ ConnectionOpt = Annotated[
 PathOpt = Annotated[
     str | None, typer.Option("--path", help="File or glob under the connection's root.")
 ]
-TableOpt = Annotated[str | None, typer.Option("--table", help="Table of a postgresql connection.")]
+TableOpt = Annotated[
+    str | None, typer.Option("--table", help="Table of a postgresql connection.")
+]
 QueryOpt = Annotated[
     str | None,
     typer.Option("--query", help="One SELECT over the connection ('batch' for files)."),
@@ -436,7 +438,9 @@ def history(
                     _fmt(p.value),
                     _fmt(p.details.get("error_bound")),
                     " / ".join(
-                        str(p.details[k]) for k in ("method", "mode", "binning") if p.details.get(k)
+                        str(p.details[k])
+                        for k in ("method", "mode", "binning")
+                        if p.details.get(k)
                     ),
                 )
                 for p in points

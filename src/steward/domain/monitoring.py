@@ -414,12 +414,8 @@ def config_json(config: MonitorConfig) -> dict[str, Any]:
 def _connection_json(spec: ConnectionSpec | None) -> dict[str, Any]:
     if spec is None:
         return {}
-    return {
-        "connection": spec.connection,
-        "path": spec.path,
-        "table": spec.table,
-        "query": spec.query,
-    }
+    return {"connection": spec.connection, "path": spec.path, "table": spec.table,
+            "query": spec.query}
 
 
 def check_rule_columns(config: MonitorConfig, watched: Sequence[str]) -> None:

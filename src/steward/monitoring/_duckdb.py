@@ -28,23 +28,9 @@ from steward.monitoring.aggregate import BatchAggregate, ColumnAggregate, Query
 if TYPE_CHECKING:
     from steward.monitoring.profile import ColumnSpec, ReferenceProfile
 
-NUMERIC_TYPES = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-    "FLOAT",
-    "DOUBLE",
-    "REAL",
-    "BOOLEAN",
-    "DECIMAL",
-)
+NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "BOOLEAN",
+                 "DECIMAL")
 FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 CUMULATIVE_MAX_EDGES = 16  # binnings with at most this many edges are counted with count_if
 
@@ -61,14 +47,12 @@ def expand(pattern: str) -> list[str]:
 def _file_relation(path: str) -> str:
     lower = path.lower()
     if lower.startswith("file://"):
-        path = path[len("file://") :]
-    matches = (
-        expand(path) if any(ch in path for ch in "*?[") else ([path] if Path(path).exists() else [])
-    )
+        path = path[len("file://"):]
+    matches = expand(path) if any(ch in path for ch in "*?[") else (
+        [path] if Path(path).exists() else [])
     if not matches:
-        raise InvalidInput(
-            f"no file matches {path!r}; check the path or glob (and that the files are readable)"
-        )
+        raise InvalidInput(f"no file matches {path!r}; check the path or glob (and that the "
+                           "files are readable)")
     files = "[" + ", ".join("'" + m.replace("'", "''") + "'" for m in matches) + "]"
     if lower.endswith((".parquet", ".pq")) or "/*.parquet" in lower:
         return f"read_parquet({files})"
@@ -92,10 +76,8 @@ def new_connection() -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(config={"memory_limit": limit})
     except duckdb.Error as exc:
-        raise InvalidInput(
-            f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory limit "
-            f"({exc}); use a size such as 1GB or 512MB"
-        ) from exc
+        raise InvalidInput(f"{MEMORY_LIMIT_ENV}={limit!r} is not a DuckDB memory limit "
+                           f"({exc}); use a size such as 1GB or 512MB") from exc
 
 
 def connect(source: Any) -> tuple[duckdb.DuckDBPyConnection, str]:
@@ -106,24 +88,20 @@ def connect(source: Any) -> tuple[duckdb.DuckDBPyConnection, str]:
         return source.connect()
     con = new_connection()
     if isinstance(source, pd.DataFrame) or type(source).__module__.startswith(
-        ("pyarrow", "polars")
-    ):
+            ("pyarrow", "polars")):
         con.register("steward_batch", source)
         return con, "steward_batch"
     if isinstance(source, Query):
         for alias, dsn in source.attach.items():
             try:
                 con.execute("LOAD postgres")
-                con.execute(
-                    f"ATTACH '{dsn.replace(chr(39), chr(39) * 2)}' AS {q(alias)} "
-                    "(TYPE postgres, READ_ONLY)"
-                )
+                con.execute(f"ATTACH '{dsn.replace(chr(39), chr(39) * 2)}' AS {q(alias)} "
+                            "(TYPE postgres, READ_ONLY)")
             except duckdb.Error as exc:
                 raise InvalidInput(
                     f"cannot attach PostgreSQL database {alias!r}: {exc}. Install DuckDB's "
                     "postgres extension (INSTALL postgres) or pass the query result as a "
-                    "frame"
-                ) from exc
+                    "frame") from exc
         return con, f"({source.sql})"
     if isinstance(source, Path):
         source = str(source)
@@ -131,10 +109,8 @@ def connect(source: Any) -> tuple[duckdb.DuckDBPyConnection, str]:
         if "://" in source and not source.lower().startswith("file://"):
             return con, _fsspec_relation(con, source)
         return con, _file_relation(source)
-    raise InvalidInput(
-        f"cannot read a batch from a {type(source).__name__}; pass a frame, an "
-        "Arrow table, a file path or glob, an s3:// URL or a Query"
-    )
+    raise InvalidInput(f"cannot read a batch from a {type(source).__name__}; pass a frame, an "
+                       "Arrow table, a file path or glob, an s3:// URL or a Query")
 
 
 def _fsspec_relation(con: duckdb.DuckDBPyConnection, url: str) -> str:
@@ -166,18 +142,14 @@ def schema(con: duckdb.DuckDBPyConnection, rel: str) -> dict[str, str]:
 def check_columns(types: dict[str, str], specs: list[tuple[str, str]]) -> None:
     missing = [n for n, _ in specs if n not in types]
     if missing:
-        raise InvalidInput(
-            f"the data has no column {', '.join(map(repr, missing))}; it has "
-            f"{', '.join(list(types)[:30])} — fix the monitor's column list or "
-            "the data"
-        )
+        raise InvalidInput(f"the data has no column {', '.join(map(repr, missing))}; it has "
+                           f"{', '.join(list(types)[:30])} — fix the monitor's column list or "
+                           "the data")
     for name, kind in specs:
         if kind == "numeric" and not types[name].startswith(NUMERIC_TYPES):
-            raise InvalidInput(
-                f"column {name!r} should be numeric but has type "
-                f"{types[name]}; cast it in the data or monitor it as a "
-                "categorical column"
-            )
+            raise InvalidInput(f"column {name!r} should be numeric but has type "
+                               f"{types[name]}; cast it in the data or monitor it as a "
+                               "categorical column")
 
 
 def below(edges: list[float]) -> list[float]:
@@ -205,21 +177,11 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
             if cp.kind == "numeric":
                 x = f"CAST({q(name)} AS DOUBLE)"
                 f, m = f"f{ci}", f"m{ci}"
-                inner += [
-                    f"CASE WHEN isfinite({x}) THEN {x} END AS {f}",
-                    f"({x} IS NULL OR isnan({x})) AS {m}",
-                ]
-                exprs += [
-                    f"count_if({m})",
-                    f"count(*) - count({f}) - count_if({m})",
-                    f"count({f})",
-                    f"sum({f})",
-                    f"sum({f} * {f})",
-                    f"min({f})",
-                    f"max({f})",
-                    f"count_if({f} < ?)",
-                    f"count_if({f} > ?)",
-                ]
+                inner += [f"CASE WHEN isfinite({x}) THEN {x} END AS {f}",
+                          f"({x} IS NULL OR isnan({x})) AS {m}"]
+                exprs += [f"count_if({m})", f"count(*) - count({f}) - count_if({m})",
+                          f"count({f})", f"sum({f})", f"sum({f} * {f})", f"min({f})",
+                          f"max({f})", f"count_if({f} < ?)", f"count_if({f} > ?)"]
                 params += [cp.min, cp.max]
                 binnings: list[tuple[str, str, Any]] = []
                 for key, edges in cp.edges.items():
@@ -257,47 +219,30 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
     cols: dict[str, ColumnAggregate] = {}
     for name, kind, binnings in plan:
         if kind == "numeric":
-            missing_n, nonfinite, n, s, ss, lo, hi, lo_n, hi_n = row[i : i + 9]
+            missing_n, nonfinite, n, s, ss, lo, hi, lo_n, hi_n = row[i:i + 9]
             i += 9
             hist = {}
             for key, how, spec in binnings:
                 if how == "cumulative":
-                    below_edge = [int(v or 0) for v in row[i : i + spec]]
-                    hist[key] = [
-                        b - a
-                        for a, b in zip([0, *below_edge], [*below_edge, int(n or 0)], strict=True)
-                    ]
+                    below_edge = [int(v or 0) for v in row[i:i + spec]]
+                    hist[key] = [b - a for a, b in zip([0, *below_edge],
+                                                       [*below_edge, int(n or 0)], strict=True)]
                     i += spec
                 else:
                     hist[key] = _counts(row[i], spec)
                     i += 1
             cols[name] = ColumnAggregate(
-                name,
-                "numeric",
-                rows=rows,
-                missing=int(missing_n or 0),
-                nonfinite=int(nonfinite or 0),
-                n=int(n or 0),
-                sum=float(s or 0.0),
-                sumsq=float(ss or 0.0),
-                min=None if lo is None else float(lo),
-                max=None if hi is None else float(hi),
-                below=int(lo_n or 0),
-                above=int(hi_n or 0),
-                hist=hist,
-            )
+                name, "numeric", rows=rows, missing=int(missing_n or 0),
+                nonfinite=int(nonfinite or 0), n=int(n or 0), sum=float(s or 0.0),
+                sumsq=float(ss or 0.0), min=None if lo is None else float(lo),
+                max=None if hi is None else float(hi), below=int(lo_n or 0),
+                above=int(hi_n or 0), hist=hist)
         else:
-            missing_n, cats = row[i : i + 2]
+            missing_n, cats = row[i:i + 2]
             i += 2
             counts = {str(k): int(v) for k, v in (dict(cats) if cats else {}).items()}
-            agg = ColumnAggregate(
-                name,
-                "categorical",
-                rows=rows,
-                missing=int(missing_n or 0),
-                n=sum(counts.values()),
-                categories=counts,
-            )
+            agg = ColumnAggregate(name, "categorical", rows=rows, missing=int(missing_n or 0),
+                                  n=sum(counts.values()), categories=counts)
             agg.cap_categories()
             cols[name] = agg
     return BatchAggregate(rows=rows, columns=cols, engine="duckdb", profile_id=profile.id)
@@ -331,9 +276,8 @@ class ColumnReader:
             cond = f"{col} IS NOT NULL"
             if types[name].startswith(FLOAT_TYPES):
                 cond += f" AND NOT isnan({col})"
-            rows = con.execute(
-                f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM {rel} WHERE {cond}"
-            ).fetchall()
+            rows = con.execute(f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM {rel} "
+                               f"WHERE {cond}").fetchall()
         finally:
             con.close()
         return sorted(str(r[0]) for r in rows)

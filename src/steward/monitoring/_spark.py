@@ -23,7 +23,8 @@ from steward.monitoring.aggregate import BatchAggregate, ColumnAggregate
 if TYPE_CHECKING:
     from steward.monitoring.profile import ReferenceProfile
 
-NUMERIC_SPARK = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal", "boolean")
+NUMERIC_SPARK = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal",
+                 "boolean")
 
 
 def session() -> Any:
@@ -32,14 +33,11 @@ def session() -> Any:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    return (
-        SparkSession.builder.master("local[*]")
-        .appName("steward-monitoring")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
+    return (SparkSession.builder.master("local[*]").appName("steward-monitoring")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .getOrCreate())
 
 
 def to_spark(source: Any) -> Any:
@@ -61,10 +59,8 @@ def to_spark(source: Any) -> Any:
         source = source.to_pandas()
     if isinstance(source, pd.DataFrame):
         return spark.createDataFrame(source)
-    raise InvalidInput(
-        f"the Spark engine cannot read a {type(source).__name__}; pass a Spark "
-        "DataFrame, a pandas frame, an Arrow table or a Parquet/CSV path"
-    )
+    raise InvalidInput(f"the Spark engine cannot read a {type(source).__name__}; pass a Spark "
+                       "DataFrame, a pandas frame, an Arrow table or a Parquet/CSV path")
 
 
 def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
@@ -75,11 +71,9 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
     types = dict(df.dtypes)
     missing_cols = [c for c in profile.columns if c not in types]
     if missing_cols:
-        raise InvalidInput(
-            f"the data has no column {', '.join(map(repr, missing_cols))}; "
-            f"it has {', '.join(list(types)[:30])} — fix the monitor's column "
-            "list or the data"
-        )
+        raise InvalidInput(f"the data has no column {', '.join(map(repr, missing_cols))}; "
+                           f"it has {', '.join(list(types)[:30])} — fix the monitor's column "
+                           "list or the data")
     aggs: list[Any] = [F.count(F.lit(1)).alias("__rows")]
     pairs: list[Any] = []
     in_cols, out_cols, splits = [], [], []
@@ -88,11 +82,9 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
         col = F.col(f"`{name}`")
         if cp.kind == "numeric":
             if not types[name].startswith(NUMERIC_SPARK):
-                raise InvalidInput(
-                    f"column {name!r} should be numeric but has type "
-                    f"{types[name]}; cast it in the data or monitor it as a "
-                    "categorical column"
-                )
+                raise InvalidInput(f"column {name!r} should be numeric but has type "
+                                   f"{types[name]}; cast it in the data or monitor it as a "
+                                   "categorical column")
             x = col.cast("double")
             fin = x.isNotNull() & ~F.isnan(x) & (F.abs(x) != float("inf"))
             aggs += [
@@ -116,11 +108,8 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
                 tag = f"{ci}:{bi}"
                 keys[tag] = (name, key)
                 # NaN lands in the extra bucket len(edges)+1 ("keep"), dropped below
-                pairs.append(
-                    F.struct(
-                        F.lit(tag).alias("k"), F.col(out).cast("bigint").cast("string").alias("v")
-                    )
-                )
+                pairs.append(F.struct(F.lit(tag).alias("k"),
+                                      F.col(out).cast("bigint").cast("string").alias("v")))
         else:
             missing = col.isNull()
             if types[name] in ("double", "float"):
@@ -133,9 +122,8 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
                 value = F.when(~missing, F.when(col, "true").otherwise("false"))
             pairs.append(F.struct(F.lit(tag).alias("k"), value.alias("v")))
     if in_cols:
-        df = Bucketizer(
-            inputCols=in_cols, outputCols=out_cols, splitsArray=splits, handleInvalid="keep"
-        ).transform(df)
+        df = Bucketizer(inputCols=in_cols, outputCols=out_cols, splitsArray=splits,
+                        handleInvalid="keep").transform(df)
     head = df.agg(*aggs).collect()[0].asDict()
     counted: dict[str, dict[str, int]] = {}
     if pairs:
@@ -152,30 +140,15 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
                 hist[key] = [got.get(str(j), 0) for j in range(len(edges) + 1)]
             lo, hi = head[f"lo{ci}"], head[f"hi{ci}"]
             cols[name] = ColumnAggregate(
-                name,
-                "numeric",
-                rows=rows,
-                missing=int(head[f"m{ci}"]),
-                nonfinite=int(head[f"i{ci}"]),
-                n=int(head[f"n{ci}"]),
-                sum=float(head[f"s{ci}"] or 0.0),
-                sumsq=float(head[f"q{ci}"] or 0.0),
-                min=None if lo is None else float(lo),
-                max=None if hi is None else float(hi),
-                below=int(head[f"b{ci}"]),
-                above=int(head[f"a{ci}"]),
-                hist=hist,
-            )
+                name, "numeric", rows=rows, missing=int(head[f"m{ci}"]),
+                nonfinite=int(head[f"i{ci}"]), n=int(head[f"n{ci}"]),
+                sum=float(head[f"s{ci}"] or 0.0), sumsq=float(head[f"q{ci}"] or 0.0),
+                min=None if lo is None else float(lo), max=None if hi is None else float(hi),
+                below=int(head[f"b{ci}"]), above=int(head[f"a{ci}"]), hist=hist)
         else:
             cats = counted.get(f"{ci}:c", {})
-            agg = ColumnAggregate(
-                name,
-                "categorical",
-                rows=rows,
-                missing=int(head[f"m{ci}"]),
-                n=sum(cats.values()),
-                categories=dict(cats),
-            )
+            agg = ColumnAggregate(name, "categorical", rows=rows, missing=int(head[f"m{ci}"]),
+                                  n=sum(cats.values()), categories=dict(cats))
             agg.cap_categories()
             cols[name] = agg
     return BatchAggregate(rows=rows, columns=cols, engine="spark", profile_id=profile.id)

@@ -65,39 +65,25 @@ class ColumnAggregate:
         return math.sqrt(max(self.sumsq / self.n - m * m, 0.0))
 
     def merged(self, other: ColumnAggregate) -> ColumnAggregate:
-        if (
-            (other.name, other.kind) != (self.name, self.kind)
-            or set(other.hist) != set(self.hist)
-            or any(len(other.hist[k]) != len(v) for k, v in self.hist.items())
-        ):
+        if (other.name, other.kind) != (self.name, self.kind) or set(other.hist) != set(
+                self.hist) or any(len(other.hist[k]) != len(v) for k, v in self.hist.items()):
             raise InvalidInput(
                 f"cannot merge aggregates of column {self.name!r} computed on different "
-                "profiles; aggregate every batch with the same reference profile"
-            )
+                "profiles; aggregate every batch with the same reference profile")
         cats = dict(self.categories)
         for k, v in other.categories.items():
             cats[k] = cats.get(k, 0) + v
         mins = [v for v in (self.min, other.min) if v is not None]
         maxs = [v for v in (self.max, other.max) if v is not None]
         out = ColumnAggregate(
-            name=self.name,
-            kind=self.kind,
-            rows=self.rows + other.rows,
-            missing=self.missing + other.missing,
-            nonfinite=self.nonfinite + other.nonfinite,
-            n=self.n + other.n,
-            sum=self.sum + other.sum,
-            sumsq=self.sumsq + other.sumsq,
-            min=min(mins) if mins else None,
-            max=max(maxs) if maxs else None,
-            below=self.below + other.below,
-            above=self.above + other.above,
-            hist={
-                k: [a + b for a, b in zip(v, other.hist[k], strict=True)]
-                for k, v in self.hist.items()
-            },
-            categories=cats,
-            other=self.other + other.other,
+            name=self.name, kind=self.kind, rows=self.rows + other.rows,
+            missing=self.missing + other.missing, nonfinite=self.nonfinite + other.nonfinite,
+            n=self.n + other.n, sum=self.sum + other.sum, sumsq=self.sumsq + other.sumsq,
+            min=min(mins) if mins else None, max=max(maxs) if maxs else None,
+            below=self.below + other.below, above=self.above + other.above,
+            hist={k: [a + b for a, b in zip(v, other.hist[k], strict=True)]
+                  for k, v in self.hist.items()},
+            categories=cats, other=self.other + other.other,
         )
         out.cap_categories()
         return out
@@ -110,21 +96,10 @@ class ColumnAggregate:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "rows": self.rows,
-            "missing": self.missing,
-            "nonfinite": self.nonfinite,
-            "n": self.n,
-            "sum": self.sum,
-            "sumsq": self.sumsq,
-            "min": self.min,
-            "max": self.max,
-            "below": self.below,
-            "above": self.above,
-            "hist": self.hist,
-            "categories": self.categories,
-            "other": self.other,
+            "name": self.name, "kind": self.kind, "rows": self.rows, "missing": self.missing,
+            "nonfinite": self.nonfinite, "n": self.n, "sum": self.sum, "sumsq": self.sumsq,
+            "min": self.min, "max": self.max, "below": self.below, "above": self.above,
+            "hist": self.hist, "categories": self.categories, "other": self.other,
         }
 
     @classmethod
@@ -142,21 +117,14 @@ class BatchAggregate:
     profile_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "engine": self.engine,
-            "profile_id": self.profile_id,
-            "columns": {k: v.to_dict() for k, v in self.columns.items()},
-        }
+        return {"rows": self.rows, "engine": self.engine, "profile_id": self.profile_id,
+                "columns": {k: v.to_dict() for k, v in self.columns.items()}}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> BatchAggregate:
-        return cls(
-            rows=int(d["rows"]),
-            engine=str(d.get("engine", "")),
-            profile_id=str(d.get("profile_id", "")),
-            columns={k: ColumnAggregate.from_dict(v) for k, v in d["columns"].items()},
-        )
+        return cls(rows=int(d["rows"]), engine=str(d.get("engine", "")),
+                   profile_id=str(d.get("profile_id", "")),
+                   columns={k: ColumnAggregate.from_dict(v) for k, v in d["columns"].items()})
 
 
 def merge(batches: Iterable[BatchAggregate]) -> BatchAggregate:
@@ -167,27 +135,18 @@ def merge(batches: Iterable[BatchAggregate]) -> BatchAggregate:
     first = items[0]
     for b in items[1:]:
         if b.profile_id != first.profile_id or set(b.columns) != set(first.columns):
-            raise InvalidInput(
-                "cannot merge aggregates of different reference profiles; "
-                "aggregate every batch with the monitor's stored profile"
-            )
+            raise InvalidInput("cannot merge aggregates of different reference profiles; "
+                               "aggregate every batch with the monitor's stored profile")
     columns = dict(first.columns)
     for b in items[1:]:
         columns = {k: v.merged(b.columns[k]) for k, v in columns.items()}
     engines = sorted({b.engine for b in items})
-    return BatchAggregate(
-        rows=sum(b.rows for b in items),
-        columns=columns,
-        engine="+".join(engines),
-        profile_id=first.profile_id,
-    )
+    return BatchAggregate(rows=sum(b.rows for b in items), columns=columns,
+                          engine="+".join(engines), profile_id=first.profile_id)
 
 
-def aggregate(
-    source: Any,
-    profile: ReferenceProfile,
-    engine: Engine = "duckdb",
-) -> BatchAggregate:
+def aggregate(source: Any, profile: ReferenceProfile, engine: Engine = "duckdb",
+              ) -> BatchAggregate:
     """Reduce ``source`` (frame, Arrow table, path/glob, fsspec URL, :class:`Query`, or a
     Spark DataFrame for ``engine="spark"``) to a :class:`BatchAggregate` on ``profile``.
     A :class:`~steward.monitoring.postgres.PostgresSource` is read in bounded chunks through
@@ -211,8 +170,6 @@ def aggregate(
     else:
         raise InvalidInput(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if batch.rows == 0:
-        raise InvalidInput(
-            "the batch has no rows: check the path, glob or query "
-            "(an empty batch cannot be compared with the reference)"
-        )
+        raise InvalidInput("the batch has no rows: check the path, glob or query "
+                           "(an empty batch cannot be compared with the reference)")
     return batch

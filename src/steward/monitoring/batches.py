@@ -413,10 +413,8 @@ def exact_drift(
     specs = [s for s in prepared.specs if s.name in columns]
     frame = to_frame(data, [s.name for s in specs])
     drift = compare_exact(prepared, frame, specs, DriftOptions(method=method))
-    psi = (
-        drift
-        if method == "psi"
-        else compare_exact(prepared, frame, specs, DriftOptions(method="psi"))
+    psi = drift if method == "psi" else compare_exact(
+        prepared, frame, specs, DriftOptions(method="psi")
     )
     return {"drift": drift.to_dict(), "psi": psi.to_dict()}
 

@@ -48,14 +48,8 @@ from steward.monitoring.profile import ColumnProfile, ColumnSpec, ReferenceProfi
 
 METHODS = ("auto", "psi", "ks", "wasserstein", "jensenshannon", "chisquare", "ztest")
 TESTS = {"ks", "chisquare", "ztest"}  # score is a p-value
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "psi": 0.1,
-    "ks": 0.05,
-    "wasserstein": 0.1,
-    "jensenshannon": 0.1,
-    "chisquare": 0.05,
-    "ztest": 0.05,
-}
+DEFAULT_THRESHOLDS: dict[str, float] = {"psi": 0.1, "ks": 0.05, "wasserstein": 0.1,
+                                        "jensenshannon": 0.1, "chisquare": 0.05, "ztest": 0.05}
 WASSERSTEIN_MIN_STD = 0.001
 NEW_CATEGORIES_LISTED = 20
 
@@ -77,15 +71,12 @@ class DriftOptions:
     def __post_init__(self) -> None:
         for where, m in [("method", self.method), *self.methods.items()]:
             if m not in METHODS:
-                raise InvalidInput(
-                    f"{where}: unknown drift method {m!r}; use one of {', '.join(METHODS)}"
-                )
+                raise InvalidInput(f"{where}: unknown drift method {m!r}; use one of "
+                                   f"{', '.join(METHODS)}")
         for m in self.thresholds:
             if m not in DEFAULT_THRESHOLDS:
-                raise InvalidInput(
-                    f"threshold for unknown method {m!r}; use one of "
-                    f"{', '.join(DEFAULT_THRESHOLDS)}"
-                )
+                raise InvalidInput(f"threshold for unknown method {m!r}; use one of "
+                                   f"{', '.join(DEFAULT_THRESHOLDS)}")
         if self.psi_mode not in ("credit_risk", "evidently"):
             raise InvalidInput(f"psi_mode {self.psi_mode!r}: use 'credit_risk' or 'evidently'")
         if not 0 < self.drift_share <= 1:
@@ -161,27 +152,15 @@ class DatasetDrift:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DatasetDrift:
-        return cls(
-            {k: ColumnDrift.from_dict(v) for k, v in d["columns"].items()},
-            float(d["share"]),
-            float(d["drift_share"]),
-            bool(d["drifted"]),
-            int(d["n_reference"]),
-            int(d["n_current"]),
-            str(d["mode"]),
-        )
+        return cls({k: ColumnDrift.from_dict(v) for k, v in d["columns"].items()},
+                   float(d["share"]), float(d["drift_share"]), bool(d["drifted"]),
+                   int(d["n_reference"]), int(d["n_current"]), str(d["mode"]))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "share": self.share,
-            "drift_share": self.drift_share,
-            "drifted": self.drifted,
-            "n_reference": self.n_reference,
-            "n_current": self.n_current,
-            "mode": self.mode,
-            "drifted_columns": self.drifted_columns,
-            "columns": {k: v.to_dict() for k, v in self.columns.items()},
-        }
+        return {"share": self.share, "drift_share": self.drift_share, "drifted": self.drifted,
+                "n_reference": self.n_reference, "n_current": self.n_current,
+                "mode": self.mode, "drifted_columns": self.drifted_columns,
+                "columns": {k: v.to_dict() for k, v in self.columns.items()}}
 
 
 def auto_method(kind: str, n_reference: int, n_values: int) -> str:
@@ -205,11 +184,8 @@ def _decide(method: str, score: float | None, threshold: float) -> bool:
     return score >= threshold
 
 
-def _tests_on_counts(
-    method: str,
-    r: npt.NDArray[Any],
-    c: npt.NDArray[Any],
-) -> tuple[float, float]:
+def _tests_on_counts(method: str, r: npt.NDArray[Any], c: npt.NDArray[Any],
+                     ) -> tuple[float, float]:
     if method == "chisquare":
         return stats.chisquare_gof(r, c)
     keep = (r > 0) | (c > 0)
@@ -223,180 +199,118 @@ def _tests_on_counts(
 # -- from aggregates ---------------------------------------------------------------------------
 
 
-def compare(
-    profile: ReferenceProfile, batch: BatchAggregate, options: DriftOptions | None = None
-) -> DatasetDrift:
+def compare(profile: ReferenceProfile, batch: BatchAggregate,
+            options: DriftOptions | None = None) -> DatasetDrift:
     """Drift of ``batch`` against the profile's reference, from aggregates only."""
     options = options or DriftOptions()
     if profile.reference is None:
-        raise InvalidInput("the profile has no reference aggregate; build it with build_profile()")
+        raise InvalidInput("the profile has no reference aggregate; build it with "
+                           "build_profile()")
     if batch.profile_id != profile.id:
-        raise InvalidInput(
-            "the batch was aggregated on another reference profile; "
-            "aggregate it with the monitor's stored profile"
-        )
-    results = {
-        name: _column_from_aggregates(
-            cp, profile.reference.columns[name], batch.columns[name], options
-        )
-        for name, cp in profile.columns.items()
-    }
+        raise InvalidInput("the batch was aggregated on another reference profile; "
+                           "aggregate it with the monitor's stored profile")
+    results = {name: _column_from_aggregates(cp, profile.reference.columns[name],
+                                             batch.columns[name], options)
+               for name, cp in profile.columns.items()}
     return _dataset(results, options, profile.reference.rows, batch.rows, "aggregate")
 
 
-def _dataset(
-    results: dict[str, ColumnDrift], options: DriftOptions, n_ref: int, n_cur: int, mode: str
-) -> DatasetDrift:
+def _dataset(results: dict[str, ColumnDrift], options: DriftOptions, n_ref: int, n_cur: int,
+             mode: str) -> DatasetDrift:
     tested = [r for r in results.values() if r.score is not None]
     share = sum(r.drifted for r in tested) / len(tested) if tested else 0.0
-    return DatasetDrift(
-        results, share, options.drift_share, share >= options.drift_share, n_ref, n_cur, mode
-    )
+    return DatasetDrift(results, share, options.drift_share, share >= options.drift_share,
+                        n_ref, n_cur, mode)
 
 
 def _quality(cp: ColumnProfile, cur: ColumnAggregate) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "missing_rate": cur.missing / cur.rows if cur.rows else 0.0,
-        "nonfinite": cur.nonfinite,
-    }
+    out: dict[str, Any] = {"missing_rate": cur.missing / cur.rows if cur.rows else 0.0,
+                           "nonfinite": cur.nonfinite}
     if cp.kind == "numeric":
         out["out_of_range_share"] = (cur.below + cur.above) / cur.n if cur.n else None
     else:
         known = set(cp.categories)
         new = sorted(k for k in cur.categories if k not in known)
         out["new_categories"] = new[:NEW_CATEGORIES_LISTED]
-        out["new_category_share"] = sum(cur.categories[k] for k in new) / cur.n if cur.n else None
+        out["new_category_share"] = (sum(cur.categories[k] for k in new) / cur.n
+                                     if cur.n else None)
     return out
 
 
-def _column_from_aggregates(
-    cp: ColumnProfile, ref: ColumnAggregate, cur: ColumnAggregate, options: DriftOptions
-) -> ColumnDrift:
+def _column_from_aggregates(cp: ColumnProfile, ref: ColumnAggregate, cur: ColumnAggregate,
+                            options: DriftOptions) -> ColumnDrift:
     quality = _quality(cp, cur)
     requested = options.method_for(cp.name)
     if cur.n == 0:
         method = requested if requested != "auto" else "none"
-        return ColumnDrift(
-            cp.name,
-            cp.kind,
-            method,
-            None,
-            None,
-            None,
-            options.threshold(method) if method in DEFAULT_THRESHOLDS else 0.0,
-            False,
-            "none",
-            ref.n,
-            0,
-            note="no values in the batch",
-            **quality,
-        )
+        return ColumnDrift(cp.name, cp.kind, method, None, None, None,
+                           options.threshold(method) if method in DEFAULT_THRESHOLDS else 0.0,
+                           False, "none", ref.n, 0, note="no values in the batch", **quality)
     if cp.kind == "categorical":
         keys = sorted(set(ref.categories) | set(cur.categories))
         r = np.array([ref.categories.get(k, 0) for k in keys], dtype=np.int64)
         c = np.array([cur.categories.get(k, 0) for k in keys], dtype=np.int64)
-        method = requested if requested != "auto" else auto_method("categorical", ref.n, len(keys))
+        method = requested if requested != "auto" else auto_method("categorical", ref.n,
+                                                                   len(keys))
         if method in ("ks", "wasserstein"):
-            raise InvalidInput(
-                f"column {cp.name!r} is categorical: {method} needs numbers; "
-                "use chisquare, ztest, jensenshannon or psi"
-            )
+            raise InvalidInput(f"column {cp.name!r} is categorical: {method} needs numbers; "
+                               "use chisquare, ztest, jensenshannon or psi")
         binning = f"categories ({len(keys)})"
-        return _finish(cp, method, r, c, binning, options, ref.n, cur.n, quality, bins="categories")
+        return _finish(cp, method, r, c, binning, options, ref.n, cur.n, quality,
+                       bins="categories")
 
     discrete = cp.discrete
     gaps_used = discrete and any(v > 0 for v in cur.hist["points"][0::2])
-    n_values = (
-        cp.nunique + sum(1 for v in cur.hist["points"][0::2] if v > 0) if discrete else cp.nunique
-    )
+    n_values = (cp.nunique + sum(1 for v in cur.hist["points"][0::2] if v > 0)
+                if discrete else cp.nunique)
     method = requested if requested != "auto" else auto_method("numeric", ref.n, n_values)
     threshold = options.threshold(method)
     if discrete:
         pr = np.asarray(ref.hist["points"], dtype=np.int64)
         pc = np.asarray(cur.hist["points"], dtype=np.int64)
     if method in ("chisquare", "ztest", "jensenshannon") and discrete:
-        return _finish(
-            cp, method, pr, pc, f"distinct values ({n_values})", options, ref.n, cur.n, quality
-        )
+        return _finish(cp, method, pr, pc, f"distinct values ({n_values})", options, ref.n,
+                       cur.n, quality)
     if method in ("chisquare", "ztest"):
-        raise InvalidInput(
-            f"column {cp.name!r} has {cp.nunique} distinct values: {method} "
-            "needs a categorical or discrete column; use ks, wasserstein, "
-            "jensenshannon or psi"
-        )
+        raise InvalidInput(f"column {cp.name!r} has {cp.nunique} distinct values: {method} "
+                           "needs a categorical or discrete column; use ks, wasserstein, "
+                           "jensenshannon or psi")
     if method == "psi" and discrete and cp.nunique <= stats.PSI_CATEGORIES_MAX:
         # one bin per reference value (values new to the batch counted between them): the
         # bins of stats.psi_edges, so validation and monitoring give the same PSI
-        return _finish(cp, method, pr, pc, "", options, ref.n, cur.n, quality, bins="categories")
+        return _finish(cp, method, pr, pc, "", options, ref.n, cur.n, quality,
+                       bins="categories")
     if method in ("psi", "jensenshannon"):
         r = np.asarray(ref.hist["deciles"], dtype=np.int64)
         c = np.asarray(cur.hist["deciles"], dtype=np.int64)
-        return _finish(
-            cp,
-            method,
-            r,
-            c,
-            f"reference deciles ({r.size} bins, outer bins open)",
-            options,
-            ref.n,
-            cur.n,
-            quality,
-            bins="deciles",
-        )
+        return _finish(cp, method, r, c, f"reference deciles ({r.size} bins, outer bins "
+                       "open)", options, ref.n, cur.n, quality, bins="deciles")
     if method == "ks":
         if discrete:
             d, upper = stats.ks_from_bins(pr, pc)
-            binning = (
-                "exact (one bin per value)"
-                if not gaps_used
-                else "reference values + gaps (values new to the batch grouped)"
-            )
+            binning = ("exact (one bin per value)" if not gaps_used else
+                       "reference values + gaps (values new to the batch grouped)")
         else:
             d, upper = stats.ks_from_bins(ref.hist["fine"], cur.hist["fine"])
             binning = f"sketch: {len(cp.edges['fine']) + 1} reference-quantile bins"
         exact = discrete and not gaps_used
         if exact:
             p = stats.ks_pvalue(d, ref.n, cur.n)
-            return ColumnDrift(
-                cp.name,
-                "numeric",
-                "ks",
-                d,
-                p,
-                p,
-                threshold,
-                _decide("ks", p, threshold),
-                binning,
-                ref.n,
-                cur.n,
-                **quality,
-            )
+            return ColumnDrift(cp.name, "numeric", "ks", d, p, p, threshold,
+                               _decide("ks", p, threshold), binning, ref.n, cur.n, **quality)
         # D at the bin edges is attained (a lower bound, usually close): the exact D lies in
         # [d, d + bound]; the p-value is given with the interval the D interval implies
         bound = upper - d
         p = stats.ks_pvalue(d, ref.n, cur.n)
         p_lo, p_hi = stats.ks_pvalue_interval(d, upper, ref.n, cur.n)
-        note = f"p-value approximate (sketch): the exact p lies in [{p_lo:.3g}, {p_hi:.3g}]"
+        note = ("p-value approximate (sketch): the exact p lies in "
+                f"[{p_lo:.3g}, {p_hi:.3g}]")
         if (p_lo <= threshold) != (p_hi <= threshold):
             note += f"; that interval straddles the threshold {threshold:g}"
-        return ColumnDrift(
-            cp.name,
-            "numeric",
-            "ks",
-            d,
-            p,
-            p,
-            threshold,
-            _decide("ks", p, threshold),
-            binning,
-            ref.n,
-            cur.n,
-            error_bound=bound,
-            mode="sketch",
-            p_value_interval=[p_lo, p_hi],
-            note=note,
-            **quality,
-        )
+        return ColumnDrift(cp.name, "numeric", "ks", d, p, p, threshold,
+                           _decide("ks", p, threshold), binning, ref.n, cur.n,
+                           error_bound=bound, mode="sketch", p_value_interval=[p_lo, p_hi],
+                           note=note, **quality)
     # wasserstein
     norm = max(cp.std or 0.0, WASSERSTEIN_MIN_STD)
     lo = min(v for v in (cp.min, cur.min) if v is not None)
@@ -413,66 +327,32 @@ def _column_from_aggregates(
         inner = cp.edges["fine"]
         assert cp.min is not None and cp.max is not None and cp.mean is not None
         w, b = stats.wasserstein_sketch(
-            inner,
-            ref.hist["fine"],
-            cur.hist["fine"],
-            ref_min=cp.min,
-            ref_max=cp.max,
-            ref_mean=cp.mean,
-            cur_mean=cur.sum / cur.n,
-            cur_min=lo,
-            cur_max=hi,
-            below=cur.below,
-            above=cur.above,
-        )
-        binning = (
-            f"sketch: {len(inner) + 1} reference-quantile bins, linear within a bin, "
-            "tails beyond the reference range from the batch's sum"
-        )
+            inner, ref.hist["fine"], cur.hist["fine"], ref_min=cp.min, ref_max=cp.max,
+            ref_mean=cp.mean, cur_mean=cur.sum / cur.n, cur_min=lo, cur_max=hi,
+            below=cur.below, above=cur.above)
+        binning = (f"sketch: {len(inner) + 1} reference-quantile bins, linear within a bin, "
+                   "tails beyond the reference range from the batch's sum")
         sketch = True
     score = w / norm
-    return ColumnDrift(
-        cp.name,
-        "numeric",
-        "wasserstein",
-        score,
-        None,
-        score,
-        threshold,
-        _decide("wasserstein", score, threshold),
-        binning,
-        ref.n,
-        cur.n,
-        error_bound=b / norm if sketch else None,
-        mode="sketch" if sketch else "exact",
-        note=_straddles(score, b / norm, threshold) if sketch else "",
-        **quality,
-    )
+    return ColumnDrift(cp.name, "numeric", "wasserstein", score, None, score, threshold,
+                       _decide("wasserstein", score, threshold), binning, ref.n, cur.n,
+                       error_bound=b / norm if sketch else None,
+                       mode="sketch" if sketch else "exact",
+                       note=_straddles(score, b / norm, threshold) if sketch else "", **quality)
 
 
 def _straddles(score: float, bound: float | None, threshold: float) -> str:
     if bound is None or not bound > 0:
         return ""
     if (score - bound >= threshold) != (score + bound >= threshold):
-        return (
-            f"sketch: the exact value lies in [{score - bound:.4g}, {score + bound:.4g}], "
-            f"which straddles the threshold {threshold:g}; run in exact mode to decide"
-        )
+        return (f"sketch: the exact value lies in [{score - bound:.4g}, {score + bound:.4g}], "
+                f"which straddles the threshold {threshold:g}; run in exact mode to decide")
     return ""
 
 
-def _finish(
-    cp: ColumnProfile,
-    method: str,
-    r: npt.NDArray[Any],
-    c: npt.NDArray[Any],
-    binning: str,
-    options: DriftOptions,
-    n_ref: int,
-    n_cur: int,
-    quality: dict[str, Any],
-    bins: str | None = None,
-) -> ColumnDrift:
+def _finish(cp: ColumnProfile, method: str, r: npt.NDArray[Any], c: npt.NDArray[Any],
+            binning: str, options: DriftOptions, n_ref: int, n_cur: int,
+            quality: dict[str, Any], bins: str | None = None) -> ColumnDrift:
     threshold = options.threshold(method)
     p: float | None = None
     if method == "psi":
@@ -487,25 +367,11 @@ def _finish(
         stat, p = _tests_on_counts(method, r, c)
         score = p
     else:
-        raise InvalidInput(
-            f"column {cp.name!r}: {method} needs numbers, not "
-            f"{binning.split(' ')[0]}; use chisquare, ztest, jensenshannon or psi"
-        )
-    return ColumnDrift(
-        cp.name,
-        cp.kind,
-        method,
-        stat,
-        p,
-        score,
-        threshold,
-        _decide(method, score, threshold),
-        binning,
-        n_ref,
-        n_cur,
-        bins=bins if method == "psi" else None,
-        **quality,
-    )
+        raise InvalidInput(f"column {cp.name!r}: {method} needs numbers, not "
+                           f"{binning.split(' ')[0]}; use chisquare, ztest, jensenshannon or psi")
+    return ColumnDrift(cp.name, cp.kind, method, stat, p, score, threshold,
+                       _decide(method, score, threshold), binning, n_ref, n_cur,
+                       bins=bins if method == "psi" else None, **quality)
 
 
 # -- exact, on raw data ------------------------------------------------------------------------
@@ -537,10 +403,8 @@ class ExactReference:
 
     @property
     def specs(self) -> list[ColumnSpec]:
-        return [
-            ColumnSpec(c.name, "numeric" if c.kind == "numeric" else "categorical")
-            for c in self.columns.values()
-        ]
+        return [ColumnSpec(c.name, "numeric" if c.kind == "numeric" else "categorical")
+                for c in self.columns.values()]
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
@@ -552,24 +416,12 @@ class ExactReference:
         return cls.load(io.BytesIO(data))
 
     def save(self, path: str | os.PathLike[str] | io.BytesIO) -> None:
-        meta = {
-            "format": 1,
-            "rows": self.rows,
-            "columns": [
-                {
-                    "name": c.name,
-                    "kind": c.kind,
-                    "rows": c.rows,
-                    "std": c.std,
-                    "nunique": c.nunique,
-                    "counts": c.counts,
-                }
-                for c in self.columns.values()
-            ],
-        }
-        arrays = {
-            f"v{i}": c.values for i, c in enumerate(self.columns.values()) if c.values is not None
-        }
+        meta = {"format": 1, "rows": self.rows,
+                "columns": [{"name": c.name, "kind": c.kind, "rows": c.rows, "std": c.std,
+                             "nunique": c.nunique, "counts": c.counts}
+                            for c in self.columns.values()]}
+        arrays = {f"v{i}": c.values for i, c in enumerate(self.columns.values())
+                  if c.values is not None}
         if isinstance(path, io.BytesIO):
             np.savez(path, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
             return
@@ -582,33 +434,21 @@ class ExactReference:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
                 if meta.get("format") != 1:
-                    raise InvalidInput(
-                        f"exact reference format {meta.get('format')!r}"
-                        " is not supported; prepare it again with "
-                        "prepare_exact()"
-                    )
+                    raise InvalidInput(f"exact reference format {meta.get('format')!r}"
+                                       " is not supported; prepare it again with "
+                                       "prepare_exact()")
                 cols = {}
                 for i, c in enumerate(meta["columns"]):
-                    values = (
-                        np.asarray(data[f"v{i}"], dtype=np.float64)
-                        if c["kind"] == "numeric"
-                        else None
-                    )
-                    cols[c["name"]] = ExactColumn(
-                        c["name"],
-                        c["kind"],
-                        int(c["rows"]),
-                        values,
-                        float(c["std"]),
-                        int(c["nunique"]),
-                        {str(k): int(v) for k, v in c["counts"].items()},
-                    )
+                    values = (np.asarray(data[f"v{i}"], dtype=np.float64)
+                              if c["kind"] == "numeric" else None)
+                    cols[c["name"]] = ExactColumn(c["name"], c["kind"], int(c["rows"]), values,
+                                                  float(c["std"]), int(c["nunique"]),
+                                                  {str(k): int(v) for k, v in c["counts"].items()})
         except (OSError, ValueError, KeyError) as exc:
             where = "sent" if isinstance(path, io.BytesIO) else repr(str(path))
-            raise InvalidInput(
-                f"cannot read the exact reference {where}: {exc}; prepare "
-                "it again with prepare_exact(reference, specs).save(path)"
-            ) from exc
+            raise InvalidInput(f"cannot read the exact reference {where}: {exc}; prepare "
+                               "it again with prepare_exact(reference, specs).save(path)"
+                               ) from exc
         return cls(cols, int(meta["rows"]))
 
 
@@ -628,26 +468,22 @@ def prepare_exact(reference: Any, columns: Sequence[ColumnSpec]) -> ExactReferen
             v = numeric_values(frame, spec.name)
             v = np.sort(v[np.isfinite(v)])
             if v.size == 0:
-                raise InvalidInput(
-                    f"reference column {spec.name!r} has no finite values; "
-                    "choose a reference with data in every monitored column"
-                )
+                raise InvalidInput(f"reference column {spec.name!r} has no finite values; "
+                                   "choose a reference with data in every monitored column")
             nunique = int(np.count_nonzero(np.diff(v)) + 1)
             return ExactColumn(spec.name, "numeric", rows, v, float(np.std(v)), nunique)
         counts = category_counts(frame[spec.name])
-        return ExactColumn(spec.name, "categorical", rows, counts=counts, nunique=len(counts))
+        return ExactColumn(spec.name, "categorical", rows, counts=counts,
+                           nunique=len(counts))
 
     with ThreadPoolExecutor(max_workers=min(len(columns), os.cpu_count() or 1) or 1) as pool:
         done = list(pool.map(one, columns))
     return ExactReference({c.name: c for c in done}, rows)
 
 
-def compare_exact(
-    reference: pd.DataFrame | ExactReference | Any,
-    current: Any,
-    columns: Sequence[ColumnSpec] | None = None,
-    options: DriftOptions | None = None,
-) -> DatasetDrift:
+def compare_exact(reference: pd.DataFrame | ExactReference | Any, current: Any,
+                  columns: Sequence[ColumnSpec] | None = None,
+                  options: DriftOptions | None = None) -> DatasetDrift:
     """Drift on raw data in memory: Evidently's bins for PSI/JS (``psi_mode="evidently"``
     gives its zero fill too), scipy-exact KS and Wasserstein.
 
@@ -658,27 +494,22 @@ def compare_exact(
     options = options or DriftOptions()
     if not isinstance(reference, ExactReference):
         if columns is None:
-            raise InvalidInput(
-                "compare_exact needs the columns (ColumnSpec list) when the reference is raw data"
-            )
+            raise InvalidInput("compare_exact needs the columns (ColumnSpec list) when the "
+                               "reference is raw data")
         reference = prepare_exact(reference, columns)
     specs = list(columns) if columns is not None else reference.specs
     unknown = [s.name for s in specs if s.name not in reference.columns]
     if unknown:
-        raise InvalidInput(
-            f"the exact reference has no column {', '.join(map(repr, unknown))};"
-            " prepare it with these columns"
-        )
+        raise InvalidInput(f"the exact reference has no column {', '.join(map(repr, unknown))};"
+                           " prepare it with these columns")
     prepared = reference
     cur_f = to_frame(current, [c.name for c in specs])
 
     def one(spec: ColumnSpec) -> ColumnDrift:
         ref = prepared.columns[spec.name]
         if ref.kind != spec.kind:
-            raise InvalidInput(
-                f"column {spec.name!r} is {ref.kind} in the exact reference, "
-                f"not {spec.kind}; prepare it with the monitor's specs"
-            )
+            raise InvalidInput(f"column {spec.name!r} is {ref.kind} in the exact reference, "
+                               f"not {spec.kind}; prepare it with the monitor's specs")
         if spec.kind == "numeric":
             cv = numeric_values(cur_f, spec.name)
             missing = float(np.isnan(cv).mean()) if cv.size else 0.0
@@ -696,35 +527,22 @@ def compare_exact(
     return _dataset(results, options, prepared.rows, len(cur_f), "exact")
 
 
-def _exact_numeric(
-    name: str, ref: ExactColumn, c: npt.NDArray[np.float64], options: DriftOptions, missing: float
-) -> ColumnDrift:
+def _exact_numeric(name: str, ref: ExactColumn, c: npt.NDArray[np.float64],
+                   options: DriftOptions, missing: float) -> ColumnDrift:
     r = ref.values
     assert r is not None
     quality: dict[str, Any] = {"missing_rate": missing}
     if c.size == 0:
-        return ColumnDrift(
-            name,
-            "numeric",
-            "none",
-            None,
-            None,
-            None,
-            0.0,
-            False,
-            "none",
-            r.size,
-            0,
-            note="no values in the batch",
-            **quality,
-        )
-    quality["out_of_range_share"] = float(
-        (np.searchsorted(c, r[0], "left") + c.size - np.searchsorted(c, r[-1], "right")) / c.size
-    )
+        return ColumnDrift(name, "numeric", "none", None, None, None, 0.0, False, "none",
+                           r.size, 0, note="no values in the batch", **quality)
+    quality["out_of_range_share"] = float((np.searchsorted(c, r[0], "left")
+                                           + c.size - np.searchsorted(c, r[-1], "right"))
+                                          / c.size)
     requested = options.method_for(name)
     if requested == "auto":
         # only "more than 5 distinct values in R+C" matters
-        n_values = ref.nunique if ref.nunique > 5 else int(np.unique(np.concatenate([r, c])).size)
+        n_values = ref.nunique if ref.nunique > 5 else int(
+            np.unique(np.concatenate([r, c])).size)
         method = auto_method("numeric", r.size, n_values)
     else:
         method = requested
@@ -741,63 +559,24 @@ def _exact_numeric(
         binning = "exact"
     elif method == "psi":
         found = stats.psi_numeric(r, c, mode=options.psi_mode, epsilon=options.psi_epsilon)
-        return ColumnDrift(
-            name,
-            "numeric",
-            "psi",
-            found.value,
-            None,
-            found.value,
-            threshold,
-            _decide("psi", found.value, threshold),
-            found.binning,
-            r.size,
-            c.size,
-            bins=found.bins,
-            **quality,
-        )
+        return ColumnDrift(name, "numeric", "psi", found.value, None, found.value, threshold,
+                           _decide("psi", found.value, threshold), found.binning, r.size,
+                           c.size, bins=found.bins, **quality)
     else:
         rc, cc, binning = stats.evidently_binned(r, c, numeric=True)
-        return _exact_counts(
-            name, "numeric", method, rc, cc, binning, options, r.size, c.size, quality
-        )
-    return ColumnDrift(
-        name,
-        "numeric",
-        method,
-        stat,
-        p,
-        score,
-        threshold,
-        _decide(method, score, threshold),
-        binning,
-        r.size,
-        c.size,
-        **quality,
-    )
+        return _exact_counts(name, "numeric", method, rc, cc, binning, options, r.size, c.size,
+                             quality)
+    return ColumnDrift(name, "numeric", method, stat, p, score, threshold,
+                       _decide(method, score, threshold), binning, r.size, c.size, **quality)
 
 
-def _exact_categorical(
-    name: str, ref: Mapping[str, int], cur: Mapping[str, int], options: DriftOptions, missing: float
-) -> ColumnDrift:
+def _exact_categorical(name: str, ref: Mapping[str, int], cur: Mapping[str, int],
+                       options: DriftOptions, missing: float) -> ColumnDrift:
     n_ref, n_cur = sum(ref.values()), sum(cur.values())
     quality: dict[str, Any] = {"missing_rate": missing}
     if n_cur == 0:
-        return ColumnDrift(
-            name,
-            "categorical",
-            "none",
-            None,
-            None,
-            None,
-            0.0,
-            False,
-            "none",
-            n_ref,
-            0,
-            note="no values in the batch",
-            **quality,
-        )
+        return ColumnDrift(name, "categorical", "none", None, None, None, 0.0, False, "none",
+                           n_ref, 0, note="no values in the batch", **quality)
     new = sorted(k for k in cur if k not in ref)
     quality["new_categories"] = new[:NEW_CATEGORIES_LISTED]
     quality["new_category_share"] = sum(cur[k] for k in new) / n_cur
@@ -807,39 +586,19 @@ def _exact_categorical(
     cc = np.array([cur.get(k, 0) for k in keys], dtype=np.int64)
     requested = options.method_for(name)
     method = requested if requested != "auto" else auto_method("categorical", n_ref, rc.size)
-    return _exact_counts(
-        name,
-        "categorical",
-        method,
-        rc,
-        cc,
-        f"distinct values ({rc.size})",
-        options,
-        n_ref,
-        n_cur,
-        quality,
-    )
+    return _exact_counts(name, "categorical", method, rc, cc, f"distinct values ({rc.size})",
+                         options, n_ref, n_cur, quality)
 
 
-def _exact_counts(
-    name: str,
-    kind: str,
-    method: str,
-    rc: npt.NDArray[Any],
-    cc: npt.NDArray[Any],
-    binning: str,
-    options: DriftOptions,
-    n_ref: int,
-    n_cur: int,
-    quality: dict[str, Any],
-) -> ColumnDrift:
+def _exact_counts(name: str, kind: str, method: str, rc: npt.NDArray[Any], cc: npt.NDArray[Any],
+                  binning: str, options: DriftOptions, n_ref: int, n_cur: int,
+                  quality: dict[str, Any]) -> ColumnDrift:
     threshold = options.threshold(method)
     p: float | None = None
     bins: str | None = None
     if method == "psi":  # categorical here: one bin per category of R+C
-        found = stats.psi_on_counts(
-            rc, cc, "categories", mode=options.psi_mode, epsilon=options.psi_epsilon
-        )
+        found = stats.psi_on_counts(rc, cc, "categories", mode=options.psi_mode,
+                                    epsilon=options.psi_epsilon)
         stat, binning, bins = found.value, found.binning, found.bins
         score = stat
     elif method == "jensenshannon":
@@ -849,22 +608,8 @@ def _exact_counts(
         stat, p = _tests_on_counts(method, rc, cc)
         score = p
     else:
-        raise InvalidInput(
-            f"column {name!r} is categorical: {method} needs numbers; use "
-            "chisquare, ztest, jensenshannon or psi"
-        )
-    return ColumnDrift(
-        name,
-        kind,
-        method,
-        stat,
-        p,
-        score,
-        threshold,
-        _decide(method, score, threshold),
-        binning,
-        n_ref,
-        n_cur,
-        bins=bins,
-        **quality,
-    )
+        raise InvalidInput(f"column {name!r} is categorical: {method} needs numbers; use "
+                           "chisquare, ztest, jensenshannon or psi")
+    return ColumnDrift(name, kind, method, stat, p, score, threshold,
+                       _decide(method, score, threshold), binning, n_ref, n_cur, bins=bins,
+                       **quality)

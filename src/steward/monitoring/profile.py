@@ -47,10 +47,8 @@ class ColumnSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in ("numeric", "categorical"):
-            raise InvalidInput(
-                f"column {self.name!r}: kind {self.kind!r} is not known; "
-                "use 'numeric' or 'categorical'"
-            )
+            raise InvalidInput(f"column {self.name!r}: kind {self.kind!r} is not known; "
+                               "use 'numeric' or 'categorical'")
 
 
 @dataclass
@@ -76,18 +74,9 @@ class ColumnProfile:
         return self.edges.get("points", [])[0::2]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "n": self.n,
-            "min": self.min,
-            "max": self.max,
-            "mean": self.mean,
-            "std": self.std,
-            "nunique": self.nunique,
-            "edges": self.edges,
-            "categories": self.categories,
-        }
+        return {"name": self.name, "kind": self.kind, "n": self.n, "min": self.min,
+                "max": self.max, "mean": self.mean, "std": self.std, "nunique": self.nunique,
+                "edges": self.edges, "categories": self.categories}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ColumnProfile:
@@ -119,29 +108,18 @@ def check_method(profile: ReferenceProfile, method: str) -> None:
     for cp in profile.columns.values():
         fits = fitting_methods(cp)
         if method not in fits:
-            what = (
-                f"{cp.nunique} categories"
-                if cp.kind == "categorical"
-                else f"{cp.nunique} distinct numeric values"
-            )
-            why = {
-                "chisquare": "χ² compares counts per value and needs categories or at most "
-                f"{DISCRETE_MAX} distinct numbers",
-                "ztest": "the Z-test compares one proportion and needs at most two values",
-            }.get(method, f"{method} needs numbers")
-            problems.append(
-                f"column {cp.name!r} has {what}: {why}; methods that fit: "
-                f"{', '.join(m for m in fits if m != 'auto')} (or auto)"
-            )
+            what = (f"{cp.nunique} categories" if cp.kind == "categorical" else
+                    f"{cp.nunique} distinct numeric values")
+            why = {"chisquare": "χ² compares counts per value and needs categories or at most "
+                                f"{DISCRETE_MAX} distinct numbers",
+                   "ztest": "the Z-test compares one proportion and needs at most two values",
+                   }.get(method, f"{method} needs numbers")
+            problems.append(f"column {cp.name!r} has {what}: {why}; methods that fit: "
+                            f"{', '.join(m for m in fits if m != 'auto')} (or auto)")
     if problems:
-        raise InvalidInput(
-            f"Drift method {method!r} cannot test every watched column: "
-            + "; ".join(problems)
-            + ". Choose a method that fits with --method, "
-            "or watch other columns.",
-            field="method",
-            problems=problems,
-        )
+        raise InvalidInput(f"Drift method {method!r} cannot test every watched column: "
+                           + "; ".join(problems) + ". Choose a method that fits with --method, "
+                           "or watch other columns.", field="method", problems=problems)
 
 
 @dataclass
@@ -155,9 +133,8 @@ class ReferenceProfile:
     @property
     def id(self) -> str:
         """Content hash of the edges: aggregates on the same profile share it."""
-        payload = json.dumps(
-            {k: v.to_dict() for k, v in sorted(self.columns.items())}, sort_keys=True
-        )
+        payload = json.dumps({k: v.to_dict() for k, v in sorted(self.columns.items())},
+                             sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     @property
@@ -165,13 +142,10 @@ class ReferenceProfile:
         return [ColumnSpec(c.name, c.kind) for c in self.columns.values()]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": self.format,
-            "fine_bins": self.fine_bins,
-            "discrete_max": self.discrete_max,
-            "columns": {k: v.to_dict() for k, v in self.columns.items()},
-            "reference": self.reference.to_dict() if self.reference else None,
-        }
+        return {"format": self.format, "fine_bins": self.fine_bins,
+                "discrete_max": self.discrete_max,
+                "columns": {k: v.to_dict() for k, v in self.columns.items()},
+                "reference": self.reference.to_dict() if self.reference else None}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"))
@@ -179,71 +153,46 @@ class ReferenceProfile:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ReferenceProfile:
         if d.get("format") != PROFILE_FORMAT:
-            raise InvalidInput(
-                f"reference profile format {d.get('format')!r} is not supported "
-                f"(this Steward reads format {PROFILE_FORMAT}); rebuild the "
-                "profile from the reference data"
-            )
+            raise InvalidInput(f"reference profile format {d.get('format')!r} is not supported "
+                               f"(this Steward reads format {PROFILE_FORMAT}); rebuild the "
+                               "profile from the reference data")
         ref = d.get("reference")
-        return cls(
-            columns={k: ColumnProfile.from_dict(v) for k, v in d["columns"].items()},
-            reference=BatchAggregate.from_dict(ref) if ref else None,
-            fine_bins=int(d["fine_bins"]),
-            discrete_max=int(d["discrete_max"]),
-        )
+        return cls(columns={k: ColumnProfile.from_dict(v) for k, v in d["columns"].items()},
+                   reference=BatchAggregate.from_dict(ref) if ref else None,
+                   fine_bins=int(d["fine_bins"]), discrete_max=int(d["discrete_max"]))
 
     @classmethod
     def from_json(cls, text: str) -> ReferenceProfile:
         return cls.from_dict(json.loads(text))
 
 
-def column_profile(
-    spec: ColumnSpec,
-    finite: np.ndarray[Any, Any] | None,
-    categories: Sequence[str] | None,
-    fine_bins: int,
-    discrete_max: int,
-) -> ColumnProfile:
+def column_profile(spec: ColumnSpec, finite: np.ndarray[Any, Any] | None,
+                   categories: Sequence[str] | None, fine_bins: int, discrete_max: int,
+                   ) -> ColumnProfile:
     """A column's profile from its sorted finite values (numeric) or category set."""
     if spec.kind == "categorical":
         cats = sorted(categories or [])
         if not cats:
-            raise InvalidInput(
-                f"reference column {spec.name!r} has no non-missing values; "
-                "choose a reference with data in every monitored column"
-            )
+            raise InvalidInput(f"reference column {spec.name!r} has no non-missing values; "
+                               "choose a reference with data in every monitored column")
         return ColumnProfile(spec.name, "categorical", nunique=len(cats), categories=cats)
     assert finite is not None
     if finite.size == 0:
-        raise InvalidInput(
-            f"reference column {spec.name!r} has no finite values; choose a "
-            "reference with data in every monitored column"
-        )
+        raise InvalidInput(f"reference column {spec.name!r} has no finite values; choose a "
+                           "reference with data in every monitored column")
     uniq = np.unique(finite)
     edges = {"deciles": quantile_edges(finite, 10), "fine": quantile_edges(finite, fine_bins)}
     if uniq.size <= discrete_max:
         edges["points"] = point_edges(uniq.tolist())
     return ColumnProfile(
-        spec.name,
-        "numeric",
-        n=int(finite.size),
-        min=float(finite[0]),
-        max=float(finite[-1]),
-        mean=float(np.mean(finite)),
-        std=float(np.std(finite)),
-        nunique=int(uniq.size),
-        edges=edges,
-    )
+        spec.name, "numeric", n=int(finite.size), min=float(finite[0]),
+        max=float(finite[-1]), mean=float(np.mean(finite)), std=float(np.std(finite)),
+        nunique=int(uniq.size), edges=edges)
 
 
-def build_profile(
-    source: Any,
-    columns: Sequence[ColumnSpec],
-    *,
-    engine: str = "duckdb",
-    fine_bins: int = FINE_BINS,
-    discrete_max: int = DISCRETE_MAX,
-) -> ReferenceProfile:
+def build_profile(source: Any, columns: Sequence[ColumnSpec], *, engine: str = "duckdb",
+                  fine_bins: int = FINE_BINS, discrete_max: int = DISCRETE_MAX,
+                  ) -> ReferenceProfile:
     """Profile the reference data: edges and moments, then the reference's own aggregate.
 
     ``engine`` ("duckdb" or "numpy") reads the source; the edges are computed with numpy on
@@ -254,9 +203,8 @@ def build_profile(
     if len(set(names)) != len(names):
         raise InvalidInput(f"column listed twice in {names}; list each column once")
     if fine_bins < 10:
-        raise InvalidInput(
-            f"fine_bins={fine_bins} is too coarse; use at least 10 (default {FINE_BINS})"
-        )
+        raise InvalidInput(f"fine_bins={fine_bins} is too coarse; use at least 10 (default "
+                           f"{FINE_BINS})")
     reader: _duckdb.ColumnReader | _numpy.ColumnReader
     if engine == "duckdb":
         from steward.monitoring import _duckdb
@@ -272,15 +220,12 @@ def build_profile(
     for spec in columns:
         if spec.kind == "numeric":
             values = reader.numeric(spec.name)
-            profiles[spec.name] = column_profile(
-                spec, np.sort(values), None, fine_bins, discrete_max
-            )
+            profiles[spec.name] = column_profile(spec, np.sort(values), None, fine_bins,
+                                                 discrete_max)
         else:
-            profiles[spec.name] = column_profile(
-                spec, None, reader.categories(spec.name), fine_bins, discrete_max
-            )
+            profiles[spec.name] = column_profile(spec, None, reader.categories(spec.name),
+                                                 fine_bins, discrete_max)
     profile = ReferenceProfile(columns=profiles, fine_bins=fine_bins, discrete_max=discrete_max)
-    profile.reference = aggregate(
-        source, profile, engine="duckdb" if engine == "duckdb" else "numpy"
-    )
+    profile.reference = aggregate(source, profile, engine="duckdb" if engine == "duckdb"
+                                  else "numpy")
     return profile

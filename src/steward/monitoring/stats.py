@@ -49,13 +49,8 @@ PSI_EPSILON = 1e-4
 PSI_MODES = ("credit_risk", "evidently")
 
 
-def psi(
-    reference_counts: npt.ArrayLike,
-    current_counts: npt.ArrayLike,
-    *,
-    fill: str = "evidently",
-    epsilon: float = PSI_EPSILON,
-) -> float:
+def psi(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike, *,
+        fill: str = "evidently", epsilon: float = PSI_EPSILON) -> float:
     """Σ (c - r)·ln(c / r) over bins.
 
     ``fill="evidently"`` applies Evidently's zero fill per side; ``fill="epsilon"`` replaces
@@ -123,38 +118,21 @@ class PsiResult:
     binning: str  # the full description shown with the score
 
 
-def psi_on_counts(
-    r: npt.ArrayLike,
-    c: npt.ArrayLike,
-    bins: str,
-    *,
-    mode: str = "credit_risk",
-    epsilon: float = PSI_EPSILON,
-) -> PsiResult:
+def psi_on_counts(r: npt.ArrayLike, c: npt.ArrayLike, bins: str, *, mode: str = "credit_risk",
+                  epsilon: float = PSI_EPSILON) -> PsiResult:
     """PSI on counts already on the mode's bins, with the mode's empty-bin rule."""
     r, c = np.asarray(r), np.asarray(c)
     if mode == "evidently":
-        return PsiResult(
-            psi(r, c, fill="evidently"), bins, f"{bins} ({r.size} bins); Evidently zero fill"
-        )
-    what = {
-        "deciles": f"reference deciles ({r.size} bins, outer bins open)",
-        "categories": f"categories ({int(np.count_nonzero((r > 0) | (c > 0)))} seen)",
-    }
-    return PsiResult(
-        psi(r, c, fill="epsilon", epsilon=epsilon),
-        bins,
-        f"{what.get(bins, bins)}; empty bins floored at {epsilon:g}",
-    )
+        return PsiResult(psi(r, c, fill="evidently"), bins,
+                         f"{bins} ({r.size} bins); Evidently zero fill")
+    what = {"deciles": f"reference deciles ({r.size} bins, outer bins open)",
+            "categories": f"categories ({int(np.count_nonzero((r > 0) | (c > 0)))} seen)"}
+    return PsiResult(psi(r, c, fill="epsilon", epsilon=epsilon), bins,
+                     f"{what.get(bins, bins)}; empty bins floored at {epsilon:g}")
 
 
-def psi_numeric(
-    reference_sorted: npt.NDArray[np.float64],
-    current: npt.NDArray[np.float64],
-    *,
-    mode: str = "credit_risk",
-    epsilon: float = PSI_EPSILON,
-) -> PsiResult:
+def psi_numeric(reference_sorted: npt.NDArray[np.float64], current: npt.NDArray[np.float64],
+                *, mode: str = "credit_risk", epsilon: float = PSI_EPSILON) -> PsiResult:
     """PSI of a numeric column on raw finite values (``reference_sorted`` sorted).
 
     ``credit_risk`` (default): :func:`psi_edges` bins, empty bins floored at ``epsilon``.
@@ -162,27 +140,18 @@ def psi_numeric(
     20 distinct values, else one bin per value of R+C) and its zero fill."""
     if mode == "evidently":
         r, c, _ = evidently_binned(reference_sorted, current, numeric=True)
-        bins = "sturges" if np.unique(reference_sorted).size > PSI_CATEGORIES_MAX else "categories"
+        bins = "sturges" if np.unique(reference_sorted).size > PSI_CATEGORIES_MAX else \
+            "categories"
         return psi_on_counts(r, c, bins, mode=mode)
     if mode != "credit_risk":
         raise ValueError(f"unknown PSI mode {mode!r}")
     bins, edges = psi_edges(reference_sorted)
-    return psi_on_counts(
-        bin_counts(reference_sorted, edges),
-        bin_counts(current, edges),
-        bins,
-        mode=mode,
-        epsilon=epsilon,
-    )
+    return psi_on_counts(bin_counts(reference_sorted, edges), bin_counts(current, edges), bins,
+                         mode=mode, epsilon=epsilon)
 
 
-def psi_categorical(
-    reference: Mapping[str, int],
-    current: Mapping[str, int],
-    *,
-    mode: str = "credit_risk",
-    epsilon: float = PSI_EPSILON,
-) -> PsiResult:
+def psi_categorical(reference: Mapping[str, int], current: Mapping[str, int], *,
+                    mode: str = "credit_risk", epsilon: float = PSI_EPSILON) -> PsiResult:
     """PSI of a categorical (or boolean) column from its category counts: one bin per
     category of R+C."""
     keys = sorted(set(reference) | set(current))
@@ -196,9 +165,8 @@ def sturges_edges(reference: Floats, current: Floats) -> Floats:
     return np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
 
 
-def evidently_binned(
-    reference: npt.NDArray[Any], current: npt.NDArray[Any], numeric: bool, n_bins: int = 20
-) -> tuple[Counts, Counts, str]:
+def evidently_binned(reference: npt.NDArray[Any], current: npt.NDArray[Any], numeric: bool,
+                     n_bins: int = 20) -> tuple[Counts, Counts, str]:
     """Counts on Evidently's bins: Sturges bins over R+C if numeric with more than ``n_bins``
     distinct reference values, else one bin per distinct value of R+C.
     Returns (reference counts, current counts, binning)."""
@@ -221,26 +189,20 @@ def _counts_on(values: npt.NDArray[Any], keys: npt.NDArray[Any]) -> Counts:
 # -- Jensen-Shannon --------------------------------------------------------------------------
 
 
-def jensenshannon(
-    reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike, base: float | None = None
-) -> float:
+def jensenshannon(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike,
+                  base: float | None = None) -> float:
     """scipy's Jensen-Shannon *distance* (natural log unless ``base``), no zero fill."""
     from scipy.spatial import distance  # type: ignore[import-untyped,unused-ignore]
 
-    return float(
-        distance.jensenshannon(
-            proportions(reference_counts), proportions(current_counts), base=base
-        )
-    )
+    return float(distance.jensenshannon(proportions(reference_counts),
+                                        proportions(current_counts), base=base))
 
 
 # -- χ² and Z ------------------------------------------------------------------------------
 
 
-def chisquare_gof(
-    reference_counts: npt.ArrayLike,
-    current_counts: npt.ArrayLike,
-) -> tuple[float, float]:
+def chisquare_gof(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike,
+                  ) -> tuple[float, float]:
     """Evidently's χ² goodness of fit: expected = reference counts scaled to the current size.
 
     A category absent from the reference makes an expected count of 0: χ² = ∞ and p = 0.
@@ -260,12 +222,8 @@ def chisquare_gof(
     return stat, float(sps.chi2.sf(stat, r.size - 1))
 
 
-def two_proportion_z(
-    ref_hits: float,
-    n_ref: float,
-    cur_hits: float,
-    n_cur: float,
-) -> tuple[float, float]:
+def two_proportion_z(ref_hits: float, n_ref: float, cur_hits: float, n_cur: float,
+                     ) -> tuple[float, float]:
     """Pooled two-proportion z and its two-sided p-value ``2(1 - Φ(|z|))``."""
     from scipy import stats as sps  # type: ignore[import-untyped,unused-ignore]
 
@@ -336,10 +294,8 @@ def ks_exact(reference: Floats, current: Floats) -> float:
     return ks_wasserstein_sorted(np.sort(reference), np.sort(current))[0]
 
 
-def ks_from_bins(
-    reference_counts: npt.ArrayLike,
-    current_counts: npt.ArrayLike,
-) -> tuple[float, float]:
+def ks_from_bins(reference_counts: npt.ArrayLike, current_counts: npt.ArrayLike,
+                 ) -> tuple[float, float]:
     """KS on a common binning: D at the bin edges (a lower bound of the raw-data D) and an
     upper bound: within a bin the ECDFs move by at most that bin's shares, so
     ``D ≤ max_i(|F_R(e_i) - F_C(e_i)| + max(r_i, c_i))``.
@@ -356,12 +312,8 @@ def ks_from_bins(
     return lower, max(lower, upper)
 
 
-def ks_pvalue_interval(
-    d_lower: float,
-    d_upper: float,
-    n_ref: int,
-    n_cur: int,
-) -> tuple[float, float]:
+def ks_pvalue_interval(d_lower: float, d_upper: float, n_ref: int, n_cur: int,
+                       ) -> tuple[float, float]:
     """The p-values of the ends of a KS D interval: the p-value is decreasing in D, so the
     exact p lies in ``[p(d_upper), p(d_lower)]``."""
     return ks_pvalue(d_upper, n_ref, n_cur), ks_pvalue(d_lower, n_ref, n_cur)
@@ -375,20 +327,10 @@ def wasserstein_exact(reference: Floats, current: Floats) -> float:
     return ks_wasserstein_sorted(np.sort(reference), np.sort(current))[1]
 
 
-def wasserstein_sketch(
-    inner: Sequence[float],
-    reference_counts: npt.ArrayLike,
-    current_counts: npt.ArrayLike,
-    *,
-    ref_min: float,
-    ref_max: float,
-    ref_mean: float,
-    cur_mean: float,
-    cur_min: float,
-    cur_max: float,
-    below: int,
-    above: int,
-) -> tuple[float, float]:
+def wasserstein_sketch(inner: Sequence[float], reference_counts: npt.ArrayLike,
+                       current_counts: npt.ArrayLike, *, ref_min: float, ref_max: float,
+                       ref_mean: float, cur_mean: float, cur_min: float, cur_max: float,
+                       below: int, above: int) -> tuple[float, float]:
     """W1 from counts on the reference-quantile bins ``inner`` (bin i = ``[e_{i-1}, e_i)``,
     outer bins open), with a **guaranteed** bound: returns (estimate, bound) such that the
     raw-data W1 lies in ``[estimate - bound, estimate + bound]``.
@@ -418,7 +360,7 @@ def wasserstein_sketch(
     same = g0 * g1 >= 0
     mag = np.abs(g0) + np.abs(g1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        crossing = np.where(mag > 0, (g0**2 + g1**2) / (2 * mag), 0.0)
+        crossing = np.where(mag > 0, (g0 ** 2 + g1 ** 2) / (2 * mag), 0.0)
     mid_abs = float(np.sum(np.where(same, mag / 2, crossing) * w))
     mid_abs_err = float(np.sum(w * (rp + cp)))
     mid_signed = float(np.sum((g0 + g1) / 2 * w))

@@ -573,12 +573,10 @@ class RemoteBackend:
     # -- compliance: catalogs, coverage, organisation dashboard ------------------------
     def compliance_catalogs(self) -> list[CatalogInfo]:
         from steward.compliance.mapping import CatalogInfo
-
         return self._call("GET", "/api/v1/compliance/catalogs", list[CatalogInfo])
 
     def compliance_controls(self, framework: str, all_levels: bool) -> list[ControlInfo]:
         from steward.compliance.mapping import ControlInfo
-
         return self._call(
             "GET",
             f"/api/v1/compliance/catalogs/{_q(framework)}/controls",
@@ -588,7 +586,6 @@ class RemoteBackend:
 
     def compliance_control(self, framework: str, control: str) -> ControlInfo:
         from steward.compliance.mapping import ControlInfo
-
         return self._call(
             "GET",
             f"/api/v1/compliance/catalogs/{_q(framework)}/controls/{_q(control)}",
@@ -597,7 +594,6 @@ class RemoteBackend:
 
     def crosswalk(self, source: str, target: str) -> Crosswalk:
         from steward.compliance.mapping import Crosswalk
-
         return self._call(
             "GET",
             "/api/v1/compliance/crosswalk",
@@ -607,7 +603,6 @@ class RemoteBackend:
 
     def model_coverage(self, model: str, frameworks: list[str] | None) -> ModelCoverage:
         from steward.compliance.coverage import ModelCoverage
-
         return self._call(
             "GET",
             f"/api/v1/compliance/coverage/{_q(model)}",
@@ -619,7 +614,6 @@ class RemoteBackend:
         self, frameworks: list[str] | None, controls: bool
     ) -> OrganisationCoverage:
         from steward.compliance.coverage import OrganisationCoverage
-
         return self._call(
             "GET",
             "/api/v1/compliance/coverage",
@@ -629,13 +623,11 @@ class RemoteBackend:
 
     def compliance_dashboard(self) -> Dashboard:
         from steward.compliance.dashboard import Dashboard
-
         return self._call("GET", "/api/v1/compliance/dashboard", Dashboard)
 
     # -- model cards and evidence packs ---------------------------------------------
     def set_narrative(self, model: str, version: int, fields: dict[str, str]) -> list[Narrative]:
         from steward.compliance.modelcard import Narrative
-
         return self._call(
             "PUT",
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives",
@@ -645,14 +637,12 @@ class RemoteBackend:
 
     def narratives(self, model: str, version: int) -> list[Narrative]:
         from steward.compliance.modelcard import Narrative
-
         return self._call(
             "GET", f"/api/v1/models/{_q(model)}/versions/{version}/narratives", list[Narrative]
         )
 
     def narrative_history(self, model: str, version: int, field: str | None) -> list[Narrative]:
         from steward.compliance.modelcard import Narrative
-
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives/history",
@@ -662,7 +652,6 @@ class RemoteBackend:
 
     def model_card(self, model: str, version: int) -> ModelCard:
         from steward.compliance.modelcard import ModelCard
-
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/model-card",
@@ -789,7 +778,9 @@ class RemoteBackend:
 
     # -- data connections ----------------------------------------------------------------
     def create_connection(self, name: str, values: dict[str, Any]) -> Connection:
-        return self._call("POST", "/api/v1/connections", Connection, json={"name": name, **values})
+        return self._call(
+            "POST", "/api/v1/connections", Connection, json={"name": name, **values}
+        )
 
     def list_connections(self) -> list[Connection]:
         return self._call("GET", "/api/v1/connections", list[Connection])

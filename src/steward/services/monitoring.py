@@ -634,14 +634,10 @@ def _run_drift(monitor: Monitor, profile: Any, batch: Any, payload: BatchPayload
         for name, col in found.columns.items():
             if col.mode != "exact":
                 raise InvalidInput(f"Column {name!r}: exact results must be exact.", field="exact")
-    if any(
-        c.method != monitor.config.method and monitor.config.method != "auto"
-        for c in drift.columns.values()
-        if c.method != "none"
-    ):
-        raise InvalidInput(
-            "The exact results use another drift method than the monitor's.", field="exact"
-        )
+    if any(c.method != monitor.config.method and monitor.config.method != "auto"
+           for c in drift.columns.values() if c.method != "none"):
+        raise InvalidInput("The exact results use another drift method than the monitor's.",
+                           field="exact")
     return drift, psi
 
 

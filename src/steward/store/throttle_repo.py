@@ -60,7 +60,9 @@ class ThrottleRepository:
         return found
 
     def save(self, kind: str, key: str, state: KeyState) -> None:
-        self.conn.execute(update(_t).where(_c.kind == kind, _c.key == key).values(**asdict(state)))
+        self.conn.execute(
+            update(_t).where(_c.kind == kind, _c.key == key).values(**asdict(state))
+        )
 
     def forget(self, kind: str, key: str) -> None:
         self.conn.execute(delete(_t).where(_c.kind == kind, _c.key == key))
@@ -69,5 +71,7 @@ class ThrottleRepository:
         """Delete states a fresh one would equal (KeyState.idle): the table stays bounded
         by the keys seen in the last window however many names a flood invents."""
         self.conn.execute(
-            delete(_t).where(and_(_c.window_start <= now - window, _c.locked_until <= now - window))
+            delete(_t).where(
+                and_(_c.window_start <= now - window, _c.locked_until <= now - window)
+            )
         )

@@ -112,7 +112,9 @@ class InventoryRepository:
             return {}
         m, a = t.monitors.c, t.monitor_alerts.c
         open_alerts = (
-            select(func.count()).where(a.monitor_id == m.id, a.status == "open").scalar_subquery()
+            select(func.count())
+            .where(a.monitor_id == m.id, a.status == "open")
+            .scalar_subquery()
         )
         query = (
             select(m.model_id, _v.version, _v.stage, open_alerts)

@@ -40,7 +40,8 @@ def _accuracy(model: Any) -> vm.importance.ScoreFunction:
 def test_equals_sklearn_on_arrays(fitted: dict[str, Any], seed: int) -> None:
     x, y, model = fitted["x"], fitted["y"], fitted["model"]
     ours = vm.permutation_importance(_accuracy(model), x, y, n_repeats=7, random_state=seed)
-    ref = sk_permutation_importance(model, x, y, scoring="accuracy", n_repeats=7, random_state=seed)
+    ref = sk_permutation_importance(model, x, y, scoring="accuracy", n_repeats=7,
+                                    random_state=seed)
     np.testing.assert_allclose(ours.importances, ref.importances, atol=TOL)
     np.testing.assert_allclose(ours.importances_mean, ref.importances_mean, atol=TOL)
     np.testing.assert_allclose(ours.importances_std, ref.importances_std, atol=TOL)
@@ -57,33 +58,28 @@ def test_equals_sklearn_on_dataframe_with_weights_and_auc(fitted: dict[str, Any]
         return vm.roc_auc(y, model.predict_proba(x)[:, 1], sample_weight=sample_weight)
 
     ours = vm.permutation_importance(auc, frame, y, n_repeats=5, random_state=3, sample_weight=w)
-    ref = sk_permutation_importance(
-        model, frame, y, scoring="roc_auc", n_repeats=5, random_state=3, sample_weight=w
-    )
+    ref = sk_permutation_importance(model, frame, y, scoring="roc_auc", n_repeats=5,
+                                    random_state=3, sample_weight=w)
     np.testing.assert_allclose(ours.importances, ref.importances, atol=TOL)
     assert ours.baseline_score == pytest.approx(
-        roc_auc_score(y, model.predict_proba(frame)[:, 1], sample_weight=w), abs=TOL
-    )
+        roc_auc_score(y, model.predict_proba(frame)[:, 1], sample_weight=w), abs=TOL)
     assert [f.feature for f in ours.features] == ["income", "debt", "tenure", "noise"]
     assert ours.ranked()[0].feature == "income"
 
 
 def test_random_state_instance_matches(fitted: dict[str, Any]) -> None:
     x, y, model = fitted["x"], fitted["y"], fitted["model"]
-    ours = vm.permutation_importance(
-        _accuracy(model), x, y, n_repeats=3, random_state=np.random.RandomState(5)
-    )
-    ref = sk_permutation_importance(
-        model, x, y, scoring="accuracy", n_repeats=3, random_state=np.random.RandomState(5)
-    )
+    ours = vm.permutation_importance(_accuracy(model), x, y, n_repeats=3,
+                                    random_state=np.random.RandomState(5))
+    ref = sk_permutation_importance(model, x, y, scoring="accuracy", n_repeats=3,
+                                    random_state=np.random.RandomState(5))
     np.testing.assert_allclose(ours.importances, ref.importances, atol=TOL)
 
 
 def test_confidence_interval(fitted: dict[str, Any]) -> None:
     x, y, model = fitted["x"], fitted["y"], fitted["model"]
-    ours = vm.permutation_importance(
-        _accuracy(model), x, y, n_repeats=10, random_state=1, confidence=0.9
-    )
+    ours = vm.permutation_importance(_accuracy(model), x, y, n_repeats=10, random_state=1,
+                                    confidence=0.9)
     top = ours.features[0]
     values = np.array(top.importances)
     half = stats.t.ppf(0.95, 9) * values.std(ddof=1) / np.sqrt(10)

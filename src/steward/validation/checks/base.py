@@ -56,6 +56,7 @@ REQUIREMENTS: Mapping[str, str] = {
 }
 
 
+
 @dataclass(frozen=True)
 class Plot:
     name: str  # file name, e.g. "fairness-selection-rate.svg"

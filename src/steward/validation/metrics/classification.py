@@ -130,11 +130,8 @@ def _binary_inputs(
 ) -> tuple[NDArray[np.int8], NDArray[np.int8], FloatArray | None]:
     yt, yp = as_1d("y_true", y_true), as_1d("y_pred", y_pred)
     n = check_lengths(y_true=yt, y_pred=yp)
-    return (
-        binary("y_true", yt, pos_label),
-        binary("y_pred", yp, pos_label),
-        weights(sample_weight, n),
-    )
+    return binary("y_true", yt, pos_label), binary("y_pred", yp, pos_label), weights(
+        sample_weight, n)
 
 
 def _div(num: float, den: float, zero_division: float) -> float:
@@ -148,38 +145,20 @@ def accuracy(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:
     return weighted_mean((yt == yp).astype(np.float64), weights(sample_weight, n))
 
 
-def precision(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    pos_label: Any = 1,
-    sample_weight: Any = None,
-    zero_division: float = 0.0,
-) -> float:
+def precision(y_true: Any, y_pred: Any, *, pos_label: Any = 1, sample_weight: Any = None,
+              zero_division: float = 0.0) -> float:
     c = binary_confusion(*_binary_inputs(y_true, y_pred, pos_label, sample_weight))
     return _div(c.tp, c.tp + c.fp, zero_division)
 
 
-def recall(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    pos_label: Any = 1,
-    sample_weight: Any = None,
-    zero_division: float = 0.0,
-) -> float:
+def recall(y_true: Any, y_pred: Any, *, pos_label: Any = 1, sample_weight: Any = None,
+           zero_division: float = 0.0) -> float:
     c = binary_confusion(*_binary_inputs(y_true, y_pred, pos_label, sample_weight))
     return _div(c.tp, c.tp + c.fn, zero_division)
 
 
-def f1(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    pos_label: Any = 1,
-    sample_weight: Any = None,
-    zero_division: float = 0.0,
-) -> float:
+def f1(y_true: Any, y_pred: Any, *, pos_label: Any = 1, sample_weight: Any = None,
+       zero_division: float = 0.0) -> float:
     c = binary_confusion(*_binary_inputs(y_true, y_pred, pos_label, sample_weight))
     return _div(2 * c.tp, 2 * c.tp + c.fp + c.fn, zero_division)
 
@@ -253,9 +232,8 @@ def ks_from_curve(curve: Curve) -> float:
 def _curve(y_true: Any, y_score: Any, pos_label: Any, sample_weight: Any) -> Curve:
     yt, ys = as_1d("y_true", y_true), as_1d("y_score", y_score)
     n = check_lengths(y_true=yt, y_score=ys)
-    return score_curve(
-        binary("y_true", yt, pos_label), scores_1d("y_score", ys), weights(sample_weight, n)
-    )
+    return score_curve(binary("y_true", yt, pos_label), scores_1d("y_score", ys),
+                       weights(sample_weight, n))
 
 
 def roc_auc(y_true: Any, y_score: Any, *, pos_label: Any = 1, sample_weight: Any = None) -> float:
@@ -267,16 +245,14 @@ def gini(y_true: Any, y_score: Any, *, pos_label: Any = 1, sample_weight: Any = 
     return 2.0 * roc_auc(y_true, y_score, pos_label=pos_label, sample_weight=sample_weight) - 1.0
 
 
-def ks_statistic(
-    y_true: Any, y_score: Any, *, pos_label: Any = 1, sample_weight: Any = None
-) -> float:
+def ks_statistic(y_true: Any, y_score: Any, *, pos_label: Any = 1,
+                 sample_weight: Any = None) -> float:
     """Scorecard KS: the largest gap between the score CDFs of the two classes."""
     return ks_from_curve(_curve(y_true, y_score, pos_label, sample_weight))
 
 
-def average_precision(
-    y_true: Any, y_score: Any, *, pos_label: Any = 1, sample_weight: Any = None
-) -> float:
+def average_precision(y_true: Any, y_score: Any, *, pos_label: Any = 1,
+                      sample_weight: Any = None) -> float:
     return average_precision_from_curve(_curve(y_true, y_score, pos_label, sample_weight))
 
 
@@ -309,9 +285,8 @@ def _brier(y: NDArray[np.int8], p: FloatArray, w: FloatArray | None) -> float:
     return weighted_mean(d * d, w)
 
 
-def brier_score(
-    y_true: Any, y_prob: Any, *, pos_label: Any = 1, sample_weight: Any = None
-) -> float:
+def brier_score(y_true: Any, y_prob: Any, *, pos_label: Any = 1,
+                sample_weight: Any = None) -> float:
     return _brier(*_prob_inputs(y_true, y_prob, pos_label, sample_weight))
 
 
@@ -366,36 +341,17 @@ def _calibration(
     )
 
 
-def calibration(
-    y_true: Any,
-    y_prob: Any,
-    *,
-    n_bins: int = 10,
-    strategy: str = "uniform",
-    pos_label: Any = 1,
-    sample_weight: Any = None,
-) -> Calibration:
+def calibration(y_true: Any, y_prob: Any, *, n_bins: int = 10, strategy: str = "uniform",
+                pos_label: Any = 1, sample_weight: Any = None) -> Calibration:
     y, p, w = _prob_inputs(y_true, y_prob, pos_label, sample_weight)
     return _calibration(y, p, w, n_bins, strategy)
 
 
-def expected_calibration_error(
-    y_true: Any,
-    y_prob: Any,
-    *,
-    n_bins: int = 10,
-    strategy: str = "uniform",
-    pos_label: Any = 1,
-    sample_weight: Any = None,
-) -> float:
-    return calibration(
-        y_true,
-        y_prob,
-        n_bins=n_bins,
-        strategy=strategy,
-        pos_label=pos_label,
-        sample_weight=sample_weight,
-    ).expected_calibration_error
+def expected_calibration_error(y_true: Any, y_prob: Any, *, n_bins: int = 10,
+                               strategy: str = "uniform", pos_label: Any = 1,
+                               sample_weight: Any = None) -> float:
+    return calibration(y_true, y_prob, n_bins=n_bins, strategy=strategy, pos_label=pos_label,
+                       sample_weight=sample_weight).expected_calibration_error
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,10 +381,8 @@ class ClassificationReport:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        return {
-            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-            for k, v in out.items()
-        }
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in out.items()}
 
 
 def classification_report(
@@ -495,28 +449,18 @@ def classification_report(
         curve = score_curve(y, score, w)
         if curve.positives > 0 and curve.negatives > 0:
             auc = auc_from_curve(curve)
-            report |= {
-                "roc_auc": auc,
-                "gini": 2 * auc - 1,
-                "ks": ks_from_curve(curve),
-                "average_precision": average_precision_from_curve(curve),
-            }
+            report |= {"roc_auc": auc, "gini": 2 * auc - 1, "ks": ks_from_curve(curve),
+                       "average_precision": average_precision_from_curve(curve)}
         else:
             only = "positive" if curve.negatives <= 0 else "negative"
-            notes.append(
-                f"Every row is {only}: ROC AUC, Gini, KS and average precision are undefined."
-            )
+            notes.append(f"Every row is {only}: ROC AUC, Gini, KS and average precision are "
+                         "undefined.")
         if float(score.min()) >= 0.0 and float(score.max()) <= 1.0:
-            report |= {
-                "log_loss": _log_loss(y, score, w),
-                "brier": _brier(y, score, w),
-                "calibration": _calibration(y, score, w, n_bins, calibration_strategy),
-            }
+            report |= {"log_loss": _log_loss(y, score, w), "brier": _brier(y, score, w),
+                       "calibration": _calibration(y, score, w, n_bins, calibration_strategy)}
         else:
-            notes.append(
-                "y_score is not a probability in [0, 1]: log loss, Brier and "
-                "calibration are not computed."
-            )
+            notes.append("y_score is not a probability in [0, 1]: log loss, Brier and "
+                         "calibration are not computed.")
     if c.tp + c.fp == 0:
         notes.append("No positive predictions: precision and F1 are reported as 0.")
     if c.tp + c.fn == 0:

@@ -155,11 +155,7 @@ def rates(counts: ConfusionCounts) -> Rates:
 
 
 def demographic_parity_difference(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    sensitive_features: Any,
-    method: str = "between_groups",
+    y_true: Any, y_pred: Any, *, sensitive_features: Any, method: str = "between_groups",
     sample_weight: Any = None,
 ) -> float:
     r = rates(grouped_confusion(y_true, y_pred, sensitive_features, sample_weight=sample_weight))
@@ -167,11 +163,7 @@ def demographic_parity_difference(
 
 
 def demographic_parity_ratio(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    sensitive_features: Any,
-    method: str = "between_groups",
+    y_true: Any, y_pred: Any, *, sensitive_features: Any, method: str = "between_groups",
     sample_weight: Any = None,
 ) -> float:
     r = rates(grouped_confusion(y_true, y_pred, sensitive_features, sample_weight=sample_weight))
@@ -179,11 +171,7 @@ def demographic_parity_ratio(
 
 
 def equal_opportunity_difference(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    sensitive_features: Any,
-    method: str = "between_groups",
+    y_true: Any, y_pred: Any, *, sensitive_features: Any, method: str = "between_groups",
     sample_weight: Any = None,
 ) -> float:
     r = rates(grouped_confusion(y_true, y_pred, sensitive_features, sample_weight=sample_weight))
@@ -191,11 +179,7 @@ def equal_opportunity_difference(
 
 
 def equal_opportunity_ratio(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    sensitive_features: Any,
-    method: str = "between_groups",
+    y_true: Any, y_pred: Any, *, sensitive_features: Any, method: str = "between_groups",
     sample_weight: Any = None,
 ) -> float:
     r = rates(grouped_confusion(y_true, y_pred, sensitive_features, sample_weight=sample_weight))
@@ -211,26 +195,16 @@ def _equalized_odds(r: Rates, method: str, agg: str, *, as_ratio: bool) -> float
 
 
 def equalized_odds_difference(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    sensitive_features: Any,
-    method: str = "between_groups",
-    sample_weight: Any = None,
-    agg: str = "worst_case",
+    y_true: Any, y_pred: Any, *, sensitive_features: Any, method: str = "between_groups",
+    sample_weight: Any = None, agg: str = "worst_case",
 ) -> float:
     r = rates(grouped_confusion(y_true, y_pred, sensitive_features, sample_weight=sample_weight))
     return _equalized_odds(r, method, agg, as_ratio=False)
 
 
 def equalized_odds_ratio(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    sensitive_features: Any,
-    method: str = "between_groups",
-    sample_weight: Any = None,
-    agg: str = "worst_case",
+    y_true: Any, y_pred: Any, *, sensitive_features: Any, method: str = "between_groups",
+    sample_weight: Any = None, agg: str = "worst_case",
 ) -> float:
     r = rates(grouped_confusion(y_true, y_pred, sensitive_features, sample_weight=sample_weight))
     return _equalized_odds(r, method, agg, as_ratio=True)
@@ -429,16 +403,11 @@ def _prepare_features(
     for name, col in columns.items():
         if name in bands:
             out[name], stated[name] = band(col, bands[name], feature=name)
-        elif (
-            isinstance(col, np.ndarray)
-            and col.dtype.kind in "iuf"
-            and np.unique(col[~missing_mask(col)]).size > AUTO_BAND_DISTINCT
-        ):
+        elif (isinstance(col, np.ndarray) and col.dtype.kind in "iuf"
+              and np.unique(col[~missing_mask(col)]).size > AUTO_BAND_DISTINCT):
             edges = quantile_edges(col, AUTO_BANDS)
             out[name], stated[name] = band(
-                col,
-                edges,
-                feature=name,
+                col, edges, feature=name,
                 rule=f"{AUTO_BANDS} quantile bands of the data (more than "
                 f"{AUTO_BAND_DISTINCT} distinct values; pass bands={{{name!r}: [...]}} to choose)",
             )
@@ -572,9 +541,8 @@ def fairness_report(
     yt = as_1d("y_true", y_true)
     yp = as_1d("y_pred", y_pred)
     columns, stated = _prepare_features(sensitive_features, bands)
-    n = check_lengths(
-        y_true=yt, y_pred=yp, **{f"sensitive feature {k!r}": v for k, v in columns.items()}
-    )
+    n = check_lengths(y_true=yt, y_pred=yp, **{f"sensitive feature {k!r}": v
+                                               for k, v in columns.items()})
     w = weights(sample_weight, n)
     kept, dropped = drop_missing(nan_policy, y_true=yt, y_pred=yp)
     if dropped:
@@ -585,21 +553,13 @@ def fairness_report(
         assert kept_true is not None and kept_pred is not None
         yt, yp = kept_true, kept_pred
     groups = _relabel(encode_groups(columns, missing=missing), stated)
-    counts = confusion_counts(
-        groups, binary("y_true", yt, pos_label), binary("y_pred", yp, pos_label), w
-    )
+    counts = confusion_counts(groups, binary("y_true", yt, pos_label),
+                              binary("y_pred", yp, pos_label), w)
     return report_from_counts(
-        counts,
-        method=method,
-        privileged=privileged,
-        min_group_size=min_group_size,
-        small_groups=small_groups,
-        four_fifths_threshold=four_fifths_threshold,
-        bands=tuple(stated.values()),
-        rows_dropped=dropped,
-        interval_replicates=interval_replicates,
-        interval_level=interval_level,
-        seed=seed,
+        counts, method=method, privileged=privileged, min_group_size=min_group_size,
+        small_groups=small_groups, four_fifths_threshold=four_fifths_threshold,
+        bands=tuple(stated.values()), rows_dropped=dropped,
+        interval_replicates=interval_replicates, interval_level=interval_level, seed=seed,
     )
 
 
@@ -627,11 +587,8 @@ def report_from_counts(
         listed = ", ".join(
             f"{labels[i]} ({int(counts.rows[i])} rows)" for i in np.flatnonzero(small)
         )
-        action = (
-            "left out of the differences and ratios"
-            if small_groups == "exclude"
-            else "included; their rates are noisy"
-        )
+        action = ("left out of the differences and ratios" if small_groups == "exclude"
+                  else "included; their rates are noisy")
         notes.append(f"Groups smaller than {min_group_size} rows ({action}): {listed}.")
     if int(use.sum()) < 1:
         raise InvalidInput(
@@ -655,9 +612,8 @@ def report_from_counts(
     sr_used = np.where(use, r.selection_rate, -np.inf)
     top = int(np.argmax(sr_used))
     top_sr = float(r.selection_rate[top])
-    impact = (
-        _quiet_divide(r.selection_rate, top_sr) if top_sr > 0 else np.full(len(labels), math.nan)
-    )
+    impact = (_quiet_divide(r.selection_rate, top_sr) if top_sr > 0
+              else np.full(len(labels), math.nan))
     flagged_mask = use & (impact < four_fifths_threshold)
     if top_sr == 0:
         notes.append("No group has any positive prediction; impact ratios are undefined.")
@@ -666,38 +622,29 @@ def report_from_counts(
     rows_out = []
     for i, label in enumerate(labels):
         undefined = tuple(
-            name
-            for name, den in (
+            name for name, den in (
                 ("true_positive_rate", counts.positives[i]),
                 ("false_positive_rate", counts.negatives[i]),
                 ("precision", selected[i]),
-            )
-            if den == 0
+            ) if den == 0
         )
-        rows_out.append(
-            GroupRow(
-                group=label,
-                key=counts.groups.keys[i],
-                rows=int(counts.rows[i]),
-                count=float(n[i]),
-                selection_rate=float(r.selection_rate[i]),
-                true_positive_rate=float(r.true_positive_rate[i]),
-                false_positive_rate=float(r.false_positive_rate[i]),
-                precision=float(r.precision[i]),
-                accuracy=float(r.accuracy[i]),
-                base_rate=float(r.base_rate[i]),
-                impact_ratio=float(impact[i]),
-                small=bool(small[i]),
-                undefined=undefined,
-                z_pvalue=(
-                    _two_proportion_p(
-                        float(selected[i]), float(n[i]), float(selected[top]), float(n[top])
-                    )
-                    if flagged_mask[i]
-                    else None
-                ),
-            )
-        )
+        rows_out.append(GroupRow(
+            group=label,
+            key=counts.groups.keys[i],
+            rows=int(counts.rows[i]),
+            count=float(n[i]),
+            selection_rate=float(r.selection_rate[i]),
+            true_positive_rate=float(r.true_positive_rate[i]),
+            false_positive_rate=float(r.false_positive_rate[i]),
+            precision=float(r.precision[i]),
+            accuracy=float(r.accuracy[i]),
+            base_rate=float(r.base_rate[i]),
+            impact_ratio=float(impact[i]),
+            small=bool(small[i]),
+            undefined=undefined,
+            z_pvalue=(_two_proportion_p(float(selected[i]), float(n[i]), float(selected[top]),
+                                        float(n[top])) if flagged_mask[i] else None),
+        ))
     if any(row.undefined for row in rows_out):
         notes.append(
             "Some groups have no positives, no negatives or no positive predictions; the "
@@ -753,12 +700,7 @@ def _intervals(
 
     mask = None if privileged is None else _privileged_mask(counts.groups, privileged)[0]
     found = fairness_intervals(
-        counts,
-        use=use,
-        method=method,
-        privileged=mask,
-        level=level,
-        replicates=replicates,
+        counts, use=use, method=method, privileged=mask, level=level, replicates=replicates,
         seed=seed,
     )
     return {name: None if i is None else i.to_dict() for name, i in found.items()}
@@ -815,9 +757,8 @@ def regression_group_gaps(
     yt = numeric("y_true", as_1d("y_true", y_true))
     yp = numeric("y_pred", as_1d("y_pred", y_pred))
     columns, stated = _prepare_features(sensitive_features, bands)
-    n = check_lengths(
-        y_true=yt, y_pred=yp, **{f"sensitive feature {k!r}": v for k, v in columns.items()}
-    )
+    n = check_lengths(y_true=yt, y_pred=yp, **{f"sensitive feature {k!r}": v
+                                               for k, v in columns.items()})
     w = weights(sample_weight, n)
     groups = _relabel(encode_groups(columns, missing=missing), stated)
     err = yp - yt
@@ -849,16 +790,10 @@ def regression_group_gaps(
         features=groups.features,
         groups=tuple(
             RegressionGroupRow(
-                group=labels[i],
-                key=groups.keys[i],
-                rows=int(rows[i]),
-                count=float(count[i]),
-                mae=float(mae[i]),
-                rmse=float(rmse[i]),
-                mean_error=float(bias[i]),
+                group=labels[i], key=groups.keys[i], rows=int(rows[i]), count=float(count[i]),
+                mae=float(mae[i]), rmse=float(rmse[i]), mean_error=float(bias[i]),
                 small=bool(small[i]),
-            )
-            for i in range(groups.size)
+            ) for i in range(groups.size)
         ),
         overall=overall,
         mae_difference=difference(mae[use], overall["mae"]),

@@ -269,22 +269,14 @@ class ConfusionCounts:
 
     def total(self) -> tuple[float, float, float, float]:
         """Overall (tn, fp, fn, tp)."""
-        return (
-            float(self.tn.sum()),
-            float(self.fp.sum()),
-            float(self.fn.sum()),
-            float(self.tp.sum()),
-        )
+        return (float(self.tn.sum()), float(self.fp.sum()), float(self.fn.sum()),
+                float(self.tp.sum()))
 
     def merged(self, members: Sequence[bool] | NDArray[np.bool_]) -> tuple[float, ...]:
         """(tn, fp, fn, tp) summed over the groups where ``members`` is true."""
         m = np.asarray(members, dtype=np.bool_)
-        return (
-            float(self.tn[m].sum()),
-            float(self.fp[m].sum()),
-            float(self.fn[m].sum()),
-            float(self.tp[m].sum()),
-        )
+        return (float(self.tn[m].sum()), float(self.fp[m].sum()), float(self.fn[m].sum()),
+                float(self.tp[m].sum()))
 
 
 def confusion_counts(
@@ -328,9 +320,7 @@ def grouped_confusion(
     groups = encode_groups(sensitive_features, missing=missing)
     n = check_lengths(y_true=yt, y_pred=yp, sensitive_features=groups.codes)
     return confusion_counts(
-        groups,
-        binary("y_true", yt, pos_label),
-        binary("y_pred", yp, pos_label),
+        groups, binary("y_true", yt, pos_label), binary("y_pred", yp, pos_label),
         weights(sample_weight, n),
     )
 

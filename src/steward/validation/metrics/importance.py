@@ -77,14 +77,8 @@ class PermutationImportance:
             "confidence": self.confidence,
             "seed": self.seed,
             "features": [
-                {
-                    "feature": f.feature,
-                    "mean": f.mean,
-                    "std": f.std,
-                    "ci_low": clean(f.ci_low),
-                    "ci_high": clean(f.ci_high),
-                    "importances": list(f.importances),
-                }
+                {"feature": f.feature, "mean": f.mean, "std": f.std, "ci_low": clean(f.ci_low),
+                 "ci_high": clean(f.ci_high), "importances": list(f.importances)}
                 for f in self.features
             ],
         }
@@ -164,20 +158,12 @@ def permutation_importance(
         imp = baseline - np.asarray(scores)
         mean = float(imp.mean())
         half = (t * float(imp.std(ddof=1)) / math.sqrt(n_repeats)) if n_repeats > 1 else math.nan
-        results.append(
-            FeatureImportance(
-                feature=names[j],
-                mean=mean,
-                std=float(imp.std()),
-                ci_low=mean - half,
-                ci_high=mean + half,
-                importances=tuple(float(v) for v in imp),
-            )
-        )
+        results.append(FeatureImportance(
+            feature=names[j], mean=mean, std=float(imp.std()),
+            ci_low=mean - half, ci_high=mean + half,
+            importances=tuple(float(v) for v in imp),
+        ))
     return PermutationImportance(
-        baseline_score=baseline,
-        n_repeats=n_repeats,
-        confidence=confidence,
-        seed=seed,
+        baseline_score=baseline, n_repeats=n_repeats, confidence=confidence, seed=seed,
         features=tuple(results),
     )

@@ -30,9 +30,8 @@ from steward.validation.metrics._arrays import (
 )
 
 
-def _inputs(
-    y_true: Any, y_pred: Any, sample_weight: Any
-) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+def _inputs(y_true: Any, y_pred: Any, sample_weight: Any
+            ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
     yt = numeric("y_true", as_1d("y_true", y_true))
     yp = numeric("y_pred", as_1d("y_pred", y_pred))
     n = check_lengths(y_true=yt, y_pred=yp)
@@ -111,17 +110,10 @@ def regression_report(
     notes = []
     eps = float(np.finfo(np.float64).eps)
     if bool((np.abs(yt) < eps).any()):
-        notes.append(
-            "y_true contains zeros: MAPE divides by machine epsilon there and is "
-            "dominated by those rows."
-        )
+        notes.append("y_true contains zeros: MAPE divides by machine epsilon there and is "
+                     "dominated by those rows.")
     return RegressionReport(
-        rows=len(yt),
-        rows_dropped=dropped,
-        mae=_mae(yt, yp, w),
-        rmse=_rmse(yt, yp, w),
-        r2=_r2(yt, yp, w),
-        mape=_mape(yt, yp, w),
-        mean_error=weighted_mean(yp - yt, w),
+        rows=len(yt), rows_dropped=dropped, mae=_mae(yt, yp, w), rmse=_rmse(yt, yp, w),
+        r2=_r2(yt, yp, w), mape=_mape(yt, yp, w), mean_error=weighted_mean(yp - yt, w),
         notes=tuple(notes),
     )
