@@ -94,7 +94,7 @@ def test_tokens_signed_by_another_key_with_hmac_or_unsigned_are_refused() -> Non
     secret = OctKey.import_key(b"s" * 32)
     with pytest.raises(Unauthenticated, match="did not verify"):
         oidc.verify_id_token(CLIENT, _token(key=secret, alg="HS256"), "n-1")
-    header, payload, _ = _token().split(".")
+    _header, payload, _ = _token().split(".")
     none = base64.urlsafe_b64encode(json.dumps({"alg": "none"}).encode()).rstrip(b"=").decode()
     with pytest.raises(Unauthenticated, match="did not verify"):
         oidc.verify_id_token(CLIENT, f"{none}.{payload}.", "n-1")
@@ -136,9 +136,7 @@ def test_the_callback_refuses_another_state_issuer_or_a_provider_error(sso_ctx: 
     with pytest.raises(Unauthenticated, match="state does not match"):
         sso.complete(sso_ctx, sealed, {"code": "c", "state": "forged"})
     with pytest.raises(Unauthenticated, match="not the configured"):
-        sso.complete(
-            sso_ctx, sealed, {"code": "c", "state": query["state"], "iss": "https://evil"}
-        )
+        sso.complete(sso_ctx, sealed, {"code": "c", "state": query["state"], "iss": "https://evil"})
     with pytest.raises(Unauthenticated, match="access_denied"):
         sso.complete(sso_ctx, sealed, {"error": "access_denied", "state": query["state"]})
 
