@@ -139,6 +139,11 @@ def test_the_callback_refuses_another_state_issuer_or_a_provider_error(sso_ctx: 
         sso.complete(sso_ctx, sealed, {"code": "c", "state": query["state"], "iss": "https://evil"})
     with pytest.raises(Unauthenticated, match="access_denied"):
         sso.complete(sso_ctx, sealed, {"error": "access_denied", "state": query["state"]})
+    # A crafted link's "error" text is never shown: without the flow it is refused first.
+    crafted = {"error": "x", "error_description": "Call +1 555 0100 now", "state": "s"}
+    with pytest.raises(Unauthenticated) as refused:
+        sso.complete(sso_ctx, None, crafted)
+    assert "555" not in str(refused.value)
 
 
 def test_discovery_naming_another_issuer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

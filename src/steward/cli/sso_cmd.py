@@ -38,6 +38,7 @@ def login(
             f"Open {where} and enter the code {started.get('user_code')}",
             soft_wrap=True,
             highlight=False,
+            markup=False,  # what the server sent is printed, never interpreted
         )
         interval = max(1, int(started.get("interval", 5)))
         deadline = time.monotonic() + min(timeout, int(started.get("expires_in", timeout)))

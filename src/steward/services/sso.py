@@ -142,11 +142,6 @@ def complete(
     """Finish the browser flow from the callback's query ``params``; returns the sign-in
     and where the person wanted to go. Every check failing is a refusal saying which."""
     client = _client(ctx.settings)
-    if params.get("error"):
-        raise Unauthenticated(
-            f"The provider did not sign you in ({params['error']}: "
-            f"{params.get('error_description', 'no description')})."
-        )
     raw = _box(ctx).open_fresh(sealed or "", FLOW_SECONDS)
     if raw is None:
         raise Unauthenticated(
@@ -163,6 +158,13 @@ def complete(
         raise Unauthenticated(
             f"The answer comes from issuer {params['iss']!r}, not the configured "
             f"{client.issuer!r}; refused."
+        )
+    # The provider's own error text is shown only once the state proved the answer is the
+    # one this browser asked for: a crafted link cannot put words on Steward's page.
+    if params.get("error"):
+        raise Unauthenticated(
+            f"The provider did not sign you in ({params['error'][:100]}: "
+            f"{params.get('error_description', 'no description')[:300]})."
         )
     code = params.get("code", "")
     if not code:
