@@ -89,6 +89,12 @@ def test_disabled_users_and_missing_teams_are_refused_and_nothing_is_written(
         sso.sign_in(sso_ctx, _claims("s-3", "fay", "validators"), method="browser")
     with pytest.raises(NotFound):
         identity.get_user(sso_ctx, OP, "fay")
+    failed = _payloads(sso_ctx, "auth.login_failed")
+    assert [(f["method"], f["subject"]) for f in failed] == [
+        ("sso-browser", "s-2"),
+        ("sso-browser", "s-3"),
+    ]
+    assert "disabled" in failed[0]["reason"] and "team create mv" in failed[1]["reason"]
 
 
 def test_sso_needs_configuration_and_passwords_can_be_switched_off(ctx: Context) -> None:

@@ -26,7 +26,7 @@ from steward.domain.errors import Conflict, InvalidInput, NotFound, Unauthentica
 from steward.domain.identity import User
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.context import Context
-from steward.services.identity import open_session
+from steward.services.identity import UNKNOWN_USER, open_session
 from steward.settings import Settings
 from steward.store.uow import UnitOfWork
 from steward.trust import oidc, secretbox
@@ -211,8 +211,42 @@ def device_poll(ctx: Context, device_code: str) -> SignIn:
 def sign_in(ctx: Context, claims: Mapping[str, Any], *, method: str) -> SignIn:
     """Bind, create, align roles and teams, and open a session — one transaction.
 
-    ``claims`` are verified ID-token claims of the configured issuer.
+    ``claims`` are verified ID-token claims of the configured issuer. A refusal of such a
+    verified person (disabled, a name taken by another account, a missing team) writes
+    nothing but its own ``auth.login_failed`` event: only the provider's real users can
+    cause one, so it cannot be used to flood the journal.
     """
+    try:
+        return _sign_in(ctx, claims, method)
+    except (Unauthenticated, Conflict, InvalidInput) as refused:
+        _journal_refusal(ctx, claims, method, refused)
+        raise
+
+
+def _journal_refusal(
+    ctx: Context, claims: Mapping[str, Any], method: str, refused: Exception
+) -> None:
+    issuer = ctx.settings.oidc_issuer
+    subject = str(claims.get("sub") or "")[:255]
+    with ctx.uow.write() as uow:
+        bound = uow.sso.user_of(issuer or "", subject) if subject else None
+        who = bound or UNKNOWN_USER
+        uow.record(
+            who,
+            Action.LOGIN_FAILED,
+            "user",
+            who,
+            {
+                "reason": str(refused)[:500],
+                "method": f"sso-{method}",
+                "issuer": issuer,
+                "subject": subject,
+            },
+        )
+        uow.commit()
+
+
+def _sign_in(ctx: Context, claims: Mapping[str, Any], method: str) -> SignIn:
     settings = ctx.settings
     issuer = _client(settings).issuer
     subject = str(claims.get("sub") or "")
