@@ -151,3 +151,13 @@ def test_discovery_naming_another_issuer_is_refused(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(oidc, "_get", lambda url: {"issuer": ISSUER, "jwks_uri": "x"})
     with pytest.raises(ProviderError, match="accepts only the issuer it is configured with"):
         oidc.discover(other)
+
+
+def test_doctor_says_whether_people_can_sign_in(sso_ctx: Context) -> None:
+    ok = sso.doctor_check(sso_ctx.settings)
+    assert ok.ok and "https://login.example.org answers (without the device flow" in ok.detail
+    bad_rules = sso.doctor_check(sso_ctx.settings.with_(oidc_rules="groups=x -> role:wizard"))
+    assert not bad_rules.ok and bad_rules.fix == "correct STEWARD_OIDC_RULES"
+    nobody = sso.doctor_check(sso_ctx.settings.with_(oidc_issuer=None, local_passwords=False))
+    assert not nobody.ok and "nobody can sign in" in nobody.detail
+    assert sso.doctor_check(sso_ctx.settings.with_(oidc_issuer=None)).ok

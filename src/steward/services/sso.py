@@ -21,8 +21,15 @@ from typing import Any
 
 from steward.domain import identity, sso
 from steward.domain.audit import Action
+from steward.domain.doctor import DoctorCheck
 from steward.domain.entities import NewToken
-from steward.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from steward.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ProviderError,
+    Unauthenticated,
+)
 from steward.domain.identity import User
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.context import Context
@@ -108,6 +115,40 @@ def overview(ctx: Context, principal: Principal) -> Overview:
         username_claim=settings.oidc_username_claim,
         rules=found,
         problem=problem,
+    )
+
+
+def doctor_check(settings: Settings) -> DoctorCheck:
+    """`steward doctor`'s "single sign-on" line: can people sign in to the web UI, do the
+    rules parse, and does the provider answer as the configured issuer?"""
+    name = "single sign-on"
+    if not settings.sso_enabled:
+        if not settings.local_passwords:
+            return DoctorCheck(
+                name,
+                False,
+                "password sign-in is off and no provider is configured: nobody can sign in",
+                "set STEWARD_OIDC_ISSUER and STEWARD_OIDC_CLIENT_ID (docs/sso.md), or "
+                "STEWARD_LOCAL_PASSWORDS=true",
+            )
+        return DoctorCheck(name, True, "not configured (password sign-in only)")
+    try:
+        found = rules(settings)
+    except InvalidInput as bad:
+        return DoctorCheck(name, False, str(bad), "correct STEWARD_OIDC_RULES")
+    try:
+        provider = oidc.discover(_client(settings).issuer)
+    except ProviderError as bad:
+        return DoctorCheck(
+            name, False, str(bad), "check STEWARD_OIDC_ISSUER and this host's route to it"
+        )
+    device = "with" if provider.device_authorization_endpoint else "without"
+    return DoctorCheck(
+        name,
+        True,
+        f"{provider.issuer} answers ({device} the device flow for `steward sso login`); "
+        f"{len(found)} mapping rule(s); password sign-in "
+        + ("on" if settings.local_passwords else "off"),
     )
 
 
