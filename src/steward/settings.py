@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from steward.domain.outbound import parse_allow
@@ -88,7 +88,7 @@ class Settings:
     # user of the same name (STEWARD_OIDC_LINK_EXISTING).
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
-    oidc_client_secret: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)  # never in logs
     oidc_scopes: str = "openid profile email groups"
     oidc_username_claim: str = "preferred_username"
     oidc_rules: str = ""
