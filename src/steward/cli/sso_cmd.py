@@ -54,17 +54,9 @@ def login(
                     raise StewardError(
                         "Nobody approved the sign-in in time; run `steward sso login` again."
                     ) from None
-        if json_:
-            from steward import wire
+        from steward.cli.user_cmd import emit_session
 
-            output.emit_json({**wire.dump(made.info), "token": made.token})
-            return
-        output.console().print(f"Session token {made.info.id} for {made.info.user}:")
-        output.console().print(made.token, highlight=False, soft_wrap=True)
-        err.print(
-            f"It expires at {made.info.expires_at:%Y-%m-%d %H:%M} UTC; "
-            "use it with --token or STEWARD_TOKEN."
-        )
+        emit_session(made, json_)
 
     output.run(go)
 
