@@ -13,7 +13,7 @@ export STEWARD_DEMO_PASSWORD ?= steward-demo-2026
 .PHONY: install run demo test test-fast lint bench clean
 
 # The test profile: steward[dev] plus the browser, PDF and Java packages its tests use.
-$(STAMP): pyproject.toml scripts/venv.sh
+$(STAMP): pyproject.toml scripts/venv.sh tests/oidc/package-lock.json
 	@scripts/venv.sh test
 
 # The run profile: only what serving the demo needs (steward[demo]); minutes faster.

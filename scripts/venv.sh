@@ -78,6 +78,18 @@ install_test_system_packages() {
   fi
 }
 
+install_test_node_packages() {
+  # The single sign-on tests start a real OpenID provider (oidc-provider on Node.js), pinned
+  # by tests/oidc/package-lock.json. Without Node they are skipped, saying so.
+  if command -v npm >/dev/null 2>&1; then
+    (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error) \
+      || echo "npm ci in tests/oidc failed; the single sign-on tests will fail." >&2
+  else
+    echo "Note: Node.js/npm is missing, so the single sign-on tests will be skipped;" \
+         "install them with 'sudo apt-get install nodejs npm'." >&2
+  fi
+}
+
 install_python_packages() {
   if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
@@ -95,6 +107,7 @@ install_python_packages() {
 
 if [ "$PROFILE" = "test" ]; then
   install_test_system_packages
+  install_test_node_packages
 fi
 install_python_packages
 touch "$STAMP"

@@ -48,6 +48,8 @@ PROVIDED_BY: dict[str, tuple[str, ...]] = {
     "babel": ("server",),
     "argon2": ("server",),
     "prometheus_client": ("server",),
+    "authlib": ("server",),
+    "joserfc": ("server",),
     "fsspec": ("server", "validation", "monitoring"),
     "numpy": ("validation", "monitoring"),
     "pandas": ("validation", "monitoring"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from steward.domain.outbound import parse_allow
@@ -78,6 +78,26 @@ class Settings:
     # does, so the API processes start no delivery loop and `steward doctor` checks that
     # worker's heartbeat.
     worker: str = "internal"
+    # Single sign-on through an OpenID Connect provider (docs/sso.md): the issuer URL
+    # (STEWARD_OIDC_ISSUER; unset: no SSO), this Steward's client at the provider
+    # (STEWARD_OIDC_CLIENT_ID / _CLIENT_SECRET), the scopes asked for, the claim that names
+    # the user (STEWARD_OIDC_USERNAME_CLAIM), the mapping rules from claims to roles and teams
+    # (STEWARD_OIDC_RULES, see steward.domain.sso), the callback URL the provider knows
+    # (STEWARD_OIDC_REDIRECT_URI; default: this server's /sso/callback as the browser
+    # reached it), the button's label, and whether a first sign-in may take over a local
+    # user of the same name (STEWARD_OIDC_LINK_EXISTING).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)  # never in logs
+    oidc_scopes: str = "openid profile email groups"
+    oidc_username_claim: str = "preferred_username"
+    oidc_rules: str = ""
+    oidc_redirect_uri: str | None = None
+    oidc_name: str = "single sign-on"
+    oidc_link_existing: bool = False
+    # Password sign-in (web form, `steward user login`, POST /api/v1/auth/login); switch it
+    # off (STEWARD_LOCAL_PASSWORDS=false) when everyone signs in through the provider.
+    local_passwords: bool = True
 
     @classmethod
     def from_env(
@@ -120,6 +140,16 @@ class Settings:
             )
             if env.get("STEWARD_CHECKPOINT_PUBLISH") is not None
             else None,
+            oidc_issuer=(env.get("STEWARD_OIDC_ISSUER") or "").strip() or None,
+            oidc_client_id=env.get("STEWARD_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("STEWARD_OIDC_CLIENT_SECRET") or None,
+            oidc_scopes=env.get("STEWARD_OIDC_SCOPES") or "openid profile email groups",
+            oidc_username_claim=env.get("STEWARD_OIDC_USERNAME_CLAIM") or "preferred_username",
+            oidc_rules=env.get("STEWARD_OIDC_RULES") or "",
+            oidc_redirect_uri=env.get("STEWARD_OIDC_REDIRECT_URI") or None,
+            oidc_name=env.get("STEWARD_OIDC_NAME") or "single sign-on",
+            oidc_link_existing=_flag(env, "STEWARD_OIDC_LINK_EXISTING", False),
+            local_passwords=_flag(env, "STEWARD_LOCAL_PASSWORDS", True),
             allow_untrusted_formats=env.get("STEWARD_ALLOW_UNTRUSTED_FORMATS", "").lower()
             in {"1", "true", "yes"},
             sandbox_memory_bytes=int(env.get("STEWARD_SANDBOX_MEMORY_BYTES") or 0)
@@ -172,6 +202,10 @@ class Settings:
         return self.home / "spool"
 
     @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -191,6 +225,17 @@ def _worker(value: str | None) -> str:
             "or 'external' (a `steward worker` process does)"
         )
     return mode
+
+
+def _flag(env: Mapping[str, str], var: str, default: bool) -> bool:
+    value = (env.get(var) or "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{var}={env[var]!r} must be true or false")
 
 
 def _ints(env: Mapping[str, str], **names: str) -> dict[str, int]:

@@ -203,6 +203,9 @@ ROWS: list[Row] = [
         PUBLIC,
         json={"user": "matrix-login", "password": LOGIN_PASSWORD},
     ),
+    # Single sign-on is not configured here: both answer 404 saying so, to anyone.
+    Row("POST", "/api/v1/auth/sso/device", PUBLIC),
+    Row("POST", "/api/v1/auth/sso/device/token", PUBLIC, json={"device_code": "ghost"}),
     Row("POST", "/api/v1/teams", P.USER_MANAGE, json=lambda me: {"name": f"team-{me}"}),
     Row("GET", "/api/v1/teams", P.GOVERNANCE_READ),
     Row("GET", "/api/v1/teams/{name}", P.GOVERNANCE_READ, MODEL),
@@ -472,9 +475,7 @@ ROWS: list[Row] = [
     Row("POST", "/api/v1/monitors/run-due", P.MONITOR_RUN, json={"limit": 1}),
     Row("GET", "/api/v1/monitors/{ref}", P.GOVERNANCE_READ, {"ref": "mon_ghost"}),
     Row("GET", "/api/v1/monitors/{ref}/reference", P.GOVERNANCE_READ, {"ref": "mon_ghost"}),
-    Row(
-        "GET", "/api/v1/monitors/{ref}/reference/exact", P.GOVERNANCE_READ, {"ref": "mon_ghost"}
-    ),
+    Row("GET", "/api/v1/monitors/{ref}/reference/exact", P.GOVERNANCE_READ, {"ref": "mon_ghost"}),
     Row("PATCH", "/api/v1/monitors/{ref}", P.MONITOR_MANAGE, {"ref": "mon_ghost"}, json={}),
     Row("DELETE", "/api/v1/monitors/{ref}", P.MONITOR_MANAGE, {"ref": "mon_ghost"}),
     Row(

@@ -28,6 +28,7 @@ from steward.api.routes import policies as policy_routes
 from steward.api.routes import reports as report_routes
 from steward.api.routes import risk as risk_routes
 from steward.api.routes import signing as signing_routes
+from steward.api.routes import sso as sso_routes
 from steward.api.routes import system as system_routes
 from steward.api.routes import validation as validation_routes
 from steward.api.routes import webhooks as webhook_routes
@@ -39,7 +40,12 @@ from steward.services.context import Context
 from steward.webhooks import deliver
 
 # Answer without a token; every other /api/v1 operation needs one.
-PUBLIC_PATHS = ("/api/v1/health", "/api/v1/auth/login")
+PUBLIC_PATHS = (
+    "/api/v1/health",
+    "/api/v1/auth/login",
+    "/api/v1/auth/sso/device",
+    "/api/v1/auth/sso/device/token",
+)
 
 
 def create_app(ctx: Context) -> FastAPI:
@@ -134,6 +140,7 @@ def create_app(ctx: Context) -> FastAPI:
     app.include_router(risk_routes.router)
     # users, teams, roles, login
     app.include_router(identity_routes.router)
+    app.include_router(sso_routes.router)
     # signing, deploy records, webhooks
     for router in (signing_routes.router, deployment_routes.router, webhook_routes.router):
         app.include_router(router)

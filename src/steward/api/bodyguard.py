@@ -31,7 +31,11 @@ from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.context import Context
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
-_NO_TOKEN_NEEDED = {"/api/v1/auth/login"}
+_NO_TOKEN_NEEDED = {
+    "/api/v1/auth/login",
+    "/api/v1/auth/sso/device",
+    "/api/v1/auth/sso/device/token",
+}
 # Multipart uploads and the permission each needs (object-level checks stay in services).
 UPLOADS: tuple[tuple[re.Pattern[str], Permission | None], ...] = (
     (re.compile(r"^/api/v1/models/[^/]+/versions$"), Permission.VERSION_WRITE),

@@ -25,6 +25,7 @@ from steward.cli import (
     review_cmd,
     risk_cmd,
     signing_cmd,
+    sso_cmd,
     system_cmd,
     team_cmd,
     token_cmd,
@@ -107,6 +108,9 @@ app.add_typer(
     user_cmd.app, name="user", help="Users, their roles and passwords; log in for a token."
 )
 app.add_typer(team_cmd.app, name="team", help="Teams and their members.")
+app.add_typer(
+    sso_cmd.app, name="sso", help="Single sign-on: sign the CLI in, read the mapping rules."
+)
 app.add_typer(
     finding_cmd.app, name="finding", help="Raise, list, show, update and comment on findings."
 )

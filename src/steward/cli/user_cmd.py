@@ -292,15 +292,21 @@ def login(
             secret = _read_stdin_lines(1)[0]
         else:
             secret = typer.prompt("Password", hide_input=True)
-        made = _client(ctx).login(name, secret)
-        if json_:
-            from steward import wire
-
-            output.emit_json({**wire.dump(made.info), "token": made.token})
-            return
-        expires = made.info.expires_at
-        output.console().print(f"Session token {made.info.id} for {made.info.user}:")
-        output.console().print(made.token, highlight=False, soft_wrap=True)
-        output.err_console().print(f"It expires at {expires:%Y-%m-%d %H:%M} UTC.")
+        emit_session(_client(ctx).login(name, secret), json_)
 
     output.run(go)
+
+
+def emit_session(made: Any, json_: bool) -> None:
+    """Print a login session's token (password or single sign-on), or its JSON."""
+    if json_:
+        from steward import wire
+
+        output.emit_json({**wire.dump(made.info), "token": made.token})
+        return
+    expires = made.info.expires_at
+    output.console().print(f"Session token {made.info.id} for {made.info.user}:")
+    output.console().print(made.token, highlight=False, soft_wrap=True)
+    output.err_console().print(
+        f"It expires at {expires:%Y-%m-%d %H:%M} UTC; use it with --token or STEWARD_TOKEN."
+    )

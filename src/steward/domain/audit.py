@@ -51,6 +51,7 @@ class Action(StrEnum):
     TEAM_MEMBER_REMOVED = "team.member_removed"
     LOGIN_SUCCEEDED = "auth.login"
     LOGIN_FAILED = "auth.login_failed"  # first failure of a window; later ones counted
+    SSO_LINKED = "auth.sso_linked"  # a provider's subject bound to a Steward user
     LOGIN_LOCKED = "auth.locked_out"  # too many failures: an account or client is locked
     STORE_CLEANED = "store.cleaned"  # steward doctor --fix removed crash leftovers
     STORE_BACKED_UP = "store.backed_up"  # steward backup wrote a consistent snapshot

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 class DoctorCheck:
     """One check of the service: what it looked at, whether it passed, and the fix."""
 
-    name: str  # configuration | keys | home | database | artifacts | worker | leftovers
+    # configuration | keys | home | database | artifacts | worker | single sign-on | leftovers
+    name: str
     ok: bool
     detail: str
     fix: str = ""  # one line saying what to do; empty when nothing is to be done

@@ -121,6 +121,22 @@ class MissingExtra(StewardError):
     title = "Not installed"
 
 
+class ProviderError(StewardError):
+    """The single sign-on provider could not be reached or answered something unusable."""
+
+    code = "sso-provider-error"
+    status = 502
+    title = "Single sign-on provider error"
+
+
+class SignInPending(StewardError):
+    """A device sign-in the person has not finished at the provider yet: ask again."""
+
+    code = "sso-authorization-pending"
+    status = 428
+    title = "Sign-in not finished"
+
+
 ERRORS_BY_CODE: dict[str, type[StewardError]] = {
     cls.code: cls
     for cls in (
@@ -138,5 +154,7 @@ ERRORS_BY_CODE: dict[str, type[StewardError]] = {
         TooManyRequests,
         SchemaOutOfDate,
         MissingExtra,
+        ProviderError,
+        SignInPending,
     )
 }

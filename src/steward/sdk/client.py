@@ -514,6 +514,17 @@ class Steward:
         """Check a password; returns an API token that expires after a few hours."""
         return self._backend.login(user, password)
 
+    def sso_device_start(self) -> dict[str, Any]:
+        """Start a single sign-on device sign-in: ``verification_uri`` (or
+        ``verification_uri_complete``) to open, ``user_code`` to type there, and the
+        ``device_code`` to pass to :meth:`sso_device_token`."""
+        return self._backend.sso_device_start()
+
+    def sso_device_token(self, device_code: str) -> NewToken:
+        """The session token once the person approved at the provider; raises
+        ``SignInPending`` until then."""
+        return self._backend.sso_device_token(device_code)
+
     def create_team(
         self,
         name: str,

@@ -63,6 +63,7 @@ from steward.services import (
     reconcile,
     reviews,
     risk,
+    sso,
     tokens,
     transparency,
     versions,
@@ -262,6 +263,12 @@ class LocalBackend:
 
     def login(self, user: str, password: str) -> NewToken:
         return identity.login(self.ctx, user, password)
+
+    def sso_device_start(self) -> dict[str, Any]:
+        return sso.device_start(self.ctx)
+
+    def sso_device_token(self, device_code: str) -> NewToken:
+        return sso.device_poll(self.ctx, device_code).token
 
     def create_team(self, name: str, fields: dict[str, Any]) -> Team:
         return self._changed(identity.create_team(self.ctx, self.principal, name, **fields))

@@ -436,6 +436,13 @@ class RemoteBackend:
         body = {"user": user, "password": password}
         return self._call("POST", "/api/v1/auth/login", NewToken, json=body)
 
+    def sso_device_start(self) -> dict[str, Any]:
+        return self._call("POST", "/api/v1/auth/sso/device", dict[str, Any])
+
+    def sso_device_token(self, device_code: str) -> NewToken:
+        body = {"device_code": device_code}
+        return self._call("POST", "/api/v1/auth/sso/device/token", NewToken, json=body)
+
     def create_team(self, name: str, fields: dict[str, Any]) -> Team:
         body = {"name": name, **fields}
         if "members" in body:

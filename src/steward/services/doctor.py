@@ -3,7 +3,8 @@
 The checks, each with a one-line fix: the configuration parsed and STEWARD_HOME is
 writable; key files are private (0600) and present where the data needs them; the
 database answers at this code's schema; the artifact store can be listed; with
-STEWARD_WORKER=external, a `steward worker` heartbeat is fresh.
+STEWARD_WORKER=external, a `steward worker` heartbeat is fresh; single sign-on, when
+configured, answers as its issuer with rules that parse (and someone can sign in at all).
 
 The leftovers:
 
@@ -32,7 +33,7 @@ from steward.artifacts import spool
 from steward.domain.audit import Action
 from steward.domain.doctor import DoctorCheck, DoctorReport
 from steward.domain.permissions import Permission, Principal, ensure
-from steward.services import health
+from steward.services import health, sso
 from steward.services.context import Context
 from steward.store import tables
 
@@ -88,6 +89,7 @@ def check(ctx: Context, principal: Principal, *, fix: bool = False) -> DoctorRep
         _from_probe(artifacts, "check STEWARD_ARTIFACTS_URL, the disk or the bucket's credentials")
     )
     checks.append(_worker(ctx, database_ok=database.ok))
+    checks.append(sso.doctor_check(ctx.settings))
     if not (database.ok and artifacts.ok):
         skipped = DoctorCheck("leftovers", True, "not looked for: the store is unreachable")
         return DoctorReport((), (), 0, False, (*checks, skipped))

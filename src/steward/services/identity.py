@@ -370,6 +370,12 @@ def login(ctx: Context, name: str, password: str, client: str = "local") -> NewT
     ``client`` identifies the caller (its IP address) for throttling: a locked-out
     account or client is refused with 429 before the password is looked at.
     """
+    if not ctx.settings.local_passwords:
+        raise Forbidden(
+            "Password sign-in is switched off on this server (STEWARD_LOCAL_PASSWORDS=false): "
+            "sign in through single sign-on in the web UI, or with `steward sso login` for "
+            "the command line."
+        )
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise InvalidInput("Give the user name (1-200 characters) to log in as.", field="user")
@@ -462,32 +468,41 @@ def login(ctx: Context, name: str, password: str, client: str = "local") -> NewT
             "`steward user password NAME`."
         )
     assert hashed is not None
-    secret = PREFIX + secrets.token_urlsafe(32)
     with ctx.uow.write() as uow:
         # A right password outside any lockout clears the account's count (not the client's).
         uow.throttle.forget(throttle.ACCOUNT, name)
         if _hasher.check_needs_rehash(hashed):
             uow.users.set_password(name, _hasher.hash(password), uow.now)
-        info = TokenInfo(
-            id="tok_" + secrets.token_hex(8),
-            user=name,
-            name=SESSION_TOKEN_NAME,
-            created_at=uow.now,
-            created_by=name,
-            expires_at=uow.now + timedelta(hours=SESSION_HOURS),
-            revoked_at=None,
-            last_used_at=None,
-        )
-        uow.tokens.insert(info, hash_token(secret))
-        assert info.expires_at is not None
-        uow.record(
-            name,
-            Action.LOGIN_SUCCEEDED,
-            "user",
-            name,
-            {"token": info.id, "expires_at": format_time(info.expires_at)},
-        )
+        issued = open_session(uow, name)
         uow.commit()
+    return issued
+
+
+def open_session(uow: UnitOfWork, name: str, **how: object) -> NewToken:
+    """Issue a login session for ``name`` inside ``uow`` and journal the sign-in.
+
+    ``how`` adds to the event's payload (single sign-on records its method and issuer).
+    """
+    secret = PREFIX + secrets.token_urlsafe(32)
+    info = TokenInfo(
+        id="tok_" + secrets.token_hex(8),
+        user=name,
+        name=SESSION_TOKEN_NAME,
+        created_at=uow.now,
+        created_by=name,
+        expires_at=uow.now + timedelta(hours=SESSION_HOURS),
+        revoked_at=None,
+        last_used_at=None,
+    )
+    uow.tokens.insert(info, hash_token(secret))
+    assert info.expires_at is not None
+    uow.record(
+        name,
+        Action.LOGIN_SUCCEEDED,
+        "user",
+        name,
+        {"token": info.id, "expires_at": format_time(info.expires_at), **how},
+    )
     return NewToken(info, secret)
 
 

@@ -339,6 +339,20 @@ team_members = Table(
     Index("ix_team_members_user", "user", "team"),
 )
 
+# A single sign-on provider's subject (issuer + ``sub``) bound to the Steward user it signs
+# in as (migration 0026): the binding, not the provider's user name, decides who a later
+# sign-in is, so renaming at the provider cannot take over another account.
+sso_identities = Table(
+    "sso_identities",
+    metadata,
+    Column("issuer", String(500), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("user", String(200), ForeignKey("users.name", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Index("ix_sso_identities_user", "user"),
+)
+
 # --- risk assessments (migration 0003) ---
 
 # One row per assessment; the model's current one has no superseded_at. Writers

@@ -38,6 +38,7 @@ from steward.store.monitoring_repo import MonitorRepository
 from steward.store.ops_repo import OpsRepository
 from steward.store.reconcile_repo import ReconcileRepository
 from steward.store.risk_repo import RiskRepository
+from steward.store.sso_repo import SsoRepository
 from steward.store.throttle_repo import ThrottleRepository
 from steward.store.tokens_repo import TokenRepository
 from steward.store.trust_repo import (
@@ -163,6 +164,7 @@ class UnitOfWork:
         self.connections = ConnectionRepository(self.conn)
         self.ops = OpsRepository(self.conn)
         self.throttle = ThrottleRepository(self.conn)
+        self.sso = SsoRepository(self.conn)
         self.heartbeats = HeartbeatRepository(self.conn)
         # Undo steps for side effects outside the database (e.g. blobs published
         # in this transaction), run if it ends without a commit.

@@ -44,6 +44,16 @@ class SecretBox:
         mac = hmac.new(self._key, f"{purpose}\0{value}".encode(), hashlib.sha256)
         return mac.hexdigest()[:16]
 
+    def open_fresh(self, stored: str, max_age: int) -> str | None:
+        """A value sealed here at most ``max_age`` seconds ago, or None (forged, altered,
+        sealed under another key or too old): for short-lived state handed to a browser."""
+        if not stored.startswith(PREFIX):
+            return None
+        try:
+            return self._fernet.decrypt(stored[len(PREFIX) :].encode(), ttl=max_age).decode()
+        except (InvalidToken, UnicodeDecodeError):
+            return None
+
     def open(self, stored: str) -> str:
         if not stored.startswith(PREFIX):
             return stored

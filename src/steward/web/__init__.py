@@ -19,6 +19,7 @@ def mount(app: FastAPI) -> None:
     from steward.web.governance_pages import router as governance_router
     from steward.web.pages import router
     from steward.web.policy_pages import router as policy_router
+    from steward.web.sso_pages import router as sso_router
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(router)
@@ -26,3 +27,4 @@ def mount(app: FastAPI) -> None:
     app.include_router(admin_router)
     app.include_router(connection_router)
     app.include_router(policy_router)
+    app.include_router(sso_router)

@@ -20,7 +20,7 @@ from steward.domain.findings import MOVES, FindingStatus
 from steward.domain.permissions import Role
 from steward.domain.reviews import Outcome
 from steward.domain.yamldoc import DocumentError
-from steward.services import compliance, evidence, findings, identity, modelcards, monitoring
+from steward.services import compliance, evidence, findings, identity, modelcards, monitoring, sso
 from steward.services import policies as policy_service
 from steward.services import reviews as review_service
 from steward.web import charts, i18n, session
@@ -358,6 +358,7 @@ def _admin_page(page: Page, status: int = 200, **values: Any) -> Response:
         teams=teams,
         packs=packs,
         roles=[r.value for r in Role],
+        sso=sso.overview(page.ctx, page.principal),
         **values,
     )
 

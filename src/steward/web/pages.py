@@ -218,11 +218,22 @@ async def login_form(request: Request, next: str = "/") -> Response:
     def job() -> Response:
         page = Page(request)
         token = session.new_login_csrf()
-        response = page.render("login.html", next=session.safe_next(next), login_csrf=token)
+        response = page.render(
+            "login.html", next=session.safe_next(next), login_csrf=token, **_sign_in_choices(page)
+        )
         session.set_login_csrf(response, request, token)
         return response
 
     return await run_in_threadpool(job)
+
+
+def _sign_in_choices(page: Page) -> dict[str, Any]:
+    """What the sign-in page offers: the provider's button, the password form, or both."""
+    settings = page.ctx.settings
+    return {
+        "sso_name": settings.oidc_name if settings.sso_enabled else "",
+        "local_passwords": settings.local_passwords,
+    }
 
 
 @router.post("/login")
@@ -249,9 +260,15 @@ async def login_submit(
                 next=session.safe_next(next),
                 login_csrf=token,
                 username=username,
-                # the throttle's own reason (how long to wait), as refusals show elsewhere
-                error=str(refused) if throttled else page.gettext("Wrong user name or password."),
+                # the throttle's own reason (how long to wait), as refusals show elsewhere;
+                # a server without passwords says so
+                error=str(refused)
+                if throttled or isinstance(refused, Forbidden)
+                else page.gettext("Wrong user name or password."),
+                **_sign_in_choices(page),
             )
+            if isinstance(refused, Forbidden):
+                response.status_code = 403
             if throttled:
                 response.headers["Retry-After"] = str(refused.extra.get("retry_after", 60))
             session.set_login_csrf(response, request, token)

@@ -6,6 +6,21 @@
 """
 
 ZH_TW: dict[str, str] = {
+    "Single sign-on": "單一登入",
+    "Provider: %(issuer)s (client %(client)s); the user name comes from the %(claim)s claim.": "身分提供者：%(issuer)s（用戶端 %(client)s）；使用者名稱取自 %(claim)s 宣告。",
+    "Not configured: set STEWARD_OIDC_ISSUER, STEWARD_OIDC_CLIENT_ID and STEWARD_OIDC_CLIENT_SECRET (docs/sso.md).": "尚未設定：請設定 STEWARD_OIDC_ISSUER、STEWARD_OIDC_CLIENT_ID 與 STEWARD_OIDC_CLIENT_SECRET（見 docs/sso.md）。",
+    "Password sign-in is on.": "密碼登入已啟用。",
+    "Mapping rules (STEWARD_OIDC_RULES): at every sign-in a user holds exactly the roles and teams below that their claims give; roles and teams no rule names stay as an admin set them.": "對應規則（STEWARD_OIDC_RULES）：每次登入時，使用者恰好擁有其宣告所對應的下列角色與團隊；未被任何規則提及的角色與團隊維持管理員的設定。",
+    "Claim": "宣告",
+    "Gives": "給予",
+    "No rules.": "沒有規則。",
+    "Sign-in failed": "登入失敗",
+    "Single sign-on did not sign you in": "單一登入未能讓您登入",
+    "Nobody was signed in and nothing changed in Steward.": "沒有任何人登入，Steward 中也沒有任何變更。",
+    "Try %(name)s again": "再試一次 %(name)s",
+    "Back to sign-in": "返回登入頁",
+    "Sign in with %(name)s": "以 %(name)s 登入",
+    "Password sign-in is switched off on this server.": "本伺服器已停用密碼登入。",
     "%(who)s asked to move v%(version)s to %(stage)s: “%(why)s”": "%(who)s 申請將 v%(version)s 移至「%(stage)s」：「%(why)s」",
     "Action": "動作",
     "Actor": "執行者",

@@ -1,0 +1,36 @@
+"""/api/v1/auth/sso/device: command-line sign-in through the single sign-on provider
+(OAuth 2.0 device authorization grant, RFC 8628). The server talks to the provider with
+its own client credentials; the command line only ever holds the device code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from steward.api.deps import app_context, respond
+from steward.api.schemas import _Strict
+from steward.domain.entities import NewToken
+from steward.services import sso
+
+router = APIRouter(prefix="/api/v1/auth/sso", tags=["identity"])
+
+
+class DevicePoll(_Strict):
+    device_code: str = Field(description="The device_code from POST /api/v1/auth/sso/device")
+
+
+@router.post("/device", response_model=dict[str, Any])
+async def device_start(request: Request) -> Response:
+    """Start a device sign-in: open ``verification_uri`` and type ``user_code`` there."""
+    return respond(await run_in_threadpool(sso.device_start, app_context(request)))
+
+
+@router.post("/device/token", response_model=NewToken)
+async def device_token(body: DevicePoll, request: Request) -> Response:
+    """A session token once the person approved at the provider; 428 until then."""
+    done = await run_in_threadpool(sso.device_poll, app_context(request), body.device_code)
+    return respond(done.token)
