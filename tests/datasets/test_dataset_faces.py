@@ -8,14 +8,14 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from tests.cli.helpers import as_json, flat, ok, run
-from tests.conftest import LiveServer, ensure_user
 
 from steward.domain.errors import Forbidden, InvalidInput
 from steward.domain.permissions import OPERATOR, Principal
 from steward.sdk.client import Steward
 from steward.services import tokens
 from steward.services.context import Context
+from tests.cli.helpers import as_json, flat, ok, run
+from tests.conftest import LiveServer, ensure_user
 
 FRAME = pd.DataFrame({"id": [1, 2, 3], "purpose": ["car", "car", "boat"]})
 RULES = "rules:\n  - kind: allowed_values\n    column: purpose\n    values: [car]\n"
