@@ -26,6 +26,7 @@ from steward.domain.datasets import (
 )
 from steward.domain.entities import Page
 from steward.domain.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound
+from steward.domain.gate import DataFact
 from steward.domain.identity import team_name
 from steward.domain.permissions import ModelScope, Permission, Principal, ensure, ensure_on
 from steward.services.context import Context, version_row_id
@@ -344,6 +345,33 @@ def impact(ctx: Context, principal: Principal, ref: str) -> Impact:
         built = uow.datasets.built_on(content)
         fingerprint = uow.datasets.fingerprint_of(content)
     return Impact(name, version, fingerprint, built)
+
+
+def gate_facts(uow: UnitOfWork, version_row: Any) -> list[DataFact]:
+    """What the data requirements of a gate judge: per recorded dataset of the version, the
+    registered dataset versions sharing its fingerprint, which passed, which are approved."""
+    roles = [
+        (role, version_row[key])
+        for role, key in (
+            ("training", "training_dataset_id"),
+            ("evaluation", "evaluation_dataset_id"),
+        )
+        if version_row[key] is not None
+    ]
+    found = uow.datasets.registered([content for _, content in roles])
+    out = []
+    for role, content in roles:
+        snaps = found.get(content, [])
+        out.append(
+            DataFact(
+                role=role,
+                fingerprint=uow.datasets.fingerprint_of(content),
+                registered=tuple(s.ref for s in snaps),
+                passed=tuple(s.ref for s in snaps if s.quality is Quality.PASSED),
+                approved=tuple(s.ref for s in snaps if s.approvals),
+            )
+        )
+    return out
 
 
 def lineage_in_uow(uow: UnitOfWork, model: str, version: int) -> DataLineage:
