@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from steward.domain.datasets import (
@@ -90,13 +90,44 @@ _SNAPSHOT_COLUMNS = (
 )
 
 
+_m = t.models.c
+_dc = t.deployments.c
+_BUILT_ON = (
+    select(_mv.id, _mv.version, _mv.stage, _mv.training_dataset_id, _m.name)
+    .join(t.models, _m.id == _mv.model_id)
+    .where(
+        or_(
+            _mv.training_dataset_id == bindparam("content"),
+            _mv.evaluation_dataset_id == bindparam("content"),
+        )
+    )
+    .order_by(_m.name, _mv.version)
+)
+_LATEST = (
+    select(_dc.version_id, _dc.environment, func.max(_dc.id).label("last"))
+    .where(_dc.version_id.in_(bindparam("ids", expanding=True)))
+    .group_by(_dc.version_id, _dc.environment)
+    .subquery()
+)
+_DEPLOYED = (
+    select(_LATEST.c.version_id, _LATEST.c.environment, _dc.status)
+    .join(t.deployments, _dc.id == _LATEST.c.last)
+    .order_by(_LATEST.c.environment)
+)
+_DATASET = select(t.datasets).where(_d.name == bindparam("name"))
+_CONTENT = select(_s.dataset_version_id).where(
+    _s.dataset_id == bindparam("dataset"), _s.version == bindparam("version")
+)
+_FINGERPRINT = select(_v.fingerprint).where(_v.id == bindparam("content"))
+
+
 class DatasetRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # -- inventory --------------------------------------------------------------------
     def row(self, name: str) -> RowMapping | None:
-        return self.conn.execute(select(t.datasets).where(_d.name == name)).mappings().first()
+        return self.conn.execute(_DATASET, {"name": name}).mappings().first()
 
     def lock(self, dataset_id: int) -> None:
         """Serialise versions and approvals per dataset (SQLite locks the file anyway)."""
@@ -360,9 +391,7 @@ class DatasetRepository:
         return None if found is None else int(found)
 
     def fingerprint_of(self, content_id: int) -> str:
-        return str(
-            self.conn.execute(select(_v.fingerprint).where(_v.id == content_id)).scalar_one()
-        )
+        return str(self.conn.execute(_FINGERPRINT, {"content": content_id}).scalar_one())
 
     def registered(self, content_ids: Sequence[int]) -> dict[int, list[DatasetSnapshot]]:
         """The registered dataset versions of each content row (without profiles)."""
@@ -401,50 +430,18 @@ class DatasetRepository:
 
     def content_of_snapshot(self, dataset_id: int, version: int) -> int | None:
         found = self.conn.execute(
-            select(_s.dataset_version_id).where(_s.dataset_id == dataset_id, _s.version == version)
+            _CONTENT, {"dataset": dataset_id, "version": version}
         ).scalar_one_or_none()
         return None if found is None else int(found)
 
     def built_on(self, content_id: int) -> list[ImpactedVersion]:
         """Model versions trained or evaluated on a content row, with their deployments:
-        two index lookups on model_versions and one on deployments per model."""
-        m = t.models.c
-        rows = (
-            self.conn.execute(
-                select(
-                    _mv.id,
-                    _mv.model_id,
-                    _mv.version,
-                    _mv.stage,
-                    _mv.training_dataset_id,
-                    m.name,
-                )
-                .join(t.models, m.id == _mv.model_id)
-                .where(
-                    or_(
-                        _mv.training_dataset_id == content_id,
-                        _mv.evaluation_dataset_id == content_id,
-                    )
-                )
-                .order_by(m.name, _mv.version)
-            )
-            .mappings()
-            .all()
-        )
+        two index lookups on model_versions and one index range per version on deployments
+        (statements built once at import: building them cost more than running them)."""
+        rows = self.conn.execute(_BUILT_ON, {"content": content_id}).mappings().all()
         deployed: dict[int, list[str]] = defaultdict(list)
         if rows:
-            dc = t.deployments.c
-            latest = (
-                select(dc.version_id, dc.environment, func.max(dc.id).label("last"))
-                .where(dc.version_id.in_([r["id"] for r in rows]))
-                .group_by(dc.version_id, dc.environment)
-                .subquery()
-            )
-            found = self.conn.execute(
-                select(latest.c.version_id, latest.c.environment, dc.status)
-                .join(t.deployments, dc.id == latest.c.last)
-                .order_by(latest.c.environment)
-            )
+            found = self.conn.execute(_DEPLOYED, {"ids": [r["id"] for r in rows]})
             for version_id, environment, status in found:
                 deployed[int(version_id)].append(f"{environment} ({status})")
         return [

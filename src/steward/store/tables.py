@@ -1003,3 +1003,5 @@ dataset_findings = Table(
 # Impact ("which model versions were built on this data") walks these from the content row.
 Index("ix_model_versions_training_dataset", model_versions.c.training_dataset_id)
 Index("ix_model_versions_evaluation_dataset", model_versions.c.evaluation_dataset_id)
+# ...and the deployments of those versions.
+Index("ix_deployments_version", deployments.c.version_id, deployments.c.id)

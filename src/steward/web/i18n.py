@@ -74,6 +74,13 @@ LABELS: dict[str, str] = {
     "unmonitored": N_("not monitored"),
     "alerting": N_("alerting"),
     "not_in_production": N_("not in production"),
+    # datasets: classification, status, quality verdict
+    "public": N_("public"),
+    "internal": N_("internal"),
+    "confidential": N_("confidential"),
+    "restricted": N_("restricted"),
+    "proposed": N_("proposed"),
+    "unchecked": N_("unchecked"),
 }
 
 

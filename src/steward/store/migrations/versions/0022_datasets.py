@@ -176,8 +176,11 @@ def upgrade() -> None:
         "ix_model_versions_evaluation_dataset", "model_versions", ["evaluation_dataset_id"]
     )
 
+    op.create_index("ix_deployments_version", "deployments", ["version_id", "id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_deployments_version", table_name="deployments")
     op.drop_index("ix_model_versions_evaluation_dataset", table_name="model_versions")
     op.drop_index("ix_model_versions_training_dataset", table_name="model_versions")
     for table in (
