@@ -103,9 +103,15 @@ _BUILT_ON = (
     )
     .order_by(_m.name, _mv.version)
 )
+_BUILT_IDS = select(_mv.id).where(
+    or_(
+        _mv.training_dataset_id == bindparam("content"),
+        _mv.evaluation_dataset_id == bindparam("content"),
+    )
+)
 _LATEST = (
     select(_dc.version_id, _dc.environment, func.max(_dc.id).label("last"))
-    .where(_dc.version_id.in_(bindparam("ids", expanding=True)))
+    .where(_dc.version_id.in_(_BUILT_IDS.scalar_subquery()))
     .group_by(_dc.version_id, _dc.environment)
     .subquery()
 )
@@ -436,21 +442,21 @@ class DatasetRepository:
 
     def built_on(self, content_id: int) -> list[ImpactedVersion]:
         """Model versions trained or evaluated on a content row, with their deployments:
-        two index lookups on model_versions and one index range per version on deployments
-        (statements built once at import: building them cost more than running them)."""
-        rows = self.conn.execute(_BUILT_ON, {"content": content_id}).mappings().all()
+        index lookups on model_versions and deployments, plain tuples (thousands of rows for
+        a widely used table), statements built once at import."""
+        params = {"content": content_id}
+        rows = self.conn.execute(_BUILT_ON, params).all()
         deployed: dict[int, list[str]] = defaultdict(list)
         if rows:
-            found = self.conn.execute(_DEPLOYED, {"ids": [r["id"] for r in rows]})
-            for version_id, environment, status in found:
-                deployed[int(version_id)].append(f"{environment} ({status})")
+            for version_id, environment, status in self.conn.execute(_DEPLOYED, params):
+                deployed[version_id].append(f"{environment} ({status})")
         return [
             ImpactedVersion(
-                model=r["name"],
-                version=r["version"],
-                stage=r["stage"],
-                role="training" if r["training_dataset_id"] == content_id else "evaluation",
-                deployments=deployed.get(int(r["id"]), []),
+                model=name,
+                version=version,
+                stage=stage,
+                role="training" if training == content_id else "evaluation",
+                deployments=deployed.get(vid, []),
             )
-            for r in rows
+            for vid, version, stage, training, name in rows
         ]
