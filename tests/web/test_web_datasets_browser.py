@@ -93,6 +93,10 @@ def test_a_data_steward_reads_the_inventory_and_a_dataset(
     assert "loan-applications@2 fails" in page.locator("ul.data-findings").inner_text()
     assert "credit v1" in page.locator("ul.lineage").inner_text()
     steve.shot("20-dataset")
+    # and the other way: the model page names the dataset version it was trained on
+    page.click("ul.lineage >> text=credit v1")
+    page.wait_for_url("**/models/credit?version=1")
+    assert "loan-applications@1" in page.locator("ul.data-lineage").inner_text()
     steve.close()
     # the same page in Traditional Chinese
     zh = Session(browser, server, "steve", locale="zh-TW")

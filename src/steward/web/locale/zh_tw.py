@@ -6,6 +6,8 @@
 """
 
 ZH_TW: dict[str, str] = {
+    "Data of v%(version)s": "v%(version)s 的資料",
+    "not a registered dataset version": "不是已登錄的資料集版本",
     "A data steward approved the version's data: %(ids)s.": "資料管理人已核准此版本的資料：%(ids)s。",
     "Approved by": "核准者",
     "Built on %(ref)s": "以 %(ref)s 建置",
