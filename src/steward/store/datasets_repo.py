@@ -73,6 +73,30 @@ def _result(row: RowMapping) -> RuleResult:
     )
 
 
+def _snapshot(
+    r: RowMapping,
+    results: list[RuleResult],
+    approvals: list[DataApproval],
+    profile: dict[str, Any],
+) -> DatasetSnapshot:
+    return DatasetSnapshot(
+        dataset=r["dataset"],
+        version=r["version"],
+        fingerprint=r["fingerprint"],
+        source=r["source"],
+        rows=int(r["rows"]),
+        columns=int(r["columns"]),
+        schema=_columns(r["schema"]),
+        profile=profile,
+        quality=Quality(r["quality"]),
+        rules_revision=r["rules_revision"],
+        results=results,
+        approvals=approvals,
+        created_at=r["created_at"],
+        created_by=r["created_by"],
+    )
+
+
 _SNAPSHOT_COLUMNS = (
     _s.id,
     _s.version,
@@ -242,21 +266,11 @@ class DatasetRepository:
                 results[int(r["snapshot_id"])].append(_result(r))
         approvals = self._approvals(ids)
         return [
-            DatasetSnapshot(
-                dataset=r["dataset"],
-                version=r["version"],
-                fingerprint=r["fingerprint"],
-                source=r["source"],
-                rows=int(r["rows"]),
-                columns=int(r["columns"]),
-                schema=_columns(r["schema"]),
-                profile=r["profile"] if details else {},
-                quality=Quality(r["quality"]),
-                rules_revision=r["rules_revision"],
-                results=results.get(int(r["id"]), []),
-                approvals=approvals.get(int(r["id"]), []),
-                created_at=r["created_at"],
-                created_by=r["created_by"],
+            _snapshot(
+                r,
+                results.get(int(r["id"]), []),
+                approvals.get(int(r["id"]), []),
+                r["profile"] if details else {},
             )
             for r in rows
         ]
@@ -415,22 +429,7 @@ class DatasetRepository:
         approvals = self._approvals([int(r["id"]) for r in rows])
         for r in rows:
             found[int(r["dataset_version_id"])].append(
-                DatasetSnapshot(
-                    dataset=r["dataset"],
-                    version=r["version"],
-                    fingerprint=r["fingerprint"],
-                    source=r["source"],
-                    rows=int(r["rows"]),
-                    columns=int(r["columns"]),
-                    schema=_columns(r["schema"]),
-                    profile={},
-                    quality=Quality(r["quality"]),
-                    rules_revision=r["rules_revision"],
-                    results=[],
-                    approvals=approvals.get(int(r["id"]), []),
-                    created_at=r["created_at"],
-                    created_by=r["created_by"],
-                )
+                _snapshot(r, [], approvals.get(int(r["id"]), []), {})
             )
         return found
 
