@@ -238,3 +238,22 @@ def test_a_failed_version_is_not_approved(office: Context) -> None:
     assert snap.quality is Quality.FAILED
     with pytest.raises(Conflict, match="failed its quality rules"):
         datasets.approve(office, STEVE, "loans@1")
+
+
+def test_an_unreadable_source_is_refused_and_nothing_is_written(
+    office: Context, tmp_path: Path
+) -> None:
+    missing = tmp_path / "gone.parquet"
+    datasets.create_dataset(office, ADMIN, "gone", source=str(missing), owner="dana")
+    with pytest.raises(InvalidInput, match="does not exist"):
+        data_quality.snapshot(office, ADMIN, "gone")
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 not really")
+    datasets.update_dataset(office, ADMIN, "gone", source=str(broken))
+    with pytest.raises(InvalidInput, match="cannot be read"):
+        data_quality.snapshot(office, ADMIN, "gone")
+    with pytest.raises(InvalidInput, match="records no source"):
+        datasets.create_dataset(office, ADMIN, "nosource", owner="dana")
+        data_quality.snapshot(office, ADMIN, "nosource")
+    assert datasets.versions(office, ADMIN, "gone") == []
+    assert datasets.get_dataset(office, ADMIN, "gone").latest_version == 0
