@@ -144,6 +144,13 @@ def seed(client: TestClient, tmp: Path) -> dict[str, str]:
             json={"name": "lake", "kind": "folder", "location": str(tmp / "lake")},
         )
     )
+    _ok(client.post("/api/v1/datasets", json={"name": "loans", "owner": "olive"}))
+    _ok(
+        client.post(
+            "/api/v1/datasets/loans/versions",
+            files={"data": ("d.csv", b"id,amount\n1,2\n2,3\n")},
+        )
+    )
     token = _ok(client.post("/api/v1/tokens", json={"user": "alice", "name": "spare"}))
     return {
         "name": "credit-scoring",
@@ -175,6 +182,7 @@ NAME_BY_PREFIX = {
     "/api/v1/users/": "alice",
     "/api/v1/teams/": "retail",
     "/api/v1/connections/": "lake",
+    "/api/v1/datasets/": "loans",
     "/api/v1/policies/": "default",
 }
 QUERY = {

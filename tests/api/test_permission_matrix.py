@@ -453,6 +453,43 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/connections", P.CONNECTION_MANAGE),
     Row("GET", "/api/v1/connections/{name}", P.CONNECTION_MANAGE, {"name": "ghost"}),
     Row("DELETE", "/api/v1/connections/{name}", P.CONNECTION_MANAGE, {"name": "ghost"}),
+    # datasets as governed assets
+    Row(
+        "POST",
+        "/api/v1/datasets",
+        P.DATASET_WRITE,
+        json=lambda me: {"name": f"d-{me}".replace("_", "-")},
+    ),
+    Row("GET", "/api/v1/datasets", P.GOVERNANCE_READ),
+    Row("GET", "/api/v1/datasets/{name}", P.GOVERNANCE_READ, MODEL),
+    Row("PATCH", "/api/v1/datasets/{name}", P.DATASET_WRITE, MODEL, json={"title": "t"}),
+    Row("GET", "/api/v1/datasets/{name}/versions", P.GOVERNANCE_READ, MODEL),
+    Row(
+        "POST",
+        "/api/v1/datasets/{name}/versions",
+        P.DATASET_WRITE,
+        MODEL,
+        files={"data": ("d.csv", b"a\n1\n")},
+    ),
+    Row("GET", "/api/v1/datasets/{name}/versions/{version}", P.GOVERNANCE_READ, VERSION),
+    Row(
+        "POST",
+        "/api/v1/datasets/{name}/versions/{version}/approvals",
+        P.DATASET_APPROVE,
+        VERSION,
+        json={"comment": "c"},
+    ),
+    Row("GET", "/api/v1/datasets/{name}/versions/{version}/impact", P.GOVERNANCE_READ, VERSION),
+    Row(
+        "PUT",
+        "/api/v1/datasets/{name}/rules",
+        P.DATASET_WRITE,
+        MODEL,
+        json={"text": "rules:\n  - kind: row_count\n    min: 1\n"},
+    ),
+    Row("GET", "/api/v1/datasets/{name}/rules", P.GOVERNANCE_READ, MODEL),
+    Row("GET", "/api/v1/datasets/{name}/findings", P.GOVERNANCE_READ, MODEL),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/datasets", P.GOVERNANCE_READ, VERSION),
     # production monitoring
     Row(
         "POST",

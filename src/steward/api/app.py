@@ -21,6 +21,7 @@ from steward.api.routes import audit, findings, models, reviews, tokens, version
 from steward.api.routes import checks as check_routes
 from steward.api.routes import compliance as compliance_routes
 from steward.api.routes import connections as connection_routes
+from steward.api.routes import datasets as dataset_routes
 from steward.api.routes import deployments as deployment_routes
 from steward.api.routes import identity as identity_routes
 from steward.api.routes import monitoring as monitoring_routes
@@ -146,6 +147,7 @@ def create_app(ctx: Context) -> FastAPI:
         app.include_router(router)
     # data connections the server reads through (admin-registered)
     app.include_router(connection_routes.router)
+    app.include_router(dataset_routes.router)
     # validation engine: server-side runs
     app.include_router(validation_routes.router)
     # production monitoring: monitors, runs, labels, alerts

@@ -14,6 +14,7 @@ from steward.cli import (
     check_cmd,
     compliance_cmd,
     connection_cmd,
+    dataset_cmd,
     deploy_cmd,
     evidence_cmd,
     finding_cmd,
@@ -138,6 +139,11 @@ app.add_typer(deploy_cmd.app, name="deploy", help="Record and list what deployme
 app.add_typer(webhook_cmd.app, name="webhook", help="Webhook subscriptions and deliveries.")
 app.add_typer(
     connection_cmd.app, name="connection", help="Data connections the server reads through."
+)
+app.add_typer(
+    dataset_cmd.app,
+    name="dataset",
+    help="Datasets as governed assets: inventory, versions, quality rules, approvals.",
 )
 # model cards and evidence packs
 app.add_typer(

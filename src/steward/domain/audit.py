@@ -98,6 +98,14 @@ class Action(StrEnum):
     # data connections (what the server may read, registered by an admin)
     CONNECTION_CREATED = "connection.created"
     CONNECTION_DELETED = "connection.deleted"
+    # datasets as governed assets
+    DATASET_CREATED = "dataset.created"
+    DATASET_UPDATED = "dataset.updated"  # field by field, before and after
+    DATASET_SNAPSHOT = "dataset.snapshot"  # a dataset version, with its rule results
+    DATASET_RULES_SET = "dataset.rules_set"  # a new revision of its quality rules
+    DATASET_APPROVED = "dataset.approved"  # a data steward approved a dataset version
+    DATASET_FINDING_OPENED = "dataset.finding_opened"  # a quality rule failed
+    DATASET_FINDING_RESOLVED = "dataset.finding_resolved"  # a later version passed it
     # compliance
     NARRATIVE_SET = "modelcard.narrative_set"  # owner-written model card fields
     EVIDENCE_EXPORTED = "evidence.exported"  # a signed evidence pack was produced

@@ -66,6 +66,17 @@ class WaiverFact:
 
 
 @dataclass(frozen=True)
+class DataFact:
+    """The registered dataset versions sharing one of the version's data fingerprints."""
+
+    role: str  # training | evaluation
+    fingerprint: str
+    registered: tuple[str, ...] = ()  # "dataset@version"
+    passed: tuple[str, ...] = ()  # those whose quality rules passed
+    approved: tuple[str, ...] = ()  # those a data steward approved
+
+
+@dataclass(frozen=True)
 class GateFacts:
     model: str
     version: int
@@ -90,6 +101,7 @@ class GateFacts:
     monitors: Sequence[str] = ()  # evidence ids of the version's active monitors
     # Members of the model's team when the move was requested (not_model_owner excludes them).
     contributors: frozenset[str] = frozenset()
+    data: Sequence[DataFact] = ()  # one per recorded training / evaluation fingerprint
 
 
 def evaluate(pack: PolicyPack, facts: GateFacts) -> list[Outcome]:
@@ -481,6 +493,65 @@ def _monitor_configured(spec: RequirementSpec, facts: GateFacts) -> Outcome:
     )
 
 
+def _data(spec: RequirementSpec, facts: GateFacts, attr: str, what: str, fix: str) -> Outcome:
+    """Each recorded dataset of the version must have a registered version that is ``attr``."""
+    if not facts.data:
+        return _outcome(
+            spec,
+            False,
+            f"Version {facts.version} of {facts.model!r} records no training or evaluation "
+            "data; log it with the version (`training_data=`, `evaluation_data=`).",
+        )
+    missing = [d for d in facts.data if not getattr(d, attr)]
+    if missing:
+        listed = "; ".join(
+            f"its {d.role} data ({d.fingerprint[:12]})"
+            + (f" is {', '.join(d.registered)}, not {what}" if d.registered else " is unregistered")
+            for d in missing
+        )
+        return _outcome(spec, False, f"{listed}. {fix}", [r for d in missing for r in d.registered])
+    found = [r for d in facts.data for r in getattr(d, attr)]
+    return _outcome(
+        spec,
+        True,
+        "; ".join(f"{d.role} data: {', '.join(getattr(d, attr))} {what}" for d in facts.data) + ".",
+        found,
+    )
+
+
+def _data_registered(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    return _data(
+        spec,
+        facts,
+        "registered",
+        "registered",
+        "Register the dataset and snapshot these rows (`steward dataset snapshot NAME "
+        "--data FILE`): the fingerprints then match.",
+    )
+
+
+def _data_quality_passed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    return _data(
+        spec,
+        facts,
+        "passed",
+        "passing its quality rules",
+        "Set the dataset's rules (`steward dataset rules NAME --file rules.yaml`) and "
+        "snapshot data that passes them.",
+    )
+
+
+def _data_approved(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    return _data(
+        spec,
+        facts,
+        "approved",
+        "approved by a data steward",
+        "A data steward who does not own the dataset approves it with "
+        "`steward dataset approve NAME@VERSION`.",
+    )
+
+
 _EVALUATORS: dict[str, Callable[[RequirementSpec, GateFacts], Outcome]] = {
     Kind.RISK_ASSESSED: _risk_assessed,
     Kind.NOT_PROHIBITED: _not_prohibited,
@@ -490,4 +561,7 @@ _EVALUATORS: dict[str, Callable[[RequirementSpec, GateFacts], Outcome]] = {
     Kind.NO_OPEN_FINDINGS: _no_open_findings,
     Kind.REVIEW_CURRENT: _review_current,
     Kind.MONITOR_CONFIGURED: _monitor_configured,
+    Kind.DATA_REGISTERED: _data_registered,
+    Kind.DATA_QUALITY_PASSED: _data_quality_passed,
+    Kind.DATA_APPROVED: _data_approved,
 }

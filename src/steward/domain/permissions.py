@@ -52,6 +52,9 @@ class Permission(StrEnum):
     ALERT_RESOLVE = "alert:resolve"  # acknowledge and resolve monitoring alerts
     # data connections the server reads through (admin only: they open the server's reach)
     CONNECTION_MANAGE = "connection:manage"
+    # datasets as governed assets (docs/datasets.md)
+    DATASET_WRITE = "dataset:write"  # register, document, snapshot datasets, set their rules
+    DATASET_APPROVE = "dataset:approve"  # approve a dataset version for use
 
 
 class Role(StrEnum):
@@ -63,6 +66,7 @@ class Role(StrEnum):
     RISK_OFFICER = "risk_officer"
     APPROVER = "approver"  # e.g. a member of the AI ethics board
     AUDITOR = "auditor"  # reads everything, changes nothing
+    DATA_STEWARD = "data_steward"  # data governance: curates datasets, approves their versions
 
 
 # Anonymous principals (a server started with anonymous reads allowed) see the
@@ -95,6 +99,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.CHECK_RUN,
         Permission.MONITOR_MANAGE,
         Permission.MONITOR_RUN,
+        Permission.DATASET_WRITE,
     },
     Role.VALIDATOR: _READ_ALL
     | {
@@ -123,6 +128,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | {Permission.TOKEN_MANAGE, Permission.APPROVAL_DECIDE, Permission.FINDING_WRITE},
     # Signing a checkpoint changes no governed state: it attests what the journal holds.
     Role.AUDITOR: _READ_ALL | {Permission.EVIDENCE_EXPORT, Permission.AUDIT_CHECKPOINT},
+    # A data governance committee member: works on every dataset, never on models.
+    Role.DATA_STEWARD: _READ_ALL
+    | {Permission.TOKEN_MANAGE, Permission.DATASET_WRITE, Permission.DATASET_APPROVE},
 }
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -135,6 +143,9 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     ),
     Role.APPROVER: "decides transition requests (e.g. an AI ethics board member)",
     Role.AUDITOR: "reads everything (journal, governance records, evidence), changes nothing",
+    Role.DATA_STEWARD: (
+        "data governance: registers and curates datasets, approves dataset versions for use"
+    ),
 }
 
 _ROLE_NAMES = frozenset(r.value for r in Role)

@@ -42,6 +42,10 @@ class Kind:
     NO_OPEN_FINDINGS = "no_open_findings"
     REVIEW_CURRENT = "review_current"
     MONITOR_CONFIGURED = "monitor_configured"
+    # data governance (docs/datasets.md): the version's training and evaluation data
+    DATA_REGISTERED = "data_registered"  # are registered dataset versions
+    DATA_QUALITY_PASSED = "data_quality_passed"  # ... whose quality rules passed
+    DATA_APPROVED = "data_approved"  # ... approved by a data steward
 
 
 # kind -> (required parameters, optional parameters)
@@ -60,6 +64,9 @@ _PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     Kind.NO_OPEN_FINDINGS: (frozenset({"severity_at_least"}), frozenset()),
     Kind.REVIEW_CURRENT: (frozenset(), frozenset()),
     Kind.MONITOR_CONFIGURED: (frozenset(), frozenset()),
+    Kind.DATA_REGISTERED: (frozenset(), frozenset()),
+    Kind.DATA_QUALITY_PASSED: (frozenset(), frozenset()),
+    Kind.DATA_APPROVED: (frozenset(), frozenset()),
 }
 KINDS = tuple(_PARAMS)
 _COMMON = frozenset({"id", "kind", "to", "tiers", "controls", "description"})

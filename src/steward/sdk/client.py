@@ -58,6 +58,7 @@ from steward.domain.trust import (
 )
 from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
 from steward.sdk.backend import Backend
+from steward.sdk.datasets import DatasetMethods
 
 if TYPE_CHECKING:
     from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
@@ -82,7 +83,7 @@ def _all_pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
 MODEL_FILTERS = ("owner", "team", "risk_tier", "regulatory_category", "status", "stage", "tag", "q")
 
 
-class Steward:
+class Steward(DatasetMethods):
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         # exact references by content hash: a monitor's never changes, so a client feeding

@@ -21,6 +21,14 @@ from steward.domain.checkpoint import (
 )
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.connections import Connection
+from steward.domain.datasets import (
+    DataFinding,
+    DataLineage,
+    Dataset,
+    DatasetSnapshot,
+    Impact,
+    RuleSet,
+)
 from steward.domain.doctor import DoctorReport
 from steward.domain.entities import (
     DatasetVersion,
@@ -543,6 +551,72 @@ class LocalBackend:
             return webhooks.deliver(self.ctx, self.principal, sender, limit=limit)
         finally:
             sender.close()
+
+    # -- datasets --------------------------------------------------------------------------
+    def create_dataset(self, name: str, values: dict[str, Any]) -> Dataset:
+        from steward.services import datasets
+
+        return datasets.create_dataset(self.ctx, self.principal, name, **values)
+
+    def update_dataset(self, name: str, values: dict[str, Any]) -> Dataset:
+        from steward.services import datasets
+
+        return datasets.update_dataset(self.ctx, self.principal, name, **values)
+
+    def get_dataset(self, name: str) -> Dataset:
+        from steward.services import datasets
+
+        return datasets.get_dataset(self.ctx, self.principal, name)
+
+    def list_datasets(self, filters: dict[str, Any]) -> Page[Dataset]:
+        from steward.services import datasets
+
+        return datasets.list_datasets(self.ctx, self.principal, **filters)
+
+    def dataset_versions(self, name: str) -> list[DatasetSnapshot]:
+        from steward.services import datasets
+
+        return datasets.versions(self.ctx, self.principal, name)
+
+    def dataset_version(self, name: str, version: int) -> DatasetSnapshot:
+        from steward.services import datasets
+
+        return datasets.get_version(self.ctx, self.principal, f"{name}@{version}")
+
+    def snapshot_dataset(self, name: str, frame: Any, source: str) -> DatasetSnapshot:
+        from steward.services import data_quality
+
+        return data_quality.snapshot(self.ctx, self.principal, name, frame, source=source)
+
+    def set_dataset_rules(self, name: str, text: str, filename: str) -> RuleSet:
+        from steward.services import data_quality
+
+        return data_quality.set_rules(self.ctx, self.principal, name, text, filename)
+
+    def dataset_rules(self, name: str) -> list[RuleSet]:
+        from steward.services import datasets
+
+        return datasets.rule_sets(self.ctx, self.principal, name)
+
+    def dataset_findings(self, name: str) -> list[DataFinding]:
+        from steward.services import datasets
+
+        return datasets.findings(self.ctx, self.principal, name)
+
+    def approve_dataset(self, name: str, version: int, comment: str) -> DatasetSnapshot:
+        from steward.services import datasets
+
+        return datasets.approve(self.ctx, self.principal, f"{name}@{version}", comment)
+
+    def dataset_impact(self, name: str, version: int) -> Impact:
+        from steward.services import datasets
+
+        return datasets.impact(self.ctx, self.principal, f"{name}@{version}")
+
+    def version_datasets(self, model: str, version: int) -> DataLineage:
+        from steward.services import datasets
+
+        return datasets.lineage(self.ctx, self.principal, model, version)
 
     # -- data connections ----------------------------------------------------------------
     def create_connection(self, name: str, values: dict[str, Any]) -> Connection:

@@ -23,6 +23,14 @@ from steward.domain.checkpoint import (
 )
 from steward.domain.checks import CheckRun, RunRecord
 from steward.domain.connections import Connection
+from steward.domain.datasets import (
+    DataFinding,
+    DataLineage,
+    Dataset,
+    DatasetSnapshot,
+    Impact,
+    RuleSet,
+)
 from steward.domain.doctor import DoctorReport
 from steward.domain.entities import (
     DatasetVersion,
@@ -573,10 +581,12 @@ class RemoteBackend:
     # -- compliance: catalogs, coverage, organisation dashboard ------------------------
     def compliance_catalogs(self) -> list[CatalogInfo]:
         from steward.compliance.mapping import CatalogInfo
+
         return self._call("GET", "/api/v1/compliance/catalogs", list[CatalogInfo])
 
     def compliance_controls(self, framework: str, all_levels: bool) -> list[ControlInfo]:
         from steward.compliance.mapping import ControlInfo
+
         return self._call(
             "GET",
             f"/api/v1/compliance/catalogs/{_q(framework)}/controls",
@@ -586,6 +596,7 @@ class RemoteBackend:
 
     def compliance_control(self, framework: str, control: str) -> ControlInfo:
         from steward.compliance.mapping import ControlInfo
+
         return self._call(
             "GET",
             f"/api/v1/compliance/catalogs/{_q(framework)}/controls/{_q(control)}",
@@ -594,6 +605,7 @@ class RemoteBackend:
 
     def crosswalk(self, source: str, target: str) -> Crosswalk:
         from steward.compliance.mapping import Crosswalk
+
         return self._call(
             "GET",
             "/api/v1/compliance/crosswalk",
@@ -603,6 +615,7 @@ class RemoteBackend:
 
     def model_coverage(self, model: str, frameworks: list[str] | None) -> ModelCoverage:
         from steward.compliance.coverage import ModelCoverage
+
         return self._call(
             "GET",
             f"/api/v1/compliance/coverage/{_q(model)}",
@@ -614,6 +627,7 @@ class RemoteBackend:
         self, frameworks: list[str] | None, controls: bool
     ) -> OrganisationCoverage:
         from steward.compliance.coverage import OrganisationCoverage
+
         return self._call(
             "GET",
             "/api/v1/compliance/coverage",
@@ -623,11 +637,13 @@ class RemoteBackend:
 
     def compliance_dashboard(self) -> Dashboard:
         from steward.compliance.dashboard import Dashboard
+
         return self._call("GET", "/api/v1/compliance/dashboard", Dashboard)
 
     # -- model cards and evidence packs ---------------------------------------------
     def set_narrative(self, model: str, version: int, fields: dict[str, str]) -> list[Narrative]:
         from steward.compliance.modelcard import Narrative
+
         return self._call(
             "PUT",
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives",
@@ -637,12 +653,14 @@ class RemoteBackend:
 
     def narratives(self, model: str, version: int) -> list[Narrative]:
         from steward.compliance.modelcard import Narrative
+
         return self._call(
             "GET", f"/api/v1/models/{_q(model)}/versions/{version}/narratives", list[Narrative]
         )
 
     def narrative_history(self, model: str, version: int, field: str | None) -> list[Narrative]:
         from steward.compliance.modelcard import Narrative
+
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives/history",
@@ -652,6 +670,7 @@ class RemoteBackend:
 
     def model_card(self, model: str, version: int) -> ModelCard:
         from steward.compliance.modelcard import ModelCard
+
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/model-card",
@@ -776,11 +795,81 @@ class RemoteBackend:
     def deliver_webhooks(self, limit: int) -> DeliveryReport:
         return self._call("POST", "/api/v1/webhooks/deliver", DeliveryReport, json={"limit": limit})
 
+    # -- datasets --------------------------------------------------------------------------
+    def create_dataset(self, name: str, values: dict[str, Any]) -> Dataset:
+        return self._call("POST", "/api/v1/datasets", Dataset, json={"name": name, **values})
+
+    def update_dataset(self, name: str, values: dict[str, Any]) -> Dataset:
+        return self._call("PATCH", f"/api/v1/datasets/{_q(name)}", Dataset, json=values)
+
+    def get_dataset(self, name: str) -> Dataset:
+        return self._call("GET", f"/api/v1/datasets/{_q(name)}", Dataset)
+
+    def list_datasets(self, filters: dict[str, Any]) -> Page[Dataset]:
+        return self._call("GET", "/api/v1/datasets", Page[Dataset], params=self._params(filters))
+
+    def dataset_versions(self, name: str) -> list[DatasetSnapshot]:
+        return self._call("GET", f"/api/v1/datasets/{_q(name)}/versions", list[DatasetSnapshot])
+
+    def dataset_version(self, name: str, version: int) -> DatasetSnapshot:
+        return self._call(
+            "GET", f"/api/v1/datasets/{_q(name)}/versions/{int(version)}", DatasetSnapshot
+        )
+
+    def snapshot_dataset(self, name: str, frame: Any, source: str) -> DatasetSnapshot:
+        """Upload the rows as Parquet; without rows the server reads the source's connection."""
+        import tempfile
+
+        path = f"/api/v1/datasets/{_q(name)}/versions"
+        if frame is None:
+            return self._call("POST", path, DatasetSnapshot, data={"source": source})
+        with tempfile.TemporaryDirectory(prefix="steward-snapshot-") as tmp:
+            file = Path(tmp) / "data.parquet"
+            frame.to_parquet(file, index=False)
+            with file.open("rb") as handle:
+                return self._call(
+                    "POST",
+                    path,
+                    DatasetSnapshot,
+                    data={"source": source},
+                    files={"data": (file.name, handle, "application/vnd.apache.parquet")},
+                )
+
+    def set_dataset_rules(self, name: str, text: str, filename: str) -> RuleSet:
+        return self._call(
+            "PUT",
+            f"/api/v1/datasets/{_q(name)}/rules",
+            RuleSet,
+            json={"text": text, "filename": filename},
+        )
+
+    def dataset_rules(self, name: str) -> list[RuleSet]:
+        return self._call("GET", f"/api/v1/datasets/{_q(name)}/rules", list[RuleSet])
+
+    def dataset_findings(self, name: str) -> list[DataFinding]:
+        return self._call("GET", f"/api/v1/datasets/{_q(name)}/findings", list[DataFinding])
+
+    def approve_dataset(self, name: str, version: int, comment: str) -> DatasetSnapshot:
+        return self._call(
+            "POST",
+            f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/approvals",
+            DatasetSnapshot,
+            json={"comment": comment},
+        )
+
+    def dataset_impact(self, name: str, version: int) -> Impact:
+        return self._call(
+            "GET", f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/impact", Impact
+        )
+
+    def version_datasets(self, model: str, version: int) -> DataLineage:
+        return self._call(
+            "GET", f"/api/v1/models/{_q(model)}/versions/{int(version)}/datasets", DataLineage
+        )
+
     # -- data connections ----------------------------------------------------------------
     def create_connection(self, name: str, values: dict[str, Any]) -> Connection:
-        return self._call(
-            "POST", "/api/v1/connections", Connection, json={"name": name, **values}
-        )
+        return self._call("POST", "/api/v1/connections", Connection, json={"name": name, **values})
 
     def list_connections(self) -> list[Connection]:
         return self._call("GET", "/api/v1/connections", list[Connection])

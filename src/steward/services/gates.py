@@ -114,6 +114,10 @@ def gather_facts(
             )
             for f in uow.findings.open_for_model(mid)
         ]
+    if kinds & {Kind.DATA_REGISTERED, Kind.DATA_QUALITY_PASSED, Kind.DATA_APPROVED}:
+        from steward.services import datasets
+
+        facts["data"] = datasets.gate_facts(uow, version_row)
     if Kind.MONITOR_CONFIGURED in kinds:
         from steward.services import monitoring
 

@@ -884,3 +884,138 @@ worker_heartbeats = Table(
     Column("beats", Integer, nullable=False),
     Index("ix_worker_heartbeats_seen_at", "seen_at"),
 )
+
+# --- datasets as governed assets (migration 0022) ---
+
+# The inventory of datasets a data office governs (docs/datasets.md).
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("title", String(200), nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("owner", String(200), nullable=False, default=""),
+    Column("steward_team", String(200), nullable=False, default=""),
+    Column("source", Text, nullable=False, default=""),
+    Column("classification", String(20), nullable=False, default="internal"),
+    Column("legal_basis", Text, nullable=False, default=""),
+    Column("consent_ref", String(200), nullable=False, default=""),
+    Column("retention", String(20), nullable=False, default=""),
+    Column("licence", String(200), nullable=False, default=""),
+    Column("status", String(20), nullable=False, default="active"),
+    Column("latest_version", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_datasets_owner", "owner", "name"),
+    Index("ix_datasets_steward_team", "steward_team", "name"),
+    Index("ix_datasets_classification", "classification", "name"),
+)
+
+dataset_tags = Table(
+    "dataset_tags",
+    metadata,
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(128), primary_key=True),
+)
+
+# A dataset version: one snapshot, pointing at the content row (fingerprint, schema,
+# profile) that model versions share through training/evaluation_dataset_id.
+dataset_snapshots = Table(
+    "dataset_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("dataset_version_id", Integer, ForeignKey("dataset_versions.id"), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("quality", String(10), nullable=False),  # unchecked | passed | failed
+    Column("rules_revision", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("dataset_id", "version", name="uq_dataset_snapshots_dataset_version"),
+    Index("ix_dataset_snapshots_content", "dataset_version_id", "dataset_id"),
+)
+
+# Quality rules per dataset, one row per revision, stored verbatim (YAML).
+dataset_rules = Table(
+    "dataset_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rules", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("dataset_id", "revision", name="uq_dataset_rules_dataset_revision"),
+)
+
+# The evidence: each rule's outcome on a snapshot, with failing-row counts and samples.
+dataset_rule_results = Table(
+    "dataset_rule_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "snapshot_id",
+        Integer,
+        ForeignKey("dataset_snapshots.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("rule", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("column", String(200), nullable=True),
+    Column("passed", Boolean, nullable=False),
+    Column("failing_rows", BigInteger, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("samples", JSON, nullable=False),
+    Column("sql", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("line", Integer, nullable=True),
+    Index("ix_dataset_rule_results_snapshot", "snapshot_id", "id"),
+)
+
+# Data stewards' approvals of dataset versions (one per approver and version).
+dataset_approvals = Table(
+    "dataset_approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "snapshot_id",
+        Integer,
+        ForeignKey("dataset_snapshots.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("approver", String(200), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("snapshot_id", "approver", name="uq_dataset_approvals_snapshot_approver"),
+)
+
+# A failing quality rule opens one of these on its dataset; a later version that passes the
+# rule resolves it.
+dataset_findings = Table(
+    "dataset_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("rule", String(200), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("resolved_by_version", Integer, nullable=True),
+    Index("ix_dataset_findings_dataset", "dataset_id", "status", "rule"),
+)
+
+# Impact ("which model versions were built on this data") walks these from the content row.
+Index("ix_model_versions_training_dataset", model_versions.c.training_dataset_id)
+Index("ix_model_versions_evaluation_dataset", model_versions.c.evaluation_dataset_id)
+# ...and the deployments of those versions.
+Index("ix_deployments_version", deployments.c.version_id, deployments.c.id)

@@ -25,6 +25,7 @@ from steward.store import worker_repo
 from steward.store.audit_repo import AuditRepository
 from steward.store.audit_tree_repo import AuditTreeRepository
 from steward.store.connections_repo import ConnectionRepository
+from steward.store.datasets_repo import DatasetRepository
 from steward.store.findings_repo import (
     FindingRepository,
     ReviewRepository,
@@ -162,6 +163,7 @@ class UnitOfWork:
         self.outbox = WebhookOutbox(self.conn, self.now)
         self.monitors = MonitorRepository(self.conn)
         self.connections = ConnectionRepository(self.conn)
+        self.datasets = DatasetRepository(self.conn)
         self.ops = OpsRepository(self.conn)
         self.throttle = ThrottleRepository(self.conn)
         self.sso = SsoRepository(self.conn)

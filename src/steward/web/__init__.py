@@ -16,6 +16,7 @@ STATIC = Path(__file__).parent / "static"
 def mount(app: FastAPI) -> None:
     from steward.web.admin_pages import router as admin_router
     from steward.web.connection_pages import router as connection_router
+    from steward.web.dataset_pages import router as dataset_router
     from steward.web.governance_pages import router as governance_router
     from steward.web.pages import router
     from steward.web.policy_pages import router as policy_router
@@ -26,5 +27,6 @@ def mount(app: FastAPI) -> None:
     app.include_router(governance_router)
     app.include_router(admin_router)
     app.include_router(connection_router)
+    app.include_router(dataset_router)
     app.include_router(policy_router)
     app.include_router(sso_router)

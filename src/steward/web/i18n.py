@@ -74,6 +74,13 @@ LABELS: dict[str, str] = {
     "unmonitored": N_("not monitored"),
     "alerting": N_("alerting"),
     "not_in_production": N_("not in production"),
+    # datasets: classification, status, quality verdict
+    "public": N_("public"),
+    "internal": N_("internal"),
+    "confidential": N_("confidential"),
+    "restricted": N_("restricted"),
+    "proposed": N_("proposed"),
+    "unchecked": N_("unchecked"),
 }
 
 
@@ -227,6 +234,24 @@ REQUIREMENT_TITLES: dict[str, str] = {
     "no_open_findings": N_("No open findings"),
     "review_current": N_("Periodic review"),
     "monitor_configured": N_("Monitoring"),
+    "data_registered": N_("Registered data"),
+    "data_quality_passed": N_("Data quality"),
+    "data_approved": N_("Data approval"),
+}
+# The data requirements (docs/datasets.md): (met, unmet) explanations.
+DATA_REASONS: dict[str, tuple[str, str]] = {
+    "data_registered": (
+        N_("The version's data are registered dataset versions: %(ids)s."),
+        N_("The version's training or evaluation data is not a registered dataset version."),
+    ),
+    "data_quality_passed": (
+        N_("The version's data passed its quality rules: %(ids)s."),
+        N_("The version's data has no registered version whose quality rules passed."),
+    ),
+    "data_approved": (
+        N_("A data steward approved the version's data: %(ids)s."),
+        N_("No data steward has approved a registered version of the version's data."),
+    ),
 }
 DOCUMENTATION_FIELDS: dict[str, str] = {
     "title": N_("title"),
@@ -358,6 +383,11 @@ class OutcomeText:
             return _(
                 "Version %(version)s has no active monitor; configure one before it goes live."
             ) % {"version": gate.version}
+        if kind in DATA_REASONS:
+            met_text, unmet_text = DATA_REASONS[kind]
+            if met:
+                return _(met_text) % {"ids": ", ".join(evidence)}
+            return _(unmet_text)
         return None
 
 

@@ -510,7 +510,14 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
             else []
         )
         targets = [s.value for s in ALLOWED[chosen.stage]] if chosen is not None else []
+        from steward.services import datasets as dataset_service
         from steward.web.governance_pages import monitor_sections
+
+        data = (
+            dataset_service.lineage(ctx, p, name, chosen.version)
+            if governance and chosen is not None
+            else None
+        )
 
         monitors = monitor_sections(page, name) if governance else []
         return page.render(
@@ -531,6 +538,7 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
             chart=chart,
             validation=validation,
             findings=found,
+            data=data,
             targets=targets,
             next_stage=NEXT_STAGE.get(chosen.stage).value  # type: ignore[union-attr]
             if chosen is not None and chosen.stage in NEXT_STAGE

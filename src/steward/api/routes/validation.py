@@ -53,7 +53,7 @@ def _options(text: str) -> ValidateOptions:
     return options
 
 
-def _spool(upload: UploadFile, limit: int, field: str, folder: Path) -> Path:
+def spool_data(upload: UploadFile, limit: int, field: str, folder: Path) -> Path:
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in _SUFFIXES:
         raise InvalidInput(
@@ -98,10 +98,10 @@ async def validate(
         paths: list[Path] = []
         try:
             limit = ctx.settings.max_artifact_bytes
-            paths.append(_spool(data, limit, "data", ctx.settings.spool_dir))
+            paths.append(spool_data(data, limit, "data", ctx.settings.spool_dir))
             ref: Any = None
             if reference is not None:
-                paths.append(_spool(reference, limit, "reference", ctx.settings.spool_dir))
+                paths.append(spool_data(reference, limit, "reference", ctx.settings.spool_dir))
                 ref = paths[-1]
             from steward.services import validation  # loads pandas: not at server start
 

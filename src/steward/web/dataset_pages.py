@@ -1,0 +1,72 @@
+"""Datasets in the web UI: the data inventory and a dataset's page — classification and
+legal basis, versions with their quality verdicts and approvals, the latest version's rule
+results, open findings, and the model versions built on each version (lineage).
+
+Read-only: every value comes from ``services/datasets.py``, which checks
+``governance:read``; changes are made with the CLI, SDK or REST (docs/datasets.md).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from steward.domain.datasets import Classification
+from steward.domain.errors import InvalidInput
+from steward.services import datasets
+from steward.web.pages import Page, _page
+
+router = APIRouter(include_in_schema=False)
+LINEAGE_VERSIONS = 20  # the newest versions whose lineage the page lists
+
+
+@router.get("/datasets")
+async def inventory(request: Request, classification: str = "") -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        error = None
+        try:
+            found = datasets.list_datasets(
+                page.ctx, page.principal, classification=classification or None, limit=1000
+            )
+        except InvalidInput as bad:
+            error = str(bad)
+            found = datasets.list_datasets(page.ctx, page.principal, limit=1000)
+        return page.render(
+            "datasets.html",
+            rows=found.items,
+            classifications=[c.value for c in Classification],
+            chosen=classification,
+            error=error,
+        )
+
+    return await _page(request, build)
+
+
+@router.get("/datasets/{name}")
+async def dataset(request: Request, name: str) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        found = datasets.get_dataset(page.ctx, page.principal, name)
+        versions = datasets.versions(page.ctx, page.principal, name)
+        latest = (
+            datasets.get_version(page.ctx, page.principal, f"{name}@{versions[0].version}")
+            if versions
+            else None
+        )
+        lineage = [
+            datasets.impact(page.ctx, page.principal, v.ref) for v in versions[:LINEAGE_VERSIONS]
+        ]
+        return page.render(
+            "dataset.html",
+            d=found,
+            versions=versions,
+            latest=latest,
+            lineage=[i for i in lineage if i.models],
+            findings=[
+                f for f in datasets.findings(page.ctx, page.principal, name) if f.status == "open"
+            ],
+            rules=datasets.rule_sets(page.ctx, page.principal, name)[:1],
+        )
+
+    return await _page(request, build)
