@@ -59,4 +59,4 @@ bench: install
 	@$(BIN)/python bench/ui.py --write-md
 
 clean:
-	rm -rf $(VENV) .steward .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-mlflow .steward .pytest_cache .mypy_cache .ruff_cache

@@ -107,6 +107,9 @@ class Action(StrEnum):
     AUDIT_WITNESS_ADDED = "audit.witness_added"  # a witness key was registered
     AUDIT_WITNESS_REMOVED = "audit.witness_removed"
     AUDIT_COSIGNED = "audit.cosigned"  # a witness's checked cosignature of a checkpoint
+    # MLflow bridge: where an imported model or version came from (its MLflow ids)
+    MLFLOW_MODEL_LINKED = "mlflow.model_linked"
+    MLFLOW_VERSION_IMPORTED = "mlflow.version_imported"
 
 
 def canonical_json(value: Any) -> str:

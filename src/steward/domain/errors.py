@@ -121,6 +121,14 @@ class MissingExtra(StewardError):
     title = "Not installed"
 
 
+class SourceUnavailable(StewardError):
+    """A system Steward reads from (an MLflow tracking server) did not answer as expected."""
+
+    code = "source-unavailable"
+    status = 502
+    title = "Source unavailable"
+
+
 ERRORS_BY_CODE: dict[str, type[StewardError]] = {
     cls.code: cls
     for cls in (
@@ -138,5 +146,6 @@ ERRORS_BY_CODE: dict[str, type[StewardError]] = {
         TooManyRequests,
         SchemaOutOfDate,
         MissingExtra,
+        SourceUnavailable,
     )
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, model_id, version_row_id
 from steward.services.models import check_limit
+from steward.store.uow import UnitOfWork
 from steward.store.versions_repo import VersionFilter, code_json, signature_json
 
 
@@ -28,8 +29,13 @@ def create_version(
     artifact: Path,
     *,
     sha256: str | None = None,
+    within: Callable[[UnitOfWork, int, int], None] | None = None,
 ) -> ModelVersion:
-    """Store the artifact, then record the version; on any failure leave neither behind."""
+    """Store the artifact, then record the version; on any failure leave neither behind.
+
+    ``within(uow, version_id, number)`` adds the caller's rows and events to the version's
+    own transaction (the MLflow bridge's link and imported stage).
+    """
     ensure(principal, Permission.VERSION_WRITE)
     check_first(ctx, principal, Permission.VERSION_WRITE, model)
     spec = specs.validate_version_spec(spec)
@@ -37,7 +43,7 @@ def create_version(
     # An unknown model is found inside the transaction; the blob is then discarded.
     ctx.artifacts.put(artifact, digest)
     try:
-        return _record_version(ctx, principal, model, spec, artifact, digest, size)
+        return _record_version(ctx, principal, model, spec, artifact, digest, size, within)
     except BaseException:
         # Clean-up must never hide the error that got us here.
         with contextlib.suppress(Exception):
@@ -86,6 +92,7 @@ def _record_version(
     artifact: Path,
     digest: str,
     size: int,
+    within: Callable[[UnitOfWork, int, int], None] | None = None,
 ) -> ModelVersion:
     with ctx.uow.write() as uow:
         uow.versions.lock_artifact(digest)
@@ -130,7 +137,7 @@ def _record_version(
             "created_by": principal.name,
             "stage_changed_at": uow.now,
         }
-        uow.versions.insert(values, spec.tags)
+        vid = uow.versions.insert(values, spec.tags)
         uow.record(
             principal.name,
             Action.VERSION_CREATED,
@@ -157,7 +164,11 @@ def _record_version(
                 else None,
             },
         )
-        created = uow.versions.new_version(values, model, spec.tags)
+        if within is None:
+            created = uow.versions.new_version(values, model, spec.tags)
+        else:
+            within(uow, vid, number)
+            created = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
         uow.commit()
     return created
 
