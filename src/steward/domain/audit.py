@@ -69,6 +69,7 @@ class Action(StrEnum):
     APPROVAL_DENIED = "approval.denied"
     GATE_FAILED = "gate.failed"
     VERSION_AMENDED = "version.amended"
+    VERSION_TAG_SET = "version.tag_set"  # a version's tag set or removed after creation
     # findings, waivers, reviews
     FINDING_OPENED = "finding.opened"
     FINDING_UPDATED = "finding.updated"

@@ -193,7 +193,7 @@ def _import_version(
         summary.seconds_download += time.perf_counter() - started
         stored = time.perf_counter()
         try:
-            spec = _spec(mv, run, prepared, signature_of(local) if local.is_dir() else None)
+            spec = version_spec(mv, run, prepared, signature_of(local) if local.is_dir() else None)
             target = mb.mapped_stage(mv.stage, mapping)
 
             def link_it(uow: UnitOfWork, vid: int, number: int) -> None:
@@ -240,9 +240,10 @@ def _import_version(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _spec(
+def version_spec(
     mv: mb.MlflowVersion, run: mb.MlflowRun | None, prepared: Any, signature: Any
 ) -> specs.VersionSpec:
+    """What Steward records of an MLflow version and the run that produced it."""
     tags = {mb.key(k): v[:5000] for k, v in mv.tags.items()}
     training = evaluation = None
     for ds in run.datasets if run else []:

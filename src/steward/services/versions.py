@@ -250,6 +250,40 @@ def amend_version(
     return after
 
 
+def set_tag(
+    ctx: Context, principal: Principal, model: str, version: int, key: str, value: str | None
+) -> ModelVersion:
+    """Set (``value`` None: remove) one tag of an existing version, on the record.
+
+    Tags are labels, not evidence: approvals bind to the artifact and data, so a tag
+    change needs no new approval.
+    """
+    ensure(principal, Permission.VERSION_WRITE)
+    check_first(ctx, principal, Permission.VERSION_WRITE, model)
+    key = names.tag_key(key)
+    if value is not None:
+        value = names.tag_value(key, value)
+    with ctx.uow.write() as uow:
+        mid, vid = version_row_id(uow, model, version)
+        uow.models.lock(mid)
+        ensure_model(uow, principal, Permission.VERSION_WRITE, model)
+        found = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+        before = found.tags.get(key)
+        if before == value:
+            return found
+        uow.versions.set_tag(vid, key, value)
+        uow.record(
+            principal.name,
+            Action.VERSION_TAG_SET,
+            "version",
+            f"{model}/{version}",
+            {"model": model, "version": version, "key": key, "before": before, "after": value},
+        )
+        found = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+        uow.commit()
+    return found
+
+
 def get_version(ctx: Context, principal: Principal, model: str, version: int) -> ModelVersion:
     ensure(principal, Permission.VERSION_READ)
     with ctx.uow.read() as uow:
