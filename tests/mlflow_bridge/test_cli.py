@@ -46,7 +46,7 @@ def test_import_prints_a_summary_and_a_rerun_imports_nothing(
 
     status = flat(ok(tmp_path, "mlflow", "status", "--tracking-uri", registry.url).output)
     assert "credit-scoring/1" in status and "credit-scoring/2" in status
-    assert "not yet in Steward" in status and "fraud-detector 1" in status
+    assert "not yet in Steward" in status and "fraud-detector (model not imported)" in status
 
 
 def test_bad_input_names_the_fix_and_exits_1(tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tarfile
+import warnings
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from steward.services import mlflow_bridge, models, versions
 from steward.services.context import Context
 from tests.conftest import free_port
 from tests.mlflow_bridge.conftest import Logged, MlflowServer, log_version, remove_artifacts
+from tests.services.test_worker import NoSender
 
 
 def _events(ctx: Context, action: Action) -> list[dict[str, object]]:
@@ -178,3 +181,74 @@ def test_an_unknown_model_is_named_before_anything_is_written(
             ctx, alice, MlflowSource(registry.url), only=["fraud-detector", "nope"]
         )
     assert models.list_models(ctx, alice).items == []
+
+
+def test_sync_brings_new_versions_in_development_and_status_shows_a_moved_alias(
+    ctx: Context, alice: Principal, mlflow_server: MlflowServer
+) -> None:
+    import mlflow
+
+
+    url = mlflow_server.url
+    name = f"synced-{free_port()}"
+    log_version(url, name, 8)
+    client = mlflow.MlflowClient(tracking_uri=url, registry_uri=url)
+    client.set_registered_model_alias(name, "champion", "1")
+    mlflow_bridge.import_registry(ctx, alice, MlflowSource(url), only=[name])
+
+    # A data scientist registers a new version in MLflow, marks it Production, moves champion.
+    log_version(url, name, 9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client.transition_model_version_stage(name, "2", "Production")
+    client.set_registered_model_alias(name, "champion", "2")
+    client.update_registered_model(name, description="Scores loans, v2")
+
+    # Sync brings it in development (the gates apply from there), whatever MLflow's stage.
+    synced = mlflow_bridge.sync(ctx, alice, MlflowSource(url), only=[name])
+    assert synced.versions_imported == [f"{name}/2 <- {name} 2"] and synced.failed == []
+    assert versions.get_version(ctx, alice, name, 2).stage is Stage.DEVELOPMENT
+    assert versions.list_aliases(ctx, alice, name) == {"champion": 1}  # not moved by MLflow
+    assert models.get_model(ctx, alice, name).description == "Scores loans, v2"
+
+    state = mlflow_bridge.status(ctx, alice, MlflowSource(url))
+    assert state.aliases == [f"{name}@champion: MLflow -> version 2 (Steward 2), Steward -> 1"]
+    assert [s.differences for s in state.versions if s.link.mlflow_version == 2] == [
+        ["Steward stage development, MLflow stage Production"]
+    ]
+    again = mlflow_bridge.sync(ctx, alice, MlflowSource(url), only=[name])
+    assert again.versions_imported == []
+
+
+def test_sync_skips_a_broken_version_and_goes_on_with_other_models(
+    ctx: Context, alice: Principal, mlflow_server: MlflowServer
+) -> None:
+    import mlflow
+
+    url = mlflow_server.url
+    broken, fine = f"gap-{free_port()}", f"fine-{free_port()}"
+    log_version(url, broken, 10)
+    log_version(url, broken, 11)
+    log_version(url, fine, 12)
+    client = mlflow.MlflowClient(tracking_uri=url, registry_uri=url)
+    remove_artifacts(mlflow_server, client.get_model_version(broken, "1").source.rsplit("/", 1)[-1])
+
+    synced = mlflow_bridge.sync(ctx, alice, MlflowSource(url), only=[broken, fine])
+    assert synced.versions_imported == [f"{fine}/1 <- {fine} 1"]
+    assert [f.split(":")[0] for f in synced.failed] == [f"{broken} 1"]
+    assert versions.list_versions(ctx, alice, broken).items == []  # version 2 waits for 1
+
+
+def test_the_worker_runs_the_sync_when_configured(ctx: Context, alice: Principal) -> None:
+    from steward.domain.worker import Job
+    from steward.services import worker
+
+    url = f"http://127.0.0.1:{free_port()}"  # configured, but down: the job says so
+    configured = dataclasses.replace(
+        ctx, settings=dataclasses.replace(ctx.settings, mlflow_tracking_uri=url)
+    )
+    report = worker.run_pass(
+        configured, alice, (Job.MLFLOW_SYNC,), NoSender(), identity=worker.Identity()
+    )
+    outcome = report.outcomes[0]
+    assert outcome.ran and not outcome.ok and "does not answer" in outcome.detail

@@ -151,9 +151,9 @@ app.add_typer(
 app.add_typer(
     monitor_cmd.app, name="monitor", help="Monitors, batches, late labels, history and alerts."
 )
-# the MLflow registry teams already use: import, status
+# the MLflow registry teams already use: import, sync, status
 app.add_typer(
-    mlflow_cmd.app, name="mlflow", help="Govern an MLflow model registry: import, status."
+    mlflow_cmd.app, name="mlflow", help="Govern an MLflow model registry: import, sync, status."
 )
 signing_cmd.register(app)
 system_cmd.register(app)

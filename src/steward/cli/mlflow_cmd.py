@@ -137,6 +137,59 @@ def _print_summary(summary: Any) -> None:
     )
 
 
+@app.command("sync")
+def sync(
+    ctx: typer.Context,
+    tracking_uri: TrackingUri,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="Sync only this MLflow registered model (repeatable)."),
+    ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep polling until Ctrl-C / SIGTERM.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(min=1.0, help="Seconds between polls with --watch.")
+    ] = 60.0,
+    json_: Annotated[bool, typer.Option("--json", help="Print each pass as JSON.")] = False,
+) -> None:
+    """Bring new MLflow models and versions into Steward, in development (the gates apply
+    from there); changed descriptions follow. `steward worker` does this every scheduler
+    pass when STEWARD_MLFLOW_TRACKING_URI is set."""
+
+    def go() -> None:
+        import time
+
+        from steward.bridge.mlflow_source import MlflowSource
+        from steward.services import mlflow_bridge as service
+
+        source = MlflowSource(tracking_uri)
+        context, who = _embedded(ctx)
+        try:
+            while True:
+                summary = service.sync(context, who, source, only=model)
+                if json_:
+                    output.emit_json(dataclasses.asdict(summary))
+                else:
+                    output.console().print(
+                        f"{len(summary.versions_imported)} new version(s), "
+                        f"{len(summary.models_created)} new model(s) from MLflow at "
+                        f"{summary.source}: "
+                        + (", ".join(summary.versions_imported) or "nothing new")
+                    )
+                    for failure in summary.failed:
+                        output.err_console().print(f"Not imported (retried next time): {failure}")
+                if not watch:
+                    return
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            return
+        finally:
+            context.uow.engine.dispose()
+
+    output.run(go)
+
+
 @app.command("status")
 def status(
     ctx: typer.Context,
@@ -179,6 +232,8 @@ def status(
                 for s in found.versions
             ],
         )
+        for difference in found.aliases:
+            output.console().print(f"Alias differs: {difference}")
         if found.unlinked:
             output.console().print(
                 "In MLflow, not yet in Steward (run `steward mlflow import`): "

@@ -20,7 +20,7 @@ from steward.domain import mlflow_bridge as mb
 from steward.domain import specs
 from steward.domain.audit import Action
 from steward.domain.entities import ColumnSpec, DatasetVersion, Flavor
-from steward.domain.errors import InvalidInput, NotFound
+from steward.domain.errors import ArtifactError, InvalidInput, NotFound
 from steward.domain.lifecycle import INITIAL, Stage
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import lifecycle, models, versions
@@ -52,6 +52,7 @@ class ImportSummary:
     versions_skipped: int = 0  # linked by an earlier run
     aliases_set: list[str] = field(default_factory=list)
     aliases_skipped: list[str] = field(default_factory=list)  # not mappable, with why
+    failed: list[str] = field(default_factory=list)  # sync only: versions left for next time
     seconds_download: float = 0.0
     seconds_store: float = 0.0
 
@@ -65,8 +66,16 @@ def import_registry(
     stage_map: dict[str, Stage] | None = None,
     owner: str | None = None,
     progress: Callable[[Step], None] | None = None,
+    aliases: bool = True,
+    keep_going: bool = False,
 ) -> ImportSummary:
-    """Import what ``source`` registers (or the registered models named in ``only``)."""
+    """Import what ``source`` registers (or the registered models named in ``only``).
+
+    ``aliases=False`` (sync) leaves Steward's aliases alone: once a model is governed here,
+    its aliases move through Steward, and MLflow's are compared, not copied (`status`).
+    ``keep_going`` (sync): a version whose files cannot be read is reported in ``failed``
+    and its model's later versions wait, while the other models go on.
+    """
     import time
 
     ensure(principal, Permission.MODEL_WRITE)
@@ -86,11 +95,48 @@ def import_registry(
         report(Step("model", registered.name, slug, total=len(todo)))
         for mv in todo:
             started = time.perf_counter()
-            number = _import_version(ctx, principal, source, slug, mv, mapping, summary, started)
+            try:
+                number = _import_version(
+                    ctx, principal, source, slug, mv, mapping, summary, started
+                )
+            except ArtifactError as exc:
+                if not keep_going:
+                    raise
+                summary.failed.append(f"{mv.name} {mv.version}: {exc.detail}")
+                break  # versions keep MLflow's order: the later ones wait for this one
             summary.versions_imported.append(f"{slug}/{number} <- {mv.name} {mv.version}")
             report(Step("version", registered.name, f"{mv.version} -> {slug}/{number}"))
-        _import_aliases(ctx, principal, source, slug, registered, summary, report)
+        if aliases:
+            _import_aliases(ctx, principal, source, slug, registered, summary, report)
     return summary
+
+
+# What sync does with MLflow's stage: nothing. A version that appears in MLflow after the
+# import starts in development, so it earns every later stage through Steward's gates.
+SYNC_STAGES: dict[str, Stage] = dict.fromkeys(mb.DEFAULT_STAGE_MAP, Stage.DEVELOPMENT)
+
+
+def sync(
+    ctx: Context,
+    principal: Principal,
+    source: MlflowSource,
+    *,
+    only: list[str] | None = None,
+    progress: Callable[[Step], None] | None = None,
+) -> ImportSummary:
+    """Bring what is new in MLflow: new models and versions (in development), changed model
+    descriptions. Safe to run often and from several workers (each version is linked once:
+    the link's primary key refuses a second copy)."""
+    return import_registry(
+        ctx,
+        principal,
+        source,
+        only=only,
+        stage_map=SYNC_STAGES,
+        progress=progress,
+        aliases=False,
+        keep_going=True,
+    )
 
 
 def _ensure_model(
@@ -106,6 +152,8 @@ def _ensure_model(
         taken = _taken_names(uow, mb.model_slug(registered.name))
     if link is not None:
         summary.models_linked.append(link.model)
+        if (link.description, link.tags) != (registered.description, registered.tags):
+            _follow_model(ctx, principal, source, link, registered)
         return link.model
     slug = _free_slug(mb.model_slug(registered.name), taken)
     renamed = slug != registered.name
@@ -149,6 +197,22 @@ def _ensure_model(
     return slug
 
 
+def _follow_model(
+    ctx: Context,
+    principal: Principal,
+    source: MlflowSource,
+    link: ModelLink,
+    registered: mb.MlflowModel,
+) -> None:
+    """A description or tags changed in MLflow: the description follows (journalled as
+    ``model.updated``), the tags are kept with the link."""
+    if link.description != registered.description:
+        models.update_model(ctx, principal, link.model, description=registered.description)
+    with ctx.uow.write() as uow:
+        uow.mlflow.update_model(source.id, registered.name, registered.description, registered.tags)
+        uow.commit()
+
+
 def _taken_names(uow: UnitOfWork, base: str) -> set[str]:
     return {
         name for name in (base, *(f"{base}-{i}" for i in range(2, 50))) if uow.models.id_of(name)
@@ -189,9 +253,9 @@ def _import_version(
     folder = Path(tempfile.mkdtemp(prefix="steward-mlflow-"))
     try:
         local = source.download(mv, folder)
+        summary.seconds_download += time.perf_counter() - started  # MLflow's share
+        stored = time.perf_counter()  # Steward's share: tar, sha256, store, transaction
         prepared = packaging.prepare(local, max_bytes=ctx.settings.max_artifact_bytes)
-        summary.seconds_download += time.perf_counter() - started
-        stored = time.perf_counter()
         try:
             spec = version_spec(mv, run, prepared, signature_of(local) if local.is_dir() else None)
             target = mb.mapped_stage(mv.stage, mapping)
@@ -323,6 +387,7 @@ class Status:
     models: list[ModelLink]
     versions: list[LinkStatus]
     unlinked: list[str] = field(default_factory=list)  # MLflow "name version" not in Steward
+    aliases: list[str] = field(default_factory=list)  # aliases that point elsewhere in MLflow
 
 
 def status(ctx: Context, principal: Principal, source: MlflowSource | None = None) -> Status:
@@ -337,11 +402,16 @@ def status(ctx: Context, principal: Principal, source: MlflowSource | None = Non
     out: list[LinkStatus] = []
     unlinked: list[str] = []
     by_key = {(v.mlflow_name, v.mlflow_version): v for v in version_links}
+    alias_diffs: list[str] = []
+    registered = {m.name: m for m in source.models()}
     for link in model_links:
         try:
             remote = source.versions(link.mlflow_name)
         except NotFound:
             remote = []
+        alias_diffs += _alias_differences(
+            ctx, principal, link, registered.get(link.mlflow_name), by_key
+        )
         seen = set()
         for mv in remote:
             found = by_key.get((mv.name, mv.version))
@@ -358,4 +428,31 @@ def status(ctx: Context, principal: Principal, source: MlflowSource | None = Non
         for (name, number), found in by_key.items():
             if name == link.mlflow_name and number not in seen:
                 out.append(LinkStatus(found, ["deleted in MLflow"]))
-    return Status(model_links, out, unlinked)
+    linked_names = {link.mlflow_name for link in model_links}
+    unlinked += [f"{n} (model not imported)" for n in sorted(registered) if n not in linked_names]
+    return Status(model_links, out, unlinked, alias_diffs)
+
+
+def _alias_differences(
+    ctx: Context,
+    principal: Principal,
+    link: ModelLink,
+    registered: mb.MlflowModel | None,
+    by_key: dict[tuple[str, int], VersionLink],
+) -> list[str]:
+    """Aliases MLflow and Steward disagree on (e.g. champion moved by hand in MLflow)."""
+    if registered is None:
+        return [f"{link.mlflow_name}: deleted in MLflow"]
+    ours = versions.list_aliases(ctx, principal, link.model)
+    out = []
+    for alias, number in sorted(registered.aliases.items()):
+        name = mb.alias_name(alias)
+        found = by_key.get((link.mlflow_name, number))
+        theirs = found.version if found is not None else None
+        if name is not None and ours.get(name) != theirs:
+            out.append(
+                f"{link.model}@{name}: MLflow -> version {number} "
+                f"(Steward {theirs if theirs is not None else 'not imported'}), "
+                f"Steward -> {ours.get(name, 'unset')}"
+            )
+    return out
