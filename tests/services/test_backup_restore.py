@@ -317,8 +317,16 @@ def test_an_older_revision_backup_is_created_at_its_revision_then_upgraded(
     body = json.loads((dest / bk.MANIFEST).read_text())
     assert not any(t["name"] == "login_throttle" and t["rows"] for t in body["tables"])
     body["schema_revision"] = "0018"
-    # tables added after 0018: login_throttle (0019), worker_heartbeats (0020), witnesses (0021)
-    newer = {"login_throttle", "worker_heartbeats", "audit_witnesses", "audit_cosignatures"}
+    # tables added after 0018: login_throttle (0019), worker_heartbeats (0020), witnesses (0021),
+    # the MLflow links (0023)
+    newer = {
+        "login_throttle",
+        "worker_heartbeats",
+        "audit_witnesses",
+        "audit_cosignatures",
+        "mlflow_models",
+        "mlflow_versions",
+    }
     body["tables"] = [t for t in body["tables"] if t["name"] not in newer]
     (dest / bk.MANIFEST).write_text(json.dumps(body))
     target = target_settings(tmp_path, target_url)
