@@ -188,7 +188,6 @@ def test_sync_brings_new_versions_in_development_and_status_shows_a_moved_alias(
 ) -> None:
     import mlflow
 
-
     url = mlflow_server.url
     name = f"synced-{free_port()}"
     log_version(url, name, 8)
