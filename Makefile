@@ -57,6 +57,7 @@ bench: install
 	@$(BIN)/python bench/drift.py
 	@$(BIN)/python bench/pg_source.py
 	@$(BIN)/python bench/ui.py --write-md
+	@$(BIN)/python bench/mlflow_bridge.py --models 200 --versions 10 --write-md
 
 clean:
-	rm -rf $(VENV) .steward .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-mlflow .steward .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,8 @@
 #   scripts/venv.sh run   what `make run` needs: the server and the demo (steward[demo]);
 #                         no browser, no Java, no test libraries.
 #   scripts/venv.sh test  everything the test suite needs (steward[dev]) and the system
-#                         packages of its browser, PDF and Spark tests (default).
+#                         packages of its browser, PDF and Spark tests, and an MLflow
+#                         server in .venv-mlflow for the MLflow bridge's tests (default).
 # Used by `make`; safe to re-run. On a fresh Debian machine it installs the python3-venv
 # package first when it is missing and we are root. Packages are installed with uv (itself
 # installed from the package index) because it is several times faster; pip is the fallback.
@@ -105,11 +106,32 @@ install_python_packages() {
   fi
 }
 
+install_mlflow_server() {
+  # The MLflow bridge's tests run a real `mlflow server`, as a peer in a virtualenv of its
+  # own: the full mlflow package brings Flask, gunicorn and pins Steward's venv does not
+  # need. (The tests' MLflow *client* comes from Steward's `mlflow` extra, in .venv.)
+  if [ -x .venv-mlflow/bin/mlflow ]; then
+    return
+  fi
+  if [ ! -x .venv-mlflow/bin/python ]; then
+    "$PY" -m venv .venv-mlflow
+  fi
+  if [ -x .venv/bin/uv ]; then
+    VIRTUAL_ENV="$PWD/.venv-mlflow" .venv/bin/uv pip install -q --python .venv-mlflow/bin/python \
+      'mlflow>=2.10,<4'
+  else
+    .venv-mlflow/bin/python -m pip install -q 'mlflow>=2.10,<4'
+  fi || echo "Could not install the MLflow server; the MLflow bridge tests will be skipped." >&2
+}
+
 if [ "$PROFILE" = "test" ]; then
   install_test_system_packages
   install_test_node_packages
 fi
 install_python_packages
+if [ "$PROFILE" = "test" ]; then
+  install_mlflow_server
+fi
 touch "$STAMP"
 if [ "$PROFILE" = "test" ]; then
   touch .venv/.installed-run  # dev includes everything `make run` needs

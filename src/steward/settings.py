@@ -98,6 +98,13 @@ class Settings:
     # Password sign-in (web form, `steward user login`, POST /api/v1/auth/login); switch it
     # off (STEWARD_LOCAL_PASSWORDS=false) when everyone signs in through the provider.
     local_passwords: bool = True
+    # The MLflow tracking server that `/mlflow` registrations fetch model files from
+    # (STEWARD_MLFLOW_TRACKING_URI): a data scientist's `mlflow.register_model("runs:/…")`
+    # names a run there, and the server reads from no other place (docs/mlflow.md).
+    mlflow_tracking_uri: str | None = None
+    # Aliases that mean "in production" (STEWARD_MLFLOW_PRODUCTION_ALIASES): setting one
+    # through `/mlflow` is a production move, so Steward's gate decides it.
+    mlflow_production_aliases: tuple[str, ...] = ("champion",)
 
     @classmethod
     def from_env(
@@ -131,6 +138,14 @@ class Settings:
             metrics_token=env.get("STEWARD_METRICS_TOKEN") or None,
             log_format=_log_format(env.get("STEWARD_LOG_FORMAT")),
             worker=_worker(env.get("STEWARD_WORKER")),
+            mlflow_tracking_uri=env.get("STEWARD_MLFLOW_TRACKING_URI") or None,
+            mlflow_production_aliases=tuple(
+                a.strip().lower()
+                for a in env["STEWARD_MLFLOW_PRODUCTION_ALIASES"].split(",")
+                if a.strip()
+            )
+            if env.get("STEWARD_MLFLOW_PRODUCTION_ALIASES") is not None
+            else ("champion",),
             log_key=Path(env["STEWARD_LOG_KEY"]).expanduser().resolve()
             if env.get("STEWARD_LOG_KEY")
             else None,

@@ -43,6 +43,12 @@ ALLOWED = {
     "GET /api/v1/models/{name}/aliases",
     "GET /api/v1/models/{name}/aliases/{alias}",
     "GET /api/v1/signing/key",
+    # the same inventory and version metadata in MLflow's registry API (docs/mlflow.md)
+    "GET /mlflow/api/2.0/mlflow/registered-models/get",
+    "GET /mlflow/api/2.0/mlflow/registered-models/search",
+    "GET /mlflow/api/2.0/mlflow/registered-models/alias",
+    "GET /mlflow/api/2.0/mlflow/model-versions/get",
+    "GET /mlflow/api/2.0/mlflow/model-versions/search",
     # operators' probes and Prometheus: no model, user or journal content (route templates
     # and counts only; /metrics takes STEWARD_METRICS_TOKEN when set, docs/deployment.md)
     "GET /healthz",
@@ -189,6 +195,18 @@ QUERY = {
     "GET /api/v1/audit/proofs/consistency": {"old": "1", "new": "1"},
     "GET /api/v1/models/{name}/versions/{version}/gate": {"to": "production"},
     "GET /api/v1/compliance/crosswalk": {"source": "nist-ai-rmf", "target": "iso-42001"},
+    # /mlflow takes MLflow's arguments in the query string (its client's GET convention)
+    "GET /mlflow/api/2.0/mlflow/registered-models/get": {"name": "credit-scoring"},
+    "GET /mlflow/api/2.0/mlflow/registered-models/alias": {
+        "name": "credit-scoring",
+        "alias": "champion",
+    },
+    "GET /mlflow/api/2.0/mlflow/model-versions/get": {"name": "credit-scoring", "version": "1"},
+    "GET /mlflow/api/2.0/mlflow/model-versions/get-download-uri": {
+        "name": "credit-scoring",
+        "version": "1",
+    },
+    "GET /mlflow/api/2.0/mlflow-artifacts/artifacts": {"path": "credit-scoring/1"},
 }
 
 
@@ -203,6 +221,8 @@ def fill(path: str, values: dict[str, str]) -> str:
             return values["run_id_monitor"]
         if param == "version" and path.startswith("/api/v1/policies/"):
             return "1"
+        if param == "artifact_path":  # /mlflow's artifact proxy: MODEL/VERSION/FILE
+            return f"{values['name']}/{values['version']}/m.bin"
         assert param in values, f"give {param!r} of {path} a real value in seed()"
         return values[param]
 
@@ -276,6 +296,10 @@ def test_anonymous_callers_read_only_the_allow_list(
                 wrong.append(f"{key} leaks {leaked}")
         elif response.status_code != 401:
             wrong.append(f"{key}: HTTP {response.status_code}, expected 401: {response.text[:300]}")
+        elif path.startswith("/mlflow/"):
+            # MLflow's client reads MLflow's error body, not problem+json (docs/mlflow.md).
+            if response.json().get("error_code") != "UNAUTHENTICATED":
+                wrong.append(f"{key}: 401 without MLflow's error_code UNAUTHENTICATED")
         elif not response.headers["content-type"].startswith("application/problem+json"):
             wrong.append(f"{key}: 401 without problem+json")
     assert wrong == [], "\n".join(wrong)

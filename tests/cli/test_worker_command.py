@@ -50,7 +50,8 @@ def test_once_runs_every_job_and_delivers_the_outbox(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         report = json.loads(result.stdout)
         jobs = {o["job"]: o for o in report["outcomes"]}
-        assert list(jobs) == ["checkpoints", "reviews", "monitors", "webhooks"]
+        assert list(jobs) == ["checkpoints", "reviews", "monitors", "mlflow_sync", "webhooks"]
+        assert jobs["mlflow_sync"]["detail"] == "not configured (STEWARD_MLFLOW_TRACKING_URI)"
         assert all(o["ran"] and o["ok"] for o in jobs.values())
         assert jobs["webhooks"]["detail"].startswith("1 delivered")
         # the reviews job journalled review.overdue; the webhooks job of the same pass sent it
@@ -69,7 +70,7 @@ def test_once_prints_a_table_of_jobs(tmp_path: Path) -> None:
     home = tmp_path / "home"
     ok(home, "init")
     out = ok(home, "worker", "--once").stdout
-    for job in ("checkpoints", "reviews", "monitors", "webhooks"):
+    for job in ("checkpoints", "reviews", "monitors", "mlflow_sync", "webhooks"):
         assert job in out
 
 

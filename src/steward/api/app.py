@@ -17,7 +17,16 @@ from steward.api import headers, observability, problems
 from steward.api.bodyguard import BodyGuard
 from steward.api.deps import BEARER_SCHEME, principal
 from steward.api.routes import approvals as approval_routes
-from steward.api.routes import audit, findings, models, reviews, tokens, versions, waivers
+from steward.api.routes import (
+    audit,
+    findings,
+    mlflow_compat,
+    models,
+    reviews,
+    tokens,
+    versions,
+    waivers,
+)
 from steward.api.routes import checks as check_routes
 from steward.api.routes import compliance as compliance_routes
 from steward.api.routes import connections as connection_routes
@@ -158,6 +167,8 @@ def create_app(ctx: Context) -> FastAPI:
     app.include_router(compliance_routes.router)
     # crash leftovers (steward doctor)
     app.include_router(system_routes.router)
+    # the MLflow Model Registry API for the `mlflow` client (docs/mlflow.md)
+    app.include_router(mlflow_compat.router)
     # web UI at / (sign-in, inventory, model pages, approvals, audit journal)
     from steward.web import mount as mount_web
 

@@ -19,6 +19,7 @@ from steward.cli import (
     evidence_cmd,
     finding_cmd,
     gate_cmd,
+    mlflow_cmd,
     model_cmd,
     monitor_cmd,
     policy_cmd,
@@ -159,6 +160,10 @@ app.add_typer(
 # production monitoring
 app.add_typer(
     monitor_cmd.app, name="monitor", help="Monitors, batches, late labels, history and alerts."
+)
+# the MLflow registry teams already use: import, sync, status
+app.add_typer(
+    mlflow_cmd.app, name="mlflow", help="Govern an MLflow model registry: import, sync, status."
 )
 signing_cmd.register(app)
 system_cmd.register(app)

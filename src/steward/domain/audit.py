@@ -70,6 +70,7 @@ class Action(StrEnum):
     APPROVAL_DENIED = "approval.denied"
     GATE_FAILED = "gate.failed"
     VERSION_AMENDED = "version.amended"
+    VERSION_TAG_SET = "version.tag_set"  # a version's tag set or removed after creation
     # findings, waivers, reviews
     FINDING_OPENED = "finding.opened"
     FINDING_UPDATED = "finding.updated"
@@ -116,6 +117,9 @@ class Action(StrEnum):
     AUDIT_WITNESS_ADDED = "audit.witness_added"  # a witness key was registered
     AUDIT_WITNESS_REMOVED = "audit.witness_removed"
     AUDIT_COSIGNED = "audit.cosigned"  # a witness's checked cosignature of a checkpoint
+    # MLflow bridge: where an imported model or version came from (its MLflow ids)
+    MLFLOW_MODEL_LINKED = "mlflow.model_linked"
+    MLFLOW_VERSION_IMPORTED = "mlflow.version_imported"
 
 
 def canonical_json(value: Any) -> str:

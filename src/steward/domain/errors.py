@@ -135,6 +135,12 @@ class SignInPending(StewardError):
     code = "sso-authorization-pending"
     status = 428
     title = "Sign-in not finished"
+class SourceUnavailable(StewardError):
+    """A system Steward reads from (an MLflow tracking server) did not answer as expected."""
+
+    code = "source-unavailable"
+    status = 502
+    title = "Source unavailable"
 
 
 ERRORS_BY_CODE: dict[str, type[StewardError]] = {
@@ -156,5 +162,6 @@ ERRORS_BY_CODE: dict[str, type[StewardError]] = {
         MissingExtra,
         ProviderError,
         SignInPending,
+        SourceUnavailable,
     )
 }

@@ -13,11 +13,12 @@ class Job(StrEnum):
     CHECKPOINTS = "checkpoints"  # sign a due audit checkpoint, retry failed publications
     REVIEWS = "reviews"  # journal overdue periodic reviews (review.overdue) once each
     MONITORS = "monitors"  # run due monitors
+    MLFLOW_SYNC = "mlflow_sync"  # new MLflow versions into Steward (STEWARD_MLFLOW_TRACKING_URI)
     WEBHOOKS = "webhooks"  # drain the webhook outbox
 
 
 # Jobs on the schedule (every --schedule-interval); webhooks drain every --interval.
-SCHEDULED = (Job.CHECKPOINTS, Job.REVIEWS, Job.MONITORS)
+SCHEDULED = (Job.CHECKPOINTS, Job.REVIEWS, Job.MONITORS, Job.MLFLOW_SYNC)
 
 # A worker refreshes its heartbeat after every job; one not seen for this long is
 # taken for dead (a webhook pass sends at most 100 deliveries of at most 10 s each).

@@ -9,7 +9,7 @@ from steward.domain import lifecycle
 from steward.domain.audit import Action, AuditFilter, format_time, parse_time
 from steward.domain.entities import HistoryEntry, Transition, TransitionResult
 from steward.domain.errors import InvalidInput
-from steward.domain.lifecycle import Decision, Stage
+from steward.domain.lifecycle import INITIAL, Decision, Stage
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.domain.requests import Approval, GateReport, RequestStatus
 from steward.services import gates
@@ -242,6 +242,17 @@ def _apply(
     )
     uow.versions.add_transition(vid, done)
     return done
+
+
+def record_observed_stage(
+    uow: UnitOfWork, actor: str, model: str, version: int, vid: int, target: Stage, why: str
+) -> Transition:
+    """Record the stage another registry already gave a version being brought in.
+
+    No gate is evaluated: Steward did not make this move, it records that MLflow had made
+    it (the justification and ``caused_by`` say so). Every later move is gated as usual.
+    """
+    return _apply(uow, actor, model, version, vid, INITIAL, target, why, caused_by="mlflow")
 
 
 def transitions(ctx: Context, principal: Principal, model: str, version: int) -> list[Transition]:

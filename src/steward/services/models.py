@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -43,8 +44,11 @@ def create_model(
     name: str,
     *,
     risk_override_reason: str | None = None,
+    within: Callable[[UnitOfWork, int], None] | None = None,
     **fields: Any,
 ) -> Model:
+    """``within(uow, model_id)`` adds the caller's own rows to the same transaction (the
+    MLflow bridge's link, so an imported model is never left unlinked)."""
     ensure(principal, Permission.MODEL_WRITE)
     names.model_name(name)
     values = specs.model_fields(fields)
@@ -78,6 +82,10 @@ def create_model(
             assert mid is not None
             risk.record_override(uow, principal.name, name, mid, {}, values, override)
             model = uow.models.get(name) or model  # the override changed tier fields
+        if within is not None:
+            mid = uow.models.id_of(name)
+            assert mid is not None
+            within(uow, mid)
         uow.commit()
     return model
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from steward.domain.permissions import Permission, Principal, ensure
 from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, model_id, version_row_id
 from steward.services.models import check_limit
+from steward.store.uow import UnitOfWork
 from steward.store.versions_repo import VersionFilter, code_json, signature_json
 
 
@@ -28,8 +29,13 @@ def create_version(
     artifact: Path,
     *,
     sha256: str | None = None,
+    within: Callable[[UnitOfWork, int, int], None] | None = None,
 ) -> ModelVersion:
-    """Store the artifact, then record the version; on any failure leave neither behind."""
+    """Store the artifact, then record the version; on any failure leave neither behind.
+
+    ``within(uow, version_id, number)`` adds the caller's rows and events to the version's
+    own transaction (the MLflow bridge's link and imported stage).
+    """
     ensure(principal, Permission.VERSION_WRITE)
     check_first(ctx, principal, Permission.VERSION_WRITE, model)
     spec = specs.validate_version_spec(spec)
@@ -37,7 +43,7 @@ def create_version(
     # An unknown model is found inside the transaction; the blob is then discarded.
     ctx.artifacts.put(artifact, digest)
     try:
-        return _record_version(ctx, principal, model, spec, artifact, digest, size)
+        return _record_version(ctx, principal, model, spec, artifact, digest, size, within)
     except BaseException:
         # Clean-up must never hide the error that got us here.
         with contextlib.suppress(Exception):
@@ -86,6 +92,7 @@ def _record_version(
     artifact: Path,
     digest: str,
     size: int,
+    within: Callable[[UnitOfWork, int, int], None] | None = None,
 ) -> ModelVersion:
     with ctx.uow.write() as uow:
         uow.versions.lock_artifact(digest)
@@ -130,7 +137,7 @@ def _record_version(
             "created_by": principal.name,
             "stage_changed_at": uow.now,
         }
-        uow.versions.insert(values, spec.tags)
+        vid = uow.versions.insert(values, spec.tags)
         uow.record(
             principal.name,
             Action.VERSION_CREATED,
@@ -157,7 +164,11 @@ def _record_version(
                 else None,
             },
         )
-        created = uow.versions.new_version(values, model, spec.tags)
+        if within is None:
+            created = uow.versions.new_version(values, model, spec.tags)
+        else:
+            within(uow, vid, number)
+            created = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
         uow.commit()
     return created
 
@@ -237,6 +248,40 @@ def amend_version(
         after = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
         uow.commit()
     return after
+
+
+def set_tag(
+    ctx: Context, principal: Principal, model: str, version: int, key: str, value: str | None
+) -> ModelVersion:
+    """Set (``value`` None: remove) one tag of an existing version, on the record.
+
+    Tags are labels, not evidence: approvals bind to the artifact and data, so a tag
+    change needs no new approval.
+    """
+    ensure(principal, Permission.VERSION_WRITE)
+    check_first(ctx, principal, Permission.VERSION_WRITE, model)
+    key = names.tag_key(key)
+    if value is not None:
+        value = names.tag_value(key, value)
+    with ctx.uow.write() as uow:
+        mid, vid = version_row_id(uow, model, version)
+        uow.models.lock(mid)
+        ensure_model(uow, principal, Permission.VERSION_WRITE, model)
+        found = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+        before = found.tags.get(key)
+        if before == value:
+            return found
+        uow.versions.set_tag(vid, key, value)
+        uow.record(
+            principal.name,
+            Action.VERSION_TAG_SET,
+            "version",
+            f"{model}/{version}",
+            {"model": model, "version": version, "key": key, "before": before, "after": value},
+        )
+        found = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
+        uow.commit()
+    return found
 
 
 def get_version(ctx: Context, principal: Principal, model: str, version: int) -> ModelVersion:

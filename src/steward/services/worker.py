@@ -59,6 +59,20 @@ def _run_job(
     if job is Job.REVIEWS:
         due = reviews.reviews_due(ctx, principal, within_days=0)
         return f"{len(due)} review(s) overdue"
+    if job is Job.MLFLOW_SYNC:
+        if not ctx.settings.mlflow_tracking_uri:
+            return "not configured (STEWARD_MLFLOW_TRACKING_URI)"
+        from steward.bridge.mlflow_source import MlflowSource
+        from steward.services import mlflow_bridge
+
+        synced = mlflow_bridge.sync(ctx, principal, MlflowSource(ctx.settings.mlflow_tracking_uri))
+        done = (
+            f"{len(synced.versions_imported)} new version(s), "
+            f"{len(synced.models_created)} new model(s) from MLflow"
+        )
+        if synced.failed:  # the job reports failure; the next pass retries those versions
+            raise StewardError(f"{done}; not imported: {'; '.join(synced.failed)}"[:2000])
+        return done
     if job is Job.MONITORS:
         report = scheduler.run_due(ctx, principal, engine=engine)
         return f"ran {len(report.ran)} monitor(s), {len(report.failed)} failed"

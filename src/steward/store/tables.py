@@ -1019,3 +1019,40 @@ Index("ix_model_versions_training_dataset", model_versions.c.training_dataset_id
 Index("ix_model_versions_evaluation_dataset", model_versions.c.evaluation_dataset_id)
 # ...and the deployments of those versions.
 Index("ix_deployments_version", deployments.c.version_id, deployments.c.id)
+# --- MLflow bridge (migration 0023) ---
+
+# Which MLflow registered model (on which tracking server) each Steward model came from;
+# what makes `steward mlflow import` idempotent. ``source`` is the tracking URI without
+# credentials (domain/mlflow_bridge.source_id).
+mlflow_models = Table(
+    "mlflow_models",
+    metadata,
+    Column("source", String(500), primary_key=True),
+    Column("mlflow_name", String(256), primary_key=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("tags", JSON, nullable=False),  # MLflow's key/value model tags, as last read
+    Column("linked_at", UTCDateTime, nullable=False),
+    Column("linked_by", String(200), nullable=False),
+    Index("ix_mlflow_models_model_id", "model_id"),
+)
+
+# One row per MLflow model version brought into Steward, written in the same transaction
+# as the Steward version, so a crash leaves either both or neither.
+mlflow_versions = Table(
+    "mlflow_versions",
+    metadata,
+    Column("source", String(500), primary_key=True),
+    Column("mlflow_name", String(256), primary_key=True),
+    Column("mlflow_version", Integer, primary_key=True),
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("model_versions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("run_id", String(64), nullable=True),
+    Column("mlflow_stage", String(20), nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+    Index("ix_mlflow_versions_version_id", "version_id"),
+)

@@ -33,6 +33,7 @@ from steward.store.findings_repo import (
 )
 from steward.store.gates_repo import CheckRunRepository, PolicyRepository, RequestRepository
 from steward.store.identity_repo import TeamRepository, UserRepository
+from steward.store.mlflow_repo import MlflowLinkRepository
 from steward.store.modelcard_repo import NarrativeRepository
 from steward.store.models_repo import ModelRepository
 from steward.store.monitoring_repo import MonitorRepository
@@ -168,6 +169,7 @@ class UnitOfWork:
         self.throttle = ThrottleRepository(self.conn)
         self.sso = SsoRepository(self.conn)
         self.heartbeats = HeartbeatRepository(self.conn)
+        self.mlflow = MlflowLinkRepository(self.conn)
         # Undo steps for side effects outside the database (e.g. blobs published
         # in this transaction), run if it ends without a commit.
         self.on_rollback: list[Callable[[], None]] = []

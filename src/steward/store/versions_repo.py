@@ -166,6 +166,13 @@ class VersionRepository:
             )
         return version_id
 
+    def set_tag(self, version_id: int, key: str, value: str | None) -> None:
+        """Set (or, with None, remove) one tag of an existing version."""
+        tags = t.version_tags
+        self.conn.execute(delete(tags).where(tags.c.version_id == version_id, tags.c.key == key))
+        if value is not None:
+            self.conn.execute(_INSERT_TAG, {"version_id": version_id, "key": key, "value": value})
+
     def row(self, model_id: int, version: int) -> RowMapping | None:
         return (
             self.conn.execute(

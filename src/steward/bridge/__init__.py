@@ -1,0 +1,1 @@
+"""Adapters to other registries Steward governs (MLflow); the rules are in the domain."""
