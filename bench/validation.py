@@ -159,7 +159,12 @@ def write_data(rows: int, directory: Path, seed: int = 20261127) -> None:
 # Workers (run in a fresh process: `validation.py --worker ENGINE --data DIR`)
 
 
-def _rss_mib() -> float:
+def _status_mib(field: str) -> float:
+    """A /proc/self/status memory field: VmRSS (now) or VmHWM (this process image's peak;
+    ru_maxrss would also keep a parent's peak across fork + exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -294,7 +299,7 @@ def worker(engine: str, task_name: str, data_dir: Path, repeats: int, warmup: bo
         # read_csv(dtype="category")): coded before the clock starts, for both engines.
         for name in ("sex", "age_band"):
             d[name] = pd.Categorical(d[name])
-    loaded_mib = _rss_mib()
+    loaded_mib = _status_mib("VmRSS")
     if warmup:
         task(d)
     seconds = []
@@ -308,8 +313,8 @@ def worker(engine: str, task_name: str, data_dir: Path, repeats: int, warmup: bo
         "seconds": seconds,
         "median_s": statistics.median(seconds),
         "loaded_mib": loaded_mib,
-        "peak_rss_mib": _rss_mib(),
-        "peak_above_loaded_mib": max(0.0, _rss_mib() - loaded_mib),
+        "peak_rss_mib": _status_mib("VmHWM"),
+        "peak_above_loaded_mib": max(0.0, _status_mib("VmHWM") - loaded_mib),
         "values": values,
     }))
 
@@ -353,7 +358,10 @@ def compare(steward: dict[str, Any], peer: dict[str, Any],
 
 def measure(sizes: tuple[int, ...], repeats: int, peer_repeats: int, peer_repeats_large: int,
             peer_max_rows: int) -> dict[str, Any]:
-    peer_info = install_peer()
+    # No peer run (--peer-max-rows below every size): nothing to install.
+    peer_info = install_peer() if peer_max_rows >= min(sizes) else dict.fromkeys(
+        ("fairlearn", "scikit-learn", "pandas", "numpy", "python"), "not run"
+    )
     runs = []
     with tempfile.TemporaryDirectory(prefix="steward-validation-bench-") as tmp:
         for rows in sizes:

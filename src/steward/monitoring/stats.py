@@ -263,27 +263,30 @@ def ks_wasserstein_sorted(r: Floats, c: Floats) -> tuple[float, float]:
     """(KS D, W1) of two **sorted** finite samples in one merge; equal to scipy's
     ``ks_2samp(...).statistic`` and ``wasserstein_distance`` (up to summation order).
 
-    The merge is one ``searchsorted`` of the sorted batch into the sorted reference (c placed
-    after equal r values), so no re-sort: O(n + m) passes. At merged position k,
-    ``h_k = n·m·(F_R - F_C) = (n + m)·#r_{≤k} - n·(k + 1)`` is an exact integer;
+    The merge is a stable argsort of ``r ‖ c``: timsort finds the two sorted runs and
+    merges them in one linear pass (about half the time of a ``searchsorted`` of the batch
+    into the reference, and no scatter). At merged position k,
+    ``h_k = n·m·(F_R - F_C) = Σ_{i≤k} (m if z_i is from r else -n)`` is an exact integer;
     W1 = Σ |h_k|·(z_{k+1} - z_k) / (n·m) and D = max |h_k| / (n·m) over the last element of
     each tie group (where both ECDFs are complete)."""
     n, m = r.size, c.size
     if n == 0 or m == 0:
         raise ValueError("both samples need at least one value")
-    pos = np.searchsorted(r, c, "right")
-    pos += np.arange(m)
-    h = np.full(n + m, m, dtype=np.int64)  # h_k = Σ_{i≤k} (m if z_i is from r else -n)
-    h[pos] = -n
-    z = np.empty(n + m, dtype=np.float64)
-    z[pos] = c
-    del pos
-    z[h > 0] = r
-    np.cumsum(h, out=h)
-    np.abs(h, out=h)
+    both = np.concatenate([r, c])
+    order = np.argsort(both, kind="stable")
+    z = both[order]
+    del both
     step = np.diff(z)
     del z
-    hf = h.astype(np.float64)
+    # |h| ≤ n·m: below 2**53 the running sums are exact in float64, which saves a cast of
+    # the whole array before the dot product; beyond it they stay integers.
+    exact_in_float = n * m < 2**53
+    h: npt.NDArray[Any] = (np.where(order < n, float(m), float(-n)) if exact_in_float
+                           else np.where(order < n, np.int64(m), np.int64(-n)))
+    del order
+    np.cumsum(h, out=h)
+    np.abs(h, out=h)
+    hf = h if exact_in_float else h.astype(np.float64)
     w1 = float(np.dot(hf[:-1], step)) / (n * m)
     h[:-1][step == 0] = 0  # inside a tie group the ECDFs are incomplete
     return float(h.max()) / (n * m), w1

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from steward.domain import merkle
@@ -23,6 +23,13 @@ _W = t.audit_witnesses.c
 _CS = t.audit_cosignatures.c
 # Node keys per query (a proof needs about 2 log2(n), under 100 for any journal).
 _FETCH_CHUNK = 200
+# Built once: every audited write runs these, and building a SQLAlchemy statement per
+# call cost more than the SQLite work itself (a third of a create-model request).
+_NODE_HASH = select(_NODE.hash).where(
+    _NODE.level == bindparam("level"), _NODE.idx == bindparam("idx")
+)
+_SIZE = select(func.max(_NODE.idx)).where(_NODE.level == 0)
+_INSERT_NODES = insert(t.audit_tree)
 
 
 class TreeDamaged(IntegrityError):
@@ -36,9 +43,7 @@ class _Nodes:
         self.conn = conn
 
     def node(self, level: int, index: int) -> bytes:
-        found = self.conn.execute(
-            select(_NODE.hash).where(_NODE.level == level, _NODE.idx == index)
-        ).scalar_one_or_none()
+        found = self.conn.execute(_NODE_HASH, {"level": level, "idx": index}).scalar_one_or_none()
         if found is None:
             raise TreeDamaged(
                 f"the audit tree has no node at level {level}, index {index}: run "
@@ -54,9 +59,7 @@ class AuditTreeRepository:
     # --- tree ---
 
     def size(self) -> int:
-        found = self.conn.execute(
-            select(func.max(_NODE.idx)).where(_NODE.level == 0)
-        ).scalar_one_or_none()
+        found = self.conn.execute(_SIZE).scalar_one_or_none()
         return 0 if found is None else int(found) + 1
 
     def append(self, event: AuditEvent) -> int:
@@ -65,8 +68,7 @@ class AuditTreeRepository:
         leaf = journal_leaf(event.hash)
         nodes = merkle.new_nodes(index, leaf, _Nodes(self.conn))
         self.conn.execute(
-            insert(t.audit_tree),
-            [{"level": lv, "idx": ix, "hash": h.hex()} for lv, ix, h in nodes],
+            _INSERT_NODES, [{"level": lv, "idx": ix, "hash": h.hex()} for lv, ix, h in nodes]
         )
         return index
 

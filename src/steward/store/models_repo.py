@@ -65,6 +65,11 @@ _FAR_FUTURE = date(9999, 12, 31)
 _FTS: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 # Hot statements are built once: constructing them per call cost more than running them.
 _ID_OF = select(_m.id).where(_m.name == bindparam("name"))
+# Built once, given its values at execution: `.values(**row)` per call rebuilt and
+# re-keyed the statement, the largest cost of creating a model.
+_INSERT_MODEL = insert(t.models).returning(t.models)
+_ROW = select(t.models).where(_m.name == bindparam("name"))
+_LOCK = select(_m.id).where(_m.id == bindparam("id")).with_for_update()
 _NEXT_VERSION = (
     update(t.models)
     .where(_m.id == bindparam("model_id"))
@@ -126,7 +131,7 @@ class ModelRepository:
         return None if found is None else int(found)
 
     def row(self, name: str) -> RowMapping | None:
-        return self.conn.execute(select(t.models).where(_m.name == name)).mappings().first()
+        return self.conn.execute(_ROW, {"name": name}).mappings().first()
 
     def get(self, name: str) -> Model | None:
         row = self.row(name)
@@ -149,16 +154,15 @@ class ModelRepository:
     def insert(self, values: dict[str, Any], tags: list[str]) -> Model:
         """Insert a model; the entity comes back from INSERT … RETURNING, no read-back."""
         values = {**values, "search_text": search_text(values)}
-        statement = insert(t.models).values(**values).returning(t.models)
         try:
             if self.conn.dialect.name == "sqlite":
                 # Writers hold the store's write lock, so the caller's name check cannot
                 # be raced: no savepoint needed.
-                row = self.conn.execute(statement).mappings().one()
+                row = self.conn.execute(_INSERT_MODEL, values).mappings().one()
             else:
                 # A savepoint, so a lost race on the name leaves the transaction usable.
                 with self.conn.begin_nested():
-                    row = self.conn.execute(statement).mappings().one()
+                    row = self.conn.execute(_INSERT_MODEL, values).mappings().one()
         except IntegrityError:
             name = values["name"]
             raise AlreadyExists(f"A model named {name!r} already exists.", model=name) from None
@@ -195,7 +199,7 @@ class ModelRepository:
 
     def lock(self, model_id: int) -> None:
         """Serialise lifecycle changes per model (a no-op on SQLite, which locks the file)."""
-        self.conn.execute(select(_m.id).where(_m.id == model_id).with_for_update())
+        self.conn.execute(_LOCK, {"id": model_id})
 
     def next_version(self, model_id: int, now: datetime) -> int:
         """Reserve the next version number (the row lock serialises writers)."""

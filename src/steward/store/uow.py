@@ -8,6 +8,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from datetime import datetime
+from functools import cached_property
 from types import TracebackType
 from typing import Any
 
@@ -19,7 +20,7 @@ except ImportError:  # Windows: threads still queue; processes fall back to busy
     fcntl = None  # type: ignore[assignment]
 from sqlalchemy.engine import Connection, Engine
 
-from steward.domain import audit
+from steward.domain import audit as journal  # `audit` is the repository below
 from steward.store import tables as t
 from steward.store import worker_repo
 from steward.store.audit_repo import AuditRepository
@@ -142,38 +143,124 @@ class UnitOfWork:
                 self._lock.release()
             raise
         self.now = self._clock()
-        self.models = ModelRepository(self.conn)
-        self.versions = VersionRepository(self.conn)
-        self.audit = AuditRepository(self.conn)
-        self.audit_tree = AuditTreeRepository(self.conn)
-        self.reconcile = ReconcileRepository(self.conn)
-        self.tokens = TokenRepository(self.conn)
-        self.users = UserRepository(self.conn)
-        self.teams = TeamRepository(self.conn)
-        self.risk = RiskRepository(self.conn)
-        self.findings = FindingRepository(self.conn)
-        self.waivers = WaiverRepository(self.conn)
-        self.reviews = ReviewRepository(self.conn)
-        self.policies = PolicyRepository(self.conn)
-        self.check_runs = CheckRunRepository(self.conn)
-        self.requests = RequestRepository(self.conn)
-        self.signing = SigningRepository(self.conn)
-        self.deployments = DeploymentRepository(self.conn)
-        self.webhooks = WebhookRepository(self.conn)
-        self.narratives = NarrativeRepository(self.conn)
-        self.outbox = WebhookOutbox(self.conn, self.now)
-        self.monitors = MonitorRepository(self.conn)
-        self.connections = ConnectionRepository(self.conn)
-        self.datasets = DatasetRepository(self.conn)
-        self.ops = OpsRepository(self.conn)
-        self.throttle = ThrottleRepository(self.conn)
-        self.sso = SsoRepository(self.conn)
-        self.heartbeats = HeartbeatRepository(self.conn)
-        self.mlflow = MlflowLinkRepository(self.conn)
         # Undo steps for side effects outside the database (e.g. blobs published
         # in this transaction), run if it ends without a commit.
         self.on_rollback: list[Callable[[], None]] = []
         return self
+
+    # Repositories are made on first use: a request touches two or three of the
+    # twenty-five, and building them all on every transaction showed in the profile.
+    @cached_property
+    def models(self) -> ModelRepository:
+        return ModelRepository(self.conn)
+
+    @cached_property
+    def versions(self) -> VersionRepository:
+        return VersionRepository(self.conn)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.conn)
+
+    @cached_property
+    def audit_tree(self) -> AuditTreeRepository:
+        return AuditTreeRepository(self.conn)
+
+    @cached_property
+    def reconcile(self) -> ReconcileRepository:
+        return ReconcileRepository(self.conn)
+
+    @cached_property
+    def tokens(self) -> TokenRepository:
+        return TokenRepository(self.conn)
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self.conn)
+
+    @cached_property
+    def teams(self) -> TeamRepository:
+        return TeamRepository(self.conn)
+
+    @cached_property
+    def risk(self) -> RiskRepository:
+        return RiskRepository(self.conn)
+
+    @cached_property
+    def findings(self) -> FindingRepository:
+        return FindingRepository(self.conn)
+
+    @cached_property
+    def waivers(self) -> WaiverRepository:
+        return WaiverRepository(self.conn)
+
+    @cached_property
+    def reviews(self) -> ReviewRepository:
+        return ReviewRepository(self.conn)
+
+    @cached_property
+    def policies(self) -> PolicyRepository:
+        return PolicyRepository(self.conn)
+
+    @cached_property
+    def check_runs(self) -> CheckRunRepository:
+        return CheckRunRepository(self.conn)
+
+    @cached_property
+    def requests(self) -> RequestRepository:
+        return RequestRepository(self.conn)
+
+    @cached_property
+    def signing(self) -> SigningRepository:
+        return SigningRepository(self.conn)
+
+    @cached_property
+    def deployments(self) -> DeploymentRepository:
+        return DeploymentRepository(self.conn)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.conn)
+
+    @cached_property
+    def narratives(self) -> NarrativeRepository:
+        return NarrativeRepository(self.conn)
+
+    @cached_property
+    def outbox(self) -> WebhookOutbox:
+        return WebhookOutbox(self.conn, self.now)
+
+    @cached_property
+    def monitors(self) -> MonitorRepository:
+        return MonitorRepository(self.conn)
+
+    @cached_property
+    def connections(self) -> ConnectionRepository:
+        return ConnectionRepository(self.conn)
+
+    @cached_property
+    def ops(self) -> OpsRepository:
+        return OpsRepository(self.conn)
+
+    @cached_property
+    def throttle(self) -> ThrottleRepository:
+        return ThrottleRepository(self.conn)
+
+    @cached_property
+    def heartbeats(self) -> HeartbeatRepository:
+        return HeartbeatRepository(self.conn)
+
+    @cached_property
+    def datasets(self) -> DatasetRepository:
+        return DatasetRepository(self.conn)
+
+    @cached_property
+    def sso(self) -> SsoRepository:
+        return SsoRepository(self.conn)
+
+    @cached_property
+    def mlflow(self) -> MlflowLinkRepository:
+        return MlflowLinkRepository(self.conn)
 
     def __exit__(
         self,
@@ -200,11 +287,11 @@ class UnitOfWork:
     def record(
         self,
         actor: str,
-        action: audit.Action,
+        action: journal.Action,
         subject_type: str,
         subject_id: str,
         payload: dict[str, Any],
-    ) -> audit.AuditEvent:
+    ) -> journal.AuditEvent:
         """Append one event to the chain inside this transaction."""
         if not self._write:
             raise RuntimeError("audit events can only be written in a write unit of work")
@@ -213,13 +300,13 @@ class UnitOfWork:
             self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
         head = self.conn.execute(_HEAD).first()
         seq, prev_hash, last_time = (
-            (1, audit.GENESIS, "") if head is None else (head.seq + 1, head.hash, head.time)
+            (1, journal.GENESIS, "") if head is None else (head.seq + 1, head.hash, head.time)
         )
         # Journal time never goes backwards along the chain, so replaying
         # "as of T" by sequence is the same as replaying by time. All events of
         # one transaction share its moment, so "as of T" never sees half of it.
-        moment = max(audit.format_time(self.now), last_time)
-        event = audit.seal(
+        moment = max(journal.format_time(self.now), last_time)
+        event = journal.seal(
             seq=seq,
             time=moment,
             actor=actor,

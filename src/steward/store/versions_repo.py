@@ -48,6 +48,21 @@ _BY_NUMBER = _VERSION_OF_MODEL.where(
 _BY_ALIAS = _VERSION_OF_MODEL.join(t.aliases, t.aliases.c.version_id == _v.id).where(
     t.models.c.name == bindparam("model"), t.aliases.c.alias == bindparam("alias")
 )
+# Built once (the hot lookups of every lifecycle write); building per call cost more
+# than SQLite's own work.
+_ROW = select(t.model_versions).where(
+    _v.model_id == bindparam("model_id"), _v.version == bindparam("version")
+)
+_ROW_BY_ID = select(t.model_versions).where(_v.id == bindparam("id"))
+_a = t.aliases.c
+_ALIAS_TARGET = select(_a.version_id).where(
+    _a.model_id == bindparam("model_id"), _a.alias == bindparam("alias")
+)
+# The SET values come from the parameters' column names (version_id, updated_at).
+_MOVE_ALIAS = update(t.aliases).where(
+    _a.model_id == bindparam("b_model_id"), _a.alias == bindparam("b_alias")
+)
+_INSERT_ALIAS = insert(t.aliases)
 _NAMES = select(t.models.c.id, t.models.c.name).where(
     t.models.c.id.in_(bindparam("ids", expanding=True))
 )
@@ -174,13 +189,8 @@ class VersionRepository:
             self.conn.execute(_INSERT_TAG, {"version_id": version_id, "key": key, "value": value})
 
     def row(self, model_id: int, version: int) -> RowMapping | None:
-        return (
-            self.conn.execute(
-                select(t.model_versions).where(_v.model_id == model_id, _v.version == version)
-            )
-            .mappings()
-            .first()
-        )
+        params = {"model_id": model_id, "version": version}
+        return self.conn.execute(_ROW, params).mappings().first()
 
     def find(
         self, model: str, version: int | None = None, alias: str | None = None
@@ -194,9 +204,7 @@ class VersionRepository:
         return None if row is None else self.hydrate([row], {row["model_id"]: model})[0]
 
     def row_by_id(self, version_id: int) -> RowMapping:
-        return (
-            self.conn.execute(select(t.model_versions).where(_v.id == version_id)).mappings().one()
-        )
+        return self.conn.execute(_ROW_BY_ID, {"id": version_id}).mappings().one()
 
     def get(self, model_id: int, version: int) -> ModelVersion | None:
         row = self.row(model_id, version)
@@ -352,26 +360,15 @@ class VersionRepository:
 
     # -- aliases ----------------------------------------------------------------
     def alias_target(self, model_id: int, alias: str) -> int | None:
-        found = self.conn.execute(
-            select(t.aliases.c.version_id).where(
-                t.aliases.c.model_id == model_id, t.aliases.c.alias == alias
-            )
-        ).scalar_one_or_none()
+        params = {"model_id": model_id, "alias": alias}
+        found = self.conn.execute(_ALIAS_TARGET, params).scalar_one_or_none()
         return None if found is None else int(found)
 
     def set_alias(self, model_id: int, alias: str, version_id: int, now: datetime) -> None:
-        ac = t.aliases.c
-        changed = self.conn.execute(
-            update(t.aliases)
-            .where(ac.model_id == model_id, ac.alias == alias)
-            .values(version_id=version_id, updated_at=now)
-        ).rowcount
-        if not changed:
-            self.conn.execute(
-                insert(t.aliases).values(
-                    model_id=model_id, alias=alias, version_id=version_id, updated_at=now
-                )
-            )
+        values = {"version_id": version_id, "updated_at": now}
+        moved = self.conn.execute(_MOVE_ALIAS, {"b_model_id": model_id, "b_alias": alias, **values})
+        if not moved.rowcount:
+            self.conn.execute(_INSERT_ALIAS, {"model_id": model_id, "alias": alias, **values})
 
     def delete_alias(self, model_id: int, alias: str) -> None:
         self.conn.execute(

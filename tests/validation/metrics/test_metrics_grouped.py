@@ -68,3 +68,29 @@ def test_weighted_counts_and_report_from_external_counts() -> None:
     direct = vm.fairness_report(y, p, g, sample_weight=w, min_group_size=1)
     assert rep.demographic_parity_difference == direct.demographic_parity_difference
     assert rep.group("a").selection_rate == pytest.approx(3.0 / 3.5)
+
+
+@pytest.mark.parametrize(("first", "second"), [(3, 5), (40, 5), (120, 90)])
+def test_coded_columns_count_like_strings_whatever_the_code_width(first: int, second: int) -> None:
+    """Categorical codes stay narrow (int8 up to 127 categories) and group codes and count
+    cells use the narrowest type that fits: 15, 200 and 10 800 groups (int8, int16, int32
+    cells) count exactly as the same columns given as strings, missing values included."""
+    import pandas as pd
+
+    rng = np.random.default_rng(first * 1000 + second)
+    n = 30_000
+    a = rng.choice(np.array([f"a{i:03d}" for i in range(first)], dtype=object), n)
+    b = rng.choice(np.array([f"b{i:03d}" for i in range(second)], dtype=object), n)
+    a[rng.random(n) < 0.01] = None
+    y, p = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    as_codes = {"a": pd.Categorical(a), "b": pd.Categorical(b)}
+    coded = grouped_confusion(y, p, as_codes, missing="group")
+    plain = grouped_confusion(y, p, {"a": a, "b": b}, missing="group")
+    assert coded.groups.keys == plain.groups.keys
+    for name in ("rows", "tn", "fp", "fn", "tp"):
+        assert np.array_equal(getattr(coded, name), getattr(plain, name)), name
+    keys = [("(missing)" if x is None else x, z) for x, z in zip(a, b, strict=True)]
+    naive = _naive(y, p, keys)
+    assert len(naive) == coded.groups.size
+    for g, key in enumerate(coded.groups.keys):
+        assert [coded.tn[g], coded.fp[g], coded.fn[g], coded.tp[g]] == naive[key]
