@@ -101,7 +101,7 @@ def test_policy_upload_shows_problems_with_their_lines(browser: Any, server: Liv
     root = Session(browser, server, "root")
     page = root.page
     page.click("nav >> text=Admin")
-    assert page.locator("text=risk_officer").count() >= 1
+    assert page.locator("text=risk officer").count() >= 1  # role names as labels
     page.fill("#policy-text", BAD_PACK)
     page.click("form.policy-upload button[type=submit]")
     problems = page.locator("#policy-problems")

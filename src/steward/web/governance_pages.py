@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from steward.api.headers import DOCUMENT_CSP
-from steward.domain.errors import Forbidden, InvalidInput, StewardError
+from steward.domain.errors import Forbidden, InvalidInput, NotFound, StewardError
 from steward.domain.findings import MOVES, FindingStatus
 from steward.domain.permissions import Role
 from steward.domain.reviews import Outcome
@@ -48,45 +48,71 @@ def _moves(page: Page, status: FindingStatus) -> list[str]:
     )
 
 
+def _findings_view(
+    page: Page,
+    status: str,
+    model: str,
+    cursor: str,
+    *,
+    refused: StewardError | None = None,
+    finding_id: int | None = None,
+    typed: dict[str, str] | None = None,
+    back: str = "",
+) -> Response:
+    """The findings list; after a refused change, that finding's form shows the service's
+    reason beside the field at fault and keeps what the user typed."""
+    assert page.principal is not None
+    error = None
+    try:
+        result = findings.list_findings(
+            page.ctx,
+            page.principal,
+            model=model or None,
+            status=status or None,
+            limit=100,
+            cursor=cursor or None,
+        )
+    except StewardError as bad:
+        if isinstance(bad, Forbidden):
+            raise
+        error = str(bad)
+        result = findings.list_findings(page.ctx, page.principal, limit=100)
+    filters = {"status": status, "model": model}
+    next_url = (
+        "/findings?" + urlencode({**filters, "cursor": result.next_cursor})
+        if result.next_cursor
+        else None
+    )
+    rows = [
+        {
+            "f": f,
+            "moves": _moves(page, f.status),
+            "notes": findings.finding_comments(page.ctx, page.principal, f.id),
+        }
+        for f in result.items
+    ]
+    return page.render(
+        "findings.html",
+        rows=rows,
+        filters=filters,
+        statuses=["active", "open", "in_remediation", "resolved", "accepted", "all"],
+        next_url=next_url,
+        error=error,
+        today=page.ctx.uow.clock().date(),
+        refused=refused,
+        refused_id=finding_id,
+        typed=typed or {},
+        back_here=back,
+        status=refused.status if refused is not None else 200,
+    )
+
+
 @router.get("/findings")
 async def findings_page(
     request: Request, status: str = "active", model: str = "", cursor: str = ""
 ) -> Response:
-    def build(page: Page) -> Response:
-        assert page.principal is not None
-        error = None
-        try:
-            result = findings.list_findings(
-                page.ctx,
-                page.principal,
-                model=model or None,
-                status=status or None,
-                limit=100,
-                cursor=cursor or None,
-            )
-        except StewardError as bad:
-            if isinstance(bad, Forbidden):
-                raise
-            error = str(bad)
-            result = findings.list_findings(page.ctx, page.principal, limit=100)
-        filters = {"status": status, "model": model}
-        next_url = (
-            "/findings?" + urlencode({**filters, "cursor": result.next_cursor})
-            if result.next_cursor
-            else None
-        )
-        rows = [{"f": f, "moves": _moves(page, f.status)} for f in result.items]
-        return page.render(
-            "findings.html",
-            rows=rows,
-            filters=filters,
-            statuses=["active", "open", "in_remediation", "resolved", "accepted", "all"],
-            next_url=next_url,
-            error=error,
-            today=page.ctx.uow.clock().date(),
-        )
 
-    return await _page(request, build)
+    return await _page(request, lambda page: _findings_view(page, status, model, cursor))
 
 
 @router.post("/findings/{finding_id}")
@@ -96,9 +122,13 @@ async def finding_update(
     status: str = Form(""),
     note: str = Form(""),
     due_date: str = Form(""),
+    owner: str = Form(""),
+    comment: str = Form(""),
     back: str = Form("/findings"),
     csrf_token: str = Form(""),
 ) -> Response:
+    """Move, assign or reschedule a finding and/or add a remediation note to it."""
+
     def build(page: Page) -> Response:
         assert page.principal is not None
         target = session.safe_next(back)
@@ -112,16 +142,40 @@ async def finding_update(
                         f"Due date {due_date!r} is not a date; write it as YYYY-MM-DD.",
                         field="due_date",
                     ) from bad
-            findings.update_finding(
-                page.ctx,
-                page.principal,
-                finding_id,
-                status=status or None,
-                note=note or None,
-                due_date=due,
-            )
+            if status or due or owner or not comment.strip():
+                findings.update_finding(
+                    page.ctx,
+                    page.principal,
+                    finding_id,
+                    status=status or None,
+                    note=note or None,
+                    due_date=due,
+                    owner=owner.strip() or None,
+                )
+            if comment.strip():
+                findings.comment_finding(page.ctx, page.principal, finding_id, comment)
         except StewardError as refused:
-            return page.refusal(refused, target)
+            if isinstance(refused, Forbidden | NotFound):
+                return page.refusal(refused, target)
+            path, _, query = target.partition("?")
+            shown = dict(parse_qsl(query))
+            typed = {
+                "status": status,
+                "note": note,
+                "due_date": due_date,
+                "owner": owner,
+                "comment": comment,
+            }
+            return _findings_view(
+                page,
+                shown.get("status", "active"),
+                shown.get("model", ""),
+                "",
+                refused=refused,
+                finding_id=finding_id,
+                typed=typed,
+                back=target,
+            )
         path, _, query = target.partition("?")
         kept = [(k, v) for k, v in parse_qsl(query) if k != "notice"]
         query = urlencode([*kept, ("notice", "finding_updated")])
