@@ -18,9 +18,17 @@ from steward.api.headers import DOCUMENT_CSP
 from steward.domain.errors import Forbidden, InvalidInput, NotFound, StewardError
 from steward.domain.findings import MOVES, FindingStatus
 from steward.domain.permissions import Role
-from steward.domain.reviews import Outcome
+from steward.domain.reviews import CHECKLIST, Outcome
 from steward.domain.yamldoc import DocumentError
-from steward.services import compliance, evidence, findings, identity, modelcards, monitoring
+from steward.services import (
+    compliance,
+    evidence,
+    findings,
+    identity,
+    modelcards,
+    monitoring,
+    waivers,
+)
 from steward.services import policies as policy_service
 from steward.services import reviews as review_service
 from steward.web import charts, i18n, session
@@ -184,30 +192,101 @@ async def finding_update(
     return await _page(request, build, csrf_token=csrf_token)
 
 
+# -- waivers --------------------------------------------------------------------------------
+
+
+@router.post("/models/{name}/versions/{number}/waivers")
+async def waiver_grant(
+    request: Request,
+    name: str,
+    number: int,
+    requirement: str = Form(""),
+    reason: str = Form(""),
+    expires: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    """A risk officer excuses one unmet requirement of this version until a date."""
+
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        back = f"/models/{quote(name)}?version={number}"
+        try:
+            if not expires.strip():
+                raise InvalidInput(
+                    "A waiver needs an expiry date: it excuses a requirement for a while, "
+                    "never for good.",
+                    field="expires",
+                )
+            waivers.grant_waiver(
+                page.ctx,
+                page.principal,
+                name,
+                number,
+                requirement=requirement,
+                reason=reason,
+                expires=expires,
+            )
+        except StewardError as refused:
+            return page.refusal(refused, back)
+        return RedirectResponse(f"{back}&notice=waiver_granted#gate-h", status_code=303)
+
+    return await _page(request, build, csrf_token=csrf_token)
+
+
 # -- reviews --------------------------------------------------------------------------------
+
+
+# The checklist items in the page's language (the domain words them in English, by id).
+CHECKLIST_LABELS = {
+    "performance": i18n.N_(
+        "Performance since the last review is within the thresholds the model was approved with."
+    ),
+    "data": i18n.N_(
+        "The input data and population are still those the model was built for (drift reviewed)."
+    ),
+    "use": i18n.N_("The model is used only for its stated purpose, by its intended users."),
+    "findings": i18n.N_("Open findings, waivers and their remediation were reviewed."),
+    "documentation": i18n.N_("The model card, risk assessment and documentation are current."),
+    "monitoring": i18n.N_("Monitoring is active and its alerts were followed up."),
+}
+
+
+def _reviews_view(
+    page: Page,
+    within: int,
+    *,
+    refused: StewardError | None = None,
+    model: str = "",
+    typed: dict[str, Any] | None = None,
+) -> Response:
+    """Reviews due; after a refused completion, that model's form shows the service's
+    reason and keeps the outcome, notes and ticks."""
+    assert page.principal is not None
+    error = None
+    try:
+        due = review_service.reviews_due(page.ctx, page.principal, within_days=within)
+    except StewardError as bad:
+        if isinstance(bad, Forbidden):
+            raise
+        error, due = str(bad), []
+    return page.render(
+        "reviews.html",
+        status=refused.status if refused is not None else 200,
+        due=due,
+        may_complete=review_service.completions(page.principal, due),
+        within=within,
+        error=error,
+        outcomes=[o.value for o in Outcome],
+        checklist=[(item, CHECKLIST_LABELS.get(item, text)) for item, text in CHECKLIST.items()],
+        refused=refused,
+        refused_model=model,
+        typed=typed or {},
+    )
 
 
 @router.get("/reviews")
 async def reviews_page(request: Request, within: int = 90) -> Response:
-    def build(page: Page) -> Response:
-        assert page.principal is not None
-        error = None
-        try:
-            due = review_service.reviews_due(page.ctx, page.principal, within_days=within)
-        except StewardError as bad:
-            if isinstance(bad, Forbidden):
-                raise
-            error, due = str(bad), []
-        return page.render(
-            "reviews.html",
-            due=due,
-            may_complete=review_service.completions(page.principal, due),
-            within=within,
-            error=error,
-            outcomes=[o.value for o in Outcome],
-        )
-
-    return await _page(request, build)
+    return await _page(request, lambda page: _reviews_view(page, within))
 
 
 @router.post("/reviews/{model}/complete")
@@ -216,16 +295,26 @@ async def review_complete(
     model: str,
     outcome: str = Form(""),
     notes: str = Form(""),
+    checklist: list[str] = Form(default=[]),
+    within: int = Form(90),
     csrf_token: str = Form(""),
 ) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
         try:
             review_service.complete_review(
-                page.ctx, page.principal, model, outcome=outcome, notes=notes
+                page.ctx,
+                page.principal,
+                model,
+                outcome=outcome,
+                notes=notes,
+                checklist=checklist,
             )
         except StewardError as refused:
-            return page.refusal(refused, "/reviews")
+            if isinstance(refused, Forbidden | NotFound):
+                return page.refusal(refused, "/reviews")
+            typed = {"outcome": outcome, "notes": notes, "checklist": checklist}
+            return _reviews_view(page, within, refused=refused, model=model, typed=typed)
         return RedirectResponse("/reviews?notice=review_completed", status_code=303)
 
     return await _page(request, build, csrf_token=csrf_token)

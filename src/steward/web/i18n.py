@@ -222,6 +222,9 @@ FIELD_LABELS: dict[str, str] = {
     "line": N_("line of defence"),
     "note": N_("note"),
     "owner": N_("owner"),
+    "expires": N_("expiry date"),
+    "reason": N_("reason"),
+    "requirement": N_("requirement"),
 }
 
 

@@ -61,6 +61,7 @@ NOTICES = {
     "checkpointed": i18n.N_("A new checkpoint was signed and published."),
     "requested": i18n.N_("The request was opened; it waits for approvals."),
     "withdrawn": i18n.N_("The request was withdrawn."),
+    "waiver_granted": i18n.N_("The waiver was granted; the gate counts it until it expires."),
     "signed_out": i18n.N_("You are signed out."),
     "finding_updated": i18n.N_("The finding was updated."),
     "review_completed": i18n.N_("The review was recorded and the next one scheduled."),
