@@ -126,3 +126,15 @@ def test_my_work_lists_what_waits_for_each_person(web: TestClient, ctx: Context)
     sign_in(web, "val")
     page = web.get("/work")
     assert 'class="work-finding"' not in page.text  # the finding is olive's
+
+
+def test_the_model_card_view_follows_the_page_language(web: TestClient) -> None:
+    sign_in(web, "val")
+    english = web.get("/models/churn/versions/1/card?format=html")
+    assert english.status_code == 200 and "Model card:" in english.text
+    web.get("/lang/zh-TW?next=/")
+    chinese = web.get("/models/churn/versions/1/card?format=html")
+    assert chinese.status_code == 200
+    assert '<html lang="zh-TW">' in chinese.text
+    assert "模型卡：" in chinese.text and "模型細節" in chinese.text
+    assert "Model card:" not in chinese.text

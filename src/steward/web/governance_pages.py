@@ -386,7 +386,15 @@ async def model_card(
     def build(page: Page) -> Response:
         assert page.principal is not None
         try:
-            card = modelcards.render(page.ctx, page.principal, name, number, format)
+            card = modelcards.render(
+                page.ctx,
+                page.principal,
+                name,
+                number,
+                format,
+                translate=page.gettext,
+                lang=page.lang,
+            )
         except InvalidInput as bad:
             return page.refusal(bad, f"/models/{quote(name)}?version={number}")
         disposition = "attachment" if download or format == "pdf" else "inline"
