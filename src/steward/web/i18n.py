@@ -223,6 +223,8 @@ FIELD_LABELS: dict[str, str] = {
     "note": N_("note"),
     "owner": N_("owner"),
     "expires": N_("expiry date"),
+    "checklist": N_("review checklist"),
+    "notes": N_("notes"),
     "reason": N_("reason"),
     "requirement": N_("requirement"),
 }

@@ -720,4 +720,6 @@ ZH_TW: dict[str, str] = {
     "run": "執行",
     "value": "數值",
     "(none)": "（無）",
+    "review checklist": "審查檢核清單",
+    "notes": "備註",
 }
