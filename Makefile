@@ -36,7 +36,8 @@ run: $(RUN_STAMP)
 	@cat "$(STEWARD_HOME)/demo-token"
 	@echo "Try: curl http://$(HOST):$(PORT)/api/v1/models   |   docs: http://$(HOST):$(PORT)/docs"
 	@echo "Web UI: http://$(HOST):$(PORT)/ - sign in as alice (owner), victor or wendy (validators),"
-	@echo "        rita (risk officer) or audra (auditor), password: $(STEWARD_DEMO_PASSWORD)"
+	@echo "        rita (risk officer), audra (auditor) or ada (administrator),"
+	@echo "        password: $(STEWARD_DEMO_PASSWORD)"
 	@$(BIN)/steward server --host $(HOST) --port $(PORT) --allow-anonymous-read --log-level info
 
 ## make test: the whole suite (SQLite and PostgreSQL stores, S3 via moto)

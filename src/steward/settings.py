@@ -5,8 +5,12 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
+from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from steward.domain.outbound import parse_allow
 
@@ -105,6 +109,10 @@ class Settings:
     # Aliases that mean "in production" (STEWARD_MLFLOW_PRODUCTION_ALIASES): setting one
     # through `/mlflow` is a production move, so Steward's gate decides it.
     mlflow_production_aliases: tuple[str, ...] = ("champion",)
+    # The organisation's time zone (STEWARD_TIMEZONE, an IANA name such as Asia/Taipei;
+    # default the server's own): the web UI shows every time in it, with the zone named.
+    # The journal and the API keep UTC.
+    timezone: str = ""
 
     @classmethod
     def from_env(
@@ -146,6 +154,7 @@ class Settings:
             )
             if env.get("STEWARD_MLFLOW_PRODUCTION_ALIASES") is not None
             else ("champion",),
+            timezone=_timezone(env.get("STEWARD_TIMEZONE")),
             log_key=Path(env["STEWARD_LOG_KEY"]).expanduser().resolve()
             if env.get("STEWARD_LOG_KEY")
             else None,
@@ -223,6 +232,42 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def zone(self) -> tzinfo:
+        """The organisation's time zone: the configured one, else the server's."""
+        return ZoneInfo(self.timezone) if self.timezone else server_zone()
+
+
+@cache
+def server_zone() -> tzinfo:
+    """The server's own time zone, by its IANA name where the system says it."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    with suppress(OSError):
+        link = str(Path("/etc/localtime").readlink())
+        candidates.append(link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else "")
+    for name in candidates:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return datetime.now().astimezone().tzinfo or UTC
+
+
+def _timezone(value: str | None) -> str:
+    name = (value or "").strip()
+    if name:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"STEWARD_TIMEZONE={value!r} is not a time zone; use an IANA name such as "
+                "Asia/Taipei or Europe/London"
+            ) from None
+    return name
 
 
 def _log_format(value: str | None) -> str:

@@ -368,7 +368,9 @@ def test_gate_checklist_is_translated_by_requirement_kind_in_zh_tw(
     # the unassessed model's risk requirement, in Chinese, with the English detail kept
     assert "風險評估" in gate
     assert "沒有最新的風險評估" in gate
-    assert "詳細說明（英文）" in gate and "steward risk assess churn" in gate
+    # the English detail names the page that fixes it, not the CLI command
+    assert "詳細說明（英文）" in gate and "the Assess risk page of the model" in gate
+    assert "steward risk assess" not in gate
     assert 'lang="en"' in gate
 
 

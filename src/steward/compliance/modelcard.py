@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -965,13 +965,30 @@ def render_markdown(card: ModelCard, plot_dir: str = "plots") -> str:
     return str(template.render(card=card, plot_dir=plot_dir, when=_text(card.generated_at)))
 
 
-def render_html(card: ModelCard, svgs: dict[str, str]) -> str:
-    """Self-contained HTML: the plots are inlined SVG (``svgs``: name -> SVG text)."""
+def render_html(
+    card: ModelCard,
+    svgs: dict[str, str],
+    translate: Callable[[str], str] | None = None,
+    lang: str = "en",
+) -> str:
+    """Self-contained HTML: the plots are inlined SVG (``svgs``: name -> SVG text).
+
+    ``translate`` (a gettext) renders the card's headings, labels and fixed sentences in
+    another language; the evidence itself (values, reasons, narratives) stays as recorded.
+    """
     import markupsafe
 
     template = _environment().get_template("model-card.html.j2")
     inline = {name: markupsafe.Markup(_strip_xml_header(svg)) for name, svg in svgs.items()}
-    return str(template.render(card=card, svgs=inline, when=_text(card.generated_at)))
+    return str(
+        template.render(
+            card=card,
+            svgs=inline,
+            when=_text(card.generated_at),
+            t=translate or (lambda text: text),
+            lang=lang,
+        )
+    )
 
 
 def _strip_xml_header(svg: str) -> str:

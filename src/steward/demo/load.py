@@ -15,7 +15,8 @@
 
 People (no passwords; give one with `steward user password NAME`): alice, bob, carol
 and dave own models; victor (team model-risk) and wendy (model-validation), both second
-line, validate; rita is the risk officer; audra the auditor (internal-audit, third line).
+line, validate; rita is the risk officer; audra the auditor (internal-audit, third line);
+ada administers (users, teams, policy packs).
 The shipped policy pack is active.
 """
 
@@ -38,6 +39,7 @@ TEAMS = {
     "model-validation": "Independent Model Validation (second line)",
     "internal-audit": "Internal Audit (third line)",
     "risk-office": "Chief Risk Office",
+    "it-platform": "IT Platform",
 }
 # Lines of defence: the shipped pack counts validators' approvals from the second line only
 # and never an internal auditor's (third line). Teams not listed build or use models (first).
@@ -57,6 +59,9 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...], str]] = {
     "wendy": ("Wendy Lee", ("validator",), "model-validation"),
     "rita": ("Rita Huang", ("risk_officer",), "risk-office"),
     "audra": ("Audra Kim", ("auditor",), "internal-audit"),
+    # The administrator who signs in to the admin pages (users, teams, policies); an admin
+    # owns no model and decides no request, so the governance story stays as told above.
+    "ada": ("Ada Tsai", ("admin",), "it-platform"),
 }
 CREDIT_ANSWERS = {
     "decision_impact": "significant",

@@ -7,7 +7,7 @@ serves every face, so local and remote results compare equal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -172,6 +172,24 @@ class ModelVersion:
     created_at: datetime
     created_by: str
     stage_changed_at: datetime
+
+
+# The alias of the version that serves and that challengers are compared with.
+CHAMPION = "champion"
+
+
+def serving_version(versions: Iterable[ModelVersion]) -> ModelVersion | None:
+    """The version a reader of a model wants first: the one in production (the champion
+    when several are), else the champion, else the newest."""
+    found = list(versions)
+    production = [v for v in found if v.stage is Stage.PRODUCTION]
+    for pool in (production, found):
+        champions = [v for v in pool if CHAMPION in v.aliases]
+        if champions:
+            return champions[0]
+        if pool is production and production:
+            return max(production, key=lambda v: v.version)
+    return max(found, key=lambda v: v.version) if found else None
 
 
 @dataclass(frozen=True)

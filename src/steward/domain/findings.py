@@ -262,8 +262,8 @@ def ensure_move(finding: Finding, target: FindingStatus, note: str | None) -> No
         )
     if target in CLOSED_STATUSES and not (note or "").strip():
         raise InvalidInput(
-            f"Marking finding {finding.id} {target.value} needs a note saying why "
-            "(--note 'fixed in version 4', 'risk accepted by the credit committee').",
+            f"Marking finding {finding.id} {target.value} needs a note saying why, e.g. "
+            "'fixed in version 4' or 'risk accepted by the credit committee'.",
             field="note",
         )
 

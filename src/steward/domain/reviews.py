@@ -8,7 +8,7 @@ low 36. The active policy pack may override them (``review_cadence_months``).
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -54,6 +54,42 @@ class ReviewDue:
     next_review_date: date | None
     status: DueStatus
     days: int | None  # days until due; negative when overdue
+
+
+# What a periodic review covers (SR 11-7 ongoing monitoring; ISO/IEC 42001 A.6.2.6): the
+# reviewer ticks each item they examined. A satisfactory outcome confirms all of them;
+# an adverse one may leave some unticked (the finding it opens says what is wrong).
+CHECKLIST: dict[str, str] = {
+    "performance": "Performance since the last review is within the thresholds the model "
+    "was approved with.",
+    "data": "The input data and population are still those the model was built for "
+    "(drift reviewed).",
+    "use": "The model is used only for its stated purpose, by its intended users.",
+    "findings": "Open findings, waivers and their remediation were reviewed.",
+    "documentation": "The model card, risk assessment and documentation are current.",
+    "monitoring": "Monitoring is active and its alerts were followed up.",
+}
+
+
+def checklist_problem(outcome: Outcome, ticked: Iterable[str]) -> InvalidInput | None:
+    """Why these ticked items do not support ``outcome``, or None."""
+    done = set(ticked)
+    unknown = sorted(done - set(CHECKLIST))
+    if unknown:
+        return InvalidInput(
+            f"Unknown review checklist item(s): {', '.join(unknown)}; the items are "
+            f"{', '.join(CHECKLIST)}.",
+            field="checklist",
+        )
+    missing = [item for item in CHECKLIST if item not in done]
+    if outcome is Outcome.SATISFACTORY and missing:
+        return InvalidInput(
+            "A satisfactory review confirms every checklist item; not confirmed: "
+            f"{', '.join(missing)}. Examine them, or record the outcome as needs "
+            "improvement or unsatisfactory.",
+            field="checklist",
+        )
+    return None
 
 
 def may_complete(principal: Principal, model: str, owner: str) -> Decision:

@@ -10,6 +10,7 @@ into Markdown, self-contained HTML (plots inlined from the artifact store) or PD
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -235,25 +236,40 @@ def card_json(card: ModelCard) -> str:
     return wire.dump_json(card).decode()
 
 
-def render_card(ctx: Context, card: ModelCard, fmt: str) -> RenderedCard:
+def render_card(
+    ctx: Context,
+    card: ModelCard,
+    fmt: str,
+    translate: Callable[[str], str] | None = None,
+    lang: str = "en",
+) -> RenderedCard:
+    """The card as bytes; ``translate`` renders an HTML card's headings in ``lang``."""
     fmt = mc.check_format(fmt)
     if fmt == "json":
         content = json.dumps(json.loads(card_json(card)), indent=2, ensure_ascii=False).encode()
     elif fmt == "md":
         content = mc.render_markdown(card).encode()
     else:
-        html = mc.render_html(card, plot_svgs(ctx, card))
-        content = html.encode() if fmt == "html" else mc.render_pdf(html, instead=PDF_INSTEAD)
+        if fmt == "html":
+            content = mc.render_html(card, plot_svgs(ctx, card), translate, lang).encode()
+        else:  # the PDF is the record an auditor files: English, as the journal
+            content = mc.render_pdf(mc.render_html(card, plot_svgs(ctx, card)), PDF_INSTEAD)
     return RenderedCard(mc.filename(card, fmt), mc.MEDIA_TYPES[fmt], content)
 
 
 def render(
-    ctx: Context, principal: Principal, model: str, version: int, fmt: str = "html"
+    ctx: Context,
+    principal: Principal,
+    model: str,
+    version: int,
+    fmt: str = "html",
+    translate: Callable[[str], str] | None = None,
+    lang: str = "en",
 ) -> RenderedCard:
-    """The model card as json, md, html or pdf bytes."""
+    """The model card as json, md, html or pdf bytes (HTML headings in ``lang``)."""
     ensure(principal, Permission.GOVERNANCE_READ)
     fmt = mc.check_format(fmt)
-    return render_card(ctx, model_card(ctx, principal, model, version), fmt)
+    return render_card(ctx, model_card(ctx, principal, model, version), fmt, translate, lang)
 
 
 def fields() -> list[dict[str, str]]:

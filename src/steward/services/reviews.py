@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from steward.domain import reviews as rules
@@ -26,7 +27,13 @@ def _cadence_overrides(uow: UnitOfWork) -> dict[str, int]:
 
 
 def complete_review(
-    ctx: Context, principal: Principal, model: str, *, outcome: str, notes: str
+    ctx: Context,
+    principal: Principal,
+    model: str,
+    *,
+    outcome: str,
+    notes: str,
+    checklist: Sequence[str] | None = None,
 ) -> Review:
     """Record a completed periodic review and schedule the next one from the tier cadence.
 
@@ -45,6 +52,10 @@ def complete_review(
         decision = rules.may_complete(principal, model, current.owner)
         if not decision.allowed:
             raise Forbidden(decision.reason, permission=Permission.REVIEW_COMPLETE.value)
+        # The checklist (the web form's) is optional for callers that record a review
+        # without one; when given, it must support the outcome.
+        if checklist is not None and (problem := rules.checklist_problem(result, checklist)):
+            raise problem
         tier = current.risk_tier.value
         months = rules.cadence_months(tier, _cadence_overrides(uow))
         today = uow.now.date()
@@ -90,6 +101,7 @@ def complete_review(
                 "model": model,
                 "outcome": result.value,
                 "notes": text,
+                "checklist": None if checklist is None else sorted(set(checklist)),
                 "risk_tier": tier,
                 "cadence_months": months,
                 "before": {

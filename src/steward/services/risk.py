@@ -40,6 +40,17 @@ def questionnaire(ctx: Context, principal: Principal) -> Questionnaire:
     return current_questionnaire()
 
 
+def preview(
+    ctx: Context, principal: Principal, model: str, answers: Mapping[str, Any]
+) -> risk.Scoring:
+    """What ``assess`` would record for ``answers`` — tier, EU AI Act category and every
+    reason — without recording it: the questionnaire page shows it before saving."""
+    ensure(principal, Permission.RISK_ASSESS)
+    check_first(ctx, principal, Permission.RISK_ASSESS, model)
+    form = current_questionnaire()
+    return risk.score(form, risk.check_answers(form, answers))
+
+
 def assess(
     ctx: Context, principal: Principal, model: str, answers: Mapping[str, Any]
 ) -> RiskAssessment:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from steward.domain.audit import Action
 from steward.domain.checks import CheckRun, EvidenceFile, RunRecord, RunSource
-from steward.domain.entities import ModelVersion, PositiveMeans
+from steward.domain.entities import CHAMPION, ModelVersion, PositiveMeans
 from steward.domain.errors import Forbidden, InvalidInput, StewardError
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import checks, versions
@@ -34,7 +34,7 @@ from steward.validation.options import ValidateOptions
 from steward.validation.suites import Suite, load_suite, parse_suite
 
 DEFAULT_SUITES = {"classification": "classification-default", "regression": "regression-default"}
-BASELINE_ALIAS = "champion"
+BASELINE_ALIAS = CHAMPION
 
 
 def resolve_suite(options: ValidateOptions, task_hint: str | None = None) -> Suite:

@@ -38,6 +38,7 @@ def _inventory_only(row: InventoryRow) -> InventoryRow:
         row,
         last_validation_at=None,
         last_validation_passed=None,
+        last_validation_version=None,
         open_findings=0,
         monitoring="",
         open_alerts=0,

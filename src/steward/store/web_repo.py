@@ -41,6 +41,8 @@ class InventoryRow:
     # "alerting" (open monitoring alerts) or "monitored"
     monitoring: str = "not_in_production"
     open_alerts: int = 0
+    # which version the last validation ran on (a model has several)
+    last_validation_version: int | None = None
 
 
 class InventoryRepository:
@@ -66,8 +68,9 @@ class InventoryRepository:
                 next_review_date=r["next_review_date"],
                 latest_version=int(r["latest_version"]),
                 production_versions=tuple(production.get(int(r["id"]), ())),
-                last_validation_at=runs.get(int(r["id"]), (None, None))[0],
-                last_validation_passed=runs.get(int(r["id"]), (None, None))[1],
+                last_validation_at=runs.get(int(r["id"]), (None, None, None))[0],
+                last_validation_passed=runs.get(int(r["id"]), (None, None, None))[1],
+                last_validation_version=runs.get(int(r["id"]), (None, None, None))[2],
                 open_findings=findings.get(int(r["id"]), 0),
                 **_monitoring_state(
                     production.get(int(r["id"]), []), *watched.get(int(r["id"]), (set(), 0))
@@ -88,7 +91,7 @@ class InventoryRepository:
                 found[int(mid)].append(int(number))
         return found
 
-    def _last_runs(self, ids: list[int]) -> dict[int, tuple[datetime, bool]]:
+    def _last_runs(self, ids: list[int]) -> dict[int, tuple[datetime, bool, int]]:
         if not ids:
             return {}
         r = t.check_runs.c
@@ -100,11 +103,14 @@ class InventoryRepository:
             .subquery()
         )
         query = (
-            select(_v.model_id, r.finished_at, r.passed)
+            select(_v.model_id, r.finished_at, r.passed, _v.version)
             .join(t.check_runs, r.version_id == _v.id)
             .join(latest, and_(latest.c.model_id == _v.model_id, latest.c.at == r.finished_at))
         )
-        return {int(mid): (at, bool(passed)) for mid, at, passed in self.conn.execute(query)}
+        return {
+            int(mid): (at, bool(passed), int(number))
+            for mid, at, passed, number in self.conn.execute(query)
+        }
 
     def _monitoring(self, ids: list[int]) -> dict[int, tuple[set[int], int]]:
         """Per model: production versions with an active monitor, and open alerts."""
@@ -112,9 +118,7 @@ class InventoryRepository:
             return {}
         m, a = t.monitors.c, t.monitor_alerts.c
         open_alerts = (
-            select(func.count())
-            .where(a.monitor_id == m.id, a.status == "open")
-            .scalar_subquery()
+            select(func.count()).where(a.monitor_id == m.id, a.status == "open").scalar_subquery()
         )
         query = (
             select(m.model_id, _v.version, _v.stage, open_alerts)

@@ -20,9 +20,11 @@ def mount(app: FastAPI) -> None:
     from steward.web.governance_pages import router as governance_router
     from steward.web.pages import router
     from steward.web.policy_pages import router as policy_router
+    from steward.web.register_pages import router as register_router
     from steward.web.sso_pages import router as sso_router
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(register_router)  # before /models/{name}: /models/new is a page
     app.include_router(router)
     app.include_router(governance_router)
     app.include_router(admin_router)

@@ -15,12 +15,21 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from steward.api.headers import DOCUMENT_CSP
-from steward.domain.errors import Forbidden, InvalidInput, StewardError
+from steward.domain.errors import Forbidden, InvalidInput, NotFound, StewardError
 from steward.domain.findings import MOVES, FindingStatus
 from steward.domain.permissions import Role
-from steward.domain.reviews import Outcome
+from steward.domain.reviews import CHECKLIST, Outcome
 from steward.domain.yamldoc import DocumentError
-from steward.services import compliance, evidence, findings, identity, modelcards, monitoring, sso
+from steward.services import (
+    compliance,
+    evidence,
+    findings,
+    identity,
+    modelcards,
+    monitoring,
+    sso,
+    waivers,
+)
 from steward.services import policies as policy_service
 from steward.services import reviews as review_service
 from steward.web import charts, i18n, session
@@ -48,45 +57,71 @@ def _moves(page: Page, status: FindingStatus) -> list[str]:
     )
 
 
+def _findings_view(
+    page: Page,
+    status: str,
+    model: str,
+    cursor: str,
+    *,
+    refused: StewardError | None = None,
+    finding_id: int | None = None,
+    typed: dict[str, str] | None = None,
+    back: str = "",
+) -> Response:
+    """The findings list; after a refused change, that finding's form shows the service's
+    reason beside the field at fault and keeps what the user typed."""
+    assert page.principal is not None
+    error = None
+    try:
+        result = findings.list_findings(
+            page.ctx,
+            page.principal,
+            model=model or None,
+            status=status or None,
+            limit=100,
+            cursor=cursor or None,
+        )
+    except StewardError as bad:
+        if isinstance(bad, Forbidden):
+            raise
+        error = str(bad)
+        result = findings.list_findings(page.ctx, page.principal, limit=100)
+    filters = {"status": status, "model": model}
+    next_url = (
+        "/findings?" + urlencode({**filters, "cursor": result.next_cursor})
+        if result.next_cursor
+        else None
+    )
+    rows = [
+        {
+            "f": f,
+            "moves": _moves(page, f.status),
+            "notes": findings.finding_comments(page.ctx, page.principal, f.id),
+        }
+        for f in result.items
+    ]
+    return page.render(
+        "findings.html",
+        rows=rows,
+        filters=filters,
+        statuses=["active", "open", "in_remediation", "resolved", "accepted", "all"],
+        next_url=next_url,
+        error=error,
+        today=page.ctx.uow.clock().date(),
+        refused=refused,
+        refused_id=finding_id,
+        typed=typed or {},
+        back_here=back,
+        status=refused.status if refused is not None else 200,
+    )
+
+
 @router.get("/findings")
 async def findings_page(
     request: Request, status: str = "active", model: str = "", cursor: str = ""
 ) -> Response:
-    def build(page: Page) -> Response:
-        assert page.principal is not None
-        error = None
-        try:
-            result = findings.list_findings(
-                page.ctx,
-                page.principal,
-                model=model or None,
-                status=status or None,
-                limit=100,
-                cursor=cursor or None,
-            )
-        except StewardError as bad:
-            if isinstance(bad, Forbidden):
-                raise
-            error = str(bad)
-            result = findings.list_findings(page.ctx, page.principal, limit=100)
-        filters = {"status": status, "model": model}
-        next_url = (
-            "/findings?" + urlencode({**filters, "cursor": result.next_cursor})
-            if result.next_cursor
-            else None
-        )
-        rows = [{"f": f, "moves": _moves(page, f.status)} for f in result.items]
-        return page.render(
-            "findings.html",
-            rows=rows,
-            filters=filters,
-            statuses=["active", "open", "in_remediation", "resolved", "accepted", "all"],
-            next_url=next_url,
-            error=error,
-            today=page.ctx.uow.clock().date(),
-        )
 
-    return await _page(request, build)
+    return await _page(request, lambda page: _findings_view(page, status, model, cursor))
 
 
 @router.post("/findings/{finding_id}")
@@ -96,9 +131,13 @@ async def finding_update(
     status: str = Form(""),
     note: str = Form(""),
     due_date: str = Form(""),
+    owner: str = Form(""),
+    comment: str = Form(""),
     back: str = Form("/findings"),
     csrf_token: str = Form(""),
 ) -> Response:
+    """Move, assign or reschedule a finding and/or add a remediation note to it."""
+
     def build(page: Page) -> Response:
         assert page.principal is not None
         target = session.safe_next(back)
@@ -112,16 +151,40 @@ async def finding_update(
                         f"Due date {due_date!r} is not a date; write it as YYYY-MM-DD.",
                         field="due_date",
                     ) from bad
-            findings.update_finding(
-                page.ctx,
-                page.principal,
-                finding_id,
-                status=status or None,
-                note=note or None,
-                due_date=due,
-            )
+            if status or due or owner or not comment.strip():
+                findings.update_finding(
+                    page.ctx,
+                    page.principal,
+                    finding_id,
+                    status=status or None,
+                    note=note or None,
+                    due_date=due,
+                    owner=owner.strip() or None,
+                )
+            if comment.strip():
+                findings.comment_finding(page.ctx, page.principal, finding_id, comment)
         except StewardError as refused:
-            return page.refusal(refused, target)
+            if isinstance(refused, Forbidden | NotFound):
+                return page.refusal(refused, target)
+            path, _, query = target.partition("?")
+            shown = dict(parse_qsl(query))
+            typed = {
+                "status": status,
+                "note": note,
+                "due_date": due_date,
+                "owner": owner,
+                "comment": comment,
+            }
+            return _findings_view(
+                page,
+                shown.get("status", "active"),
+                shown.get("model", ""),
+                "",
+                refused=refused,
+                finding_id=finding_id,
+                typed=typed,
+                back=target,
+            )
         path, _, query = target.partition("?")
         kept = [(k, v) for k, v in parse_qsl(query) if k != "notice"]
         query = urlencode([*kept, ("notice", "finding_updated")])
@@ -130,30 +193,101 @@ async def finding_update(
     return await _page(request, build, csrf_token=csrf_token)
 
 
+# -- waivers --------------------------------------------------------------------------------
+
+
+@router.post("/models/{name}/versions/{number}/waivers")
+async def waiver_grant(
+    request: Request,
+    name: str,
+    number: int,
+    requirement: str = Form(""),
+    reason: str = Form(""),
+    expires: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    """A risk officer excuses one unmet requirement of this version until a date."""
+
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        back = f"/models/{quote(name)}?version={number}"
+        try:
+            if not expires.strip():
+                raise InvalidInput(
+                    "A waiver needs an expiry date: it excuses a requirement for a while, "
+                    "never for good.",
+                    field="expires",
+                )
+            waivers.grant_waiver(
+                page.ctx,
+                page.principal,
+                name,
+                number,
+                requirement=requirement,
+                reason=reason,
+                expires=expires,
+            )
+        except StewardError as refused:
+            return page.refusal(refused, back)
+        return RedirectResponse(f"{back}&notice=waiver_granted#gate-h", status_code=303)
+
+    return await _page(request, build, csrf_token=csrf_token)
+
+
 # -- reviews --------------------------------------------------------------------------------
+
+
+# The checklist items in the page's language (the domain words them in English, by id).
+CHECKLIST_LABELS = {
+    "performance": i18n.N_(
+        "Performance since the last review is within the thresholds the model was approved with."
+    ),
+    "data": i18n.N_(
+        "The input data and population are still those the model was built for (drift reviewed)."
+    ),
+    "use": i18n.N_("The model is used only for its stated purpose, by its intended users."),
+    "findings": i18n.N_("Open findings, waivers and their remediation were reviewed."),
+    "documentation": i18n.N_("The model card, risk assessment and documentation are current."),
+    "monitoring": i18n.N_("Monitoring is active and its alerts were followed up."),
+}
+
+
+def _reviews_view(
+    page: Page,
+    within: int,
+    *,
+    refused: StewardError | None = None,
+    model: str = "",
+    typed: dict[str, Any] | None = None,
+) -> Response:
+    """Reviews due; after a refused completion, that model's form shows the service's
+    reason and keeps the outcome, notes and ticks."""
+    assert page.principal is not None
+    error = None
+    try:
+        due = review_service.reviews_due(page.ctx, page.principal, within_days=within)
+    except StewardError as bad:
+        if isinstance(bad, Forbidden):
+            raise
+        error, due = str(bad), []
+    return page.render(
+        "reviews.html",
+        status=refused.status if refused is not None else 200,
+        due=due,
+        may_complete=review_service.completions(page.principal, due),
+        within=within,
+        error=error,
+        outcomes=[o.value for o in Outcome],
+        checklist=[(item, CHECKLIST_LABELS.get(item, text)) for item, text in CHECKLIST.items()],
+        refused=refused,
+        refused_model=model,
+        typed=typed or {},
+    )
 
 
 @router.get("/reviews")
 async def reviews_page(request: Request, within: int = 90) -> Response:
-    def build(page: Page) -> Response:
-        assert page.principal is not None
-        error = None
-        try:
-            due = review_service.reviews_due(page.ctx, page.principal, within_days=within)
-        except StewardError as bad:
-            if isinstance(bad, Forbidden):
-                raise
-            error, due = str(bad), []
-        return page.render(
-            "reviews.html",
-            due=due,
-            may_complete=review_service.completions(page.principal, due),
-            within=within,
-            error=error,
-            outcomes=[o.value for o in Outcome],
-        )
-
-    return await _page(request, build)
+    return await _page(request, lambda page: _reviews_view(page, within))
 
 
 @router.post("/reviews/{model}/complete")
@@ -162,16 +296,26 @@ async def review_complete(
     model: str,
     outcome: str = Form(""),
     notes: str = Form(""),
+    checklist: list[str] = Form(default=[]),
+    within: int = Form(90),
     csrf_token: str = Form(""),
 ) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
         try:
             review_service.complete_review(
-                page.ctx, page.principal, model, outcome=outcome, notes=notes
+                page.ctx,
+                page.principal,
+                model,
+                outcome=outcome,
+                notes=notes,
+                checklist=checklist,
             )
         except StewardError as refused:
-            return page.refusal(refused, "/reviews")
+            if isinstance(refused, Forbidden | NotFound):
+                return page.refusal(refused, "/reviews")
+            typed = {"outcome": outcome, "notes": notes, "checklist": checklist}
+            return _reviews_view(page, within, refused=refused, model=model, typed=typed)
         return RedirectResponse("/reviews?notice=review_completed", status_code=303)
 
     return await _page(request, build, csrf_token=csrf_token)
@@ -243,7 +387,15 @@ async def model_card(
     def build(page: Page) -> Response:
         assert page.principal is not None
         try:
-            card = modelcards.render(page.ctx, page.principal, name, number, format)
+            card = modelcards.render(
+                page.ctx,
+                page.principal,
+                name,
+                number,
+                format,
+                translate=page.gettext,
+                lang=page.lang,
+            )
         except InvalidInput as bad:
             return page.refusal(bad, f"/models/{quote(name)}?version={number}")
         disposition = "attachment" if download or format == "pdf" else "inline"

@@ -9,13 +9,15 @@ Labels for stored values (stages, tiers, statuses...) are marked with :func:`N_`
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale, dates, numbers
 from babel.support import NullTranslations, Translations
+
+from steward.domain import remedies
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
@@ -81,6 +83,14 @@ LABELS: dict[str, str] = {
     "restricted": N_("restricted"),
     "proposed": N_("proposed"),
     "unchecked": N_("unchecked"),
+    # roles
+    "admin": N_("administrator"),
+    "owner": N_("model owner"),
+    "validator": N_("validator"),
+    "risk_officer": N_("risk officer"),
+    "approver": N_("approver"),
+    "auditor": N_("auditor"),
+    "data_steward": N_("data steward"),
 }
 
 
@@ -108,16 +118,28 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
 
 
 class Formatter:
-    """Dates and numbers per locale (Babel/CLDR)."""
+    """Dates and numbers per locale (Babel/CLDR); times in the organisation's zone, named."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, zone: tzinfo = UTC) -> None:
         self.code = code
         self.locale = Locale.parse(LOCALES[code][0])
+        self.zone = zone
 
     def datetime(self, value: datetime | None) -> str:
+        """The moment in the organisation's zone with the zone's offset, e.g.
+        "Dec 7, 2026, 12:53:00 PM GMT+08:00": a reader in another office converts it."""
         if value is None:
             return "—"
-        return dates.format_datetime(value, format="medium", locale=self.locale, tzinfo=None)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)  # the store keeps UTC
+        local = value.astimezone(self.zone)
+        shown = dates.format_datetime(local, format="medium", locale=self.locale, tzinfo=self.zone)
+        zone = (
+            "UTC"
+            if local.utcoffset() == timedelta(0)
+            else dates.get_timezone_gmt(local, width="long", locale=self.locale)
+        )
+        return f"{shown} {zone}"
 
     def date(self, value: date | None) -> str:
         if value is None:
@@ -206,6 +228,13 @@ FIELD_LABELS: dict[str, str] = {
     "credentials": N_("credentials"),
     "roles": N_("roles"),
     "line": N_("line of defence"),
+    "note": N_("note"),
+    "owner": N_("owner"),
+    "expires": N_("expiry date"),
+    "checklist": N_("review checklist"),
+    "notes": N_("notes"),
+    "reason": N_("reason"),
+    "requirement": N_("requirement"),
 }
 
 
@@ -396,5 +425,6 @@ def install_helpers(env: Any, code: str) -> None:
     gettext = translations(code).gettext
     fmt = Formatter(code)
     env.globals["translated"] = code != DEFAULT
+    env.filters["browser"] = remedies.for_browser
     env.globals["outcome_text"] = OutcomeText(gettext, fmt)
     env.globals["explain_error"] = lambda error: explain_error(gettext, error.code, error.extra)

@@ -12,13 +12,13 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from steward.domain.audit import AuditFilter
-from steward.domain.entities import ASSESSED_TIERS
+from steward.domain.entities import ASSESSED_TIERS, serving_version
 from steward.domain.errors import (
     Forbidden,
     NotFound,
@@ -44,6 +44,7 @@ from steward.services import (
     versions,
     waivers,
     web_views,
+    work,
 )
 from steward.services import models as model_service
 from steward.services import risk as risk_service
@@ -59,6 +60,8 @@ NOTICES = {
     "applied": i18n.N_("The gate passed and the version moved."),
     "checkpointed": i18n.N_("A new checkpoint was signed and published."),
     "requested": i18n.N_("The request was opened; it waits for approvals."),
+    "withdrawn": i18n.N_("The request was withdrawn."),
+    "waiver_granted": i18n.N_("The waiver was granted; the gate counts it until it expires."),
     "signed_out": i18n.N_("You are signed out."),
     "finding_updated": i18n.N_("The finding was updated."),
     "review_completed": i18n.N_("The review was recorded and the next one scheduled."),
@@ -100,10 +103,21 @@ class Page:
         self.lang = i18n.negotiate(
             request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
         )
-        self.fmt = i18n.Formatter(self.lang)
+        self.fmt = i18n.Formatter(self.lang, self.ctx.settings.zone)
         self.secret = request.cookies.get(session.SESSION_COOKIE)
         self.principal: Principal | None = None
         self.gettext = i18n.translations(self.lang).gettext
+        self.work_total: int | None = None
+
+    def work_count(self) -> int:
+        """How much waits for this person (the navigation's count), asked once per page."""
+        if self.work_total is None:
+            self.work_total = (
+                work.my_work(self.ctx, self.principal).total
+                if self.principal is not None and self.can("governance:read")
+                else 0
+            )
+        return self.work_total
 
     def authenticate(self) -> Principal | None:
         if not self.secret:
@@ -153,6 +167,7 @@ class Page:
             label=self.label,
             can=self.can,
             can_on=self.can_on,
+            work_count=self.work_count,
             me=self.principal,
             csrf=session.csrf_for(self.secret) if self.secret and self.principal else "",
             csrf_field=session.CSRF_FIELD,
@@ -308,6 +323,21 @@ async def switch_language(code: str, next: str = "/") -> Response:
     return response
 
 
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page links; answer with the page's icon."""
+    from steward.web import STATIC
+
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+
+@router.head("/")
+async def inventory_head() -> Response:
+    """Uptime probes and link checkers ask with HEAD: the UI is up. The page itself needs a
+    session, so this says nothing about what it holds."""
+    return Response(status_code=200, media_type="text/html")
+
+
 # -- inventory ------------------------------------------------------------------------------
 
 
@@ -370,6 +400,28 @@ async def inventory(
     return await _page(request, build)
 
 
+# -- my work --------------------------------------------------------------------------------
+
+WORK_KINDS = {
+    "approval": i18n.N_("Approval to decide"),
+    "finding": i18n.N_("Finding assigned to you"),
+    "review": i18n.N_("Periodic review due"),
+    "questionnaire": i18n.N_("Risk questionnaire to answer"),
+    "alert": i18n.N_("Monitoring alert"),
+}
+
+
+@router.get("/work")
+async def my_work_page(request: Request) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        found = work.my_work(page.ctx, page.principal)
+        page.work_total = found.total
+        return page.render("work.html", work=found, kinds=WORK_KINDS)
+
+    return await _page(request, build)
+
+
 # -- model page -----------------------------------------------------------------------------
 
 
@@ -424,7 +476,9 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
         governance = page.can("governance:read")
         chosen = None
         if all_versions:
-            wanted = version if version is not None else max(v.version for v in all_versions)
+            # Without ?version the page opens on what serves, not on the newest experiment.
+            serving = serving_version(all_versions)
+            wanted = version if version is not None else serving.version if serving else 0
             chosen = next((v for v in all_versions if v.version == wanted), None)
             if chosen is None:
                 raise NotFound(
@@ -623,6 +677,41 @@ async def decide(
         )
         return RedirectResponse(
             f"/models/{quote(req.model)}?version={req.version}&notice={notice}", status_code=303
+        )
+
+    return await _page(request, build, csrf_token=csrf_token)
+
+
+@router.post("/approvals/{request_id}/apply")
+async def apply_request(request: Request, request_id: str, csrf_token: str = Form("")) -> Response:
+    """Complete a request whose gate has become satisfied (checks landed, a waiver granted)."""
+
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        try:
+            result = approvals.apply_request(page.ctx, page.principal, request_id)
+        except StewardError as refused:
+            return page.refusal(refused, "/approvals")
+        req = result.request
+        return RedirectResponse(
+            f"/models/{quote(req.model)}?version={req.version}&notice=applied", status_code=303
+        )
+
+    return await _page(request, build, csrf_token=csrf_token)
+
+
+@router.post("/approvals/{request_id}/withdraw")
+async def withdraw_request(
+    request: Request, request_id: str, reason: str = Form(""), csrf_token: str = Form("")
+) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        try:
+            req = approvals.withdraw(page.ctx, page.principal, request_id, reason)
+        except StewardError as refused:
+            return page.refusal(refused, "/approvals")
+        return RedirectResponse(
+            f"/models/{quote(req.model)}?version={req.version}&notice=withdrawn", status_code=303
         )
 
     return await _page(request, build, csrf_token=csrf_token)

@@ -1,0 +1,96 @@
+"""What waits for one person: the "My work" page's use case.
+
+Each kind of work comes from the service that owns its rule — requests this person may
+decide (``approvals.inbox``: roles, independence, already-decided), findings they own,
+periodic reviews they may complete (``reviews.completions``), risk assessments of their
+models that are missing or stale (``risk.get_assessment``) and their models' open
+monitoring alerts — merged and sorted by due date, soonest first; undated work last.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from steward.domain.permissions import Permission, Principal, authorize, ensure
+from steward.services import approvals, findings, monitoring, reviews, web_views
+from steward.services import risk as risk_service
+from steward.services.context import Context
+
+KINDS = ("approval", "finding", "review", "questionnaire", "alert")
+REVIEW_WINDOW_DAYS = 30
+MAX_OWNED_MODELS = 200
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    kind: str  # one of KINDS
+    model: str
+    version: int | None
+    ref: str  # the request, finding or alert id; the model name otherwise
+    title: str  # as the owning service words it (English)
+    due: date | None
+
+
+@dataclass(frozen=True)
+class MyWork:
+    items: list[WorkItem]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(item.kind for item in self.items)
+        return {kind: found[kind] for kind in KINDS}
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+
+def my_work(ctx: Context, principal: Principal) -> MyWork:
+    """Everything waiting for ``principal``, soonest due first."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    items: list[WorkItem] = []
+    for waiting in approvals.inbox(ctx, principal):
+        req = waiting.request
+        items.append(
+            WorkItem(
+                "approval",
+                req.model,
+                req.version,
+                req.id,
+                f"{req.from_stage.value} → {req.to_stage.value}: {req.justification}",
+                req.requested_at.date(),
+            )
+        )
+    assigned = findings.list_findings(ctx, principal, owner=principal.name, limit=200)
+    for f in assigned.items:
+        items.append(WorkItem("finding", f.model, f.version, str(f.id), f.title, f.due_date))
+    if authorize(principal, Permission.REVIEW_COMPLETE).allowed:
+        due = reviews.reviews_due(ctx, principal, within_days=REVIEW_WINDOW_DAYS)
+        allowed = reviews.completions(principal, due)
+        for r in due:
+            if allowed[r.model].allowed:
+                items.append(
+                    WorkItem("review", r.model, None, r.model, r.status.value, r.next_review_date)
+                )
+    owned = web_views.inventory(ctx, principal, owner=principal.name, limit=MAX_OWNED_MODELS)
+    for row in owned.rows:
+        found = risk_service.get_assessment(ctx, principal, row.name)
+        if found.assessment is None or found.problem:
+            problem = found.problem or "The model has no risk assessment yet."
+            items.append(WorkItem("questionnaire", row.name, None, row.name, problem, None))
+        if row.open_alerts:
+            for alert in monitoring.list_alerts(ctx, principal, model=row.name, limit=100):
+                items.append(
+                    WorkItem(
+                        "alert",
+                        row.name,
+                        None,
+                        alert.id,
+                        alert.message,
+                        alert.raised_at.date(),
+                    )
+                )
+    items.sort(key=lambda i: (i.due is None, i.due or date.max, i.kind, i.model))
+    return MyWork(items)
