@@ -66,7 +66,7 @@ async def register_model(request: Request) -> Response:
 
     def build(page: Page) -> Response:
         assert page.principal is not None
-        fields = {k: v for k, v in form.items() if k != "name" and v.strip()}
+        fields: dict[str, Any] = {k: v for k, v in form.items() if k != "name" and v.strip()}
         try:
             model_service.create_model(page.ctx, page.principal, form["name"].strip(), **fields)
         except StewardError as refused:
