@@ -181,6 +181,7 @@ QUERY = {
     "GET /api/v1/audit/proofs/consistency": {"old": "1", "new": "1"},
     "GET /api/v1/models/{name}/versions/{version}/gate": {"to": "production"},
     "GET /api/v1/compliance/crosswalk": {"source": "nist-ai-rmf", "target": "iso-42001"},
+    "GET /api/v1/compliance/export": {"format": "oscal-profile"},
 }
 
 

@@ -364,6 +364,7 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/reviews/{review_id}", P.GOVERNANCE_READ, {"review_id": "999"}),
     # model cards and evidence packs
     Row("GET", "/api/v1/models/{name}/versions/{version}/model-card", P.GOVERNANCE_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/bom", P.GOVERNANCE_READ, VERSION),
     Row("GET", "/api/v1/models/{name}/versions/{version}/narratives", P.GOVERNANCE_READ, VERSION),
     Row(
         "PUT",
@@ -408,6 +409,12 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/compliance/coverage", P.GOVERNANCE_READ),
     Row("GET", "/api/v1/compliance/coverage/{name}", P.GOVERNANCE_READ, MODEL),
     Row("GET", "/api/v1/compliance/dashboard", P.GOVERNANCE_READ),
+    Row(
+        "GET",
+        "/api/v1/compliance/export",
+        P.GOVERNANCE_READ,
+        query={"format": "oscal-catalog", "framework": "tw-fsc"},
+    ),
     # signing, deploy records, webhooks
     Row("GET", "/api/v1/signing/key", P.VERSION_READ),
     Row("GET", "/api/v1/models/{name}/versions/{version}/signatures", P.GOVERNANCE_READ, VERSION),

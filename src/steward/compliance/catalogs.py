@@ -47,6 +47,14 @@ class Control:
     verified: str = ""  # as the source says: "true", "secondary", "false" or "" (not stated)
     applies_from: str | None = None  # ISO date the obligation applies from, when dated
     applies_note: str = ""
+    # The title in Traditional Chinese where the source has one (shown on zh-TW pages).
+    title_zh: str = ""
+
+    def title_in(self, locale: str) -> str:
+        """The title in ``locale`` ("zh-TW" or "en") when the catalog has it, else ``title``."""
+        if locale.lower().startswith("zh") and self.title_zh:
+            return self.title_zh
+        return self.title
 
 
 @dataclass(frozen=True)
@@ -122,8 +130,15 @@ def _nist() -> Catalog:
         )
         for cat in fn["categories"]:
             controls.append(
+                # NIST AI 100-1 gives categories and subcategories no title apart from
+                # their outcome statement, so the statement is the title too.
                 Control(
-                    "nist-ai-rmf", cat["id"], cat["id"], _flat(cat["text"]), "category", fn["id"]
+                    "nist-ai-rmf",
+                    cat["id"],
+                    _flat(cat["text"]),
+                    _flat(cat["text"]),
+                    "category",
+                    fn["id"],
                 )
             )
             for sub in cat["subcategories"]:
@@ -131,7 +146,7 @@ def _nist() -> Catalog:
                     Control(
                         "nist-ai-rmf",
                         sub["id"],
-                        sub["id"],
+                        _flat(sub["text"]),
                         _flat(sub["text"]),
                         "subcategory",
                         cat["id"],
@@ -364,6 +379,12 @@ def _sr11() -> Catalog:
     )
 
 
+def _bilingual(title: str) -> tuple[str, str]:
+    """("中文", "English") from a source title written "中文 — English"."""
+    zh, sep, en = title.partition(" — ")
+    return (zh.strip(), en.strip()) if sep else ("", title.strip())
+
+
 def _tw() -> Catalog:
     file = "tw-fsc-ai-guidelines.yaml"
     d = _read(file)
@@ -371,17 +392,26 @@ def _tw() -> Catalog:
         Control(
             "tw-fsc",
             p["id"],
-            p["title"],
+            _bilingual(p["title"])[1],
             _flat(p["summary"]),
             "principle",
             assessable=True,
             verified="secondary",
             applies_from="2024-06-20",
+            title_zh=_bilingual(p["title"])[0],
         )
         for p in d["principles"]
     ]
     controls += [
-        Control("tw-fsc", s["id"], s["title"], "", "lifecycle_stage") for s in d["lifecycle_stages"]
+        Control(
+            "tw-fsc",
+            s["id"],
+            _bilingual(s["title"])[1],
+            "",
+            "lifecycle_stage",
+            title_zh=_bilingual(s["title"])[0],
+        )
+        for s in d["lifecycle_stages"]
     ]
     return Catalog(
         id="tw-fsc",

@@ -327,8 +327,12 @@ def _latest_runs(runs: list[CheckRun]) -> list[CheckRun]:
     return out
 
 
-def _results(runs: list[CheckRun], family: CheckFamily) -> list[tuple[CheckRun, CheckResult]]:
+def latest_results(runs: list[CheckRun], family: CheckFamily) -> list[tuple[CheckRun, CheckResult]]:
+    """The results of ``family`` in the newest run of each suite (what the card reports)."""
     return [(run, r) for run in _latest_runs(runs) for r in run.results if r.family is family]
+
+
+_results = latest_results
 
 
 def _result_table(pairs: list[tuple[CheckRun, CheckResult]], caption: str) -> dict[str, Any]:

@@ -1188,6 +1188,31 @@ class Steward:
         """Every revision written for this version, superseded ones included."""
         return self._backend.narrative_history(model, version, field)
 
+    def compliance_export(
+        self,
+        format: str,
+        *,
+        framework: str | None = None,
+        model: str | None = None,
+        out: str | Path | None = None,
+    ) -> RenderedCard:
+        """An OSCAL document: ``oscal-catalog`` (of ``framework``), ``oscal-profile`` (the
+        active policy pack) or ``oscal-ar`` (assessment results of ``model``); written to
+        ``out`` if given."""
+        return _written(self._backend.compliance_export(format, framework, model), out)
+
+    def version_bom(
+        self,
+        model: str,
+        version: int,
+        *,
+        format: str = "cyclonedx",
+        out: str | Path | None = None,
+    ) -> RenderedCard:
+        """The version's bill of materials: ``cyclonedx`` (1.6 ML-BOM) or ``spdx`` (3.0
+        JSON-LD, AI and Dataset profiles); written to ``out`` if given."""
+        return _written(self._backend.version_bom(model, version, format), out)
+
     def model_card(self, model: str, version: int) -> ModelCard:
         """The model card (Annex IV technical documentation) generated from the evidence."""
         return self._backend.model_card(model, version)
@@ -1196,13 +1221,7 @@ class Steward:
         self, model: str, version: int, *, format: str = "html", out: str | Path | None = None
     ) -> RenderedCard:
         """The card as ``md``, ``html``, ``pdf`` or ``json`` bytes; written to ``out`` if given."""
-        rendered = self._backend.render_model_card(model, version, format)
-        if out is not None:
-            target = Path(out)
-            tmp = target.with_name(f".{target.name}.partial")
-            tmp.write_bytes(rendered.content)
-            tmp.replace(target)
-        return rendered
+        return _written(self._backend.render_model_card(model, version, format), out)
 
     def export_evidence(
         self,
@@ -1455,3 +1474,13 @@ def _read_checkpoint(path: Path) -> str:
             "`steward audit checkpoint` (e.g. <folder>/checkpoint).",
             field="checkpoint",
         ) from exc
+
+
+def _written(rendered: RenderedCard, out: str | Path | None) -> RenderedCard:
+    """Write a rendered document to ``out`` atomically (when given) and return it."""
+    if out is not None:
+        target = Path(out)
+        tmp = target.with_name(f".{target.name}.partial")
+        tmp.write_bytes(rendered.content)
+        tmp.replace(target)
+    return rendered

@@ -408,6 +408,18 @@ class LocalBackend:
 
         return modelcards.narrative_history(self.ctx, self.principal, model, version, field)
 
+    def compliance_export(self, fmt: str, framework: str | None, model: str | None) -> RenderedCard:
+        from steward.services import exports
+
+        return exports.compliance_export(
+            self.ctx, self.principal, fmt, framework=framework, model=model
+        )
+
+    def version_bom(self, model: str, version: int, fmt: str) -> RenderedCard:
+        from steward.services import exports
+
+        return exports.version_bom(self.ctx, self.principal, model, version, fmt)
+
     def model_card(self, model: str, version: int) -> ModelCard:
         from steward.services import modelcards
 

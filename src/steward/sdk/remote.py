@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -641,6 +642,30 @@ class RemoteBackend:
             f"/api/v1/models/{_q(model)}/versions/{version}/narratives/history",
             list[Narrative],
             params=self._params({"field": field}),
+        )
+
+    def _document(self, path: str, params: dict[str, Any], fallback: str) -> RenderedCard:
+        """A downloaded document, named as the server's Content-Disposition names it."""
+        from steward.compliance.modelcard import RenderedCard
+
+        response = self._send("GET", path, params=self._params(params))
+        disposition = response.headers.get("content-disposition", "")
+        found = re.search(r'filename="([^"/\\]+)"', disposition)
+        media = response.headers.get("content-type", "application/json").split(";")[0]
+        return RenderedCard(found.group(1) if found else fallback, media, response.content)
+
+    def compliance_export(self, fmt: str, framework: str | None, model: str | None) -> RenderedCard:
+        return self._document(
+            "/api/v1/compliance/export",
+            {"format": fmt, "framework": framework, "model": model},
+            f"steward-{fmt}.json",
+        )
+
+    def version_bom(self, model: str, version: int, fmt: str) -> RenderedCard:
+        return self._document(
+            f"/api/v1/models/{_q(model)}/versions/{version}/bom",
+            {"format": fmt},
+            f"{model}-v{version}.{fmt}.json",
         )
 
     def model_card(self, model: str, version: int) -> ModelCard:

@@ -368,3 +368,14 @@ def install_helpers(env: Any, code: str) -> None:
     env.globals["translated"] = code != DEFAULT
     env.globals["outcome_text"] = OutcomeText(gettext, fmt)
     env.globals["explain_error"] = lambda error: explain_error(gettext, error.code, error.extra)
+    env.globals["control_title"] = lambda framework, control, title: control_title(
+        code, framework, control, title
+    )
+
+
+def control_title(code: str, framework: str, control: str, title: str) -> str:
+    """A control's title in the page's language where its catalog has one, else ``title``."""
+    from steward.compliance.catalogs import control_index
+
+    found = control_index().get((framework, control))
+    return found.title_in(code) if found is not None else title
