@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import shutil
+import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -429,3 +432,51 @@ def test_cli_writes_the_exports(demo: Demo, tmp_path: Path) -> None:
     assert json.loads(done.stdout)["@context"].startswith("https://spdx.org/rdf/3.0.1/")
     refused = run(demo.home, "compliance", "export", "--format", "oscal-catalog")
     assert refused.exit_code != 0 and "--framework" in refused.output
+
+
+# -- model card PDF layout ----------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_model_card_pdf_keeps_numbers_and_identifiers_whole(demo: Demo, tmp_path: Path) -> None:
+    """Narrow table columns used to split "0.71/13" and "stewar/d": every number and every
+    identifier up to 24 characters in the card's tables must come out of the PDF whole."""
+    from PIL import Image
+
+    pytest.importorskip("weasyprint")
+    card = modelcards.model_card(demo.ctx, AUDRA, MODEL, 1)
+    path = tmp_path / "card.pdf"
+    path.write_bytes(modelcards.render_card(demo.ctx, card, "pdf").content)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    words = set(text.split())
+    tokens = {
+        token
+        for section in card.sections
+        for block in section.blocks
+        if block["kind"] == "table"
+        for row in block["rows"]
+        for cell in row
+        for token in str(cell).split()
+        if len(token) <= 24 and re.fullmatch(r"[\w.\-/:%]*\w[\w.\-/:%]*", token)
+    }
+    assert len(tokens) > 200  # the card's tables: metrics, runs, groups, profiles, history
+    broken = sorted(tokens - words)
+    assert broken == []
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-f", "2", "-l", "2", str(path), str(tmp_path / "p")],
+        check=True,
+    )
+    image = Image.open(next(tmp_path.glob("p*.png"))).convert("L")
+    assert sum(image.histogram()[:128]) > 0.01 * image.width * image.height
+
+
+def test_card_cells_escape_and_keep_joined_tokens_together() -> None:
+    from steward.compliance import modelcard as mc
+
+    html = str(mc._unbroken("risk-office <script>x</script> 0.71/13"))
+    assert '<span class="nb">risk-office</span>' in html
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert mc._cell_class("0.7133") == "num" and mc._cell_class("1,024") == "num"
+    assert mc._cell_class("a" * 64) == "long" and mc._cell_class("steward") == ""

@@ -946,7 +946,49 @@ def _environment(markdown: bool = False) -> Any:
         finalize=_md_escape if markdown else None,
     )
     env.filters["cell"] = _md_cell
+    env.filters["cell_class"] = _cell_class
+    env.filters["unbroken"] = _unbroken
     return env
+
+
+# A token longer than this (a sha256, a URI) may break anywhere in a table cell; shorter
+# ones (numbers, dates, ids like "run_c1c4…", names like "steward") never break, so the
+# table layout gives their columns the width of their longest token.
+_LONG_TOKEN = 24
+_NUMBER = re.compile(r"^[-+]?(\d[\d,]*)?(\.\d+)?([eE][-+]?\d+)?%?$")
+
+
+_JOINED = re.compile(r"[-/._:]")
+
+
+def _unbroken(value: Any) -> Any:
+    """HTML of a cell value whose short joined tokens ("risk-office", "0.71/13",
+    "account/bonds") cannot break at their hyphen or slash: each is wrapped in a
+    ``<span class="nb">`` (white-space: nowrap). Everything is escaped first."""
+    import markupsafe
+
+    text = str(value)
+    out = []
+    for part in re.split(r"(\s+)", text):
+        escaped = markupsafe.escape(part)
+        if part and not part.isspace() and len(part) <= _LONG_TOKEN and _JOINED.search(part):
+            out.append(
+                markupsafe.Markup('<span class="nb">') + escaped + markupsafe.Markup("</span>")
+            )
+        else:
+            out.append(escaped)
+    return markupsafe.Markup("").join(out)
+
+
+def _cell_class(value: Any) -> str:
+    """The CSS class of a card table cell: ``num`` (a number, right-aligned, never broken),
+    ``long`` (holds a token that may break anywhere) or ``""`` (breaks between words)."""
+    text = str(value).strip()
+    if text and _NUMBER.match(text):
+        return "num"
+    if any(len(token) > _LONG_TOKEN for token in text.split()):
+        return "long"
+    return ""
 
 
 def _md_escape(value: Any) -> Any:
