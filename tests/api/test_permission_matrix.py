@@ -30,6 +30,7 @@ import httpx
 import pytest
 from tests.conftest import LiveServer, ensure_user
 from tests.risk_answers import CREDIT as ANSWERS
+from tests.risk_answers import IMPACT as IMPACT_ANSWERS
 
 from steward import bootstrap
 from steward.api.app import create_app
@@ -237,6 +238,24 @@ ROWS: list[Row] = [
         P.GOVERNANCE_READ,
         {"assessment_id": "ra_ghost"},
     ),
+    # AI impact assessments
+    Row("GET", "/api/v1/impact/form", P.GOVERNANCE_READ),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/impact-assessments",
+        P.RISK_ASSESS,
+        MODEL,
+        json={"answers": {}},
+    ),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/impact-assessment/decision",
+        P.APPROVAL_DECIDE,
+        MODEL,
+        json={"approve": True, "comment": "matrix"},
+    ),
+    Row("GET", "/api/v1/models/{name}/impact-assessment", P.GOVERNANCE_READ, MODEL),
+    Row("GET", "/api/v1/models/{name}/impact-assessments", P.GOVERNANCE_READ, MODEL),
     # policy packs
     Row("GET", "/api/v1/policies", P.GOVERNANCE_READ),
     Row("POST", "/api/v1/policies", P.POLICY_MANAGE, json={"source": "name: [unclosed"}),
@@ -701,6 +720,12 @@ OBJECT_ROWS: list[Row] = [
         json={"title": "t", "severity": "low"},
     ),
     Row("POST", "/api/v1/models/{name}/risk-assessments", P.RISK_ASSESS, json={"answers": ANSWERS}),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/impact-assessments",
+        P.RISK_ASSESS,
+        json={"answers": IMPACT_ANSWERS},
+    ),
     Row(
         "POST",
         "/api/v1/models/{name}/deployments",

@@ -29,6 +29,7 @@ from steward.domain.checks import CheckFamily, CheckResult, CheckRun
 from steward.domain.entities import DatasetVersion, Model, ModelVersion, Transition
 from steward.domain.errors import InvalidInput
 from steward.domain.findings import Finding, Waiver
+from steward.domain.impact import ImpactAssessment
 from steward.domain.requests import TransitionRequest
 from steward.domain.reviews import Review
 from steward.domain.risk import RiskAssessment
@@ -223,6 +224,8 @@ class CardEvidence:
     journal_head: tuple[int, str] | None
     generated_at: datetime
     generated_by: str
+    impact: ImpactAssessment | None = None  # the approved AI impact assessment, if any
+    impact_problem: str | None = None  # why there is none, or why it is stale
 
 
 # -- blocks ---------------------------------------------------------------------------
@@ -398,6 +401,27 @@ def _dataset_blocks(role: str, ds: DatasetVersion | None) -> list[dict[str, Any]
             )
         )
     return blocks
+
+
+def _impact_blocks(ev: CardEvidence) -> list[dict[str, Any]]:
+    """The approved AI impact assessment (ISO/IEC 42005; EU AI Act Art. 27), or why none."""
+    found = ev.impact
+    if found is None:
+        return [_missing(ev.impact_problem or "The model has no approved AI impact assessment.")]
+    return [
+        _facts(
+            ("AI impact assessment", f"revision {found.revision} (id {found.id})"),
+            ("Form", f"{found.form} v{found.form_version}"),
+            ("Submitted", f"{_text(found.submitted_at)} by {found.submitted_by}"),
+            ("Approved", f"{_text(found.decided_at)} by {found.decided_by}: {found.comment}"),
+            ("Currency", ev.impact_problem or "current"),
+        ),
+        _table(
+            ["field", "answer"],
+            sorted(found.answers.items()),
+            "AI impact assessment answers (ISO/IEC 42005; EU AI Act Art. 27)",
+        ),
+    ]
 
 
 def _diff_rows(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -671,7 +695,8 @@ def build(ev: CardEvidence) -> ModelCard:
                 "Why the assessment came out as it did",
             )
         )
-    add(CardSection("risk", "Risk assessment", "Annex IV 5; Art. 9", risk))
+    risk += _impact_blocks(ev)
+    add(CardSection("risk", "Risk assessment", "Annex IV 5; Art. 9; Art. 27", risk))
 
     mine = [f for f in ev.findings if f.version in (None, v.version)]
     failed = [(run, r) for run in _latest_runs(ev.runs) for r in run.results if r.passed is False]

@@ -42,6 +42,7 @@ class Kind:
     NO_OPEN_FINDINGS = "no_open_findings"
     REVIEW_CURRENT = "review_current"
     MONITOR_CONFIGURED = "monitor_configured"
+    IMPACT_ASSESSED = "impact_assessed"  # an approved, current AI impact assessment
 
 
 # kind -> (required parameters, optional parameters)
@@ -60,6 +61,7 @@ _PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     Kind.NO_OPEN_FINDINGS: (frozenset({"severity_at_least"}), frozenset()),
     Kind.REVIEW_CURRENT: (frozenset(), frozenset()),
     Kind.MONITOR_CONFIGURED: (frozenset(), frozenset()),
+    Kind.IMPACT_ASSESSED: (frozenset(), frozenset()),
 }
 KINDS = tuple(_PARAMS)
 _COMMON = frozenset({"id", "kind", "to", "tiers", "controls", "description"})

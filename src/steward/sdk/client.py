@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from steward.compliance.evidence import PackSummary, PackVerification
     from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
     from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
+    from steward.domain.impact import ImpactAssessment, ImpactForm
 
 T = TypeVar("T")
 
@@ -1212,6 +1213,37 @@ class Steward:
         """The version's bill of materials: ``cyclonedx`` (1.6 ML-BOM) or ``spdx`` (3.0
         JSON-LD, AI and Dataset profiles); written to ``out`` if given."""
         return _written(self._backend.version_bom(model, version, format), out)
+
+    def impact_form(self) -> ImpactForm:
+        """The AI impact assessment form (ISO/IEC 42005 structure, EU AI Act Art. 27)."""
+        return self._backend.impact_form()
+
+    def submit_impact_assessment(
+        self, model: str, answers: Mapping[str, Any] | str | Path
+    ) -> ImpactAssessment:
+        """Submit a new revision: ``answers`` maps field ids to text, or is a YAML file."""
+        if isinstance(answers, str | Path):
+            import yaml
+
+            loaded = yaml.safe_load(Path(answers).read_text(encoding="utf-8"))
+            answers = loaded if isinstance(loaded, dict) else {}
+        return self._backend.submit_impact_assessment(model, dict(answers))
+
+    def decide_impact_assessment(
+        self, model: str, *, approve: bool, comment: str, revision: int | None = None
+    ) -> ImpactAssessment:
+        """Approve or reject the revision awaiting a decision (not its submitter, not the
+        model's owner)."""
+        return self._backend.decide_impact_assessment(model, approve, comment, revision)
+
+    def impact_assessment(self, model: str) -> ImpactAssessment | None:
+        """The approved impact assessment that counts (``stale`` says why it no longer
+        does), or None."""
+        return self._backend.impact_assessment(model)
+
+    def impact_history(self, model: str) -> list[ImpactAssessment]:
+        """Every revision of the model's impact assessment, newest first."""
+        return self._backend.impact_history(model)
 
     def model_card(self, model: str, version: int) -> ModelCard:
         """The model card (Annex IV technical documentation) generated from the evidence."""

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from steward.compliance.evidence import PackSummary
     from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
     from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
+    from steward.domain.impact import ImpactAssessment, ImpactForm
 
 T = TypeVar("T")
 
@@ -667,6 +668,38 @@ class RemoteBackend:
             {"format": fmt},
             f"{model}-v{version}.{fmt}.json",
         )
+
+    def impact_form(self) -> ImpactForm:
+        from steward.domain.impact import ImpactForm
+
+        return self._call("GET", "/api/v1/impact/form", ImpactForm)
+
+    def submit_impact_assessment(self, model: str, answers: dict[str, Any]) -> ImpactAssessment:
+        from steward.domain.impact import ImpactAssessment
+
+        path = f"/api/v1/models/{_q(model)}/impact-assessments"
+        return self._call("POST", path, ImpactAssessment, json={"answers": answers})
+
+    def decide_impact_assessment(
+        self, model: str, approve: bool, comment: str, revision: int | None
+    ) -> ImpactAssessment:
+        from steward.domain.impact import ImpactAssessment
+
+        body = {"approve": approve, "comment": comment, "revision": revision}
+        path = f"/api/v1/models/{_q(model)}/impact-assessment/decision"
+        return self._call("POST", path, ImpactAssessment, json=body)
+
+    def impact_assessment(self, model: str) -> ImpactAssessment | None:
+        from steward.domain.impact import ImpactAssessment
+
+        path = f"/api/v1/models/{_q(model)}/impact-assessment"
+        return self._call("GET", path, ImpactAssessment | None)  # type: ignore[arg-type]
+
+    def impact_history(self, model: str) -> list[ImpactAssessment]:
+        from steward.domain.impact import ImpactAssessment
+
+        path = f"/api/v1/models/{_q(model)}/impact-assessments"
+        return self._call("GET", path, list[ImpactAssessment])
 
     def model_card(self, model: str, version: int) -> ModelCard:
         from steward.compliance.modelcard import ModelCard

@@ -32,6 +32,7 @@ from steward.store.findings_repo import (
 )
 from steward.store.gates_repo import CheckRunRepository, PolicyRepository, RequestRepository
 from steward.store.identity_repo import TeamRepository, UserRepository
+from steward.store.impact_repo import ImpactRepository
 from steward.store.modelcard_repo import NarrativeRepository
 from steward.store.models_repo import ModelRepository
 from steward.store.monitoring_repo import MonitorRepository
@@ -148,6 +149,7 @@ class UnitOfWork:
         self.users = UserRepository(self.conn)
         self.teams = TeamRepository(self.conn)
         self.risk = RiskRepository(self.conn)
+        self.impact = ImpactRepository(self.conn)
         self.findings = FindingRepository(self.conn)
         self.waivers = WaiverRepository(self.conn)
         self.reviews = ReviewRepository(self.conn)

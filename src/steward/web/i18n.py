@@ -227,6 +227,7 @@ REQUIREMENT_TITLES: dict[str, str] = {
     "no_open_findings": N_("No open findings"),
     "review_current": N_("Periodic review"),
     "monitor_configured": N_("Monitoring"),
+    "impact_assessed": N_("AI impact assessment"),
 }
 DOCUMENTATION_FIELDS: dict[str, str] = {
     "title": N_("title"),
