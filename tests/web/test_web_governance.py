@@ -182,6 +182,9 @@ def test_compliance_pages_name_controls_and_count_findings_by_severity(
     web.cookies.set("steward_lang", "zh-TW")
     chinese = web.get("/compliance/models/churn?framework=tw-fsc").text
     assert "建立治理及問責機制" in chinese
+    # Taiwan's AI Basic Act: its Art. 4 principles are on the coverage page, in Chinese too.
+    basic_act = web.get("/compliance/models/churn?framework=tw-ai-basic-act").text
+    assert "Art. 4 P6" in basic_act and "公平與不歧視" in basic_act
 
 
 def test_model_card_downloads_and_evidence_pack_for_auditors(web: TestClient, ctx: Context) -> None:

@@ -427,10 +427,73 @@ def _tw() -> Catalog:
     )
 
 
+def _tw_ai_basic_act() -> Catalog:
+    """Taiwan's AI Basic Act, partial: official English text of Arts. 1-4 (Art. 4 cut
+    short), the Art. 4 principles by their official names (assessed), and the provisions
+    reported by secondary sources (listed, never assessed: their text is not known)."""
+    file = "tw-ai-basic-act.yaml"
+    d = _read(file)
+    fid = "tw-ai-basic-act"
+    promulgated = "2026-01-14"
+    controls: list[Control] = [
+        Control(
+            fid,
+            a["id"],
+            _flat(a["title"]),
+            _flat(a["text"]),
+            "article",
+            verified=str(a["verified"]),
+            applies_from=promulgated,
+            applies_note=f"duties for: {', '.join(a['duties_for'])}",
+        )
+        for a in d["articles"]
+    ]
+    controls += [
+        Control(
+            fid,
+            p["id"],
+            _flat(p["title"]),
+            _flat(p["verified_scope"]),
+            "principle",
+            p["article"],
+            assessable=True,
+            verified=str(p["verified"]),
+            applies_from=promulgated,
+            applies_note=_flat(p["title_zh_note"]),
+            title_zh=str(p["title_zh"]),
+        )
+        for p in d["principles"]
+    ]
+    controls += [
+        Control(
+            fid,
+            r["id"],
+            _flat(r["topic"])[:120],
+            f"Reported, not text: {_flat(r['topic'])} (sources: {'; '.join(r['sources'])})",
+            "reported_provision",
+            verified=str(r["verified"]),
+            applies_note=f"duties for: {', '.join(r['duties_for'])}",
+        )
+        for r in d["reported"]
+    ]
+    return Catalog(
+        id=fid,
+        title=_flat(d["framework"]),
+        short=d["short"],
+        version=_flat(d["version"]),
+        status="in force since 2026-01-14 (framework act; duties mainly on government)",
+        sources=_sources(d["source"]),
+        license_note=_flat(d["license_note"]),
+        verification=_flat(d["status"]),
+        file=file,
+        controls=tuple(controls),
+    )
+
+
 @cache
 def catalogs() -> tuple[Catalog, ...]:
     """Every shipped catalog, in a stable order."""
-    return (_nist(), _iso(), _eu(), _sr26(), _sr11(), _tw())
+    return (_nist(), _iso(), _eu(), _sr26(), _sr11(), _tw(), _tw_ai_basic_act())
 
 
 def catalog(framework: str) -> Catalog:
