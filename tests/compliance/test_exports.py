@@ -343,8 +343,13 @@ def test_bom_refuses_an_unknown_format_and_a_missing_version(demo: Demo) -> None
 def test_a_missing_library_names_the_compliance_extra(
     demo: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import steward.compliance
+
+    # As if cyclonedx-python-lib were not installed: importing it fails, and the builder
+    # module must be imported afresh (not found as the package's attribute).
     monkeypatch.setitem(sys.modules, "cyclonedx", None)
     monkeypatch.delitem(sys.modules, "steward.compliance.bom", raising=False)
+    monkeypatch.delattr(steward.compliance, "bom", raising=False)
     with pytest.raises(MissingExtra, match=r"pip install 'steward\[compliance\]'"):
         exports.version_bom(demo.ctx, AUDRA, MODEL, 1, "cyclonedx")
     # The evidence pack is still exported, and says why its exports are missing.
