@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from steward.demo.load import CREDIT_ANSWERS
+from steward.demo.load import CREDIT_ANSWERS, CREDIT_IMPACT
 
 CREDIT: dict[str, Any] = CREDIT_ANSWERS
 # An internal demand forecast: nothing about people.
@@ -25,3 +25,6 @@ FORECAST: dict[str, Any] = {
     "transparency": ["none"],
     "third_party": "in_house",
 }
+# A complete AI impact assessment (every field of the shipped form, Art. 27 ones included):
+# the demo's credit model's own.
+IMPACT: dict[str, str] = CREDIT_IMPACT

@@ -30,6 +30,7 @@ PURPOSE: dict[str, str] = {
     "mlflow": "importing from MLflow",
     "onnx": "ONNX models",
     "shap": "SHAP explanations",
+    "compliance": "OSCAL, CycloneDX and SPDX exports",
     "demo": "the demo (a server with validation, monitoring and signing)",
 }
 
@@ -68,6 +69,9 @@ PROVIDED_BY: dict[str, tuple[str, ...]] = {
     "onnx": ("onnx",),
     "onnxruntime": ("onnx",),
     "shap": ("shap",),
+    "trestle": ("compliance",),
+    "cyclonedx": ("compliance",),
+    "spdx_python_model": ("compliance",),
 }
 
 # The modules whose presence shows an extra is installed.
@@ -90,6 +94,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "postgres": ("psycopg",),
     "s3": ("s3fs",),
     "mlflow": ("mlflow",),
+    "compliance": ("trestle", "cyclonedx", "spdx_python_model"),
 }
 MODULES["demo"] = tuple(
     dict.fromkeys(

@@ -207,6 +207,7 @@ QUERY = {
         "version": "1",
     },
     "GET /mlflow/api/2.0/mlflow-artifacts/artifacts": {"path": "credit-scoring/1"},
+    "GET /api/v1/compliance/export": {"format": "oscal-profile"},
 }
 
 

@@ -30,6 +30,7 @@ import httpx
 import pytest
 from tests.conftest import LiveServer, ensure_user
 from tests.risk_answers import CREDIT as ANSWERS
+from tests.risk_answers import IMPACT as IMPACT_ANSWERS
 
 from steward import bootstrap
 from steward.api.app import create_app
@@ -240,6 +241,24 @@ ROWS: list[Row] = [
         P.GOVERNANCE_READ,
         {"assessment_id": "ra_ghost"},
     ),
+    # AI impact assessments
+    Row("GET", "/api/v1/impact/form", P.GOVERNANCE_READ),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/impact-assessments",
+        P.RISK_ASSESS,
+        MODEL,
+        json={"answers": {}},
+    ),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/impact-assessment/decision",
+        P.APPROVAL_DECIDE,
+        MODEL,
+        json={"approve": True, "comment": "matrix"},
+    ),
+    Row("GET", "/api/v1/models/{name}/impact-assessment", P.GOVERNANCE_READ, MODEL),
+    Row("GET", "/api/v1/models/{name}/impact-assessments", P.GOVERNANCE_READ, MODEL),
     # policy packs
     Row("GET", "/api/v1/policies", P.GOVERNANCE_READ),
     Row("POST", "/api/v1/policies", P.POLICY_MANAGE, json={"source": "name: [unclosed"}),
@@ -367,6 +386,7 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/reviews/{review_id}", P.GOVERNANCE_READ, {"review_id": "999"}),
     # model cards and evidence packs
     Row("GET", "/api/v1/models/{name}/versions/{version}/model-card", P.GOVERNANCE_READ, VERSION),
+    Row("GET", "/api/v1/models/{name}/versions/{version}/bom", P.GOVERNANCE_READ, VERSION),
     Row("GET", "/api/v1/models/{name}/versions/{version}/narratives", P.GOVERNANCE_READ, VERSION),
     Row(
         "PUT",
@@ -411,6 +431,12 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/compliance/coverage", P.GOVERNANCE_READ),
     Row("GET", "/api/v1/compliance/coverage/{name}", P.GOVERNANCE_READ, MODEL),
     Row("GET", "/api/v1/compliance/dashboard", P.GOVERNANCE_READ),
+    Row(
+        "GET",
+        "/api/v1/compliance/export",
+        P.GOVERNANCE_READ,
+        query={"format": "oscal-catalog", "framework": "tw-fsc"},
+    ),
     # signing, deploy records, webhooks
     Row("GET", "/api/v1/signing/key", P.VERSION_READ),
     Row("GET", "/api/v1/models/{name}/versions/{version}/signatures", P.GOVERNANCE_READ, VERSION),
@@ -732,6 +758,12 @@ OBJECT_ROWS: list[Row] = [
         json={"title": "t", "severity": "low"},
     ),
     Row("POST", "/api/v1/models/{name}/risk-assessments", P.RISK_ASSESS, json={"answers": ANSWERS}),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/impact-assessments",
+        P.RISK_ASSESS,
+        json={"answers": IMPACT_ANSWERS},
+    ),
     Row(
         "POST",
         "/api/v1/models/{name}/deployments",

@@ -17,6 +17,7 @@ def test_catalogs_and_controls(tmp_path: Path) -> None:
         "sr-26-2",
         "sr-11-7",
         "tw-fsc",
+        "tw-ai-basic-act",
     ]
     assert "tw-fsc" in flat(ok(home, "compliance", "catalogs").stdout)
     nist = as_json(home, "compliance", "controls", "nist-ai-rmf")

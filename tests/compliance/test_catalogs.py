@@ -33,6 +33,7 @@ def test_catalog_counts_match_the_frameworks() -> None:
     assert kinds("sr-26-2") == {"theme": 9}
     assert kinds("sr-11-7") == {"requirement": 22}
     assert kinds("tw-fsc") == {"principle": 6, "lifecycle_stage": 4}
+    assert kinds("tw-ai-basic-act") == {"article": 4, "principle": 7, "reported_provision": 11}
     articles = {c.id for c in catalogs.catalog("eu-ai-act").controls if c.kind == "article"}
     assert articles == {
         f"Art. {n}" for n in (9, 10, 11, 12, 13, 14, 15, 17, 18, 19, 26, 27, 43, 49, 72, 73)
@@ -149,3 +150,33 @@ def test_the_crosswalk_combines_published_pairs_and_shared_evidence() -> None:
     assert ("SR117-VI-4", "Art. 12") in {(p.source, p.target) for p in other.pairs}
     with pytest.raises(InvalidInput, match="two different frameworks"):
         mapping.crosswalk(mapping.shipped(), "tw-fsc", "tw-fsc")
+
+
+def test_every_ai_basic_act_entry_cites_its_source_article_and_date() -> None:
+    """Nothing in the Taiwan AI Basic Act catalog is without a source, an article and a date;
+    what could not be read in an official text says so instead of inventing it."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("steward.compliance").joinpath("sources", "tw-ai-basic-act.yaml")
+    doc = yaml.safe_load(text.read_text("utf-8"))
+    entries = doc["articles"] + doc["principles"] + doc["reported"]
+    for entry in entries:
+        assert entry.get("source") or entry.get("sources"), entry["id"]
+        assert entry.get("article") or entry["id"].startswith("Art. "), entry["id"]
+        assert entry.get("date"), entry["id"]
+        assert entry["verified"] in ("true", "false"), entry["id"]
+    assert all(r["verified"] == "false" for r in doc["reported"])
+    cat = catalogs.catalog("tw-ai-basic-act")
+    assert "PARTIAL" in cat.verification
+    # Reported provisions are listed, never assessed; the principles are, in both languages.
+    assert {c.kind for c in cat.assessable} == {"principle"}
+    fairness = cat.control("Art. 4 P6")
+    assert (fairness.title, fairness.title_zh) == (
+        "Fairness and Non-discrimination",
+        "公平與不歧視",
+    )
+    assert (
+        fairness.title_in("zh-TW") == "公平與不歧視" and fairness.title_in("en") == fairness.title
+    )

@@ -162,6 +162,31 @@ def test_compliance_pages_show_the_matrix_and_drill_down(web: TestClient) -> Non
     assert bad.status_code == 404
 
 
+def test_compliance_pages_name_controls_and_count_findings_by_severity(
+    web: TestClient, ctx: Context
+) -> None:
+    """The Title column shows the catalog's title, not the id again; the findings evidence
+    counts open findings per severity instead of reading as if all were critical."""
+    findings.open_finding(ctx, OP, "churn", title="Leaks applicant names", severity="critical")
+    sign_in(web, "aud")
+    nist = web.get("/compliance/models/churn?framework=nist-ai-rmf").text
+    row = nist.split('id="c-GOVERN 1.2"', 1)[1].split("</tr>", 1)[0]
+    assert "The characteristics of trustworthy AI are integrated" in row
+    assert "Findings: 1 critical, 1 high open; critical: id " in nist
+    organisation = web.get("/compliance?framework=nist-ai-rmf").text
+    assert "Mechanisms are in place to inventory AI systems" in organisation
+    # Taiwan FSC principles: English titles in English, the official Chinese in zh-TW.
+    english = web.get("/compliance/models/churn?framework=tw-fsc").text
+    assert "Establish governance and accountability" in english
+    assert "建立治理及問責機制" not in english
+    web.cookies.set("steward_lang", "zh-TW")
+    chinese = web.get("/compliance/models/churn?framework=tw-fsc").text
+    assert "建立治理及問責機制" in chinese
+    # Taiwan's AI Basic Act: its Art. 4 principles are on the coverage page, in Chinese too.
+    basic_act = web.get("/compliance/models/churn?framework=tw-ai-basic-act").text
+    assert "Art. 4 P6" in basic_act and "公平與不歧視" in basic_act
+
+
 def test_model_card_downloads_and_evidence_pack_for_auditors(web: TestClient, ctx: Context) -> None:
     sign_in(web, "aud")
     page = web.get("/models/churn")

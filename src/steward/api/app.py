@@ -33,6 +33,7 @@ from steward.api.routes import connections as connection_routes
 from steward.api.routes import datasets as dataset_routes
 from steward.api.routes import deployments as deployment_routes
 from steward.api.routes import identity as identity_routes
+from steward.api.routes import impact as impact_routes
 from steward.api.routes import monitoring as monitoring_routes
 from steward.api.routes import policies as policy_routes
 from steward.api.routes import reports as report_routes
@@ -148,6 +149,7 @@ def create_app(ctx: Context) -> FastAPI:
         app.include_router(router)
     # risk assessment
     app.include_router(risk_routes.router)
+    app.include_router(impact_routes.router)
     # users, teams, roles, login
     app.include_router(identity_routes.router)
     app.include_router(sso_routes.router)

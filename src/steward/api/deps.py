@@ -82,3 +82,12 @@ async def caller(request: Request) -> Caller:
 def respond(value: Any, status: int = 200, tp: Any = None) -> Response:
     """Serialise entities once, with the same adapter the remote SDK reads them with."""
     return Response(wire.dump_json(value, tp), status_code=status, media_type="application/json")
+
+
+def document(rendered: Any) -> Response:
+    """A rendered document (model card, OSCAL, BOM) with the file name it should be saved as."""
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'inline; filename="{rendered.filename}"'},
+    )

@@ -275,3 +275,32 @@ def dashboard(ctx: typer.Context, json_: JsonOpt = False) -> None:
         _summary("Coverage per framework", d.coverage)
 
     output.run(go)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", help="oscal-catalog (needs --framework), oscal-profile or oscal-ar."
+        ),
+    ],
+    framework: Annotated[
+        str | None,
+        typer.Option("--framework", "-f", help="The catalog to export, e.g. nist-ai-rmf."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="The model assessed (oscal-ar).")
+    ] = None,
+    out: output.DocumentOut = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Export OSCAL for another GRC tool: a catalog, the active policy pack as a profile,
+    or a model's assessment results (findings per control, evidence with its hashes)."""
+
+    def go() -> None:
+        rendered = _client(ctx).compliance_export(format, framework=framework, model=model)
+        output.write_document(rendered, out, json_)
+
+    output.run(go)

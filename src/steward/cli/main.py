@@ -19,6 +19,7 @@ from steward.cli import (
     evidence_cmd,
     finding_cmd,
     gate_cmd,
+    impact_cmd,
     mlflow_cmd,
     model_cmd,
     monitor_cmd,
@@ -105,6 +106,11 @@ app.add_typer(
     help="Log, list, show and download versions; aliases; transitions.",
 )
 app.add_typer(audit_cmd.app, name="audit", help="Read, verify and export the audit journal.")
+app.add_typer(
+    impact_cmd.app,
+    name="impact",
+    help="AI impact assessments (ISO/IEC 42005, EU AI Act Art. 27): submit, decide, show.",
+)
 app.add_typer(token_cmd.app, name="token", help="Create, list and revoke API tokens.")
 app.add_typer(
     user_cmd.app, name="user", help="Users, their roles and passwords; log in for a token."

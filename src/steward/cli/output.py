@@ -6,7 +6,8 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -109,3 +110,31 @@ def fail(exc: StewardError) -> NoReturn:
 def run(fn: Callable[[], None]) -> None:
     with errors():
         fn()
+
+
+# Where `write_document` writes: the commands that export a document take this option.
+DocumentOut = Annotated[
+    Path | None,
+    typer.Option("-o", "--out", help="File to write (default: its own name; - for stdout)."),
+]
+
+
+def write_document(rendered: Any, out: Path | None, json_: bool) -> None:
+    """Write a rendered document (model card, OSCAL, BOM) to ``out`` ("-": stdout; default:
+    its own file name), atomically, and say what was written."""
+    if str(out) == "-":
+        sys.stdout.buffer.write(rendered.content)
+        return
+    target = out or Path(rendered.filename)
+    tmp = target.with_name(f".{target.name}.partial")
+    tmp.write_bytes(rendered.content)
+    tmp.replace(target)
+    if json_:
+        emit_json(
+            {"file": str(target), "bytes": len(rendered.content), "media_type": rendered.media_type}
+        )
+        return
+    console().print(
+        f"Wrote {target} ({len(rendered.content)} bytes, {rendered.media_type}).",
+        highlight=False,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,26 +38,7 @@ def model_card(
 
     def go() -> None:
         rendered = _client(ctx).render_model_card(model, version, format=format)
-        if str(out) == "-":
-            sys.stdout.buffer.write(rendered.content)
-            return
-        target = out or Path(rendered.filename)
-        tmp = target.with_name(f".{target.name}.partial")
-        tmp.write_bytes(rendered.content)
-        tmp.replace(target)
-        if json_:
-            output.emit_json(
-                {
-                    "file": str(target),
-                    "bytes": len(rendered.content),
-                    "media_type": rendered.media_type,
-                }
-            )
-            return
-        output.console().print(
-            f"Wrote {target} ({len(rendered.content)} bytes, {rendered.media_type}).",
-            highlight=False,
-        )
+        output.write_document(rendered, out, json_)
 
     output.run(go)
 

@@ -229,6 +229,27 @@ def download(
     output.run(go)
 
 
+@app.command("bom")
+def bom(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[int, typer.Argument(help="Version number.")],
+    format: Annotated[
+        str, typer.Option("--format", help="cyclonedx (1.6 ML-BOM) or spdx (3.0 JSON-LD).")
+    ] = "cyclonedx",
+    out: output.DocumentOut = None,
+    json_: JsonOpt = False,
+) -> None:
+    """The version's bill of materials: model with its sha256, data with fingerprints,
+    metrics, fairness by group and intended use, as CycloneDX or SPDX 3."""
+
+    def go() -> None:
+        rendered = _client(ctx).version_bom(model, version, format=format)
+        output.write_document(rendered, out, json_)
+
+    output.run(go)
+
+
 @app.command("alias")
 def alias(
     ctx: typer.Context,

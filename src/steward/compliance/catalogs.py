@@ -47,6 +47,14 @@ class Control:
     verified: str = ""  # as the source says: "true", "secondary", "false" or "" (not stated)
     applies_from: str | None = None  # ISO date the obligation applies from, when dated
     applies_note: str = ""
+    # The title in Traditional Chinese where the source has one (shown on zh-TW pages).
+    title_zh: str = ""
+
+    def title_in(self, locale: str) -> str:
+        """The title in ``locale`` ("zh-TW" or "en") when the catalog has it, else ``title``."""
+        if locale.lower().startswith("zh") and self.title_zh:
+            return self.title_zh
+        return self.title
 
 
 @dataclass(frozen=True)
@@ -122,8 +130,15 @@ def _nist() -> Catalog:
         )
         for cat in fn["categories"]:
             controls.append(
+                # NIST AI 100-1 gives categories and subcategories no title apart from
+                # their outcome statement, so the statement is the title too.
                 Control(
-                    "nist-ai-rmf", cat["id"], cat["id"], _flat(cat["text"]), "category", fn["id"]
+                    "nist-ai-rmf",
+                    cat["id"],
+                    _flat(cat["text"]),
+                    _flat(cat["text"]),
+                    "category",
+                    fn["id"],
                 )
             )
             for sub in cat["subcategories"]:
@@ -131,7 +146,7 @@ def _nist() -> Catalog:
                     Control(
                         "nist-ai-rmf",
                         sub["id"],
-                        sub["id"],
+                        _flat(sub["text"]),
                         _flat(sub["text"]),
                         "subcategory",
                         cat["id"],
@@ -364,6 +379,12 @@ def _sr11() -> Catalog:
     )
 
 
+def _bilingual(title: str) -> tuple[str, str]:
+    """("中文", "English") from a source title written "中文 — English"."""
+    zh, sep, en = title.partition(" — ")
+    return (zh.strip(), en.strip()) if sep else ("", title.strip())
+
+
 def _tw() -> Catalog:
     file = "tw-fsc-ai-guidelines.yaml"
     d = _read(file)
@@ -371,17 +392,26 @@ def _tw() -> Catalog:
         Control(
             "tw-fsc",
             p["id"],
-            p["title"],
+            _bilingual(p["title"])[1],
             _flat(p["summary"]),
             "principle",
             assessable=True,
             verified="secondary",
             applies_from="2024-06-20",
+            title_zh=_bilingual(p["title"])[0],
         )
         for p in d["principles"]
     ]
     controls += [
-        Control("tw-fsc", s["id"], s["title"], "", "lifecycle_stage") for s in d["lifecycle_stages"]
+        Control(
+            "tw-fsc",
+            s["id"],
+            _bilingual(s["title"])[1],
+            "",
+            "lifecycle_stage",
+            title_zh=_bilingual(s["title"])[0],
+        )
+        for s in d["lifecycle_stages"]
     ]
     return Catalog(
         id="tw-fsc",
@@ -397,10 +427,73 @@ def _tw() -> Catalog:
     )
 
 
+def _tw_ai_basic_act() -> Catalog:
+    """Taiwan's AI Basic Act, partial: official English text of Arts. 1-4 (Art. 4 cut
+    short), the Art. 4 principles by their official names (assessed), and the provisions
+    reported by secondary sources (listed, never assessed: their text is not known)."""
+    file = "tw-ai-basic-act.yaml"
+    d = _read(file)
+    fid = "tw-ai-basic-act"
+    promulgated = "2026-01-14"
+    controls: list[Control] = [
+        Control(
+            fid,
+            a["id"],
+            _flat(a["title"]),
+            _flat(a["text"]),
+            "article",
+            verified=str(a["verified"]),
+            applies_from=promulgated,
+            applies_note=f"duties for: {', '.join(a['duties_for'])}",
+        )
+        for a in d["articles"]
+    ]
+    controls += [
+        Control(
+            fid,
+            p["id"],
+            _flat(p["title"]),
+            _flat(p["verified_scope"]),
+            "principle",
+            p["article"],
+            assessable=True,
+            verified=str(p["verified"]),
+            applies_from=promulgated,
+            applies_note=_flat(p["title_zh_note"]),
+            title_zh=str(p["title_zh"]),
+        )
+        for p in d["principles"]
+    ]
+    controls += [
+        Control(
+            fid,
+            r["id"],
+            _flat(r["topic"])[:120],
+            f"Reported, not text: {_flat(r['topic'])} (sources: {'; '.join(r['sources'])})",
+            "reported_provision",
+            verified=str(r["verified"]),
+            applies_note=f"duties for: {', '.join(r['duties_for'])}",
+        )
+        for r in d["reported"]
+    ]
+    return Catalog(
+        id=fid,
+        title=_flat(d["framework"]),
+        short=d["short"],
+        version=_flat(d["version"]),
+        status="in force since 2026-01-14 (framework act; duties mainly on government)",
+        sources=_sources(d["source"]),
+        license_note=_flat(d["license_note"]),
+        verification=_flat(d["status"]),
+        file=file,
+        controls=tuple(controls),
+    )
+
+
 @cache
 def catalogs() -> tuple[Catalog, ...]:
     """Every shipped catalog, in a stable order."""
-    return (_nist(), _iso(), _eu(), _sr26(), _sr11(), _tw())
+    return (_nist(), _iso(), _eu(), _sr26(), _sr11(), _tw(), _tw_ai_basic_act())
 
 
 def catalog(framework: str) -> Catalog:

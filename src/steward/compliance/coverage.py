@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from steward.compliance import catalogs
 from steward.compliance.mapping import DEFAULT_FRESHNESS_DAYS, EvidenceKind, EvidenceMapping
+from steward.domain.findings import SEVERITIES
 from steward.domain.gate import Binding, lapse_reason
 
 PRODUCTION_STAGES = ("production", "under_review")
@@ -475,26 +476,37 @@ def _reviews(f: ModelFacts, today: date) -> Evidence:
     )
 
 
+def _by_severity(findings: tuple[FindingFact, ...]) -> str:
+    """'1 critical, 11 high': open findings counted per severity, most severe first."""
+    counts = Counter(x.severity for x in findings)
+    order = [*reversed(SEVERITIES), *sorted(set(counts) - set(SEVERITIES))]
+    return ", ".join(f"{counts[s]} {s}" for s in order if counts.get(s))
+
+
+def _ids(findings: list[FindingFact]) -> str:
+    ids = sorted(str(x.id) for x in findings)
+    return f"id {ids[0]}" if len(ids) == 1 else f"ids {', '.join(sorted(ids, key=int))}"
+
+
 def _findings(f: ModelFacts, today: date) -> Evidence:
     kind = EvidenceKind.FINDINGS
     overdue = [x for x in f.open_findings if x.due_date is not None and x.due_date < today]
     critical = [x for x in f.open_findings if x.severity == "critical"]
     refs = tuple(str(x.id) for x in f.open_findings)
     if overdue or critical:
-        parts = []
-        if overdue:
-            parts.append(f"{len(overdue)} open past their due date")
+        # Counted by severity first, so "1 critical" is not read as all of them.
+        parts = [f"{_by_severity(f.open_findings)} open"]
         if critical:
-            parts.append(f"{len(critical)} critical open")
-        return Evidence(
-            kind,
-            State.STALE,
-            f"Findings: {', '.join(parts)} (ids {', '.join(sorted(refs, key=int))}).",
-            refs,
-        )
+            parts.append(f"critical: {_ids(critical)}")
+        if overdue:
+            parts.append(f"{len(overdue)} past their due date ({_ids(overdue)})")
+        return Evidence(kind, State.STALE, f"Findings: {'; '.join(parts)}.", refs)
     if f.open_findings:
         return Evidence(
-            kind, State.CURRENT, f"{len(f.open_findings)} open finding(s), all within due.", refs
+            kind,
+            State.CURRENT,
+            f"Findings: {_by_severity(f.open_findings)} open, all within their due dates.",
+            refs,
         )
     return Evidence(kind, State.CURRENT, "Findings are tracked; none open.")
 

@@ -21,7 +21,10 @@ A pack is a zip:
   verifier key, ``audit/witnesses.txt`` the verifier keys of the witnesses whose
   cosignatures the note carries, and ``audit/proofs.jsonl`` an RFC 9162 inclusion
   proof per event the checkpoint covers: each event is provably in the organisation's
-  log without the rest of the journal.
+  log without the rest of the journal;
+- ``exports/`` — the model's OSCAL assessment results and the CycloneDX and SPDX bills of
+  materials of the documented versions (``steward.services.exports``), so another GRC
+  tool can load what the signed manifest vouches for.
 
 :func:`verify_pack` needs no server: it checks the signature, that the manifest names
 the key, every file's hash, that every model event still hashes to what the chain

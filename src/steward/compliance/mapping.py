@@ -298,6 +298,7 @@ class ControlInfo:
     evidence: tuple[EvidenceKind, ...]
     organisational: str | None
     note: str
+    title_zh: str = ""  # the title in Traditional Chinese where the catalog has one
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,7 @@ def control_info(control: catalogs.Control, mapping: EvidenceMapping) -> Control
         evidence=entry.evidence if entry else (),
         organisational=entry.organisational if entry else None,
         note=entry.note if entry else "",
+        title_zh=control.title_zh,
     )
 
 

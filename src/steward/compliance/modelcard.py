@@ -29,6 +29,7 @@ from steward.domain.checks import CheckFamily, CheckResult, CheckRun
 from steward.domain.entities import DatasetVersion, Model, ModelVersion, Transition
 from steward.domain.errors import InvalidInput
 from steward.domain.findings import Finding, Waiver
+from steward.domain.impact import ImpactAssessment
 from steward.domain.requests import TransitionRequest
 from steward.domain.reviews import Review
 from steward.domain.risk import RiskAssessment
@@ -223,6 +224,8 @@ class CardEvidence:
     journal_head: tuple[int, str] | None
     generated_at: datetime
     generated_by: str
+    impact: ImpactAssessment | None = None  # the approved AI impact assessment, if any
+    impact_problem: str | None = None  # why there is none, or why it is stale
 
 
 # -- blocks ---------------------------------------------------------------------------
@@ -327,8 +330,12 @@ def _latest_runs(runs: list[CheckRun]) -> list[CheckRun]:
     return out
 
 
-def _results(runs: list[CheckRun], family: CheckFamily) -> list[tuple[CheckRun, CheckResult]]:
+def latest_results(runs: list[CheckRun], family: CheckFamily) -> list[tuple[CheckRun, CheckResult]]:
+    """The results of ``family`` in the newest run of each suite (what the card reports)."""
     return [(run, r) for run in _latest_runs(runs) for r in run.results if r.family is family]
+
+
+_results = latest_results
 
 
 def _result_table(pairs: list[tuple[CheckRun, CheckResult]], caption: str) -> dict[str, Any]:
@@ -394,6 +401,27 @@ def _dataset_blocks(role: str, ds: DatasetVersion | None) -> list[dict[str, Any]
             )
         )
     return blocks
+
+
+def _impact_blocks(ev: CardEvidence) -> list[dict[str, Any]]:
+    """The approved AI impact assessment (ISO/IEC 42005; EU AI Act Art. 27), or why none."""
+    found = ev.impact
+    if found is None:
+        return [_missing(ev.impact_problem or "The model has no approved AI impact assessment.")]
+    return [
+        _facts(
+            ("AI impact assessment", f"revision {found.revision} (id {found.id})"),
+            ("Form", f"{found.form} v{found.form_version}"),
+            ("Submitted", f"{_text(found.submitted_at)} by {found.submitted_by}"),
+            ("Approved", f"{_text(found.decided_at)} by {found.decided_by}: {found.comment}"),
+            ("Currency", ev.impact_problem or "current"),
+        ),
+        _table(
+            ["field", "answer"],
+            sorted(found.answers.items()),
+            "AI impact assessment answers (ISO/IEC 42005; EU AI Act Art. 27)",
+        ),
+    ]
 
 
 def _diff_rows(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -667,7 +695,8 @@ def build(ev: CardEvidence) -> ModelCard:
                 "Why the assessment came out as it did",
             )
         )
-    add(CardSection("risk", "Risk assessment", "Annex IV 5; Art. 9", risk))
+    risk += _impact_blocks(ev)
+    add(CardSection("risk", "Risk assessment", "Annex IV 5; Art. 9; Art. 27", risk))
 
     mine = [f for f in ev.findings if f.version in (None, v.version)]
     failed = [(run, r) for run in _latest_runs(ev.runs) for r in run.results if r.passed is False]
@@ -942,7 +971,49 @@ def _environment(markdown: bool = False) -> Any:
         finalize=_md_escape if markdown else None,
     )
     env.filters["cell"] = _md_cell
+    env.filters["cell_class"] = _cell_class
+    env.filters["unbroken"] = _unbroken
     return env
+
+
+# A token longer than this (a sha256, a URI) may break anywhere in a table cell; shorter
+# ones (numbers, dates, ids like "run_c1c4…", names like "steward") never break, so the
+# table layout gives their columns the width of their longest token.
+_LONG_TOKEN = 24
+_NUMBER = re.compile(r"^[-+]?(\d[\d,]*)?(\.\d+)?([eE][-+]?\d+)?%?$")
+
+
+_JOINED = re.compile(r"[-/._:]")
+
+
+def _unbroken(value: Any) -> Any:
+    """HTML of a cell value whose short joined tokens ("risk-office", "0.71/13",
+    "account/bonds") cannot break at their hyphen or slash: each is wrapped in a
+    ``<span class="nb">`` (white-space: nowrap). Everything is escaped first."""
+    import markupsafe
+
+    text = str(value)
+    out = []
+    for part in re.split(r"(\s+)", text):
+        escaped = markupsafe.escape(part)
+        if part and not part.isspace() and len(part) <= _LONG_TOKEN and _JOINED.search(part):
+            out.append(
+                markupsafe.Markup('<span class="nb">') + escaped + markupsafe.Markup("</span>")
+            )
+        else:
+            out.append(escaped)
+    return markupsafe.Markup("").join(out)
+
+
+def _cell_class(value: Any) -> str:
+    """The CSS class of a card table cell: ``num`` (a number, right-aligned, never broken),
+    ``long`` (holds a token that may break anywhere) or ``""`` (breaks between words)."""
+    text = str(value).strip()
+    if text and _NUMBER.match(text):
+        return "num"
+    if any(len(token) > _LONG_TOKEN for token in text.split()):
+        return "long"
+    return ""
 
 
 def _md_escape(value: Any) -> Any:

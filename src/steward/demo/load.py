@@ -76,6 +76,38 @@ CREDIT_ANSWERS = {
     "transparency": ["none"],
     "third_party": "in_house",
 }
+# The credit model's AI impact assessment (ISO/IEC 42005 structure; EU AI Act Art. 27,
+# which applies to it as an Annex III 5(b) high-risk system).
+CREDIT_IMPACT = {
+    "intended_purpose": (
+        "Scores consumer loan applications for the retail lending desk; the score and its "
+        "reasons go to a credit officer, who approves or refers the application."
+    ),
+    "period_and_frequency": "Every consumer loan application, continuously, while in production.",
+    "affected_persons": (
+        "Consumer loan applicants (up to 100,000 a year), including foreign workers and "
+        "applicants of every age and sex; none targeted as vulnerable."
+    ),
+    "benefits": "Faster, more consistent decisions; fewer loans to applicants likely to default.",
+    "harms": (
+        "Refusal of credit to creditworthy applicants, more often for some groups (age, sex, "
+        "foreign workers): likelihood medium, severity high for the person refused."
+    ),
+    "human_oversight": (
+        "A credit officer sees the score and its reasons, decides every application and may "
+        "override the model; the model can be switched off per product."
+    ),
+    "mitigations": (
+        "Fairness checks by group at every validation (four-fifths rule), monitoring of "
+        "drift and outcomes, the right to a human review and the complaint channel of the "
+        "retail bank; findings are tracked to closure."
+    ),
+    "residual_impact": (
+        "Medium: some disparity by age remains within the four-fifths rule; accepted by the "
+        "risk office with quarterly review."
+    ),
+    "follow_up": "Reviewed quarterly and whenever the purpose or the affected population changes.",
+}
 RESEARCH_ANSWERS = {
     **CREDIT_ANSWERS,
     "decision_impact": "informs",
@@ -153,6 +185,14 @@ def _credit(as_: As, step: Progress) -> None:
         positive_means="adverse",  # the model predicts bad risk: a positive is adverse
     )
     alice.assess_risk("credit-scoring", CREDIT_ANSWERS)
+    # The owner writes the impact assessment; the risk officer, independent of the model,
+    # approves it (segregation of duties).
+    alice.submit_impact_assessment("credit-scoring", CREDIT_IMPACT)
+    rita.decide_impact_assessment(
+        "credit-scoring",
+        approve=True,
+        comment="Harms, oversight and remedies are adequate for an Annex III 5(b) system.",
+    )
     step("credit scoring: training three models")
     kinds = [("logistic", 1), ("forest", 2), ("gbm", 3)]
     trained = {kind: train_credit_model(seed=42, model_kind=kind) for kind, _ in kinds}

@@ -57,6 +57,8 @@ class Action(StrEnum):
     STORE_BACKED_UP = "store.backed_up"  # steward backup wrote a consistent snapshot
     # risk assessment
     RISK_ASSESSED = "risk.assessed"
+    IMPACT_SUBMITTED = "impact.submitted"
+    IMPACT_DECIDED = "impact.decided"
     RISK_OVERRIDDEN = "risk.overridden"  # tier/category set by hand, with the reason
     # policy packs, check runs, transition requests and approvals
     POLICY_LOADED = "policy.loaded"

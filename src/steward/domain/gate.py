@@ -94,6 +94,8 @@ class GateFacts:
     policy: str  # name@version of the active pack
     assessment_id: str | None = None
     assessment_problem: str | None = None  # why the assessment is missing or stale
+    impact_id: str | None = None  # the approved impact assessment that counts
+    impact_problem: str | None = None  # why there is none, or why it is stale
     checks: Sequence[CheckFact] = ()
     approvals: Sequence[ApprovalFact] = ()
     findings: Sequence[FindingFact] = ()
@@ -166,6 +168,22 @@ def _risk_assessed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
         f"EU AI Act category {facts.category}.",
         [facts.assessment_id],
     )
+
+
+def _impact_assessed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    if facts.impact_id is None or facts.impact_problem:
+        return _outcome(
+            spec,
+            False,
+            facts.impact_problem
+            or (
+                f"{facts.model!r} has no approved impact assessment; its owner submits one "
+                f"with `steward impact submit {facts.model} --answers FILE`."
+            ),
+            [facts.impact_id] if facts.impact_id else [],
+        )
+    reason = f"Impact assessment {facts.impact_id} is approved and current."
+    return _outcome(spec, True, reason, [facts.impact_id])
 
 
 def _not_prohibited(spec: RequirementSpec, facts: GateFacts) -> Outcome:
@@ -564,4 +582,5 @@ _EVALUATORS: dict[str, Callable[[RequirementSpec, GateFacts], Outcome]] = {
     Kind.DATA_REGISTERED: _data_registered,
     Kind.DATA_QUALITY_PASSED: _data_quality_passed,
     Kind.DATA_APPROVED: _data_approved,
+    Kind.IMPACT_ASSESSED: _impact_assessed,
 }

@@ -46,6 +46,7 @@ class Kind:
     DATA_REGISTERED = "data_registered"  # are registered dataset versions
     DATA_QUALITY_PASSED = "data_quality_passed"  # ... whose quality rules passed
     DATA_APPROVED = "data_approved"  # ... approved by a data steward
+    IMPACT_ASSESSED = "impact_assessed"  # an approved, current AI impact assessment
 
 
 # kind -> (required parameters, optional parameters)
@@ -67,6 +68,7 @@ _PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     Kind.DATA_REGISTERED: (frozenset(), frozenset()),
     Kind.DATA_QUALITY_PASSED: (frozenset(), frozenset()),
     Kind.DATA_APPROVED: (frozenset(), frozenset()),
+    Kind.IMPACT_ASSESSED: (frozenset(), frozenset()),
 }
 KINDS = tuple(_PARAMS)
 _COMMON = frozenset({"id", "kind", "to", "tiers", "controls", "description"})

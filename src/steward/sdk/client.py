@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from steward.compliance.evidence import PackSummary, PackVerification
     from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
     from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
+    from steward.domain.impact import ImpactAssessment, ImpactForm
 
 T = TypeVar("T")
 
@@ -1200,6 +1201,62 @@ class Steward(DatasetMethods):
         """Every revision written for this version, superseded ones included."""
         return self._backend.narrative_history(model, version, field)
 
+    def compliance_export(
+        self,
+        format: str,
+        *,
+        framework: str | None = None,
+        model: str | None = None,
+        out: str | Path | None = None,
+    ) -> RenderedCard:
+        """An OSCAL document: ``oscal-catalog`` (of ``framework``), ``oscal-profile`` (the
+        active policy pack) or ``oscal-ar`` (assessment results of ``model``); written to
+        ``out`` if given."""
+        return _written(self._backend.compliance_export(format, framework, model), out)
+
+    def version_bom(
+        self,
+        model: str,
+        version: int,
+        *,
+        format: str = "cyclonedx",
+        out: str | Path | None = None,
+    ) -> RenderedCard:
+        """The version's bill of materials: ``cyclonedx`` (1.6 ML-BOM) or ``spdx`` (3.0
+        JSON-LD, AI and Dataset profiles); written to ``out`` if given."""
+        return _written(self._backend.version_bom(model, version, format), out)
+
+    def impact_form(self) -> ImpactForm:
+        """The AI impact assessment form (ISO/IEC 42005 structure, EU AI Act Art. 27)."""
+        return self._backend.impact_form()
+
+    def submit_impact_assessment(
+        self, model: str, answers: Mapping[str, Any] | str | Path
+    ) -> ImpactAssessment:
+        """Submit a new revision: ``answers`` maps field ids to text, or is a YAML file."""
+        if isinstance(answers, str | Path):
+            import yaml
+
+            loaded = yaml.safe_load(Path(answers).read_text(encoding="utf-8"))
+            answers = loaded if isinstance(loaded, dict) else {}
+        return self._backend.submit_impact_assessment(model, dict(answers))
+
+    def decide_impact_assessment(
+        self, model: str, *, approve: bool, comment: str, revision: int | None = None
+    ) -> ImpactAssessment:
+        """Approve or reject the revision awaiting a decision (not its submitter, not the
+        model's owner)."""
+        return self._backend.decide_impact_assessment(model, approve, comment, revision)
+
+    def impact_assessment(self, model: str) -> ImpactAssessment | None:
+        """The approved impact assessment that counts (``stale`` says why it no longer
+        does), or None."""
+        return self._backend.impact_assessment(model)
+
+    def impact_history(self, model: str) -> list[ImpactAssessment]:
+        """Every revision of the model's impact assessment, newest first."""
+        return self._backend.impact_history(model)
+
     def model_card(self, model: str, version: int) -> ModelCard:
         """The model card (Annex IV technical documentation) generated from the evidence."""
         return self._backend.model_card(model, version)
@@ -1208,13 +1265,7 @@ class Steward(DatasetMethods):
         self, model: str, version: int, *, format: str = "html", out: str | Path | None = None
     ) -> RenderedCard:
         """The card as ``md``, ``html``, ``pdf`` or ``json`` bytes; written to ``out`` if given."""
-        rendered = self._backend.render_model_card(model, version, format)
-        if out is not None:
-            target = Path(out)
-            tmp = target.with_name(f".{target.name}.partial")
-            tmp.write_bytes(rendered.content)
-            tmp.replace(target)
-        return rendered
+        return _written(self._backend.render_model_card(model, version, format), out)
 
     def export_evidence(
         self,
@@ -1467,3 +1518,13 @@ def _read_checkpoint(path: Path) -> str:
             "`steward audit checkpoint` (e.g. <folder>/checkpoint).",
             field="checkpoint",
         ) from exc
+
+
+def _written(rendered: RenderedCard, out: str | Path | None) -> RenderedCard:
+    """Write a rendered document to ``out`` atomically (when given) and return it."""
+    if out is not None:
+        target = Path(out)
+        tmp = target.with_name(f".{target.name}.partial")
+        tmp.write_bytes(rendered.content)
+        tmp.replace(target)
+    return rendered

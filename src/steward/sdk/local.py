@@ -43,6 +43,7 @@ from steward.domain.entities import (
 )
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
+from steward.domain.impact import ImpactAssessment, ImpactForm
 from steward.domain.permissions import Principal
 from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import (
@@ -422,6 +423,47 @@ class LocalBackend:
         from steward.services import modelcards
 
         return modelcards.narrative_history(self.ctx, self.principal, model, version, field)
+
+    def compliance_export(self, fmt: str, framework: str | None, model: str | None) -> RenderedCard:
+        from steward.services import exports
+
+        return exports.compliance_export(
+            self.ctx, self.principal, fmt, framework=framework, model=model
+        )
+
+    def version_bom(self, model: str, version: int, fmt: str) -> RenderedCard:
+        from steward.services import exports
+
+        return exports.version_bom(self.ctx, self.principal, model, version, fmt)
+
+    def impact_form(self) -> ImpactForm:
+        from steward.services import impact
+
+        return impact.form(self.ctx, self.principal)
+
+    def submit_impact_assessment(self, model: str, answers: dict[str, Any]) -> ImpactAssessment:
+        from steward.services import impact
+
+        return impact.submit(self.ctx, self.principal, model, answers)
+
+    def decide_impact_assessment(
+        self, model: str, approve: bool, comment: str, revision: int | None
+    ) -> ImpactAssessment:
+        from steward.services import impact
+
+        return impact.decide(
+            self.ctx, self.principal, model, approve=approve, comment=comment, revision=revision
+        )
+
+    def impact_assessment(self, model: str) -> ImpactAssessment | None:
+        from steward.services import impact
+
+        return impact.current(self.ctx, self.principal, model)
+
+    def impact_history(self, model: str) -> list[ImpactAssessment]:
+        from steward.services import impact
+
+        return impact.history(self.ctx, self.principal, model)
 
     def model_card(self, model: str, version: int) -> ModelCard:
         from steward.services import modelcards

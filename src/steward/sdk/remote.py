@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from steward.compliance.evidence import PackSummary
     from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
     from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
+    from steward.domain.impact import ImpactAssessment, ImpactForm
 
 T = TypeVar("T")
 
@@ -667,6 +669,62 @@ class RemoteBackend:
             list[Narrative],
             params=self._params({"field": field}),
         )
+
+    def _document(self, path: str, params: dict[str, Any], fallback: str) -> RenderedCard:
+        """A downloaded document, named as the server's Content-Disposition names it."""
+        from steward.compliance.modelcard import RenderedCard
+
+        response = self._send("GET", path, params=self._params(params))
+        disposition = response.headers.get("content-disposition", "")
+        found = re.search(r'filename="([^"/\\]+)"', disposition)
+        media = response.headers.get("content-type", "application/json").split(";")[0]
+        return RenderedCard(found.group(1) if found else fallback, media, response.content)
+
+    def compliance_export(self, fmt: str, framework: str | None, model: str | None) -> RenderedCard:
+        return self._document(
+            "/api/v1/compliance/export",
+            {"format": fmt, "framework": framework, "model": model},
+            f"steward-{fmt}.json",
+        )
+
+    def version_bom(self, model: str, version: int, fmt: str) -> RenderedCard:
+        return self._document(
+            f"/api/v1/models/{_q(model)}/versions/{version}/bom",
+            {"format": fmt},
+            f"{model}-v{version}.{fmt}.json",
+        )
+
+    def impact_form(self) -> ImpactForm:
+        from steward.domain.impact import ImpactForm
+
+        return self._call("GET", "/api/v1/impact/form", ImpactForm)
+
+    def submit_impact_assessment(self, model: str, answers: dict[str, Any]) -> ImpactAssessment:
+        from steward.domain.impact import ImpactAssessment
+
+        path = f"/api/v1/models/{_q(model)}/impact-assessments"
+        return self._call("POST", path, ImpactAssessment, json={"answers": answers})
+
+    def decide_impact_assessment(
+        self, model: str, approve: bool, comment: str, revision: int | None
+    ) -> ImpactAssessment:
+        from steward.domain.impact import ImpactAssessment
+
+        body = {"approve": approve, "comment": comment, "revision": revision}
+        path = f"/api/v1/models/{_q(model)}/impact-assessment/decision"
+        return self._call("POST", path, ImpactAssessment, json=body)
+
+    def impact_assessment(self, model: str) -> ImpactAssessment | None:
+        from steward.domain.impact import ImpactAssessment
+
+        path = f"/api/v1/models/{_q(model)}/impact-assessment"
+        return self._call("GET", path, ImpactAssessment | None)  # type: ignore[arg-type]
+
+    def impact_history(self, model: str) -> list[ImpactAssessment]:
+        from steward.domain.impact import ImpactAssessment
+
+        path = f"/api/v1/models/{_q(model)}/impact-assessments"
+        return self._call("GET", path, list[ImpactAssessment])
 
     def model_card(self, model: str, version: int) -> ModelCard:
         from steward.compliance.modelcard import ModelCard

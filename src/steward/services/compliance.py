@@ -82,9 +82,9 @@ def model_coverage(
     mp = evidence_mapping(ctx)
     with ctx.uow.read() as uow:
         model_id(uow, model)  # NotFound with the fix
-        facts = _facts(uow, model)
+        facts = facts_in_uow(uow, model)
         now = uow.now
-    return coverage.for_model(facts[0], mp, now, selected)
+    return coverage.for_model(facts, mp, now, selected)
 
 
 def organisation_coverage(
@@ -130,6 +130,11 @@ def _utc(value: object) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     raise InvalidInput(f"Unexpected timestamp {value!r} in the store.")
+
+
+def facts_in_uow(uow: UnitOfWork, model: str) -> ModelFacts:
+    """The coverage facts of one model, in the caller's snapshot (the model exists)."""
+    return _facts(uow, model)[0]
 
 
 def _facts(uow: UnitOfWork, model: str | None = None) -> list[ModelFacts]:

@@ -30,7 +30,7 @@ from steward.domain.errors import (
 )
 from steward.domain.lifecycle import Stage
 from steward.domain.permissions import Permission, Principal, ensure
-from steward.services import modelcards, policies, signing, transparency
+from steward.services import exports, modelcards, policies, signing, transparency
 from steward.services import risk as risk_service
 from steward.services.context import Context, model_id
 from steward.services.monitoring_card import card_status_in_uow, pack_history_in_uow
@@ -119,6 +119,11 @@ def _segment(uow: UnitOfWork, model: str, head_seq: int) -> tuple[list[str], lis
                 )
             )
     return events, links, first
+
+
+def model_events(uow: UnitOfWork, model: str, head_seq: int) -> list[dict[str, Any]]:
+    """Every journal event about ``model`` up to ``head_seq``, with its hashes."""
+    return [json.loads(line) for line in _segment(uow, model, head_seq)[0]]
 
 
 def _good_cosigners(
@@ -265,6 +270,8 @@ def export_pack(
         for path, content in pack_history_in_uow(uow, mid).items():
             files[path] = _json(content)
         events, links, _first = _segment(uow, model, head.seq)
+        # OSCAL assessment results and the versions' BOMs, from the same snapshot.
+        files.update(exports.pack_files(ctx, uow, principal, model, chosen, events))
         active_pack = policies.active_pack(uow)
         need = active_pack.evidence_witnesses if active_pack is not None else 0
         proven, proof_meta = _proofs(uow, events, need)

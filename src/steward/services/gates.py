@@ -95,6 +95,12 @@ def gather_facts(
     facts: dict[str, Any] = {}
     if Kind.RISK_ASSESSED in kinds:
         facts.update(_assessment(uow, mid))
+    if Kind.IMPACT_ASSESSED in kinds:
+        from steward.services import impact
+
+        found, why = impact.status_in_uow(uow, mid)
+        facts["impact_id"] = None if found is None else found.id
+        facts["impact_problem"] = why
     if Kind.CHECKS_PASSED in kinds:
         facts["checks"] = [_check_fact(row) for row in uow.check_runs.facts(vid)]
     owner = str(model_row["owner"])

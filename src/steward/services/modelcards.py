@@ -19,6 +19,7 @@ from steward.compliance.modelcard import CardEvidence, ModelCard, Narrative, Ren
 from steward.domain.audit import Action
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal, ensure
+from steward.services import impact
 from steward.services import risk as risk_service
 from steward.services.access import check_first, ensure_model
 from steward.services.context import Context, version_row_id
@@ -169,6 +170,7 @@ def gather(
     head = uow.audit.head()
     narr = current_in_uow(uow, mid, model, version)
     prev_narr = {} if previous is None else current_in_uow(uow, mid, model, previous.version)
+    impact_found, impact_problem = impact.status_in_uow(uow, mid)
     findings = [
         f
         for f in uow.findings.search(FindingFilter(model_id=mid), 1000)
@@ -199,6 +201,8 @@ def gather(
         journal_head=None if head is None else (head.seq, head.hash),
         generated_at=uow.now,
         generated_by=principal.name,
+        impact=impact_found,
+        impact_problem=impact_problem,
     )
 
 

@@ -378,6 +378,30 @@ risk_assessments = Table(
     Index("ix_risk_assessments_model", "model_id", "assessed_at"),
 )
 
+# --- AI impact assessments (migration 0024) ---------------------------------------------
+
+impact_assessments = Table(
+    "impact_assessments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("form", String(100), nullable=False),
+    Column("form_version", String(40), nullable=False),
+    Column("answers", JSON, nullable=False),
+    Column("purpose", Text, nullable=False),  # the model's purpose when submitted
+    Column("population", JSON, nullable=False),  # risk answers about who is affected
+    Column("status", String(20), nullable=False),
+    Column("submitted_by", String(200), nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("decided_by", String(200), nullable=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("comment", Text, nullable=False, default=""),
+    Column("audit_seq", BigInteger, nullable=False),
+    UniqueConstraint("model_id", "revision"),
+    Index("ix_impact_assessments_model", "model_id", "revision"),
+)
+
 # --- policy packs, check runs and results, transition requests, approvals (migration 0004) ---
 
 policy_packs = Table(

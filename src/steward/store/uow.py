@@ -34,6 +34,7 @@ from steward.store.findings_repo import (
 )
 from steward.store.gates_repo import CheckRunRepository, PolicyRepository, RequestRepository
 from steward.store.identity_repo import TeamRepository, UserRepository
+from steward.store.impact_repo import ImpactRepository
 from steward.store.mlflow_repo import MlflowLinkRepository
 from steward.store.modelcard_repo import NarrativeRepository
 from steward.store.models_repo import ModelRepository
@@ -185,6 +186,10 @@ class UnitOfWork:
     @cached_property
     def risk(self) -> RiskRepository:
         return RiskRepository(self.conn)
+
+    @cached_property
+    def impact(self) -> ImpactRepository:
+        return ImpactRepository(self.conn)
 
     @cached_property
     def findings(self) -> FindingRepository:

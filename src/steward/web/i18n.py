@@ -266,6 +266,7 @@ REQUIREMENT_TITLES: dict[str, str] = {
     "data_registered": N_("Registered data"),
     "data_quality_passed": N_("Data quality"),
     "data_approved": N_("Data approval"),
+    "impact_assessed": N_("AI impact assessment"),
 }
 # The data requirements (docs/datasets.md): (met, unmet) explanations.
 DATA_REASONS: dict[str, tuple[str, str]] = {
@@ -428,3 +429,14 @@ def install_helpers(env: Any, code: str) -> None:
     env.filters["browser"] = remedies.for_browser
     env.globals["outcome_text"] = OutcomeText(gettext, fmt)
     env.globals["explain_error"] = lambda error: explain_error(gettext, error.code, error.extra)
+    env.globals["control_title"] = lambda framework, control, title: control_title(
+        code, framework, control, title
+    )
+
+
+def control_title(code: str, framework: str, control: str, title: str) -> str:
+    """A control's title in the page's language where its catalog has one, else ``title``."""
+    from steward.compliance.catalogs import control_index
+
+    found = control_index().get((framework, control))
+    return found.title_in(code) if found is not None else title

@@ -1,15 +1,16 @@
-"""/api/v1/compliance — control catalogs, evidence mapping, coverage, organisation dashboard."""
+"""/api/v1/compliance — control catalogs, evidence mapping, coverage, organisation dashboard,
+OSCAL export."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from steward.api.deps import Caller, caller, respond
+from steward.api.deps import Caller, caller, document, respond
 from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
 from steward.compliance.dashboard import Dashboard
 from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
-from steward.services import compliance
+from steward.services import compliance, exports
 
 router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
 
@@ -67,3 +68,17 @@ async def model_coverage(
 @router.get("/dashboard", response_model=Dashboard)
 async def dashboard(call: Caller = Depends(caller)) -> Response:
     return respond(await call.run(compliance.organisation_dashboard))
+
+
+@router.get("/export", response_class=Response)
+async def export(
+    format: str = Query(description="oscal-catalog, oscal-profile or oscal-ar"),
+    framework: str | None = Query(None, description="The catalog (oscal-catalog)"),
+    model: str | None = Query(None, description="The model assessed (oscal-ar)"),
+    call: Caller = Depends(caller),
+) -> Response:
+    """OSCAL JSON: a catalog, the active policy pack as a profile, or a model's assessment
+    results (a finding per control; observations carry check runs, approvals and journal
+    events with their hashes)."""
+    found = await call.run(exports.compliance_export, format, framework=framework, model=model)
+    return document(found)

@@ -1,6 +1,6 @@
 """Model cards, their narrative fields, and signed evidence packs.
 
-/api/v1/models/{name}/versions/{version}/model-card, .../narratives(/history),
+/api/v1/models/{name}/versions/{version}/model-card, .../bom, .../narratives(/history),
 /api/v1/models/{name}/evidence-pack and /api/v1/evidence/verify.
 """
 
@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from steward.api.deps import Caller, caller, respond
+from steward.api.deps import Caller, caller, document, respond
 from steward.compliance.evidence import PackVerification
 from steward.compliance.modelcard import ModelCard, Narrative
-from steward.services import evidence, modelcards
+from steward.services import evidence, exports, modelcards
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 _CHUNK = 1024 * 1024
@@ -49,12 +49,19 @@ async def model_card(
     """The model card generated from the evidence: JSON structure, Markdown, HTML or PDF."""
     if format.strip().lower() == "json":
         return respond(await call.run(modelcards.model_card, name, version))
-    rendered = await call.run(modelcards.render, name, version, format)
-    return Response(
-        rendered.content,
-        media_type=rendered.media_type,
-        headers={"Content-Disposition": f'inline; filename="{rendered.filename}"'},
-    )
+    return document(await call.run(modelcards.render, name, version, format))
+
+
+@router.get("/models/{name}/versions/{version}/bom", response_class=Response)
+async def bom(
+    name: str,
+    version: int,
+    format: str = Query("cyclonedx", description="cyclonedx (1.6 ML-BOM) or spdx (3.0 JSON-LD)"),
+    call: Caller = Depends(caller),
+) -> Response:
+    """The version's bill of materials: the model with its sha256, its data with their
+    fingerprints, metrics, fairness by group and intended use."""
+    return document(await call.run(exports.version_bom, name, version, format))
 
 
 @router.get("/models/{name}/versions/{version}/narratives", response_model=list[Narrative])

@@ -423,6 +423,7 @@ ZH_TW: dict[str, str] = {
     "Lower-case letters, digits, '.', '_' or '-', e.g. model-validation.": "小寫字母、數字、'.'、'_' 或 '-'，例如 model-validation。",
     "Monitored: %(ids)s.": "已監控：%(ids)s。",
     "Monitoring": "監控",
+    "AI impact assessment": "AI 影響評估",
     "No open finding at or above the policy's severity.": "沒有達到政策嚴重度以上的未結發現事項。",
     "No open findings": "無未結發現事項",
     "No password (API tokens only, e.g. a service account)": "不設密碼（僅用 API 權杖，例如服務帳號）",
