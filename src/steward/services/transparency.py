@@ -65,7 +65,15 @@ def create_checkpoint(
             Action.AUDIT_CHECKPOINTED,
             "checkpoint",
             str(stored.id),
-            {"tree_size": size, "root_hash": root.hex(), "origin": key.name},
+            {
+                "tree_size": size,
+                "root_hash": root.hex(),
+                "origin": key.name,
+                # The signed note itself, so webhook subscribers to checkpoint.signed
+                # receive (and can keep) exactly what the folder and s3:// copies hold.
+                "checkpoint": note,
+                "verifier_key": key.verifier_key,
+            },
         )
         uow.commit()
     destinations = ctx.settings.checkpoint_destinations if publish_to is None else publish_to
