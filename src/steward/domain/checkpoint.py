@@ -111,6 +111,15 @@ class Witness:
         }
 
 
+def leaf_index(seq: int) -> int:
+    """Event ``seq``'s leaf in the journal's Merkle tree: leaves count from 0, events from 1.
+
+    Records that cite an event (deploy records, signed manifests, evidence proofs) give
+    both, so ``steward audit prove SEQ`` and any RFC 9162 tool find the same leaf.
+    """
+    return seq - 1
+
+
 def journal_leaf(event_hash: str) -> bytes:
     """The Merkle leaf of a journal event: ``SHA-256(0x00 || its chain hash, 32 bytes)``.
 

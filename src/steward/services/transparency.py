@@ -203,7 +203,7 @@ def inclusion_proof(
     leaf = cp.journal_leaf(event.hash)
     return InclusionProof(
         seq=seq,
-        leaf_index=seq - 1,
+        leaf_index=cp.leaf_index(seq),
         leaf_hash=leaf.hex(),
         tree_size=found.tree_size,
         root_hash=found.root_hash,
