@@ -135,6 +135,12 @@ def key_id(name: str, public_key: bytes, kind: int = ED25519) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([kind]) + public_key).digest()[:4]
 
 
+def key_fingerprint(verifier_key_text: str) -> str:
+    """SHA-256 of a verifier key's raw public key, hex: what two people compare by phone."""
+    _name, _kind, raw = parse_any_verifier_key(verifier_key_text)
+    return hashlib.sha256(raw).hexdigest()
+
+
 def verifier_key(name: str, public_key: bytes, kind: int = ED25519) -> str:
     """The signed-note verifier key text: ``name+hex(key id)+base64(kind || key)``."""
     encoded = base64.b64encode(bytes([kind]) + public_key).decode()

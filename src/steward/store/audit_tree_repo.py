@@ -251,6 +251,21 @@ class AuditTreeRepository:
         )
         return True
 
+    def latest_cosigned(self) -> dict[str, StoredCheckpoint]:
+        """Each witness's most recently signed cosigned checkpoint (the highest id)."""
+        newest = (
+            select(_CS.witness, func.max(_CS.checkpoint_id).label("id"))
+            .group_by(_CS.witness)
+            .subquery()
+        )
+        rows = self.conn.execute(
+            select(newest.c.witness, t.audit_checkpoints).join(
+                t.audit_checkpoints, _CP.id == newest.c.id
+            )
+        ).all()
+        found = self._attach([_checkpoint(r) for r in rows])
+        return {str(r.witness): c for r, c in zip(rows, found, strict=True)}
+
     def cosignature_lines(self, checkpoint_id: int) -> list[tuple[str, str]]:
         """(witness, signature line) of every stored cosignature of a checkpoint."""
         rows = self.conn.execute(
