@@ -3,12 +3,19 @@ pack can require that checkpoint to be cosigned by k registered witnesses (#15.3
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from steward.compliance import evidence as pack_mod
 from steward.domain import policy
@@ -163,3 +170,104 @@ def test_evidence_witnesses_setting_is_validated() -> None:
             policy.parse(base + "\n" + bad + "\n")
     with pytest.raises(DocumentError, match="quorum"):
         policy.parse(base + "\nevidence: {quorum: 1}\n")
+
+
+def _run_standalone(tmp_path: Path, data: bytes, name: str) -> subprocess.CompletedProcess[str]:
+    """The pack's own verify_pack.py, run as an auditor would: no Steward on the path."""
+    pack = tmp_path / f"{name}.zip"
+    pack.write_bytes(data)
+    folder = tmp_path / name
+    with zipfile.ZipFile(pack) as archive:
+        archive.extractall(folder)
+    return subprocess.run(
+        [sys.executable, "-I", str(folder / "verify_pack.py"), str(pack)],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+    )
+
+
+def _resigned(data: bytes, changes: dict[str, bytes], manifest: dict[str, Any]) -> bytes:
+    """The pack with ``changes``, its manifest updated and re-signed with a forger's key."""
+    files = {entry["path"]: entry for entry in manifest["files"] if entry["path"] in changes}
+    for path, value in changes.items():
+        files[path]["sha256"] = hashlib.sha256(value).hexdigest()
+    raw = pack_mod.manifest_bytes(manifest)
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    forged = {
+        **changes,
+        pack_mod.MANIFEST: raw,
+        pack_mod.SIGNATURE: key.sign(raw, ec.ECDSA(hashes.SHA256())),
+        pack_mod.PUBLIC_KEY: pem,
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, forged.get(info.filename, src.read(info)))
+    return out.getvalue()
+
+
+def test_the_standalone_script_checks_inclusion_proofs_against_the_signed_checkpoint(
+    ctx: Context, alice: Principal, tmp_path: Path
+) -> None:
+    if ctx.uow.engine.dialect.name != "sqlite":
+        pytest.skip("the stand-alone script reads only the pack")
+    _setup(ctx, alice, tmp_path)
+    transparency.create_checkpoint(ctx, AUDITOR, publish_to=[])
+    data = _export(ctx)
+    good = _run_standalone(tmp_path, data, "good")
+    assert good.returncode == 0 and "inclusion proofs match" in good.stdout, good.stdout
+
+    # A forger rewrites the version's event (seq 2, covered by the checkpoint), fixes the
+    # chain up to a new head and re-signs the manifest with a key of their own. Files,
+    # chain and manifest signature all check out: only the log's signed root tells.
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        events = [json.loads(x) for x in z.read(pack_mod.EVENTS).decode().splitlines()]
+        links = [json.loads(x) for x in z.read(pack_mod.LINKS).decode().splitlines()]
+        manifest = json.loads(z.read(pack_mod.MANIFEST))
+    victim = next(e for e in events if e["seq"] == 2)
+    victim["payload"]["tags"] = {"approved": "yes"}
+    canonical = json.dumps(
+        [victim[f] for f in ("seq", "time", "actor", "action", "subject_type", "subject_id")]
+        + [victim["payload"]],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    victim["hash"] = hashlib.sha256(
+        bytes.fromhex(victim["prev_hash"]) + canonical.encode()
+    ).hexdigest()
+    links = [link for link in links if link["seq"] <= 2]
+    links[-1]["hash"] = victim["hash"]
+    manifest["chain_head"] = {"seq": 2, "hash": victim["hash"]}
+
+    def jsonl(rows: list[dict[str, Any]]) -> bytes:
+        return "".join(
+            json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows
+        ).encode()
+
+    forged = _resigned(
+        data, {pack_mod.EVENTS: jsonl(events), pack_mod.LINKS: jsonl(links)}, manifest
+    )
+    bad = _run_standalone(tmp_path, forged, "forged")
+    assert bad.returncode == 1, bad.stdout
+    broken = [line for line in bad.stdout.splitlines() if line.startswith("BROKEN")]
+    assert broken == [
+        "BROKEN: audit event 2 (version.created): not in the log signed by audit/checkpoint.txt"
+    ], bad.stdout
+
+    # A checkpoint signed with another log key (and that key shipped in the pack) is
+    # refused too when its key id does not match, and a wrong root never verifies.
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        note = z.read(pack_mod.CHECKPOINT).decode()
+    lines = note.split("\n")
+    lines[2] = base64.b64encode(bytes(32)).decode()
+    bad = _run_standalone(
+        tmp_path,
+        _resigned(data, {pack_mod.CHECKPOINT: "\n".join(lines).encode()}, manifest),
+        "root",
+    )
+    assert bad.returncode == 1 and "not a checkpoint signed by audit/log-key.vkey" in bad.stdout

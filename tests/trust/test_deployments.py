@@ -16,7 +16,7 @@ from steward.domain.lifecycle import Stage
 from steward.domain.permissions import Principal
 from steward.domain.trust import DeployStatus, assess_deployment
 from steward.sdk.client import Steward
-from steward.services import deployments, webhooks
+from steward.services import deployments, transparency, webhooks
 from steward.services.context import Context, model_id
 from steward.webhooks.deliver import deliver_now
 
@@ -70,6 +70,13 @@ def test_the_production_artifact_is_verified_and_signed(
     assert payload["status"] == "verified" and payload["sha256"] == credit[1]
     assert _journal(ctx, Action.DEPLOY_MISMATCH) == []
     assert deployments.list_deployments(ctx, alice, model="credit") == [found]
+    # The record cites its journal event by Merkle leaf: provable against a checkpoint.
+    assert found.leaf_index == found.audit_seq - 1
+    auditor = Principal("ada", roles=frozenset({"auditor"}))
+    transparency.create_checkpoint(ctx, auditor, publish_to=[])
+    proof = transparency.inclusion_proof(ctx, auditor, found.audit_seq)
+    assert proof.leaf_index == found.leaf_index and proof.verify()
+    assert proof.event["action"] == Action.DEPLOY_RECORDED.value
 
 
 def test_a_foreign_hash_opens_a_critical_finding_and_fires_the_webhook(

@@ -102,6 +102,16 @@ def test_promotion_signs_the_version_and_binds_what_was_approved(
         [event] = uow.audit.stream(AuditFilter(actions=(Action.VERSION_SIGNED.value,)))
     payload = json.loads(event.payload)
     assert payload["manifest_sha256"] == record.manifest_sha256 and event.seq == record.audit_seq
+    assert record.leaf_index == record.audit_seq - 1
+    # The signed manifest cites the move to production by seq and Merkle leaf index.
+    with ctx.uow.read() as uow:
+        moves = list(uow.audit.stream(AuditFilter(actions=(Action.VERSION_TRANSITIONED.value,))))
+    [move] = [m for m in moves if json.loads(m.payload)["to"] == "production"]
+    assert manifest["journal"] == {
+        "action": "version.transitioned",
+        "seq": move.seq,
+        "leaf_index": move.seq - 1,
+    }
     # the exported manifest is the signed bytes, and names the bundle beside it
     assert json.loads((out / trust.MANIFEST_FILE).read_text()) == manifest
     assert sorted(p.name for p in out.iterdir()) == sorted(

@@ -28,6 +28,7 @@ PAGES = (
     "/models/credit-scoring/versions/1/card?format=html",
     "/compliance/models/credit-scoring",
     "/audit",
+    "/audit/witnesses",
     "/findings",
     "/reviews",
     "/approvals",

@@ -417,6 +417,13 @@ def witness_keygen(
             highlight=False,
         )
         output.console().print(key.verifier_key, highlight=False, markup=False)
+        from steward.domain.checkpoint import key_fingerprint
+
+        output.err_console().print(
+            f"Key fingerprint (SHA-256): {key_fingerprint(key.verifier_key)} — the operator's "
+            "witnesses page shows it; compare the two.",
+            highlight=False,
+        )
 
     output.run(go)
 

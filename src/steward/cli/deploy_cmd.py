@@ -64,6 +64,8 @@ def record(
                     ("reason", found.reason),
                     ("signed", "yes" if found.signed else "no"),
                     ("finding", found.finding_id),
+                    # prove it with `steward audit prove SEQ` once a checkpoint covers it
+                    ("journal", f"event {found.audit_seq}, Merkle leaf {found.leaf_index}"),
                 ],
             )
         if found.status.value == "mismatch":

@@ -111,6 +111,15 @@ class Witness:
         }
 
 
+def leaf_index(seq: int) -> int:
+    """Event ``seq``'s leaf in the journal's Merkle tree: leaves count from 0, events from 1.
+
+    Records that cite an event (deploy records, signed manifests, evidence proofs) give
+    both, so ``steward audit prove SEQ`` and any RFC 9162 tool find the same leaf.
+    """
+    return seq - 1
+
+
 def journal_leaf(event_hash: str) -> bytes:
     """The Merkle leaf of a journal event: ``SHA-256(0x00 || its chain hash, 32 bytes)``.
 
@@ -124,6 +133,12 @@ def journal_leaf(event_hash: str) -> bytes:
 
 def key_id(name: str, public_key: bytes, kind: int = ED25519) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([kind]) + public_key).digest()[:4]
+
+
+def key_fingerprint(verifier_key_text: str) -> str:
+    """SHA-256 of a verifier key's raw public key, hex: what two people compare by phone."""
+    _name, _kind, raw = parse_any_verifier_key(verifier_key_text)
+    return hashlib.sha256(raw).hexdigest()
 
 
 def verifier_key(name: str, public_key: bytes, kind: int = ED25519) -> str:

@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from steward.domain.checkpoint import leaf_index
 from steward.domain.errors import InvalidInput
 from steward.domain.lifecycle import Stage
 
@@ -64,7 +65,8 @@ class SignatureRecord:
     model_signature_sha256: str
     signed_by: str
     signed_at: datetime
-    audit_seq: int
+    audit_seq: int  # the version.signed event
+    leaf_index: int  # its leaf in the journal's Merkle tree (steward audit prove SEQ)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ class Deployment:
     finding_id: int | None
     reported_by: str
     reported_at: datetime
-    audit_seq: int
+    audit_seq: int  # the deploy.recorded / deploy.mismatch event
+    leaf_index: int  # its leaf in the journal's Merkle tree (steward audit prove SEQ)
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,11 @@ def assess_deployment(
     )
 
 
+def journal_ref(action: str, seq: int) -> dict[str, Any]:
+    """How a signed record cites a journal event: action, seq and Merkle leaf index."""
+    return {"action": action, "seq": seq, "leaf_index": leaf_index(seq)}
+
+
 def build_manifest(
     *,
     model: str,
@@ -250,6 +258,7 @@ def build_manifest(
     signed_by: str,
     key_id: str,
     model_signature_sha256: str,
+    journal: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "format": MANIFEST_FORMAT,
@@ -263,4 +272,7 @@ def build_manifest(
         "signed_by": signed_by,
         "key": {"id": key_id, "algorithm": KEY_ALGORITHM},
         "model_signature": {"file": MODEL_SIGNATURE_FILE, "sha256": model_signature_sha256},
+        # The journal event that moved the version to production, by seq and Merkle leaf
+        # index: `steward audit prove SEQ` proves it is in the signed log.
+        "journal": journal,
     }

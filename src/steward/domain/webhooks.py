@@ -34,6 +34,9 @@ EVENT_FOR_ACTION: dict[str, str] = {
     "alert.raised": "alert.raised",
     # An evidence pack left Steward: auditors record its manifest sha256 and chain head.
     "evidence.exported": "evidence.exported",
+    # A signed checkpoint of the journal, note included: the receiver is one more place
+    # outside the database that holds it (published like the folder and s3:// copies).
+    "audit.checkpointed": "checkpoint.signed",
 }
 EVENTS: tuple[str, ...] = tuple(dict.fromkeys(EVENT_FOR_ACTION.values()))
 ALL = "*"

@@ -186,7 +186,7 @@ def _proofs(
             json.dumps(
                 {
                     "seq": seq,
-                    "leaf_index": seq - 1,
+                    "leaf_index": cp.leaf_index(seq),
                     "tree_size": chosen.tree_size,
                     "proof": [p.hex() for p in path],
                 },

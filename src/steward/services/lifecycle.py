@@ -146,7 +146,7 @@ def apply_in_uow(
         # (Without one there is nothing to bind the signature to but the artifact.)
         ref = policy if policy is not None else _active_ref(uow)
         if ref is not None:
-            _sign(uow, ctx, actor, model, version, vid, approvals, ref)
+            _sign(uow, ctx, actor, model, version, vid, approvals, ref, main.audit_seq)
     uow.models.touch(mid, uow.now)
     after = uow.versions.hydrate([uow.versions.row_by_id(vid)])[0]
     return TransitionResult(main, moved, after)
@@ -161,6 +161,7 @@ def _sign(
     vid: int,
     approvals: list[dict[str, Any]] | None,
     policy: str,
+    transition_seq: int,
 ) -> None:
     """What reaches production is signed: the artifact and a manifest of its approvals."""
     from steward.services import signing  # type: ignore[attr-defined,unused-ignore]
@@ -185,6 +186,7 @@ def _sign(
         version_id=vid,
         approvals=approvals,
         policy_version=policy,
+        transition_seq=transition_seq,
     )
 
 

@@ -91,8 +91,13 @@ def sign_in_uow(
     version_id: int,
     approvals: list[dict[str, Any]],
     policy_version: str | None,
+    transition_seq: int | None = None,
 ) -> dict[str, Any]:
-    """Sign ``model``/``version`` inside the caller's transaction; returns the manifest."""
+    """Sign ``model``/``version`` inside the caller's transaction; returns the manifest.
+
+    ``transition_seq`` is the journal event of the move to production, which the
+    manifest cites with its Merkle leaf index.
+    """
     # model_signing (sigstore, protobufs) takes ~0.2 s to import: only production moves pay
     # it. Without the `signing` extra the move is refused (rolled back) naming that extra.
     extras.require("signing", "model_signing")
@@ -138,6 +143,9 @@ def sign_in_uow(
         signed_by=actor,
         key_id=key.key_id,
         model_signature_sha256=bundle_sha,
+        journal=None
+        if transition_seq is None
+        else trust.journal_ref(Action.VERSION_TRANSITIONED.value, transition_seq),
     )
     manifest_data, manifest_sig = sign.sign_manifest(key, manifest)
     manifest_sha = _publish(ctx, uow, manifest_data)

@@ -65,7 +65,15 @@ def create_checkpoint(
             Action.AUDIT_CHECKPOINTED,
             "checkpoint",
             str(stored.id),
-            {"tree_size": size, "root_hash": root.hex(), "origin": key.name},
+            {
+                "tree_size": size,
+                "root_hash": root.hex(),
+                "origin": key.name,
+                # The signed note itself, so webhook subscribers to checkpoint.signed
+                # receive (and can keep) exactly what the folder and s3:// copies hold.
+                "checkpoint": note,
+                "verifier_key": key.verifier_key,
+            },
         )
         uow.commit()
     destinations = ctx.settings.checkpoint_destinations if publish_to is None else publish_to
@@ -195,7 +203,7 @@ def inclusion_proof(
     leaf = cp.journal_leaf(event.hash)
     return InclusionProof(
         seq=seq,
-        leaf_index=seq - 1,
+        leaf_index=cp.leaf_index(seq),
         leaf_hash=leaf.hex(),
         tree_size=found.tree_size,
         root_hash=found.root_hash,
@@ -322,23 +330,28 @@ def _forged(where: str, why: str) -> Verification:
     return Verification(False, 0, 0, "", None, Tampering.FORGED, f"{where} was forged: {why}")
 
 
-def check_checkpoints(
+@dataclass(frozen=True)
+class CheckPlan:
+    """The signed tree heads a journal of a given length must match, already authenticated."""
+
+    heads: dict[int, _Head]  # tree size -> the first head signed for it
+    tree_size: int  # leaves in the stored Merkle tree
+
+    @property
+    def sizes(self) -> list[int]:
+        return sorted(self.heads)
+
+
+def plan_checks(
     ctx: Context,
     result: Verification,
-    hashes: Iterator[str],
     files: Sequence[tuple[str, str]] = (),
     *,
     include_published: bool = True,
-) -> Verification:
-    """Check an intact chain against every stored, published and given checkpoint.
-
-    ``hashes`` are the events' chain hashes in seq order (the leaf data; the chain walk
-    has just checked each against its event); tree heads are recomputed from them in
-    O(log n) memory. Runs only on a chain that verified: a chain break is the
-    more precise answer.
-    """
-    if not result.ok:
-        return result
+) -> CheckPlan | Verification:
+    """Gather every stored, published and given checkpoint for a journal ending at
+    ``result.head_seq``; a forged checkpoint, a split view or a checkpoint beyond the
+    journal's end is the answer (a failed Verification) before any event is read."""
     with ctx.uow.read() as uow:
         stored = list(uow.audit_tree.all_checkpoints())
         tree_size = uow.audit_tree.size()
@@ -382,39 +395,80 @@ def check_checkpoints(
             f"{result.head_seq}: the newest {biggest.tree_size - result.head_seq} events "
             "were removed" + (f" (checkpoints up to {last_ok} events match)" if last_ok else ""),
         )
-    # One pass over the journal: compare the recomputed root at each checkpoint size.
+    return CheckPlan(by_size, tree_size)
+
+
+def check_checkpoints(
+    ctx: Context,
+    result: Verification,
+    hashes: Iterator[str],
+    files: Sequence[tuple[str, str]] = (),
+    *,
+    include_published: bool = True,
+) -> Verification:
+    """Check an intact chain against every stored, published and given checkpoint.
+
+    ``hashes`` are the events' chain hashes in seq order (the leaf data; the chain walk
+    has just checked each against its event); tree heads are recomputed from them in
+    O(log n) memory. Runs only on a chain that verified: a chain break is the
+    more precise answer.
+    """
+    if not result.ok:
+        return result
+    plan = plan_checks(ctx, result, files, include_published=include_published)
+    if isinstance(plan, Verification):
+        return plan
+    # One pass over the journal: the recomputed root at each checkpoint size.
     compact = merkle.CompactRange()
-    pending = iter(sizes)
+    pending = iter(plan.sizes)
     want = next(pending, None)
-    matched = 0
+    roots: dict[int, bytes] = {}
     add, sha, fromhex = compact.add, hashlib.sha256, bytes.fromhex
     for digest in hashes:
         add(sha(b"\x00" + fromhex(digest)).digest())  # cp.journal_leaf, inlined
         while want is not None and compact.size == want:
-            head = by_size[want]
-            if compact.root() != head.root:
-                return _fail(
-                    result,
-                    matched + 1,
-                    Tampering.REWRITTEN,
-                    f"the journal no longer matches {head.where} ({want} events): events "
-                    f"{matched + 1}-{want} were rewritten and the chain recomputed",
-                )
-            matched = want
+            roots[want] = compact.root()
             want = next(pending, None)
+    return check_roots(ctx, result, plan, roots, compact.size, compact.root())
+
+
+def check_roots(
+    ctx: Context,
+    result: Verification,
+    plan: CheckPlan,
+    roots: dict[int, bytes],
+    size: int,
+    root: bytes,
+) -> Verification:
+    """Compare the journal's recomputed tree (``roots`` at each checkpoint size, and its
+    whole ``size``/``root``) with the signed heads and with the stored Merkle tree."""
+    matched = 0
+    for want in plan.sizes:
+        head = plan.heads[want]
+        got = merkle.EMPTY_ROOT if want == 0 else roots.get(want)
+        if want > size or got != head.root:
+            return _fail(
+                result,
+                matched + 1,
+                Tampering.REWRITTEN,
+                f"the journal no longer matches {head.where} ({want} events): events "
+                f"{matched + 1}-{want} were rewritten and the chain recomputed",
+            )
+        matched = want
     # Proofs are served from the stored tree: it must be the journal's tree. It is also
     # a second record of the journal inside the database, which catches an attacker
     # who edits or deletes events without knowing about it.
+    tree_size = plan.tree_size
     with ctx.uow.read() as uow:
-        if tree_size == compact.size and _stored_root_is(uow, tree_size, compact.root()):
+        if tree_size == size and _stored_root_is(uow, tree_size, root):
             return result
-        if tree_size > compact.size:
+        if tree_size > size:
             return _fail(
                 result,
-                compact.size + 1,
+                size + 1,
                 Tampering.TRUNCATED,
                 f"the journal's Merkle tree records {tree_size} events but the journal ends at "
-                f"{compact.size}: the newest {tree_size - compact.size} events were removed",
+                f"{size}: the newest {tree_size - size} events were removed",
             )
         first = _first_different_leaf(uow, ctx)
     if first is not None and first < tree_size:
@@ -427,10 +481,10 @@ def check_checkpoints(
         )
     return _fail(
         result,
-        min(tree_size, compact.size) + 1,
+        min(tree_size, size) + 1,
         Tampering.TREE_MISMATCH,
         f"the stored Merkle tree ({tree_size} leaves) is not the tree of the journal "
-        f"({compact.size} events): proofs served from it would be wrong",
+        f"({size} events): proofs served from it would be wrong",
     )
 
 

@@ -8,6 +8,8 @@ Steward signed: a cosignature of anything else proves nothing about this log.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from steward.domain import checkpoint as cp
 from steward.domain.audit import Action
 from steward.domain.checkpoint import StoredCheckpoint, Witness
@@ -55,6 +57,33 @@ def list_witnesses(ctx: Context, principal: Principal) -> list[Witness]:
     ensure(principal, Permission.AUDIT_READ)
     with ctx.uow.read() as uow:
         return uow.audit_tree.witnesses()
+
+
+@dataclass(frozen=True)
+class WitnessStatus:
+    """A witness as the web page shows it: its key and what it last vouched for."""
+
+    witness: Witness
+    key_id: str  # hex, as in its signature lines
+    fingerprint: str  # SHA-256 of its public key, hex
+    latest: StoredCheckpoint | None  # the newest checkpoint it cosigned
+
+
+def witness_statuses(ctx: Context, principal: Principal) -> list[WitnessStatus]:
+    """Every registered witness with its key's fingerprint and latest cosigned checkpoint."""
+    ensure(principal, Permission.AUDIT_READ)
+    with ctx.uow.read() as uow:
+        found = uow.audit_tree.witnesses()
+        latest = uow.audit_tree.latest_cosigned()
+    return [
+        WitnessStatus(
+            w,
+            w.verifier_key.split("+", 2)[1],
+            cp.key_fingerprint(w.verifier_key),
+            latest.get(w.name),
+        )
+        for w in found
+    ]
 
 
 def remove_witness(ctx: Context, principal: Principal, name: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
 from steward.domain.audit import AuditEvent, AuditFilter, EventRow
+from steward.domain.journal_scan import ScanRow
 from steward.store import tables as t
 
 _COLS = (
@@ -27,6 +28,26 @@ _COLS = (
 
 def _event(row: Any) -> AuditEvent:
     return AuditEvent(*row)
+
+
+def stream_raw(conn: Connection, name: str, sql: str, batch: int) -> Iterator[Any]:
+    """Rows of ``sql`` as plain tuples straight off the driver's cursor, in batches.
+
+    For verify's passes over the whole journal, where per-row object construction
+    would cost more than the hashing; PostgreSQL streams through a server-side
+    cursor called ``name``. ``sql`` is Steward's own text, never a caller's.
+    """
+    raw: Any = conn.connection.dbapi_connection
+    postgres = conn.dialect.name == "postgresql"
+    cursor = raw.cursor(name=name) if postgres else raw.cursor()
+    try:
+        if postgres:
+            cursor.itersize = batch
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 class AuditRepository:
@@ -80,28 +101,29 @@ class AuditRepository:
     def stream_rows(
         self, first: int | None = None, last: int | None = None, batch: int = 20_000
     ) -> Iterator[EventRow]:
-        """The whole journal as plain tuples in seq order, straight off the driver's cursor.
+        """The whole journal (or events ``first``..``last``) as plain tuples in seq order."""
+        where = ""
+        if first is not None and last is not None:
+            where = f" WHERE seq BETWEEN {int(first)} AND {int(last)}"
+        return stream_raw(
+            self.conn,
+            "steward_audit_verify",
+            "SELECT seq, time, actor, action, subject_type, subject_id, payload, "
+            f"prev_hash, hash FROM audit_events{where} ORDER BY seq",
+            batch,
+        )
 
-        Used by verify, where per-row object construction would cost more than
-        the hashing itself; PostgreSQL streams through a server-side cursor.
-        """
-        raw: Any = self.conn.connection.dbapi_connection
-        postgres = self.conn.dialect.name == "postgresql"
-        cursor = raw.cursor(name="steward_audit_verify") if postgres else raw.cursor()
-        try:
-            if postgres:
-                cursor.itersize = batch
-            where = ""
-            if first is not None and last is not None:
-                where = f" WHERE seq BETWEEN {int(first)} AND {int(last)}"
-            cursor.execute(
-                "SELECT seq, time, actor, action, subject_type, subject_id, payload, "
-                f"prev_hash, hash FROM audit_events{where} ORDER BY seq"
-            )
-            while rows := cursor.fetchmany(batch):
-                yield from rows
-        finally:
-            cursor.close()
+    def scan_rows(self, first: int, last: int, batch: int = 8192) -> Iterator[ScanRow]:
+        """Events ``first - 1``..``last`` with their MACs, for verify's one-pass chunk scan
+        (the event before the chunk first: the chunk's chain and time order start from it)."""
+        return stream_raw(
+            self.conn,
+            "steward_audit_scan",
+            "SELECT seq, time, actor, action, subject_type, subject_id, payload, "
+            "prev_hash, hash, mac FROM audit_events "
+            f"WHERE seq BETWEEN {int(first) - 1} AND {int(last)} ORDER BY seq",
+            batch,
+        )
 
     def hash_at(self, seq: int) -> str | None:
         found = self.conn.execute(

@@ -15,6 +15,7 @@ from steward.domain.audit import AuditEvent
 from steward.domain.checkpoint import StoredCheckpoint, Witness, journal_leaf
 from steward.domain.errors import IntegrityError
 from steward.store import tables as t
+from steward.store.audit_repo import stream_raw
 
 T = TypeVar("T")
 _NODE = t.audit_tree.c
@@ -78,18 +79,10 @@ class AuditTreeRepository:
         Only the hash column: the tree pass of verify needs nothing else, and reading
         whole rows again would cost more than the hashing.
         """
-        raw: Any = self.conn.connection.dbapi_connection
-        postgres = self.conn.dialect.name == "postgresql"
-        cursor = raw.cursor(name="steward_audit_tree") if postgres else raw.cursor()
-        try:
-            if postgres:
-                cursor.itersize = batch
-            cursor.execute("SELECT hash FROM audit_events ORDER BY seq")
-            while rows := cursor.fetchmany(batch):
-                for (digest,) in rows:
-                    yield digest
-        finally:
-            cursor.close()
+        for (digest,) in stream_raw(
+            self.conn, "steward_audit_tree", "SELECT hash FROM audit_events ORDER BY seq", batch
+        ):
+            yield digest
 
     def leaves(self, batch: int = 5000) -> Iterator[bytes]:
         """Stored leaf hashes in order (keyset pages)."""
@@ -259,6 +252,21 @@ class AuditTreeRepository:
             )
         )
         return True
+
+    def latest_cosigned(self) -> dict[str, StoredCheckpoint]:
+        """Each witness's most recently signed cosigned checkpoint (the highest id)."""
+        newest = (
+            select(_CS.witness, func.max(_CS.checkpoint_id).label("id"))
+            .group_by(_CS.witness)
+            .subquery()
+        )
+        rows = self.conn.execute(
+            select(newest.c.witness, t.audit_checkpoints).join(
+                t.audit_checkpoints, _CP.id == newest.c.id
+            )
+        ).all()
+        found = self._attach([_checkpoint(r) for r in rows])
+        return {str(r.witness): c for r, c in zip(rows, found, strict=True)}
 
     def cosignature_lines(self, checkpoint_id: int) -> list[tuple[str, str]]:
         """(witness, signature line) of every stored cosignature of a checkpoint."""

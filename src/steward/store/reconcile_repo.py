@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
@@ -12,6 +11,7 @@ from steward.domain.audit import AuditEvent
 from steward.domain.audit_auth import AuthRow
 from steward.domain.reconcile import REPLAYED_ACTIONS, State
 from steward.store import tables as t
+from steward.store.audit_repo import stream_raw
 
 _BATCH = 10_000
 
@@ -35,17 +35,12 @@ class ReconcileRepository:
         Like ``AuditRepository.stream_rows``: verify reads every event, so row objects
         would cost more than the MACs; PostgreSQL streams through a server-side cursor.
         """
-        raw: Any = self.conn.connection.dbapi_connection
-        postgres = self.conn.dialect.name == "postgresql"
-        cursor = raw.cursor(name="steward_audit_auth") if postgres else raw.cursor()
-        try:
-            if postgres:
-                cursor.itersize = batch
-            cursor.execute("SELECT seq, time, hash, mac FROM audit_events ORDER BY seq")
-            while rows := cursor.fetchmany(batch):
-                yield from rows
-        finally:
-            cursor.close()
+        return stream_raw(
+            self.conn,
+            "steward_audit_auth",
+            "SELECT seq, time, hash, mac FROM audit_events ORDER BY seq",
+            batch,
+        )
 
     def earlier_copy(self, seq: int) -> int | None:
         """The first earlier event with the same actor, action, subject and payload."""

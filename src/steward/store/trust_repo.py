@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from steward.domain import webhooks as hooks
 from steward.domain.audit import AuditEvent
+from steward.domain.checkpoint import leaf_index
 from steward.domain.lifecycle import Stage
 from steward.domain.trust import Deployment, DeployStatus, SignatureRecord, SigningKeyInfo
 from steward.domain.webhooks import DeliveryAttempt, DeliveryStatus, Webhook, WebhookDelivery
@@ -60,6 +61,7 @@ def _signature(row: RowMapping) -> SignatureRecord:
         signed_by=row["signed_by"],
         signed_at=row["signed_at"],
         audit_seq=int(row["audit_seq"]),
+        leaf_index=leaf_index(int(row["audit_seq"])),
     )
 
 
@@ -78,6 +80,7 @@ def _deployment(row: RowMapping) -> Deployment:
         reported_by=row["reported_by"],
         reported_at=row["reported_at"],
         audit_seq=int(row["audit_seq"]),
+        leaf_index=leaf_index(int(row["audit_seq"])),
     )
 
 

@@ -44,6 +44,7 @@ from steward.services import (
     versions,
     waivers,
     web_views,
+    witnesses,
     work,
 )
 from steward.services import models as model_service
@@ -59,6 +60,8 @@ NOTICES = {
     "rejected": i18n.N_("Your rejection was recorded; the request is closed."),
     "applied": i18n.N_("The gate passed and the version moved."),
     "checkpointed": i18n.N_("A new checkpoint was signed and published."),
+    "witness_added": i18n.N_("The witness was registered."),
+    "witness_removed": i18n.N_("The witness was removed; its cosignatures stay."),
     "requested": i18n.N_("The request was opened; it waits for approvals."),
     "withdrawn": i18n.N_("The request was withdrawn."),
     "waiver_granted": i18n.N_("The waiver was granted; the gate counts it until it expires."),
@@ -799,6 +802,65 @@ async def journal_checkpoint(request: Request, csrf_token: str = Form("")) -> Re
                 raise
             return page.refusal(refused, "/audit")
         return RedirectResponse("/audit?notice=checkpointed", status_code=303)
+
+    return await _page(request, build, csrf_token=csrf_token)
+
+
+def _witnesses_page(
+    page: Page,
+    status: int = 200,
+    error: StewardError | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    assert page.principal is not None
+    return page.render(
+        "witnesses.html",
+        status=status,
+        found=witnesses.witness_statuses(page.ctx, page.principal),
+        error=error,
+        field=error.extra.get("field") if error is not None else None,
+        form=form or {"name": "", "public_key": ""},
+    )
+
+
+@router.get("/audit/witnesses")
+async def witnesses_page(request: Request) -> Response:
+    """Registered witnesses, their keys' fingerprints and what each last cosigned."""
+    return await _page(request, _witnesses_page)
+
+
+@router.post("/audit/witnesses")
+async def witness_add(
+    request: Request,
+    name: str = Form(""),
+    public_key: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        try:
+            witnesses.add_witness(page.ctx, page.principal, name.strip(), public_key.strip())
+        except StewardError as refused:
+            if isinstance(refused, Forbidden):
+                raise
+            form = {"name": name, "public_key": public_key}
+            return _witnesses_page(page, refused.status, refused, form)
+        return RedirectResponse("/audit/witnesses?notice=witness_added", status_code=303)
+
+    return await _page(request, build, csrf_token=csrf_token)
+
+
+@router.post("/audit/witnesses/{name}/remove")
+async def witness_remove(request: Request, name: str, csrf_token: str = Form("")) -> Response:
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        try:
+            witnesses.remove_witness(page.ctx, page.principal, name)
+        except StewardError as refused:
+            if isinstance(refused, Forbidden):
+                raise
+            return page.refusal(refused, "/audit/witnesses")
+        return RedirectResponse("/audit/witnesses?notice=witness_removed", status_code=303)
 
     return await _page(request, build, csrf_token=csrf_token)
 
