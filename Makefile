@@ -42,7 +42,7 @@ run: $(RUN_STAMP)
 
 ## make test: the whole suite (SQLite and PostgreSQL stores, S3 via moto)
 test: install
-	@$(BIN)/pytest -n 2 --dist loadfile
+	@$(BIN)/pytest -n 2 --dist loadfile --durations=25
 
 lint: install
 	@$(BIN)/ruff check src tests bench
