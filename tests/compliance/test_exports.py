@@ -347,6 +347,10 @@ def test_a_missing_library_names_the_compliance_extra(
 
     # As if cyclonedx-python-lib were not installed: importing it fails, and the builder
     # module must be imported afresh (not found as the package's attribute).
+    # Its submodules too: an earlier test in the same process may have imported them, and
+    # `from cyclonedx.model import ...` finds a loaded submodule without its parent.
+    for name in [n for n in sys.modules if n == "cyclonedx" or n.startswith("cyclonedx.")]:
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "cyclonedx", None)
     monkeypatch.delitem(sys.modules, "steward.compliance.bom", raising=False)
     monkeypatch.delattr(steward.compliance, "bom", raising=False)
