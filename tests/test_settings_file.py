@@ -163,6 +163,18 @@ def test_an_environment_variable_overriding_a_bad_value_hides_it(tmp_path: Path)
     assert err.value.file is None and "steward.toml" not in err.value.detail
 
 
+def test_the_documented_example_file_is_accepted(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "deployment.md").read_text()
+    section = doc.split("## Configuration file", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = write(tmp_path / "steward.toml", example)
+    settings = Settings.from_env(env={"STEWARD_CONFIG": str(config)})
+    assert settings.home == Path("/var/lib/steward")
+    assert settings.database_url.startswith("postgresql+psycopg://steward:")
+    assert settings.outbound_allow == ("hooks.example.com", "*.corp.example", "10.0.0.0/8")
+    assert settings.sso_enabled and settings.oidc_client_secret == "change-me"
+
+
 # --- steward doctor ---------------------------------------------------------------------
 
 
