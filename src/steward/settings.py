@@ -44,9 +44,6 @@ class ConfigError(InvalidInput, ValueError):
     """A setting or config file that does not parse. The CLI prints it and exits 1; the
     server refuses to start. ``file`` is the config file blamed, if any."""
 
-    code = "invalid-configuration"
-    title = "Invalid configuration"
-
     def __init__(self, detail: str, file: Path | None = None) -> None:
         super().__init__(detail)
         self.file = file
@@ -394,9 +391,14 @@ def _file_keys() -> dict[str, Any]:
     return {f.name: hints[f.name] for f in fields(Settings) if f.name != "config_file"}
 
 
+def _kinds(hint: Any) -> set[Any]:
+    """The types a field accepts: ``Path | None`` -> {Path, NoneType}."""
+    return set(typing.get_args(hint)) if isinstance(hint, types.UnionType) else {hint}
+
+
 def _spelled(value: object, hint: Any) -> str | None:
     """A TOML value as the environment would spell it; None when its type does not fit."""
-    kinds = set(typing.get_args(hint)) if isinstance(hint, types.UnionType) else {hint}
+    kinds = _kinds(hint)
     if isinstance(value, str):
         return value  # parsed like the environment variable's text
     if bool in kinds and isinstance(value, bool):
@@ -410,7 +412,7 @@ def _spelled(value: object, hint: Any) -> str | None:
 
 
 def _expected(hint: Any) -> str:
-    kinds = set(typing.get_args(hint)) if isinstance(hint, types.UnionType) else {hint}
+    kinds = _kinds(hint)
     if bool in kinds:
         return "true or false"
     if int in kinds:
