@@ -1,22 +1,52 @@
-"""Settings read from the environment, once, at the composition root."""
+"""Settings read from the environment and a config file, once, at the composition root.
+
+The config file (TOML: ``STEWARD_CONFIG``, else ``$STEWARD_HOME/steward.toml`` when it
+exists) holds the same settings as the environment, each key the variable's name
+without ``STEWARD_`` in lower case. Its values are spelled as the environment would
+spell them and merged under the environment, so each setting is parsed in one place
+and an environment variable always wins over the file.
+"""
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import os
+import re
+import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, tzinfo
 from functools import cache
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from steward.domain.errors import InvalidInput
 from steward.domain.outbound import parse_allow
 
 DEFAULT_MAX_ARTIFACT_BYTES = 5 * 1024**3
 DEFAULT_SANDBOX_MEMORY_BYTES = 4 * 1024**3
 DEFAULT_SANDBOX_CPU_SECONDS = 600
+
+CONFIG_VARIABLE = "STEWARD_CONFIG"
+CONFIG_NAME = "steward.toml"  # looked for in STEWARD_HOME when STEWARD_CONFIG is unset
+# Config-file keys whose value is a secret; a URL key is one when it carries a password.
+SECRET_KEYS = ("oidc_client_secret", "metrics_token")
+URL_KEYS = ("database_url", "artifacts_url")
+
+
+class ConfigError(InvalidInput, ValueError):
+    """A setting or config file that does not parse. The CLI prints it and exits 1; the
+    server refuses to start. ``file`` is the config file blamed, if any."""
+
+    def __init__(self, detail: str, file: Path | None = None) -> None:
+        super().__init__(detail)
+        self.file = file
 
 
 @dataclass(frozen=True)
@@ -113,21 +143,44 @@ class Settings:
     # default the server's own): the web UI shows every time in it, with the zone named.
     # The journal and the API keep UTC.
     timezone: str = ""
+    # The config file these settings were read from (None: environment and defaults only).
+    config_file: Path | None = None
 
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] | None = None, home: str | Path | None = None
     ) -> Settings:
+        """The settings: environment variable, else config file, else default. Raises
+        :class:`ConfigError` naming the variable or the file's key and the fix."""
         env = os.environ if env is None else env
-        root = Path(home or env.get("STEWARD_HOME") or ".steward").expanduser().resolve()
+        path, values = read_config_file(env, home) or (None, {})
+        try:
+            return cls._parse({**values, **env} if values else env, home, path)
+        except (ValueError, InvalidInput) as exc:
+            # Leave the environment's own messages as they were; name the file's key.
+            detail = exc.detail if isinstance(exc, InvalidInput) else str(exc)
+            blamed = [v for v in values if v not in env and re.search(rf"\b{v}\b", detail)]
+            if not blamed:
+                raise ConfigError(detail) from None
+            raise ConfigError(
+                f"{detail} (set as `{_key(blamed[0])}` in {path}: correct it there)", path
+            ) from None
+
+    @classmethod
+    def _parse(
+        cls, env: Mapping[str, str], home: str | Path | None, config_file: Path | None
+    ) -> Settings:
+        root = _root(env, home)
         database_url = env.get("STEWARD_DATABASE_URL") or f"sqlite:///{root / 'steward.db'}"
         artifacts_url = env.get("STEWARD_ARTIFACTS_URL") or str(root / "artifacts")
-        max_bytes = env.get("STEWARD_MAX_ARTIFACT_BYTES")
         return cls(
             home=root,
+            config_file=config_file,
             database_url=normalise_database_url(database_url),
             artifacts_url=artifacts_url,
-            max_artifact_bytes=int(max_bytes) if max_bytes else DEFAULT_MAX_ARTIFACT_BYTES,
+            max_artifact_bytes=_whole(env, "STEWARD_MAX_ARTIFACT_BYTES")
+            if env.get("STEWARD_MAX_ARTIFACT_BYTES")
+            else DEFAULT_MAX_ARTIFACT_BYTES,
             allow_anonymous_read=env.get("STEWARD_ALLOW_ANONYMOUS_READ", "").lower()
             in {"1", "true", "yes"},
             signing_key=Path(env["STEWARD_SIGNING_KEY"]).expanduser().resolve()
@@ -176,9 +229,9 @@ class Settings:
             local_passwords=_flag(env, "STEWARD_LOCAL_PASSWORDS", True),
             allow_untrusted_formats=env.get("STEWARD_ALLOW_UNTRUSTED_FORMATS", "").lower()
             in {"1", "true", "yes"},
-            sandbox_memory_bytes=int(env.get("STEWARD_SANDBOX_MEMORY_BYTES") or 0)
+            sandbox_memory_bytes=_whole(env, "STEWARD_SANDBOX_MEMORY_BYTES")
             or DEFAULT_SANDBOX_MEMORY_BYTES,
-            sandbox_cpu_seconds=int(env.get("STEWARD_SANDBOX_CPU_SECONDS") or 0)
+            sandbox_cpu_seconds=_whole(env, "STEWARD_SANDBOX_CPU_SECONDS")
             or DEFAULT_SANDBOX_CPU_SECONDS,
             **_ints(
                 env,
@@ -298,17 +351,167 @@ def _flag(env: Mapping[str, str], var: str, default: bool) -> bool:
     raise ValueError(f"{var}={env[var]!r} must be true or false")
 
 
+def _whole(env: Mapping[str, str], var: str) -> int:
+    """An integer setting; 0 when unset (empty)."""
+    value = env.get(var)
+    if not value:
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{var}={value!r} is not a whole number") from None
+
+
 def _ints(env: Mapping[str, str], **names: str) -> dict[str, int]:
     """The integer settings present in the environment (absent ones keep their default)."""
     found = {}
     for field_name, var in names.items():
         if env.get(var):
-            try:
-                found[field_name] = int(env[var])
-            except ValueError:
-                raise ValueError(f"{var}={env[var]!r} is not a whole number") from None
+            found[field_name] = _whole(env, var)
             if found[field_name] < 1:
                 raise ValueError(f"{var} must be at least 1")
+    return found
+
+
+def _root(env: Mapping[str, str], home: str | Path | None) -> Path:
+    """STEWARD_HOME: the --home option, else the variable, else ./.steward."""
+    return Path(home or env.get("STEWARD_HOME") or ".steward").expanduser().resolve()
+
+
+def _key(var: str) -> str:
+    """The config-file key of an environment variable: STEWARD_LOG_FORMAT -> log_format."""
+    return var.removeprefix("STEWARD_").lower()
+
+
+@cache
+def _file_keys() -> dict[str, Any]:
+    """Every key a config file may hold, with its type: the settings' own fields (each
+    is read from the variable of the same name; tests/test_settings_file.py holds that)."""
+    hints = typing.get_type_hints(Settings)
+    return {f.name: hints[f.name] for f in fields(Settings) if f.name != "config_file"}
+
+
+def _kinds(hint: Any) -> set[Any]:
+    """The types a field accepts: ``Path | None`` -> {Path, NoneType}."""
+    return set(typing.get_args(hint)) if isinstance(hint, types.UnionType) else {hint}
+
+
+def _spelled(value: object, hint: Any) -> str | None:
+    """A TOML value as the environment would spell it; None when its type does not fit."""
+    kinds = _kinds(hint)
+    if isinstance(value, str):
+        return value  # parsed like the environment variable's text
+    if bool in kinds and isinstance(value, bool):
+        return "true" if value else "false"
+    if int in kinds and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    listed = any(typing.get_origin(k) is tuple for k in kinds)
+    if listed and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ",".join(value)
+    return None
+
+
+def _expected(hint: Any) -> str:
+    kinds = _kinds(hint)
+    if bool in kinds:
+        return "true or false"
+    if int in kinds:
+        return "a whole number"
+    if any(typing.get_origin(k) is tuple for k in kinds):
+        return 'a list of strings (["a", "b"]) or one comma-separated string'
+    return "a string in quotes"
+
+
+def config_file_path(env: Mapping[str, str], home: str | Path | None = None) -> Path | None:
+    """The config file to read: STEWARD_CONFIG (which must exist), else
+    ``$STEWARD_HOME/steward.toml`` when it exists, else None."""
+    named = env.get(CONFIG_VARIABLE)
+    if named:
+        path = Path(named).expanduser().resolve()
+        if not path.is_file():
+            raise ConfigError(
+                f"{CONFIG_VARIABLE}={named!r} names no file: create it, or unset "
+                f"{CONFIG_VARIABLE} to use $STEWARD_HOME/{CONFIG_NAME} when it exists",
+                path,
+            )
+        return path
+    default = _root(env, home) / CONFIG_NAME
+    return default if default.is_file() else None
+
+
+def read_config_file(
+    env: Mapping[str, str], home: str | Path | None = None
+) -> tuple[Path, dict[str, str]] | None:
+    """The config file and its settings keyed by environment variable, spelled as the
+    environment spells them; None when there is no file to read."""
+    path = config_file_path(env, home)
+    if path is None:
+        return None
+    return path, load_config_file(path, home_allowed=bool(env.get(CONFIG_VARIABLE)))
+
+
+def load_config_file(path: Path, *, home_allowed: bool = True) -> dict[str, str]:
+    """One config file's settings, keyed by environment variable (STEWARD_LOG_FORMAT)."""
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the config file {path}: {exc.strerror}; give the service account "
+            f"read access (chown it, chmod 600 {path})",
+            path,
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"the config file {path} is not valid TOML: {exc}. Correct that line; values "
+            'are written key = "text", key = 5 or key = true',
+            path,
+        ) from None
+    known = _file_keys()
+    values = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            raise ConfigError(
+                f"the config file {path} has a table [{key}]: keys are flat and come before "
+                'any [table] line (oidc_issuer = "...", not [oidc] issuer = "..."); see '
+                "docs/deployment.md, Configuration file",
+                path,
+            )
+        if key not in known:
+            spelled = key.lower().removeprefix("steward_")
+            close = [spelled] if spelled in known else difflib.get_close_matches(key, known, 1)
+            hint = f" (did you mean `{close[0]}`?)" if close else ""
+            raise ConfigError(
+                f"the config file {path} has an unknown key `{key}`{hint}: keys are the "
+                "settings' environment variable names without STEWARD_, in lower case "
+                "(docs/deployment.md, Configuration file)",
+                path,
+            )
+        if key == "home" and not home_allowed:
+            raise ConfigError(
+                f"the config file {path} sets `home`, but it was found through STEWARD_HOME: "
+                f"remove the key, or move the file elsewhere and set {CONFIG_VARIABLE} to it",
+                path,
+            )
+        text = _spelled(value, known[key])
+        if text is None:
+            raise ConfigError(
+                f"the config file {path} sets `{key}` to {value!r}: it must be "
+                f"{_expected(known[key])}",
+                path,
+            )
+        values[f"STEWARD_{key.upper()}"] = text
+    return values
+
+
+def config_secrets(values: Mapping[str, str]) -> list[str]:
+    """The keys of a config file's settings (as :func:`load_config_file` returns them)
+    that hold a secret: the file must then be readable by the service account only."""
+    found = [k for k in SECRET_KEYS if values.get(f"STEWARD_{k.upper()}")]
+    for key in URL_KEYS:
+        with suppress(ValueError):
+            if urlsplit(values.get(f"STEWARD_{key.upper()}", "")).password:
+                found.append(f"{key} (its password)")
     return found
 
 

@@ -20,6 +20,7 @@ ENV: dict[str, str | None] = {
     "STEWARD_DATABASE_URL": None,
     "STEWARD_ARTIFACTS_URL": None,
     "STEWARD_AUDIT_KEY": None,
+    "STEWARD_CONFIG": None,
     "COLUMNS": "220",
 }
 

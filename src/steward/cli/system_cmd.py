@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from steward.cli import output
-from steward.settings import Settings
+from steward.settings import ConfigError, Settings
 
 
 def _settings(ctx: typer.Context) -> object:
@@ -62,10 +62,13 @@ def _doctor_report(ctx: typer.Context, fix: bool) -> Any:
 
     try:
         settings = Settings.from_env(home=ctx.obj.home)
-    except ValueError as exc:
-        check = DoctorCheck(
-            "configuration", False, str(exc), "correct the environment variable named above"
+    except ConfigError as exc:
+        remedy = (
+            f"correct the config file {exc.file}"
+            if exc.file
+            else "correct the environment variable named above"
         )
+        check = DoctorCheck("configuration", False, exc.detail, remedy)
         return DoctorReport((), (), 0, False, (check,))
     context = bootstrap.build(settings, check_schema=False)
     try:
@@ -136,13 +139,13 @@ def register(app: typer.Typer) -> None:
         ] = False,
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
         log_format: Annotated[
-            str,
+            str | None,
             typer.Option(
                 envvar="STEWARD_LOG_FORMAT",
                 help="'text', or 'json' for one JSON object per line (request id, route, "
-                "status, duration, user).",
+                "status, duration, user); default: log_format in the config file, else text.",
             ),
-        ] = "text",
+        ] = None,
         forwarded_allow_ips: Annotated[
             str,
             typer.Option(
@@ -163,14 +166,15 @@ def register(app: typer.Typer) -> None:
         output.run(lambda: extras.require_extra("server"))
         import uvicorn
 
-        if log_format not in {"text", "json"}:
+        if log_format is not None and log_format not in {"text", "json"}:
             raise typer.BadParameter("use 'text' or 'json'", param_hint="--log-format")
         output.run(lambda: _migrate(ctx))
         if ctx.obj.home:
             os.environ["STEWARD_HOME"] = ctx.obj.home
         if allow_anonymous_read:
             os.environ["STEWARD_ALLOW_ANONYMOUS_READ"] = "1"
-        os.environ["STEWARD_LOG_FORMAT"] = log_format
+        if log_format is not None:  # else the config file's, or text
+            os.environ["STEWARD_LOG_FORMAT"] = log_format
         processes = workers or _default_workers()
         if processes > 1:
             _shared_metrics_dir(Settings.from_env(home=ctx.obj.home).home)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 class DoctorCheck:
     """One check of the service: what it looked at, whether it passed, and the fix."""
 
-    # configuration | keys | home | database | artifacts | worker | single sign-on | leftovers
+    # configuration | config file | keys | home | database | artifacts | worker |
+    # single sign-on | leftovers
     name: str
     ok: bool
     detail: str

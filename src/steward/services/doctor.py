@@ -1,8 +1,9 @@
 """`steward doctor`: check the service, and find (with ``fix``, remove) crash leftovers.
 
-The checks, each with a one-line fix: the configuration parsed and STEWARD_HOME is
-writable; key files are private (0600) and present where the data needs them; the
-database answers at this code's schema; the artifact store can be listed; with
+The checks, each with a one-line fix: the configuration parsed (and which config file
+it came from; a file holding a secret must be private) and STEWARD_HOME is writable;
+key files are private (0600) and present where the data needs them; the database
+answers at this code's schema; the artifact store can be listed; with
 STEWARD_WORKER=external, a `steward worker` heartbeat is fresh; single sign-on, when
 configured, answers as its issuer with rules that parse (and someone can sign in at all).
 
@@ -35,6 +36,7 @@ from steward.domain.doctor import DoctorCheck, DoctorReport
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import health, sso
 from steward.services.context import Context
+from steward.settings import ConfigError, config_secrets, load_config_file
 from steward.store import tables
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -80,7 +82,7 @@ def check(ctx: Context, principal: Principal, *, fix: bool = False) -> DoctorRep
     """The service's checks and what is left over (with ``fix``, remove the leftovers
     and journal the removal)."""
     ensure(principal, Permission.USER_MANAGE)  # an administrator's job
-    checks = [_configuration(ctx), _home(ctx)]
+    checks = [_configuration(ctx), *_config_file(ctx), _home(ctx)]
     database = health.database_probe(ctx)
     artifacts = health.artifacts_probe(ctx)
     checks.extend(_keys(ctx, database_ok=database.ok))
@@ -158,13 +160,44 @@ def _configuration(ctx: Context) -> DoctorCheck:
     scheme = (
         settings.artifacts_url.split("://", 1)[0] if "://" in settings.artifacts_url else "file"
     )
+    source = (
+        f"config file {settings.config_file} and the environment"
+        if settings.config_file
+        else "the environment (no config file)"
+    )
     # Never the URLs themselves: a database URL may carry a password.
     return DoctorCheck(
         "configuration",
         True,
-        f"settings parsed: {backend} database, {scheme} artifact store, "
+        f"settings parsed from {source}: {backend} database, {scheme} artifact store, "
         f"STEWARD_WORKER={settings.worker}",
     )
+
+
+def _config_file(ctx: Context) -> list[DoctorCheck]:
+    """The config file, when one was read: one holding a secret must be readable by the
+    service account only (like the key files)."""
+    path = ctx.settings.config_file
+    if path is None:
+        return []
+    try:
+        secrets = config_secrets(load_config_file(path))
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except (ConfigError, OSError) as exc:  # changed or removed since the settings were read
+        detail = exc.detail if isinstance(exc, ConfigError) else f"{path}: {exc.strerror}"
+        return [DoctorCheck("config file", False, detail, "correct it, then restart Steward")]
+    if secrets and mode & 0o044:
+        return [
+            DoctorCheck(
+                "config file",
+                False,
+                f"{path} holds {', '.join(secrets)} and is readable by group or others "
+                f"(mode {mode:04o})",
+                f"chmod 600 {path} (owned by the service account)",
+            )
+        ]
+    held = f"holds {', '.join(secrets)}" if secrets else "holds no secret"
+    return [DoctorCheck("config file", True, f"{path} read, mode {mode:04o}, {held}")]
 
 
 def _home(ctx: Context) -> DoctorCheck:
