@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel
 
 from steward.api.deps import Caller, caller
 from steward.domain import mlflow_bridge as mb
@@ -39,7 +40,32 @@ from steward.services import versions
 
 PREFIX = "/mlflow/api/2.0/mlflow"
 ARTIFACTS = "/mlflow/api/2.0/mlflow-artifacts/artifacts"
-router = APIRouter(tags=["mlflow"])
+
+
+class MlflowError(BaseModel):
+    """MLflow's error body, which its client turns into ``MlflowException``."""
+
+    error_code: str
+    message: str
+
+
+# Every error any /mlflow route can answer, documented once for the whole surface.
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": MlflowError, "description": what}
+    for status, what in {
+        400: "INVALID_PARAMETER_VALUE, INVALID_STATE or RESOURCE_ALREADY_EXISTS",
+        401: "UNAUTHENTICATED: no or an unknown Steward token",
+        403: "PERMISSION_DENIED: the role, the object or Steward's gate refused it",
+        404: "RESOURCE_DOES_NOT_EXIST",
+        409: "a conflicting change (Steward's reason in the message)",
+        413: "a body over Steward's size limit",
+        429: "too many requests",
+        501: "NOT_IMPLEMENTED: a Steward extra is not installed",
+        502: "TEMPORARILY_UNAVAILABLE: the MLflow tracking server did not answer",
+        503: "the database is unavailable",
+    }.items()
+}
+router = APIRouter(tags=["mlflow"], responses=_ERRORS)
 MAX_RESULTS = 200_000  # MLflow's client asks for 10 000 model versions by default
 
 
