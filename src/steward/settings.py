@@ -129,6 +129,9 @@ class Settings:
     oidc_redirect_uri: str | None = None
     oidc_name: str = "single sign-on"
     oidc_link_existing: bool = False
+    # Signing out of Steward also ends the provider's session (OpenID Connect RP-Initiated
+    # Logout) when the provider offers an end_session_endpoint (STEWARD_OIDC_SINGLE_LOGOUT).
+    oidc_single_logout: bool = True
     # Password sign-in (web form, `steward user login`, POST /api/v1/auth/login); switch it
     # off (STEWARD_LOCAL_PASSWORDS=false) when everyone signs in through the provider.
     local_passwords: bool = True
@@ -226,6 +229,7 @@ class Settings:
             oidc_redirect_uri=env.get("STEWARD_OIDC_REDIRECT_URI") or None,
             oidc_name=env.get("STEWARD_OIDC_NAME") or "single sign-on",
             oidc_link_existing=_flag(env, "STEWARD_OIDC_LINK_EXISTING", False),
+            oidc_single_logout=_flag(env, "STEWARD_OIDC_SINGLE_LOGOUT", True),
             local_passwords=_flag(env, "STEWARD_LOCAL_PASSWORDS", True),
             allow_untrusted_formats=env.get("STEWARD_ALLOW_UNTRUSTED_FORMATS", "").lower()
             in {"1", "true", "yes"},

@@ -3,7 +3,8 @@
 // the login name is the account id). The accounts and their groups are read from the JSON
 // file ACCOUNTS at every sign-in, so a test changes someone's groups by rewriting it.
 //
-//   PORT=… CLIENT_ID=… CLIENT_SECRET=… REDIRECT_URI=… ACCOUNTS=… node provider.mjs
+//   PORT=… CLIENT_ID=… CLIENT_SECRET=… REDIRECT_URI=… [POST_LOGOUT_REDIRECT_URI=…]
+//   ACCOUNTS=… node provider.mjs
 //
 // Prints "ready <issuer>" once it listens on 127.0.0.1. Test use only.
 import fs from 'node:fs';
@@ -19,6 +20,9 @@ const provider = new Provider(issuer, {
       client_id: process.env.CLIENT_ID,
       client_secret: process.env.CLIENT_SECRET,
       redirect_uris: [process.env.REDIRECT_URI],
+      post_logout_redirect_uris: process.env.POST_LOGOUT_REDIRECT_URI
+        ? [process.env.POST_LOGOUT_REDIRECT_URI]
+        : [],
       grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',

@@ -7,7 +7,8 @@ map to; a group removed at the provider removes the role at the next sign-in (jo
 a tampered state, a callback without the browser's flow cookie and an issuer that is not
 the configured one are refused with a clear page; with local passwords switched off the
 password form is gone and password sign-in is refused; the CLI signs in with the device
-flow (`steward sso login`)."""
+flow (`steward sso login`), rate-limited per address; signing out of Steward ends the
+provider's session too (RP-initiated logout)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ DANA = {
 class OpenIdProvider:
     """oidc-provider in a child process; its accounts are a JSON file a test may rewrite."""
 
-    def __init__(self, folder: Path, redirect_uri: str, port: int) -> None:
+    def __init__(self, folder: Path, base_url: str, port: int) -> None:
         self.issuer = f"http://127.0.0.1:{port}"
         self.accounts = folder / "accounts.json"
         self.set_account("dana", DANA)
@@ -76,7 +77,8 @@ class OpenIdProvider:
                 "PORT": str(port),
                 "CLIENT_ID": CLIENT_ID,
                 "CLIENT_SECRET": CLIENT_SECRET,
-                "REDIRECT_URI": redirect_uri,
+                "REDIRECT_URI": f"{base_url}/sso/callback",
+                "POST_LOGOUT_REDIRECT_URI": f"{base_url}/login?notice=signed_out",
                 "ACCOUNTS": str(self.accounts),
             },
             stdout=subprocess.PIPE,
@@ -133,7 +135,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context, L
     identity.create_user(ctx, OP, "root", roles=("admin",), password=PASSWORD)
     identity.create_team(ctx, OP, "model-validation", title="Model validation")
     live = LiveServer(ctx)
-    provider = OpenIdProvider(home, f"{live.url}/sso/callback", op_port)
+    provider = OpenIdProvider(home, live.url, op_port)
     try:
         with live:
             yield ctx, live, provider
@@ -363,3 +365,31 @@ def test_the_admin_page_shows_the_single_sign_on_setup(
     assert "role validator" in rows.nth(0).inner_text()
     assert CLIENT_SECRET not in page.content()
     context.close()
+
+
+def test_signing_out_ends_the_providers_session_too(browser: Any, server: LiveServer) -> None:
+    context, page = _sso_sign_in(browser, server, "dana")
+    page.click("header form[action='/logout'] button")
+    # The provider asks whether to end its own session as well (no ID token is kept by
+    # Steward to skip that question), then sends the browser back to Steward.
+    page.locator("button", has_text="Yes, sign me out").click()
+    page.wait_for_url(f"{server.url}/login?notice=signed_out")
+    assert "You are signed out." in page.inner_text("main")
+    assert not [c for c in context.cookies() if c["name"] in ("steward_session", "steward_sso")]
+    # The provider forgot the person: signing in again asks for the login, not only consent.
+    page.click("#sso-login")
+    page.wait_for_selector("input[name=login]")
+    context.close()
+
+
+def test_a_flood_of_device_starts_is_refused_with_retry_after(server: LiveServer) -> None:
+    # The budget is 10 starts per window from one address (the device-flow test above may
+    # have spent one): the 11th call at the latest is refused, and every earlier one served.
+    answers = [httpx.post(f"{server.url}/api/v1/auth/sso/device") for _ in range(11)]
+    codes = [a.status_code for a in answers]
+    assert 429 in codes and set(codes[: codes.index(429)]) == {200}
+    refused = answers[codes.index(429)]
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "Too many single sign-on device requests" in refused.json()["detail"]

@@ -91,3 +91,9 @@ def document(rendered: Any) -> Response:
         media_type=rendered.media_type,
         headers={"Content-Disposition": f'inline; filename="{rendered.filename}"'},
     )
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, which sign-in throttles count by (behind a proxy, the one
+    its forwarded headers name when the server trusts them)."""
+    return request.client.host if request.client else "unknown"

@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from steward.domain.backoff import doubling
 
 ACCOUNT, CLIENT, JOURNAL = "account", "client", "journal"  # the kinds of key
+# Single sign-on's device flow: each start and each poll makes the server call the
+# provider for an unauthenticated caller, so both are counted per client address.
+DEVICE_START, DEVICE_POLL = "sso_start", "sso_poll"  # (kind is at most 10 characters)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,20 @@ class Limits:
     window: float = 900.0
     lockout: float = 60.0
     lockout_max: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most ``calls`` per window (``Limits.window``) from one key, then locked with
+    the same doubling back-off as a sign-in."""
+
+    calls: int
+
+
+# A device sign-in is started once and polled every few seconds (RFC 8628's default
+# interval is 5 s) for at most the code's lifetime: these leave a person typing slowly
+# plenty of room and a flood from one address very little.
+DEVICE_RATES = {DEVICE_START: Rate(calls=10), DEVICE_POLL: Rate(calls=400)}
 
 
 @dataclass
@@ -108,3 +125,18 @@ def failed(
         return Failure(False, 0, tuple(locks))
     journal.journalled, aggregated, journal.unjournalled = True, journal.unjournalled, 0
     return Failure(True, aggregated, tuple(locks))
+
+
+def spend(state: KeyState, rate: Rate, limits: Limits, now: float) -> float | None:
+    """Count one rate-limited call on the (current) state, which it changes in place;
+    the seconds to wait when the call is refused (the key is or becomes locked)."""
+    if state.locked_until > now:
+        return state.locked_until - now
+    state.failures += 1
+    if state.failures <= rate.calls:
+        return None
+    seconds = doubling(state.lockouts, limits.lockout, limits.lockout_max)
+    state.lockouts += 1
+    state.locked_until = now + seconds
+    state.failures = 0
+    return seconds

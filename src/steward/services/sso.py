@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from steward.domain import identity, sso
+from steward.domain import identity, sso, throttle
 from steward.domain.audit import Action
 from steward.domain.doctor import DoctorCheck
 from steward.domain.entities import NewToken
@@ -28,6 +29,7 @@ from steward.domain.errors import (
     InvalidInput,
     NotFound,
     ProviderError,
+    TooManyRequests,
     Unauthenticated,
 )
 from steward.domain.identity import User
@@ -215,11 +217,57 @@ def complete(
     return sign_in(ctx, claims, method="browser"), flow.next
 
 
+def logout_url(ctx: Context, post_logout_redirect_uri: str) -> str | None:
+    """Where to send a browser that signed out of a single sign-on session so the
+    provider's session ends too, or None (not configured, switched off with
+    STEWARD_OIDC_SINGLE_LOGOUT=false, no end_session_endpoint, or the provider is
+    unreachable — Steward's own session is over either way)."""
+    settings = ctx.settings
+    if not (settings.sso_enabled and settings.oidc_single_logout):
+        return None
+    try:
+        return oidc.logout_url(_client(settings), post_logout_redirect_uri)
+    except ProviderError:
+        return None
+
+
 # -- the device flow (CLI) ------------------------------------------------------------------
 
 
-def device_start(ctx: Context) -> dict[str, Any]:
-    """Start a device authorization: what the person opens and types, and the device code."""
+def _rate_limited(ctx: Context, kind: str, address: str) -> None:
+    """Count one device-flow call from ``address`` (shared by every process); 429 when that
+    address called too often. Each call makes this server call the provider on behalf of
+    an unauthenticated caller, so a flood must cost the caller, not the provider."""
+    limits = ctx.login_limits
+    with ctx.uow.write() as uow:
+        now = uow.now.timestamp()
+        state = throttle.current(uow.throttle.lock(kind, address, now), now, limits)
+        fresh_lock = state.locked_until <= now
+        wait = throttle.spend(state, throttle.DEVICE_RATES[kind], limits, now)
+        uow.throttle.save(kind, address, state)
+        uow.throttle.prune(now, limits.window)
+        if wait is not None and fresh_lock:
+            uow.record(
+                UNKNOWN_USER,
+                Action.LOGIN_LOCKED,
+                "user",
+                UNKNOWN_USER,
+                {"scope": kind, "client": address, "seconds": int(wait)},
+            )
+        uow.commit()
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            f"Too many single sign-on device requests from this address; try again in "
+            f"{seconds} s (`steward sso login` polls at the provider's interval by itself).",
+            retry_after=seconds,
+        )
+
+
+def device_start(ctx: Context, address: str = "unknown") -> dict[str, Any]:
+    """Start a device authorization: what the person opens and types, and the device code.
+    ``address`` is the caller's, for the rate limit."""
+    _rate_limited(ctx, throttle.DEVICE_START, address)
     answer = oidc.start_device(_client(ctx.settings))
     return {
         k: answer[k]
@@ -235,12 +283,13 @@ def device_start(ctx: Context) -> dict[str, Any]:
     }
 
 
-def device_poll(ctx: Context, device_code: str) -> SignIn:
+def device_poll(ctx: Context, device_code: str, address: str = "unknown") -> SignIn:
     """The sign-in once the person approved at the provider (else ``SignInPending``)."""
     if not device_code or len(device_code) > 2000:
         raise InvalidInput(
             "Give the device_code the device flow started with.", field="device_code"
         )
+    _rate_limited(ctx, throttle.DEVICE_POLL, address)
     client = _client(ctx.settings)
     id_token = oidc.poll_device(client, device_code)
     return sign_in(ctx, oidc.verify_id_token(client, id_token, None), method="device")

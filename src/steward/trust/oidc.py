@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
@@ -37,6 +38,7 @@ class Provider:
     jwks_uri: str
     algorithms: tuple[str, ...]
     device_authorization_endpoint: str | None = None
+    end_session_endpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ def discover(issuer: str) -> Provider:
             jwks_uri=str(doc["jwks_uri"]),
             algorithms=algorithms,
             device_authorization_endpoint=doc.get("device_authorization_endpoint"),
+            end_session_endpoint=doc.get("end_session_endpoint"),
         )
     except KeyError as missing:
         raise ProviderError(
@@ -149,6 +152,19 @@ def authorization_url(
             code_challenge_method="S256",
         )
     )
+
+
+def logout_url(client: Client, post_logout_redirect_uri: str) -> str | None:
+    """Where to send the browser to end the provider's session too (OpenID Connect
+    RP-Initiated Logout 1.0), or None when the provider offers no end_session_endpoint."""
+    provider = discover(client.issuer)
+    if not provider.end_session_endpoint:
+        return None
+    query = urlencode(
+        {"client_id": client.client_id, "post_logout_redirect_uri": post_logout_redirect_uri}
+    )
+    separator = "&" if "?" in provider.end_session_endpoint else "?"
+    return provider.end_session_endpoint + separator + query
 
 
 def _token_request(client: Client, endpoint: str, form: dict[str, str]) -> dict[str, Any]:

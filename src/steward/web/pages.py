@@ -39,6 +39,7 @@ from steward.services import (
     identity,
     lifecycle,
     monitoring,
+    sso,
     tokens,
     transparency,
     versions,
@@ -309,7 +310,22 @@ async def logout(request: Request, csrf_token: str = Form("")) -> Response:
             return _csrf_refusal(page)
         assert page.secret is not None
         web_views.end_session(page.ctx, page.secret)
-        response = RedirectResponse("/login?notice=signed_out", status_code=303)
+        provider_url = None
+        if request.cookies.get(session.SSO_COOKIE):
+            back = f"{request.url_for('login_form')}?notice=signed_out"
+            provider_url = sso.logout_url(page.ctx, back)
+        response: Response
+        if provider_url is None:
+            response = RedirectResponse("/login?notice=signed_out", status_code=303)
+        else:
+            # A page that moves on by itself, not a redirect: the browser holds a form's
+            # redirects to the page's CSP form-action ('self'), which the provider is not.
+            page.principal, page.secret = None, None
+            response = page.render(
+                "sso_signing_out.html",
+                provider_url=provider_url,
+                sso_name=page.ctx.settings.oidc_name,
+            )
         session.clear_session(response)
         return response
 

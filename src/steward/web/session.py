@@ -18,6 +18,10 @@ from fastapi.responses import Response
 
 SESSION_COOKIE = "steward_session"
 LOGIN_CSRF_COOKIE = "steward_login_csrf"
+# Marks a session opened through single sign-on, so signing out also ends the provider's
+# session. It carries no secret: a forged one only sends the browser to the provider's
+# sign-out page.
+SSO_COOKIE = "steward_sso"
 CSRF_FIELD = "csrf_token"
 _LABEL = b"steward web csrf v1"
 
@@ -68,8 +72,21 @@ def set_login_csrf(response: Response, request: Request, value: str) -> None:
     )
 
 
+def mark_sso(response: Response, request: Request, max_age: int) -> None:
+    response.set_cookie(
+        SSO_COOKIE,
+        "1",
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+
+
 def clear_session(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SSO_COOKIE, path="/")
 
 
 def safe_next(target: str | None) -> str:

@@ -69,6 +69,7 @@ async def sso_callback(request: Request) -> Response:
             return _failed(page, refused)
         moved = RedirectResponse(session.safe_next(target), status_code=303)
         session.set_session(moved, request, done.token.token, identity.SESSION_HOURS * 3600)
+        session.mark_sso(moved, request, identity.SESSION_HOURS * 3600)
         moved.delete_cookie(FLOW_COOKIE, path="/sso")
         return moved
 

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from steward.api.deps import Caller, app_context, caller, respond
+from steward.api.deps import Caller, app_context, caller, client_address, respond
 from steward.api.schemas import _Strict
 from steward.domain.entities import NewToken
 from steward.domain.identity import Team, User
@@ -136,8 +136,9 @@ async def revoke_role(name: str, role: str, call: Caller = Depends(caller)) -> R
 async def login(body: LoginBody, request: Request) -> Response:
     """Exchange a user name and password for an API token that expires in a few hours."""
     ctx = app_context(request)
-    client = request.client.host if request.client else "unknown"
-    made = await run_in_threadpool(identity.login, ctx, body.user, body.password, client)
+    made = await run_in_threadpool(
+        identity.login, ctx, body.user, body.password, client_address(request)
+    )
     return respond(made)
 
 

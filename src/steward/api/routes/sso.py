@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from steward.api.deps import app_context, respond
+from steward.api.deps import app_context, client_address, respond
 from steward.api.schemas import _Strict
 from steward.domain.entities import NewToken
 from steward.services import sso
@@ -26,11 +26,16 @@ class DevicePoll(_Strict):
 @router.post("/device", response_model=dict[str, Any])
 async def device_start(request: Request) -> Response:
     """Start a device sign-in: open ``verification_uri`` and type ``user_code`` there."""
-    return respond(await run_in_threadpool(sso.device_start, app_context(request)))
+    started = await run_in_threadpool(
+        sso.device_start, app_context(request), client_address(request)
+    )
+    return respond(started)
 
 
 @router.post("/device/token", response_model=NewToken)
 async def device_token(body: DevicePoll, request: Request) -> Response:
     """A session token once the person approved at the provider; 428 until then."""
-    done = await run_in_threadpool(sso.device_poll, app_context(request), body.device_code)
+    done = await run_in_threadpool(
+        sso.device_poll, app_context(request), body.device_code, client_address(request)
+    )
     return respond(done.token)
