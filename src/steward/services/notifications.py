@@ -23,7 +23,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from steward.domain import notifications as n
-from steward.domain.errors import InvalidInput, NotFound, StewardError
+from steward.domain.errors import InvalidInput, NotFound, StewardError, Unauthenticated
 from steward.domain.gate import Binding, lapse_reason
 from steward.domain.identity import User
 from steward.domain.notifications import (
@@ -63,7 +63,9 @@ class PassResult:
 def _own(principal: Principal) -> str:
     """The signed-in person whose notifications these are."""
     if principal.anonymous:
-        ensure(principal, Permission.TOKEN_MANAGE)  # raises Unauthenticated with the reason
+        raise Unauthenticated(
+            "Notifications belong to a person: sign in (`steward user login`) or send an API token."
+        )
     return principal.name
 
 
@@ -353,10 +355,9 @@ def list_mine(
 
 
 def unread_count(ctx: Context, principal: Principal) -> int:
-    if principal.anonymous:
-        return 0
+    me = _own(principal)
     with ctx.uow.read() as uow:
-        return uow.notifications.unread(principal.name)
+        return uow.notifications.unread(me)
 
 
 def mark_read(ctx: Context, principal: Principal, note_id: int) -> int:

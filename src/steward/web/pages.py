@@ -121,7 +121,7 @@ class Page:
         if self.unread_total is None:
             self.unread_total = (
                 notifications.unread_count(self.ctx, self.principal)
-                if self.principal is not None
+                if self.principal is not None and not self.principal.anonymous
                 else 0
             )
         return self.unread_total
