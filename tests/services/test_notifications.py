@@ -20,7 +20,7 @@ from steward.domain.errors import NotFound
 from steward.domain.notifications import Kind
 from steward.domain.permissions import OPERATOR, Principal
 from steward.mailer import SmtpMailer
-from steward.services import approvals, findings, identity, policies, versions, waivers
+from steward.services import approvals, doctor, findings, identity, policies, versions, waivers
 from steward.services import notifications as notify
 from steward.services.context import Context
 from steward.settings import Settings
@@ -191,14 +191,18 @@ def test_kinds_switched_off_are_not_mailed_but_still_listed(
     assert [x.subject for x in notify.list_mine(ctx, as_(ctx, "victor"))] == ["Quiet"]
 
 
-def test_a_mail_server_that_is_away_is_retried_with_back_off(
-    mailing: Context, clock: Clock, tmp_path: Path
-) -> None:
-    ctx = mailing
+def _drift_for_victor(ctx: Context, tmp_path: Path) -> None:
     _people(ctx, tmp_path)
     findings.open_finding(
         ctx, ADMIN, "credit-scoring", title="Drift", severity="low", owner="victor"
     )
+
+
+def test_a_mail_server_that_is_away_is_retried_with_back_off(
+    mailing: Context, clock: Clock, tmp_path: Path
+) -> None:
+    ctx = mailing
+    _drift_for_victor(ctx, tmp_path)
     secret = "hunter2-smtp-secret"
     away = SmtpMailer(
         host="127.0.0.1", port=1, sender="s@example.org", user="u", password=secret, starttls=False
@@ -219,6 +223,22 @@ def test_a_mail_server_that_is_away_is_retried_with_back_off(
     clock.advance(minutes=3)
     assert notify.send_due(ctx, _mailer(ctx)) == (1, 0, 0)
     assert notify.status(ctx, ADMIN).counts == {"sent": 1}
+
+
+def test_a_message_that_keeps_failing_is_given_up_and_doctor_says_so(
+    mailing: Context, clock: Clock, tmp_path: Path
+) -> None:
+    ctx = mailing
+    _drift_for_victor(ctx, tmp_path)
+    away = SmtpMailer(host="127.0.0.1", port=1, sender="s@example.org", starttls=False)
+    notify.run(ctx, ADMIN, away)
+    for _ in range(10):
+        clock.advance(hours=2)
+        notify.send_due(ctx, away)
+    [given_up] = notify.status(ctx, ADMIN).troubled
+    assert (given_up.status, given_up.attempts) == ("failed", 8)
+    [check] = [c for c in doctor.check(ctx, ADMIN).checks if c.name == "e-mail"]
+    assert not check.ok and "1 failed" in check.detail and "steward notify status" in check.fix
 
 
 def test_nobody_reads_or_marks_another_persons_notifications(
@@ -252,7 +272,9 @@ def test_a_test_email_reaches_the_person_in_their_language(
     assert str(sent["Subject"]) == "Steward：測試郵件"  # noqa: RUF001
 
 
-def test_smtp_sign_in_with_the_configured_password(tmp_path: Path, settings: Settings) -> None:
+# Plain-text AUTH on loopback is what this test means to exercise; aiosmtpd warns of it.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_smtp_sign_in_with_the_configured_password() -> None:
     with mail_server("mailer", "s3cret") as (port, inbox):
         good = SmtpMailer("127.0.0.1", port, "s@example.org", "mailer", "s3cret", starttls=False)
         good.send("x@example.org", "hello", "body")
