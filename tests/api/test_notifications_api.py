@@ -43,6 +43,8 @@ def test_a_caller_reaches_only_their_own_notifications(
     assert bob.notifications() == []  # nobody else's in the list
     with pytest.raises(NotFound):
         bob.mark_notification_read(note.id)  # by id: answered as missing
+    with pytest.raises(NotFound):
+        bob.mark_notification_read(2**40)  # beyond any id: missing too, not a server error
     assert bob.mark_all_notifications_read() == 0  # "all" means all of bob's
     raw = httpx.post(
         f"{live_server.url}/api/v1/notifications/{note.id}/read",
@@ -70,7 +72,14 @@ def test_preferences_are_ones_own_and_checked(
     assert (saved.delivery, saved.language, saved.timezone) == ("digest", "zh-TW", "Asia/Taipei")
     assert victor.notification_preferences() == saved
     assert bob.notification_preferences().delivery == "immediate"  # bob's own, unchanged
-    for bad in ({"timezone": "Mars/Base"}, {"delivery": "hourly"}, {"email_kinds": ["spam"]}):
+    for bad in (
+        {"timezone": "Mars/Base"},
+        {"timezone": "../../etc/passwd"},
+        {"timezone": "x" * 5000},
+        {"delivery": "hourly"},
+        {"email_kinds": ["spam"]},
+        {"language": "fr"},
+    ):
         with pytest.raises(InvalidInput):
             bob.set_notification_preferences(**bad)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="STEWARD_SMTP_HOST"):

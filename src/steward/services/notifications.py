@@ -43,6 +43,7 @@ from steward.store.uow import UnitOfWork
 log = logging.getLogger("steward.notifications")
 
 MAX_PAGE = 200
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL: a larger one names nothing
 
 
 class Mailer(Protocol):
@@ -348,6 +349,8 @@ def list_mine(
     me = _own(principal)
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.", field="limit")
+    if before is not None:
+        before = min(before, MAX_ID + 1)
     with ctx.uow.read() as uow:
         return uow.notifications.for_recipient(
             me, unread_only=unread_only, limit=limit, before=before
@@ -365,7 +368,7 @@ def mark_read(ctx: Context, principal: Principal, note_id: int) -> int:
     missing one, so ids cannot be probed."""
     me = _own(principal)
     with ctx.uow.write() as uow:
-        if not uow.notifications.owned(me, note_id):
+        if not 1 <= note_id <= MAX_ID or not uow.notifications.owned(me, note_id):
             raise NotFound(
                 f"You have no notification {note_id}. See yours with `steward notify list`.",
                 notification=note_id,
@@ -412,8 +415,10 @@ def set_prefs(
         zone = timezone.strip() or None
         if zone is not None:
             try:
+                if len(zone) > 64:  # the longest IANA name is 32 characters
+                    raise ValueError(zone)
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 raise InvalidInput(
                     f"{timezone!r} is not a time zone; use an IANA name such as Asia/Taipei.",
                     field="timezone",
