@@ -241,6 +241,22 @@ def test_a_message_that_keeps_failing_is_given_up_and_doctor_says_so(
     assert not check.ok and "1 failed" in check.detail and "steward notify status" in check.fix
 
 
+def test_without_a_mail_server_nothing_piles_up_to_be_mailed_later(
+    settings: Settings, mail: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    port, inbox = mail
+    unmailed = bootstrap.build(settings, migrate=True)
+    _drift_for_victor(unmailed, tmp_path)
+    assert notify.run(unmailed, ADMIN, None).created == 1  # in the UI only
+    unmailed.uow.engine.dispose()
+    configured = bootstrap.build(
+        settings.with_(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+    )
+    done = notify.run(configured, ADMIN, _mailer(configured))
+    assert (done.created, done.queued) == (0, 0) and inbox.messages == []
+    configured.uow.engine.dispose()
+
+
 def test_nobody_reads_or_marks_another_persons_notifications(
     mailing: Context, tmp_path: Path
 ) -> None:

@@ -236,6 +236,8 @@ def collect(ctx: Context, principal: Principal) -> tuple[int, int]:
                 created += 1
         if mail:
             queued = _queue(ctx, uow, people)
+        else:  # no mail server: nothing waits to be e-mailed once one is configured
+            uow.notifications.mark_all_mailed(uow.now)
         uow.commit()
     return created, queued
 

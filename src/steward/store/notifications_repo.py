@@ -113,6 +113,9 @@ class NotificationRepository:
         if wanted:
             self.conn.execute(update(_n).where(_n.c.id.in_(wanted)).values(mailed_at=now))
 
+    def mark_all_mailed(self, now: datetime) -> None:
+        self.conn.execute(update(_n).where(_n.c.mailed_at.is_(None)).values(mailed_at=now))
+
     # -- preferences ------------------------------------------------------------------------
 
     def prefs(self, user: str) -> Preferences:
