@@ -173,6 +173,12 @@ def test_the_documented_example_file_is_accepted(tmp_path: Path) -> None:
     assert settings.database_url.startswith("postgresql+psycopg://steward:")
     assert settings.outbound_allow == ("hooks.example.com", "*.corp.example", "10.0.0.0/8")
     assert settings.sso_enabled and settings.oidc_client_secret == "change-me"
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_starttls) == (
+        "mail.example.com",
+        587,
+        True,
+    )
+    assert settings.smtp_password == "change-me" and "smtp_password=" not in repr(settings)
 
 
 # --- steward doctor ---------------------------------------------------------------------

@@ -36,7 +36,7 @@ DEFAULT_SANDBOX_CPU_SECONDS = 600
 CONFIG_VARIABLE = "STEWARD_CONFIG"
 CONFIG_NAME = "steward.toml"  # looked for in STEWARD_HOME when STEWARD_CONFIG is unset
 # Config-file keys whose value is a secret; a URL key is one when it carries a password.
-SECRET_KEYS = ("oidc_client_secret", "metrics_token")
+SECRET_KEYS = ("oidc_client_secret", "metrics_token", "smtp_password")
 URL_KEYS = ("database_url", "artifacts_url")
 
 
@@ -146,6 +146,23 @@ class Settings:
     # default the server's own): the web UI shows every time in it, with the zone named.
     # The journal and the API keep UTC.
     timezone: str = ""
+    # The mail server notifications are sent through (docs/deployment.md, E-mail
+    # notifications): STEWARD_SMTP_HOST (unset: notifications stay in the web UI and the
+    # API), STEWARD_SMTP_PORT, STEWARD_SMTP_USER / _PASSWORD (sign-in, when the server asks
+    # for one), STEWARD_SMTP_FROM (the sender address) and STEWARD_SMTP_STARTTLS (upgrade
+    # the connection before signing in; on by default).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)  # never in logs
+    smtp_from: str = "steward@localhost"
+    smtp_starttls: bool = True
+    # This server's address as people reach it (STEWARD_PUBLIC_URL, e.g.
+    # https://steward.example.org): e-mails link to pages under it; unset, they name the path.
+    public_url: str = ""
+    # The organisation's language for e-mails to people who chose none (STEWARD_LANGUAGE:
+    # en or zh-TW).
+    language: str = "en"
     # The config file these settings were read from (None: environment and defaults only).
     config_file: Path | None = None
 
@@ -211,6 +228,13 @@ class Settings:
             if env.get("STEWARD_MLFLOW_PRODUCTION_ALIASES") is not None
             else ("champion",),
             timezone=_timezone(env.get("STEWARD_TIMEZONE")),
+            smtp_host=(env.get("STEWARD_SMTP_HOST") or "").strip() or None,
+            smtp_user=env.get("STEWARD_SMTP_USER") or None,
+            smtp_password=env.get("STEWARD_SMTP_PASSWORD") or None,
+            smtp_from=_address(env.get("STEWARD_SMTP_FROM")),
+            smtp_starttls=_flag(env, "STEWARD_SMTP_STARTTLS", True),
+            public_url=(env.get("STEWARD_PUBLIC_URL") or "").strip().rstrip("/"),
+            language=_language(env.get("STEWARD_LANGUAGE")),
             log_key=Path(env["STEWARD_LOG_KEY"]).expanduser().resolve()
             if env.get("STEWARD_LOG_KEY")
             else None,
@@ -248,6 +272,7 @@ class Settings:
                 login_lockout_max_seconds="STEWARD_LOGIN_LOCKOUT_MAX_SECONDS",
                 checkpoint_every_events="STEWARD_CHECKPOINT_EVERY_EVENTS",
                 checkpoint_every_minutes="STEWARD_CHECKPOINT_EVERY_MINUTES",
+                smtp_port="STEWARD_SMTP_PORT",
             ),
         )
 
@@ -325,6 +350,26 @@ def _timezone(value: str | None) -> str:
                 "Asia/Taipei or Europe/London"
             ) from None
     return name
+
+
+def _language(value: str | None) -> str:
+    wanted = (value or "").strip()
+    for known in ("en", "zh-TW"):
+        if wanted.lower() == known.lower():
+            return known
+    if wanted:
+        raise ValueError(f"STEWARD_LANGUAGE={value!r} must be 'en' or 'zh-TW'")
+    return "en"
+
+
+def _address(value: str | None) -> str:
+    address = (value or "").strip() or "steward@localhost"
+    if "@" not in address or any(c in address for c in "\r\n"):
+        raise ValueError(
+            f"STEWARD_SMTP_FROM={value!r} is not an e-mail address; use one such as "
+            "steward@example.org"
+        )
+    return address
 
 
 def _log_format(value: str | None) -> str:

@@ -43,6 +43,9 @@ from steward.settings import Settings
 P = Permission
 PUBLIC = "public"  # no token needed
 AUTHENTICATED = "any authenticated"  # any valid token, whatever the roles
+# A user's own things (notifications): any user's token, never an anonymous caller, who is
+# nobody to notify even where a server allows anonymous reads.
+A_USER = "a user"
 NO_ROLE = "norole"  # the user without any role
 CALLERS = [r.value for r in Role] + [NO_ROLE]
 LOGIN_PASSWORD = "correct horse battery staple"
@@ -171,6 +174,20 @@ ROWS: list[Row] = [
     Row("POST", "/api/v1/tokens", P.TOKEN_MANAGE, json=lambda me: {"user": me, "name": "m"}),
     Row("GET", "/api/v1/tokens", P.TOKEN_MANAGE),
     Row("DELETE", "/api/v1/tokens/{token_id}", P.TOKEN_MANAGE, {"token_id": "tok_ghost"}),
+    # one's own notifications (the outbox is the admin's)
+    Row("GET", "/api/v1/notifications", A_USER),
+    Row("GET", "/api/v1/notifications/unread", A_USER),
+    Row("POST", "/api/v1/notifications/read-all", A_USER),
+    Row(
+        "POST",
+        "/api/v1/notifications/{notification_id}/read",
+        A_USER,
+        {"notification_id": "999"},
+    ),
+    Row("GET", "/api/v1/notifications/preferences", A_USER),
+    Row("PUT", "/api/v1/notifications/preferences", A_USER, json={"delivery": "digest"}),
+    Row("POST", "/api/v1/notifications/test-email", A_USER),
+    Row("GET", "/api/v1/notifications/outbox", P.USER_MANAGE),
     # users, teams, roles, login
     Row("POST", "/api/v1/users", P.USER_MANAGE, json=lambda me: {"name": f"made-by-{me}"}),
     Row("POST", "/api/v1/system/doctor", P.USER_MANAGE, json={"fix": False}),
@@ -633,7 +650,7 @@ def test_the_reviewed_table_names_every_action_and_role() -> None:
 
 def expected_allowed(caller: str, needs: Permission | str) -> bool:
     """With a model that does not exist: only the role decides (``own`` counts)."""
-    if needs in (PUBLIC, AUTHENTICATED):
+    if needs in (PUBLIC, AUTHENTICATED, A_USER):
         return True
     assert isinstance(needs, Permission)
     return MATRIX[needs.value][caller] != "no"
@@ -721,6 +738,8 @@ def test_anonymous_callers_get_exactly_what_the_table_allows(
         for row in ROWS:
             if row.needs in (PUBLIC, AUTHENTICATED):
                 allowed = True
+            elif row.needs == A_USER:
+                allowed = False
             else:
                 assert isinstance(row.needs, Permission)
                 allowed = MATRIX[row.needs.value][ANONYMOUS] == "yes"

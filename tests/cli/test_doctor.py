@@ -109,10 +109,11 @@ def test_doctor_through_the_sdk_embedded_and_over_http(client: Steward) -> None:
     report = client.doctor(fix=True)
     assert report == DoctorReport((), (), 0, True, report.checks)  # nothing to clean
     # the service's own checks come back too (over HTTP: the server checked itself)
-    assert report.ok and [c.name for c in report.checks][-5:] == [
+    assert report.ok and [c.name for c in report.checks][-6:] == [
         "database",
         "artifacts",
         "worker",
         "single sign-on",
+        "e-mail",
         "leftovers",
     ]

@@ -133,6 +133,7 @@ PAGES = [
     "/admin/webhooks",
     "/admin/connections",
     "/tokens",
+    "/notifications",
     "/policies/{pack}",
 ]
 

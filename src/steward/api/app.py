@@ -35,6 +35,7 @@ from steward.api.routes import deployments as deployment_routes
 from steward.api.routes import identity as identity_routes
 from steward.api.routes import impact as impact_routes
 from steward.api.routes import monitoring as monitoring_routes
+from steward.api.routes import notifications as notification_routes
 from steward.api.routes import policies as policy_routes
 from steward.api.routes import reports as report_routes
 from steward.api.routes import risk as risk_routes
@@ -153,6 +154,8 @@ def create_app(ctx: Context) -> FastAPI:
     # users, teams, roles, login
     app.include_router(identity_routes.router)
     app.include_router(sso_routes.router)
+    # the caller's own notifications and preferences
+    app.include_router(notification_routes.router)
     # signing, deploy records, webhooks
     for router in (signing_routes.router, deployment_routes.router, webhook_routes.router):
         app.include_router(router)

@@ -71,3 +71,16 @@ class CosignatureBody(_Strict):
         max_length=20_000,
         description="The checkpoint note with the witness's signature line(s) added",
     )
+
+
+class PreferencesBody(_Strict):
+    email_kinds: list[str] | None = Field(
+        default=None, description="Kinds that are e-mailed (the others stay in-app only)"
+    )
+    delivery: str | None = Field(default=None, description="immediate or digest (daily)")
+    language: str | None = Field(
+        default=None, description="en or zh-TW; empty for the organisation's"
+    )
+    timezone: str | None = Field(
+        default=None, description="IANA time zone; empty for the organisation's"
+    )

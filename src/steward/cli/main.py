@@ -23,6 +23,7 @@ from steward.cli import (
     mlflow_cmd,
     model_cmd,
     monitor_cmd,
+    notify_cmd,
     policy_cmd,
     report_cmd,
     review_cmd,
@@ -112,6 +113,9 @@ app.add_typer(
     help="AI impact assessments (ISO/IEC 42005, EU AI Act Art. 27): submit, decide, show.",
 )
 app.add_typer(token_cmd.app, name="token", help="Create, list and revoke API tokens.")
+app.add_typer(
+    notify_cmd.app, name="notify", help="Your notifications and preferences; the e-mail outbox."
+)
 app.add_typer(
     user_cmd.app, name="user", help="Users, their roles and passwords; log in for a token."
 )

@@ -10,7 +10,7 @@ class DoctorCheck:
     """One check of the service: what it looked at, whether it passed, and the fix."""
 
     # configuration | config file | keys | home | database | artifacts | worker |
-    # single sign-on | leftovers
+    # single sign-on | e-mail | leftovers
     name: str
     ok: bool
     detail: str

@@ -15,10 +15,11 @@ class Job(StrEnum):
     MONITORS = "monitors"  # run due monitors
     MLFLOW_SYNC = "mlflow_sync"  # new MLflow versions into Steward (STEWARD_MLFLOW_TRACKING_URI)
     WEBHOOKS = "webhooks"  # drain the webhook outbox
+    NOTIFICATIONS = "notifications"  # notify people of what needs them; send queued e-mails
 
 
 # Jobs on the schedule (every --schedule-interval); webhooks drain every --interval.
-SCHEDULED = (Job.CHECKPOINTS, Job.REVIEWS, Job.MONITORS, Job.MLFLOW_SYNC)
+SCHEDULED = (Job.CHECKPOINTS, Job.REVIEWS, Job.MONITORS, Job.MLFLOW_SYNC, Job.NOTIFICATIONS)
 
 # A worker refreshes its heartbeat after every job; one not seen for this long is
 # taken for dead (a webhook pass sends at most 100 deliveries of at most 10 s each).

@@ -45,6 +45,7 @@ from steward.domain.entities import (
 from steward.domain.errors import InvalidInput
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
+from steward.domain.notifications import Notification, OutboxStatus, Preferences
 from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
 from steward.domain.reviews import Review, ReviewDue
@@ -451,6 +452,51 @@ class Steward(DatasetMethods):
 
     def revoke_token(self, token_id: str) -> TokenInfo:
         return self._backend.revoke_token(token_id)
+
+    # -- one's own notifications --------------------------------------------------------
+    def notifications(
+        self, *, unread_only: bool = False, limit: int = 50, before: int | None = None
+    ) -> list[Notification]:
+        """Your notifications, newest first (``before``: older than that id)."""
+        return self._backend.notifications(unread_only, limit, before)
+
+    def mark_notification_read(self, notification_id: int) -> int:
+        """Mark one of your notifications read; 0 when it already was."""
+        return self._backend.mark_notification_read(notification_id)
+
+    def mark_all_notifications_read(self) -> int:
+        return self._backend.mark_all_notifications_read()
+
+    def notification_preferences(self) -> Preferences:
+        return self._backend.notification_preferences()
+
+    def set_notification_preferences(
+        self,
+        *,
+        email_kinds: Sequence[str] | None = None,
+        delivery: str | None = None,
+        language: str | None = None,
+        timezone: str | None = None,
+    ) -> Preferences:
+        """Change what you are e-mailed and how (``delivery``: immediate or digest); an
+        empty ``language`` or ``timezone`` means the organisation's."""
+        changes = {
+            "email_kinds": None if email_kinds is None else list(email_kinds),
+            "delivery": delivery,
+            "language": language,
+            "timezone": timezone,
+        }
+        return self._backend.set_notification_preferences(
+            {k: v for k, v in changes.items() if v is not None}
+        )
+
+    def send_test_email(self) -> str:
+        """Send yourself a test e-mail now; the address it went to."""
+        return self._backend.send_test_email()
+
+    def notification_outbox(self) -> OutboxStatus:
+        """The e-mail outbox: counts per status and the messages that failed (admin)."""
+        return self._backend.notification_outbox()
 
     # -- users, teams, roles ------------------------------------------------------------
     def create_user(

@@ -44,6 +44,7 @@ from steward.domain.entities import (
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
 from steward.domain.impact import ImpactAssessment, ImpactForm
+from steward.domain.notifications import Notification, OutboxStatus, Preferences
 from steward.domain.permissions import Principal
 from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import (
@@ -236,6 +237,46 @@ class LocalBackend:
 
     def revoke_token(self, token_id: str) -> TokenInfo:
         return tokens.revoke_token(self.ctx, self.principal, token_id)
+
+    # one's own notifications
+    def notifications(
+        self, unread_only: bool, limit: int, before: int | None
+    ) -> list[Notification]:
+        from steward.services import notifications
+
+        return notifications.list_mine(
+            self.ctx, self.principal, unread_only=unread_only, limit=limit, before=before
+        )
+
+    def mark_notification_read(self, notification_id: int) -> int:
+        from steward.services import notifications
+
+        return notifications.mark_read(self.ctx, self.principal, notification_id)
+
+    def mark_all_notifications_read(self) -> int:
+        from steward.services import notifications
+
+        return notifications.mark_all_read(self.ctx, self.principal)
+
+    def notification_preferences(self) -> Preferences:
+        from steward.services import notifications
+
+        return notifications.get_prefs(self.ctx, self.principal)
+
+    def set_notification_preferences(self, changes: dict[str, Any]) -> Preferences:
+        from steward.services import notifications
+
+        return notifications.set_prefs(self.ctx, self.principal, **changes)
+
+    def send_test_email(self) -> str:
+        from steward.services import notifications
+
+        return notifications.send_test(self.ctx, self.principal)
+
+    def notification_outbox(self) -> OutboxStatus:
+        from steward.services import notifications
+
+        return notifications.status(self.ctx, self.principal)
 
     # users, teams, roles
     def create_user(self, name: str, fields: dict[str, Any]) -> User:

@@ -47,6 +47,7 @@ from steward.domain.entities import (
 from steward.domain.errors import ERRORS_BY_CODE, IntegrityError, InvalidInput, StewardError
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
+from steward.domain.notifications import Notification, OutboxStatus, Preferences
 from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
 from steward.domain.reviews import Review, ReviewDue
@@ -401,6 +402,39 @@ class RemoteBackend:
 
     def revoke_token(self, token_id: str) -> TokenInfo:
         return self._call("DELETE", f"/api/v1/tokens/{_q(token_id)}", TokenInfo)
+
+    # -- one's own notifications ------------------------------------------------------
+    def notifications(
+        self, unread_only: bool, limit: int, before: int | None
+    ) -> list[Notification]:
+        params = self._params({"unread_only": unread_only, "limit": limit, "before": before})
+        return self._call("GET", "/api/v1/notifications", list[Notification], params=params)
+
+    def mark_notification_read(self, notification_id: int) -> int:
+        path = f"/api/v1/notifications/{int(notification_id)}/read"
+        return self._call("POST", path, dict[str, int])["changed"]
+
+    def mark_all_notifications_read(self) -> int:
+        return self._call("POST", "/api/v1/notifications/read-all", dict[str, int])["changed"]
+
+    def notification_preferences(self) -> Preferences:
+        return self._call("GET", "/api/v1/notifications/preferences", Preferences)
+
+    def set_notification_preferences(self, changes: dict[str, Any]) -> Preferences:
+        body = {k: list(v) if k == "email_kinds" else v for k, v in changes.items()}
+        return self._call(
+            "PUT",
+            "/api/v1/notifications/preferences",
+            Preferences,
+            content=_json(body),
+            headers={"Content-Type": "application/json"},
+        )
+
+    def send_test_email(self) -> str:
+        return self._call("POST", "/api/v1/notifications/test-email", dict[str, str])["address"]
+
+    def notification_outbox(self) -> OutboxStatus:
+        return self._call("GET", "/api/v1/notifications/outbox", OutboxStatus)
 
     # -- users, teams, roles ------------------------------------------------------------
     def create_user(self, name: str, fields: dict[str, Any]) -> User:

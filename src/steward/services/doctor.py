@@ -92,6 +92,7 @@ def check(ctx: Context, principal: Principal, *, fix: bool = False) -> DoctorRep
     )
     checks.append(_worker(ctx, database_ok=database.ok))
     checks.append(sso.doctor_check(ctx.settings))
+    checks.append(_email(ctx, database_ok=database.ok))
     if not (database.ok and artifacts.ok):
         skipped = DoctorCheck("leftovers", True, "not looked for: the store is unreachable")
         return DoctorReport((), (), 0, False, (*checks, skipped))
@@ -268,6 +269,34 @@ def _keys_needed(ctx: Context) -> set[str]:
         events = uow.ops.journal_size()
         hooks = uow.conn.execute(select(func.count()).select_from(tables.webhooks)).scalar_one()
     return ({"audit"} if events else set()) | ({"secrets"} if hooks else set())
+
+
+def _email(ctx: Context, *, database_ok: bool) -> DoctorCheck:
+    """Notification e-mail: configured or not, and whether the outbox holds failures."""
+    if not ctx.settings.smtp_host:
+        return DoctorCheck(
+            "e-mail", True, "not configured (STEWARD_SMTP_HOST): notifications stay in the UI"
+        )
+    if not database_ok:
+        return DoctorCheck(
+            "e-mail", False, "not checked: the database is unreachable", "fix the database first"
+        )
+    with ctx.uow.read() as uow:
+        counts = uow.notifications.outbox_counts()
+        retrying = sum(1 for r in uow.notifications.troubled(100) if r["status"] == "pending")
+    where = f"{ctx.settings.smtp_host}:{ctx.settings.smtp_port}"  # never the sign-in
+    detail = (
+        f"{where}: {counts.get('sent', 0)} sent, {counts.get('pending', 0)} pending "
+        f"({retrying} retrying), {counts.get('failed', 0)} failed"
+    )
+    if counts.get("failed", 0):
+        return DoctorCheck(
+            "e-mail",
+            False,
+            detail,
+            "see `steward notify status` for the mail server's answer; check STEWARD_SMTP_*",
+        )
+    return DoctorCheck("e-mail", True, detail)
 
 
 def _worker(ctx: Context, *, database_ok: bool) -> DoctorCheck:

@@ -73,6 +73,18 @@ def _run_job(
         if synced.failed:  # the job reports failure; the next pass retries those versions
             raise StewardError(f"{done}; not imported: {'; '.join(synced.failed)}"[:2000])
         return done
+    if job is Job.NOTIFICATIONS:
+        from steward.mailer import SmtpMailer
+        from steward.services import notifications
+
+        told = notifications.run(ctx, principal, SmtpMailer.from_settings(ctx.settings))
+        mail = (
+            f"{told.queued} e-mail(s) queued, {told.sent} sent, {told.retrying} to retry, "
+            f"{told.failed} failed"
+            if ctx.settings.smtp_host
+            else "e-mail not configured (STEWARD_SMTP_HOST)"
+        )
+        return f"{told.created} new notification(s); {mail}"
     if job is Job.MONITORS:
         report = scheduler.run_due(ctx, principal, engine=engine)
         return f"ran {len(report.ran)} monitor(s), {len(report.failed)} failed"
@@ -160,7 +172,8 @@ def run(
             now = time.monotonic()
             jobs: tuple[Job, ...] = (Job.WEBHOOKS,)
             if last_schedule is None or now - last_schedule >= schedule_interval:
-                jobs = (*SCHEDULED, Job.WEBHOOKS)
+                # Every job, in the enum's order (the order a pass runs them).
+                jobs = tuple(j for j in Job if j in SCHEDULED or j is Job.WEBHOOKS)
                 last_schedule = now
             report = run_pass(
                 ctx, principal, jobs, sender, identity=identity, engine=engine, stop=stop

@@ -1080,3 +1080,59 @@ mlflow_versions = Table(
     Column("imported_at", UTCDateTime, nullable=False),
     Index("ix_mlflow_versions_version_id", "version_id"),
 )
+
+# --- notifications: in-app and e-mail (migration 0027) ---
+
+# One row per (person, event): ``dedupe`` names the event (``request:<id>``, ``alert:<id>``,
+# ``review:<model>:<due date>`` …), so a worker pass that finds it again adds nothing.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recipient", String(200), ForeignKey("users.name", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("link", String(500), nullable=False),
+    Column("dedupe", String(300), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime, nullable=True),
+    # Set when the notification went into an e-mail (or was judged not to need one).
+    Column("mailed_at", UTCDateTime, nullable=True),
+    UniqueConstraint("recipient", "dedupe"),
+    Index("ix_notifications_recipient", "recipient", "id"),
+    Index("ix_notifications_unmailed", "mailed_at", "recipient"),
+)
+
+# How each person wants to hear (absent row: every kind by e-mail, immediately, in the
+# organisation's language and time zone).
+notification_prefs = Table(
+    "notification_prefs",
+    metadata,
+    Column("user", String(200), ForeignKey("users.name", ondelete="CASCADE"), primary_key=True),
+    Column("email_kinds", JSON, nullable=False),
+    Column("delivery", String(20), nullable=False),
+    Column("language", String(10), nullable=True),
+    Column("timezone", String(64), nullable=True),
+    Column("last_digest_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The e-mail outbox: written in the transaction that creates the notifications, sent by
+# the worker, retried with back-off (domain/notifications.retry_at) until sent or failed.
+notification_outbox = Table(
+    "notification_outbox",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("recipient", String(200), nullable=False),
+    Column("address", String(254), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Index("ix_notification_outbox_due", "status", "next_attempt_at"),
+)

@@ -39,6 +39,7 @@ from steward.store.mlflow_repo import MlflowLinkRepository
 from steward.store.modelcard_repo import NarrativeRepository
 from steward.store.models_repo import ModelRepository
 from steward.store.monitoring_repo import MonitorRepository
+from steward.store.notifications_repo import NotificationRepository
 from steward.store.ops_repo import OpsRepository
 from steward.store.reconcile_repo import ReconcileRepository
 from steward.store.risk_repo import RiskRepository
@@ -266,6 +267,10 @@ class UnitOfWork:
     @cached_property
     def mlflow(self) -> MlflowLinkRepository:
         return MlflowLinkRepository(self.conn)
+
+    @cached_property
+    def notifications(self) -> NotificationRepository:
+        return NotificationRepository(self.conn)
 
     def __exit__(
         self,

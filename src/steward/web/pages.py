@@ -39,6 +39,7 @@ from steward.services import (
     identity,
     lifecycle,
     monitoring,
+    notifications,
     sso,
     tokens,
     transparency,
@@ -57,6 +58,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 PAGE_SIZE = 50
 AUDIT_PAGE = 200
 NOTICES = {
+    "notifications_read": i18n.N_("Marked read."),
+    "preferences_saved": i18n.N_("Your notification preferences were saved."),
     "approved": i18n.N_("Your approval was recorded."),
     "rejected": i18n.N_("Your rejection was recorded; the request is closed."),
     "applied": i18n.N_("The gate passed and the version moved."),
@@ -112,6 +115,17 @@ class Page:
         self.principal: Principal | None = None
         self.gettext = i18n.translations(self.lang).gettext
         self.work_total: int | None = None
+        self.unread_total: int | None = None
+
+    def unread_count(self) -> int:
+        """The person's unread notifications (the navigation's bell), asked once per page."""
+        if self.unread_total is None:
+            self.unread_total = (
+                notifications.unread_count(self.ctx, self.principal)
+                if self.principal is not None and not self.principal.anonymous
+                else 0
+            )
+        return self.unread_total
 
     def work_count(self) -> int:
         """How much waits for this person (the navigation's count), asked once per page."""
@@ -172,6 +186,7 @@ class Page:
             can=self.can,
             can_on=self.can_on,
             work_count=self.work_count,
+            unread_count=self.unread_count,
             me=self.principal,
             csrf=session.csrf_for(self.secret) if self.secret and self.principal else "",
             csrf_field=session.CSRF_FIELD,
