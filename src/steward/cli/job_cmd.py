@@ -92,9 +92,11 @@ def list_(
     """Jobs, newest first, on the models you may see."""
 
     def go() -> None:
+        from steward.domain.jobs import Job
+
         found = ctx.obj.client().jobs(model, status=status, kind=kind, limit=limit)
         if json_:
-            output.emit_json(found)
+            output.emit_json(found, list[Job])
             return
         output.table(
             "Jobs",
