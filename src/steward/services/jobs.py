@@ -35,7 +35,7 @@ from steward.domain.permissions import (
     ensure,
 )
 from steward.services.access import ensure_model, model_scope
-from steward.services.context import Context, model_id
+from steward.services.context import Context, model_id, version_row_id
 from steward.store.uow import UnitOfWork
 
 log = logging.getLogger("steward.jobs")
@@ -123,6 +123,8 @@ def submit(
     ensure(principal, permission)
     with ctx.uow.read() as uow:
         ensure_model(uow, principal, permission, model)
+        if version is not None:
+            _ensure_version(uow, model, version)  # before any upload is stored for it
     checked = rules.check_params(kind, version, params or {})
     if kind is JobKind.VALIDATION:
         checked = _validation_params(ctx, principal, model, version, checked, data, reference)
@@ -145,13 +147,8 @@ def submit(
     with ctx.uow.write() as uow:
         ensure_model(uow, principal, permission, model)
         mid = model_id(uow, model)
-        if version is not None and uow.versions.row(mid, version) is None:
-            raise NotFound(
-                f"Model {model!r} has no version {version}. "
-                f"List its versions with `steward version list {model}`.",
-                model=model,
-                version=version,
-            )
+        if version is not None:
+            _ensure_version(uow, model, version)
         uow.jobs.add(job_id, kind, mid, version, principal.name, checked, ctx.remote, uow.now)
         uow.record(
             principal.name,
@@ -170,6 +167,10 @@ def submit(
         found = uow.jobs.get(job_id)
     assert found is not None
     return found
+
+
+def _ensure_version(uow: UnitOfWork, model: str, version: int) -> None:
+    version_row_id(uow, model, version)  # NotFound naming the command that lists them
 
 
 def _validation_params(

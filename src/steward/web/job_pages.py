@@ -109,7 +109,8 @@ async def submit_validation(
         assert page.principal is not None
         options: dict[str, Any] = {
             "target": target.strip() or None,
-            "sensitive": [s.strip() for s in sensitive if s.strip()],
+            # ticked columns, or the names typed into one field, separated by commas
+            "sensitive": [s.strip() for item in sensitive for s in item.split(",") if s.strip()],
             "suite": suite or None,
             "positive_means": positive_means or None,
         }
@@ -254,9 +255,12 @@ async def job_result(request: Request, job_id: str) -> Response:
 async def job_list(request: Request, model: str | None = None, status: str = "") -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
-        flt = JobFilter(
-            model=model or None, status=parse_status(status) if status else None, limit=100
-        )
+        try:
+            flt = JobFilter(
+                model=model or None, status=parse_status(status) if status else None, limit=100
+            )
+        except StewardError as refused:
+            return page.refusal(refused, "/jobs")
         return page.render(
             "jobs.html", jobs=jobs.list_jobs(page.ctx, page.principal, flt), model=model
         )

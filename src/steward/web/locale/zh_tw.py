@@ -827,7 +827,7 @@ ZH_TW: dict[str, str] = {
     "Training data for drift and leakage checks (optional)": "用於漂移與資料洩漏檢核的訓練資料（選填）",
     "Label column": "標籤欄位",
     "Sensitive features (fairness is measured across their groups)": "敏感特徵（公平性依其群組衡量）",
-    "Column names, one per field": "欄位名稱，每格一個",
+    "Column names, separated by commas": "欄位名稱，以逗號分隔",
     "as the model states": "依模型的設定",
     "Queue the validation run": "排入驗證工作",
     "Job": "工作",
