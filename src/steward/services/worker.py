@@ -35,7 +35,7 @@ from steward.domain.worker import (
     JobOutcome,
     PassReport,
 )
-from steward.services import jobs, reviews, scheduler, transparency, webhooks
+from steward.services import reviews, scheduler, transparency, webhooks
 from steward.services.context import Context
 
 log = logging.getLogger("steward.worker")
@@ -67,6 +67,8 @@ def _run_job(
     stop: threading.Event | None = None,
 ) -> str:
     if job is Job.JOBS:
+        from steward.services import jobs  # what a job runs loads on demand, as below
+
         worker_id = identity.worker_id if identity is not None else Identity().worker_id
         return jobs.run_queued(ctx, worker_id, stop=stop).describe()
     if job is Job.CHECKPOINTS:
