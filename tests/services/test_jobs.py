@@ -268,3 +268,40 @@ def test_a_model_card_pdf_job_stores_the_file_for_those_who_may_read_it(
     assert made.media_type == "application/pdf" and made.filename.endswith(".pdf")
     with timed.artifacts.open(made.sha256) as fh:
         assert fh.read(5) == b"%PDF-"
+
+
+def test_a_monitor_run_job_runs_that_monitor_and_no_other_models(
+    timed: Context, credit: Path, tmp_path: Path
+) -> None:
+    from steward.demo.credit import load_german_credit
+    from steward.monitoring.batches import build_reference
+    from steward.services import monitoring
+
+    st = Steward(LocalBackend(timed, "admin"))
+    for stage in ("validation", "approved", "production"):
+        st.transition("credit", 1, to=stage, justification="test")
+    data = load_german_credit()
+    batch = tmp_path / "batch.parquet"
+    data.iloc[600:800].to_parquet(batch)
+    config = {"columns": ["age_in_years", "credit_amount"]}
+    reference = build_reference(data.iloc[:600], monitoring.rules.parse_config(config))
+    monitor = monitoring.create_monitor(
+        timed,
+        ADMIN,
+        "credit",
+        1,
+        name="drift",
+        config={**config, "source": str(batch)},
+        reference=reference,
+    )
+    # bob may run monitors on his own model, but not reach alice's monitor through it
+    with pytest.raises(InvalidInput, match="watches model 'credit'"):
+        jobs.submit(timed, as_(timed, "bob"), "monitor_run", "bobs", None, {"monitor": monitor.id})
+    job = jobs.submit(timed, ADMIN, "monitor_run", "credit", None, {"monitor": monitor.id})
+    assert job.version == 1 and job.params == {"monitor": monitor.id}
+    jobs.run_queued(timed, "w1")
+    done = jobs.get_job(timed, ADMIN, job.id)
+    assert done.status is JobStatus.SUCCEEDED, done.error
+    assert [r.id for r in monitoring.list_runs(timed, ADMIN, monitor.id)] == [
+        done.result["monitor_run"]
+    ]
