@@ -350,6 +350,25 @@ ROWS: list[Row] = [
         files={"data": ("eval.csv", b"x,y\n1,0\n")},
     ),
     Row("GET", "/api/v1/validation/suites", P.GOVERNANCE_READ),
+    # background jobs
+    Row(
+        "POST",
+        "/api/v1/jobs",
+        P.GOVERNANCE_READ,
+        json={"kind": "model_card_pdf", "model": "ghost", "version": 1},
+    ),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/versions/{version}/validation-jobs",
+        P.CHECK_RUN,
+        VERSION,
+        form={"options": "{}"},
+        files={"data": ("eval.csv", b"x,y\n1,0\n")},
+    ),
+    Row("GET", "/api/v1/jobs", P.GOVERNANCE_READ),
+    Row("GET", "/api/v1/jobs/{job_id}", P.GOVERNANCE_READ, {"job_id": "job_ghost"}),
+    Row("POST", "/api/v1/jobs/{job_id}/cancel", P.GOVERNANCE_READ, {"job_id": "job_ghost"}),
+    Row("GET", "/api/v1/jobs/{job_id}/result", P.GOVERNANCE_READ, {"job_id": "job_ghost"}),
     # findings, waivers, periodic reviews
     Row(
         "POST",
@@ -790,6 +809,13 @@ OBJECT_ROWS: list[Row] = [
         json={"environment": "prod", "sha256": "0" * 64},
     ),
     Row("POST", "/api/v1/models/{name}/versions/1/check-runs", P.CHECK_RUN, json=RUN_RECORD),
+    Row(
+        "POST",
+        "/api/v1/models/{name}/versions/1/validation-jobs",
+        P.CHECK_RUN,
+        form={"options": "{}"},
+        files={"data": ("eval.csv", b"x,y\n1,0\n")},
+    ),
     Row("POST", "/api/v1/models/{name}/versions/1/monitors", P.MONITOR_MANAGE, json=REFERENCE),
     Row(
         "POST",

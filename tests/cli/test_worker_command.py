@@ -50,7 +50,14 @@ def test_once_runs_every_job_and_delivers_the_outbox(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         report = json.loads(result.stdout)
         jobs = {o["job"]: o for o in report["outcomes"]}
-        assert list(jobs) == ["checkpoints", "reviews", "monitors", "mlflow_sync", "webhooks"]
+        assert list(jobs) == [
+            "checkpoints",
+            "reviews",
+            "monitors",
+            "mlflow_sync",
+            "webhooks",
+            "jobs",
+        ]
         assert jobs["mlflow_sync"]["detail"] == "not configured (STEWARD_MLFLOW_TRACKING_URI)"
         assert all(o["ran"] and o["ok"] for o in jobs.values())
         assert jobs["webhooks"]["detail"].startswith("1 delivered")
@@ -58,7 +65,9 @@ def test_once_runs_every_job_and_delivers_the_outbox(tmp_path: Path) -> None:
         assert jobs["reviews"]["detail"] == "1 review(s) overdue"
         assert [r.event for r in rx.received] == ["review.overdue"]
         again = json.loads(ok(home, "worker", "--once", "--json").stdout)
-        assert again["outcomes"][-1]["detail"].startswith("0 delivered")
+        outcomes = {o["job"]: o for o in again["outcomes"]}
+        assert outcomes["webhooks"]["detail"].startswith("0 delivered")
+        assert outcomes["jobs"]["detail"] == "ran 0 job(s), 0 failed"
         assert len(rx.received) == 1  # delivered once, not again on the next pass
     assert service.latest_heartbeat(ctx) is None  # it said it stopped
     with ctx.uow.read() as uow:
@@ -70,7 +79,7 @@ def test_once_prints_a_table_of_jobs(tmp_path: Path) -> None:
     home = tmp_path / "home"
     ok(home, "init")
     out = ok(home, "worker", "--once").stdout
-    for job in ("checkpoints", "reviews", "monitors", "mlflow_sync", "webhooks"):
+    for job in ("checkpoints", "reviews", "monitors", "mlflow_sync", "webhooks", "jobs"):
         assert job in out
 
 

@@ -19,7 +19,7 @@ from tests.web.test_web_pages import PASSWORD, sign_in
 from steward.api.app import create_app
 from steward.domain.permissions import OPERATOR, Principal
 from steward.domain.specs import VersionSpec
-from steward.services import findings, identity, policies, versions
+from steward.services import findings, identity, jobs, policies, versions
 from steward.services import models as model_service
 from steward.services.context import Context
 
@@ -109,8 +109,10 @@ def web(ctx: Context, tmp_path: Path) -> Iterator[TestClient]:
     artifact.write_bytes(b"real bytes")
     versions.create_version(ctx, olive, "churn", VersionSpec(description="first"), artifact)
     findings.open_finding(ctx, OP, "churn", title="Calibration drifts", severity="high")
+    job = jobs.submit(ctx, OP, "model_card_pdf", "churn", 1)
     with TestClient(create_app(ctx)) as client:
         client.headers["x-pack"] = f"{info.name}/{info.version}"
+        client.headers["x-job"] = job.id
         yield client
 
 
@@ -135,6 +137,9 @@ PAGES = [
     "/tokens",
     "/notifications",
     "/policies/{pack}",
+    "/models/churn/versions/1/validate",
+    "/jobs?model=churn",
+    "/jobs/{job}",
 ]
 
 
@@ -144,7 +149,7 @@ def test_every_page_has_labels_one_h1_and_named_tables(web: TestClient, lang: st
     web.get(f"/lang/{lang}?next=/")
     found = {}
     for url in PAGES:
-        page = web.get(url.format(pack=web.headers["x-pack"]))
+        page = web.get(url.format(pack=web.headers["x-pack"], job=web.headers["x-job"]))
         assert page.status_code == 200, (url, page.status_code)
         parsed = _Page()
         parsed.feed(page.text)

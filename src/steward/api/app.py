@@ -34,6 +34,7 @@ from steward.api.routes import datasets as dataset_routes
 from steward.api.routes import deployments as deployment_routes
 from steward.api.routes import identity as identity_routes
 from steward.api.routes import impact as impact_routes
+from steward.api.routes import jobs as job_routes
 from steward.api.routes import monitoring as monitoring_routes
 from steward.api.routes import notifications as notification_routes
 from steward.api.routes import policies as policy_routes
@@ -164,6 +165,8 @@ def create_app(ctx: Context) -> FastAPI:
     app.include_router(dataset_routes.router)
     # validation engine: server-side runs
     app.include_router(validation_routes.router)
+    # background jobs run by `steward worker`
+    app.include_router(job_routes.router)
     # production monitoring: monitors, runs, labels, alerts
     app.include_router(monitoring_routes.router)
     # model cards and evidence packs

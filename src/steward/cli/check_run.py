@@ -56,6 +56,35 @@ def _bands(items: list[str]) -> dict[str, list[float]]:
     return out
 
 
+def _background(
+    client: Any, model: str, version: int, kwargs: dict[str, Any], *, no_wait: bool, json_: bool
+) -> None:
+    """Queue the run; unless ``no_wait``, follow it and print the stored run."""
+    from steward.cli import job_cmd
+    from steward.cli.check_records import print_run
+    from steward.domain.errors import StewardError
+
+    job = client.submit_validation(model, version, **kwargs)
+    if no_wait:
+        if json_:
+            output.emit_json(job)
+        else:
+            output.console().print(
+                f"Queued job {job.id}; follow it with `steward job wait {job.id}`."
+            )
+        return
+    done = client.wait_job(job.id) if json_ else job_cmd.follow(client, job)
+    if done.status.value != "succeeded":
+        raise StewardError(f"Job {done.id} {done.status.value}: {done.error or done.stage}")
+    run = client.check_run(done.result["check_run"])
+    if json_:
+        output.emit_json(run)
+    else:
+        print_run(run)
+    if not run.passed:
+        raise typer.Exit(FAILED_EXIT)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
@@ -137,11 +166,23 @@ def register(app: typer.Typer) -> None:
                 "--baseline", help="Compare with this version (default: parent/champion)."
             ),
         ] = None,
+        background: Annotated[
+            bool,
+            typer.Option(
+                "--background",
+                help="Queue the run as a job for `steward worker` and follow its progress.",
+            ),
+        ] = False,
+        no_wait: Annotated[
+            bool,
+            typer.Option("--no-wait", help="With --background: print the job id and return."),
+        ] = False,
         json_: JsonOpt = False,
     ) -> None:
         """Validate a version on data with a suite; store the results as evidence.
 
         Exit status 2 when the run was stored but a check failed (findings were opened).
+        With --background the worker runs it (`steward job wait JOB` follows it later).
         """
         from steward.cli.check_records import print_run
 
@@ -176,6 +217,13 @@ def register(app: typer.Typer) -> None:
                 "positive_means": positive_means,
             }
             client = ctx.obj.client()
+            if no_wait and not background:
+                from steward.domain.errors import InvalidInput
+
+                raise InvalidInput("--no-wait goes with --background.", field="no_wait")
+            if background:
+                _background(client, model, version, kwargs, no_wait=no_wait, json_=json_)
+                return
             if json_:
                 result = client.validate(model, version, **kwargs)
                 output.emit_json(result)

@@ -20,6 +20,7 @@ from steward.cli import (
     finding_cmd,
     gate_cmd,
     impact_cmd,
+    job_cmd,
     mlflow_cmd,
     model_cmd,
     monitor_cmd,
@@ -170,6 +171,10 @@ app.add_typer(
 # production monitoring
 app.add_typer(
     monitor_cmd.app, name="monitor", help="Monitors, batches, late labels, history and alerts."
+)
+# background jobs run by `steward worker`
+app.add_typer(
+    job_cmd.app, name="job", help="Background jobs run by `steward worker`: follow, cancel."
 )
 # the MLflow registry teams already use: import, sync, status
 app.add_typer(

@@ -137,6 +137,7 @@ def _busy(detail: str) -> bool:
         "0 review(s) overdue",
         "ran 0 monitor(s), 0 failed",
         "0 delivered, 0 to retry, 0 failed",
+        "ran 0 job(s), 0 failed",
         "not permitted",
     )
     return detail not in quiet

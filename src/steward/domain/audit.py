@@ -122,6 +122,9 @@ class Action(StrEnum):
     # MLflow bridge: where an imported model or version came from (its MLflow ids)
     MLFLOW_MODEL_LINKED = "mlflow.model_linked"
     MLFLOW_VERSION_IMPORTED = "mlflow.version_imported"
+    # background jobs (their results are journalled by the use case each one runs)
+    JOB_SUBMITTED = "job.submitted"
+    JOB_CANCELLED = "job.cancelled"
 
 
 def canonical_json(value: Any) -> str:

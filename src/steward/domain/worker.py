@@ -16,10 +16,16 @@ class Job(StrEnum):
     MLFLOW_SYNC = "mlflow_sync"  # new MLflow versions into Steward (STEWARD_MLFLOW_TRACKING_URI)
     WEBHOOKS = "webhooks"  # drain the webhook outbox
     NOTIFICATIONS = "notifications"  # notify people of what needs them; send queued e-mails
+    JOBS = "jobs"  # run queued background jobs (domain/jobs.py)
 
 
-# Jobs on the schedule (every --schedule-interval); webhooks drain every --interval.
+# Jobs on the schedule (every --schedule-interval); webhooks drain and queued background
+# jobs run every --interval (a person waiting for a job is served within one interval).
 SCHEDULED = (Job.CHECKPOINTS, Job.REVIEWS, Job.MONITORS, Job.MLFLOW_SYNC, Job.NOTIFICATIONS)
+EVERY_INTERVAL = (Job.WEBHOOKS, Job.JOBS)
+# Background jobs are claimed row by row, so every worker works the queue at once: their
+# pass takes no lock.
+UNLOCKED = frozenset({Job.JOBS})
 
 # A worker refreshes its heartbeat after every job; one not seen for this long is
 # taken for dead (a webhook pass sends at most 100 deliveries of at most 10 s each).

@@ -38,6 +38,7 @@ from steward.domain.entities import (
 )
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
+from steward.domain.jobs import Job, JobFilter
 from steward.domain.notifications import Notification, OutboxStatus, Preferences
 from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
@@ -270,6 +271,22 @@ class Backend(Protocol):
         progress: Any,
     ) -> CheckRun: ...
     def validation_suites(self) -> list[dict[str, Any]]: ...
+    # background jobs
+    def submit_validation_job(
+        self,
+        model: str,
+        version: int,
+        data: Path,
+        options: ValidateOptions,
+        reference: Path | None,
+    ) -> Job: ...
+    def submit_job(
+        self, kind: str, model: str, version: int | None, params: dict[str, Any]
+    ) -> Job: ...
+    def job(self, job_id: str) -> Job: ...
+    def jobs(self, flt: JobFilter) -> list[Job]: ...
+    def cancel_job(self, job_id: str) -> Job: ...
+    def job_result(self, job_id: str) -> tuple[str, bytes]: ...
     # monitoring
     def monitor_reference_data(self, model: str, version: int) -> str: ...
     def create_monitor(

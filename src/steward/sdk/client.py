@@ -45,6 +45,7 @@ from steward.domain.entities import (
 from steward.domain.errors import InvalidInput
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
+from steward.domain.jobs import Job, JobFilter, JobKind, parse_kind, parse_status
 from steward.domain.notifications import Notification, OutboxStatus, Preferences
 from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
     from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
     from steward.domain.impact import ImpactAssessment, ImpactForm
+    from steward.validation.options import ValidateOptions
 
 T = TypeVar("T")
 
@@ -988,72 +990,147 @@ class Steward(DatasetMethods):
         Returns the stored :class:`CheckRun`: ``run.passed``,
         ``run.result("fairness.demographic_parity_ratio")``.
         """
-        from steward.validation import loading
-        from steward.validation.options import Predictions, ValidateOptions
-
-        frame = loading.load_data(data, "data")
-        reference = (
-            None if reference_data is None else loading.load_data(reference_data, "reference_data")
-        )
-        predictions = None
-        if y_pred is not None:
-            frame = frame.copy()
-            columns = {}
-            for role, value in (("y_pred", y_pred), ("y_score", y_score)):
-                if value is None or isinstance(value, str):
-                    columns[role] = value
-                    continue
-                values = value if hasattr(value, "__len__") else list(value)
-                if len(values) != len(frame):
-                    from steward.domain.errors import InvalidInput
-
-                    raise InvalidInput(
-                        f"{role} has {len(values)} values but the data has {len(frame)} rows; "
-                        "pass one prediction per row, in the data's order.",
-                        field=role,
-                    )
-                name = f"__steward_{role}"
-                to_numpy = getattr(values, "to_numpy", None)
-                frame[name] = to_numpy() if callable(to_numpy) else list(values)
-                columns[role] = name
-            predictions = Predictions(
-                y_true=target or "y_true",
-                y_pred=str(columns["y_pred"]),
-                y_score=columns["y_score"],
-                id_columns=tuple(id_columns),
-            )
-        suite_name: str | None = None
-        suite_yaml: str | None = None
-        if suite is not None:
-            path = Path(suite)
-            if path.suffix in (".yaml", ".yml"):
-                if not path.is_file():
-                    from steward.domain.errors import InvalidInput
-
-                    raise InvalidInput(f"Suite file {str(path)!r} does not exist.", field="suite")
-                suite_name, suite_yaml = path.name, path.read_text(encoding="utf-8")
-            else:
-                suite_name = str(suite)
-        if isinstance(sensitive_features, str):
-            sensitive_features = [s for s in sensitive_features.split(",") if s]
-        options = ValidateOptions(
-            target=target,
-            sensitive=tuple(sensitive_features),
-            suite=suite_name,
-            suite_yaml=suite_yaml,
-            predictions=predictions,
-            features=None if features is None else tuple(features),
-            trusted_types=tuple(trusted),
-            trust_pickle=trust,
-            baseline=baseline,
-            settings=dict(settings or {}),
-            positive_means=positive_means,
+        frame, reference, options = _validation_inputs(
+            data,
+            target,
+            sensitive_features,
+            suite,
+            reference_data,
+            y_pred,
+            y_score,
+            id_columns,
+            features,
+            trusted,
+            trust,
+            baseline,
+            settings,
+            positive_means,
         )
         return self._backend.validate(model, version, frame, options, reference, progress)
 
     def validation_suites(self) -> list[dict[str, Any]]:
         """The shipped suites: name, version, task, description and checks."""
         return self._backend.validation_suites()
+
+    # -- background jobs (run by `steward worker`) ----------------------------------
+    def submit_validation(
+        self,
+        model: str,
+        version: int,
+        *,
+        data: Any,
+        target: str | None = None,
+        sensitive_features: Sequence[str] | str = (),
+        suite: str | Path | None = None,
+        reference_data: Any = None,
+        y_pred: Any = None,
+        y_score: Any = None,
+        id_columns: Sequence[str] = (),
+        features: Sequence[str] | None = None,
+        trusted: Sequence[str] = (),
+        trust: bool = False,
+        baseline: int | None = None,
+        settings: dict[str, Any] | None = None,
+        positive_means: str | None = None,
+    ) -> Job:
+        """Queue the run :meth:`validate` would make, for `steward worker`; returns the
+        queued :class:`Job` at once (follow it with :meth:`wait_job`). The data is uploaded
+        (as Parquet) with the submission; its result is ``job.result["check_run"]``."""
+        import tempfile
+
+        frame, reference, options = _validation_inputs(
+            data,
+            target,
+            sensitive_features,
+            suite,
+            reference_data,
+            y_pred,
+            y_score,
+            id_columns,
+            features,
+            trusted,
+            trust,
+            baseline,
+            settings,
+            positive_means,
+        )
+        with tempfile.TemporaryDirectory(prefix="steward-job-") as tmp:
+            data_path = Path(tmp) / "data.parquet"
+            frame.to_parquet(data_path, index=False)
+            reference_path = None
+            if reference is not None:
+                reference_path = Path(tmp) / "reference.parquet"
+                reference.to_parquet(reference_path, index=False)
+            return self._backend.submit_validation_job(
+                model, version, data_path, options, reference_path
+            )
+
+    def submit_job(self, kind: str, model: str, version: int | None = None, **params: Any) -> Job:
+        """Queue a ``monitor_run`` (``monitor=``, ``engine=``), ``evidence_pack``
+        (``versions=``, ``include_pdf=``) or ``model_card_pdf`` (needs ``version``) job."""
+        parsed = parse_kind(kind)
+        if parsed is JobKind.VALIDATION:
+            raise InvalidInput("Submit a validation job with submit_validation().", field="kind")
+        return self._backend.submit_job(parsed.value, model, version, params)
+
+    def job(self, job_id: str) -> Job:
+        """A job's status, progress, stage, result reference or error."""
+        return self._backend.job(job_id)
+
+    def jobs(
+        self,
+        model: str | None = None,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        limit: int = 50,
+    ) -> list[Job]:
+        """Jobs, newest first, on the models you may see."""
+        return self._backend.jobs(
+            JobFilter(
+                model=model,
+                status=None if status is None else parse_status(status),
+                kind=None if kind is None else parse_kind(kind),
+                limit=limit,
+            )
+        )
+
+    def cancel_job(self, job_id: str) -> Job:
+        """Cancel a queued job, or ask a running one to stop at its next stage."""
+        return self._backend.cancel_job(job_id)
+
+    def wait_job(
+        self,
+        job_id: str,
+        *,
+        poll: float = 1.0,
+        timeout: float | None = None,
+        on_update: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """Poll until the job has finished (succeeded, failed or cancelled) and return it;
+        ``on_update`` sees every state read. Raises ``TimeoutError`` after ``timeout`` s."""
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            found = self._backend.job(job_id)
+            if on_update is not None:
+                on_update(found)
+            if found.finished:
+                return found
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"Job {job_id} is still {found.status.value}.")
+            time.sleep(poll)
+
+    def job_result(self, job_id: str, dest: str | Path) -> Path:
+        """Save the file an evidence-pack or model-card job made; ``dest`` is a file or a
+        folder (then the job's file name is used). Returns the path written."""
+        filename, content = self._backend.job_result(job_id)
+        target = Path(dest)
+        if target.is_dir():
+            target = target / Path(filename).name
+        target.write_bytes(content)
+        return target
 
     # -- signing, deploy records, webhooks -------------------------------------------
     def signing_key(self) -> SigningKeyInfo:
@@ -1574,3 +1651,85 @@ def _written(rendered: RenderedCard, out: str | Path | None) -> RenderedCard:
         tmp.write_bytes(rendered.content)
         tmp.replace(target)
     return rendered
+
+
+def _validation_inputs(
+    data: Any,
+    target: str | None,
+    sensitive_features: Sequence[str] | str,
+    suite: str | Path | None,
+    reference_data: Any,
+    y_pred: Any,
+    y_score: Any,
+    id_columns: Sequence[str],
+    features: Sequence[str] | None,
+    trusted: Sequence[str],
+    trust: bool,
+    baseline: int | None,
+    settings: dict[str, Any] | None,
+    positive_means: str | None,
+) -> tuple[Any, Any, ValidateOptions]:
+    """The frames and options of a validation run, as :meth:`Steward.validate` takes them
+    (shared with :meth:`Steward.submit_validation`)."""
+    from steward.validation import loading
+    from steward.validation.options import Predictions, ValidateOptions
+
+    frame = loading.load_data(data, "data")
+    reference = (
+        None if reference_data is None else loading.load_data(reference_data, "reference_data")
+    )
+    predictions = None
+    if y_pred is not None:
+        frame = frame.copy()
+        columns = {}
+        for role, value in (("y_pred", y_pred), ("y_score", y_score)):
+            if value is None or isinstance(value, str):
+                columns[role] = value
+                continue
+            values = value if hasattr(value, "__len__") else list(value)
+            if len(values) != len(frame):
+                from steward.domain.errors import InvalidInput
+
+                raise InvalidInput(
+                    f"{role} has {len(values)} values but the data has {len(frame)} rows; "
+                    "pass one prediction per row, in the data's order.",
+                    field=role,
+                )
+            name = f"__steward_{role}"
+            to_numpy = getattr(values, "to_numpy", None)
+            frame[name] = to_numpy() if callable(to_numpy) else list(values)
+            columns[role] = name
+        predictions = Predictions(
+            y_true=target or "y_true",
+            y_pred=str(columns["y_pred"]),
+            y_score=columns["y_score"],
+            id_columns=tuple(id_columns),
+        )
+    suite_name: str | None = None
+    suite_yaml: str | None = None
+    if suite is not None:
+        path = Path(suite)
+        if path.suffix in (".yaml", ".yml"):
+            if not path.is_file():
+                from steward.domain.errors import InvalidInput
+
+                raise InvalidInput(f"Suite file {str(path)!r} does not exist.", field="suite")
+            suite_name, suite_yaml = path.name, path.read_text(encoding="utf-8")
+        else:
+            suite_name = str(suite)
+    if isinstance(sensitive_features, str):
+        sensitive_features = [s for s in sensitive_features.split(",") if s]
+    options = ValidateOptions(
+        target=target,
+        sensitive=tuple(sensitive_features),
+        suite=suite_name,
+        suite_yaml=suite_yaml,
+        predictions=predictions,
+        features=None if features is None else tuple(features),
+        trusted_types=tuple(trusted),
+        trust_pickle=trust,
+        baseline=baseline,
+        settings=dict(settings or {}),
+        positive_means=positive_means,
+    )
+    return frame, reference, options

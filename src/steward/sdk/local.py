@@ -44,6 +44,7 @@ from steward.domain.entities import (
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
 from steward.domain.impact import ImpactAssessment, ImpactForm
+from steward.domain.jobs import Job, JobFilter, JobKind
 from steward.domain.notifications import Notification, OutboxStatus, Preferences
 from steward.domain.permissions import Principal
 from steward.domain.reconcile import Reconciliation
@@ -934,3 +935,51 @@ class LocalBackend:
         from steward.services import validation
 
         return validation.list_suites(self.ctx, self.principal)
+
+    # -- background jobs ------------------------------------------------------------------
+    def submit_validation_job(
+        self,
+        model: str,
+        version: int,
+        data: Path,
+        options: ValidateOptions,
+        reference: Path | None,
+    ) -> Job:
+        from steward.services import jobs
+
+        return jobs.submit(
+            self.ctx,
+            self.principal,
+            JobKind.VALIDATION,
+            model,
+            version,
+            {"options": options.to_json()},
+            data=jobs.Upload(data, data.suffix),
+            reference=None if reference is None else jobs.Upload(reference, reference.suffix),
+        )
+
+    def submit_job(self, kind: str, model: str, version: int | None, params: dict[str, Any]) -> Job:
+        from steward.services import jobs
+
+        return jobs.submit(self.ctx, self.principal, kind, model, version, params)
+
+    def job(self, job_id: str) -> Job:
+        from steward.services import jobs
+
+        return jobs.get_job(self.ctx, self.principal, job_id)
+
+    def jobs(self, flt: JobFilter) -> list[Job]:
+        from steward.services import jobs
+
+        return jobs.list_jobs(self.ctx, self.principal, flt)
+
+    def cancel_job(self, job_id: str) -> Job:
+        from steward.services import jobs
+
+        return jobs.cancel(self.ctx, self.principal, job_id)
+
+    def job_result(self, job_id: str) -> tuple[str, bytes]:
+        from steward.services import jobs
+
+        found, chunks = jobs.open_result(self.ctx, self.principal, job_id)
+        return found.filename, b"".join(chunks)

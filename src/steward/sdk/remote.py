@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -47,6 +48,7 @@ from steward.domain.entities import (
 from steward.domain.errors import ERRORS_BY_CODE, IntegrityError, InvalidInput, StewardError
 from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
+from steward.domain.jobs import Job, JobFilter
 from steward.domain.notifications import Notification, OutboxStatus, Preferences
 from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
@@ -1283,6 +1285,55 @@ class RemoteBackend:
 
     def validation_suites(self) -> list[dict[str, Any]]:
         return self._call("GET", "/api/v1/validation/suites", list[dict[str, Any]])
+
+    # -- background jobs ------------------------------------------------------------------
+    def submit_validation_job(
+        self,
+        model: str,
+        version: int,
+        data: Path,
+        options: ValidateOptions,
+        reference: Path | None,
+    ) -> Job:
+        with contextlib.ExitStack() as stack:
+            files: dict[str, Any] = {}
+            for field, path in (("data", data), ("reference", reference)):
+                if path is not None:
+                    handle = stack.enter_context(path.open("rb"))
+                    files[field] = (path.name, handle, "application/octet-stream")
+            return self._call(
+                "POST",
+                f"/api/v1/models/{_q(model)}/versions/{version}/validation-jobs",
+                Job,
+                data={"options": json.dumps(options.to_json())},
+                files=files,
+            )
+
+    def submit_job(self, kind: str, model: str, version: int | None, params: dict[str, Any]) -> Job:
+        body = {"kind": kind, "model": model, "version": version, "params": params}
+        return self._call("POST", "/api/v1/jobs", Job, json=body)
+
+    def job(self, job_id: str) -> Job:
+        return self._call("GET", f"/api/v1/jobs/{_q(job_id)}", Job)
+
+    def jobs(self, flt: JobFilter) -> list[Job]:
+        params: dict[str, Any] = {"limit": flt.limit}
+        if flt.model is not None:
+            params["model"] = flt.model
+        if flt.status is not None:
+            params["status"] = flt.status.value
+        if flt.kind is not None:
+            params["kind"] = flt.kind.value
+        return self._call("GET", "/api/v1/jobs", list[Job], params=params)
+
+    def cancel_job(self, job_id: str) -> Job:
+        return self._call("POST", f"/api/v1/jobs/{_q(job_id)}/cancel", Job)
+
+    def job_result(self, job_id: str) -> tuple[str, bytes]:
+        response = self._send("GET", f"/api/v1/jobs/{_q(job_id)}/result")
+        disposition = response.headers.get("content-disposition", "")
+        name = disposition.split('filename="', 1)[-1].split('"', 1)[0] or job_id
+        return name, response.content
 
 
 def _without_override(fields: dict[str, Any]) -> dict[str, Any]:

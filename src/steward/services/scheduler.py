@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from steward.domain.connections import RAW_SOURCE_REFUSED
 from steward.domain.errors import InvalidInput, StewardError
-from steward.domain.monitoring import MonitorConfig, ScheduleReport
+from steward.domain.monitoring import MonitorConfig, MonitorRun, ScheduleReport
 from steward.domain.permissions import OPERATOR, Permission, Principal, authorize, ensure
 from steward.monitoring.batches import reduce_batch
 from steward.services import monitoring, transparency
@@ -69,27 +69,33 @@ def run_due(
     ran: list[str] = []
     failed: list[tuple[str, str]] = []
     for monitor_id in due:
-        monitor = monitoring.get_monitor(ctx, principal, monitor_id)
         try:
-            data = batch_source(ctx, principal, monitor.config)
-            profile = monitoring.monitor_reference(ctx, principal, monitor_id)
-            exact = (
-                monitoring.monitor_exact_reference(ctx, principal, monitor_id)
-                if monitor.config.mode != "sketch" and monitor.reference.exact is not None
-                else None
-            )
-            payload = reduce_batch(
-                data, profile, monitor.config, engine=engine, exact_reference=exact
-            )
-            if monitor.config.connection is not None:  # never a DSN, even with its password masked
-                payload = replace(payload, source=monitor.config.connection.describe())
-            ran.append(monitoring.record_batch(ctx, principal, monitor_id, payload).id)
+            ran.append(run_one(ctx, principal, monitor_id, engine=engine).id)
         except StewardError as exc:
             failed.append((monitor_id, exc.detail))
             monitoring.postpone(ctx, principal, monitor_id, exc.detail)
     return ScheduleReport(
         ran=tuple(ran), failed=tuple(failed), not_due=max(scheduled - len(due), 0)
     )
+
+
+def run_one(
+    ctx: Context, principal: Principal, monitor_id: str, *, engine: str = "duckdb"
+) -> MonitorRun:
+    """Read one monitor's batch where this process runs, reduce it and record the run (a
+    scheduled run, and a "Run now" job, see services/jobs.py)."""
+    monitor = monitoring.get_monitor(ctx, principal, monitor_id)
+    data = batch_source(ctx, principal, monitor.config)
+    profile = monitoring.monitor_reference(ctx, principal, monitor_id)
+    exact = (
+        monitoring.monitor_exact_reference(ctx, principal, monitor_id)
+        if monitor.config.mode != "sketch" and monitor.reference.exact is not None
+        else None
+    )
+    payload = reduce_batch(data, profile, monitor.config, engine=engine, exact_reference=exact)
+    if monitor.config.connection is not None:  # never a DSN, even with its password masked
+        payload = replace(payload, source=monitor.config.connection.describe())
+    return monitoring.record_batch(ctx, principal, monitor_id, payload)
 
 
 def worker(

@@ -14,7 +14,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,33 @@ from steward.validation.suites import Suite, load_suite, parse_suite
 
 DEFAULT_SUITES = {"classification": "classification-default", "regression": "regression-default"}
 BASELINE_ALIAS = CHAMPION
+
+
+def options_from_json(raw: Any) -> ValidateOptions:
+    """Options a remote caller (or a stored job) sent as JSON: known fields only, and a
+    suite by name — a suite file travels as its text (suite_yaml), never as a path."""
+    from steward import wire
+
+    if not isinstance(raw, dict):
+        raise InvalidInput("options must be a JSON object.", field="options")
+    known = [f.name for f in fields(ValidateOptions)]
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown validation option(s): {', '.join(unknown)}. Known: {', '.join(known)}.",
+            field="options",
+        )
+    options = wire.load(ValidateOptions, raw, what="validation options")
+    if (
+        options.suite
+        and options.suite_yaml is None
+        and ("/" in options.suite or "\\" in options.suite)
+    ):
+        raise InvalidInput(
+            "suite must be the name of a shipped suite; send a suite file's text as suite_yaml.",
+            field="suite",
+        )
+    return options
 
 
 def resolve_suite(options: ValidateOptions, task_hint: str | None = None) -> Suite:
@@ -64,7 +91,7 @@ def _trust_asked(options: ValidateOptions) -> list[str]:
     return asked
 
 
-def _sandboxed(
+def sandboxed(
     ctx: Context, principal: Principal, model: str, version: int, options: ValidateOptions
 ) -> bool:
     """Where the artifact may be loaded: True means only in a sandboxed subprocess.
@@ -207,7 +234,7 @@ def validate(
     from steward.services.models import get_model
 
     found = versions.get_version(ctx, principal, model, version)
-    isolate = _sandboxed(ctx, principal, model, version, options)
+    isolate = sandboxed(ctx, principal, model, version, options)
     entry = get_model(ctx, principal, model)
     tier = entry.risk_tier.value
     # The run's statement; the model's is its default (unstated models are asked by the runner).

@@ -13,6 +13,7 @@ its own transaction, so nothing is left half-written — and skips the rest.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -25,7 +26,15 @@ from datetime import datetime
 
 from steward.domain.errors import StewardError
 from steward.domain.permissions import Permission, Principal, authorize
-from steward.domain.worker import SCHEDULED, Heartbeat, Job, JobOutcome, PassReport
+from steward.domain.worker import (
+    EVERY_INTERVAL,
+    SCHEDULED,
+    UNLOCKED,
+    Heartbeat,
+    Job,
+    JobOutcome,
+    PassReport,
+)
 from steward.services import reviews, scheduler, transparency, webhooks
 from steward.services.context import Context
 
@@ -49,8 +58,19 @@ class Identity:
 
 
 def _run_job(
-    ctx: Context, principal: Principal, job: Job, sender: webhooks.Sender, engine: str
+    ctx: Context,
+    principal: Principal,
+    job: Job,
+    sender: webhooks.Sender,
+    engine: str,
+    identity: Identity | None = None,
+    stop: threading.Event | None = None,
 ) -> str:
+    if job is Job.JOBS:
+        from steward.services import jobs  # what a job runs loads on demand, as below
+
+        worker_id = identity.worker_id if identity is not None else Identity().worker_id
+        return jobs.run_queued(ctx, worker_id, stop=stop).describe()
     if job is Job.CHECKPOINTS:
         if not authorize(principal, Permission.AUDIT_CHECKPOINT).allowed:
             return "not permitted"
@@ -110,8 +130,9 @@ def run_pass(
         if stop is not None and stop.is_set():
             break
         try:
-            with ctx.uow.job_lock(job.value) as held:
-                outcomes.append(_attempt(ctx, principal, job, sender, engine, held))
+            lock = contextlib.nullcontext(True) if job in UNLOCKED else ctx.uow.job_lock(job.value)
+            with lock as held:
+                outcomes.append(_attempt(ctx, principal, job, sender, engine, held, identity, stop))
         except Exception as exc:  # taking or releasing the lock met a database that went away
             log.exception("worker could not lock job %s", job.value)
             outcomes.append(
@@ -122,12 +143,20 @@ def run_pass(
 
 
 def _attempt(
-    ctx: Context, principal: Principal, job: Job, sender: webhooks.Sender, engine: str, held: bool
+    ctx: Context,
+    principal: Principal,
+    job: Job,
+    sender: webhooks.Sender,
+    engine: str,
+    held: bool,
+    identity: Identity | None = None,
+    stop: threading.Event | None = None,
 ) -> JobOutcome:
     if not held:
         return JobOutcome(job, ran=False, detail="held by another worker")
     try:
-        return JobOutcome(job, ran=True, detail=_run_job(ctx, principal, job, sender, engine))
+        detail = _run_job(ctx, principal, job, sender, engine, identity, stop)
+        return JobOutcome(job, ran=True, detail=detail)
     except StewardError as exc:
         return JobOutcome(job, ran=True, ok=False, detail=exc.detail)
     except Exception as exc:  # the database may be briefly away: the next pass retries
@@ -170,13 +199,13 @@ def run(
     try:
         while not stop.is_set():
             now = time.monotonic()
-            jobs: tuple[Job, ...] = (Job.WEBHOOKS,)
+            due: tuple[Job, ...] = EVERY_INTERVAL
             if last_schedule is None or now - last_schedule >= schedule_interval:
                 # Every job, in the enum's order (the order a pass runs them).
-                jobs = tuple(j for j in Job if j in SCHEDULED or j is Job.WEBHOOKS)
+                due = tuple(j for j in Job if j in SCHEDULED or j in EVERY_INTERVAL)
                 last_schedule = now
             report = run_pass(
-                ctx, principal, jobs, sender, identity=identity, engine=engine, stop=stop
+                ctx, principal, due, sender, identity=identity, engine=engine, stop=stop
             )
             if on_pass is not None:
                 on_pass(report)

@@ -1136,3 +1136,33 @@ notification_outbox = Table(
     Column("sent_at", UTCDateTime, nullable=True),
     Index("ix_notification_outbox_due", "status", "next_attempt_at"),
 )
+
+# --- background jobs (migration 0025) ---
+
+# One row per job a face submitted for `steward worker` to run (domain/jobs.py). A worker
+# claims a queued row with a conditional UPDATE and holds it by ``lease_until``.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("requested_by", String(200), nullable=False),
+    Column("params", JSON, nullable=False),  # known fields only (domain/jobs.check_params)
+    Column("remote", Boolean, nullable=False),  # submitted through the server's faces
+    Column("status", String(20), nullable=False),
+    Column("progress", Float, nullable=False),
+    Column("stage", String(200), nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("cancel_requested", Boolean, nullable=False),
+    Column("worker", String(200), nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_jobs_status_created", "status", "created_at"),
+    Index("ix_jobs_model_created", "model_id", "created_at"),
+)

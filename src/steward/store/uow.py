@@ -35,6 +35,7 @@ from steward.store.findings_repo import (
 from steward.store.gates_repo import CheckRunRepository, PolicyRepository, RequestRepository
 from steward.store.identity_repo import TeamRepository, UserRepository
 from steward.store.impact_repo import ImpactRepository
+from steward.store.jobs_repo import JobRepository
 from steward.store.mlflow_repo import MlflowLinkRepository
 from steward.store.modelcard_repo import NarrativeRepository
 from steward.store.models_repo import ModelRepository
@@ -271,6 +272,10 @@ class UnitOfWork:
     @cached_property
     def notifications(self) -> NotificationRepository:
         return NotificationRepository(self.conn)
+
+    @cached_property
+    def jobs(self) -> JobRepository:
+        return JobRepository(self.conn)
 
     def __exit__(
         self,

@@ -18,6 +18,7 @@ def mount(app: FastAPI) -> None:
     from steward.web.connection_pages import router as connection_router
     from steward.web.dataset_pages import router as dataset_router
     from steward.web.governance_pages import router as governance_router
+    from steward.web.job_pages import router as job_router
     from steward.web.notification_pages import router as notification_router
     from steward.web.pages import router
     from steward.web.policy_pages import router as policy_router
@@ -34,3 +35,4 @@ def mount(app: FastAPI) -> None:
     app.include_router(policy_router)
     app.include_router(sso_router)
     app.include_router(notification_router)
+    app.include_router(job_router)

@@ -83,6 +83,14 @@ LABELS: dict[str, str] = {
     "restricted": N_("restricted"),
     "proposed": N_("proposed"),
     "unchecked": N_("unchecked"),
+    # background jobs: status and kind
+    "queued": N_("queued"),
+    "running": N_("running"),
+    "succeeded": N_("succeeded"),
+    "cancelled": N_("cancelled"),
+    "monitor_run": N_("monitor run"),
+    "evidence_pack": N_("evidence pack"),
+    "model_card_pdf": N_("model card PDF"),
     # roles
     "admin": N_("administrator"),
     "owner": N_("model owner"),

@@ -74,6 +74,7 @@ NOTICES = {
     "review_completed": i18n.N_("The review was recorded and the next one scheduled."),
     "policy_loaded": i18n.N_("The policy pack was loaded."),
     "role_changed": i18n.N_("The role was changed."),
+    "job_queued": i18n.N_("The job was queued; a Steward worker runs it. This page follows it."),
 }
 # The move the gate checklist shows for a version in each stage.
 NEXT_STAGE: dict[Stage, Stage] = {

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response
 
-from steward import wire
 from steward.api.deps import Caller, caller, respond
 from steward.artifacts import spool
 from steward.domain.checks import CheckRun
@@ -31,26 +29,9 @@ def _options(text: str) -> ValidateOptions:
         raw = json.loads(text or "{}")
     except ValueError as exc:
         raise InvalidInput(f"options is not valid JSON: {exc}.", field="options") from None
-    if not isinstance(raw, dict):
-        raise InvalidInput("options must be a JSON object.", field="options")
-    known = [f.name for f in dataclasses.fields(ValidateOptions)]
-    unknown = sorted(set(raw) - set(known))
-    if unknown:
-        raise InvalidInput(
-            f"Unknown validation option(s): {', '.join(unknown)}. Known: {', '.join(known)}.",
-            field="options",
-        )
-    options = wire.load(ValidateOptions, raw, what="validation options")
-    if (
-        options.suite
-        and options.suite_yaml is None
-        and ("/" in options.suite or "\\" in options.suite)
-    ):
-        raise InvalidInput(
-            "suite must be the name of a shipped suite; send a suite file's text as suite_yaml.",
-            field="suite",
-        )
-    return options
+    from steward.services.validation import options_from_json  # loads pandas: not at start
+
+    return options_from_json(raw)
 
 
 def spool_data(upload: UploadFile, limit: int, field: str, folder: Path) -> Path:
