@@ -35,6 +35,7 @@ from steward.api.routes import deployments as deployment_routes
 from steward.api.routes import identity as identity_routes
 from steward.api.routes import impact as impact_routes
 from steward.api.routes import monitoring as monitoring_routes
+from steward.api.routes import personal_data as personal_data_routes
 from steward.api.routes import policies as policy_routes
 from steward.api.routes import reports as report_routes
 from steward.api.routes import risk as risk_routes
@@ -159,6 +160,7 @@ def create_app(ctx: Context) -> FastAPI:
     # data connections the server reads through (admin-registered)
     app.include_router(connection_routes.router)
     app.include_router(dataset_routes.router)
+    app.include_router(personal_data_routes.router)
     # validation engine: server-side runs
     app.include_router(validation_routes.router)
     # production monitoring: monitors, runs, labels, alerts
