@@ -93,6 +93,20 @@ PATTERNS: dict[Category, str] = {
         r"|:(:[0-9A-Fa-f]{1,4}){1,7}|::"
     ),
 }
+# A cheap necessary condition of each pattern (SQL on the trimmed value ``{v}``), so the
+# regular expression only runs on values that can match.
+GUARDS: dict[Category, str] = {
+    Category.EMAIL: "contains({v}, '@')",
+    Category.PHONE: "length({v}) BETWEEN 8 AND 32 AND (prefix({v}, '0') OR prefix({v}, '+') "
+    "OR prefix({v}, '('))",
+    Category.TW_NATIONAL_ID: "length({v}) = 10 AND TRY_CAST(substr({v}, 3) AS BIGINT) >= 0",
+    Category.TW_RESIDENT_ID: "length({v}) = 10 AND TRY_CAST(substr({v}, 3) AS BIGINT) >= 0",
+    Category.PAYMENT_CARD: "length({v}) BETWEEN 13 AND 22 "
+    "AND TRY_CAST(substr({v}, 1, 4) AS INTEGER) >= 0",
+    Category.IBAN: "length({v}) BETWEEN 15 AND 44 AND TRY_CAST(substr({v}, 3, 2) AS INTEGER) >= 0",
+    Category.IP_ADDRESS: "length({v}) <= 39 AND NOT contains({v}, '@') "
+    "AND (contains({v}, '.') OR contains({v}, ':'))",
+}
 CHECKED = (Category.TW_NATIONAL_ID, Category.TW_RESIDENT_ID, Category.PAYMENT_CARD, Category.IBAN)
 
 # Column-name hints: lowercase English words (matched as whole words of the name split at

@@ -20,6 +20,7 @@ import numpy as np
 from steward.domain.personal_data import (
     CHECKED,
     EXAMPLES,
+    GUARDS,
     MIN_SHARE,
     PATTERNS,
     SAMPLE_ROWS,
@@ -154,68 +155,99 @@ def _kind(type_name: str) -> str:
 
 
 def scan(frame: Any, now: datetime, *, sample_rows: int = SAMPLE_ROWS) -> list[ColumnScan]:
-    """One :class:`ColumnScan` per column of ``frame`` (pandas or Arrow)."""
+    """One :class:`ColumnScan` per column of ``frame`` (pandas, Arrow table or dataset).
+
+    One query draws the sample (only the columns that can show anything: text, integers,
+    dates, and any column whose name is a hint), one query counts every pattern of every
+    column on it; each pattern is guarded by a cheap test (length, a character), so the
+    regular expression only runs on values that can match."""
     con = _connect(frame)
     try:
         counted = con.execute(f"SELECT count(*) FROM {RELATION}").fetchone()
         rows = int(counted[0]) if counted else 0
-        sample = f"USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE ({SEED})"
-        con.execute(
-            f"CREATE TEMP TABLE {SAMPLE} AS SELECT * FROM {RELATION} "
-            + (sample if rows > sample_rows else "")
-        )
-        described = con.execute(f"DESCRIBE {SAMPLE}").fetchall()
-        return [
-            _column(con, str(name), _kind(str(type_name)), rows, now)
-            for name, type_name, *_ in described
-        ]
+        described = con.execute(f"DESCRIBE SELECT * FROM {RELATION}").fetchall()
+        kinds = {str(name): _kind(str(type_name)) for name, type_name, *_ in described}
+        hints = {c: hinted(c) for c in kinds}
+        wanted = [c for c, k in kinds.items() if k != "other" or hints[c]]
+        plans = {c: _plan(c, kinds[c], hints[c], now) for c in wanted}
+        counts: dict[str, list[int]] = {}
+        if wanted:
+            sample = f"USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE ({SEED})"
+            drawn = con.sql(
+                f"SELECT {', '.join(quote(c) for c in wanted)} FROM {RELATION} "
+                + (sample if rows > sample_rows else "")
+            ).to_arrow_table()
+            con.register(SAMPLE, drawn)
+            listed = [expr for c in wanted for _, expr in plans[c]]
+            got = con.execute(f"SELECT {', '.join(listed)} FROM {SAMPLE}").fetchone()
+            flat = [int(x or 0) for x in got] if got else [0] * len(listed)
+            at = 0
+            for c in wanted:
+                counts[c] = flat[at : at + len(plans[c])]
+                at += len(plans[c])
+        return [_column(con, c, hints[c], plans.get(c, []), counts.get(c), rows) for c in kinds]
     finally:
         con.close()
 
 
-def _column(con: Any, column: str, kind: str, rows: int, now: datetime) -> ColumnScan:
-    hints = hinted(column)
-    value = f"trim(CAST({quote(column)} AS VARCHAR))"
+def _value(column: str) -> str:
+    return f"trim(CAST({quote(column)} AS VARCHAR))"
+
+
+def _plan(column: str, kind: str, hints: set[Category], now: datetime) -> list[tuple[Any, str]]:
+    """What to count in a column: (key, aggregate) — key "" is the non-empty values."""
+    value = _value(column)
+    if kind == "other":
+        return [("", f"count({quote(column)})")]
+    plan: list[tuple[Any, str]] = [("", f"count(*) FILTER (WHERE {value} <> '')")]
     patterns = (
-        dict(PATTERNS)
-        if kind == "text"
-        else {Category.PAYMENT_CARD: PATTERNS[Category.PAYMENT_CARD]}
-        if kind == "integer"
-        else {}
+        list(PATTERNS) if kind == "text" else [Category.PAYMENT_CARD] if kind == "integer" else []
     )
-    aggregates = [f"count(*) FILTER (WHERE {value} <> '')"]
-    aggregates += [
-        f"count(*) FILTER (WHERE regexp_full_match({value}, {literal(p)}))"
-        for p in patterns.values()
-    ]
-    words = list(VALUE_WORDS.items()) if kind == "text" else []
-    aggregates += [
-        f"count(*) FILTER (WHERE lower({value}) IN ({', '.join(literal(w) for w in listed)}))"
-        for _, listed in words
-    ]
-    dob = Category.DATE_OF_BIRTH in hints and kind in ("text", "date")
-    if dob:
+    plan += [(c, f"count(*) FILTER (WHERE {_match(c, value)})") for c in patterns]
+    if kind == "text":
+        plan += [
+            (c, f"count(*) FILTER (WHERE lower({value}) IN ({', '.join(map(literal, words))}))")
+            for c, words in VALUE_WORDS.items()
+        ]
+    if Category.DATE_OF_BIRTH in hints and kind in ("text", "date"):
         when = f"TRY_CAST({value} AS DATE)" if kind == "text" else f"CAST({quote(column)} AS DATE)"
-        aggregates.append(
-            f"count(*) FILTER (WHERE year({when}) BETWEEN {now.year - 120} AND {now.year})"
+        plan.append(
+            (
+                Category.DATE_OF_BIRTH,
+                f"count(*) FILTER (WHERE year({when}) BETWEEN {now.year - 120} AND {now.year})",
+            )
         )
-    got = con.execute(f"SELECT {', '.join(aggregates)} FROM {SAMPLE}").fetchone()
-    counts = [int(x) for x in got] if got else [0] * len(aggregates)
-    sampled, rest = counts[0], counts[1:]
-    matched: dict[Category, int] = {}
-    for category, count in zip(patterns, rest[: len(patterns)], strict=True):
-        matched[category] = count
-    for (category, _), count in zip(words, rest[len(patterns) :], strict=False):
-        matched[category] = count
-    if dob:
-        matched[Category.DATE_OF_BIRTH] = rest[-1]
+    return plan
+
+
+def _match(category: Category, value: str) -> str:
+    """The category's pattern, behind its cheap necessary condition."""
+    return (
+        f"({GUARDS[category].format(v=value)}) "
+        f"AND regexp_full_match({value}, {literal(PATTERNS[category])})"
+    )
+
+
+def _column(
+    con: Any,
+    column: str,
+    hints: set[Category],
+    plan: list[tuple[Any, str]],
+    counts: list[int] | None,
+    rows: int,
+) -> ColumnScan:
+    counts = counts or [0] * len(plan)
+    sampled = counts[0] if counts else 0
+    matched: dict[Category, int] = {
+        key: count for (key, _), count in zip(plan[1:], counts[1:], strict=True)
+    }
+    value = _value(column)
     examples: dict[Category, list[str]] = {}
     for category in CHECKED:
         count = matched.get(category, 0)
         if count and (count >= MIN_SHARE * sampled or category in hints):
             found = con.execute(
-                f"SELECT {value} FROM {SAMPLE} "
-                f"WHERE regexp_full_match({value}, {literal(PATTERNS[category])})"
+                f"SELECT {value} FROM {SAMPLE} WHERE {_match(category, value)}"
             ).fetchall()
             candidates = [str(r[0]) for r in found]
             valid = VALIDATORS[category](candidates)
@@ -262,8 +294,7 @@ def _examples(
         values = [
             str(r[0])
             for r in con.execute(
-                f"SELECT DISTINCT {value} FROM {SAMPLE} "
-                f"WHERE regexp_full_match({value}, {literal(PATTERNS[top])}) LIMIT {EXAMPLES}"
+                f"SELECT DISTINCT {value} FROM {SAMPLE} WHERE {_match(top, value)} LIMIT {EXAMPLES}"
             ).fetchall()
         ]
     else:
