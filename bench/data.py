@@ -5,6 +5,7 @@ Run from the repository root with the project's virtualenv::
 
     .venv/bin/python bench/data.py                   # updates BENCHMARKS.md
     .venv/bin/python bench/data.py --versions 20000 --rows 200000 --no-write-md
+    .venv/bin/python bench/data.py --pii             # the personal-data scan (pii_scan.py)
 
 Setup is not measured and does not go through the service layer: models, model versions,
 dataset versions (content rows), datasets, their snapshots and deployments are bulk-inserted
@@ -243,7 +244,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=25)
     parser.add_argument("--no-write-md", action="store_true")
+    parser.add_argument(
+        "--pii",
+        action="store_true",
+        help="Only the personal-data scan (bench/pii_scan.py) on --pii-rows rows.",
+    )
+    parser.add_argument("--pii-rows", default="1000000,10000000")
     args = parser.parse_args()
+    if args.pii:
+        from bench.pii_scan import run
+
+        sizes = [int(n) for n in args.pii_rows.split(",")]
+        run(sizes, max(1, min(args.repeat, 3)), not args.no_write_md)
+        return
     with tempfile.TemporaryDirectory(prefix="steward-bench-data-") as tmp:
         home = Path(tmp)
         ctx = bootstrap.build(

@@ -543,6 +543,26 @@ ROWS: list[Row] = [
     ),
     Row("GET", "/api/v1/datasets/{name}/versions/{version}/impact", P.GOVERNANCE_READ, VERSION),
     Row(
+        "GET",
+        "/api/v1/datasets/{name}/versions/{version}/personal-data",
+        P.GOVERNANCE_READ,
+        VERSION,
+    ),
+    Row(
+        "POST",
+        "/api/v1/datasets/{name}/versions/{version}/personal-data/scan",
+        P.DATASET_WRITE,
+        VERSION,
+        files={"data": ("d.csv", b"a\n1\n")},
+    ),
+    Row(
+        "POST",
+        "/api/v1/datasets/{name}/versions/{version}/personal-data/reviews",
+        P.DATASET_WRITE,
+        VERSION,
+        json={"column": "a"},
+    ),
+    Row(
         "PUT",
         "/api/v1/datasets/{name}/rules",
         P.DATASET_WRITE,

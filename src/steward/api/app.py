@@ -37,6 +37,7 @@ from steward.api.routes import impact as impact_routes
 from steward.api.routes import jobs as job_routes
 from steward.api.routes import monitoring as monitoring_routes
 from steward.api.routes import notifications as notification_routes
+from steward.api.routes import personal_data as personal_data_routes
 from steward.api.routes import policies as policy_routes
 from steward.api.routes import reports as report_routes
 from steward.api.routes import risk as risk_routes
@@ -163,6 +164,7 @@ def create_app(ctx: Context) -> FastAPI:
     # data connections the server reads through (admin-registered)
     app.include_router(connection_routes.router)
     app.include_router(dataset_routes.router)
+    app.include_router(personal_data_routes.router)
     # validation engine: server-side runs
     app.include_router(validation_routes.router)
     # background jobs run by `steward worker`

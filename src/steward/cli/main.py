@@ -25,6 +25,7 @@ from steward.cli import (
     model_cmd,
     monitor_cmd,
     notify_cmd,
+    personal_data_cmd,
     policy_cmd,
     report_cmd,
     review_cmd,
@@ -152,6 +153,7 @@ app.add_typer(webhook_cmd.app, name="webhook", help="Webhook subscriptions and d
 app.add_typer(
     connection_cmd.app, name="connection", help="Data connections the server reads through."
 )
+personal_data_cmd.register(dataset_cmd.app)
 app.add_typer(
     dataset_cmd.app,
     name="dataset",

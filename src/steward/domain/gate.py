@@ -77,6 +77,40 @@ class DataFact:
 
 
 @dataclass(frozen=True)
+class PersonalDataFact:
+    """A registered dataset version of the model version's training data, as the data
+    office reviewed its personal data (docs/datasets.md, "Personal data")."""
+
+    ref: str  # dataset@version
+    scanned: bool
+    unreviewed: tuple[str, ...] = ()  # "column (categories)"
+    restricted: bool = False  # classified restricted, or a special category column
+    legal_basis: str = ""
+
+    @property
+    def problems(self) -> list[str]:
+        out = []
+        if not self.scanned:
+            out.append(
+                f"{self.ref} was never scanned for personal data (`steward dataset scan "
+                f"{self.ref} --rescan`)"
+            )
+        if self.unreviewed:
+            out.append(
+                f"{self.ref} has unreviewed personal-data columns: {', '.join(self.unreviewed)} "
+                f"(`steward dataset classify {self.ref} COLUMN --confirm`, or --category … "
+                "--reason …)"
+            )
+        if self.restricted and not self.legal_basis:
+            name = self.ref.partition("@")[0]
+            out.append(
+                f"{self.ref} holds restricted data without a recorded legal basis (`steward "
+                f'dataset update {name} --legal-basis "…"`)'
+            )
+        return out
+
+
+@dataclass(frozen=True)
 class GateFacts:
     model: str
     version: int
@@ -104,6 +138,7 @@ class GateFacts:
     # Members of the model's team when the move was requested (not_model_owner excludes them).
     contributors: frozenset[str] = frozenset()
     data: Sequence[DataFact] = ()  # one per recorded training / evaluation fingerprint
+    personal_data: Sequence[PersonalDataFact] = ()  # per registered training dataset version
 
 
 def evaluate(pack: PolicyPack, facts: GateFacts) -> list[Outcome]:
@@ -570,6 +605,33 @@ def _data_approved(spec: RequirementSpec, facts: GateFacts) -> Outcome:
     )
 
 
+def _personal_data_reviewed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    """Some registered version of the training data has every personal-data column reviewed
+    and, when it is restricted, a recorded legal basis."""
+    if facts.fingerprints[0] is None:
+        return _outcome(
+            spec,
+            False,
+            f"Version {facts.version} of {facts.model!r} records no training data; log it "
+            "with the version (`training_data=`).",
+        )
+    if not facts.personal_data:
+        return _outcome(
+            spec,
+            False,
+            f"Its training data ({facts.fingerprints[0][:12]}) is unregistered, so nobody has "
+            "reviewed its personal data. Register the dataset and snapshot these rows "
+            "(`steward dataset snapshot NAME --data FILE`), then review its columns.",
+        )
+    good = [f.ref for f in facts.personal_data if not f.problems]
+    if good:
+        return _outcome(
+            spec, True, f"training data: {', '.join(good)} personal data reviewed.", good
+        )
+    problems = [p for f in facts.personal_data for p in f.problems]
+    return _outcome(spec, False, "; ".join(problems) + ".", [f.ref for f in facts.personal_data])
+
+
 _EVALUATORS: dict[str, Callable[[RequirementSpec, GateFacts], Outcome]] = {
     Kind.RISK_ASSESSED: _risk_assessed,
     Kind.NOT_PROHIBITED: _not_prohibited,
@@ -582,5 +644,6 @@ _EVALUATORS: dict[str, Callable[[RequirementSpec, GateFacts], Outcome]] = {
     Kind.DATA_REGISTERED: _data_registered,
     Kind.DATA_QUALITY_PASSED: _data_quality_passed,
     Kind.DATA_APPROVED: _data_approved,
+    Kind.PERSONAL_DATA_REVIEWED: _personal_data_reviewed,
     Kind.IMPACT_ASSESSED: _impact_assessed,
 }

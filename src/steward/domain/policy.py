@@ -46,6 +46,7 @@ class Kind:
     DATA_REGISTERED = "data_registered"  # are registered dataset versions
     DATA_QUALITY_PASSED = "data_quality_passed"  # ... whose quality rules passed
     DATA_APPROVED = "data_approved"  # ... approved by a data steward
+    PERSONAL_DATA_REVIEWED = "personal_data_reviewed"  # ... whose personal data was reviewed
     IMPACT_ASSESSED = "impact_assessed"  # an approved, current AI impact assessment
 
 
@@ -68,6 +69,7 @@ _PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     Kind.DATA_REGISTERED: (frozenset(), frozenset()),
     Kind.DATA_QUALITY_PASSED: (frozenset(), frozenset()),
     Kind.DATA_APPROVED: (frozenset(), frozenset()),
+    Kind.PERSONAL_DATA_REVIEWED: (frozenset(), frozenset()),
     Kind.IMPACT_ASSESSED: (frozenset(), frozenset()),
 }
 KINDS = tuple(_PARAMS)

@@ -40,6 +40,7 @@ from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
 from steward.domain.jobs import Job, JobFilter
 from steward.domain.notifications import Notification, OutboxStatus, Preferences
+from steward.domain.personal_data import ColumnClass, PersonalData
 from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
 from steward.domain.reviews import Review, ReviewDue
@@ -260,6 +261,12 @@ class Backend(Protocol):
     def approve_dataset(self, name: str, version: int, comment: str) -> DatasetSnapshot: ...
     def dataset_impact(self, name: str, version: int) -> Impact: ...
     def version_datasets(self, model: str, version: int) -> DataLineage: ...
+    # personal data in datasets
+    def dataset_personal_data(self, name: str, version: int) -> PersonalData: ...
+    def scan_dataset(self, name: str, version: int, frame: Any, rescan: bool) -> PersonalData: ...
+    def classify_column(
+        self, name: str, version: int, column: str, categories: list[str] | None, reason: str
+    ) -> ColumnClass: ...
     # validation engine
     def validate(
         self,

@@ -61,6 +61,7 @@ from steward.domain.trust import (
 from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
 from steward.sdk.backend import Backend
 from steward.sdk.datasets import DatasetMethods
+from steward.sdk.personal_data import PersonalDataMethods
 
 if TYPE_CHECKING:
     from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
@@ -87,7 +88,7 @@ def _all_pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
 MODEL_FILTERS = ("owner", "team", "risk_tier", "regulatory_category", "status", "stage", "tag", "q")
 
 
-class Steward(DatasetMethods):
+class Steward(DatasetMethods, PersonalDataMethods):
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         # exact references by content hash: a monitor's never changes, so a client feeding

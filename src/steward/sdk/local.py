@@ -47,6 +47,7 @@ from steward.domain.impact import ImpactAssessment, ImpactForm
 from steward.domain.jobs import Job, JobFilter, JobKind
 from steward.domain.notifications import Notification, OutboxStatus, Preferences
 from steward.domain.permissions import Principal
+from steward.domain.personal_data import ColumnClass, PersonalData
 from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import (
     GateReport,
@@ -701,6 +702,26 @@ class LocalBackend:
         from steward.services import datasets
 
         return datasets.lineage(self.ctx, self.principal, model, version)
+
+    # -- personal data in datasets -------------------------------------------------------
+    def dataset_personal_data(self, name: str, version: int) -> PersonalData:
+        from steward.services import personal_data
+
+        return personal_data.classification(self.ctx, self.principal, f"{name}@{version}")
+
+    def scan_dataset(self, name: str, version: int, frame: Any, rescan: bool) -> PersonalData:
+        from steward.services import personal_data
+
+        ref = f"{name}@{version}"
+        return personal_data.scan(self.ctx, self.principal, ref, frame, rescan=rescan)
+
+    def classify_column(
+        self, name: str, version: int, column: str, categories: list[str] | None, reason: str
+    ) -> ColumnClass:
+        from steward.services import personal_data
+
+        ref = f"{name}@{version}"
+        return personal_data.classify(self.ctx, self.principal, ref, column, categories, reason)
 
     # -- data connections ----------------------------------------------------------------
     def create_connection(self, name: str, values: dict[str, Any]) -> Connection:

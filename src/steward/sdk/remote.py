@@ -50,6 +50,7 @@ from steward.domain.findings import Finding, FindingComment, Waiver
 from steward.domain.identity import Team, User
 from steward.domain.jobs import Job, JobFilter
 from steward.domain.notifications import Notification, OutboxStatus, Preferences
+from steward.domain.personal_data import ColumnClass, PersonalData
 from steward.domain.reconcile import Reconciliation
 from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
 from steward.domain.reviews import Review, ReviewDue
@@ -912,20 +913,24 @@ class RemoteBackend:
 
     def snapshot_dataset(self, name: str, frame: Any, source: str) -> DatasetSnapshot:
         """Upload the rows as Parquet; without rows the server reads the source's connection."""
-        import tempfile
-
         path = f"/api/v1/datasets/{_q(name)}/versions"
         if frame is None:
             return self._call("POST", path, DatasetSnapshot, data={"source": source})
-        with tempfile.TemporaryDirectory(prefix="steward-snapshot-") as tmp:
+        return self._post_frame(path, DatasetSnapshot, frame, {"source": source})
+
+    def _post_frame(self, path: str, tp: type[T], frame: Any, data: dict[str, str]) -> T:
+        """POST ``frame`` as a Parquet upload named ``data`` (with form fields ``data``)."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="steward-upload-") as tmp:
             file = Path(tmp) / "data.parquet"
             frame.to_parquet(file, index=False)
             with file.open("rb") as handle:
                 return self._call(
                     "POST",
                     path,
-                    DatasetSnapshot,
-                    data={"source": source},
+                    tp,
+                    data=data,
                     files={"data": (file.name, handle, "application/vnd.apache.parquet")},
                 )
 
@@ -954,6 +959,30 @@ class RemoteBackend:
     def dataset_impact(self, name: str, version: int) -> Impact:
         return self._call(
             "GET", f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/impact", Impact
+        )
+
+    # -- personal data in datasets -------------------------------------------------------
+    def dataset_personal_data(self, name: str, version: int) -> PersonalData:
+        path = f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/personal-data"
+        return self._call("GET", path, PersonalData)
+
+    def scan_dataset(self, name: str, version: int, frame: Any, rescan: bool) -> PersonalData:
+        """Without rows, the server reads the source; with them, they are uploaded."""
+        path = f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/personal-data"
+        if frame is None:
+            if not rescan:
+                return self._call("GET", path, PersonalData)
+            return self._call("POST", path + "/scan", PersonalData, data={"rescan": "true"})
+        return self._post_frame(path + "/scan", PersonalData, frame, {})
+
+    def classify_column(
+        self, name: str, version: int, column: str, categories: list[str] | None, reason: str
+    ) -> ColumnClass:
+        return self._call(
+            "POST",
+            f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/personal-data/reviews",
+            ColumnClass,
+            json={"column": column, "categories": categories, "reason": reason},
         )
 
     def version_datasets(self, model: str, version: int) -> DataLineage:

@@ -23,7 +23,7 @@ from steward.domain.datasets import Classification, DatasetSnapshot, Quality, Ru
 from steward.domain.errors import InvalidInput, NotFound
 from steward.domain.permissions import Permission, Principal
 from steward.domain.yamldoc import DocumentError
-from steward.services import datasets
+from steward.services import datasets, personal_data
 from steward.services.context import Context
 
 MAX_FILENAME = 255
@@ -145,6 +145,7 @@ def snapshot(
     if len(frame.columns) == 0:
         raise InvalidInput("The data has no columns: snapshot a table.", field="data")
     described = lineage.describe(frame, name=name, uri=None)
+    scans = personal_data.scan_frame(frame, ctx.uow.clock())
     results: list[RuleResult] = []
     revision = None
     if rule_sets:
@@ -187,7 +188,9 @@ def snapshot(
                 "created_by": principal.name,
             }
         )
-        uow.datasets.insert_results(snapshot_id, results)
+        uow.personal_data.replace_scans(snapshot_id, scans)
+        personal = personal_data.personal_columns(uow, row["id"], scans)
+        uow.datasets.insert_results(snapshot_id, personal_data.mask_results(results, personal))
         ref = f"{name}@{version}"
         uow.record(
             principal.name,

@@ -124,6 +124,10 @@ def gather_facts(
         from steward.services import datasets
 
         facts["data"] = datasets.gate_facts(uow, version_row)
+    if Kind.PERSONAL_DATA_REVIEWED in kinds:
+        from steward.services import personal_data
+
+        facts["personal_data"] = personal_data.gate_facts(uow, version_row)
     if Kind.MONITOR_CONFIGURED in kinds:
         from steward.services import monitoring
 

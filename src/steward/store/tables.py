@@ -1166,3 +1166,41 @@ jobs = Table(
     Index("ix_jobs_status_created", "status", "created_at"),
     Index("ix_jobs_model_created", "model_id", "created_at"),
 )
+
+# --- personal data in datasets (migration 0028) ---
+
+# What a personal-data scan found in each column of a dataset version (docs/datasets.md).
+dataset_column_scans = Table(
+    "dataset_column_scans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "snapshot_id",
+        Integer,
+        ForeignKey("dataset_snapshots.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("column", Text, nullable=False),
+    Column("sampled", BigInteger, nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("detections", JSON, nullable=False),  # [{category, share, matches, evidence}]
+    Column("examples", JSON, nullable=False),  # masked
+    UniqueConstraint("snapshot_id", "column", name="uq_dataset_column_scans_snapshot_column"),
+)
+
+# A person's decision on a column's classification, per dataset (it holds for later
+# versions until a scan detects a category the decision did not see). History: the journal.
+dataset_column_reviews = Table(
+    "dataset_column_reviews",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset_id", Integer, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("column", Text, nullable=False),
+    Column("decision", String(12), nullable=False),  # confirmed | overridden
+    Column("categories", JSON, nullable=False),
+    Column("detected", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reviewed_by", String(200), nullable=False),
+    Column("reviewed_at", UTCDateTime, nullable=False),
+    UniqueConstraint("dataset_id", "column", name="uq_dataset_column_reviews_dataset_column"),
+)

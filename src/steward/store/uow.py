@@ -42,6 +42,7 @@ from steward.store.models_repo import ModelRepository
 from steward.store.monitoring_repo import MonitorRepository
 from steward.store.notifications_repo import NotificationRepository
 from steward.store.ops_repo import OpsRepository
+from steward.store.personal_data_repo import PersonalDataRepository
 from steward.store.reconcile_repo import ReconcileRepository
 from steward.store.risk_repo import RiskRepository
 from steward.store.sso_repo import SsoRepository
@@ -260,6 +261,10 @@ class UnitOfWork:
     @cached_property
     def datasets(self) -> DatasetRepository:
         return DatasetRepository(self.conn)
+
+    @cached_property
+    def personal_data(self) -> PersonalDataRepository:
+        return PersonalDataRepository(self.conn)
 
     @cached_property
     def sso(self) -> SsoRepository:

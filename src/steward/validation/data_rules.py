@@ -111,6 +111,8 @@ def _connect(frame: Any) -> Any:
     from steward.monitoring._duckdb import new_connection
 
     con = new_connection()
+    # A query over 2 s would draw DuckDB's progress bar on stdout, into `--json` output.
+    con.execute("SET enable_progress_bar = false")
     con.register(RELATION, _arrow(frame))
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")

@@ -21,6 +21,7 @@ def mount(app: FastAPI) -> None:
     from steward.web.job_pages import router as job_router
     from steward.web.notification_pages import router as notification_router
     from steward.web.pages import router
+    from steward.web.personal_data_pages import router as personal_data_router
     from steward.web.policy_pages import router as policy_router
     from steward.web.register_pages import router as register_router
     from steward.web.sso_pages import router as sso_router
@@ -32,6 +33,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(admin_router)
     app.include_router(connection_router)
     app.include_router(dataset_router)
+    app.include_router(personal_data_router)
     app.include_router(policy_router)
     app.include_router(sso_router)
     app.include_router(notification_router)

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from steward.domain.datasets import Classification
 from steward.domain.errors import InvalidInput
-from steward.services import datasets
+from steward.services import datasets, personal_data
 from steward.web.pages import Page, _page
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +67,9 @@ async def dataset(request: Request, name: str) -> Response:
                 f for f in datasets.findings(page.ctx, page.principal, name) if f.status == "open"
             ],
             rules=datasets.rule_sets(page.ctx, page.principal, name)[:1],
+            personal=personal_data.classification(page.ctx, page.principal, latest.ref)
+            if latest
+            else None,
         )
 
     return await _page(request, build)

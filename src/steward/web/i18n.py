@@ -274,6 +274,7 @@ REQUIREMENT_TITLES: dict[str, str] = {
     "data_registered": N_("Registered data"),
     "data_quality_passed": N_("Data quality"),
     "data_approved": N_("Data approval"),
+    "personal_data_reviewed": N_("Personal data reviewed"),
     "impact_assessed": N_("AI impact assessment"),
 }
 # The data requirements (docs/datasets.md): (met, unmet) explanations.
@@ -289,6 +290,13 @@ DATA_REASONS: dict[str, tuple[str, str]] = {
     "data_approved": (
         N_("A data steward approved the version's data: %(ids)s."),
         N_("No data steward has approved a registered version of the version's data."),
+    ),
+    "personal_data_reviewed": (
+        N_("The personal data of the version's training data was reviewed: %(ids)s."),
+        N_(
+            "The version's training data has unreviewed personal-data columns, was never "
+            "scanned, is unregistered, or is restricted without a recorded legal basis."
+        ),
     ),
 }
 DOCUMENTATION_FIELDS: dict[str, str] = {
