@@ -6,6 +6,14 @@
 """
 
 ZH_TW: dict[str, str] = {
+    "Obligations and when they apply": "適用義務及其生效日期",
+    "From the model's risk assessment. EU AI Act dates follow the 2026 digital omnibus, whose Official Journal publication is confirmed only by secondary sources.": "依模型的風險評估判定。歐盟人工智慧法的日期依 2026 年數位綜合修正案（digital omnibus），其於歐盟公報之公布僅經次級來源確認。",
+    "Reference": "條文",
+    "Obligation": "義務",
+    "Applies from": "適用日期",
+    "Why": "依據",
+    "applies": "已適用",
+    "not yet": "尚未適用",
     "Single sign-on": "單一登入",
     "Provider: %(issuer)s (client %(client)s); the user name comes from the %(claim)s claim.": "身分提供者：%(issuer)s（用戶端 %(client)s）；使用者名稱取自 %(claim)s 宣告。",
     "Not configured: set STEWARD_OIDC_ISSUER, STEWARD_OIDC_CLIENT_ID and STEWARD_OIDC_CLIENT_SECRET (docs/sso.md).": "尚未設定：請設定 STEWARD_OIDC_ISSUER、STEWARD_OIDC_CLIENT_ID 與 STEWARD_OIDC_CLIENT_SECRET（見 docs/sso.md）。",
