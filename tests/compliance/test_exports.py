@@ -470,6 +470,11 @@ def test_rest_and_sdk_serve_the_exports(demo: Demo, tmp_path: Path) -> None:
             cdx = remote.version_bom(MODEL, 1)
             assert cdx.filename == f"{MODEL}-v1.cdx.json"
             assert json.loads(cdx.content)["bomFormat"] == "CycloneDX"
+            from steward.trust import jsf
+
+            signed = remote.version_bom(MODEL, 1, sign=True)
+            pem = remote.signing_key().public_key
+            assert jsf.verify(json.loads(signed.content), pem).key_id
         finally:
             remote.close()
 
