@@ -96,3 +96,14 @@ def test_a_related_id_that_does_not_exist_is_refused_with_its_line() -> None:
     )
     with pytest.raises(DocumentError, match="GOVERN 99"):
         mapping.parse(text, "mine.yaml")
+
+
+def test_the_oscal_catalog_carries_the_citation_and_the_chinese() -> None:
+    from datetime import UTC, datetime
+
+    from steward.compliance import oscal
+
+    doc = oscal.catalog_document("tw-ba-ai", datetime(2026, 12, 7, tzinfo=UTC))
+    text = oscal.to_json(doc).decode()
+    assert "金融機構於第一條所載範圍內運用人工智慧" in text
+    assert '"name": "article"' in text and "2024-03-14" in text
