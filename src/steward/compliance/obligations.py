@@ -90,21 +90,22 @@ def for_model(facts: ModelFacts, today: date) -> tuple[Obligation, ...]:
         (
             "tw-ai-basic-act",
             "Art. 4",
-            "AI Basic Act principles (framework act; duties mainly on government)",
+            "人工智慧基本法 第4條原則 — AI Basic Act principles "
+            "(framework act; duties mainly on government)",
             "2026-01-14",
             "promulgated 2026-01-14, in force on promulgation",
         ),
         (
             "tw-fsc",
             "核心原則 1-6",
-            "FSC AI guidelines (administrative guidance)",
+            "金融業運用人工智慧(AI)指引 — FSC AI guidelines (administrative guidance)",
             "2024-06-20",
             "financial institutions' AI systems",
         ),
         (
             "tw-ba-ai",
             "Art. 3",
-            "Bankers Association AI rules (self-regulatory)",
+            "金融機構運用人工智慧技術作業規範 — Bankers Association AI rules (self-regulatory)",
             "2024-03-14",
             "banks' AI that advises consumers, affects their transactions or is material",
         ),
