@@ -12,11 +12,13 @@ def test_catalogs_and_controls(tmp_path: Path) -> None:
     listed = as_json(home, "compliance", "catalogs")
     assert [c["id"] for c in listed] == [
         "nist-ai-rmf",
+        "nist-ai-600-1",
         "iso-42001",
         "eu-ai-act",
         "sr-26-2",
         "sr-11-7",
         "tw-fsc",
+        "tw-ba-ai",
         "tw-ai-basic-act",
     ]
     assert "tw-fsc" in flat(ok(home, "compliance", "catalogs").stdout)
@@ -37,6 +39,9 @@ def test_coverage_and_dashboard(tmp_path: Path) -> None:
     assert {c["framework"] for c in cov["controls"]} == {"eu-ai-act"}
     gaps = flat(ok(home, "compliance", "coverage", "credit", "--gaps").stdout)
     assert "missing" in gaps and "steward risk assess credit" in gaps
+    # no risk assessment yet: the Taiwanese dates are shown, no EU row is guessed
+    assert "Obligations and the dates they apply from" in gaps
+    assert "2026-01-14" in gaps and "2027-12-02" not in gaps
     org = flat(ok(home, "compliance", "coverage", "--gaps", "-f", "sr-26-2").stdout)
     assert "Coverage over 1 models" in org and "SR26-2.materiality" in org
     board = as_json(home, "compliance", "dashboard")

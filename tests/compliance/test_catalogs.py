@@ -32,7 +32,14 @@ def test_catalog_counts_match_the_frameworks() -> None:
     }
     assert kinds("sr-26-2") == {"theme": 9}
     assert kinds("sr-11-7") == {"requirement": 22}
-    assert kinds("tw-fsc") == {"principle": 6, "lifecycle_stage": 4}
+    assert kinds("tw-fsc") == {
+        "principle": 6,
+        "lifecycle_stage": 4,
+        "chapter": 6,
+        "guideline_item": 29,
+    }
+    assert kinds("tw-ba-ai") == {"article": 5, "reported_provision": 7}
+    assert kinds("nist-ai-600-1") == {"gai_risk": 12}
     assert kinds("tw-ai-basic-act") == {"article": 4, "principle": 7, "reported_provision": 11}
     articles = {c.id for c in catalogs.catalog("eu-ai-act").controls if c.kind == "article"}
     assert articles == {
@@ -57,7 +64,7 @@ def test_catalogs_carry_sources_verification_licence_and_2026_dates() -> None:
     assert len(iso.text) < 120
     with pytest.raises(NotFound, match="steward compliance controls nist-ai-rmf"):
         catalogs.catalog("nist-ai-rmf").control("GOVERN 9.9")
-    with pytest.raises(NotFound, match="catalogs are nist-ai-rmf, iso-42001"):
+    with pytest.raises(NotFound, match="catalogs are nist-ai-rmf, nist-ai-600-1, iso-42001"):
         catalogs.catalog("cobit")
 
 

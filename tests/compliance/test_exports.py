@@ -32,7 +32,14 @@ from steward import bootstrap
 from steward.compliance import catalogs, coverage, oscal
 from steward.compliance import evidence as pack_mod
 from steward.domain import policy
-from steward.domain.errors import Conflict, InvalidInput, MissingExtra, NotFound
+from steward.domain.errors import (
+    Conflict,
+    Forbidden,
+    IntegrityError,
+    InvalidInput,
+    MissingExtra,
+    NotFound,
+)
 from steward.domain.permissions import OPERATOR, Principal
 from steward.sdk.client import Steward
 from steward.sdk.local import LocalBackend
@@ -296,6 +303,42 @@ def test_the_cyclonedx_schema_check_can_fail(demo: Demo) -> None:
 # -- SPDX 3 -------------------------------------------------------------------------------
 
 
+def test_a_signed_cyclonedx_bom_validates_and_verifies_with_the_governance_key(
+    demo: Demo, tmp_path: Path
+) -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    from steward.services.signing import signing_key
+    from steward.trust import jsf
+
+    found = exports.version_bom(demo.ctx, AUDRA, MODEL, 1, "cyclonedx", sign=True)
+    text = found.content.decode()
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    doc = json.loads(text)
+    governance = signing_key(demo.ctx)
+    verified = jsf.verify(doc, governance.public_pem)
+    assert verified.key_id == governance.key_id and verified.algorithm == "ES256"
+    # the signed BOM is the unsigned one plus the signature, nothing else
+    plain = json.loads(exports.version_bom(demo.ctx, AUDRA, MODEL, 1, "cyclonedx").content)
+    assert {k: v for k, v in doc.items() if k != "signature"}.keys() == plain.keys()
+    assert doc["metadata"]["component"]["hashes"] == plain["metadata"]["component"]["hashes"]
+    # a changed hash breaks it
+    doc["metadata"]["component"]["hashes"][0]["content"] = "0" * 64
+    with pytest.raises(IntegrityError, match="changed after signing"):
+        jsf.verify(doc, governance.public_pem)
+    with pytest.raises(InvalidInput, match="Only CycloneDX"):
+        exports.version_bom(demo.ctx, AUDRA, MODEL, 1, "spdx", sign=True)
+    with pytest.raises(Forbidden):
+        exports.version_bom(demo.ctx, NOBODY, MODEL, 1, "cyclonedx", sign=True)
+    # the CLI writes it signed
+    from tests.cli.helpers import ok
+
+    out = tmp_path / "signed.cdx.json"
+    ok(demo.home, "version", "bom", MODEL, "1", "--sign", "-o", str(out))
+    assert jsf.verify(json.loads(out.read_text()), governance.public_pem).key_id
+
+
 def test_spdx3_ai_and_dataset_profiles_load_back_with_every_hash(demo: Demo) -> None:
     import spdx_python_model
     from spdx_python_model import v3_0_1 as spdx
@@ -427,6 +470,11 @@ def test_rest_and_sdk_serve_the_exports(demo: Demo, tmp_path: Path) -> None:
             cdx = remote.version_bom(MODEL, 1)
             assert cdx.filename == f"{MODEL}-v1.cdx.json"
             assert json.loads(cdx.content)["bomFormat"] == "CycloneDX"
+            from steward.trust import jsf
+
+            signed = remote.version_bom(MODEL, 1, sign=True)
+            pem = remote.signing_key().public_key
+            assert jsf.verify(json.loads(signed.content), pem).key_id
         finally:
             remote.close()
 

@@ -178,7 +178,7 @@ def test_coverage_needs_governance_read_and_a_real_model(clocked: Context) -> No
     # the catalogs carry the organisation's evidence mapping (its own statements): a role
     with pytest.raises(Forbidden):
         compliance.list_catalogs(clocked, nobody)
-    assert len(compliance.list_catalogs(clocked, RITA)) == 7
+    assert len(compliance.list_catalogs(clocked, RITA)) == 9
 
 
 def test_a_user_mapping_changes_what_counts(

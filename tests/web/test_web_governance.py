@@ -185,6 +185,12 @@ def test_compliance_pages_name_controls_and_count_findings_by_severity(
     # Taiwan's AI Basic Act: its Art. 4 principles are on the coverage page, in Chinese too.
     basic_act = web.get("/compliance/models/churn?framework=tw-ai-basic-act").text
     assert "Art. 4 P6" in basic_act and "公平與不歧視" in basic_act
+    # The FSC guideline items and the Bankers Association articles in Chinese, and the
+    # obligations with their dates (in Chinese headings) on the same page.
+    assert "緊急關閉" in chinese and "TW-FSC-AIG-Ch1.3" in chinese
+    assert "適用義務及其生效日期" in chinese and "2026-01-14" in chinese
+    bankers = web.get("/compliance/models/churn?framework=tw-ba-ai").text
+    assert "第三條" in bankers
 
 
 def test_model_card_downloads_and_evidence_pack_for_auditors(web: TestClient, ctx: Context) -> None:

@@ -219,6 +219,21 @@ def coverage(
             ],
         )
         _summary("Per framework", cov.frameworks)
+        output.table(
+            "Obligations and the dates they apply from",
+            ["framework", "ref", "obligation", "applies from", "now", "why / date basis"],
+            [
+                (
+                    o.framework,
+                    o.ref,
+                    o.what,
+                    o.applies_from,
+                    "applies" if o.in_effect else "not yet",
+                    o.basis,
+                )
+                for o in cov.obligations
+            ],
+        )
 
     output.run(go)
 

@@ -1,4 +1,4 @@
-"""`steward verify ARTIFACT` and `steward signature export|show|key`."""
+"""`steward verify ARTIFACT` and `steward signature export|show|key|verify-bom`."""
 
 from __future__ import annotations
 
@@ -160,6 +160,47 @@ def key(
         output.fields("Signing key", [("key id", info.key_id), ("algorithm", info.algorithm)])
         if out is None:
             output.console().print(info.public_key, highlight=False)
+
+    output.run(go)
+
+
+@app.command("verify-bom")
+def verify_bom(
+    ctx: typer.Context,
+    bom: Annotated[Path, typer.Argument(help="A CycloneDX JSON BOM exported with --sign.")],
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="Pinned public key PEM (default: ask Steward for its signing key)."),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Check the JSF signature of a BOM from `steward version bom ... --sign` against the
+    key you trust; exit non-zero if it was changed or signed by another key."""
+    import json
+
+    from steward.domain.errors import InvalidInput
+    from steward.trust import jsf
+
+    def go() -> None:
+        try:
+            doc = json.loads(bom.read_text(encoding="utf-8"))
+            pem = public_key.read_text(encoding="utf-8") if public_key is not None else None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise InvalidInput(
+                f"Cannot read {exc.filename if isinstance(exc, OSError) else bom}: {exc}. "
+                "Give a CycloneDX JSON file and a PEM public key (`steward signature key -o`).",
+                field="bom",
+            ) from None
+        if not isinstance(doc, dict):
+            raise InvalidInput(f"{bom} is not a JSON object (a CycloneDX BOM).", field="bom")
+        found = jsf.verify(doc, pem if pem is not None else _client(ctx).signing_key().public_key)
+        if json_:
+            output.emit_json(found)
+            return
+        output.fields(
+            "Signature valid",
+            [("key id", found.key_id), ("algorithm", found.algorithm), ("file", str(bom))],
+        )
 
     output.run(go)
 

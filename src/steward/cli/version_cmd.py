@@ -237,6 +237,13 @@ def bom(
     format: Annotated[
         str, typer.Option("--format", help="cyclonedx (1.6 ML-BOM) or spdx (3.0 JSON-LD).")
     ] = "cyclonedx",
+    sign: Annotated[
+        bool,
+        typer.Option(
+            "--sign",
+            help="Embed a JSF signature by the governance key (CycloneDX allows it; SPDX not).",
+        ),
+    ] = False,
     out: output.DocumentOut = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -244,7 +251,7 @@ def bom(
     metrics, fairness by group and intended use, as CycloneDX or SPDX 3."""
 
     def go() -> None:
-        rendered = _client(ctx).version_bom(model, version, format=format)
+        rendered = _client(ctx).version_bom(model, version, format=format, sign=sign)
         output.write_document(rendered, out, json_)
 
     output.run(go)

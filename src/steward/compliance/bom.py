@@ -204,10 +204,16 @@ def cyclonedx(ev: CardEvidence) -> bytes:
         if isinstance(place, dict) and place.get("bom-ref") == model_ref:
             place["modelCard"] = card
     text = json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)
+    validate_cyclonedx(text)
+    return text.encode() + b"\n"
+
+
+def validate_cyclonedx(text: str) -> None:
+    """Raise :class:`InvalidBom` unless ``text`` passes the CycloneDX 1.6 JSON schema
+    (which includes JSF 0.82 for an embedded ``signature``)."""
     error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
     if error is not None:
         raise InvalidBom(f"CycloneDX 1.6 schema rejected the BOM: {error}")
-    return text.encode() + b"\n"
 
 
 def _cdx_model_card(ev: CardEvidence, data_refs: list[str]) -> dict[str, Any]:

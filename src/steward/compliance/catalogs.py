@@ -7,7 +7,8 @@ parent, kind and, where the source says so, verification status and the date
 the obligation applies from. ``assessable`` controls are the ones coverage is
 computed for (NIST AI RMF subcategories, ISO/IEC 42001 Annex A controls, EU AI
 Act articles and Annex IV sections, SR 26-2 themes, SR 11-7 requirements, Taiwan
-FSC principles); the rest (functions, objectives, clauses, Annex III areas,
+FSC principles and guideline items, Bankers Association articles, AI Basic Act
+principles); the rest (functions, objectives, clauses, Annex III areas,
 risk categories, life-cycle stages) can still be cited by policy packs.
 
 Pure: reads package data, imports nothing of the database or the faces.
@@ -49,12 +50,29 @@ class Control:
     applies_note: str = ""
     # The title in Traditional Chinese where the source has one (shown on zh-TW pages).
     title_zh: str = ""
+    # Citation of the entry itself (set for the Taiwan and NIST AI 600-1 catalogs, whose
+    # entries come from several documents): source document, article or section, date.
+    source: str = ""
+    article: str = ""
+    date: str = ""
+    # The Chinese text or summary, and what it is: "official text", "secondary copy of
+    # the text", "summary" (never the instrument's words) or "reported topic".
+    text_zh: str = ""
+    text_status: str = ""
+    # Which models the control concerns: "" for all, "generative" for NIST AI 600-1.
+    applies_to: str = ""
 
     def title_in(self, locale: str) -> str:
         """The title in ``locale`` ("zh-TW" or "en") when the catalog has it, else ``title``."""
         if locale.lower().startswith("zh") and self.title_zh:
             return self.title_zh
         return self.title
+
+    def text_in(self, locale: str) -> str:
+        """The text (or summary) in ``locale`` when the catalog has it, else ``text``."""
+        if locale.lower().startswith("zh") and self.text_zh:
+            return self.text_zh
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -305,8 +323,8 @@ def _eu() -> Catalog:
         short="EU AI Act",
         version=_flat(d["version"]),
         status=(
-            f"in force; amended by {amendment['act']} (in force {amendment['in_force']}): "
-            f"{_EU_HIGH_RISK_NOTE}"
+            f"in force; amended by {amendment['act']}: {_flat(amendment['state'])} (reported in "
+            f"force {amendment['in_force']}; secondary sources): {_EU_HIGH_RISK_NOTE}"
         ),
         sources=_sources(d["source"]),
         license_note=_flat(d["license_note"]),
@@ -385,9 +403,67 @@ def _bilingual(title: str) -> tuple[str, str]:
     return (zh.strip(), en.strip()) if sep else ("", title.strip())
 
 
+_FSC_DATE = "2024-06-20"
+_FSC_SOURCE = (
+    "FSC, 金融業運用人工智慧(AI)指引 (Guidelines for the Use of AI in the Financial Industry)"
+)
+# Items the mapping assesses: risk-based implementation, third-party oversight and the
+# chapter items (independent review, human override, emergency shutdown, remedies, ...).
+_FSC_ASSESSED = ("GP-4", "GP-5", "Ch1.", "Ch2.", "Ch3.", "Ch5.")
+
+
+def _joined(raw: Any) -> str:
+    if isinstance(raw, dict):
+        return _flat(" — ".join(str(raw[k]) for k in ("name", "url", "type") if raw.get(k)))
+    if isinstance(raw, list):
+        return "; ".join(_flat(x) for x in raw)
+    return _flat(raw or "")
+
+
+def _fsc_items() -> list[Control]:
+    """The guideline's item structure (preamble, general provisions, six chapters) from
+    ``tw-fsc-ai-guidelines-items.yaml``: every item is a summary from secondary sources
+    (the guideline PDF could not be read), so the Chinese is ``summary`` and never text."""
+    d = _read("tw-fsc-ai-guidelines-items.yaml")
+    out: list[Control] = []
+    for item in d["items"]:
+        iid = str(item["id"])
+        short = iid.removeprefix("TW-FSC-AIG-")
+        chapter = short.removeprefix("Ch").split(".")[0] if short.startswith("Ch") else ""
+        kind = "chapter" if chapter and "." not in short else "guideline_item"
+        parent = (
+            f"TW-FSC-{chapter}"
+            if kind == "chapter"
+            else (f"TW-FSC-AIG-Ch{chapter}" if chapter else None)
+        )
+        text_en = _flat(item["text_en"])
+        zh = item.get("text_zh") or item["summary_zh_secondary"]
+        out.append(
+            Control(
+                "tw-fsc",
+                iid,
+                text_en if len(text_en) <= 120 else text_en[:117] + "...",
+                f"{text_en} (Steward's translation of a summary; not the guideline's text)",
+                kind,
+                parent,
+                assessable=short.startswith(_FSC_ASSESSED),
+                verified=str(item["verified"]).lower(),
+                applies_from=_FSC_DATE,
+                title_zh=_flat(item.get("title_zh") or zh)[:60],
+                source=_joined(item["source"]) or _FSC_SOURCE,
+                article=f"{_flat(item['part'])} ({short})",
+                date=_FSC_DATE,
+                text_zh=_flat(zh),
+                text_status="official text" if item.get("text_zh") else "summary",
+            )
+        )
+    return out
+
+
 def _tw() -> Catalog:
     file = "tw-fsc-ai-guidelines.yaml"
     d = _read(file)
+    source = _sources(d["source"])[0]
     controls: list[Control] = [
         Control(
             "tw-fsc",
@@ -397,8 +473,12 @@ def _tw() -> Catalog:
             "principle",
             assessable=True,
             verified="secondary",
-            applies_from="2024-06-20",
+            applies_from=_FSC_DATE,
             title_zh=_bilingual(p["title"])[0],
+            source=source,
+            article=f"核心原則 {p['id'].rsplit('-', 1)[1]} / chapter {p['id'].rsplit('-', 1)[1]}",
+            date=_FSC_DATE,
+            text_status="summary",
         )
         for p in d["principles"]
     ]
@@ -410,18 +490,94 @@ def _tw() -> Catalog:
             "",
             "lifecycle_stage",
             title_zh=_bilingual(s["title"])[0],
+            source=source,
+            article="總則 / AI系統生命週期 (general provisions, AI system life cycle)",
+            date=_FSC_DATE,
+            text_status="summary",
         )
         for s in d["lifecycle_stages"]
     ]
+    controls += _fsc_items()
+    items = _read("tw-fsc-ai-guidelines-items.yaml")["metadata"]
     return Catalog(
         id="tw-fsc",
         title=d["framework"],
         short=d["short"],
         version=str(d["version"]),
         status="administrative guidance (not binding law)",
-        sources=_sources(d["source"]),
+        sources=_sources(d["source"])
+        + tuple(f"not read (primary): {u}" for u in items["primary_locations_not_read"]),
         license_note=_flat(d["license_note"]),
-        verification=_flat(d["status"]),
+        verification=f"{_flat(d['status'])}; items: {_flat(items['status_of_this_catalog'])}",
+        file=file,
+        controls=tuple(controls),
+    )
+
+
+def _tw_ba() -> Catalog:
+    """The Bankers Association's self-regulatory rules on AI: Arts. 1-4 and the opening
+    of Art. 5 in Chinese from a reproduction of the 2024 text, with Steward's translation;
+    the other provisions as reported topics (never assessed: their text is not known)."""
+    file = "tw-ba-ai-rules.yaml"
+    d = _read(file)
+    meta = d["metadata"]
+    fid = "tw-ba-ai"
+    dated = "2024-03-14"  # the FSC letter agreeing to the filing (同意備查)
+    numerals = "一二三四五六七八九十"
+    controls: list[Control] = []
+    for a in d["articles"]:
+        n = int(a["article"])
+        label = _flat(a["title_en"]).removesuffix(" (descriptive label)")
+        controls.append(
+            Control(
+                fid,
+                f"Art. {n}",
+                label,
+                f"{_flat(a['text_en'])} (Steward's translation)",
+                "article",
+                # Art. 1-2 state purpose and definitions; the rest bind the institution.
+                assessable=n >= 3,
+                verified=str(a["verified"]).lower(),
+                applies_from=dated,
+                title_zh=f"第{numerals[n - 1]}條",
+                source=_joined(a["source"]),
+                article=f"第{numerals[n - 1]}條 (Art. {n})",
+                date=dated,
+                text_zh=_flat(a["text_zh"]),
+                text_status="secondary copy of the text"
+                + (" (truncated)" if a.get("text_zh_truncated") else ""),
+            )
+        )
+    reported = d["missing"]["reported_content_unverified"]
+    for i, topic in enumerate(reported["items"], start=1):
+        controls.append(
+            Control(
+                fid,
+                f"reported-{i}",
+                _flat(topic)[:120],
+                f"Reported, not text: {_flat(topic)}",
+                "reported_provision",
+                verified="false",
+                source="; ".join(reported["sources"]),
+                article="article number unknown (Arts. 5-16)",
+                date=dated,
+                text_status="reported topic",
+            )
+        )
+    return Catalog(
+        id=fid,
+        title=f"{meta['issuer_en']} — {meta['instrument_zh']} ({meta['instrument_en']})",
+        short="TW BA AI Rules",
+        version=_flat(meta["version"]),
+        status=(
+            f"self-regulatory rules in force since {dated}; {_flat(meta['later_revision_note'])}"
+        ),
+        sources=tuple(dict.fromkeys(c.source for c in controls)),
+        license_note=(
+            "Self-regulatory rules of a trade association; Chinese text reproduced for "
+            f"reference with its source named. {_flat(meta['english_note'])}"
+        ),
+        verification=_flat(meta["status_of_this_catalog"]),
         file=file,
         controls=tuple(controls),
     )
@@ -445,6 +601,15 @@ def _tw_ai_basic_act() -> Catalog:
             verified=str(a["verified"]),
             applies_from=promulgated,
             applies_note=f"duties for: {', '.join(a['duties_for'])}",
+            title_zh=str(a.get("title_zh") or ""),
+            source=_flat(a["source"]),
+            article=a["id"],
+            date=str(a["date"]),
+            text_zh=_flat(a.get("text_zh") or ""),
+            text_status=(
+                f"official English text ({_flat(a['verified_scope'])}); Chinese "
+                + (_flat(a["text_zh_status"]) if a.get("text_zh") else "not reached")
+            ),
         )
         for a in d["articles"]
     ]
@@ -461,6 +626,10 @@ def _tw_ai_basic_act() -> Catalog:
             applies_from=promulgated,
             applies_note=_flat(p["title_zh_note"]),
             title_zh=str(p["title_zh"]),
+            source=_flat(p["source"]),
+            article=p["article"],
+            date=str(p["date"]),
+            text_status="official English name; Chinese label as reported",
         )
         for p in d["principles"]
     ]
@@ -473,6 +642,10 @@ def _tw_ai_basic_act() -> Catalog:
             "reported_provision",
             verified=str(r["verified"]),
             applies_note=f"duties for: {', '.join(r['duties_for'])}",
+            source="; ".join(r["sources"]),
+            article=_flat(r["article"]),
+            date=_flat(r["date"]),
+            text_status="reported topic",
         )
         for r in d["reported"]
     ]
@@ -490,10 +663,56 @@ def _tw_ai_basic_act() -> Catalog:
     )
 
 
+def _nist_genai() -> Catalog:
+    """NIST AI 600-1's twelve GAI risks, assessed only for generative models."""
+    file = "nist-ai-600-1.yaml"
+    d = _read(file)
+    fid = "nist-ai-600-1"
+    controls = tuple(
+        Control(
+            fid,
+            r["id"],
+            r["title"],
+            _flat(r["definition"]),
+            "gai_risk",
+            assessable=True,
+            verified=str(r["verified"]),
+            source=_sources(d["source"])[0],
+            article=r["section"],
+            date=str(d["date"]),
+            text_status="definition (NIST text, secondary transcription)",
+            applies_to=str(d["applies_to"]),
+        )
+        for r in d["risks"]
+    )
+    return Catalog(
+        id=fid,
+        title=_flat(d["framework"]),
+        short=d["short"],
+        version=str(d["version"]),
+        status="in force (voluntary profile); applies to generative models only",
+        sources=_sources(d["source"]),
+        license_note=_flat(d["license_note"]),
+        verification=_flat(d["status"]),
+        file=file,
+        controls=controls,
+    )
+
+
 @cache
 def catalogs() -> tuple[Catalog, ...]:
     """Every shipped catalog, in a stable order."""
-    return (_nist(), _iso(), _eu(), _sr26(), _sr11(), _tw(), _tw_ai_basic_act())
+    return (
+        _nist(),
+        _nist_genai(),
+        _iso(),
+        _eu(),
+        _sr26(),
+        _sr11(),
+        _tw(),
+        _tw_ba(),
+        _tw_ai_basic_act(),
+    )
 
 
 def catalog(framework: str) -> Catalog:

@@ -25,6 +25,8 @@ from enum import StrEnum
 
 from steward.compliance import catalogs
 from steward.compliance.mapping import DEFAULT_FRESHNESS_DAYS, EvidenceKind, EvidenceMapping
+from steward.compliance.obligations import Obligation
+from steward.compliance.obligations import for_model as obligations_for
 from steward.domain.findings import SEVERITIES
 from steward.domain.gate import Binding, lapse_reason
 
@@ -132,6 +134,28 @@ class ModelFacts:
     # Current model card narrative fields shown for the version in scope: field -> the
     # version the text was written for (an earlier one when carried over).
     narratives: dict[str, int] = field(default_factory=dict)
+    # From the current risk assessment: the EU AI Act category and whether the system is
+    # generative (which decides if NIST AI 600-1 applies).
+    eu_category: str | None = None
+    generative: bool = False
+    transparency_duties: bool = False  # an Art. 50 transparency answer other than "none"
+
+
+def answer_values(answer: str | list[str] | None) -> list[str]:
+    """A questionnaire answer as a list (a ``multi`` answer may be stored as one value)."""
+    return [] if answer is None else [answer] if isinstance(answer, str) else list(answer)
+
+
+def is_generative(answers: dict[str, str | list[str]]) -> bool:
+    """A risk assessment says generative: the ``generative`` question, or Art. 50(2)
+    synthetic content among the transparency answers."""
+    synthetic = "synthetic_content" in answer_values(answers.get("transparency"))
+    return answers.get("generative") == "yes" or synthetic
+
+
+def applies(control: catalogs.Control, facts: ModelFacts) -> bool:
+    """Whether ``control`` concerns this model at all (NIST AI 600-1: generative only)."""
+    return control.applies_to != "generative" or facts.generative
 
 
 # --- results --------------------------------------------------------------------------
@@ -174,6 +198,8 @@ class ModelCoverage:
     evidence: tuple[Evidence, ...]  # every kind, once
     controls: tuple[ControlCoverage, ...]
     frameworks: tuple[FrameworkSummary, ...]
+    # Which obligations apply to the model and from when (steward.compliance.obligations).
+    obligations: tuple[Obligation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -551,7 +577,7 @@ def for_model(
             continue
         for control in cat.assessable:
             entry = mapping.entry(cat.id, control.id)
-            if entry is None:
+            if entry is None or not applies(control, facts):
                 # A user mapping can only add; the shipped one covers every control (tested).
                 continue
             if entry.organisational is not None:
@@ -579,6 +605,7 @@ def for_model(
         evidence=tuple(states[k] for k in EvidenceKind),
         controls=tuple(rows),
         frameworks=summarise([rows]),
+        obligations=obligations_for(facts, now.date()),
     )
 
 

@@ -8,8 +8,9 @@ or evidence kind, an entry with both or neither of ``evidence`` and
 ``organisational``), so a person fixes the file in one pass.
 
 A crosswalk between two frameworks falls out of the mapping (controls satisfied
-by the same evidence) and, for NIST AI RMF ↔ ISO/IEC 42001, the published
-crosswalk shipped in ``sources/`` adds its pairings.
+by the same evidence), from the ``related`` ids an entry lists (Steward's crosswalk of
+the Taiwanese items to NIST, ISO and EU controls) and, for NIST AI RMF ↔ ISO/IEC 42001,
+the published crosswalk shipped in ``sources/`` adds its pairings.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ class MappingEntry:
     organisational: str | None  # the reason Steward cannot evidence it, else None
     note: str
     source: str  # the file the entry came from
+    # Controls of other catalogs this one corresponds to ("framework:id"): the crosswalk
+    # Steward states, shown beside the control and used by `crosswalk`.
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,8 @@ def _entry(
         )
         return None
     before = len(problems)
-    yamldoc.unknown_keys(body, {"evidence", "organisational", "note"}, what, problems)
+    yamldoc.unknown_keys(body, {"evidence", "organisational", "note", "related"}, what, problems)
+    related = _related(body.get("related"), what, at, problems)
     evidence = body.get("evidence")
     reason = body.get("organisational")
     kinds: list[EvidenceKind] = []
@@ -230,7 +235,32 @@ def _entry(
         organisational=" ".join(str(reason).split()) if reason is not None else None,
         note=" ".join(str(body.get("note") or "").split()),
         source=source,
+        related=related,
     )
+
+
+def _related(raw: Any, what: str, at: int | None, problems: list[Problem]) -> tuple[str, ...]:
+    """``related: [framework:id, ...]``, each naming a control of a shipped catalog."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
+        problems.append(Problem(at, f"{what}: 'related' must be a list of 'framework:id'"))
+        return ()
+    index = catalogs.control_index()
+    out: list[str] = []
+    for ref in raw:
+        framework, _, control = ref.partition(":")
+        if (framework, control) not in index:
+            problems.append(
+                Problem(
+                    at,
+                    f"{what}: related control {ref!r} is not in any catalog "
+                    "(list them with `steward compliance controls FRAMEWORK`)",
+                )
+            )
+        else:
+            out.append(ref)
+    return tuple(out)
 
 
 @cache
@@ -269,7 +299,7 @@ class CrosswalkPair:
     source: str  # control id in the first framework
     target: str  # control id in the second framework
     target_title: str
-    basis: tuple[str, ...]  # "published" and/or "same evidence"
+    basis: tuple[str, ...]  # "published", "same evidence" and/or "steward crosswalk"
     evidence: tuple[EvidenceKind, ...]  # the kinds both controls need (for "same evidence")
 
 
@@ -383,7 +413,8 @@ def crosswalk(mapping: EvidenceMapping, source: str, target: str) -> Crosswalk:
 
     "same evidence": both are satisfied by exactly the same evidence kinds in the
     mapping (so one body of evidence answers both); "published": the pairing is in
-    the published NIST AI RMF ↔ ISO/IEC 42001 crosswalk (either direction).
+    the published NIST AI RMF ↔ ISO/IEC 42001 crosswalk (either direction); "steward
+    crosswalk": either control's mapping entry lists the other under ``related``.
     """
     first, second = catalogs.catalog(source), catalogs.catalog(target)
     if first.id == second.id:
@@ -404,6 +435,10 @@ def crosswalk(mapping: EvidenceMapping, source: str, target: str) -> Crosswalk:
             if ea and eb and ea.evidence and set(ea.evidence) == set(eb.evidence):
                 basis.add("same evidence")
                 shared = tuple(sorted(ea.evidence))
+            if (ea and f"{second.id}:{b.id}" in ea.related) or (
+                eb and f"{first.id}:{a.id}" in eb.related
+            ):
+                basis.add("steward crosswalk")
             nist_iso = {first.id, second.id} == {"nist-ai-rmf", "iso-42001"}
             if nist_iso and ((a.id, b.id) in published or (b.id, a.id) in published):
                 basis.add("published")

@@ -122,6 +122,14 @@ def _control(c: Control, oid: str, children: list[ocat.Control]) -> ocat.Control
                         ("verified", c.verified),
                         ("applies-from", c.applies_from),
                         ("applies-note", c.applies_note),
+                        # Per-entry citation and the Traditional Chinese, so the Taiwanese
+                        # items travel with their language and what their text is.
+                        ("source", c.source),
+                        ("article", c.article),
+                        ("date", c.date),
+                        ("text-status", c.text_status),
+                        ("title-zh-tw", c.title_zh),
+                        ("text-zh-tw", c.text_zh),
                     ]
                 )
                 or []

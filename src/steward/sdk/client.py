@@ -1345,10 +1345,13 @@ class Steward(DatasetMethods, PersonalDataMethods):
         *,
         format: str = "cyclonedx",
         out: str | Path | None = None,
+        sign: bool = False,
     ) -> RenderedCard:
         """The version's bill of materials: ``cyclonedx`` (1.6 ML-BOM) or ``spdx`` (3.0
-        JSON-LD, AI and Dataset profiles); written to ``out`` if given."""
-        return _written(self._backend.version_bom(model, version, format), out)
+        JSON-LD, AI and Dataset profiles); written to ``out`` if given. ``sign`` embeds
+        a JSF signature by the server's governance key in a CycloneDX BOM (check it with
+        :func:`steward.trust.jsf.verify`)."""
+        return _written(self._backend.version_bom(model, version, format, sign), out)
 
     def impact_form(self) -> ImpactForm:
         """The AI impact assessment form (ISO/IEC 42005 structure, EU AI Act Art. 27)."""

@@ -474,10 +474,10 @@ class LocalBackend:
             self.ctx, self.principal, fmt, framework=framework, model=model
         )
 
-    def version_bom(self, model: str, version: int, fmt: str) -> RenderedCard:
+    def version_bom(self, model: str, version: int, fmt: str, sign: bool = False) -> RenderedCard:
         from steward.services import exports
 
-        return exports.version_bom(self.ctx, self.principal, model, version, fmt)
+        return exports.version_bom(self.ctx, self.principal, model, version, fmt, sign)
 
     def impact_form(self) -> ImpactForm:
         from steward.services import impact

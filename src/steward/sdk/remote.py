@@ -724,10 +724,10 @@ class RemoteBackend:
             f"steward-{fmt}.json",
         )
 
-    def version_bom(self, model: str, version: int, fmt: str) -> RenderedCard:
+    def version_bom(self, model: str, version: int, fmt: str, sign: bool = False) -> RenderedCard:
         return self._document(
             f"/api/v1/models/{_q(model)}/versions/{version}/bom",
-            {"format": fmt},
+            {"format": fmt, "sign": "true" if sign else "false"},
             f"{model}-v{version}.{fmt}.json",
         )
 

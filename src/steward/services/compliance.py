@@ -21,6 +21,8 @@ from steward.compliance.coverage import (
     MonitorFact,
     OrganisationCoverage,
     WaiverFact,
+    answer_values,
+    is_generative,
 )
 from steward.compliance.dashboard import Dashboard
 from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk, EvidenceMapping
@@ -174,6 +176,10 @@ def _to_facts(
         risk_assessment=assessment.id if assessment is not None else None,
         risk_assessed_at=assessment.assessed_at if assessment is not None else None,
         risk_problem=problem if assessment is not None else None,
+        eu_category=assessment.category if assessment is not None else None,
+        generative=assessment is not None and is_generative(assessment.answers),
+        transparency_duties=assessment is not None
+        and any(a != "none" for a in answer_values(assessment.answers.get("transparency"))),
         active_policy=active,
         approvals=tuple(
             ApprovalFact(

@@ -113,15 +113,42 @@ def _assessment_results(ctx: Context, uow: UnitOfWork, model: str) -> bytes:
 
 
 def version_bom(
-    ctx: Context, principal: Principal, model: str, version: int, fmt: str = "cyclonedx"
+    ctx: Context,
+    principal: Principal,
+    model: str,
+    version: int,
+    fmt: str = "cyclonedx",
+    sign: bool = False,
 ) -> RenderedCard:
-    """The bill of materials of a model version: CycloneDX 1.6 ML-BOM or SPDX 3.0 JSON-LD."""
+    """The bill of materials of a model version: CycloneDX 1.6 ML-BOM or SPDX 3.0 JSON-LD.
+
+    ``sign`` embeds an enveloped JSF signature by the governance key, which CycloneDX
+    1.6 provides for (``signature`` on the BOM); SPDX 3.0 has no such member, so a
+    signed SPDX document is refused rather than silently left unsigned. The signature
+    covers only what Steward itself built from its records, never caller content.
+    """
     ensure(principal, Permission.GOVERNANCE_READ)
     fmt = _check(fmt, BOM_FORMATS)
+    if sign and fmt != "cyclonedx":
+        raise InvalidInput(
+            "Only CycloneDX BOMs can carry an embedded signature; use --format cyclonedx, "
+            "or sign the SPDX file separately (the evidence pack is signed as a whole).",
+            field="sign",
+        )
     build = _bom_builder(fmt)
     with ctx.uow.read() as uow:
         ev = modelcards.gather(uow, ctx, principal, model, version)
-    return _bom_export(build, fmt, ev)
+    found = _bom_export(build, fmt, ev)
+    if not sign:
+        return found
+    from steward.compliance import bom
+    from steward.services.signing import signing_key
+    from steward.trust import jsf
+
+    signed = jsf.sign(json.loads(found.content), signing_key(ctx))
+    text = json.dumps(signed, indent=2, ensure_ascii=False)
+    bom.validate_cyclonedx(text)
+    return RenderedCard(found.filename, found.media_type, text.encode() + b"\n")
 
 
 def _bom_builder(fmt: str) -> Callable[[CardEvidence], bytes]:

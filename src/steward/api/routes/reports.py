@@ -57,11 +57,14 @@ async def bom(
     name: str,
     version: int,
     format: str = Query("cyclonedx", description="cyclonedx (1.6 ML-BOM) or spdx (3.0 JSON-LD)"),
+    sign: bool = Query(
+        False, description="CycloneDX only: embed a JSF signature by the governance key"
+    ),
     call: Caller = Depends(caller),
 ) -> Response:
     """The version's bill of materials: the model with its sha256, its data with their
     fingerprints, metrics, fairness by group and intended use."""
-    return document(await call.run(exports.version_bom, name, version, format))
+    return document(await call.run(exports.version_bom, name, version, format, sign))
 
 
 @router.get("/models/{name}/versions/{version}/narratives", response_model=list[Narrative])
