@@ -7,17 +7,22 @@ the server and the client agree on every field by construction.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, TypeVar
-
-from pydantic import TypeAdapter, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from steward.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 T = TypeVar("T")
 
 
 @cache
 def _cached(tp: Any) -> TypeAdapter[Any]:
+    # Pydantic loads on the first (de)serialisation, not on import: a remote client's
+    # ``steward.connect(url)`` stays cheap.
+    from pydantic import TypeAdapter
+
     return TypeAdapter(tp)
 
 
@@ -34,6 +39,8 @@ def dump_json(value: Any, tp: Any = None) -> bytes:
 
 
 def load(tp: type[T], data: Any, *, what: str = "request") -> T:
+    from pydantic import ValidationError
+
     try:
         result: T = _adapter(tp).validate_python(data)
     except ValidationError as exc:
@@ -46,6 +53,8 @@ def load(tp: type[T], data: Any, *, what: str = "request") -> T:
 
 
 def load_json(tp: type[T], text: str | bytes, *, what: str = "request") -> T:
+    from pydantic import ValidationError
+
     try:
         result: T = _adapter(tp).validate_json(text)
     except ValidationError as exc:

@@ -268,3 +268,20 @@ def test_bad_input_is_explained(data, tmp_path: Path) -> None:
     # a column with no values in the batch is a data-quality result, not a crash
     empty = compare(profile, aggregate(cur.assign(a=np.nan), profile)).columns["a"]
     assert empty.score is None and empty.missing_rate == 1.0 and not empty.drifted
+
+
+@pytest.mark.parametrize("n", [141, 5_000, 200_000])
+def test_ks_pvalue_equals_kstwo_where_scipy_sums_smirnov_exactly(n: int) -> None:
+    # Large samples with a small real shift (2.2 ≤ n·D² < 370) take scipy's exact Smirnov sum;
+    # Steward's vectorised sum must give the same p-value, on both edges of that range too.
+    for nx2 in (2.2 + 1e-9, 2.5, 7.0, 40.0, 150.0, 369.0):
+        d = math.sqrt(nx2 / n)
+        if d >= 0.5:  # scipy's own branch for large D
+            continue
+        assert stats._smirnov_branch(d, float(n))
+        assert 2 * stats._smirnov(n, d) == pytest.approx(
+            float(sps.kstwo.sf(d, n)), rel=1e-11, abs=1e-300)
+        if 2 * n > stats.KS_EXACT_MAX_N:  # below, ks_2samp takes its exact two-sample route
+            assert stats.ks_pvalue(d, 2 * n, 2 * n) == pytest.approx(
+                float(sps.kstwo.sf(d, n)), rel=1e-11, abs=1e-300)
+    assert not stats._smirnov_branch(math.sqrt(2.1 / n), float(n))

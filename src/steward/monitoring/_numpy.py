@@ -30,20 +30,28 @@ def to_frame(source: Any, columns: list[str]) -> pd.DataFrame:
         frame = _duckdb.to_frame(source, columns)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise InvalidInput(f"the data has no column {', '.join(map(repr, missing))}; "
-                           f"it has {', '.join(map(str, frame.columns[:30]))} — fix the "
-                           "monitor's column list or the data")
+        raise InvalidInput(
+            f"the data has no column {', '.join(map(repr, missing))}; "
+            f"it has {', '.join(map(str, frame.columns[:30]))} — fix the "
+            "monitor's column list or the data"
+        )
     return frame
 
 
 def numeric_values(frame: pd.DataFrame, name: str) -> npt.NDArray[np.float64]:
     """The column as float64 (nulls as NaN); text where a number is expected is refused."""
     s = frame[name]
+    if s.dtype == np.float64:  # already float64 with NaN for missing: the column's own array
+        return np.asarray(s.to_numpy(), dtype=np.float64)
     if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-        return np.asarray(pd.to_numeric(s, errors="raise").astype("float64").to_numpy(
-            na_value=np.nan), dtype=np.float64)
-    raise InvalidInput(f"column {name!r} should be numeric but has type {s.dtype}; cast it in "
-                       "the data or monitor it as a categorical column")
+        return np.asarray(
+            pd.to_numeric(s, errors="raise").astype("float64").to_numpy(na_value=np.nan),
+            dtype=np.float64,
+        )
+    raise InvalidInput(
+        f"column {name!r} should be numeric but has type {s.dtype}; cast it in "
+        "the data or monitor it as a categorical column"
+    )
 
 
 def category_values(frame: pd.DataFrame, name: str) -> pd.Series[Any]:
@@ -64,6 +72,7 @@ def category_counts(s: pd.Series[Any]) -> dict[str, int]:
     if pd.api.types.is_bool_dtype(s):
         spell = {True: "true", False: "false"}.__getitem__
     elif pd.api.types.is_float_dtype(s):
+
         def spell(v: Any) -> str:
             return repr(float(v))
     else:
@@ -106,9 +115,14 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
             nan = np.isnan(raw)
             finite = raw[np.isfinite(raw)]
             agg = ColumnAggregate(
-                name, "numeric", rows=rows, missing=int(nan.sum()),
-                nonfinite=int(raw.size - nan.sum() - finite.size), n=int(finite.size),
-                sum=float(finite.sum()), sumsq=float(np.dot(finite, finite)),
+                name,
+                "numeric",
+                rows=rows,
+                missing=int(nan.sum()),
+                nonfinite=int(raw.size - nan.sum() - finite.size),
+                n=int(finite.size),
+                sum=float(finite.sum()),
+                sumsq=float(np.dot(finite, finite)),
                 min=float(finite.min()) if finite.size else None,
                 max=float(finite.max()) if finite.size else None,
                 below=int(np.count_nonzero(finite < cp.min)) if cp.min is not None else 0,
@@ -118,9 +132,14 @@ def aggregate(source: Any, profile: ReferenceProfile) -> BatchAggregate:
         else:
             values = category_values(frame, name)
             counts = values.value_counts()
-            agg = ColumnAggregate(name, "categorical", rows=rows, missing=rows - len(values),
-                                  n=len(values),
-                                  categories={str(k): int(v) for k, v in counts.items()})
+            agg = ColumnAggregate(
+                name,
+                "categorical",
+                rows=rows,
+                missing=rows - len(values),
+                n=len(values),
+                categories={str(k): int(v) for k, v in counts.items()},
+            )
             agg.cap_categories()
         cols[name] = agg
     return BatchAggregate(rows=rows, columns=cols, engine="numpy", profile_id=profile.id)

@@ -512,8 +512,10 @@ def compare_exact(reference: pd.DataFrame | ExactReference | Any, current: Any,
                                f"not {spec.kind}; prepare it with the monitor's specs")
         if spec.kind == "numeric":
             cv = numeric_values(cur_f, spec.name)
+            finite = np.isfinite(cv)
             missing = float(np.isnan(cv).mean()) if cv.size else 0.0
-            cv = np.sort(cv[np.isfinite(cv)])
+            # np.sort copies: the finite-value mask makes a second copy only when needed
+            cv = np.sort(cv if finite.all() else cv[finite])
             return _exact_numeric(spec.name, ref, cv, options, missing)
         counts = category_counts(cur_f[spec.name])
         n = sum(counts.values())

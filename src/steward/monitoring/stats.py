@@ -255,8 +255,36 @@ def ks_pvalue(d: float, n_ref: int, n_cur: int) -> float:
             if ok:
                 return float(np.clip(prob, 0, 1))
     m, n = sorted([float(n_ref), float(n_cur)], reverse=True)
-    en = m * n / (m + n)
-    return float(np.clip(sps.kstwo.sf(d, np.round(en)), 0, 1))
+    en = float(np.round(m * n / (m + n)))
+    if _smirnov_branch(d, en):
+        return float(np.clip(2 * _smirnov(int(en), d), 0, 1))
+    return float(np.clip(sps.kstwo.sf(d, en), 0, 1))
+
+
+# scipy's kstwo.sf(x, n) (Simard & L'Ecuyer) answers 2·smirnov(n, x) when 140 < n, n·x > 1,
+# x < 0.5 and 2.2 ≤ n·x² < 370, and its smirnov sums all floor(n(1-x)) + 1 terms of the exact
+# formula in a scalar loop up to n = 1 000 000 (0.6 s at n = 500 000: a 1 M vs 1 M batch with a
+# small real shift). The same sum vectorised is below.
+_SMIRNOV_LOOP_MAX_N = 1_000_000
+
+
+def _smirnov_branch(x: float, n: float) -> bool:
+    nx2 = n * x * x
+    return (140 < n <= _SMIRNOV_LOOP_MAX_N and 1.0 < n * x < n - 1 and x < 0.5
+            and 2.2 <= nx2 < 370.0)
+
+
+def _smirnov(n: int, x: float) -> float:
+    """P(D⁺ₙ ≥ x) by Smirnov's exact sum, x·Σⱼ C(n,j)(x+j/n)^(j-1)(1-x-j/n)^(n-j), j ≤ n(1-x).
+
+    Each term is binom.pmf(j; n, x+j/n)/(x+j/n): scipy's binomial pmf (Boost) keeps every term
+    to ~1e-15 relative where log-gamma differences of numbers near n·log n lose ~1e-9, and the
+    terms are all positive, so the sum equals scipy's scalar loop to ~1e-13 relative."""
+    from scipy.stats import binom  # type: ignore[import-untyped,unused-ignore]
+
+    j = np.arange(math.floor(n * (1 - x)) + 1, dtype=np.float64)
+    p = x + j / n
+    return x * float(np.sum(binom.pmf(j, n, p) / p))
 
 
 def ks_wasserstein_sorted(r: Floats, c: Floats) -> tuple[float, float]:

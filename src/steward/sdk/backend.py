@@ -7,56 +7,55 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from steward.domain.audit import AuditEvent, AuditFilter, Verification
-from steward.domain.checkpoint import (
-    ConsistencyProof,
-    InclusionProof,
-    StoredCheckpoint,
-    Witness,
-)
-from steward.domain.checks import CheckRun, RunRecord
-from steward.domain.connections import Connection
-from steward.domain.datasets import (
-    DataFinding,
-    DataLineage,
-    Dataset,
-    DatasetSnapshot,
-    Impact,
-    RuleSet,
-)
-from steward.domain.doctor import DoctorReport
-from steward.domain.entities import (
-    DatasetVersion,
-    HistoryEntry,
-    Model,
-    ModelVersion,
-    NewToken,
-    Page,
-    TokenInfo,
-    Transition,
-    TransitionResult,
-)
-from steward.domain.findings import Finding, FindingComment, Waiver
-from steward.domain.identity import Team, User
-from steward.domain.jobs import Job, JobFilter
-from steward.domain.notifications import Notification, OutboxStatus, Preferences
-from steward.domain.personal_data import ColumnClass, PersonalData
-from steward.domain.reconcile import Reconciliation
-from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
-from steward.domain.reviews import Review, ReviewDue
-from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
-from steward.domain.specs import VersionSpec
-from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
-from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
-from steward.validation.options import ValidateOptions
-
 if TYPE_CHECKING:
     from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
     from steward.compliance.dashboard import Dashboard
     from steward.compliance.evidence import PackSummary
     from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
     from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
+    from steward.domain.audit import AuditEvent, AuditFilter, Verification
+    from steward.domain.checkpoint import (
+        ConsistencyProof,
+        InclusionProof,
+        StoredCheckpoint,
+        Witness,
+    )
+    from steward.domain.checks import CheckRun, RunRecord
+    from steward.domain.connections import Connection
+    from steward.domain.datasets import (
+        DataFinding,
+        DataLineage,
+        Dataset,
+        DatasetSnapshot,
+        Impact,
+        RuleSet,
+    )
+    from steward.domain.doctor import DoctorReport
+    from steward.domain.entities import (
+        DatasetVersion,
+        HistoryEntry,
+        Model,
+        ModelVersion,
+        NewToken,
+        Page,
+        TokenInfo,
+        Transition,
+        TransitionResult,
+    )
+    from steward.domain.findings import Finding, FindingComment, Waiver
+    from steward.domain.identity import Team, User
     from steward.domain.impact import ImpactAssessment, ImpactForm
+    from steward.domain.jobs import Job, JobFilter
+    from steward.domain.notifications import Notification, OutboxStatus, Preferences
+    from steward.domain.personal_data import ColumnClass, PersonalData
+    from steward.domain.reconcile import Reconciliation
+    from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
+    from steward.domain.reviews import Review, ReviewDue
+    from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
+    from steward.domain.specs import VersionSpec
+    from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
+    from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
+    from steward.validation.options import ValidateOptions
 
 
 class Backend(Protocol):

@@ -14,52 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from steward.artifacts import packaging
-from steward.domain.audit import AuditEvent, AuditFilter, Verification
-from steward.domain.checkpoint import (
-    ConsistencyProof,
-    InclusionProof,
-    StoredCheckpoint,
-    Witness,
-)
-from steward.domain.checks import (
-    CheckResult,
-    CheckRun,
-    RunRecord,
-    RunSource,
-    validate_record,
-)
-from steward.domain.connections import Connection
-from steward.domain.doctor import DoctorReport
-from steward.domain.entities import (
-    HistoryEntry,
-    Model,
-    ModelVersion,
-    NewToken,
-    Page,
-    Signature,
-    TokenInfo,
-    Transition,
-    TransitionResult,
-)
 from steward.domain.errors import InvalidInput
-from steward.domain.findings import Finding, FindingComment, Waiver
-from steward.domain.identity import Team, User
-from steward.domain.jobs import Job, JobFilter, JobKind, parse_kind, parse_status
-from steward.domain.notifications import Notification, OutboxStatus, Preferences
-from steward.domain.reconcile import Reconciliation
-from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
-from steward.domain.reviews import Review, ReviewDue
-from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
-from steward.domain.specs import VersionSpec
-from steward.domain.trust import (
-    Deployment,
-    SignatureRecord,
-    SigningKeyInfo,
-    VerifyReport,
-)
-from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
-from steward.sdk.backend import Backend
 from steward.sdk.datasets import DatasetMethods
 from steward.sdk.personal_data import PersonalDataMethods
 
@@ -69,16 +24,59 @@ if TYPE_CHECKING:
     from steward.compliance.evidence import PackSummary, PackVerification
     from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
     from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
+    from steward.domain.audit import AuditEvent, Verification
+    from steward.domain.checkpoint import (
+        ConsistencyProof,
+        InclusionProof,
+        StoredCheckpoint,
+        Witness,
+    )
+    from steward.domain.checks import (
+        CheckResult,
+        CheckRun,
+    )
+    from steward.domain.connections import Connection
+    from steward.domain.doctor import DoctorReport
+    from steward.domain.entities import (
+        HistoryEntry,
+        Model,
+        ModelVersion,
+        NewToken,
+        Page,
+        TokenInfo,
+        Transition,
+        TransitionResult,
+    )
+    from steward.domain.findings import Finding, FindingComment, Waiver
+    from steward.domain.identity import Team, User
     from steward.domain.impact import ImpactAssessment, ImpactForm
+    from steward.domain.jobs import Job
+    from steward.domain.notifications import Notification, OutboxStatus, Preferences
+    from steward.domain.reconcile import Reconciliation
+    from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
+    from steward.domain.reviews import Review, ReviewDue
+    from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
+    from steward.domain.trust import (
+        Deployment,
+        SignatureRecord,
+        SigningKeyInfo,
+        VerifyReport,
+    )
+    from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
+    from steward.sdk.backend import Backend
     from steward.validation.options import ValidateOptions
 
 T = TypeVar("T")
 
 
-def _all_pages(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
+def _all_pages(
+    list_page: Callable[..., Page[T]], *args: Any, page_size: int, **filters: Any
+) -> Iterator[T]:
+    """Every item of one listing method (``list_models``, ``findings``…), fetching page after
+    page with its ``limit``/``cursor`` as the caller iterates: the one paginator of the SDK."""
     cursor: str | None = None
     while True:
-        page = fetch(cursor)
+        page = list_page(*args, limit=page_size, cursor=cursor, **filters)
         yield from page.items
         if not page.next_cursor:
             return
@@ -128,9 +126,7 @@ class Steward(DatasetMethods, PersonalDataMethods):
 
     def iter_models(self, *, page_size: int = 500, **filters: Any) -> Iterator[Model]:
         """Every model matching the filters, fetching page after page as you iterate."""
-        return _all_pages(
-            lambda cursor: self.list_models(limit=page_size, cursor=cursor, **filters)
-        )
+        return _all_pages(self.list_models, page_size=page_size, **filters)
 
     # -- versions -----------------------------------------------------------------
     def log_version(
@@ -152,6 +148,9 @@ class Steward(DatasetMethods, PersonalDataMethods):
         code_path: str | Path | None = None,
     ) -> ModelVersion:
         """Store a new version: the model object (or an artifact file/folder) plus lineage."""
+        from steward.artifacts import packaging
+        from steward.domain.entities import Signature
+        from steward.domain.specs import VersionSpec
         from steward.lineage import datasets, git
 
         if (model is None) == (artifact is None):
@@ -210,6 +209,7 @@ class Steward(DatasetMethods, PersonalDataMethods):
 
         Approvals given for the old content lapse, so the gate asks for them again.
         """
+        from steward.artifacts import packaging
         from steward.lineage import datasets
 
         if model is not None and artifact is not None:
@@ -253,7 +253,7 @@ class Steward(DatasetMethods, PersonalDataMethods):
 
     def list_versions(
         self,
-        model: str,
+        model: str | None,
         *,
         stage: str | None = None,
         tag: str | None = None,
@@ -273,11 +273,7 @@ class Steward(DatasetMethods, PersonalDataMethods):
         page_size: int = 500,
     ) -> Iterator[ModelVersion]:
         """Every version of ``model`` (or of all models), newest first, fetched page by page."""
-        return _all_pages(
-            lambda cursor: self._backend.list_versions(
-                model, {"stage": stage, "tag": tag, "limit": page_size, "cursor": cursor}
-            )
-        )
+        return _all_pages(self.list_versions, model, stage=stage, tag=tag, page_size=page_size)
 
     def search_versions(
         self,
@@ -298,6 +294,8 @@ class Steward(DatasetMethods, PersonalDataMethods):
         Into an existing folder, a file artifact is written under its own name; so is a
         folder artifact unless that folder is empty (then it is unpacked right there).
         """
+        from steward.artifacts import packaging
+
         found = self.get_version(model, version)
         # absolute(): "." (the CLI's default) has no name to derive a temporary file from.
         target = Path(dest).absolute()
@@ -373,6 +371,8 @@ class Steward(DatasetMethods, PersonalDataMethods):
 
     # -- audit and tokens -----------------------------------------------------------
     def audit_events(self, *, limit: int = 100, **filters: Any) -> list[AuditEvent]:
+        from steward.domain.audit import AuditFilter
+
         return self._backend.audit_events(AuditFilter(**filters), limit)
 
     def verify_audit(
@@ -697,16 +697,16 @@ class Steward(DatasetMethods, PersonalDataMethods):
         page_size: int = 500,
     ) -> Iterator[Finding]:
         """Every finding :meth:`findings` would list, oldest first, fetched page by page."""
-        filters = {
-            "model": model,
-            "version": version,
-            "status": status,
-            "severity_at_least": severity_at_least,
-            "owner": owner,
-            "source": source,
-            "limit": page_size,
-        }
-        return _all_pages(lambda cursor: self._backend.list_findings({**filters, "cursor": cursor}))
+        return _all_pages(
+            self.findings,
+            model,
+            version=version,
+            status=status,
+            severity_at_least=severity_at_least,
+            owner=owner,
+            source=source,
+            page_size=page_size,
+        )
 
     def finding(self, finding_id: int) -> Finding:
         return self._backend.get_finding(finding_id)
@@ -780,13 +780,9 @@ class Steward(DatasetMethods, PersonalDataMethods):
         page_size: int = 500,
     ) -> Iterator[Waiver]:
         """Every waiver :meth:`waivers` would list, fetched page by page."""
-        filters = {
-            "model": model,
-            "version": version,
-            "active_only": active_only,
-            "limit": page_size,
-        }
-        return _all_pages(lambda cursor: self._backend.list_waivers({**filters, "cursor": cursor}))
+        return _all_pages(
+            self.waivers, model, version=version, active_only=active_only, page_size=page_size
+        )
 
     def waiver(self, waiver_id: int) -> Waiver:
         return self._backend.get_waiver(waiver_id)
@@ -929,6 +925,8 @@ class Steward(DatasetMethods, PersonalDataMethods):
         summary: dict[str, Any] | None = None,
     ) -> CheckRun:
         """Record results computed outside Steward (stored with source "external")."""
+        from steward.domain.checks import RunRecord, RunSource, validate_record
+
         now = datetime.now(UTC)
         record = RunRecord(
             suite=suite,
@@ -1069,6 +1067,8 @@ class Steward(DatasetMethods, PersonalDataMethods):
     def submit_job(self, kind: str, model: str, version: int | None = None, **params: Any) -> Job:
         """Queue a ``monitor_run`` (``monitor=``, ``engine=``), ``evidence_pack``
         (``versions=``, ``include_pdf=``) or ``model_card_pdf`` (needs ``version``) job."""
+        from steward.domain.jobs import JobKind, parse_kind
+
         parsed = parse_kind(kind)
         if parsed is JobKind.VALIDATION:
             raise InvalidInput("Submit a validation job with submit_validation().", field="kind")
@@ -1087,6 +1087,8 @@ class Steward(DatasetMethods, PersonalDataMethods):
         limit: int = 50,
     ) -> list[Job]:
         """Jobs, newest first, on the models you may see."""
+        from steward.domain.jobs import JobFilter, parse_kind, parse_status
+
         return self._backend.jobs(
             JobFilter(
                 model=model,
@@ -1198,6 +1200,8 @@ class Steward(DatasetMethods, PersonalDataMethods):
         """Report what a deployment actually loaded: its ``sha256``, or the ``artifact``
         file/folder to hash. A hash that is not an approved production artifact opens a
         critical finding (the result's ``status`` is ``mismatch``)."""
+        from steward.artifacts import packaging
+
         if (sha256 is None) == (artifact is None):
             from steward.domain.errors import InvalidInput
 

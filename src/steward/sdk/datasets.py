@@ -10,18 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from steward.domain.datasets import (
-    DataFinding,
-    DataLineage,
-    Dataset,
-    DatasetSnapshot,
-    Impact,
-    RuleSet,
-    parse_ref,
-)
-from steward.domain.entities import Page
-
 if TYPE_CHECKING:
+    from steward.domain.datasets import (
+        DataFinding,
+        DataLineage,
+        Dataset,
+        DatasetSnapshot,
+        Impact,
+        RuleSet,
+    )
+    from steward.domain.entities import Page
     from steward.sdk.backend import Backend
 
 DATASET_FILTERS = ("owner", "steward_team", "classification", "status")
@@ -61,6 +59,8 @@ class DatasetMethods:
 
     def get_dataset_version(self, ref: str) -> DatasetSnapshot:
         """``NAME@VERSION``: its fingerprint, schema, profile, rule results and approvals."""
+        from steward.domain.datasets import parse_ref
+
         name, version = parse_ref(ref)
         return self._backend.dataset_version(name, version)
 
@@ -96,11 +96,15 @@ class DatasetMethods:
 
     def approve_dataset(self, ref: str, comment: str = "") -> DatasetSnapshot:
         """A data steward approves ``NAME@VERSION`` for use (not its owner)."""
+        from steward.domain.datasets import parse_ref
+
         name, version = parse_ref(ref)
         return self._backend.approve_dataset(name, version, comment)
 
     def dataset_impact(self, ref: str) -> Impact:
         """Model versions (and their deployments) built on ``NAME@VERSION``."""
+        from steward.domain.datasets import parse_ref
+
         name, version = parse_ref(ref)
         return self._backend.dataset_impact(name, version)
 

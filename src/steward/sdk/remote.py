@@ -15,50 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from steward import wire
-from steward.domain import names, specs
-from steward.domain.audit import AuditEvent, AuditFilter, Verification
-from steward.domain.checkpoint import (
-    ConsistencyProof,
-    InclusionProof,
-    StoredCheckpoint,
-    Witness,
-)
-from steward.domain.checks import CheckRun, RunRecord
-from steward.domain.connections import Connection
-from steward.domain.datasets import (
-    DataFinding,
-    DataLineage,
-    Dataset,
-    DatasetSnapshot,
-    Impact,
-    RuleSet,
-)
-from steward.domain.doctor import DoctorReport
-from steward.domain.entities import (
-    DatasetVersion,
-    HistoryEntry,
-    Model,
-    ModelVersion,
-    NewToken,
-    Page,
-    TokenInfo,
-    Transition,
-    TransitionResult,
-)
 from steward.domain.errors import ERRORS_BY_CODE, IntegrityError, InvalidInput, StewardError
-from steward.domain.findings import Finding, FindingComment, Waiver
-from steward.domain.identity import Team, User
-from steward.domain.jobs import Job, JobFilter
-from steward.domain.notifications import Notification, OutboxStatus, Preferences
-from steward.domain.personal_data import ColumnClass, PersonalData
-from steward.domain.reconcile import Reconciliation
-from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
-from steward.domain.reviews import Review, ReviewDue
-from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
-from steward.domain.specs import VersionSpec
-from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
-from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
-from steward.validation.options import ValidateOptions
 
 if TYPE_CHECKING:
     from steward.compliance.coverage import ModelCoverage, OrganisationCoverage
@@ -66,7 +23,49 @@ if TYPE_CHECKING:
     from steward.compliance.evidence import PackSummary
     from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk
     from steward.compliance.modelcard import ModelCard, Narrative, RenderedCard
+    from steward.domain.audit import AuditEvent, AuditFilter, Verification
+    from steward.domain.checkpoint import (
+        ConsistencyProof,
+        InclusionProof,
+        StoredCheckpoint,
+        Witness,
+    )
+    from steward.domain.checks import CheckRun, RunRecord
+    from steward.domain.connections import Connection
+    from steward.domain.datasets import (
+        DataFinding,
+        DataLineage,
+        Dataset,
+        DatasetSnapshot,
+        Impact,
+        RuleSet,
+    )
+    from steward.domain.doctor import DoctorReport
+    from steward.domain.entities import (
+        DatasetVersion,
+        HistoryEntry,
+        Model,
+        ModelVersion,
+        NewToken,
+        Page,
+        TokenInfo,
+        Transition,
+        TransitionResult,
+    )
+    from steward.domain.findings import Finding, FindingComment, Waiver
+    from steward.domain.identity import Team, User
     from steward.domain.impact import ImpactAssessment, ImpactForm
+    from steward.domain.jobs import Job, JobFilter
+    from steward.domain.notifications import Notification, OutboxStatus, Preferences
+    from steward.domain.personal_data import ColumnClass, PersonalData
+    from steward.domain.reconcile import Reconciliation
+    from steward.domain.requests import GateReport, PolicyPackInfo, RequestResult, TransitionRequest
+    from steward.domain.reviews import Review, ReviewDue
+    from steward.domain.risk import AssessmentStatus, Questionnaire, RiskAssessment
+    from steward.domain.specs import VersionSpec
+    from steward.domain.trust import Deployment, SignatureBundle, SignatureRecord, SigningKeyInfo
+    from steward.domain.webhooks import DeliveryReport, NewWebhook, Webhook, WebhookDelivery
+    from steward.validation.options import ValidateOptions
 
 T = TypeVar("T")
 
@@ -133,6 +132,9 @@ class RemoteBackend:
     # call raises exactly the error (class and message) the embedded store raises;
     # the server validates again.
     def create_model(self, name: str, fields: dict[str, Any]) -> Model:
+        from steward.domain import names, specs
+        from steward.domain.entities import Model
+
         names.model_name(name)
         specs.model_fields(_without_override(fields))
         body = {**fields, "name": name}
@@ -145,6 +147,9 @@ class RemoteBackend:
         )
 
     def update_model(self, name: str, fields: dict[str, Any]) -> Model:
+        from steward.domain import specs
+        from steward.domain.entities import Model
+
         specs.model_fields(_without_override(fields))
         return self._call(
             "PATCH",
@@ -155,15 +160,22 @@ class RemoteBackend:
         )
 
     def get_model(self, name: str) -> Model:
+        from steward.domain.entities import Model
+
         return self._call("GET", f"/api/v1/models/{_q(name)}", Model)
 
     def list_models(self, filters: dict[str, Any]) -> Page[Model]:
+        from steward.domain.entities import Model, Page
+
         return self._call("GET", "/api/v1/models", Page[Model], params=self._params(filters))
 
     # -- versions -----------------------------------------------------------------
     def create_version(
         self, model: str, spec: VersionSpec, artifact: Path, sha256: str
     ) -> ModelVersion:
+        from steward.domain import specs
+        from steward.domain.entities import ModelVersion
+
         specs.validate_version_spec(spec)
         metadata = json.dumps(wire.dump(spec))
         with artifact.open("rb") as fh:
@@ -185,6 +197,8 @@ class RemoteBackend:
         artifact: Path | None,
         sha256: str | None,
     ) -> ModelVersion:
+        from steward.domain.entities import DatasetVersion, ModelVersion
+
         metadata = json.dumps(
             {
                 "justification": justification,
@@ -205,9 +219,13 @@ class RemoteBackend:
             )
 
     def get_version(self, model: str, version: int) -> ModelVersion:
+        from steward.domain.entities import ModelVersion
+
         return self._call("GET", f"/api/v1/models/{_q(model)}/versions/{version}", ModelVersion)
 
     def list_versions(self, model: str | None, filters: dict[str, Any]) -> Page[ModelVersion]:
+        from steward.domain.entities import ModelVersion, Page
+
         path = f"/api/v1/models/{_q(model)}/versions" if model else "/api/v1/versions"
         return self._call("GET", path, Page[ModelVersion], params=self._params(filters))
 
@@ -239,6 +257,8 @@ class RemoteBackend:
         return found
 
     def set_alias(self, model: str, alias: str, version: int) -> ModelVersion:
+        from steward.domain.entities import ModelVersion
+
         return self._call(
             "PUT",
             f"/api/v1/models/{_q(model)}/aliases/{_q(alias)}",
@@ -247,6 +267,8 @@ class RemoteBackend:
         )
 
     def get_by_alias(self, model: str, alias: str) -> ModelVersion:
+        from steward.domain.entities import ModelVersion
+
         return self._call("GET", f"/api/v1/models/{_q(model)}/aliases/{_q(alias)}", ModelVersion)
 
     def delete_alias(self, model: str, alias: str) -> None:
@@ -254,6 +276,8 @@ class RemoteBackend:
 
     # -- lifecycle ------------------------------------------------------------------
     def transition(self, model: str, version: int, to: str, justification: str) -> TransitionResult:
+        from steward.domain.entities import TransitionResult
+
         return self._call(
             "POST",
             f"/api/v1/models/{_q(model)}/versions/{version}/transitions",
@@ -262,6 +286,8 @@ class RemoteBackend:
         )
 
     def check_transition(self, model: str, version: int, to: str) -> GateReport:
+        from steward.domain.requests import GateReport
+
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/gate",
@@ -270,16 +296,22 @@ class RemoteBackend:
         )
 
     def transitions(self, model: str, version: int) -> list[Transition]:
+        from steward.domain.entities import Transition
+
         return self._call(
             "GET", f"/api/v1/models/{_q(model)}/versions/{version}/transitions", list[Transition]
         )
 
     def history(self, at: datetime, model: str | None) -> list[HistoryEntry]:
+        from steward.domain.entities import HistoryEntry
+
         path = f"/api/v1/models/{_q(model)}/history" if model else "/api/v1/history"
         return self._call("GET", path, list[HistoryEntry], params={"at": at.isoformat()})
 
     # -- audit and tokens -------------------------------------------------------------
     def audit_events(self, flt: AuditFilter, limit: int) -> list[AuditEvent]:
+        from steward.domain.audit import AuditEvent
+
         params = self._params({**flt.__dict__, "limit": limit})
         params["model"] = params.pop("subject_prefix", None)
         if params.pop("actions", None):
@@ -295,6 +327,8 @@ class RemoteBackend:
     ) -> Verification:
         # workers: the server decides how to verify. Checkpoints travel as their text
         # (a few hundred bytes each), never as a path on the server.
+        from steward.domain.audit import Verification
+
         params: dict[str, Any] = {}
         if anchors:
             params["anchor"] = list(anchors)
@@ -303,6 +337,8 @@ class RemoteBackend:
         return self._call("GET", "/api/v1/audit/verify", Verification, params=params or None)
 
     def create_checkpoint(self, publish_to: Sequence[str] | None) -> StoredCheckpoint:
+        from steward.domain.checkpoint import StoredCheckpoint
+
         if publish_to is not None:
             raise InvalidInput(
                 "A server publishes checkpoints only to the destinations its administrator "
@@ -312,17 +348,23 @@ class RemoteBackend:
         return self._call("POST", "/api/v1/audit/checkpoints", StoredCheckpoint)
 
     def list_checkpoints(self, limit: int) -> list[StoredCheckpoint]:
+        from steward.domain.checkpoint import StoredCheckpoint
+
         return self._call(
             "GET", "/api/v1/audit/checkpoints", list[StoredCheckpoint], params={"limit": limit}
         )
 
     def inclusion_proof(self, seq: int, checkpoint: int | None) -> InclusionProof:
+        from steward.domain.checkpoint import InclusionProof
+
         params = self._params({"checkpoint": checkpoint})
         return self._call(
             "GET", f"/api/v1/audit/proofs/inclusion/{int(seq)}", InclusionProof, params=params
         )
 
     def consistency_proof(self, old: int, new: int) -> ConsistencyProof:
+        from steward.domain.checkpoint import ConsistencyProof
+
         return self._call(
             "GET",
             "/api/v1/audit/proofs/consistency",
@@ -331,9 +373,13 @@ class RemoteBackend:
         )
 
     def reconcile_audit(self) -> Reconciliation:
+        from steward.domain.reconcile import Reconciliation
+
         return self._call("GET", "/api/v1/audit/reconcile", Reconciliation)
 
     def add_witness(self, name: str, public_key: str) -> Witness:
+        from steward.domain.checkpoint import Witness
+
         return self._call(
             "POST",
             "/api/v1/audit/witnesses",
@@ -342,12 +388,16 @@ class RemoteBackend:
         )
 
     def list_witnesses(self) -> list[Witness]:
+        from steward.domain.checkpoint import Witness
+
         return self._call("GET", "/api/v1/audit/witnesses", list[Witness])
 
     def remove_witness(self, name: str) -> None:
         self._send("DELETE", f"/api/v1/audit/witnesses/{_q(name)}")
 
     def add_cosignature(self, note: str, checkpoint: int | None) -> StoredCheckpoint:
+        from steward.domain.checkpoint import StoredCheckpoint
+
         if checkpoint is None:
             # The route names the checkpoint; find it by the note's tree size here.
             from steward.domain import checkpoint as cp
@@ -391,6 +441,8 @@ class RemoteBackend:
         return count
 
     def create_token(self, user: str, name: str, expires_in_days: int | None) -> NewToken:
+        from steward.domain.entities import NewToken
+
         return self._call(
             "POST",
             "/api/v1/tokens",
@@ -399,17 +451,23 @@ class RemoteBackend:
         )
 
     def list_tokens(self, user: str | None) -> list[TokenInfo]:
+        from steward.domain.entities import TokenInfo
+
         return self._call(
             "GET", "/api/v1/tokens", list[TokenInfo], params=self._params({"user": user})
         )
 
     def revoke_token(self, token_id: str) -> TokenInfo:
+        from steward.domain.entities import TokenInfo
+
         return self._call("DELETE", f"/api/v1/tokens/{_q(token_id)}", TokenInfo)
 
     # -- one's own notifications ------------------------------------------------------
     def notifications(
         self, unread_only: bool, limit: int, before: int | None
     ) -> list[Notification]:
+        from steward.domain.notifications import Notification
+
         params = self._params({"unread_only": unread_only, "limit": limit, "before": before})
         return self._call("GET", "/api/v1/notifications", list[Notification], params=params)
 
@@ -421,9 +479,13 @@ class RemoteBackend:
         return self._call("POST", "/api/v1/notifications/read-all", dict[str, int])["changed"]
 
     def notification_preferences(self) -> Preferences:
+        from steward.domain.notifications import Preferences
+
         return self._call("GET", "/api/v1/notifications/preferences", Preferences)
 
     def set_notification_preferences(self, changes: dict[str, Any]) -> Preferences:
+        from steward.domain.notifications import Preferences
+
         body = {k: list(v) if k == "email_kinds" else v for k, v in changes.items()}
         return self._call(
             "PUT",
@@ -437,10 +499,14 @@ class RemoteBackend:
         return self._call("POST", "/api/v1/notifications/test-email", dict[str, str])["address"]
 
     def notification_outbox(self) -> OutboxStatus:
+        from steward.domain.notifications import OutboxStatus
+
         return self._call("GET", "/api/v1/notifications/outbox", OutboxStatus)
 
     # -- users, teams, roles ------------------------------------------------------------
     def create_user(self, name: str, fields: dict[str, Any]) -> User:
+        from steward.domain.identity import User
+
         body = {"name": name, **fields}
         for key in ("roles", "teams"):
             if key in body:
@@ -448,38 +514,58 @@ class RemoteBackend:
         return self._call("POST", "/api/v1/users", User, json=body)
 
     def get_user(self, name: str) -> User:
+        from steward.domain.identity import User
+
         return self._call("GET", f"/api/v1/users/{_q(name)}", User)
 
     def list_users(self, filters: dict[str, Any]) -> list[User]:
+        from steward.domain.identity import User
+
         params = self._params(filters)
         if "active" in params:
             params["active"] = "true" if params["active"] else "false"
         return self._call("GET", "/api/v1/users", list[User], params=params)
 
     def update_user(self, name: str, fields: dict[str, Any]) -> User:
+        from steward.domain.identity import User
+
         return self._call("PATCH", f"/api/v1/users/{_q(name)}", User, json=fields)
 
     def doctor(self, fix: bool) -> DoctorReport:
+        from steward.domain.doctor import DoctorReport
+
         return self._call("POST", "/api/v1/system/doctor", DoctorReport, json={"fix": fix})
 
     def disable_user(self, name: str, reason: str) -> User:
+        from steward.domain.identity import User
+
         path = f"/api/v1/users/{_q(name)}/disable"
         return self._call("POST", path, User, json={"reason": reason})
 
     def enable_user(self, name: str) -> User:
+        from steward.domain.identity import User
+
         return self._call("POST", f"/api/v1/users/{_q(name)}/enable", User)
 
     def set_password(self, name: str, password: str, current_password: str | None) -> User:
+        from steward.domain.identity import User
+
         body = {"password": password, "current_password": current_password}
         return self._call("PUT", f"/api/v1/users/{_q(name)}/password", User, json=body)
 
     def grant_role(self, name: str, role: str) -> User:
+        from steward.domain.identity import User
+
         return self._call("PUT", f"/api/v1/users/{_q(name)}/roles/{_q(role)}", User)
 
     def revoke_role(self, name: str, role: str) -> User:
+        from steward.domain.identity import User
+
         return self._call("DELETE", f"/api/v1/users/{_q(name)}/roles/{_q(role)}", User)
 
     def login(self, user: str, password: str) -> NewToken:
+        from steward.domain.entities import NewToken
+
         body = {"user": user, "password": password}
         return self._call("POST", "/api/v1/auth/login", NewToken, json=body)
 
@@ -487,35 +573,53 @@ class RemoteBackend:
         return self._call("POST", "/api/v1/auth/sso/device", dict[str, Any])
 
     def sso_device_token(self, device_code: str) -> NewToken:
+        from steward.domain.entities import NewToken
+
         body = {"device_code": device_code}
         return self._call("POST", "/api/v1/auth/sso/device/token", NewToken, json=body)
 
     def create_team(self, name: str, fields: dict[str, Any]) -> Team:
+        from steward.domain.identity import Team
+
         body = {"name": name, **fields}
         if "members" in body:
             body["members"] = list(body["members"])
         return self._call("POST", "/api/v1/teams", Team, json=body)
 
     def get_team(self, name: str) -> Team:
+        from steward.domain.identity import Team
+
         return self._call("GET", f"/api/v1/teams/{_q(name)}", Team)
 
     def list_teams(self) -> list[Team]:
+        from steward.domain.identity import Team
+
         return self._call("GET", "/api/v1/teams", list[Team])
 
     def update_team(self, name: str, changes: dict[str, Any]) -> Team:
+        from steward.domain.identity import Team
+
         return self._call("PATCH", f"/api/v1/teams/{_q(name)}", Team, json=changes)
 
     def delete_team(self, name: str) -> Team:
+        from steward.domain.identity import Team
+
         return self._call("DELETE", f"/api/v1/teams/{_q(name)}", Team)
 
     def add_team_member(self, team: str, user: str) -> Team:
+        from steward.domain.identity import Team
+
         return self._call("PUT", f"/api/v1/teams/{_q(team)}/members/{_q(user)}", Team)
 
     def remove_team_member(self, team: str, user: str) -> Team:
+        from steward.domain.identity import Team
+
         return self._call("DELETE", f"/api/v1/teams/{_q(team)}/members/{_q(user)}", Team)
 
     # -- findings, waivers, periodic reviews -------------------------------------------
     def open_finding(self, model: str, fields: dict[str, Any]) -> Finding:
+        from steward.domain.findings import Finding
+
         body = {k: v for k, v in fields.items() if v is not None}
         return self._call(
             "POST",
@@ -526,12 +630,19 @@ class RemoteBackend:
         )
 
     def list_findings(self, filters: dict[str, Any]) -> Page[Finding]:
+        from steward.domain.entities import Page
+        from steward.domain.findings import Finding
+
         return self._call("GET", "/api/v1/findings", Page[Finding], params=self._params(filters))
 
     def get_finding(self, finding_id: int) -> Finding:
+        from steward.domain.findings import Finding
+
         return self._call("GET", f"/api/v1/findings/{int(finding_id)}", Finding)
 
     def update_finding(self, finding_id: int, changes: dict[str, Any]) -> Finding:
+        from steward.domain.findings import Finding
+
         body = {k: v for k, v in changes.items() if v is not None}
         return self._call(
             "PATCH",
@@ -542,6 +653,8 @@ class RemoteBackend:
         )
 
     def comment_finding(self, finding_id: int, body: str) -> FindingComment:
+        from steward.domain.findings import FindingComment
+
         return self._call(
             "POST",
             f"/api/v1/findings/{int(finding_id)}/comments",
@@ -550,6 +663,8 @@ class RemoteBackend:
         )
 
     def finding_comments(self, finding_id: int) -> list[FindingComment]:
+        from steward.domain.findings import FindingComment
+
         return self._call(
             "GET", f"/api/v1/findings/{int(finding_id)}/comments", list[FindingComment]
         )
@@ -557,6 +672,8 @@ class RemoteBackend:
     def grant_waiver(
         self, model: str, version: int, requirement: str, reason: str, expires: str
     ) -> Waiver:
+        from steward.domain.findings import Waiver
+
         return self._call(
             "POST",
             f"/api/v1/models/{_q(model)}/versions/{int(version)}/waivers",
@@ -565,19 +682,28 @@ class RemoteBackend:
         )
 
     def list_waivers(self, filters: dict[str, Any]) -> Page[Waiver]:
+        from steward.domain.entities import Page
+        from steward.domain.findings import Waiver
+
         params = dict(filters)
         params["active"] = params.pop("active_only", False)
         return self._call("GET", "/api/v1/waivers", Page[Waiver], params=self._params(params))
 
     def get_waiver(self, waiver_id: int) -> Waiver:
+        from steward.domain.findings import Waiver
+
         return self._call("GET", f"/api/v1/waivers/{int(waiver_id)}", Waiver)
 
     def revoke_waiver(self, waiver_id: int, reason: str) -> Waiver:
+        from steward.domain.findings import Waiver
+
         return self._call(
             "POST", f"/api/v1/waivers/{int(waiver_id)}/revoke", Waiver, json={"reason": reason}
         )
 
     def complete_review(self, model: str, outcome: str, notes: str) -> Review:
+        from steward.domain.reviews import Review
+
         return self._call(
             "POST",
             f"/api/v1/models/{_q(model)}/reviews",
@@ -586,18 +712,26 @@ class RemoteBackend:
         )
 
     def list_reviews(self, model: str) -> list[Review]:
+        from steward.domain.reviews import Review
+
         return self._call("GET", f"/api/v1/models/{_q(model)}/reviews", list[Review])
 
     def reviews_due(self, within_days: int) -> list[ReviewDue]:
+        from steward.domain.reviews import ReviewDue
+
         return self._call(
             "GET", "/api/v1/reviews/due", list[ReviewDue], params={"within_days": within_days}
         )
 
     # -- risk assessment -------------------------------------------------------------
     def risk_questionnaire(self) -> Questionnaire:
+        from steward.domain.risk import Questionnaire
+
         return self._call("GET", "/api/v1/risk/questionnaire", Questionnaire)
 
     def assess_risk(self, model: str, answers: dict[str, Any]) -> RiskAssessment:
+        from steward.domain.risk import RiskAssessment
+
         return self._call(
             "POST",
             f"/api/v1/models/{_q(model)}/risk-assessments",
@@ -607,14 +741,20 @@ class RemoteBackend:
         )
 
     def risk_assessment(self, model: str) -> AssessmentStatus:
+        from steward.domain.risk import AssessmentStatus
+
         return self._call("GET", f"/api/v1/models/{_q(model)}/risk-assessment", AssessmentStatus)
 
     def risk_history(self, model: str) -> list[RiskAssessment]:
+        from steward.domain.risk import RiskAssessment
+
         return self._call(
             "GET", f"/api/v1/models/{_q(model)}/risk-assessments", list[RiskAssessment]
         )
 
     def get_risk_assessment(self, assessment_id: str) -> RiskAssessment:
+        from steward.domain.risk import RiskAssessment
+
         return self._call("GET", f"/api/v1/risk-assessments/{_q(assessment_id)}", RiskAssessment)
 
     # -- compliance: catalogs, coverage, organisation dashboard ------------------------
@@ -815,9 +955,13 @@ class RemoteBackend:
 
     # -- signing, deploy records, webhooks -------------------------------------------
     def signing_key(self) -> SigningKeyInfo:
+        from steward.domain.trust import SigningKeyInfo
+
         return self._call("GET", "/api/v1/signing/key", SigningKeyInfo)
 
     def signatures(self, model: str, version: int) -> list[SignatureRecord]:
+        from steward.domain.trust import SignatureRecord
+
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/signatures",
@@ -825,6 +969,8 @@ class RemoteBackend:
         )
 
     def signature_bundle(self, model: str, version: int) -> SignatureBundle:
+        from steward.domain.trust import SignatureBundle
+
         return self._call(
             "GET", f"/api/v1/models/{_q(model)}/versions/{version}/signature", SignatureBundle
         )
@@ -837,6 +983,8 @@ class RemoteBackend:
         version: int | None,
         details: dict[str, str] | None,
     ) -> Deployment:
+        from steward.domain.trust import Deployment
+
         return self._call(
             "POST",
             f"/api/v1/models/{_q(model)}/deployments",
@@ -852,6 +1000,8 @@ class RemoteBackend:
     def list_deployments(
         self, model: str | None, environment: str | None, status: str | None, limit: int
     ) -> list[Deployment]:
+        from steward.domain.trust import Deployment
+
         params = self._params(
             {"model": model, "environment": environment, "status": status, "limit": limit}
         )
@@ -860,10 +1010,14 @@ class RemoteBackend:
     def create_webhook(
         self, url: str, events: list[str], description: str, secret: str | None
     ) -> NewWebhook:
+        from steward.domain.webhooks import NewWebhook
+
         body = {"url": url, "events": events, "description": description, "secret": secret}
         return self._call("POST", "/api/v1/webhooks", NewWebhook, json=body)
 
     def list_webhooks(self, include_deleted: bool) -> list[Webhook]:
+        from steward.domain.webhooks import Webhook
+
         return self._call(
             "GET",
             "/api/v1/webhooks",
@@ -872,14 +1026,20 @@ class RemoteBackend:
         )
 
     def get_webhook(self, webhook_id: str) -> Webhook:
+        from steward.domain.webhooks import Webhook
+
         return self._call("GET", f"/api/v1/webhooks/{_q(webhook_id)}", Webhook)
 
     def delete_webhook(self, webhook_id: str) -> Webhook:
+        from steward.domain.webhooks import Webhook
+
         return self._call("DELETE", f"/api/v1/webhooks/{_q(webhook_id)}", Webhook)
 
     def webhook_deliveries(
         self, webhook_id: str, status: str | None, limit: int
     ) -> list[WebhookDelivery]:
+        from steward.domain.webhooks import WebhookDelivery
+
         return self._call(
             "GET",
             f"/api/v1/webhooks/{_q(webhook_id)}/deliveries",
@@ -888,31 +1048,48 @@ class RemoteBackend:
         )
 
     def deliver_webhooks(self, limit: int) -> DeliveryReport:
+        from steward.domain.webhooks import DeliveryReport
+
         return self._call("POST", "/api/v1/webhooks/deliver", DeliveryReport, json={"limit": limit})
 
     # -- datasets --------------------------------------------------------------------------
     def create_dataset(self, name: str, values: dict[str, Any]) -> Dataset:
+        from steward.domain.datasets import Dataset
+
         return self._call("POST", "/api/v1/datasets", Dataset, json={"name": name, **values})
 
     def update_dataset(self, name: str, values: dict[str, Any]) -> Dataset:
+        from steward.domain.datasets import Dataset
+
         return self._call("PATCH", f"/api/v1/datasets/{_q(name)}", Dataset, json=values)
 
     def get_dataset(self, name: str) -> Dataset:
+        from steward.domain.datasets import Dataset
+
         return self._call("GET", f"/api/v1/datasets/{_q(name)}", Dataset)
 
     def list_datasets(self, filters: dict[str, Any]) -> Page[Dataset]:
+        from steward.domain.datasets import Dataset
+        from steward.domain.entities import Page
+
         return self._call("GET", "/api/v1/datasets", Page[Dataset], params=self._params(filters))
 
     def dataset_versions(self, name: str) -> list[DatasetSnapshot]:
+        from steward.domain.datasets import DatasetSnapshot
+
         return self._call("GET", f"/api/v1/datasets/{_q(name)}/versions", list[DatasetSnapshot])
 
     def dataset_version(self, name: str, version: int) -> DatasetSnapshot:
+        from steward.domain.datasets import DatasetSnapshot
+
         return self._call(
             "GET", f"/api/v1/datasets/{_q(name)}/versions/{int(version)}", DatasetSnapshot
         )
 
     def snapshot_dataset(self, name: str, frame: Any, source: str) -> DatasetSnapshot:
         """Upload the rows as Parquet; without rows the server reads the source's connection."""
+        from steward.domain.datasets import DatasetSnapshot
+
         path = f"/api/v1/datasets/{_q(name)}/versions"
         if frame is None:
             return self._call("POST", path, DatasetSnapshot, data={"source": source})
@@ -935,6 +1112,8 @@ class RemoteBackend:
                 )
 
     def set_dataset_rules(self, name: str, text: str, filename: str) -> RuleSet:
+        from steward.domain.datasets import RuleSet
+
         return self._call(
             "PUT",
             f"/api/v1/datasets/{_q(name)}/rules",
@@ -943,12 +1122,18 @@ class RemoteBackend:
         )
 
     def dataset_rules(self, name: str) -> list[RuleSet]:
+        from steward.domain.datasets import RuleSet
+
         return self._call("GET", f"/api/v1/datasets/{_q(name)}/rules", list[RuleSet])
 
     def dataset_findings(self, name: str) -> list[DataFinding]:
+        from steward.domain.datasets import DataFinding
+
         return self._call("GET", f"/api/v1/datasets/{_q(name)}/findings", list[DataFinding])
 
     def approve_dataset(self, name: str, version: int, comment: str) -> DatasetSnapshot:
+        from steward.domain.datasets import DatasetSnapshot
+
         return self._call(
             "POST",
             f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/approvals",
@@ -957,17 +1142,23 @@ class RemoteBackend:
         )
 
     def dataset_impact(self, name: str, version: int) -> Impact:
+        from steward.domain.datasets import Impact
+
         return self._call(
             "GET", f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/impact", Impact
         )
 
     # -- personal data in datasets -------------------------------------------------------
     def dataset_personal_data(self, name: str, version: int) -> PersonalData:
+        from steward.domain.personal_data import PersonalData
+
         path = f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/personal-data"
         return self._call("GET", path, PersonalData)
 
     def scan_dataset(self, name: str, version: int, frame: Any, rescan: bool) -> PersonalData:
         """Without rows, the server reads the source; with them, they are uploaded."""
+        from steward.domain.personal_data import PersonalData
+
         path = f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/personal-data"
         if frame is None:
             if not rescan:
@@ -978,6 +1169,8 @@ class RemoteBackend:
     def classify_column(
         self, name: str, version: int, column: str, categories: list[str] | None, reason: str
     ) -> ColumnClass:
+        from steward.domain.personal_data import ColumnClass
+
         return self._call(
             "POST",
             f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/personal-data/reviews",
@@ -986,21 +1179,31 @@ class RemoteBackend:
         )
 
     def version_datasets(self, model: str, version: int) -> DataLineage:
+        from steward.domain.datasets import DataLineage
+
         return self._call(
             "GET", f"/api/v1/models/{_q(model)}/versions/{int(version)}/datasets", DataLineage
         )
 
     # -- data connections ----------------------------------------------------------------
     def create_connection(self, name: str, values: dict[str, Any]) -> Connection:
+        from steward.domain.connections import Connection
+
         return self._call("POST", "/api/v1/connections", Connection, json={"name": name, **values})
 
     def list_connections(self) -> list[Connection]:
+        from steward.domain.connections import Connection
+
         return self._call("GET", "/api/v1/connections", list[Connection])
 
     def get_connection(self, name: str) -> Connection:
+        from steward.domain.connections import Connection
+
         return self._call("GET", f"/api/v1/connections/{_q(name)}", Connection)
 
     def delete_connection(self, name: str) -> Connection:
+        from steward.domain.connections import Connection
+
         return self._call("DELETE", f"/api/v1/connections/{_q(name)}", Connection)
 
     def close(self) -> None:
@@ -1008,6 +1211,8 @@ class RemoteBackend:
 
     # -- policy packs, gates, transition requests and approvals, check runs ---------
     def load_policy(self, text: str, source: str, activate: bool) -> PolicyPackInfo:
+        from steward.domain.requests import PolicyPackInfo
+
         return self._call(
             "POST",
             "/api/v1/policies",
@@ -1016,6 +1221,8 @@ class RemoteBackend:
         )
 
     def activate_policy(self, name: str, version: str) -> PolicyPackInfo:
+        from steward.domain.requests import PolicyPackInfo
+
         return self._call(
             "POST", f"/api/v1/policies/{_q(name)}/{_q(version)}/activate", PolicyPackInfo
         )
@@ -1024,9 +1231,13 @@ class RemoteBackend:
         self._send("DELETE", "/api/v1/policies/active")
 
     def list_policies(self) -> list[PolicyPackInfo]:
+        from steward.domain.requests import PolicyPackInfo
+
         return self._call("GET", "/api/v1/policies", list[PolicyPackInfo])
 
     def get_policy(self, name: str | None, version: str | None) -> tuple[PolicyPackInfo, str]:
+        from steward.domain.requests import PolicyPackInfo
+
         if name is None:
             path = "/api/v1/policies/active"
         else:
@@ -1046,6 +1257,8 @@ class RemoteBackend:
     def request_transition(
         self, model: str, version: int, to: str, justification: str
     ) -> RequestResult:
+        from steward.domain.requests import RequestResult
+
         return self._call(
             "POST",
             f"/api/v1/models/{_q(model)}/versions/{version}/requests",
@@ -1054,6 +1267,8 @@ class RemoteBackend:
         )
 
     def decide(self, request_id: str, verdict: str, comment: str) -> RequestResult:
+        from steward.domain.requests import RequestResult
+
         return self._call(
             "POST",
             f"/api/v1/requests/{_q(request_id)}/{verdict}",
@@ -1062,6 +1277,8 @@ class RemoteBackend:
         )
 
     def withdraw_request(self, request_id: str, reason: str) -> TransitionRequest:
+        from steward.domain.requests import TransitionRequest
+
         return self._call(
             "POST",
             f"/api/v1/requests/{_q(request_id)}/withdraw",
@@ -1070,14 +1287,20 @@ class RemoteBackend:
         )
 
     def apply_request(self, request_id: str) -> RequestResult:
+        from steward.domain.requests import RequestResult
+
         return self._call("POST", f"/api/v1/requests/{_q(request_id)}/apply", RequestResult)
 
     def get_request(self, request_id: str) -> RequestResult:
+        from steward.domain.requests import RequestResult
+
         return self._call("GET", f"/api/v1/requests/{_q(request_id)}", RequestResult)
 
     def list_requests(
         self, status: str | None, model: str | None, limit: int
     ) -> list[TransitionRequest]:
+        from steward.domain.requests import TransitionRequest
+
         params: dict[str, Any] = {"limit": limit}
         if status is not None:
             params["status"] = status
@@ -1086,9 +1309,13 @@ class RemoteBackend:
         return self._call("GET", "/api/v1/requests", list[TransitionRequest], params=params)
 
     def inbox(self) -> list[RequestResult]:
+        from steward.domain.requests import RequestResult
+
         return self._call("GET", "/api/v1/requests/inbox", list[RequestResult])
 
     def record_checks(self, model: str, version: int, record: RunRecord) -> CheckRun:
+        from steward.domain.checks import CheckRun
+
         return self._call(
             "POST",
             f"/api/v1/models/{_q(model)}/versions/{version}/check-runs",
@@ -1098,9 +1325,13 @@ class RemoteBackend:
         )
 
     def get_check_run(self, run_id: str) -> CheckRun:
+        from steward.domain.checks import CheckRun
+
         return self._call("GET", f"/api/v1/check-runs/{_q(run_id)}", CheckRun)
 
     def list_check_runs(self, model: str, version: int, limit: int) -> list[CheckRun]:
+        from steward.domain.checks import CheckRun
+
         return self._call(
             "GET",
             f"/api/v1/models/{_q(model)}/versions/{version}/check-runs",
@@ -1284,6 +1515,8 @@ class RemoteBackend:
         """Upload the data as Parquet; the server loads the artifact and runs the suite."""
         import tempfile
 
+        from steward.domain.checks import CheckRun
+
         with tempfile.TemporaryDirectory(prefix="steward-validate-") as tmp:
             files: dict[str, Any] = {}
             handles = []
@@ -1324,6 +1557,8 @@ class RemoteBackend:
         options: ValidateOptions,
         reference: Path | None,
     ) -> Job:
+        from steward.domain.jobs import Job
+
         with contextlib.ExitStack() as stack:
             files: dict[str, Any] = {}
             for field, path in (("data", data), ("reference", reference)):
@@ -1339,13 +1574,19 @@ class RemoteBackend:
             )
 
     def submit_job(self, kind: str, model: str, version: int | None, params: dict[str, Any]) -> Job:
+        from steward.domain.jobs import Job
+
         body = {"kind": kind, "model": model, "version": version, "params": params}
         return self._call("POST", "/api/v1/jobs", Job, json=body)
 
     def job(self, job_id: str) -> Job:
+        from steward.domain.jobs import Job
+
         return self._call("GET", f"/api/v1/jobs/{_q(job_id)}", Job)
 
     def jobs(self, flt: JobFilter) -> list[Job]:
+        from steward.domain.jobs import Job
+
         params: dict[str, Any] = {"limit": flt.limit}
         if flt.model is not None:
             params["model"] = flt.model
@@ -1356,6 +1597,8 @@ class RemoteBackend:
         return self._call("GET", "/api/v1/jobs", list[Job], params=params)
 
     def cancel_job(self, job_id: str) -> Job:
+        from steward.domain.jobs import Job
+
         return self._call("POST", f"/api/v1/jobs/{_q(job_id)}/cancel", Job)
 
     def job_result(self, job_id: str) -> tuple[str, bytes]:

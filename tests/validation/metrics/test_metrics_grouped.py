@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from steward.domain.errors import InvalidInput
 from steward.validation import metrics as vm
 from steward.validation.metrics.grouped import ConfusionCounts, grouped_confusion
 
@@ -62,8 +64,14 @@ def test_weighted_counts_and_report_from_external_counts() -> None:
     np.testing.assert_allclose(counts.fp, [1.0, 1.5])
     np.testing.assert_array_equal(counts.rows, [3, 3])
     # An engine that ran GROUP BY itself hands over the same table.
-    external = ConfusionCounts(groups=counts.groups, rows=counts.rows, tn=counts.tn,
-                               fp=counts.fp, fn=counts.fn, tp=counts.tp)
+    external = ConfusionCounts(
+        groups=counts.groups,
+        rows=counts.rows,
+        tn=counts.tn,
+        fp=counts.fp,
+        fn=counts.fn,
+        tp=counts.tp,
+    )
     rep = vm.report_from_counts(external, min_group_size=1)
     direct = vm.fairness_report(y, p, g, sample_weight=w, min_group_size=1)
     assert rep.demographic_parity_difference == direct.demographic_parity_difference
@@ -94,3 +102,19 @@ def test_coded_columns_count_like_strings_whatever_the_code_width(first: int, se
     assert len(naive) == coded.groups.size
     for g, key in enumerate(coded.groups.keys):
         assert [coded.tn[g], coded.fp[g], coded.fn[g], coded.tp[g]] == naive[key]
+
+
+def test_pandas_string_columns_give_the_object_column_result() -> None:
+    # pandas' text columns (Arrow-backed by default in pandas 3) are coded by their own
+    # factorize; the report must equal the one on the same values as Python strings.
+    rng = np.random.default_rng(5)
+    y, p = rng.integers(0, 2, 5_000), rng.integers(0, 2, 5_000)
+    raw = rng.choice(np.array(["b", "a", "c", None], dtype=object), 5_000)
+    as_objects = vm.fairness_report(y, p, {"g": raw}, missing="group")
+    for text in (pd.array(raw, dtype="str"), pd.Series(raw, dtype="string")):
+        got = vm.fairness_report(y, p, {"g": text}, missing="group")
+        assert [g.group for g in got.groups] == [g.group for g in as_objects.groups]
+        assert got.demographic_parity_difference == as_objects.demographic_parity_difference
+        assert got.equalized_odds_ratio == as_objects.equalized_odds_ratio
+        with pytest.raises(InvalidInput, match="missing values"):
+            vm.fairness_report(y, p, {"g": text})

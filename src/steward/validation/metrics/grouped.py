@@ -78,7 +78,8 @@ def _coded(values: Any) -> pd.Categorical | None:
     """``values`` as a pandas Categorical when they arrive already coded, else None.
 
     A categorical Series, Index or array, or an Arrow dictionary array (chunked or not):
-    their integer codes are the factorisation, so converting them to values only to hash
+    their integer codes are the factorisation; a pandas string column is coded by its own
+    (Arrow) factorize, so converting them to values only to hash
     the values again would spend most of a fairness report's time on nothing.
     """
     if isinstance(values, pd.Categorical):
@@ -89,6 +90,11 @@ def _coded(values: Any) -> pd.Categorical | None:
     if arrow_type is not None and type(arrow_type).__name__ == "DictionaryType":
         converted = values.to_pandas()  # Arrow dictionary -> pandas categorical, codes kept
         return pd.Categorical(converted)
+    if isinstance(getattr(values, "dtype", None), pd.StringDtype):
+        # pandas' text columns (Arrow-backed by default since pandas 3): their own factorize
+        # codes them in Arrow without a Python object per row, which np.asarray would make.
+        codes, uniques = pd.factorize(values, sort=False)
+        return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
     return None
 
 
@@ -280,14 +286,22 @@ class ConfusionCounts:
 
     def total(self) -> tuple[float, float, float, float]:
         """Overall (tn, fp, fn, tp)."""
-        return (float(self.tn.sum()), float(self.fp.sum()), float(self.fn.sum()),
-                float(self.tp.sum()))
+        return (
+            float(self.tn.sum()),
+            float(self.fp.sum()),
+            float(self.fn.sum()),
+            float(self.tp.sum()),
+        )
 
     def merged(self, members: Sequence[bool] | NDArray[np.bool_]) -> tuple[float, ...]:
         """(tn, fp, fn, tp) summed over the groups where ``members`` is true."""
         m = np.asarray(members, dtype=np.bool_)
-        return (float(self.tn[m].sum()), float(self.fp[m].sum()), float(self.fn[m].sum()),
-                float(self.tp[m].sum()))
+        return (
+            float(self.tn[m].sum()),
+            float(self.fp[m].sum()),
+            float(self.fn[m].sum()),
+            float(self.tp[m].sum()),
+        )
 
 
 def confusion_counts(
@@ -333,7 +347,9 @@ def grouped_confusion(
     groups = encode_groups(sensitive_features, missing=missing)
     n = check_lengths(y_true=yt, y_pred=yp, sensitive_features=groups.codes)
     return confusion_counts(
-        groups, binary("y_true", yt, pos_label), binary("y_pred", yp, pos_label),
+        groups,
+        binary("y_true", yt, pos_label),
+        binary("y_pred", yp, pos_label),
         weights(sample_weight, n),
     )
 
