@@ -120,6 +120,7 @@ PAGES = [
     "/models/churn/monitoring",
     "/models/churn/risk",
     "/models/new",
+    "/models/churn/versions/new",
     "/work",
     "/approvals",
     "/findings",

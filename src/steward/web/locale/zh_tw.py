@@ -810,3 +810,8 @@ ZH_TW: dict[str, str] = {
     "The witness was registered.": "已登錄見證者。",
     "The witness was removed; its cosignatures stay.": "已移除見證者；其共同簽署仍保留。",
 }
+
+# The browser lifecycle pages keep their strings in their own module (fewer merge clashes).
+from steward.web.locale.zh_tw_lifecycle import ZH_TW_LIFECYCLE  # noqa: E402
+
+ZH_TW.update({k: v for k, v in ZH_TW_LIFECYCLE.items() if k not in ZH_TW})

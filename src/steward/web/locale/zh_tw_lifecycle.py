@@ -1,0 +1,36 @@
+# ruff: noqa: E501, RUF001  (Traditional Chinese uses full-width punctuation)
+"""Traditional Chinese for the browser lifecycle pages (add a version, monitors, the
+compliance programme), merged into :data:`steward.web.locale.zh_tw.ZH_TW`."""
+
+ZH_TW_LIFECYCLE: dict[str, str] = {
+    "%(file)s is larger than this server accepts (%(mb)s MB); choose a smaller file.": "%(file)s 超過伺服器接受的大小（%(mb)s MB）；請選擇較小的檔案。",
+    "%(rows)s rows": "%(rows)s 列",
+    "(upload the artifact and its data in the browser)": "（在瀏覽器中上傳模型檔案及其資料）",
+    "Add a version": "新增版本",
+    "Add a version of %(model)s": "新增 %(model)s 的版本",
+    "Artifact file": "模型檔案",
+    "Artifact, data and metadata": "模型檔案、資料與中繼資料",
+    "Each file may be up to %(mb)s MB (%(bytes)s bytes); the server refuses a larger one.": "每個檔案最大 %(mb)s MB（%(bytes)s 位元組）；伺服器會拒絕更大的檔案。",
+    "Evaluation data": "評估資料",
+    "Flavor": "模型格式",
+    "Metrics": "指標",
+    "One per line, e.g. auc = 0.81": "每行一項，例如 auc = 0.81",
+    "One per line, e.g. team = retail": "每行一項，例如 team = retail",
+    "The serialised model (e.g. a pickle, ONNX or joblib file).": "序列化後的模型（例如 pickle、ONNX 或 joblib 檔案）。",
+    "The upload did not reach the server; check the connection and try again.": "上傳未送達伺服器；請檢查網路連線後再試一次。",
+    "The version starts in development. Its data are profiled on the server (columns, types, distributions) and only the profile is kept; a registered dataset version links the version to that dataset's quality results and approvals.": "新版本從開發階段開始。其資料在伺服器上建立剖析（欄位、型別、分布），只保留剖析結果；選擇已登錄的資料集版本，可將此版本連結到該資料集的品質結果與核准。",
+    "The version was added in development.": "已新增版本，目前位於開發階段。",
+    "Training data": "訓練資料",
+    "Upload a file (Parquet or CSV)": "上傳檔案（Parquet 或 CSV）",
+    "Upload and add the version": "上傳並新增版本",
+    "Uploading": "上傳中",
+    "What changed in this version and why.": "此版本改了什麼，以及原因。",
+    "What you typed is kept; choose the files again (browsers do not let a page keep them).": "您輸入的內容已保留；請重新選擇檔案（瀏覽器不允許網頁保留已選的檔案）。",
+    "or choose a registered dataset version": "或選擇已登錄的資料集版本",
+    "artifact file": "模型檔案",
+    "flavor": "模型格式",
+    "metrics": "指標",
+    "tags": "標籤",
+    "training data": "訓練資料",
+    "evaluation data": "評估資料",
+}
