@@ -127,6 +127,7 @@ PAGES = [
     "/reviews",
     "/compliance",
     "/compliance/models/churn",
+    "/compliance/programme",
     "/audit",
     "/admin",
     "/admin/users/new",

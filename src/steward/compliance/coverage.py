@@ -19,6 +19,7 @@ reported with their reason and never computed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -545,6 +546,25 @@ def for_model(
     frameworks: tuple[str, ...] | None = None,
 ) -> ModelCoverage:
     states = evidence_states(facts, mapping, now)
+    rows = control_rows(states, mapping, frameworks)
+    return ModelCoverage(
+        model=facts.model,
+        version=facts.version,
+        stage=facts.stage,
+        risk_tier=facts.risk_tier,
+        computed_at=now,
+        evidence=tuple(states[k] for k in EvidenceKind),
+        controls=tuple(rows),
+        frameworks=summarise([rows]),
+    )
+
+
+def control_rows(
+    states: dict[EvidenceKind, Evidence],
+    mapping: EvidenceMapping,
+    frameworks: tuple[str, ...] | None = None,
+) -> list[ControlCoverage]:
+    """Every assessable control's status from one model's evidence states."""
     rows: list[ControlCoverage] = []
     for cat in catalogs.catalogs():
         if frameworks is not None and cat.id not in frameworks:
@@ -570,26 +590,25 @@ def for_model(
             status = _status([e.state for e in needed])
             todo = "; ".join(e.detail for e in needed if e.state in (State.MISSING, State.STALE))
             rows.append(ControlCoverage(cat.id, control.id, control.title, status, needed, todo))
-    return ModelCoverage(
-        model=facts.model,
-        version=facts.version,
-        stage=facts.stage,
-        risk_tier=facts.risk_tier,
-        computed_at=now,
-        evidence=tuple(states[k] for k in EvidenceKind),
-        controls=tuple(rows),
-        frameworks=summarise([rows]),
-    )
+    return rows
 
 
 def summarise(
     per_model: list[list[ControlCoverage]] | list[tuple[ControlCoverage, ...]],
 ) -> tuple[FrameworkSummary, ...]:
+    return summarise_weighted([(rows, 1) for rows in per_model])
+
+
+def summarise_weighted(
+    groups: Sequence[tuple[Sequence[ControlCoverage], int]],
+) -> tuple[FrameworkSummary, ...]:
+    """``summarise`` where each list of control rows stands for ``weight`` models with the
+    same statuses (the compliance programme groups models by their evidence states)."""
     counts: dict[str, Counter[str]] = {}
     controls: dict[str, set[str]] = {}
-    for rows in per_model:
+    for rows, weight in groups:
         for row in rows:
-            counts.setdefault(row.framework, Counter())[row.status.value] += 1
+            counts.setdefault(row.framework, Counter())[row.status.value] += weight
             controls.setdefault(row.framework, set()).add(row.control)
     out = []
     for cat in catalogs.catalogs():
