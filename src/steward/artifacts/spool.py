@@ -14,6 +14,9 @@ import re
 import tempfile
 import time
 from pathlib import Path
+from typing import BinaryIO
+
+from steward.domain.errors import ArtifactTooLarge, InvalidInput
 
 _NAME = re.compile(r"^[a-z]+-(\d+)-")
 
@@ -61,3 +64,65 @@ def clean(folder: Path) -> int:
             path.unlink()
             removed += 1
     return removed
+
+
+CHUNK = 1024 * 1024
+DATA_SUFFIXES = (".parquet", ".pq", ".csv")
+
+
+def write(
+    stream: BinaryIO,
+    folder: Path,
+    limit: int,
+    *,
+    too_large: str,
+    field: str = "artifact",
+    kind: str = "upload",
+    suffix: str = "",
+) -> Path:
+    """Copy an upload into a fresh spool file chunk by chunk, refusing it (and leaving no
+    file behind) once it passes ``limit`` bytes; ``too_large`` says what was too large.
+    Every face that takes an upload (the REST API, the web UI) spools through here."""
+    fd, path = new_file(folder, kind, suffix)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ArtifactTooLarge(
+                        f"{too_large} is larger than this server accepts ({limit} bytes, "
+                        "STEWARD_MAX_ARTIFACT_BYTES).",
+                        limit=limit,
+                        field=field,
+                    )
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_artifact(stream: BinaryIO, folder: Path, limit: int) -> Path:
+    """A model artifact upload, spooled."""
+    return write(stream, folder, limit, too_large="The artifact")
+
+
+def write_data(stream: BinaryIO, filename: str, folder: Path, limit: int, field: str) -> Path:
+    """A data file upload (Parquet or CSV, told by its name's suffix), spooled; ``field``
+    names the form field in the refusal."""
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in DATA_SUFFIXES:
+        raise InvalidInput(
+            f"The {field} file must be Parquet (.parquet) or CSV (.csv), not {filename!r}.",
+            field=field,
+        )
+    return write(
+        stream,
+        folder,
+        limit,
+        too_large=f"The {field} file",
+        field=field,
+        kind="validate",
+        suffix=suffix,
+    )

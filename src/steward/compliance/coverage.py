@@ -19,6 +19,7 @@ reported with their reason and never computed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -153,9 +154,9 @@ def is_generative(answers: dict[str, str | list[str]]) -> bool:
     return answers.get("generative") == "yes" or synthetic
 
 
-def applies(control: catalogs.Control, facts: ModelFacts) -> bool:
-    """Whether ``control`` concerns this model at all (NIST AI 600-1: generative only)."""
-    return control.applies_to != "generative" or facts.generative
+def applies(control: catalogs.Control, generative: bool) -> bool:
+    """Whether ``control`` concerns a model at all (NIST AI 600-1: generative models only)."""
+    return control.applies_to != "generative" or generative
 
 
 # --- results --------------------------------------------------------------------------
@@ -571,13 +572,36 @@ def for_model(
     frameworks: tuple[str, ...] | None = None,
 ) -> ModelCoverage:
     states = evidence_states(facts, mapping, now)
+    rows = control_rows(states, mapping, frameworks, generative=facts.generative)
+    return ModelCoverage(
+        model=facts.model,
+        version=facts.version,
+        stage=facts.stage,
+        risk_tier=facts.risk_tier,
+        computed_at=now,
+        evidence=tuple(states[k] for k in EvidenceKind),
+        controls=tuple(rows),
+        frameworks=summarise([rows]),
+        obligations=obligations_for(facts, now.date()),
+    )
+
+
+def control_rows(
+    states: dict[EvidenceKind, Evidence],
+    mapping: EvidenceMapping,
+    frameworks: tuple[str, ...] | None = None,
+    *,
+    generative: bool,
+) -> list[ControlCoverage]:
+    """Every assessable control's status from one model's evidence states (``generative``:
+    whether controls that concern only generative models apply, see :func:`applies`)."""
     rows: list[ControlCoverage] = []
     for cat in catalogs.catalogs():
         if frameworks is not None and cat.id not in frameworks:
             continue
         for control in cat.assessable:
             entry = mapping.entry(cat.id, control.id)
-            if entry is None or not applies(control, facts):
+            if entry is None or not applies(control, generative):
                 # A user mapping can only add; the shipped one covers every control (tested).
                 continue
             if entry.organisational is not None:
@@ -596,27 +620,25 @@ def for_model(
             status = _status([e.state for e in needed])
             todo = "; ".join(e.detail for e in needed if e.state in (State.MISSING, State.STALE))
             rows.append(ControlCoverage(cat.id, control.id, control.title, status, needed, todo))
-    return ModelCoverage(
-        model=facts.model,
-        version=facts.version,
-        stage=facts.stage,
-        risk_tier=facts.risk_tier,
-        computed_at=now,
-        evidence=tuple(states[k] for k in EvidenceKind),
-        controls=tuple(rows),
-        frameworks=summarise([rows]),
-        obligations=obligations_for(facts, now.date()),
-    )
+    return rows
 
 
 def summarise(
     per_model: list[list[ControlCoverage]] | list[tuple[ControlCoverage, ...]],
 ) -> tuple[FrameworkSummary, ...]:
+    return summarise_weighted([(rows, 1) for rows in per_model])
+
+
+def summarise_weighted(
+    groups: Sequence[tuple[Sequence[ControlCoverage], int]],
+) -> tuple[FrameworkSummary, ...]:
+    """``summarise`` where each list of control rows stands for ``weight`` models with the
+    same statuses (the compliance programme groups models by their evidence states)."""
     counts: dict[str, Counter[str]] = {}
     controls: dict[str, set[str]] = {}
-    for rows in per_model:
+    for rows, weight in groups:
         for row in rows:
-            counts.setdefault(row.framework, Counter())[row.status.value] += 1
+            counts.setdefault(row.framework, Counter())[row.status.value] += weight
             controls.setdefault(row.framework, set()).add(row.control)
     out = []
     for cat in catalogs.catalogs():

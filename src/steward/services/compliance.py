@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from steward.compliance import catalogs, coverage, dashboard, mapping
+from steward.compliance import catalogs, coverage, dashboard, mapping, programme
 from steward.compliance.coverage import (
     ApprovalFact,
     CheckRunFact,
@@ -26,6 +26,8 @@ from steward.compliance.coverage import (
 )
 from steward.compliance.dashboard import Dashboard
 from steward.compliance.mapping import CatalogInfo, ControlInfo, Crosswalk, EvidenceMapping
+from steward.compliance.programme import ModelJournal, Programme
+from steward.domain.audit import Action, AuditFilter
 from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import policies
@@ -120,6 +122,74 @@ def organisation_dashboard(ctx: Context, principal: Principal) -> Dashboard:
     per_model = [coverage.for_model(f, mp, now) for f in facts]
     summary = coverage.summarise([list(c.controls) for c in per_model])
     return dashboard.build(facts, per_model, summary, now)
+
+
+MAX_WEEKS = 52
+_PROGRAMME_ACTIONS = (
+    Action.MODEL_CREATED,
+    Action.VERSION_CREATED,
+    Action.VERSION_TRANSITIONED,
+    Action.MONITOR_CREATED,
+    Action.FINDING_OPENED,
+    Action.WAIVER_GRANTED,
+    Action.WAIVER_REVOKED,
+)
+
+
+def compliance_programme(
+    ctx: Context, principal: Principal, weeks: int = 12, frameworks: list[str] | None = None
+) -> Programme:
+    """Readiness per framework now and at each of the past ``weeks`` weeks (replayed from
+    the journal, ``compliance.programme.facts_as_of``), and the next actions that would
+    satisfy most unmet controls now."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    if not 1 <= weeks <= MAX_WEEKS:
+        raise InvalidInput(f"weeks must be between 1 and {MAX_WEEKS}.", field="weeks")
+    selected = _frameworks(frameworks)
+    mp = evidence_mapping(ctx)
+    with ctx.uow.read() as uow:
+        facts = _facts(uow)
+        now = uow.now
+        journals = _journals(uow)
+    moments = programme.week_starts(now, weeks)
+    points = []
+    actions: list[programme.Action] = []
+    for at in moments:
+        past = [programme.facts_as_of(f, journals.get(f.model, ModelJournal()), at) for f in facts]
+        point, found = programme.readiness(
+            [f for f in past if f is not None], mp, at, selected, actions=at == now
+        )
+        points.append(point)
+        actions = found or actions
+    return Programme(now, tuple(points), tuple(actions))
+
+
+def _journals(uow: UnitOfWork) -> dict[str, ModelJournal]:
+    """Per model, what the journal says happened when (one pass over the chosen actions)."""
+    out: dict[str, ModelJournal] = {}
+    wanted = AuditFilter(actions=tuple(a.value for a in _PROGRAMME_ACTIONS))
+    for event in uow.audit.stream(wanted):
+        data = event.payload_dict()
+        at = _utc(event.time)
+        name = event.subject_id if event.action == Action.MODEL_CREATED else data.get("model")
+        if not isinstance(name, str):
+            continue
+        j = out.setdefault(name, ModelJournal())
+        if event.action == Action.MODEL_CREATED:
+            j.registered_at = at
+        elif event.action == Action.VERSION_CREATED:
+            j.stages.setdefault(int(data["version"]), []).append((at, str(data["stage"])))
+        elif event.action == Action.VERSION_TRANSITIONED:
+            j.stages.setdefault(int(data["version"]), []).append((at, str(data["to"])))
+        elif event.action == Action.MONITOR_CREATED:
+            j.monitors[event.subject_id] = at
+        elif event.action == Action.FINDING_OPENED:
+            j.findings[int(data["id"])] = at
+        elif event.action == Action.WAIVER_GRANTED:
+            j.waivers[int(data["id"])] = at
+        else:
+            j.waivers_revoked[int(data["id"])] = at
+    return out
 
 
 # --- turning rows into facts ------------------------------------------------------------

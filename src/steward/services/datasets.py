@@ -24,7 +24,7 @@ from steward.domain.datasets import (
     Quality,
     RuleSet,
 )
-from steward.domain.entities import Page
+from steward.domain.entities import DatasetVersion, Page
 from steward.domain.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound
 from steward.domain.gate import DataFact
 from steward.domain.identity import team_name
@@ -399,3 +399,38 @@ def lineage(ctx: Context, principal: Principal, model: str, version: int) -> Dat
     ensure(principal, Permission.GOVERNANCE_READ)
     with ctx.uow.read() as uow:
         return lineage_in_uow(uow, model, version)
+
+
+def version_choices(ctx: Context, principal: Principal, limit: int = 100) -> list[DatasetSnapshot]:
+    """Registered dataset versions a new model version may name as its data (the web form's
+    choices): every version of the first ``limit`` datasets by name, newest first."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    check_limit(limit)
+    out: list[DatasetSnapshot] = []
+    with ctx.uow.read() as uow:
+        for found in uow.datasets.search(
+            owner=None,
+            steward_team=None,
+            classification=None,
+            status=None,
+            after_name=None,
+            limit=limit,
+        ):
+            out.extend(uow.datasets.snapshots(dataset_row(uow, found.name)["id"], details=False))
+    return out
+
+
+def as_version_data(ctx: Context, principal: Principal, ref: str) -> DatasetVersion:
+    """A registered dataset version as a model version's training or evaluation data: the
+    same fingerprint, so the version's lineage and the gate's data requirements find it."""
+    snap = get_version(ctx, principal, ref)
+    return DatasetVersion(
+        fingerprint=snap.fingerprint,
+        name=snap.dataset,
+        uri=None,
+        rows=snap.rows,
+        columns=snap.columns,
+        schema=list(snap.schema),
+        profile=dict(snap.profile),
+        created_at=snap.created_at,
+    )

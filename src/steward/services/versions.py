@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -433,3 +434,12 @@ def list_aliases(ctx: Context, principal: Principal, model: str) -> dict[str, in
     ensure(principal, Permission.VERSION_READ)
     with ctx.uow.read() as uow:
         return uow.versions.aliases(model_id(uow, model))
+
+
+def describe_upload(path: Path, filename: str) -> DatasetVersion:
+    """An uploaded data file's fingerprint, schema and profile, as a version's data. Only the
+    profile is kept: the upload's spool path is no location anyone can read it from again."""
+    from steward.lineage.datasets import describe  # loads pandas: not at server start
+
+    described = describe(path, name=Path(filename).name or "upload", uri="")
+    return dataclasses.replace(described, uri=None)

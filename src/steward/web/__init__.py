@@ -23,12 +23,16 @@ def mount(app: FastAPI) -> None:
     from steward.web.pages import router
     from steward.web.personal_data_pages import router as personal_data_router
     from steward.web.policy_pages import router as policy_router
+    from steward.web.programme_pages import router as programme_router
     from steward.web.register_pages import router as register_router
     from steward.web.sso_pages import router as sso_router
+    from steward.web.version_pages import router as version_router
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(register_router)  # before /models/{name}: /models/new is a page
+    app.include_router(version_router)  # before /models/{name}: a fixed path below it
     app.include_router(router)
+    app.include_router(programme_router)
     app.include_router(governance_router)
     app.include_router(admin_router)
     app.include_router(connection_router)

@@ -708,3 +708,34 @@ def performance_history(
         "thresholds": limits,
         "marks": marks,
     }
+
+
+def readiness_over_time(points: list[Any], gettext: Gettext) -> dict[str, Any] | None:
+    """The compliance programme's readiness: per framework, the % of scored control cells
+    that are current at each week (``compliance.programme.Point``); None without a score."""
+    values = [
+        {"week": p.at.date().isoformat(), "framework": f.framework, "percent": f.percent_current}
+        for p in points
+        for f in p.frameworks
+        if f.percent_current is not None
+    ]
+    if not values:
+        return None
+    return {
+        "$schema": SCHEMA,
+        "title": gettext("Readiness per framework"),
+        "width": "container",
+        "height": 260,
+        "data": {"values": values},
+        "mark": {"type": "line", "point": True, "tooltip": True},
+        "encoding": {
+            "x": {"field": "week", "type": "temporal", "title": gettext("Week")},
+            "y": {
+                "field": "percent",
+                "type": "quantitative",
+                "title": gettext("Share of control cells current (%)"),
+                "scale": {"domain": [0, 100]},
+            },
+            "color": {"field": "framework", "type": "nominal", "title": gettext("Framework")},
+        },
+    }

@@ -243,6 +243,12 @@ FIELD_LABELS: dict[str, str] = {
     "notes": N_("notes"),
     "reason": N_("reason"),
     "requirement": N_("requirement"),
+    "artifact": N_("artifact file"),
+    "flavor": N_("flavor"),
+    "metrics": N_("metrics"),
+    "tags": N_("tags"),
+    "training_data": N_("training data"),
+    "evaluation_data": N_("evaluation data"),
 }
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from fastapi.responses import Response
 from steward.api.deps import Caller, caller, respond
 from steward.artifacts import spool
 from steward.domain.checks import CheckRun
-from steward.domain.errors import ArtifactTooLarge, InvalidInput
+from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Principal
 from steward.services.context import Context
 from steward.validation.options import ValidateOptions
@@ -35,28 +34,7 @@ def _options(text: str) -> ValidateOptions:
 
 
 def spool_data(upload: UploadFile, limit: int, field: str, folder: Path) -> Path:
-    suffix = Path(upload.filename or "").suffix.lower()
-    if suffix not in _SUFFIXES:
-        raise InvalidInput(
-            f"The {field} file must be Parquet (.parquet) or CSV (.csv), not {upload.filename!r}.",
-            field=field,
-        )
-    fd, path = spool.new_file(folder, "validate", suffix)
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := upload.file.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise ArtifactTooLarge(
-                        f"The {field} file is larger than this server accepts ({limit} bytes, "
-                        "STEWARD_MAX_ARTIFACT_BYTES)."
-                    )
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
+    return spool.write_data(upload.file, upload.filename or "", folder, limit, field)
 
 
 @router.post("/models/{name}/versions/{version}/validate", status_code=201, response_model=CheckRun)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,7 +21,7 @@ from steward.domain.entities import (
     Transition,
     TransitionResult,
 )
-from steward.domain.errors import ArtifactTooLarge, InvalidInput
+from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Principal
 from steward.domain.requests import GateReport
 from steward.domain.specs import VersionSpec
@@ -30,7 +29,6 @@ from steward.services import gates, lifecycle, versions
 from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1", tags=["versions"])
-CHUNK = 1024 * 1024
 
 
 def _metadata(text: str) -> VersionSpec:
@@ -48,22 +46,7 @@ def _metadata(text: str) -> VersionSpec:
 
 
 def _spool(upload: UploadFile, limit: int, folder: Path) -> Path:
-    fd, path = spool.new_file(folder)
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := upload.file.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise ArtifactTooLarge(
-                        f"The artifact is larger than this server accepts ({limit} bytes, "
-                        "STEWARD_MAX_ARTIFACT_BYTES)."
-                    )
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
+    return spool.write_artifact(upload.file, folder, limit)
 
 
 @router.post("/models/{name}/versions", status_code=201, response_model=ModelVersion)

@@ -898,3 +898,8 @@ ZH_TW: dict[str, str] = {
     "Override": "覆寫",
     "Not scanned: `steward dataset scan NAME@VERSION --rescan`.": "尚未掃描：`steward dataset scan NAME@VERSION --rescan`。",
 }
+
+# The browser lifecycle pages keep their strings in their own module (fewer merge clashes).
+from steward.web.locale.zh_tw_lifecycle import ZH_TW_LIFECYCLE  # noqa: E402
+
+ZH_TW.update({k: v for k, v in ZH_TW_LIFECYCLE.items() if k not in ZH_TW})
