@@ -21,6 +21,7 @@ from steward.api.routes import (
     audit,
     findings,
     mlflow_compat,
+    mlflow_webhooks,
     models,
     reviews,
     tokens,
@@ -171,6 +172,7 @@ def create_app(ctx: Context) -> FastAPI:
     app.include_router(system_routes.router)
     # the MLflow Model Registry API for the `mlflow` client (docs/mlflow.md)
     app.include_router(mlflow_compat.router)
+    app.include_router(mlflow_webhooks.router)  # MLflow's registry webhooks ask for a sync
     # web UI at / (sign-in, inventory, model pages, approvals, audit journal)
     from steward.web import mount as mount_web
 

@@ -122,6 +122,11 @@ class Action(StrEnum):
     # MLflow bridge: where an imported model or version came from (its MLflow ids)
     MLFLOW_MODEL_LINKED = "mlflow.model_linked"
     MLFLOW_VERSION_IMPORTED = "mlflow.version_imported"
+    # Steward's decisions written into MLflow (tags, production aliases), and an alias or
+    # stage moved in MLflow behind Steward's back (found, and reverted when configured)
+    MLFLOW_WRITTEN_BACK = "mlflow.written_back"
+    MLFLOW_DRIFT = "mlflow.drift"
+    MLFLOW_REVERTED = "mlflow.reverted"
 
 
 def canonical_json(value: Any) -> str:
