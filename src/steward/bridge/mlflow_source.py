@@ -135,6 +135,7 @@ class MlflowSource:
             metrics=dict(run.data.metrics),
             tags=dict(run.data.tags),
             datasets=datasets,
+            artifact_uri=run.info.artifact_uri or "",
         )
 
     def download(self, version: MlflowVersion, dest: Path) -> Path:

@@ -115,8 +115,11 @@ def _due(state: WriteBack | None, now: datetime) -> bool:
     return state is None or state.next_at is None or state.next_at <= now
 
 
-def write_back(ctx: Context, principal: Principal, source: MlflowSource) -> WriteBackReport:
-    """One pass over every linked model of ``source``: find drift, then write the rest."""
+def write_back(
+    ctx: Context, principal: Principal, source: MlflowSource, only: list[str] | None = None
+) -> WriteBackReport:
+    """One pass over every linked model of ``source`` (or those MLflow names in ``only``):
+    find drift, then write the rest."""
     ensure(principal, Permission.VERSION_WRITE)
     ensure(principal, Permission.FINDING_WRITE)
     report = WriteBackReport(source=source.id)
@@ -125,9 +128,11 @@ def write_back(ctx: Context, principal: Principal, source: MlflowSource) -> Writ
     with ctx.uow.read() as uow:
         wanted = plans(ctx, uow, source.id)
         state = uow.mlflow.writebacks(source.id)
+    if only is not None:
+        wanted = {name: plan for name, plan in wanted.items() if name in only}
     if not wanted:
         return report
-    registered = {m.name: m for m in source.models()}
+    registered = {m.name: m for m in source.models(only)}
     for name, plan in sorted(wanted.items()):
         found = registered.get(name)
         if found is None:
@@ -430,7 +435,7 @@ def sync_both_ways(
         asked = uow.mlflow.take_sync_requests(uow.now)
         uow.commit()
     imported = mlflow_bridge.sync(ctx, principal, source, only=only)
-    return SyncOutcome(imported, write_back(ctx, principal, source), asked)
+    return SyncOutcome(imported, write_back(ctx, principal, source, only), asked)
 
 
 @dataclass(frozen=True)
