@@ -9,6 +9,8 @@ reads MLflow itself. Everything is decided in ``services/mlflow_writeback.py``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -18,6 +20,16 @@ from steward.api.deps import app_context, respond
 from steward.services import mlflow_writeback
 
 router = APIRouter(tags=["mlflow"])
+PATH = "/mlflow/webhooks"
+# The problem answers app.py documents for public operations, plus this one's own 403.
+_NOT_CONFIGURED: dict[int | str, dict[str, Any]] = {
+    403: {
+        "description": "STEWARD_MLFLOW_WEBHOOK_SECRET is not set: no delivery is taken",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+}
 
 
 class Accepted(BaseModel):
@@ -25,7 +37,7 @@ class Accepted(BaseModel):
     event: str
 
 
-@router.post("/mlflow/webhooks", status_code=202, response_model=Accepted)
+@router.post(PATH, status_code=202, response_model=Accepted, responses=_NOT_CONFIGURED)
 async def mlflow_webhook(request: Request) -> Response:
     """Accept one signed MLflow registry webhook delivery (202); 401 for a bad or stale
     signature, 409 for a replayed delivery id, 403 when no secret is configured."""
