@@ -26,7 +26,6 @@ import datetime as dt
 import importlib.metadata
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -37,14 +36,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mlflow_server  # bench/mlflow_server.py, shared with tests/mlflow_bridge
 from report import machine, replace_section  # bench/report.py, shared by the benchmarks
 
 REPO = Path(__file__).resolve().parent.parent
 SECTION_TITLE = "## MLflow bridge (bench/mlflow_bridge.py)"
-MLFLOW_SERVER = REPO / ".venv-mlflow" / "bin" / "mlflow"
 STEWARD = Path(sys.executable).parent / "steward"
 
 
@@ -58,50 +55,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(url: str, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{what} did not start")
-
-
 def start_mlflow(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    if not MLFLOW_SERVER.is_file():
+    binary = mlflow_server.server_binary()
+    if binary is None:
         raise SystemExit("No MLflow server: run `scripts/venv.sh test` (creates .venv-mlflow).")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "VIRTUAL_ENV"))}
-    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
-    process = subprocess.Popen(
-        [
-            str(MLFLOW_SERVER),
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{home / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(home / "artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        cwd=home,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for(f"{url}/health", process, "mlflow server")
-    return process, url
+    return mlflow_server.start(binary, home, free_port())
 
 
 def start_steward(home: Path, tracking: str) -> tuple[subprocess.Popen[bytes], str, str]:
@@ -142,14 +100,11 @@ def start_steward(home: Path, tracking: str) -> tuple[subprocess.Popen[bytes], s
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    wait_for(f"{url}/healthz", process, "steward server")
+    mlflow_server.wait_until_up(f"{url}/healthz", process, "steward server")
     return process, url, token
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)  # the group this script started
-        process.wait(timeout=30)
+stop = mlflow_server.stop
 
 
 def model_folder(root: Path) -> Path:

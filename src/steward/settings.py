@@ -142,6 +142,21 @@ class Settings:
     # Aliases that mean "in production" (STEWARD_MLFLOW_PRODUCTION_ALIASES): setting one
     # through `/mlflow` is a production move, so Steward's gate decides it.
     mlflow_production_aliases: tuple[str, ...] = ("champion",)
+    # Write Steward's decisions back into that MLflow registry (STEWARD_MLFLOW_WRITE_BACK,
+    # default on): `steward.*` version tags and the production aliases, from the worker's
+    # mlflow_sync job, never inside a user's request.
+    mlflow_write_back: bool = True
+    # Put back a production alias or stage moved in MLflow behind Steward's back
+    # (STEWARD_MLFLOW_REVERT_ALIASES; default off: the critical finding is opened either way).
+    mlflow_revert_aliases: bool = False
+    # The shared secret of the MLflow registry webhook that asks for a sync
+    # (STEWARD_MLFLOW_WEBHOOK_SECRET; unset: POST /mlflow/webhooks refuses every delivery).
+    mlflow_webhook_secret: str | None = field(default=None, repr=False)  # never in logs
+    # Where people reach this Steward's web UI (STEWARD_PUBLIC_URL, e.g.
+    # https://steward.example.com): the base of links Steward writes elsewhere, such as the
+    # `steward.url` tag on MLflow versions and the links in notification e-mails. Unset: no
+    # MLflow link is written and e-mails name the page's path.
+    public_url: str | None = None
     # The organisation's time zone (STEWARD_TIMEZONE, an IANA name such as Asia/Taipei;
     # default the server's own): the web UI shows every time in it, with the zone named.
     # The journal and the API keep UTC.
@@ -157,9 +172,6 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)  # never in logs
     smtp_from: str = "steward@localhost"
     smtp_starttls: bool = True
-    # This server's address as people reach it (STEWARD_PUBLIC_URL, e.g.
-    # https://steward.example.org): e-mails link to pages under it; unset, they name the path.
-    public_url: str = ""
     # The organisation's language for e-mails to people who chose none (STEWARD_LANGUAGE:
     # en or zh-TW).
     language: str = "en"
@@ -227,13 +239,16 @@ class Settings:
             )
             if env.get("STEWARD_MLFLOW_PRODUCTION_ALIASES") is not None
             else ("champion",),
+            mlflow_write_back=_flag(env, "STEWARD_MLFLOW_WRITE_BACK", True),
+            mlflow_revert_aliases=_flag(env, "STEWARD_MLFLOW_REVERT_ALIASES", False),
+            mlflow_webhook_secret=env.get("STEWARD_MLFLOW_WEBHOOK_SECRET") or None,
+            public_url=_public_url(env.get("STEWARD_PUBLIC_URL")),
             timezone=_timezone(env.get("STEWARD_TIMEZONE")),
             smtp_host=(env.get("STEWARD_SMTP_HOST") or "").strip() or None,
             smtp_user=env.get("STEWARD_SMTP_USER") or None,
             smtp_password=env.get("STEWARD_SMTP_PASSWORD") or None,
             smtp_from=_address(env.get("STEWARD_SMTP_FROM")),
             smtp_starttls=_flag(env, "STEWARD_SMTP_STARTTLS", True),
-            public_url=(env.get("STEWARD_PUBLIC_URL") or "").strip().rstrip("/"),
             language=_language(env.get("STEWARD_LANGUAGE")),
             log_key=Path(env["STEWARD_LOG_KEY"]).expanduser().resolve()
             if env.get("STEWARD_LOG_KEY")
@@ -387,6 +402,18 @@ def _worker(value: str | None) -> str:
             "or 'external' (a `steward worker` process does)"
         )
     return mode
+
+
+def _public_url(value: str | None) -> str | None:
+    text = (value or "").strip().rstrip("/")
+    if not text:
+        return None
+    if not re.match(r"^https?://[^/\s]+", text):
+        raise ValueError(
+            f"STEWARD_PUBLIC_URL={value!r} must be the http(s) address people open Steward at, "
+            "for example https://steward.example.com"
+        )
+    return text
 
 
 def _flag(env: Mapping[str, str], var: str, default: bool) -> bool:

@@ -8,37 +8,34 @@ does not need. The tests talk to it with the ``mlflow`` client library of Stewar
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from bench import mlflow_server as server_process
 
 from tests.conftest import free_port
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def server_binary() -> Path | None:
-    configured = os.environ.get("STEWARD_TEST_MLFLOW_SERVER")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(REPO / ".venv-mlflow" / "bin" / "mlflow")
-    return next((c for c in candidates if c.is_file()), None)
+# MLflow (3.3+) posts registry webhooks only to https URLs on public addresses unless told
+# otherwise (the tests' Steward listens on http://127.0.0.1), and caches the list of
+# webhooks for 60 s (a webhook created in a test would wait that long to fire).
+WEBHOOKS_TO_LOOPBACK = {
+    "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+    "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+    "MLFLOW_WEBHOOK_CACHE_TTL": "1",
+}
 
 
 class MlflowServer:
-    """`mlflow server` with a SQLite backend store and a local artifact root, on loopback."""
+    """`mlflow server` with a SQLite backend store and a local artifact root, on loopback
+    (started and stopped by bench/mlflow_server.py, which the benchmark uses too)."""
 
     def __init__(self, home: Path) -> None:
-        binary = server_binary()
+        binary = server_process.server_binary()
         if binary is None:
             pytest.skip(
                 "No MLflow server: run `scripts/venv.sh test` (it creates .venv-mlflow) or set "
@@ -47,58 +44,17 @@ class MlflowServer:
         self.home = home
         self.artifacts = home / "artifacts"
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-        env.pop("VIRTUAL_ENV", None)
-        env.pop("PYTHONPATH", None)
-        # Its background job runner (prompt optimisation, ...) is not what is tested here.
-        env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
         self.log = (home / "server.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                str(binary),
-                "server",
-                "--backend-store-uri",
-                f"sqlite:///{home / 'mlflow.db'}",
-                "--artifacts-destination",
-                str(self.artifacts),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                "1",
-            ],
-            cwd=home,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its gunicorn/uvicorn workers stop with it
-        )
-        deadline = time.monotonic() + 300  # the machine may be busy
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"mlflow server exited: {(home / 'server.log').read_text()[-2000:]}"
-                )
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("mlflow server did not start within 300 s")
-            time.sleep(0.3)
+        try:
+            self.process, self.url = server_process.start(
+                binary, home, self.port, self.log, extra_env=WEBHOOKS_TO_LOOPBACK
+            )
+        except BaseException:
+            self.log.close()
+            raise
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)  # the group we started, by its id
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        server_process.stop(self.process)
         self.log.close()
 
 

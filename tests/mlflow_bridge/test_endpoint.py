@@ -222,3 +222,27 @@ def test_strangers_anonymous_callers_and_foreign_sources_are_refused(
     assert [
         v.version for v in versions.list_versions(steward_ctx, ADMIN, "credit-scoring").items
     ] == [1]
+
+
+def test_a_folder_logged_under_the_run_is_registered_whole(
+    steward_ctx: Context, mlflow_server: MlflowServer, as_user: object, tmp_path: Path
+) -> None:
+    """``runs:/<run>/model`` of files logged with ``log_artifacts`` (not a logged model) is
+    read straight from the run's folder on MLflow's proxy (logged models, which MLflow keeps
+    elsewhere, are registered by the test above)."""
+    import mlflow
+
+    as_user(token_for(steward_ctx, "olive", "owner"))  # type: ignore[operator]
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "MLmodel").write_text("artifact_path: model\nflavors: {}\n")
+    (folder / "weights.bin").write_bytes(b"w" * 4096)
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(str(folder), "model")
+    registered = mlflow.register_model(f"runs:/{run.info.run_id}/model", "plain-folder")
+    assert registered.version == "1"
+    dest = tmp_path / "stored.tar"
+    stored = versions.download_artifact(steward_ctx, ADMIN, "plain-folder", 1, dest)
+    with tarfile.open(dest) as tar:
+        assert {"MLmodel", "weights.bin"} <= {Path(n).name for n in tar.getnames()}
+    assert stored.tags["mlflow.run_id"] == run.info.run_id

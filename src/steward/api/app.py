@@ -21,6 +21,7 @@ from steward.api.routes import (
     audit,
     findings,
     mlflow_compat,
+    mlflow_webhooks,
     models,
     reviews,
     tokens,
@@ -59,6 +60,7 @@ PUBLIC_PATHS = (
     "/api/v1/auth/login",
     "/api/v1/auth/sso/device",
     "/api/v1/auth/sso/device/token",
+    mlflow_webhooks.PATH,  # MLflow signs its deliveries (HMAC), it holds no Steward token
 )
 
 
@@ -179,6 +181,7 @@ def create_app(ctx: Context) -> FastAPI:
     app.include_router(system_routes.router)
     # the MLflow Model Registry API for the `mlflow` client (docs/mlflow.md)
     app.include_router(mlflow_compat.router)
+    app.include_router(mlflow_webhooks.router)  # MLflow's registry webhooks ask for a sync
     # web UI at / (sign-in, inventory, model pages, approvals, audit journal)
     from steward.web import mount as mount_web
 
@@ -207,7 +210,7 @@ def _document_contract(app: FastAPI) -> None:
                 for method, operation in operations.items():
                     if not public:
                         operation.setdefault("security", [{"HTTPBearer": []}])
-                    if path.startswith("/api/"):
+                    if path.startswith("/api/") or path == mlflow_webhooks.PATH:
                         problems.document(operation, method, path, public=public)
             app.openapi_schema = schema
         return app.openapi_schema

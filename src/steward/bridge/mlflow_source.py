@@ -62,7 +62,7 @@ class MlflowSource:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, what: str, fn: Any, *args: Any, verb: str = "reading", **kwargs: Any) -> Any:
         from mlflow.exceptions import MlflowException
 
         try:
@@ -71,11 +71,11 @@ class MlflowSource:
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
                 raise NotFound(f"MLflow at {self.id} has no {what}.", source=self.id) from None
             raise SourceUnavailable(
-                f"MLflow at {self.id} failed reading {what}: {exc.message}", source=self.id
+                f"MLflow at {self.id} failed {verb} {what}: {exc.message}", source=self.id
             ) from None
         except OSError as exc:  # requests' connection errors are OSErrors
             raise SourceUnavailable(
-                f"MLflow at {self.id} stopped answering while reading {what}: {exc}",
+                f"MLflow at {self.id} stopped answering while {verb} {what}: {exc}",
                 source=self.id,
             ) from None
 
@@ -135,6 +135,7 @@ class MlflowSource:
             metrics=dict(run.data.metrics),
             tags=dict(run.data.tags),
             datasets=datasets,
+            artifact_uri=run.info.artifact_uri or "",
         )
 
     def download(self, version: MlflowVersion, dest: Path) -> Path:
@@ -168,6 +169,55 @@ class MlflowSource:
                 source=self.id,
             )
         return local
+
+    # -- writes (Steward's decisions, made by the worker's mlflow_sync job) ----------------------
+
+    def set_version_tags(self, name: str, version: int, tags: dict[str, str]) -> None:
+        for key, value in sorted(tags.items()):
+            self._call(
+                f"tag {key!r} of version {version} of {name!r}",
+                self._client.set_model_version_tag,
+                name,
+                str(version),
+                key,
+                value,
+                verb="writing",
+            )
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        self._call(
+            f"alias {alias!r} of {name!r}",
+            self._client.set_registered_model_alias,
+            name,
+            alias,
+            str(version),
+            verb="writing",
+        )
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._call(
+            f"alias {alias!r} of {name!r}",
+            self._client.delete_registered_model_alias,
+            name,
+            alias,
+            verb="removing",
+        )
+
+    def set_stage(self, name: str, version: int, stage: str) -> None:
+        """Move a version's legacy stage (deprecated in MLflow, still read by many teams)."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # MLflow's own deprecation notice of stages
+            self._call(
+                f"the stage of version {version} of {name!r}",
+                self._client.transition_model_version_stage,
+                name,
+                str(version),
+                stage,
+                archive_existing_versions=False,
+                verb="writing",
+            )
 
     def logged_model_uri(self, model_id: str) -> str:
         """Where a logged model's files are (``models:/m-…`` sources of MLflow 3)."""

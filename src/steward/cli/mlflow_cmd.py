@@ -161,24 +161,27 @@ def sync(
         import time
 
         from steward.bridge.mlflow_source import MlflowSource
-        from steward.services import mlflow_bridge as service
+        from steward.services import mlflow_writeback as service
 
         source = MlflowSource(tracking_uri)
         context, who = _embedded(ctx)
         try:
             while True:
-                summary = service.sync(context, who, source, only=model)
+                outcome = service.sync_both_ways(context, who, source, only=model)
                 if json_:
-                    output.emit_json(dataclasses.asdict(summary))
+                    output.emit_json(
+                        {
+                            **dataclasses.asdict(outcome.imported),
+                            "write_back": dataclasses.asdict(outcome.written),
+                        }
+                    )
                 else:
                     output.console().print(
-                        f"{len(summary.versions_imported)} new version(s), "
-                        f"{len(summary.models_created)} new model(s) from MLflow at "
-                        f"{summary.source}: "
-                        + (", ".join(summary.versions_imported) or "nothing new")
+                        f"{outcome.summary} (MLflow at {outcome.imported.source}): "
+                        + (", ".join(outcome.imported.versions_imported) or "nothing new")
                     )
-                    for failure in summary.failed:
-                        output.err_console().print(f"Not imported (retried next time): {failure}")
+                    for failure in outcome.failed:
+                        output.err_console().print(f"Failed (retried next time): {failure}")
                 if not watch:
                     return
                 time.sleep(interval)
@@ -208,15 +211,19 @@ def status(
     def go() -> None:
         from steward.bridge.mlflow_source import MlflowSource
         from steward.services import mlflow_bridge as service
+        from steward.services import mlflow_writeback
 
         source = MlflowSource(tracking_uri) if tracking_uri else None
         context, who = _embedded(ctx)
         try:
             found = service.status(context, who, source)
+            owed = mlflow_writeback.pending(context, who, source.id if source else None)
         finally:
             context.uow.engine.dispose()
         if json_:
-            output.emit_json(dataclasses.asdict(found))
+            output.emit_json(
+                {**dataclasses.asdict(found), "write_back": [dataclasses.asdict(p) for p in owed]}
+            )
             return
         output.table(
             "Linked MLflow versions",
@@ -239,5 +246,22 @@ def status(
                 "In MLflow, not yet in Steward (run `steward mlflow import`): "
                 + ", ".join(found.unlinked)
             )
+        if owed:
+            output.table(
+                "Write-back owed to MLflow (the worker's mlflow_sync job writes it)",
+                ["MLflow model", "What", "Failed tries", "Next try", "Last error"],
+                [
+                    [
+                        p.mlflow_name,
+                        p.target,
+                        p.attempts,
+                        p.next_at.isoformat(timespec="seconds") if p.next_at else "next pass",
+                        p.last_error or "-",
+                    ]
+                    for p in owed
+                ],
+            )
+        else:
+            output.console().print("Write-back: MLflow shows every Steward decision.")
 
     output.run(go)

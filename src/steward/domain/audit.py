@@ -127,6 +127,11 @@ class Action(StrEnum):
     # background jobs (their results are journalled by the use case each one runs)
     JOB_SUBMITTED = "job.submitted"
     JOB_CANCELLED = "job.cancelled"
+    # Steward's decisions written into MLflow (tags, production aliases), and an alias or
+    # stage moved in MLflow behind Steward's back (found, and reverted when configured)
+    MLFLOW_WRITTEN_BACK = "mlflow.written_back"
+    MLFLOW_DRIFT = "mlflow.drift"
+    MLFLOW_REVERTED = "mlflow.reverted"
 
 
 def canonical_json(value: Any) -> str:

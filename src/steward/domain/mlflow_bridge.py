@@ -156,6 +156,7 @@ class MlflowRun:
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     datasets: list[MlflowDataset] = field(default_factory=list)
+    artifact_uri: str = ""  # where the run's own files are (``mlflow-artifacts:/…``)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from steward.domain import mlflow_bridge as mb
 from steward.domain.entities import Model, ModelVersion
@@ -31,6 +32,9 @@ from steward.domain.lifecycle import Stage
 from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import lifecycle, mlflow_bridge, models, versions
 from steward.services.context import Context
+
+if TYPE_CHECKING:
+    from steward.bridge.mlflow_source import MlflowSource
 
 SOURCE_TAG = "mlflow.source"
 RUN_TAG = "mlflow.run_id"
@@ -234,7 +238,7 @@ def create_model_version(
     run = mlsrc.run(run_id)
     folder = Path(tempfile.mkdtemp(prefix="steward-mlflow-"))
     try:
-        local = mlsrc.download_uri(uri, folder, f"{source!r}")
+        local = _download(mlsrc, uri, run, folder, source)
         prepared = packaging.prepare(local, max_bytes=ctx.settings.max_artifact_bytes)
         try:
             mv = mb.MlflowVersion(
@@ -256,6 +260,31 @@ def create_model_version(
             prepared.cleanup()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _download(
+    mlsrc: MlflowSource, uri: str, run: mb.MlflowRun | None, folder: Path, source: str
+) -> Path:
+    """The version's files. A ``runs:/<run>/<path>`` of the run already read is fetched
+    straight from the run's artifact folder on the server's proxy: MLflow's own resolution
+    of ``runs:/`` reads the run twice more and looks for a logged model first, which cost
+    about a third of a registration (BENCHMARKS.md). Files logged as a logged model rather
+    than under the run (nothing there) take MLflow's way."""
+    from steward.domain.errors import ArtifactError
+
+    prefix = f"runs:/{run.run_id}/" if run else None
+    direct = None
+    if run is not None and prefix and uri.startswith(prefix):
+        base = run.artifact_uri.rstrip("/")
+        if base.startswith("mlflow-artifacts:"):  # the configured server's proxy, nothing else
+            direct = f"{base}/{uri[len(prefix) :].strip('/')}"
+    if direct is not None:
+        try:
+            (folder / "direct").mkdir()
+            return mlsrc.download_uri(direct, folder / "direct", f"{source!r}")
+        except ArtifactError:
+            pass  # not under the run: let MLflow resolve it
+    return mlsrc.download_uri(uri, folder, f"{source!r}")
 
 
 def _resolve(mlsrc: object, source: str) -> str:

@@ -246,7 +246,7 @@ def _queue(ctx: Context, uow: UnitOfWork, people: dict[str, User]) -> int:
     """Queue the e-mails due: one per new notification for immediate delivery, one digest
     a day for the others. Notifications that need no e-mail are marked handled."""
     queued = 0
-    base = ctx.settings.public_url
+    base = ctx.settings.public_url or ""
     for name in uow.notifications.recipients_unmailed():
         user = people.get(name)
         pending = uow.notifications.unmailed(name)

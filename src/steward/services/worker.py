@@ -83,16 +83,14 @@ def _run_job(
         if not ctx.settings.mlflow_tracking_uri:
             return "not configured (STEWARD_MLFLOW_TRACKING_URI)"
         from steward.bridge.mlflow_source import MlflowSource
-        from steward.services import mlflow_bridge
+        from steward.services import mlflow_writeback
 
-        synced = mlflow_bridge.sync(ctx, principal, MlflowSource(ctx.settings.mlflow_tracking_uri))
-        done = (
-            f"{len(synced.versions_imported)} new version(s), "
-            f"{len(synced.models_created)} new model(s) from MLflow"
+        outcome = mlflow_writeback.sync_both_ways(
+            ctx, principal, MlflowSource(ctx.settings.mlflow_tracking_uri)
         )
-        if synced.failed:  # the job reports failure; the next pass retries those versions
-            raise StewardError(f"{done}; not imported: {'; '.join(synced.failed)}"[:2000])
-        return done
+        if outcome.failed:  # the job reports failure; the next pass retries those
+            raise StewardError(f"{outcome.summary}; failed: {'; '.join(outcome.failed)}"[:2000])
+        return outcome.summary
     if job is Job.NOTIFICATIONS:
         from steward.mailer import SmtpMailer
         from steward.services import notifications
@@ -164,6 +162,17 @@ def _attempt(
         return JobOutcome(job, ran=True, ok=False, detail=repr(exc)[:300])
 
 
+def _mlflow_sync_asked(ctx: Context) -> bool:
+    if not ctx.settings.mlflow_tracking_uri:
+        return False
+    try:
+        with ctx.uow.read() as uow:
+            return uow.mlflow.sync_requested() > 0
+    except Exception:  # the database may be briefly away: the scheduled pass still syncs
+        log.exception("could not read MLflow sync requests")
+        return False
+
+
 def beat(ctx: Context, identity: Identity) -> None:
     try:
         with ctx.uow.write() as uow:
@@ -204,6 +213,8 @@ def run(
                 # Every job, in the enum's order (the order a pass runs them).
                 due = tuple(j for j in Job if j in SCHEDULED or j in EVERY_INTERVAL)
                 last_schedule = now
+            elif _mlflow_sync_asked(ctx):  # an MLflow webhook arrived: sync now
+                due = tuple(j for j in Job if j is Job.MLFLOW_SYNC or j in EVERY_INTERVAL)
             report = run_pass(
                 ctx, principal, due, sender, identity=identity, engine=engine, stop=stop
             )

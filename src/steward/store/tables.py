@@ -1204,3 +1204,36 @@ dataset_column_reviews = Table(
     Column("reviewed_at", UTCDateTime, nullable=False),
     UniqueConstraint("dataset_id", "column", name="uq_dataset_column_reviews_dataset_column"),
 )
+
+# --- MLflow write-back (migration 0029) ---
+
+# What Steward last wrote into a linked MLflow registry, and the retry state of a failed
+# write (the worker's mlflow_sync job is the outbox: it compares what Steward decided with
+# ``written`` and writes the difference). ``target`` is ``version:N`` (the version's
+# ``steward.*`` tags: ``written`` holds them) or ``alias:NAME`` (a production alias:
+# ``written`` is ``{"version": N}``, or ``{"version": null}`` once removed).
+mlflow_writebacks = Table(
+    "mlflow_writebacks",
+    metadata,
+    Column("source", String(500), primary_key=True),
+    Column("mlflow_name", String(256), primary_key=True),
+    Column("target", String(300), primary_key=True),
+    Column("written", JSON, nullable=True),
+    Column("attempts", Integer, nullable=False),  # failures in a row (0: the last write held)
+    Column("next_at", UTCDateTime, nullable=True),  # not retried before (back-off)
+    Column("last_error", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# One row per MLflow registry webhook delivery Steward accepted; its delivery id is the key,
+# so a replayed delivery is refused. The worker's sync takes (stamps) them.
+mlflow_sync_requests = Table(
+    "mlflow_sync_requests",
+    metadata,
+    Column("delivery_id", String(100), primary_key=True),
+    Column("event", String(100), nullable=False),
+    Column("mlflow_name", String(256), nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("taken_at", UTCDateTime, nullable=True),
+    Index("ix_mlflow_sync_requests_taken", "taken_at"),
+)
