@@ -55,6 +55,37 @@ def _fields(found: Any) -> list[tuple[str, Any]]:
     ]
 
 
+# The record's fields as `create` and `update` take them (the CLI's --tag is `tags`).
+_FIELD_PARAMS = {
+    "title": "title",
+    "description": "description",
+    "owner": "owner",
+    "steward_team": "steward_team",
+    "source": "source",
+    "classification": "classification",
+    "legal_basis": "legal_basis",
+    "consent_ref": "consent_ref",
+    "retention": "retention",
+    "licence": "licence",
+    "tag": "tags",
+    "status": "status",
+}
+
+
+def _edit(ctx: typer.Context, method: str, name: str, json_: bool, given: dict[str, Any]) -> None:
+    """`create` and `update`: send the given fields, print the record as it now is."""
+
+    def go() -> None:
+        fields = _values(**{key: given[param] for param, key in _FIELD_PARAMS.items()})
+        found = getattr(_client(ctx), method)(name, **fields)
+        if json_:
+            output.emit_json(found)
+            return
+        output.fields(f"Dataset {found.name}", _fields(found))
+
+    output.run(go)
+
+
 @app.command("create")
 def create(
     ctx: typer.Context,
@@ -74,31 +105,7 @@ def create(
     json_: JsonOpt = False,
 ) -> None:
     """Register a dataset with its owner, steward team, source and classification."""
-
-    def go() -> None:
-        found = _client(ctx).create_dataset(
-            name,
-            **_values(
-                title=title,
-                description=description,
-                owner=owner,
-                steward_team=steward_team,
-                source=source,
-                classification=classification,
-                legal_basis=legal_basis,
-                consent_ref=consent_ref,
-                retention=retention,
-                licence=licence,
-                tags=tag,
-                status=status,
-            ),
-        )
-        if json_:
-            output.emit_json(found)
-            return
-        output.fields(f"Dataset {found.name}", _fields(found))
-
-    output.run(go)
+    _edit(ctx, "create_dataset", name, json_, locals())
 
 
 @app.command("update")
@@ -120,31 +127,7 @@ def update(
     json_: JsonOpt = False,
 ) -> None:
     """Change fields of a dataset (each change is journalled with before and after)."""
-
-    def go() -> None:
-        found = _client(ctx).update_dataset(
-            name,
-            **_values(
-                title=title,
-                description=description,
-                owner=owner,
-                steward_team=steward_team,
-                source=source,
-                classification=classification,
-                legal_basis=legal_basis,
-                consent_ref=consent_ref,
-                retention=retention,
-                licence=licence,
-                tags=tag,
-                status=status,
-            ),
-        )
-        if json_:
-            output.emit_json(found)
-            return
-        output.fields(f"Dataset {found.name}", _fields(found))
-
-    output.run(go)
+    _edit(ctx, "update_dataset", name, json_, locals())
 
 
 @app.command("list")
