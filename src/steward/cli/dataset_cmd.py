@@ -367,11 +367,28 @@ def approve(
 def impact(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="NAME@VERSION.")],
+    open_findings: Annotated[
+        bool,
+        typer.Option(
+            "--open-findings",
+            help="A data recall: open a finding on every model version built on it.",
+        ),
+    ] = False,
+    severity: Annotated[
+        str, typer.Option(help="The recall findings' severity: low, medium, high, critical.")
+    ] = "high",
+    message: Annotated[
+        str, typer.Option("--message", "-m", help="Why the data is unfit (with --open-findings).")
+    ] = "",
     json_: JsonOpt = False,
 ) -> None:
-    """Model versions trained or evaluated on a dataset version, and where they run."""
+    """Model versions trained or evaluated on a dataset version, and where they run;
+    with --open-findings, a data recall that opens a finding on each of them."""
 
     def go() -> None:
+        if open_findings:
+            _recall(ctx, ref, severity, message, json_)
+            return
         found = _client(ctx).dataset_impact(ref)
         if json_:
             output.emit_json(found)
@@ -392,3 +409,29 @@ def impact(
         )
 
     output.run(go)
+
+
+def _recall(ctx: typer.Context, ref: str, severity: str, message: str, json_: bool) -> None:
+    recalled = _client(ctx).recall_dataset(ref, message, severity)
+    if json_:
+        output.emit_json(recalled)
+        return
+    title = f"Data recall of {recalled.dataset}@{recalled.version}"
+    if not recalled.findings:
+        output.console().print(f"{title}: no model version was built on it.", highlight=False)
+        return
+    output.table(
+        f"{title}: {recalled.opened} finding(s) opened, "
+        f"{len(recalled.findings) - recalled.opened} already open",
+        ["finding", "model", "version", "severity", "deployments"],
+        [
+            (
+                f.id,
+                f.model,
+                f.version,
+                f.severity.value,
+                ", ".join(f.evidence.get("deployments", [])) or "-",
+            )
+            for f in recalled.findings
+        ],
+    )

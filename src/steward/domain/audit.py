@@ -109,6 +109,7 @@ class Action(StrEnum):
     DATASET_APPROVED = "dataset.approved"  # a data steward approved a dataset version
     DATASET_FINDING_OPENED = "dataset.finding_opened"  # a quality rule failed
     DATASET_FINDING_RESOLVED = "dataset.finding_resolved"  # a later version passed it
+    DATASET_RECALLED = "dataset.recalled"  # findings opened on everything built on a version
     # compliance
     NARRATIVE_SET = "modelcard.narrative_set"  # owner-written model card fields
     EVIDENCE_EXPORTED = "evidence.exported"  # a signed evidence pack was produced

@@ -16,6 +16,7 @@ from steward.domain.datasets import (
     Dataset,
     DatasetSnapshot,
     Impact,
+    Recall,
     RuleSet,
     parse_ref,
 )
@@ -103,6 +104,12 @@ class DatasetMethods:
         """Model versions (and their deployments) built on ``NAME@VERSION``."""
         name, version = parse_ref(ref)
         return self._backend.dataset_impact(name, version)
+
+    def recall_dataset(self, ref: str, reason: str, severity: str = "high") -> Recall:
+        """A data recall: open a finding on every model version built on ``NAME@VERSION``
+        (a data steward or an admin; one transaction, journalled ``dataset.recalled``)."""
+        name, version = parse_ref(ref)
+        return self._backend.recall_dataset(name, version, severity, reason)
 
     def version_datasets(self, model: str, version: int) -> DataLineage:
         """The registered dataset versions a model version was trained and evaluated on."""

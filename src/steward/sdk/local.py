@@ -27,6 +27,7 @@ from steward.domain.datasets import (
     Dataset,
     DatasetSnapshot,
     Impact,
+    Recall,
     RuleSet,
 )
 from steward.domain.doctor import DoctorReport
@@ -654,6 +655,13 @@ class LocalBackend:
         from steward.services import datasets
 
         return datasets.impact(self.ctx, self.principal, f"{name}@{version}")
+
+    def recall_dataset(self, name: str, version: int, severity: str, reason: str) -> Recall:
+        from steward.services import data_recall
+
+        return data_recall.recall(
+            self.ctx, self.principal, f"{name}@{version}", severity=severity, reason=reason
+        )
 
     def version_datasets(self, model: str, version: int) -> DataLineage:
         from steward.services import datasets

@@ -30,6 +30,7 @@ from steward.domain.datasets import (
     Dataset,
     DatasetSnapshot,
     Impact,
+    Recall,
     RuleSet,
 )
 from steward.domain.doctor import DoctorReport
@@ -918,6 +919,14 @@ class RemoteBackend:
     def dataset_impact(self, name: str, version: int) -> Impact:
         return self._call(
             "GET", f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/impact", Impact
+        )
+
+    def recall_dataset(self, name: str, version: int, severity: str, reason: str) -> Recall:
+        return self._call(
+            "POST",
+            f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/recall",
+            Recall,
+            json={"severity": severity, "reason": reason},
         )
 
     def version_datasets(self, model: str, version: int) -> DataLineage:
