@@ -89,9 +89,7 @@ def test_a_recall_opens_one_finding_per_model_version_and_journals_it(built: Con
     assert payload["opened"] == 3 and payload["severity"] == "high"
     # recalling again opens nothing twice; the open findings are returned
     again = data_recall.recall(ctx, STEVE, "loans@1", severity="high", reason="still bad")
-    assert again.opened == 0 and {f.id for f in again.findings} == {
-        f.id for f in recalled.findings
-    }
+    assert again.opened == 0 and {f.id for f in again.findings} == {f.id for f in recalled.findings}
     # nothing built on loans@2: an empty recall, still journalled
     assert data_recall.recall(ctx, ADMIN, "loans@2", severity="low", reason="x").findings == []
 
@@ -137,6 +135,5 @@ def test_a_refused_recall_writes_nothing(
         data_recall.recall(built, who, ref, severity=severity, reason=reason)
     assert findings.list_findings(built, ADMIN, status="all", source="dataset").items == []
     assert (
-        audit.list_events(built, ADMIN, AuditFilter(action=Action.DATASET_RECALLED.value), 5)
-        == []
+        audit.list_events(built, ADMIN, AuditFilter(action=Action.DATASET_RECALLED.value), 5) == []
     )

@@ -132,6 +132,9 @@ PAGES = [
     "/admin/teams",
     "/admin/webhooks",
     "/admin/connections",
+    "/datasets",
+    "/datasets/discover",
+    "/datasets/discover?connection=nowhere",
     "/tokens",
     "/policies/{pack}",
 ]

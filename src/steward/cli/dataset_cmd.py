@@ -435,3 +435,33 @@ def _recall(ctx: typer.Context, ref: str, severity: str, message: str, json_: bo
             for f in recalled.findings
         ],
     )
+
+
+@app.command("discover")
+def discover(
+    ctx: typer.Context,
+    connection: Annotated[str, typer.Argument(help="conn:NAME, a registered data connection.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Tables and files behind a connection that no registered dataset covers (data
+    stewards and admins)."""
+
+    def go() -> None:
+        found = _client(ctx).discover_datasets(connection)
+        if json_:
+            output.emit_json(found)
+            return
+        output.table(
+            f"Ungoverned in {found.connection} ({found.kind}): {len(found.ungoverned)} of "
+            f"{len(found.ungoverned) + len(found.governed)}",
+            ["object", "kind", "rows"],
+            [(o.name, o.kind, "?" if o.rows is None else o.rows) for o in found.ungoverned],
+        )
+        if found.truncated:
+            output.console().print(
+                "The catalogue lists more objects than one discovery reads; the first "
+                "ones are shown.",
+                highlight=False,
+            )
+
+    output.run(go)

@@ -20,6 +20,7 @@ from steward.domain.datasets import (
     RuleSet,
     parse_ref,
 )
+from steward.domain.discovery import Discovery
 from steward.domain.entities import Page
 
 if TYPE_CHECKING:
@@ -104,6 +105,11 @@ class DatasetMethods:
         """Model versions (and their deployments) built on ``NAME@VERSION``."""
         name, version = parse_ref(ref)
         return self._backend.dataset_impact(name, version)
+
+    def discover_datasets(self, connection: str) -> Discovery:
+        """Tables and files behind ``conn:NAME`` that no registered dataset covers, with row
+        counts (a data steward or an admin allowed on the connection)."""
+        return self._backend.discover_datasets(connection)
 
     def recall_dataset(self, ref: str, reason: str, severity: str = "high") -> Recall:
         """A data recall: open a finding on every model version built on ``NAME@VERSION``

@@ -30,6 +30,7 @@ from steward.domain.datasets import (
     Recall,
     RuleSet,
 )
+from steward.domain.discovery import Discovery
 from steward.domain.doctor import DoctorReport
 from steward.domain.entities import (
     DatasetVersion,
@@ -655,6 +656,11 @@ class LocalBackend:
         from steward.services import datasets
 
         return datasets.impact(self.ctx, self.principal, f"{name}@{version}")
+
+    def discover_datasets(self, connection: str) -> Discovery:
+        from steward.services import data_discovery
+
+        return data_discovery.discover(self.ctx, self.principal, connection)
 
     def recall_dataset(self, name: str, version: int, severity: str, reason: str) -> Recall:
         from steward.services import data_recall

@@ -33,6 +33,7 @@ from steward.domain.datasets import (
     Recall,
     RuleSet,
 )
+from steward.domain.discovery import Discovery, connection_arg
 from steward.domain.doctor import DoctorReport
 from steward.domain.entities import (
     DatasetVersion,
@@ -920,6 +921,10 @@ class RemoteBackend:
         return self._call(
             "GET", f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/impact", Impact
         )
+
+    def discover_datasets(self, connection: str) -> Discovery:
+        name = connection_arg(connection)
+        return self._call("GET", f"/api/v1/connections/{_q(name)}/discovery", Discovery)
 
     def recall_dataset(self, name: str, version: int, severity: str, reason: str) -> Recall:
         return self._call(

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from steward.domain.datasets import Classification
-from steward.domain.errors import InvalidInput
-from steward.services import datasets
+from steward.domain.errors import Forbidden, InvalidInput, StewardError
+from steward.services import data_discovery, datasets
 from steward.web.pages import Page, _page
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +39,26 @@ async def inventory(request: Request, classification: str = "") -> Response:
             chosen=classification,
             error=error,
         )
+
+    return await _page(request, build)
+
+
+@router.get("/datasets/discover")
+async def discover(request: Request, connection: str = "") -> Response:
+    """Silo discovery: what a connection holds that no dataset covers (the service checks
+    ``dataset:approve`` and the connection's roles and teams)."""
+
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        found, error = None, None
+        if connection.strip():
+            try:
+                found = data_discovery.discover(page.ctx, page.principal, connection)
+            except Forbidden:
+                raise
+            except StewardError as bad:
+                error = str(bad)
+        return page.render("dataset_discover.html", found=found, chosen=connection, error=error)
 
     return await _page(request, build)
 

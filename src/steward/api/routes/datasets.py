@@ -20,9 +20,10 @@ from steward.domain.datasets import (
     Recall,
     RuleSet,
 )
+from steward.domain.discovery import Discovery
 from steward.domain.entities import Page
 from steward.domain.permissions import Permission, Principal
-from steward.services import data_quality, data_recall, datasets
+from steward.services import data_discovery, data_quality, data_recall, datasets
 from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"])
@@ -184,6 +185,13 @@ async def recall(
         ),
         201,
     )
+
+
+@router.get("/connections/{name}/discovery", response_model=Discovery)
+async def discover(name: str, call: Caller = Depends(caller)) -> Response:
+    """Tables and files behind the connection that no registered dataset covers, with row
+    counts, from the connection's own catalogue (`dataset:approve`, allowed on it)."""
+    return respond(await call.run(data_discovery.discover, name))
 
 
 @router.put("/datasets/{name}/rules", status_code=201, response_model=RuleSet)

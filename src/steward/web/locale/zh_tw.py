@@ -809,4 +809,14 @@ ZH_TW: dict[str, str] = {
     "Register the witness": "登錄見證者",
     "The witness was registered.": "已登錄見證者。",
     "The witness was removed; its cosignatures stay.": "已移除見證者；其共同簽署仍保留。",
+    # silo discovery, data recall (docs/datasets.md)
+    "Discover ungoverned data behind a connection": "探查資料連線中未受治理的資料",
+    "Silo discovery": "資料孤島探查",
+    "The tables and files behind a data connection that no registered dataset covers, read from the connection's own catalogue.": "資料連線背後尚無任何已登錄資料集涵蓋的資料表與檔案，取自該連線本身的目錄。",
+    "Discover": "探查",
+    "Ungoverned in %(name)s: %(count)s of %(total)s": "%(name)s 中未受治理者：%(total)s 項中的 %(count)s 項",
+    "Object": "物件",
+    "Every object is covered by a registered dataset.": "每個物件皆已由已登錄的資料集涵蓋。",
+    "Covered by datasets": "已由資料集涵蓋",
+    "The catalogue lists more objects than one discovery reads; the first ones are shown.": "目錄列出的物件多於單次探查所讀取的數量；僅顯示前面的部分。",
 }
