@@ -26,7 +26,15 @@ from enum import StrEnum
 from steward.compliance import catalogs
 from steward.compliance.mapping import DEFAULT_FRESHNESS_DAYS, EvidenceKind, EvidenceMapping
 from steward.domain.findings import SEVERITIES
-from steward.domain.gate import Binding, lapse_reason
+from steward.domain.gate import (
+    DATA_APPROVED,
+    DATA_QUALITY_PASSED,
+    DATA_REGISTERED,
+    Binding,
+    DataFact,
+    judge_data,
+    lapse_reason,
+)
 
 PRODUCTION_STAGES = ("production", "under_review")
 DOCUMENTED_FIELDS = ("title", "description", "purpose")
@@ -132,6 +140,8 @@ class ModelFacts:
     # Current model card narrative fields shown for the version in scope: field -> the
     # version the text was written for (an earlier one when carried over).
     narratives: dict[str, int] = field(default_factory=dict)
+    # The registered dataset versions sharing the version's data fingerprints.
+    data: tuple[DataFact, ...] = ()
 
 
 # --- results --------------------------------------------------------------------------
@@ -212,7 +222,18 @@ def evidence_states(
         EvidenceKind.REVIEWS: _reviews(facts, now.date()),
         EvidenceKind.FINDINGS: _findings(facts, now.date()),
         EvidenceKind.WAIVERS: _waivers(facts),
+        EvidenceKind.DATA_REGISTERED: _data(facts, EvidenceKind.DATA_REGISTERED, DATA_REGISTERED),
+        EvidenceKind.DATA_QUALITY: _data(facts, EvidenceKind.DATA_QUALITY, DATA_QUALITY_PASSED),
+        EvidenceKind.DATA_APPROVED: _data(facts, EvidenceKind.DATA_APPROVED, DATA_APPROVED),
     }
+
+
+def _data(f: ModelFacts, kind: EvidenceKind, judged: tuple[str, str, str]) -> Evidence:
+    """Judged exactly as the gate's data requirements judge the version in scope."""
+    if f.version is None:
+        return Evidence(kind, State.MISSING, f"{f.model!r} has no version yet.")
+    met, detail, refs = judge_data(f.data, f.model, f.version, *judged)
+    return Evidence(kind, State.CURRENT if met else State.MISSING, detail, tuple(refs))
 
 
 def _inventory(f: ModelFacts) -> Evidence:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from steward.domain.datasets import Classification
 from steward.domain.errors import Forbidden, InvalidInput, StewardError
-from steward.services import data_discovery, datasets
+from steward.domain.lineage_graph import LineageGraph
+from steward.services import data_discovery, data_lineage, datasets
+from steward.web import i18n, lineage_svg
 from steward.web.pages import Page, _page
 
 router = APIRouter(include_in_schema=False)
@@ -87,6 +90,24 @@ async def dataset(request: Request, name: str) -> Response:
                 f for f in datasets.findings(page.ctx, page.principal, name) if f.status == "open"
             ],
             rules=datasets.rule_sets(page.ctx, page.principal, name)[:1],
+            graph=lineage_figure(page, data_lineage.from_dataset(page.ctx, page.principal, name)),
         )
 
     return await _page(request, build)
+
+
+LINEAGE_HEADINGS = {
+    "source": i18n.N_("Source"),
+    "dataset": i18n.N_("Dataset"),
+    "dataset_version": i18n.N_("Dataset version"),
+    "model_version": i18n.N_("Model version"),
+    "deployment": i18n.N_("Deployment"),
+}
+
+
+def lineage_figure(page: Page, graph: LineageGraph) -> Markup | None:
+    """The graph as SVG in the page's language; nothing when only one node is known."""
+    if len(graph.nodes) < 2:
+        return None
+    headings = {k: page.gettext(v) for k, v in LINEAGE_HEADINGS.items()}
+    return lineage_svg.render(graph, page.gettext("Data lineage graph"), headings)

@@ -819,4 +819,8 @@ ZH_TW: dict[str, str] = {
     "Every object is covered by a registered dataset.": "每個物件皆已由已登錄的資料集涵蓋。",
     "Covered by datasets": "已由資料集涵蓋",
     "The catalogue lists more objects than one discovery reads; the first ones are shown.": "目錄列出的物件多於單次探查所讀取的數量；僅顯示前面的部分。",
+    "Dataset version": "資料集版本",
+    "Model version": "模型版本",
+    "Deployment": "部署",
+    "Data lineage graph": "資料血緣圖",
 }
