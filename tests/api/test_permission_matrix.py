@@ -563,6 +563,14 @@ ROWS: list[Row] = [
         json={"column": "a"},
     ),
     Row(
+        "POST",
+        "/api/v1/datasets/{name}/versions/{version}/recall",
+        P.DATASET_APPROVE,
+        VERSION,
+        json={"reason": "r"},
+    ),
+    Row("GET", "/api/v1/connections/{name}/discovery", P.DATASET_APPROVE, {"name": "ghost"}),
+    Row(
         "PUT",
         "/api/v1/datasets/{name}/rules",
         P.DATASET_WRITE,

@@ -147,9 +147,11 @@ def test_the_crosswalk_combines_published_pairs_and_shared_evidence() -> None:
     by_pair = {(p.source, p.target): p for p in walk.pairs}
     # published (Microsoft crosswalk listed by NIST AIRC): GOVERN 1.6 -> A.4.2 ... A.4.6
     assert "published" in by_pair[("GOVERN 1.6", "A.4.2")].basis
-    # same evidence in Steward's mapping: MEASURE 2.11 and A.7.4 both need check results
-    same = by_pair[("MEASURE 2.11", "A.7.4")]
-    assert same.basis == ("same evidence",) and same.evidence == (EvidenceKind.CHECK_RESULTS,)
+    # same evidence in Steward's mapping: MEASURE 2.5 and A.7.4 both need check results and
+    # data that passed its dataset's quality rules
+    same = by_pair[("MEASURE 2.5", "A.7.4")]
+    assert same.basis == ("same evidence",)
+    assert same.evidence == (EvidenceKind.CHECK_RESULTS, EvidenceKind.DATA_QUALITY)
     assert walk.published_source and "Microsoft" in walk.published_source
     # other pairs of frameworks relate by evidence only
     other = mapping.crosswalk(mapping.shipped(), "sr-11-7", "eu-ai-act")

@@ -86,6 +86,11 @@ def test_the_cli_registers_snapshots_checks_approves_and_shows_impact(tmp_path: 
         str(data),
     )
     assert made["classification"] == "confidential" and made["source"] == str(data)
+    changed = as_json(
+        home, "dataset", "update", "loan-applications", "--tag", "credit", "--retention", "5y"
+    )
+    assert (changed["tags"], changed["retention"], changed["owner"]) == (["credit"], "5y", "dana")
+    assert "title" in ok(home, "dataset", "update", "loan-applications", "--title", "Loans").stdout
     assert (
         "Stored revision 1"
         in ok(home, "dataset", "rules", "loan-applications", "--file", str(rules)).stdout

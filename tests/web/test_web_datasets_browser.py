@@ -97,6 +97,14 @@ def test_a_data_steward_reads_the_inventory_and_a_dataset(
     page.click("ul.lineage >> text=credit v1")
     page.wait_for_url("**/models/credit?version=1")
     assert "loan-applications@1" in page.locator("ul.data-lineage").inner_text()
+    # the lineage graph, drawn on the server, both ways: the model page's leads to the dataset
+    graph = page.locator("#lineage-graph svg")
+    assert graph.count() == 1 and "loan-applications@1" in graph.inner_html()
+    page.locator('#lineage-graph a[href="/datasets/loan-applications"]').click()
+    page.wait_for_url("**/datasets/loan-applications")
+    drawn = page.locator("#lineage-graph svg")
+    assert "credit v1" in drawn.inner_html() and "loan-applications@2" in drawn.inner_html()
+    assert drawn.bounding_box() is not None  # rendered, not only present
     steve.close()
     # the same page in Traditional Chinese
     zh = Session(browser, server, "steve", locale="zh-TW")

@@ -55,6 +55,37 @@ def _fields(found: Any) -> list[tuple[str, Any]]:
     ]
 
 
+# The record's fields as `create` and `update` take them (the CLI's --tag is `tags`).
+_FIELD_PARAMS = {
+    "title": "title",
+    "description": "description",
+    "owner": "owner",
+    "steward_team": "steward_team",
+    "source": "source",
+    "classification": "classification",
+    "legal_basis": "legal_basis",
+    "consent_ref": "consent_ref",
+    "retention": "retention",
+    "licence": "licence",
+    "tag": "tags",
+    "status": "status",
+}
+
+
+def _edit(ctx: typer.Context, method: str, name: str, json_: bool, given: dict[str, Any]) -> None:
+    """`create` and `update`: send the given fields, print the record as it now is."""
+
+    def go() -> None:
+        fields = _values(**{key: given[param] for param, key in _FIELD_PARAMS.items()})
+        found = getattr(_client(ctx), method)(name, **fields)
+        if json_:
+            output.emit_json(found)
+            return
+        output.fields(f"Dataset {found.name}", _fields(found))
+
+    output.run(go)
+
+
 @app.command("create")
 def create(
     ctx: typer.Context,
@@ -74,31 +105,7 @@ def create(
     json_: JsonOpt = False,
 ) -> None:
     """Register a dataset with its owner, steward team, source and classification."""
-
-    def go() -> None:
-        found = _client(ctx).create_dataset(
-            name,
-            **_values(
-                title=title,
-                description=description,
-                owner=owner,
-                steward_team=steward_team,
-                source=source,
-                classification=classification,
-                legal_basis=legal_basis,
-                consent_ref=consent_ref,
-                retention=retention,
-                licence=licence,
-                tags=tag,
-                status=status,
-            ),
-        )
-        if json_:
-            output.emit_json(found)
-            return
-        output.fields(f"Dataset {found.name}", _fields(found))
-
-    output.run(go)
+    _edit(ctx, "create_dataset", name, json_, locals())
 
 
 @app.command("update")
@@ -120,31 +127,7 @@ def update(
     json_: JsonOpt = False,
 ) -> None:
     """Change fields of a dataset (each change is journalled with before and after)."""
-
-    def go() -> None:
-        found = _client(ctx).update_dataset(
-            name,
-            **_values(
-                title=title,
-                description=description,
-                owner=owner,
-                steward_team=steward_team,
-                source=source,
-                classification=classification,
-                legal_basis=legal_basis,
-                consent_ref=consent_ref,
-                retention=retention,
-                licence=licence,
-                tags=tag,
-                status=status,
-            ),
-        )
-        if json_:
-            output.emit_json(found)
-            return
-        output.fields(f"Dataset {found.name}", _fields(found))
-
-    output.run(go)
+    _edit(ctx, "update_dataset", name, json_, locals())
 
 
 @app.command("list")
@@ -384,11 +367,28 @@ def approve(
 def impact(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="NAME@VERSION.")],
+    open_findings: Annotated[
+        bool,
+        typer.Option(
+            "--open-findings",
+            help="A data recall: open a finding on every model version built on it.",
+        ),
+    ] = False,
+    severity: Annotated[
+        str, typer.Option(help="The recall findings' severity: low, medium, high, critical.")
+    ] = "high",
+    message: Annotated[
+        str, typer.Option("--message", "-m", help="Why the data is unfit (with --open-findings).")
+    ] = "",
     json_: JsonOpt = False,
 ) -> None:
-    """Model versions trained or evaluated on a dataset version, and where they run."""
+    """Model versions trained or evaluated on a dataset version, and where they run;
+    with --open-findings, a data recall that opens a finding on each of them."""
 
     def go() -> None:
+        if open_findings:
+            _recall(ctx, ref, severity, message, json_)
+            return
         found = _client(ctx).dataset_impact(ref)
         if json_:
             output.emit_json(found)
@@ -407,5 +407,61 @@ def impact(
                 for m in found.models
             ],
         )
+
+    output.run(go)
+
+
+def _recall(ctx: typer.Context, ref: str, severity: str, message: str, json_: bool) -> None:
+    recalled = _client(ctx).recall_dataset(ref, message, severity)
+    if json_:
+        output.emit_json(recalled)
+        return
+    title = f"Data recall of {recalled.dataset}@{recalled.version}"
+    if not recalled.findings:
+        output.console().print(f"{title}: no model version was built on it.", highlight=False)
+        return
+    output.table(
+        f"{title}: {recalled.opened} finding(s) opened, "
+        f"{len(recalled.findings) - recalled.opened} already open",
+        ["finding", "model", "version", "severity", "deployments"],
+        [
+            (
+                f.id,
+                f.model,
+                f.version,
+                f.severity.value,
+                ", ".join(f.evidence.get("deployments", [])) or "-",
+            )
+            for f in recalled.findings
+        ],
+    )
+
+
+@app.command("discover")
+def discover(
+    ctx: typer.Context,
+    connection: Annotated[str, typer.Argument(help="conn:NAME, a registered data connection.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Tables and files behind a connection that no registered dataset covers (data
+    stewards and admins)."""
+
+    def go() -> None:
+        found = _client(ctx).discover_datasets(connection)
+        if json_:
+            output.emit_json(found)
+            return
+        output.table(
+            f"Ungoverned in {found.connection} ({found.kind}): {len(found.ungoverned)} of "
+            f"{len(found.ungoverned) + len(found.governed)}",
+            ["object", "kind", "rows"],
+            [(o.name, o.kind, "?" if o.rows is None else o.rows) for o in found.ungoverned],
+        )
+        if found.truncated:
+            output.console().print(
+                "The catalogue lists more objects than one discovery reads; the first "
+                "ones are shown.",
+                highlight=False,
+            )
 
     output.run(go)

@@ -107,6 +107,10 @@ def list_(
     ] = None,
     owner: Annotated[str | None, typer.Option(help="Only this owner's findings.")] = None,
     source: Annotated[str | None, typer.Option(help="manual, check, deploy, review...")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(help="NAME or NAME@V: the findings a data recall of that dataset opened."),
+    ] = None,
     limit: Annotated[int, typer.Option(help="Page size.")] = 100,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
     json_: JsonOpt = False,
@@ -126,6 +130,7 @@ def list_(
             severity_at_least=severity_at_least,
             owner=owner,
             source=source,
+            dataset=dataset,
             limit=limit,
             cursor=cursor,
         )
@@ -146,7 +151,8 @@ def list_(
                     f.title,
                     f.owner,
                     f"{f.due_date} (overdue)" if f.overdue(today) else f.due_date,
-                    f.source,
+                    # a recall's finding names its dataset version: "dataset (loans@2/…)"
+                    f"{f.source} ({f.source_ref})" if f.source == "dataset" else f.source,
                 )
                 for f in page.items
             ],

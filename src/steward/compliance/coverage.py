@@ -29,7 +29,15 @@ from steward.compliance.mapping import DEFAULT_FRESHNESS_DAYS, EvidenceKind, Evi
 from steward.compliance.obligations import Obligation
 from steward.compliance.obligations import for_model as obligations_for
 from steward.domain.findings import SEVERITIES
-from steward.domain.gate import Binding, lapse_reason
+from steward.domain.gate import (
+    DATA_APPROVED,
+    DATA_QUALITY_PASSED,
+    DATA_REGISTERED,
+    Binding,
+    DataFact,
+    judge_data,
+    lapse_reason,
+)
 
 PRODUCTION_STAGES = ("production", "under_review")
 DOCUMENTED_FIELDS = ("title", "description", "purpose")
@@ -140,6 +148,8 @@ class ModelFacts:
     eu_category: str | None = None
     generative: bool = False
     transparency_duties: bool = False  # an Art. 50 transparency answer other than "none"
+    # The registered dataset versions sharing the version's data fingerprints.
+    data: tuple[DataFact, ...] = ()
 
 
 def answer_values(answer: str | list[str] | None) -> list[str]:
@@ -239,7 +249,18 @@ def evidence_states(
         EvidenceKind.REVIEWS: _reviews(facts, now.date()),
         EvidenceKind.FINDINGS: _findings(facts, now.date()),
         EvidenceKind.WAIVERS: _waivers(facts),
+        EvidenceKind.DATA_REGISTERED: _data(facts, EvidenceKind.DATA_REGISTERED, DATA_REGISTERED),
+        EvidenceKind.DATA_QUALITY: _data(facts, EvidenceKind.DATA_QUALITY, DATA_QUALITY_PASSED),
+        EvidenceKind.DATA_APPROVED: _data(facts, EvidenceKind.DATA_APPROVED, DATA_APPROVED),
     }
+
+
+def _data(f: ModelFacts, kind: EvidenceKind, judged: tuple[str, str, str]) -> Evidence:
+    """Judged exactly as the gate's data requirements judge the version in scope."""
+    if f.version is None:
+        return Evidence(kind, State.MISSING, f"{f.model!r} has no version yet.")
+    met, detail, refs = judge_data(f.data, f.model, f.version, *judged)
+    return Evidence(kind, State.CURRENT if met else State.MISSING, detail, tuple(refs))
 
 
 def _inventory(f: ModelFacts) -> Evidence:

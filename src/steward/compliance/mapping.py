@@ -41,6 +41,9 @@ class EvidenceKind(StrEnum):
     REVIEWS = "reviews"
     FINDINGS = "findings"
     WAIVERS = "waivers"
+    DATA_REGISTERED = "data_registered"
+    DATA_QUALITY = "data_quality"
+    DATA_APPROVED = "data_approved"
 
 
 EVIDENCE_DESCRIPTIONS: dict[EvidenceKind, str] = {
@@ -56,6 +59,12 @@ EVIDENCE_DESCRIPTIONS: dict[EvidenceKind, str] = {
     EvidenceKind.REVIEWS: "periodic reviews completed on time",
     EvidenceKind.FINDINGS: "findings tracked, none open past its due date or critical",
     EvidenceKind.WAIVERS: "exceptions granted as time-boxed waivers with a reason",
+    EvidenceKind.DATA_REGISTERED: (
+        "the version's training and evaluation data are versions of registered datasets "
+        "(owner, source, classification, legal basis)"
+    ),
+    EvidenceKind.DATA_QUALITY: "those dataset versions passed their datasets' quality rules",
+    EvidenceKind.DATA_APPROVED: "a data steward who does not own the dataset approved them",
 }
 
 DEFAULT_FRESHNESS_DAYS: dict[EvidenceKind, int] = {

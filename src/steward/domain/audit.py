@@ -111,6 +111,7 @@ class Action(StrEnum):
     DATASET_FINDING_RESOLVED = "dataset.finding_resolved"  # a later version passed it
     DATASET_SCANNED = "dataset.scanned"  # a dataset version's personal-data scan (again)
     DATASET_COLUMN_CLASSIFIED = "dataset.column_classified"  # a column's classification decided
+    DATASET_RECALLED = "dataset.recalled"  # findings opened on everything built on a version
     # compliance
     NARRATIVE_SET = "modelcard.narrative_set"  # owner-written model card fields
     EVIDENCE_EXPORTED = "evidence.exported"  # a signed evidence pack was produced

@@ -21,6 +21,7 @@ from steward.domain import names
 from steward.domain.connections import ConnectionSpec, spec_from_config
 from steward.domain.entities import ColumnSpec
 from steward.domain.errors import InvalidInput
+from steward.domain.findings import Finding
 
 MAX_TEXT = 10_000
 MAX_SHORT = 200
@@ -193,6 +194,24 @@ class Impact:
     version: int
     fingerprint: str
     models: list[ImpactedVersion]
+
+
+@dataclass(frozen=True)
+class Recall:
+    """A data recall: the findings opened (or found already open) on every model version
+    built on one dataset version."""
+
+    dataset: str
+    version: int
+    fingerprint: str
+    findings: list[Finding]
+    opened: int  # how many of them this recall opened (the rest were open already)
+
+
+def recall_ref(dataset_ref: str, model: str, version: int) -> str:
+    """The ``source_ref`` of a recall's finding on one model version: which dataset version
+    it recalls and on which model version, so a second recall opens nothing twice."""
+    return f"{dataset_ref}/{model}@{version}"
 
 
 @dataclass(frozen=True)

@@ -546,63 +546,71 @@ def _monitor_configured(spec: RequirementSpec, facts: GateFacts) -> Outcome:
     )
 
 
-def _data(spec: RequirementSpec, facts: GateFacts, attr: str, what: str, fix: str) -> Outcome:
-    """Each recorded dataset of the version must have a registered version that is ``attr``."""
-    if not facts.data:
-        return _outcome(
-            spec,
+def judge_data(
+    data: Sequence[DataFact], model: str, version: int, attr: str, what: str, fix: str
+) -> tuple[bool, str, list[str]]:
+    """Each recorded dataset of the version must have a registered version that is ``attr``
+    (registered, passed, approved): met, the reason, the dataset versions it rests on. The
+    gate's data requirements and compliance coverage's data evidence both judge by it."""
+    if not data:
+        return (
             False,
-            f"Version {facts.version} of {facts.model!r} records no training or evaluation "
+            f"Version {version} of {model!r} records no training or evaluation "
             "data; log it with the version (`training_data=`, `evaluation_data=`).",
+            [],
         )
-    missing = [d for d in facts.data if not getattr(d, attr)]
+    missing = [d for d in data if not getattr(d, attr)]
     if missing:
         listed = "; ".join(
             f"its {d.role} data ({d.fingerprint[:12]})"
             + (f" is {', '.join(d.registered)}, not {what}" if d.registered else " is unregistered")
             for d in missing
         )
-        return _outcome(spec, False, f"{listed}. {fix}", [r for d in missing for r in d.registered])
-    found = [r for d in facts.data for r in getattr(d, attr)]
-    return _outcome(
-        spec,
+        return False, f"{listed}. {fix}", [r for d in missing for r in d.registered]
+    found = [r for d in data for r in getattr(d, attr)]
+    return (
         True,
-        "; ".join(f"{d.role} data: {', '.join(getattr(d, attr))} {what}" for d in facts.data) + ".",
+        "; ".join(f"{d.role} data: {', '.join(getattr(d, attr))} {what}" for d in data) + ".",
         found,
     )
 
 
+# What each data requirement asks of the registered versions: (attribute, what, fix).
+DATA_REGISTERED = (
+    "registered",
+    "registered",
+    "Register the dataset and snapshot these rows (`steward dataset snapshot NAME "
+    "--data FILE`): the fingerprints then match.",
+)
+DATA_QUALITY_PASSED = (
+    "passed",
+    "passing its quality rules",
+    "Set the dataset's rules (`steward dataset rules NAME --file rules.yaml`) and "
+    "snapshot data that passes them.",
+)
+DATA_APPROVED = (
+    "approved",
+    "approved by a data steward",
+    "A data steward who does not own the dataset approves it with "
+    "`steward dataset approve NAME@VERSION`.",
+)
+
+
+def _data(spec: RequirementSpec, facts: GateFacts, judged: tuple[str, str, str]) -> Outcome:
+    met, detail, refs = judge_data(facts.data, facts.model, facts.version, *judged)
+    return _outcome(spec, met, detail, refs)
+
+
 def _data_registered(spec: RequirementSpec, facts: GateFacts) -> Outcome:
-    return _data(
-        spec,
-        facts,
-        "registered",
-        "registered",
-        "Register the dataset and snapshot these rows (`steward dataset snapshot NAME "
-        "--data FILE`): the fingerprints then match.",
-    )
+    return _data(spec, facts, DATA_REGISTERED)
 
 
 def _data_quality_passed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
-    return _data(
-        spec,
-        facts,
-        "passed",
-        "passing its quality rules",
-        "Set the dataset's rules (`steward dataset rules NAME --file rules.yaml`) and "
-        "snapshot data that passes them.",
-    )
+    return _data(spec, facts, DATA_QUALITY_PASSED)
 
 
 def _data_approved(spec: RequirementSpec, facts: GateFacts) -> Outcome:
-    return _data(
-        spec,
-        facts,
-        "approved",
-        "approved by a data steward",
-        "A data steward who does not own the dataset approves it with "
-        "`steward dataset approve NAME@VERSION`.",
-    )
+    return _data(spec, facts, DATA_APPROVED)
 
 
 def _personal_data_reviewed(spec: RequirementSpec, facts: GateFacts) -> Outcome:

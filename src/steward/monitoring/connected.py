@@ -223,12 +223,8 @@ def _format_of(paths: list[str], shown: str) -> str:
     )
 
 
-def folder_files(root: str, pattern: str) -> list[str]:
-    """The resolved files ``pattern`` matches under ``root``; refuses any that resolve outside
-    it (``..``, absolute paths, symbolic links pointing out)."""
-    problem = path_problem(pattern)
-    if problem:
-        raise InvalidInput(f"The path is refused: {problem}.", field="path")
+def resolved_root(root: str) -> str:
+    """A folder connection's root with its links resolved; it must be a directory."""
     real_root = os.path.realpath(root)
     if not Path(real_root).is_dir():
         raise InvalidInput(
@@ -236,6 +232,16 @@ def folder_files(root: str, pattern: str) -> list[str]:
             "the connection.",
             field="connection",
         )
+    return real_root
+
+
+def folder_files(root: str, pattern: str) -> list[str]:
+    """The resolved files ``pattern`` matches under ``root``; refuses any that resolve outside
+    it (``..``, absolute paths, symbolic links pointing out)."""
+    problem = path_problem(pattern)
+    if problem:
+        raise InvalidInput(f"The path is refused: {problem}.", field="path")
+    real_root = resolved_root(root)
     joined = str(Path(real_root) / pattern)
     if any(ch in pattern for ch in GLOB_CHARS):
         matches = sorted(globlib.glob(joined))  # noqa: PTH207 (absolute patterns)
@@ -262,36 +268,20 @@ def folder_files(root: str, pattern: str) -> list[str]:
 
 def s3_dataset(opened: Opened, pattern: str) -> tuple[Any, str]:
     """An Arrow dataset of the objects ``pattern`` matches under the connection's prefix."""
-    import fsspec
     import pyarrow.dataset as ds
 
     problem = path_problem(pattern)
     if problem:
         raise InvalidInput(f"The path is refused: {problem}.", field="path")
-    conn, creds = opened.connection, opened.credentials
-    parts = urlsplit(conn.location)
-    prefix = posixpath.join(parts.netloc, parts.path.strip("/")).rstrip("/")
+    conn = opened.connection
+    prefix = s3_prefix(opened)
     target = posixpath.normpath(posixpath.join(prefix, pattern))
     if not (target + "/").startswith(prefix + "/"):
         raise InvalidInput(
             f"The path {pattern!r} leads outside the connection's prefix.", field="path"
         )
-    options: dict[str, Any] = {}
-    if "key" in creds:
-        options["key"] = creds["key"]
-    if "secret" in creds:
-        options["secret"] = creds["secret"]
-    if "token" in creds:
-        options["token"] = creds["token"]
-    client: dict[str, Any] = {}
-    if "endpoint_url" in conn.options:
-        client["endpoint_url"] = conn.options["endpoint_url"]
-    if "region" in conn.options:
-        client["region_name"] = conn.options["region"]
-    if client:
-        options["client_kwargs"] = client
     try:
-        fs = fsspec.filesystem("s3", **options)
+        fs = s3_filesystem(opened)
         found = sorted(fs.glob(target)) if any(c in pattern for c in GLOB_CHARS) else [target]
         files = [f for f in found if (f + "/").startswith(prefix + "/") and fs.isfile(f)]
     except Exception as exc:  # fsspec raises many kinds (credentials, network, protocol)
@@ -313,6 +303,34 @@ def s3_dataset(opened: Opened, pattern: str) -> tuple[Any, str]:
         ) from None
 
 
+def s3_prefix(opened: Opened) -> str:
+    """``bucket/prefix`` of an s3 connection (no trailing slash)."""
+    parts = urlsplit(opened.connection.location)
+    return posixpath.join(parts.netloc, parts.path.strip("/")).rstrip("/")
+
+
+def s3_filesystem(opened: Opened) -> Any:
+    """An fsspec S3 filesystem with the connection's credentials and options."""
+    import fsspec
+
+    conn, creds = opened.connection, opened.credentials
+    options: dict[str, Any] = {}
+    if "key" in creds:
+        options["key"] = creds["key"]
+    if "secret" in creds:
+        options["secret"] = creds["secret"]
+    if "token" in creds:
+        options["token"] = creds["token"]
+    client: dict[str, Any] = {}
+    if "endpoint_url" in conn.options:
+        client["endpoint_url"] = conn.options["endpoint_url"]
+    if "region" in conn.options:
+        client["region_name"] = conn.options["region"]
+    if client:
+        options["client_kwargs"] = client
+    return fsspec.filesystem("s3", **options)
+
+
 # -- sources -----------------------------------------------------------------------------
 
 
@@ -324,13 +342,7 @@ def source(opened: Opened, spec: ConnectionSpec) -> Any:
     if conn.kind is ConnectionKind.POSTGRESQL:
         from steward.monitoring.postgres import PostgresSource
 
-        parts = urlsplit(conn.location)
-        url = conn.location
-        password = opened.credentials.get("password")
-        if password is not None:
-            user = quote(parts.username or "", safe="")
-            host = parts.netloc.rsplit("@", 1)[-1]
-            url = urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
+        url = postgres_url(opened)
         if spec.table:
             return PostgresSource(url, table=spec.table)
         return PostgresSource(url, query=check_sql(str(spec.query), None))
@@ -347,6 +359,17 @@ def source(opened: Opened, spec: ConnectionSpec) -> Any:
         )
     dataset, fmt = s3_dataset(opened, spec.path)
     return LockedQuery(sql, spec.describe(), dataset=dataset, file_format=fmt)
+
+
+def postgres_url(opened: Opened) -> str:
+    """The connection's DSN with its sealed password put back (never stored or shown)."""
+    parts = urlsplit(opened.connection.location)
+    password = opened.credentials.get("password")
+    if password is None:
+        return opened.connection.location
+    user = quote(parts.username or "", safe="")
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
 
 
 def check_spec(spec: ConnectionSpec, kind: ConnectionKind) -> None:

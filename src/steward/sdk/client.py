@@ -670,10 +670,13 @@ class Steward(DatasetMethods, PersonalDataMethods):
         source: str | None = None,
         limit: int = 100,
         cursor: str | None = None,
+        dataset: str | None = None,
     ) -> Page[Finding]:
-        """Findings, oldest first; ``status``: active (default), closed, all or one status."""
+        """Findings, oldest first; ``status``: active (default), closed, all or one status;
+        ``dataset`` (NAME or NAME@V): the findings a data recall of it opened."""
         return self._backend.list_findings(
             {
+                "dataset": dataset,
                 "model": model,
                 "version": version,
                 "status": status,

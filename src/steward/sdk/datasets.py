@@ -17,8 +17,10 @@ if TYPE_CHECKING:
         Dataset,
         DatasetSnapshot,
         Impact,
+        Recall,
         RuleSet,
     )
+    from steward.domain.discovery import Discovery
     from steward.domain.entities import Page
     from steward.sdk.backend import Backend
 
@@ -107,6 +109,19 @@ class DatasetMethods:
 
         name, version = parse_ref(ref)
         return self._backend.dataset_impact(name, version)
+
+    def discover_datasets(self, connection: str) -> Discovery:
+        """Tables and files behind ``conn:NAME`` that no registered dataset covers, with row
+        counts (a data steward or an admin allowed on the connection)."""
+        return self._backend.discover_datasets(connection)
+
+    def recall_dataset(self, ref: str, reason: str, severity: str = "high") -> Recall:
+        """A data recall: open a finding on every model version built on ``NAME@VERSION``
+        (a data steward or an admin; one transaction, journalled ``dataset.recalled``)."""
+        from steward.domain.datasets import parse_ref
+
+        name, version = parse_ref(ref)
+        return self._backend.recall_dataset(name, version, severity, reason)
 
     def version_datasets(self, model: str, version: int) -> DataLineage:
         """The registered dataset versions a model version was trained and evaluated on."""

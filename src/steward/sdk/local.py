@@ -27,8 +27,10 @@ from steward.domain.datasets import (
     Dataset,
     DatasetSnapshot,
     Impact,
+    Recall,
     RuleSet,
 )
+from steward.domain.discovery import Discovery
 from steward.domain.doctor import DoctorReport
 from steward.domain.entities import (
     DatasetVersion,
@@ -697,6 +699,18 @@ class LocalBackend:
         from steward.services import datasets
 
         return datasets.impact(self.ctx, self.principal, f"{name}@{version}")
+
+    def discover_datasets(self, connection: str) -> Discovery:
+        from steward.services import data_discovery
+
+        return data_discovery.discover(self.ctx, self.principal, connection)
+
+    def recall_dataset(self, name: str, version: int, severity: str, reason: str) -> Recall:
+        from steward.services import data_recall
+
+        return data_recall.recall(
+            self.ctx, self.principal, f"{name}@{version}", severity=severity, reason=reason
+        )
 
     def version_datasets(self, model: str, version: int) -> DataLineage:
         from steward.services import datasets

@@ -38,8 +38,10 @@ if TYPE_CHECKING:
         Dataset,
         DatasetSnapshot,
         Impact,
+        Recall,
         RuleSet,
     )
+    from steward.domain.discovery import Discovery
     from steward.domain.doctor import DoctorReport
     from steward.domain.entities import (
         DatasetVersion,
@@ -1176,6 +1178,22 @@ class RemoteBackend:
             f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/personal-data/reviews",
             ColumnClass,
             json={"column": column, "categories": categories, "reason": reason},
+        )
+
+    def discover_datasets(self, connection: str) -> Discovery:
+        from steward.domain.discovery import Discovery, connection_arg
+
+        name = connection_arg(connection)
+        return self._call("GET", f"/api/v1/connections/{_q(name)}/discovery", Discovery)
+
+    def recall_dataset(self, name: str, version: int, severity: str, reason: str) -> Recall:
+        from steward.domain.datasets import Recall
+
+        return self._call(
+            "POST",
+            f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/recall",
+            Recall,
+            json={"severity": severity, "reason": reason},
         )
 
     def version_datasets(self, model: str, version: int) -> DataLineage:

@@ -30,7 +30,7 @@ from steward.compliance.programme import ModelJournal, Programme
 from steward.domain.audit import Action, AuditFilter
 from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Permission, Principal, ensure
-from steward.services import policies
+from steward.services import datasets, policies
 from steward.services.context import Context, model_id
 from steward.services.risk import assessment_status
 from steward.store.compliance_repo import ComplianceRepository, RawFacts, as_date
@@ -302,4 +302,5 @@ def _to_facts(
             for w in r.waivers
         ),
         narratives=dict(r.narratives),
+        data=tuple(datasets.gate_facts(uow, v)) if v is not None else (),
     )

@@ -338,13 +338,19 @@ def impact(ctx: Context, principal: Principal, ref: str) -> Impact:
     ensure(principal, Permission.GOVERNANCE_READ)
     name, version = rules.parse_ref(ref)
     with ctx.uow.read() as uow:
-        row = dataset_row(uow, name)
-        content = uow.datasets.content_of_snapshot(row["id"], version)
-        if content is None:
-            raise NotFound(f"Dataset {name!r} has no version {version}.", dataset=name)
-        built = uow.datasets.built_on(content)
-        fingerprint = uow.datasets.fingerprint_of(content)
-    return Impact(name, version, fingerprint, built)
+        return impact_in_uow(uow, name, version)
+
+
+def impact_in_uow(uow: UnitOfWork, name: str, version: int, *, lock: bool = False) -> Impact:
+    row = dataset_row(uow, name)
+    if lock:
+        uow.datasets.lock(row["id"])
+    content = uow.datasets.content_of_snapshot(row["id"], version)
+    if content is None:
+        raise NotFound(f"Dataset {name!r} has no version {version}.", dataset=name)
+    return Impact(
+        name, version, uow.datasets.fingerprint_of(content), uow.datasets.built_on(content)
+    )
 
 
 def gate_facts(uow: UnitOfWork, version_row: Any) -> list[DataFact]:

@@ -250,6 +250,15 @@ def _cursor(cursor: str | None) -> int | None:
     return int(cursor)
 
 
+def _recall_prefix(dataset: str) -> str:
+    from steward.domain import datasets
+
+    if "@" in dataset:
+        name, version = datasets.parse_ref(dataset)
+        return f"{name}@{version}/"
+    return f"{datasets.dataset_name(dataset)}@"
+
+
 def list_findings(
     ctx: Context,
     principal: Principal,
@@ -260,16 +269,21 @@ def list_findings(
     severity_at_least: str | None = None,
     owner: str | None = None,
     source: str | None = None,
+    dataset: str | None = None,
     limit: int = 100,
     cursor: str | None = None,
 ) -> Page[Finding]:
-    """Findings oldest first; by default only active ones (open or in remediation)."""
+    """Findings oldest first; by default only active ones (open or in remediation).
+
+    ``dataset`` (``NAME`` or ``NAME@V``): the findings a data recall of that dataset (or
+    that version of it) opened on model versions."""
     ensure(principal, Permission.GOVERNANCE_READ)
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.", field="limit")
     if version is not None and model is None:
         raise InvalidInput("A version filter needs the model too (--model).", field="version")
     statuses = _status_filter(status)
+    recalled = _recall_prefix(dataset) if dataset else None
     level = rules.parse_severity(severity_at_least) if severity_at_least else None
     after = _cursor(cursor)
     with ctx.uow.read() as uow:
@@ -282,7 +296,8 @@ def list_findings(
                 status=statuses,
                 severity_at_least=level,
                 owner=owner,
-                source=source,
+                source="dataset" if recalled else source,
+                source_ref_prefix=recalled,
                 after_id=after,
             ),
             limit + 1,

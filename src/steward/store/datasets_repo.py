@@ -219,6 +219,16 @@ class DatasetRepository:
         tags = self._tags([r["id"] for r in rows])
         return [_dataset(r, tags.get(r["id"], [])) for r in rows]
 
+    def sources_on(self, connection: str) -> list[tuple[str, str]]:
+        """``(name, source)`` of the datasets whose source names this connection."""
+        prefix = f"conn:{connection}#"
+        query = (
+            select(_d.name, _d.source)
+            .where(_d.source.startswith(prefix, autoescape=True))
+            .order_by(_d.name)
+        )
+        return [(str(n), str(s)) for n, s in self.conn.execute(query)]
+
     def next_version(self, dataset_id: int, now: datetime) -> int:
         statement = (
             update(t.datasets)

@@ -122,6 +122,7 @@ class FindingFilter:
     severity_at_least: Severity | None = None
     owner: str | None = None
     source: str | None = None
+    source_ref_prefix: str | None = None  # a data recall's findings: "NAME@" or "NAME@V/"
     after_id: int | None = None
 
 
@@ -159,6 +160,9 @@ class FindingRepository:
             query = query.where(_f.owner == f.owner)
         if f.source:
             query = query.where(_f.source == f.source)
+        if f.source_ref_prefix:
+            # autoescape: '_' in a dataset name is a character, not a LIKE wildcard
+            query = query.where(_f.source_ref.startswith(f.source_ref_prefix, autoescape=True))
         if f.after_id is not None:
             query = query.where(_f.id > f.after_id)
         rows = self.conn.execute(query.order_by(_f.id).limit(limit)).mappings()

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from steward.domain.datasets import Classification
-from steward.domain.errors import InvalidInput
-from steward.services import datasets, personal_data
+from steward.domain.errors import Forbidden, InvalidInput, StewardError
+from steward.domain.lineage_graph import LineageGraph
+from steward.services import data_discovery, data_lineage, datasets, personal_data
+from steward.web import i18n, lineage_svg
 from steward.web.pages import Page, _page
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +42,26 @@ async def inventory(request: Request, classification: str = "") -> Response:
             chosen=classification,
             error=error,
         )
+
+    return await _page(request, build)
+
+
+@router.get("/datasets/discover")
+async def discover(request: Request, connection: str = "") -> Response:
+    """Silo discovery: what a connection holds that no dataset covers (the service checks
+    ``dataset:approve`` and the connection's roles and teams)."""
+
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        found, error = None, None
+        if connection.strip():
+            try:
+                found = data_discovery.discover(page.ctx, page.principal, connection)
+            except Forbidden:
+                raise
+            except StewardError as bad:
+                error = str(bad)
+        return page.render("dataset_discover.html", found=found, chosen=connection, error=error)
 
     return await _page(request, build)
 
@@ -70,6 +93,24 @@ async def dataset(request: Request, name: str) -> Response:
             personal=personal_data.classification(page.ctx, page.principal, latest.ref)
             if latest
             else None,
+            graph=lineage_figure(page, data_lineage.from_dataset(page.ctx, page.principal, name)),
         )
 
     return await _page(request, build)
+
+
+LINEAGE_HEADINGS = {
+    "source": i18n.N_("Source"),
+    "dataset": i18n.N_("Dataset"),
+    "dataset_version": i18n.N_("Dataset version"),
+    "model_version": i18n.N_("Model version"),
+    "deployment": i18n.N_("Deployment"),
+}
+
+
+def lineage_figure(page: Page, graph: LineageGraph) -> Markup | None:
+    """The graph as SVG in the page's language; nothing when only one node is known."""
+    if len(graph.nodes) < 2:
+        return None
+    headings = {k: page.gettext(v) for k, v in LINEAGE_HEADINGS.items()}
+    return lineage_svg.render(graph, page.gettext("Data lineage graph"), headings)

@@ -607,6 +607,14 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
             if governance and chosen is not None
             else None
         )
+        data_graph = None
+        if data is not None and chosen is not None and (data.training or data.evaluation):
+            from steward.services import data_lineage
+            from steward.web.dataset_pages import lineage_figure
+
+            data_graph = lineage_figure(
+                page, data_lineage.from_model_version(ctx, p, name, chosen.version)
+            )
 
         monitors = monitor_sections(page, name) if governance else []
         return page.render(
@@ -628,6 +636,7 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
             validation=validation,
             findings=found,
             data=data,
+            data_graph=data_graph,
             targets=targets,
             next_stage=NEXT_STAGE.get(chosen.stage).value  # type: ignore[union-attr]
             if chosen is not None and chosen.stage in NEXT_STAGE

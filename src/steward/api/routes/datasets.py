@@ -17,11 +17,13 @@ from steward.domain.datasets import (
     Dataset,
     DatasetSnapshot,
     Impact,
+    Recall,
     RuleSet,
 )
+from steward.domain.discovery import Discovery
 from steward.domain.entities import Page
 from steward.domain.permissions import Permission, Principal
-from steward.services import data_quality, datasets
+from steward.services import data_discovery, data_quality, data_recall, datasets
 from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"])
@@ -59,6 +61,13 @@ class RulesBody(BaseModel):
 
     text: str = Field(description="The rules file's YAML text")
     filename: str = "rules.yaml"
+
+
+class RecallBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(description="Why the data is unfit; every finding's description")
+    severity: str = Field("high", description="low, medium, high or critical")
 
 
 class ApprovalBody(BaseModel):
@@ -163,6 +172,26 @@ async def approve(
 async def impact(name: str, version: int, call: Caller = Depends(caller)) -> Response:
     """Model versions trained or evaluated on this dataset version, and their deployments."""
     return respond(await call.run(datasets.impact, f"{name}@{version}"))
+
+
+@router.post("/datasets/{name}/versions/{version}/recall", status_code=201, response_model=Recall)
+async def recall(
+    name: str, version: int, body: RecallBody, call: Caller = Depends(caller)
+) -> Response:
+    """A data recall: a finding on every model version built on this dataset version."""
+    return respond(
+        await call.run(
+            data_recall.recall, f"{name}@{version}", severity=body.severity, reason=body.reason
+        ),
+        201,
+    )
+
+
+@router.get("/connections/{name}/discovery", response_model=Discovery)
+async def discover(name: str, call: Caller = Depends(caller)) -> Response:
+    """Tables and files behind the connection that no registered dataset covers, with row
+    counts, from the connection's own catalogue (`dataset:approve`, allowed on it)."""
+    return respond(await call.run(data_discovery.discover, name))
 
 
 @router.put("/datasets/{name}/rules", status_code=201, response_model=RuleSet)

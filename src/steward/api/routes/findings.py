@@ -68,12 +68,16 @@ async def list_findings(
     severity_at_least: str | None = None,
     owner: str | None = None,
     source: str | None = None,
+    dataset: str | None = Query(
+        None, description="NAME or NAME@V: the findings a data recall of it opened"
+    ),
     limit: int = 100,
     cursor: str | None = None,
     call: Caller = Depends(caller),
 ) -> Response:
     page = await call.run(
         findings.list_findings,
+        dataset=dataset,
         model=model,
         version=version,
         status=status,

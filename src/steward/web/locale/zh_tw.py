@@ -897,6 +897,20 @@ ZH_TW: dict[str, str] = {
     "Categories": "類別",
     "Override": "覆寫",
     "Not scanned: `steward dataset scan NAME@VERSION --rescan`.": "尚未掃描：`steward dataset scan NAME@VERSION --rescan`。",
+    # silo discovery, data recall (docs/datasets.md)
+    "Discover ungoverned data behind a connection": "探查資料連線中未受治理的資料",
+    "Silo discovery": "資料孤島探查",
+    "The tables and files behind a data connection that no registered dataset covers, read from the connection's own catalogue.": "資料連線背後尚無任何已登錄資料集涵蓋的資料表與檔案，取自該連線本身的目錄。",
+    "Discover": "探查",
+    "Ungoverned in %(name)s: %(count)s of %(total)s": "%(name)s 中未受治理者：%(total)s 項中的 %(count)s 項",
+    "Object": "物件",
+    "Every object is covered by a registered dataset.": "每個物件皆已由已登錄的資料集涵蓋。",
+    "Covered by datasets": "已由資料集涵蓋",
+    "The catalogue lists more objects than one discovery reads; the first ones are shown.": "目錄列出的物件多於單次探查所讀取的數量；僅顯示前面的部分。",
+    "Dataset version": "資料集版本",
+    "Model version": "模型版本",
+    "Deployment": "部署",
+    "Data lineage graph": "資料血緣圖",
 }
 
 # The browser lifecycle pages keep their strings in their own module (fewer merge clashes).
