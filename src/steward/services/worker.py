@@ -37,8 +37,22 @@ from steward.domain.worker import (
 )
 from steward.services import reviews, scheduler, transparency, webhooks
 from steward.services.context import Context
+from steward.store import database
 
 log = logging.getLogger("steward.worker")
+
+
+def _log_failure(message: str, exc: BaseException, *args: object) -> None:
+    """A traceback for what needs a developer; one line while the database is away (a
+    restart or a failover), since every pass meets it again until it is back."""
+    if database.unavailable(exc):
+        log.warning(
+            message + ": database unavailable (%s); the next pass retries",
+            *args,
+            str(getattr(exc, "orig", exc)).splitlines()[0][:200],
+        )
+    else:
+        log.exception(message, *args)
 
 
 @dataclass
@@ -132,7 +146,7 @@ def run_pass(
             with lock as held:
                 outcomes.append(_attempt(ctx, principal, job, sender, engine, held, identity, stop))
         except Exception as exc:  # taking or releasing the lock met a database that went away
-            log.exception("worker could not lock job %s", job.value)
+            _log_failure("worker could not lock job %s", exc, job.value)
             outcomes.append(
                 JobOutcome(job, ran=False, ok=False, detail=f"database unavailable: {exc!r}"[:300])
             )
@@ -158,7 +172,7 @@ def _attempt(
     except StewardError as exc:
         return JobOutcome(job, ran=True, ok=False, detail=exc.detail)
     except Exception as exc:  # the database may be briefly away: the next pass retries
-        log.exception("worker job %s failed", job.value)
+        _log_failure("worker job %s failed", exc, job.value)
         return JobOutcome(job, ran=True, ok=False, detail=repr(exc)[:300])
 
 
@@ -168,8 +182,8 @@ def _mlflow_sync_asked(ctx: Context) -> bool:
     try:
         with ctx.uow.read() as uow:
             return uow.mlflow.sync_requested() > 0
-    except Exception:  # the database may be briefly away: the scheduled pass still syncs
-        log.exception("could not read MLflow sync requests")
+    except Exception as exc:  # the database may be briefly away: the scheduled pass syncs
+        _log_failure("could not read MLflow sync requests", exc)
         return False
 
 
@@ -182,8 +196,8 @@ def beat(ctx: Context, identity: Identity) -> None:
                 identity.worker_id, identity.host, identity.pid, identity.started_at, uow.now
             )
             uow.commit()
-    except Exception:  # a missed beat is not worth stopping the jobs for
-        log.exception("worker heartbeat failed")
+    except Exception as exc:  # a missed beat is not worth stopping the jobs for
+        _log_failure("worker heartbeat failed", exc)
 
 
 def run(

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from steward.domain.errors import SchemaOutOfDate, StewardError
@@ -78,6 +78,12 @@ def current_revision(engine: Engine) -> str | None:
             return None if row is None else str(row[0])
     except OperationalError as exc:
         raise StewardError(f"Cannot open the database: {exc.orig}") from exc
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached (down, restarting, a dropped
+    connection) rather than that a statement was wrong."""
+    return isinstance(exc, (OperationalError, InterfaceError))
 
 
 def known_revisions() -> list[str]:
