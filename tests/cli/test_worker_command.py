@@ -56,6 +56,7 @@ def test_once_runs_every_job_and_delivers_the_outbox(tmp_path: Path) -> None:
             "monitors",
             "mlflow_sync",
             "webhooks",
+            "notifications",
             "jobs",
         ]
         assert jobs["mlflow_sync"]["detail"] == "not configured (STEWARD_MLFLOW_TRACKING_URI)"
