@@ -80,7 +80,7 @@ def test_the_owner_creates_a_monitor_and_sees_it_listed(
     page.select_option("#m-method", "wasserstein")
     page.fill("#m-schedule", "7d")
     page.set_input_files("#m-reference", str(reference))  # browsers do not keep the file
-    olive.shot("43-new-monitor")
+    olive.shot("46-new-monitor")
     page.click("#create-monitor")
     page.wait_for_url("**/models/churn/monitors/mon_*?notice=monitor_created")
     main = page.inner_text("main")
@@ -93,7 +93,7 @@ def test_the_owner_creates_a_monitor_and_sees_it_listed(
     link.click()
     page.wait_for_url(f"**/models/churn/monitors/{made.id}")
     assert page.locator("h1").inner_text() == "Monitor weekly-income of churn"
-    olive.shot("44-monitor-page")
+    olive.shot("47-monitor-page")
     olive.close()
 
 
@@ -110,5 +110,5 @@ def test_a_validator_is_refused_in_chinese(browser: Any, server: LiveServer) -> 
     assert page.get_attribute("html", "lang") == "zh-TW"
     assert len(val.errors) == 1 and "403" in val.errors[0]  # the refusal's status, only
     val.errors.clear()
-    val.shot("45-new-monitor-refused-zh-TW")
+    val.shot("48-new-monitor-refused-zh-TW")
     val.close()
