@@ -97,6 +97,20 @@ def test_a_method_that_does_not_fit_a_column_is_refused_inline(
     assert not folder.is_dir() or list(folder.iterdir()) == []
 
 
+def test_a_form_without_its_file_keeps_every_typed_value(web: TestClient) -> None:
+    sign_in(web, "olive")
+    token = _csrf(web.get("/models/churn/monitors/new").text)
+    typed = {**CREATE, "csrf_token": token, "schedule_every": "12h", "drift_share": "0.3"}
+    refused = web.post("/models/churn/monitors/new", data=typed, files={"x": ("", b"")})
+    assert refused.status_code == 422
+    assert "Choose the reference data file" in refused.text
+    assert 'id="m-reference" name="reference" accept=".parquet,.pq,.csv" aria-invalid="true"' in (
+        refused.text
+    )
+    assert 'value="weekly-income"' in refused.text and 'value="12h"' in refused.text
+    assert 'value="0.3"' in refused.text
+
+
 def test_the_owner_creates_a_monitor_and_sees_its_page(web: TestClient, ctx: Context) -> None:
     sign_in(web, "olive")
     token = _csrf(web.get("/models/churn/monitors/new").text)

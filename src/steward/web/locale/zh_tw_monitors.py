@@ -37,6 +37,7 @@ ZH_TW_MONITORS: dict[str, str] = {
     "Version it watches": "監看的版本",
     "Watch": "監控",
     "Watched columns": "監控欄位",
+    "Without reading the columns first, the monitor watches every column of the reference data.": "若未先讀取欄位，監控會監看參考資料的每個欄位。",
     "auto (each column its suggested method)": "auto（每個欄位使用其建議方法）",
     "categorical": "類別型",
     "drifted": "已漂移",
