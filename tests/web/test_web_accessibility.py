@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import ensure_user
@@ -19,6 +20,7 @@ from tests.web.test_web_pages import PASSWORD, sign_in
 from steward.api.app import create_app
 from steward.domain.permissions import OPERATOR, Principal
 from steward.domain.specs import VersionSpec
+from steward.sdk.client import Steward
 from steward.services import findings, identity, jobs, policies, versions
 from steward.services import models as model_service
 from steward.services.context import Context
@@ -98,9 +100,10 @@ class _Page(HTMLParser):
 
 
 @pytest.fixture
-def web(ctx: Context, tmp_path: Path) -> Iterator[TestClient]:
+def web(ctx: Context, local: Steward, tmp_path: Path) -> Iterator[TestClient]:
     ensure_user(ctx, "root", "admin")
     identity.set_password(ctx, OP, "root", PASSWORD)
+    monitor = _watched_model(local, tmp_path)  # before the pack: its gates would hold v1 back
     info = policies.load_pack(ctx, OP, DEFAULT_PACK.read_text(), activate=True)
     olive = Principal(name="olive", roles=frozenset({"owner"}))
     ensure_user(ctx, "olive", "owner")
@@ -113,7 +116,22 @@ def web(ctx: Context, tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(create_app(ctx)) as client:
         client.headers["x-pack"] = f"{info.name}/{info.version}"
         client.headers["x-job"] = job.id
+        client.headers["x-monitor"] = monitor
         yield client
+
+
+def _watched_model(local: Steward, tmp_path: Path) -> str:
+    """A production version with a monitor that ran once: the monitor page has a history."""
+    local.create_model("watched", owner="olive", purpose="monitor pages")
+    artifact = tmp_path / "watched.bin"
+    artifact.write_bytes(b"real bytes")
+    local.log_version("watched", artifact=artifact, capture_git=False)
+    for stage in ("validation", "approved", "production"):
+        local.transition("watched", 1, to=stage, justification="test")
+    frame = pd.DataFrame({"income": [float(i) for i in range(100)], "region": ["n", "s"] * 50})
+    made = local.create_monitor("watched", 1, reference=frame)
+    local.run_monitor(made.id, frame.assign(income=frame.income * 3))
+    return str(made.id)
 
 
 PAGES = [
@@ -123,6 +141,8 @@ PAGES = [
     "/models/churn/risk",
     "/models/new",
     "/models/churn/versions/new",
+    "/models/churn/monitors/new",
+    "/models/watched/monitors/{monitor}",
     "/work",
     "/approvals",
     "/findings",
@@ -154,7 +174,13 @@ def test_every_page_has_labels_one_h1_and_named_tables(web: TestClient, lang: st
     web.get(f"/lang/{lang}?next=/")
     found = {}
     for url in PAGES:
-        page = web.get(url.format(pack=web.headers["x-pack"], job=web.headers["x-job"]))
+        page = web.get(
+            url.format(
+                pack=web.headers["x-pack"],
+                job=web.headers["x-job"],
+                monitor=web.headers["x-monitor"],
+            )
+        )
         assert page.status_code == 200, (url, page.status_code)
         parsed = _Page()
         parsed.feed(page.text)
@@ -162,6 +188,23 @@ def test_every_page_has_labels_one_h1_and_named_tables(web: TestClient, lang: st
         if parsed.problems():
             found[url] = parsed.problems()
     assert found == {}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-TW"])
+def test_the_monitor_form_with_its_columns_is_accessible(web: TestClient, lang: str) -> None:
+    sign_in(web, "root")
+    web.get(f"/lang/{lang}?next=/")
+    form = web.get("/models/watched/monitors/new").text
+    token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    page = web.post(
+        "/models/watched/monitors/new",
+        data={"csrf_token": token, "step": "inspect"},
+        files={"reference": ("reference.csv", b"income,region\n1.5,n\n2.5,s\n", "text/csv")},
+    )
+    assert page.status_code == 200 and 'id="monitor-columns"' in page.text
+    parsed = _Page()
+    parsed.feed(page.text)
+    assert parsed.problems() == []
 
 
 def test_the_checker_finds_what_it_looks_for() -> None:

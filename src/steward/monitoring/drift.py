@@ -44,7 +44,12 @@ import pandas as pd
 from steward.domain.errors import InvalidInput
 from steward.monitoring import stats
 from steward.monitoring.aggregate import BatchAggregate, ColumnAggregate
-from steward.monitoring.profile import ColumnProfile, ColumnSpec, ReferenceProfile
+from steward.monitoring.profile import (
+    ColumnProfile,
+    ColumnSpec,
+    ReferenceProfile,
+    fitting_methods,
+)
 
 METHODS = ("auto", "psi", "ks", "wasserstein", "jensenshannon", "chisquare", "ztest")
 TESTS = {"ks", "chisquare", "ztest"}  # score is a p-value
@@ -172,6 +177,27 @@ def auto_method(kind: str, n_reference: int, n_values: int) -> str:
     if kind == "numeric" and n_values > 5:
         return "wasserstein"
     return "jensenshannon"
+
+
+@dataclass(frozen=True)
+class ColumnMethods:
+    """What a monitor's form shows per reference column: the method ``auto`` picks for it
+    on the reference (a run decides again on reference and batch together) and every
+    method that fits it (``profile.fitting_methods``, the rule ``check_method`` enforces)."""
+
+    column: str
+    kind: str
+    distinct: int
+    suggested: str
+    fits: tuple[str, ...]
+
+
+def suggest_methods(profile: ReferenceProfile) -> list[ColumnMethods]:
+    return [
+        ColumnMethods(cp.name, cp.kind, cp.nunique, auto_method(cp.kind, cp.n, cp.nunique),
+                      tuple(m for m in fitting_methods(cp) if m != "auto"))
+        for cp in profile.columns.values()
+    ]
 
 
 def _decide(method: str, score: float | None, threshold: float) -> bool:

@@ -19,6 +19,7 @@ def mount(app: FastAPI) -> None:
     from steward.web.dataset_pages import router as dataset_router
     from steward.web.governance_pages import router as governance_router
     from steward.web.job_pages import router as job_router
+    from steward.web.monitor_pages import router as monitor_router
     from steward.web.notification_pages import router as notification_router
     from steward.web.pages import router
     from steward.web.personal_data_pages import router as personal_data_router
@@ -31,6 +32,7 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(register_router)  # before /models/{name}: /models/new is a page
     app.include_router(version_router)  # before /models/{name}: a fixed path below it
+    app.include_router(monitor_router)
     app.include_router(router)
     app.include_router(programme_router)
     app.include_router(governance_router)

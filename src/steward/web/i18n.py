@@ -76,6 +76,9 @@ LABELS: dict[str, str] = {
     "unmonitored": N_("not monitored"),
     "alerting": N_("alerting"),
     "not_in_production": N_("not in production"),
+    # a monitored column's kind
+    "numeric": N_("numeric"),
+    "categorical": N_("categorical"),
     # datasets: classification, status, quality verdict
     "public": N_("public"),
     "internal": N_("internal"),

@@ -11,6 +11,8 @@ what was typed kept (browsers never let a page refill a file input).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -71,29 +73,61 @@ async def version_form(request: Request, name: str) -> Response:
     return await _page(request, lambda page: _version_form(page, name, {"flavor": "other"}))
 
 
-def _precheck(request: Request, name: str) -> Response | None:
+@dataclass(frozen=True)
+class UploadForm:
+    """One upload form of the web UI: who may post it, how many files it carries (each
+    up to the limit), the field a size refusal names, the form re-rendered with a refusal,
+    its text fields and what it makes of the posted form."""
+
+    permission: Permission
+    files: int
+    field: str
+    refuse: Callable[[Page, str, StewardError], Response]
+    text_fields: tuple[str, ...]
+    build: Callable[[Page, str, FormData, dict[str, str]], Response]
+
+
+def _precheck(request: Request, name: str, upload: UploadForm) -> Response | None:
     """Sign-in, the object check and the declared size, before a byte of the body is read."""
     page = Page(request)
     if page.authenticate() is None:
         return _login_redirect(request)
     assert page.principal is not None
     try:
-        access.check_first(page.ctx, page.principal, Permission.VERSION_WRITE, name)
+        access.check_first(page.ctx, page.principal, upload.permission, name)
     except StewardError as refused:
         return page.refusal(refused)
     limit = page.ctx.settings.max_artifact_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > FILE_FIELDS * limit + FORM_OVERHEAD:
+    if declared.isdigit() and int(declared) > upload.files * limit + FORM_OVERHEAD:
         too_large = ArtifactTooLarge(
             f"The upload is larger than this server accepts ({limit} bytes per file, "
             "STEWARD_MAX_ARTIFACT_BYTES); nothing was read.",
             limit=limit,
-            field="artifact",
+            field=upload.field,
         )
-        response = _version_form(page, name, {"flavor": "other"}, too_large)
+        response = upload.refuse(page, name, too_large)
         response.headers["Connection"] = "close"  # the unread body cannot carry a request
         return response
     return None
+
+
+async def post_upload(request: Request, name: str, upload: UploadForm) -> Response:
+    """Every upload form's POST: a stranger's or an oversized upload is never parsed; the
+    parsed form's spooled files are closed whatever happens."""
+    early = await run_in_threadpool(_precheck, request, name, upload)
+    if early is not None:
+        return early
+    posted = await request.form()
+    try:
+        form = {key: str(posted.get(key) or "") for key in upload.text_fields}
+        return await _page(
+            request,
+            lambda page: upload.build(page, name, posted, form),
+            csrf_token=str(posted.get("csrf_token") or ""),
+        )
+    finally:
+        await posted.close()
 
 
 def _lines(text: str, field: str, number: bool) -> dict[str, Any]:
@@ -195,18 +229,16 @@ def _create(page: Page, name: str, posted: FormData, form: dict[str, str]) -> Re
     return RedirectResponse(target, status_code=303)
 
 
+VERSION_UPLOAD = UploadForm(
+    permission=Permission.VERSION_WRITE,
+    files=FILE_FIELDS,
+    field="artifact",
+    refuse=lambda page, name, error: _version_form(page, name, {"flavor": "other"}, error),
+    text_fields=TEXT_FIELDS,
+    build=_create,
+)
+
+
 @router.post("/models/{name}/versions/new")
 async def add_version(request: Request, name: str) -> Response:
-    early = await run_in_threadpool(_precheck, request, name)
-    if early is not None:
-        return early
-    posted = await request.form()
-    try:
-        form = {key: str(posted.get(key) or "") for key in TEXT_FIELDS}
-        return await _page(
-            request,
-            lambda page: _create(page, name, posted, form),
-            csrf_token=str(posted.get("csrf_token") or ""),
-        )
-    finally:
-        await posted.close()
+    return await post_upload(request, name, VERSION_UPLOAD)

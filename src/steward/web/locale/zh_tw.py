@@ -917,3 +917,8 @@ ZH_TW: dict[str, str] = {
 from steward.web.locale.zh_tw_lifecycle import ZH_TW_LIFECYCLE  # noqa: E402
 
 ZH_TW.update({k: v for k, v in ZH_TW_LIFECYCLE.items() if k not in ZH_TW})
+
+# The browser monitor pages, likewise.
+from steward.web.locale.zh_tw_monitors import ZH_TW_MONITORS  # noqa: E402
+
+ZH_TW.update({k: v for k, v in ZH_TW_MONITORS.items() if k not in ZH_TW})
