@@ -23,11 +23,16 @@ REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 300.0
 
 
-def server_binary() -> Path | None:
-    """``STEWARD_TEST_MLFLOW_SERVER`` if set, else ``.venv-mlflow/bin/mlflow``; None if absent."""
-    configured = os.environ.get("STEWARD_TEST_MLFLOW_SERVER")
+def server_binary(
+    variable: str = "STEWARD_TEST_MLFLOW_SERVER", venv: str = ".venv-mlflow"
+) -> Path | None:
+    """``$variable`` if set, else ``<venv>/bin/mlflow`` in the repository; None if absent.
+
+    The defaults are MLflow 3 (``.venv-mlflow``); the tests also pass
+    ``STEWARD_TEST_MLFLOW2_SERVER`` and ``.venv-mlflow2`` for MLflow 2.x."""
+    configured = os.environ.get(variable)
     candidates = [Path(configured)] if configured else []
-    candidates.append(REPO / ".venv-mlflow" / "bin" / "mlflow")
+    candidates.append(REPO / venv / "bin" / "mlflow")
     return next((c for c in candidates if c.is_file()), None)
 
 

@@ -3,8 +3,9 @@
 #   scripts/venv.sh run   what `make run` needs: the server and the demo (steward[demo]);
 #                         no browser, no Java, no test libraries.
 #   scripts/venv.sh test  everything the test suite needs (steward[dev]) and the system
-#                         packages of its browser, PDF and Spark tests, and an MLflow
-#                         server in .venv-mlflow for the MLflow bridge's tests (default).
+#                         packages of its browser, PDF and Spark tests, and MLflow
+#                         servers for the MLflow bridge's tests (default): MLflow 3 in
+#                         .venv-mlflow, the newest MLflow 2.x in .venv-mlflow2.
 # Used by `make`; safe to re-run. On a fresh Debian machine it installs the python3-venv
 # package first when it is missing and we are root. Packages are installed with uv (itself
 # installed from the package index) because it is several times faster; pip is the fallback.
@@ -109,19 +110,23 @@ install_python_packages() {
 install_mlflow_server() {
   # The MLflow bridge's tests run a real `mlflow server`, as a peer in a virtualenv of its
   # own: the full mlflow package brings Flask, gunicorn and pins Steward's venv does not
-  # need. (The tests' MLflow *client* comes from Steward's `mlflow` extra, in .venv.)
-  if [ -x .venv-mlflow/bin/mlflow ]; then
+  # need. (The tests' MLflow 3 *client* comes from Steward's `mlflow` extra, in .venv; an
+  # older release's server is filled by the client in its own venv.)
+  #   install_mlflow_server DIR WHAT REQUIREMENT...
+  local dir="$1" what="$2"
+  shift 2
+  if [ -x "$dir/bin/mlflow" ]; then
     return
   fi
-  if [ ! -x .venv-mlflow/bin/python ]; then
-    "$PY" -m venv .venv-mlflow
+  if [ ! -x "$dir/bin/python" ]; then
+    "$PY" -m venv "$dir"
   fi
   if [ -x .venv/bin/uv ]; then
-    VIRTUAL_ENV="$PWD/.venv-mlflow" .venv/bin/uv pip install -q --python .venv-mlflow/bin/python \
-      'mlflow>=2.10,<4'
+    VIRTUAL_ENV="$PWD/$dir" .venv/bin/uv pip install -q --python "$dir/bin/python" "$@"
   else
-    .venv-mlflow/bin/python -m pip install -q 'mlflow>=2.10,<4'
-  fi || echo "Could not install the MLflow server; the MLflow bridge tests will be skipped." >&2
+    "$dir/bin/python" -m pip install -q "$@"
+  fi || echo "Could not install $what into $dir (is the package index reachable?);" \
+            "the MLflow bridge tests that need it will be skipped." >&2
 }
 
 if [ "$PROFILE" = "test" ]; then
@@ -130,7 +135,10 @@ if [ "$PROFILE" = "test" ]; then
 fi
 install_python_packages
 if [ "$PROFILE" = "test" ]; then
-  install_mlflow_server
+  install_mlflow_server .venv-mlflow "the MLflow server" 'mlflow>=2.10,<4'
+  # MLflow 2.x, for the import tests' second server: its newest release (2.22 when this was
+  # written) needs SQLAlchemy < 2.1 (2.1 dropped a pool class its SQL store imports).
+  install_mlflow_server .venv-mlflow2 "the MLflow 2.x server" 'mlflow>=2.21,<3' 'sqlalchemy<2.1'
 fi
 touch "$STAMP"
 if [ "$PROFILE" = "test" ]; then

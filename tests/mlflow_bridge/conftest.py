@@ -3,22 +3,35 @@
 The server runs from its own virtualenv (``.venv-mlflow``, made by ``scripts/venv.sh test``):
 the full ``mlflow`` package brings Flask, gunicorn and pins of its own that Steward's venv
 does not need. The tests talk to it with the ``mlflow`` client library of Steward's
-``mlflow`` extra, exactly as a data scientist's script would.
+``mlflow`` extra, exactly as a data scientist's script would. The import tests (those using
+``registry``) also run against MLflow 2.x (``.venv-mlflow2``), filled by its own 2.x client.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
-import warnings
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from bench import mlflow_server as server_process
 
 from tests.conftest import free_port
+from tests.mlflow_bridge import populate
+from tests.mlflow_bridge.populate import log_version, train
+
+__all__ = ["Logged", "MlflowServer", "log_version", "remove_artifacts", "train"]
+
+# Where each tested MLflow release's server comes from: (variable naming an `mlflow`
+# executable, else the repository's virtualenv made by `scripts/venv.sh test`).
+RELEASES = {
+    "3": ("STEWARD_TEST_MLFLOW_SERVER", ".venv-mlflow"),
+    "2": ("STEWARD_TEST_MLFLOW2_SERVER", ".venv-mlflow2"),
+}
 
 # MLflow (3.3+) posts registry webhooks only to https URLs on public addresses unless told
 # otherwise (the tests' Steward listens on http://127.0.0.1), and caches the list of
@@ -34,13 +47,16 @@ class MlflowServer:
     """`mlflow server` with a SQLite backend store and a local artifact root, on loopback
     (started and stopped by bench/mlflow_server.py, which the benchmark uses too)."""
 
-    def __init__(self, home: Path) -> None:
-        binary = server_process.server_binary()
+    def __init__(self, home: Path, release: str = "3") -> None:
+        variable, venv = RELEASES[release]
+        binary = server_process.server_binary(variable, venv)
         if binary is None:
             pytest.skip(
-                "No MLflow server: run `scripts/venv.sh test` (it creates .venv-mlflow) or set "
-                "STEWARD_TEST_MLFLOW_SERVER to an `mlflow` executable."
+                f"No MLflow {release}.x server: run `scripts/venv.sh test` (it creates {venv}) "
+                f"or set {variable} to an `mlflow` executable."
             )
+        # The server's own virtualenv also has its MLflow client, which populates it.
+        self.python = binary.parent / "python"
         self.home = home
         self.artifacts = home / "artifacts"
         self.port = free_port()
@@ -64,57 +80,9 @@ class Logged:
 
     url: str
     server: MlflowServer
+    client_version: str  # of the MLflow client that logged it
     run_ids: dict[tuple[str, int], str] = field(default_factory=dict)
-    git_commit: str = "0123456789abcdef0123456789abcdef01234567"
-
-
-def train(seed: int) -> tuple[Any, Any, Any]:
-    import numpy as np
-    import pandas as pd
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({"income": rng.normal(50, 10, 60), "debt": rng.normal(10, 3, 60)})
-    target = (frame.income - 2 * frame.debt + rng.normal(0, 5, 60) > 30).astype(int)
-    model = LogisticRegression(C=1.0 + seed).fit(frame, target)
-    return model, frame, target
-
-
-def log_version(
-    url: str,
-    registered: str,
-    seed: int,
-    *,
-    git_commit: str | None = None,
-    version_tags: dict[str, str] | None = None,
-) -> tuple[str, int]:
-    """One training run logged as users do: params, metrics, a dataset, an sklearn model."""
-    import mlflow
-
-    mlflow.set_tracking_uri(url)
-    mlflow.set_registry_uri(url)
-    mlflow.set_experiment("steward-bridge-tests")
-    model, frame, target = train(seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with mlflow.start_run() as run:
-            mlflow.log_params({"C": 1.0 + seed, "solver": "lbfgs"})
-            mlflow.log_metric("roc_auc", 0.8 + seed / 100)
-            mlflow.log_metric("val loss", 0.3)  # not a valid Steward key: mapped to val_loss
-            if git_commit:
-                mlflow.set_tag("mlflow.source.git.commit", git_commit)
-            dataset = mlflow.data.from_pandas(
-                frame.assign(default=target), name="loans-train", targets="default"
-            )
-            mlflow.log_input(dataset, context="training")
-            info = mlflow.sklearn.log_model(
-                model,
-                name="model",
-                signature=mlflow.models.infer_signature(frame, target),
-                pip_requirements=["scikit-learn"],
-            )
-        registered_version = mlflow.register_model(info.model_uri, registered, tags=version_tags)
-    return run.info.run_id, int(registered_version.version)
+    git_commit: str = populate.GIT_COMMIT
 
 
 @pytest.fixture(scope="session")
@@ -127,33 +95,52 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
 
 
 @pytest.fixture(scope="session")
-def registry(mlflow_server: MlflowServer) -> Logged:
-    """Two registered models as a team would have them (the tests only read these).
+def mlflow2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow2-server"), release="2")
+    try:
+        yield server
+    finally:
+        server.stop()
 
-    'Credit Scoring' (not a Steward slug): v1 Production with alias champion, v2 Staging
-    with alias challenger and a version tag; 'fraud-detector': v1 with no stage.
-    """
-    import mlflow
 
-    url = mlflow_server.url
-    logged = Logged(url=url, server=mlflow_server)
-    client = mlflow.MlflowClient(tracking_uri=url, registry_uri=url)
-    client.create_registered_model(
-        "Credit Scoring", tags={"team": "retail"}, description="Approve consumer loans"
+def _populate_with_its_own_client(server: MlflowServer) -> dict[str, object]:
+    """Run populate.py in the server's virtualenv: Steward's venv has the MLflow 3 client."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [str(server.python), populate.__file__, server.url],
+        cwd=server.home,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
-    for seed, tags in ((1, None), (2, {"validated_by": "qa team"})):
-        run_id, number = log_version(
-            url, "Credit Scoring", seed, git_commit=logged.git_commit, version_tags=tags
-        )
-        logged.run_ids[("Credit Scoring", number)] = run_id
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        client.transition_model_version_stage("Credit Scoring", "1", "Production")
-        client.transition_model_version_stage("Credit Scoring", "2", "Staging")
-    client.set_registered_model_alias("Credit Scoring", "champion", "1")
-    client.set_registered_model_alias("Credit Scoring", "challenger", "2")
-    run_id, number = log_version(url, "fraud-detector", 3)
-    logged.run_ids[("fraud-detector", number)] = run_id
+    if done.returncode != 0:
+        raise RuntimeError(f"populate.py failed in {server.python}: {done.stderr[-3000:]}")
+    answer: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer
+
+
+@pytest.fixture(scope="session", params=["mlflow3", "mlflow2"])
+def registry(request: pytest.FixtureRequest) -> Logged:
+    """populate.py's two registered models, on an MLflow 3 server filled in-process by
+    Steward's MLflow 3 client, and on an MLflow 2.x server filled by its own 2.x client
+    (the tests only read these)."""
+    if request.param == "mlflow3":
+        import mlflow
+
+        server: MlflowServer = request.getfixturevalue("mlflow_server")
+        runs, version = populate.populate(server.url), mlflow.__version__
+    else:
+        server = request.getfixturevalue("mlflow2_server")
+        answer = _populate_with_its_own_client(server)
+        runs, version = dict(answer["runs"]), str(answer["mlflow"])  # type: ignore[call-overload]
+    logged = Logged(url=server.url, server=server, client_version=version)
+    for key, run_id in runs.items():
+        name, number = key.rsplit("/", 1)
+        logged.run_ids[(name, int(number))] = str(run_id)
     return logged
 
 
