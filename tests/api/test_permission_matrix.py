@@ -542,6 +542,7 @@ ROWS: list[Row] = [
         json={"comment": "c"},
     ),
     Row("GET", "/api/v1/datasets/{name}/versions/{version}/impact", P.GOVERNANCE_READ, VERSION),
+    Row("GET", "/api/v1/datasets/{name}/card", P.GOVERNANCE_READ, MODEL),
     Row(
         "GET",
         "/api/v1/datasets/{name}/versions/{version}/personal-data",

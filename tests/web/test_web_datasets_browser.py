@@ -105,6 +105,12 @@ def test_a_data_steward_reads_the_inventory_and_a_dataset(
     drawn = page.locator("#lineage-graph svg")
     assert "credit v1" in drawn.inner_html() and "loan-applications@2" in drawn.inner_html()
     assert drawn.bounding_box() is not None  # rendered, not only present
+    # the dataset card, linked from the page, served as a self-contained document
+    page.click("text=Dataset card")
+    page.wait_for_url("**/datasets/loan-applications/card")
+    assert "Dataset card: Loan applications" in page.locator("h1").inner_text()
+    assert "credit" in page.locator("#lineage").inner_text()
+    assert "fit" in page.locator("#approvals").inner_text()
     steve.close()
     # the same page in Traditional Chinese
     zh = Session(browser, server, "steve", locale="zh-TW")
@@ -112,4 +118,8 @@ def test_a_data_steward_reads_the_inventory_and_a_dataset(
     body = zh.page.locator("main").inner_text()
     assert "資料分級" in body and "機密" in body and "血緣" in body
     zh.shot("21-dataset-zh")
+    zh.page.click("text=資料集卡")
+    zh.page.wait_for_url("**/datasets/loan-applications/card")
+    assert "資料集卡：Loan applications" in zh.page.locator("h1").inner_text()  # noqa: RUF001
+    assert "清冊" in zh.page.locator("#inventory").inner_text()
     zh.close()

@@ -1,4 +1,4 @@
-"""`steward dataset create|update|list|show|snapshot|rules|approve|impact` — datasets as
+"""`steward dataset create|update|list|show|snapshot|rules|approve|impact|card` — datasets as
 governed assets (docs/datasets.md)."""
 
 from __future__ import annotations
@@ -407,6 +407,28 @@ def impact(
                 for m in found.models
             ],
         )
+
+    output.run(go)
+
+
+@app.command("card")
+def card(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Dataset name.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="html, md or pdf.")] = "html",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--out", help="File to write (default: NAME-dataset-card.EXT; - for stdout)."
+        ),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """The dataset card (datasheet): inventory, versions, quality results, personal data,
+    approvals and the model versions built on it. PDF needs the `pdf` extra."""
+
+    def go() -> None:
+        output.write_document(_client(ctx).dataset_card(name, format), out, json_)
 
     output.run(go)
 

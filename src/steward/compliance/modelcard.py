@@ -1030,17 +1030,24 @@ def _md_cell(value: str) -> str:
     return value.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(card: ModelCard, plot_dir: str = "plots") -> str:
-    """Markdown; plots are linked as ``plot_dir/<name>`` (the evidence pack ships them)."""
-    template = _environment(markdown=True).get_template("model-card.md.j2")
+def render_markdown(
+    card: Any, plot_dir: str = "plots", template_name: str = "model-card.md.j2"
+) -> str:
+    """Markdown; plots are linked as ``plot_dir/<name>`` (the evidence pack ships them).
+
+    ``card`` is a :class:`ModelCard` or any card with its ``title``, ``generated_at``,
+    ``generated_by``, ``format`` and ``sections`` (the dataset card); ``template_name``
+    extends the model card's template and overrides its header."""
+    template = _environment(markdown=True).get_template(template_name)
     return str(template.render(card=card, plot_dir=plot_dir, when=_text(card.generated_at)))
 
 
 def render_html(
-    card: ModelCard,
+    card: Any,
     svgs: dict[str, str],
     translate: Callable[[str], str] | None = None,
     lang: str = "en",
+    template_name: str = "model-card.html.j2",
 ) -> str:
     """Self-contained HTML: the plots are inlined SVG (``svgs``: name -> SVG text).
 
@@ -1049,7 +1056,7 @@ def render_html(
     """
     import markupsafe
 
-    template = _environment().get_template("model-card.html.j2")
+    template = _environment().get_template(template_name)
     inline = {name: markupsafe.Markup(_strip_xml_header(svg)) for name, svg in svgs.items()}
     return str(
         template.render(

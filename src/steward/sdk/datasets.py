@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from steward.compliance.modelcard import RenderedCard
     from steward.domain.datasets import (
         DataFinding,
         DataLineage,
@@ -109,6 +110,15 @@ class DatasetMethods:
 
         name, version = parse_ref(ref)
         return self._backend.dataset_impact(name, version)
+
+    def dataset_card(
+        self, name: str, format: str = "html", *, out: str | Path | None = None
+    ) -> RenderedCard:
+        """The dataset's card (datasheet) as ``md``, ``html`` or ``pdf`` bytes; written to
+        ``out`` if given."""
+        from steward.sdk.client import _written
+
+        return _written(self._backend.dataset_card(name, format), out)
 
     def discover_datasets(self, connection: str) -> Discovery:
         """Tables and files behind ``conn:NAME`` that no registered dataset covers, with row

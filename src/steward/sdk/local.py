@@ -700,6 +700,11 @@ class LocalBackend:
 
         return datasets.impact(self.ctx, self.principal, f"{name}@{version}")
 
+    def dataset_card(self, name: str, fmt: str) -> RenderedCard:
+        from steward.services import dataset_cards
+
+        return dataset_cards.render(self.ctx, self.principal, name, fmt)
+
     def discover_datasets(self, connection: str) -> Discovery:
         from steward.services import data_discovery
 

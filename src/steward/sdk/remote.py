@@ -1150,6 +1150,14 @@ class RemoteBackend:
             "GET", f"/api/v1/datasets/{_q(name)}/versions/{int(version)}/impact", Impact
         )
 
+    def dataset_card(self, name: str, fmt: str) -> RenderedCard:
+        from steward.compliance import datacard
+        from steward.compliance.modelcard import MEDIA_TYPES, RenderedCard
+
+        fmt = datacard.check_format(fmt)
+        response = self._send("GET", f"/api/v1/datasets/{_q(name)}/card", params={"format": fmt})
+        return RenderedCard(f"{name}-dataset-card.{fmt}", MEDIA_TYPES[fmt], response.content)
+
     # -- personal data in datasets -------------------------------------------------------
     def dataset_personal_data(self, name: str, version: int) -> PersonalData:
         from steward.domain.personal_data import PersonalData

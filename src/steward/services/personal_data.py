@@ -89,8 +89,12 @@ def classification(ctx: Context, principal: Principal, ref: str) -> PersonalData
     """A dataset version's columns: what the scan detected and what a person decided."""
     ensure(principal, Permission.GOVERNANCE_READ)
     with ctx.uow.read() as uow:
-        row, version, snapshot_id = _snapshot(uow, ref)
-        return _classification(uow, row, version, snapshot_id)
+        return classification_in_uow(uow, ref)
+
+
+def classification_in_uow(uow: UnitOfWork, ref: str) -> PersonalData:
+    row, version, snapshot_id = _snapshot(uow, ref)
+    return _classification(uow, row, version, snapshot_id)
 
 
 def scan(

@@ -8,14 +8,17 @@ Read-only: every value comes from ``services/datasets.py``, which checks
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
+from steward.api.headers import DOCUMENT_CSP
 from steward.domain.datasets import Classification
 from steward.domain.errors import Forbidden, InvalidInput, StewardError
 from steward.domain.lineage_graph import LineageGraph
-from steward.services import data_discovery, data_lineage, datasets, personal_data
+from steward.services import data_discovery, data_lineage, dataset_cards, datasets, personal_data
 from steward.web import i18n, lineage_svg
 from steward.web.pages import Page, _page
 
@@ -94,6 +97,32 @@ async def dataset(request: Request, name: str) -> Response:
             if latest
             else None,
             graph=lineage_figure(page, data_lineage.from_dataset(page.ctx, page.principal, name)),
+        )
+
+    return await _page(request, build)
+
+
+@router.get("/datasets/{name}/card")
+async def card(request: Request, name: str, format: str = "html") -> Response:
+    """The dataset card, as the model card page serves its card: inline HTML or Markdown,
+    PDF as a download; a self-contained document that may style but never script."""
+
+    def build(page: Page) -> Response:
+        assert page.principal is not None
+        try:
+            rendered = dataset_cards.render(
+                page.ctx, page.principal, name, format, translate=page.gettext, lang=page.lang
+            )
+        except InvalidInput as bad:
+            return page.refusal(bad, f"/datasets/{quote(name)}")
+        disposition = "attachment" if format == "pdf" else "inline"
+        return Response(
+            rendered.content,
+            media_type=rendered.media_type,
+            headers={
+                "content-disposition": f'{disposition}; filename="{rendered.filename}"',
+                "content-security-policy": DOCUMENT_CSP,
+            },
         )
 
     return await _page(request, build)

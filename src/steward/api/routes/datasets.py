@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from steward.api.deps import Caller, caller, respond
+from steward.api.deps import Caller, caller, document, respond
 from steward.api.routes.validation import spool_data
 from steward.domain.datasets import (
     DataFinding,
@@ -23,7 +23,7 @@ from steward.domain.datasets import (
 from steward.domain.discovery import Discovery
 from steward.domain.entities import Page
 from steward.domain.permissions import Permission, Principal
-from steward.services import data_discovery, data_quality, data_recall, datasets
+from steward.services import data_discovery, data_quality, data_recall, dataset_cards, datasets
 from steward.services.context import Context
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"])
@@ -172,6 +172,17 @@ async def approve(
 async def impact(name: str, version: int, call: Caller = Depends(caller)) -> Response:
     """Model versions trained or evaluated on this dataset version, and their deployments."""
     return respond(await call.run(datasets.impact, f"{name}@{version}"))
+
+
+@router.get("/datasets/{name}/card", response_class=Response)
+async def card(
+    name: str,
+    format: str = Query("html", description="md, html or pdf"),
+    call: Caller = Depends(caller),
+) -> Response:
+    """The dataset card (datasheet): inventory, versions, quality results, personal data,
+    approvals and lineage, as Markdown, self-contained HTML or PDF."""
+    return document(await call.run(dataset_cards.render, name, format))
 
 
 @router.post("/datasets/{name}/versions/{version}/recall", status_code=201, response_model=Recall)

@@ -911,6 +911,22 @@ ZH_TW: dict[str, str] = {
     "Model version": "模型版本",
     "Deployment": "部署",
     "Data lineage graph": "資料血緣圖",
+    # the dataset card
+    "Dataset card": "資料集卡",
+    "Dataset card: %(title)s": "資料集卡：%(title)s",
+    "Datasheet for a registered dataset (Gebru et al., Datasheets for Datasets, 2021), generated from Steward's records;": "已登錄資料集的資料說明書（Gebru 等人，Datasheets for Datasets，2021），依 Steward 的紀錄產生；",
+    "Generated at %(when)s by %(who)s.": "由 %(who)s 於 %(when)s 產生。",
+    "Data approvals": "資料核准",
+    "Lineage and impact": "資料血緣與影響",
+    "Latest version": "最新版本",
+    "Approved": "已核准",
+    "Type": "型別",
+    "Passed": "通過",
+    "Examples (masked)": "範例（已遮罩）",
+    "Approver": "核准者",
+    "At": "時間",
+    "Role": "角色",
+    "Deployments": "部署",
 }
 
 # The browser lifecycle pages keep their strings in their own module (fewer merge clashes).
