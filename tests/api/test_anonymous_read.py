@@ -179,6 +179,8 @@ def seed(client: TestClient, tmp: Path) -> dict[str, str]:
         "control": "GOVERN 1.1",
         "alert_id": "alrt_none",
         "run_id_monitor": "mrun_none",
+        # jobs answer 401 before their id is looked up: a made-up one tests them as well
+        "job_id": "job_none",
         "seq": "1",
     }
 

@@ -28,9 +28,11 @@ def test_questionnaire_table_and_json(tmp_path: Path) -> None:
     assert "social_scoring (tier>=critical, EU prohibited)" in shown
     form = as_json(tmp_path, "risk", "questionnaire")
     assert form["id"] == "steward-risk"
-    assert len(form["questions"]) == 12
-    # The fairness direction question may be left unanswered (not every model classifies people).
-    assert [q["id"] for q in form["questions"] if q["optional"]] == ["positive_prediction"]
+    assert len(form["questions"]) == 13
+    # Optional: the fairness direction (not every model classifies people) and whether the
+    # system is generative (unanswered: not generative, so NIST AI 600-1 does not apply).
+    optional = [q["id"] for q in form["questions"] if q["optional"]]
+    assert sorted(optional) == ["generative", "positive_prediction"]
 
 
 def test_assess_show_and_history(tmp_path: Path) -> None:

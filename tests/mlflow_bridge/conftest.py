@@ -58,6 +58,7 @@ class MlflowServer:
         # The server's own virtualenv also has its MLflow client, which populates it.
         self.python = binary.parent / "python"
         self.home = home
+        self.logged: Logged | None = None  # what populate.py put in, once
         self.artifacts = home / "artifacts"
         self.port = free_port()
         self.log = (home / "server.log").open("wb")
@@ -128,19 +129,24 @@ def registry(request: pytest.FixtureRequest) -> Logged:
     """populate.py's two registered models, on an MLflow 3 server filled in-process by
     Steward's MLflow 3 client, and on an MLflow 2.x server filled by its own 2.x client
     (the tests only read these)."""
+    name = "mlflow_server" if request.param == "mlflow3" else "mlflow2_server"
+    server: MlflowServer = request.getfixturevalue(name)
+    # pytest may set a parametrized session fixture up again when tests of the two params
+    # interleave; the server lives on, and MLflow refuses to register the models twice.
+    if server.logged is not None:
+        return server.logged
     if request.param == "mlflow3":
         import mlflow
 
-        server: MlflowServer = request.getfixturevalue("mlflow_server")
         runs, version = populate.populate(server.url), mlflow.__version__
     else:
-        server = request.getfixturevalue("mlflow2_server")
         answer = _populate_with_its_own_client(server)
         runs, version = dict(answer["runs"]), str(answer["mlflow"])  # type: ignore[call-overload]
     logged = Logged(url=server.url, server=server, client_version=version)
     for key, run_id in runs.items():
-        name, number = key.rsplit("/", 1)
-        logged.run_ids[(name, int(number))] = str(run_id)
+        model, number = key.rsplit("/", 1)
+        logged.run_ids[(model, int(number))] = str(run_id)
+    server.logged = logged
     return logged
 
 

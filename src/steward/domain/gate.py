@@ -103,9 +103,9 @@ class PersonalDataFact:
             )
         if self.restricted and not self.legal_basis:
             name = self.ref.partition("@")[0]
+            command = f'steward dataset update {name} --legal-basis "…"'
             out.append(
-                f"{self.ref} holds restricted data without a recorded legal basis (`steward "
-                f'dataset update {name} --legal-basis "…"`)'
+                f"{self.ref} holds restricted data without a recorded legal basis (`{command}`)"
             )
         return out
 

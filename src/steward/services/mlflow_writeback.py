@@ -324,7 +324,8 @@ def _drift(
                 + (f" (Steward {plan.model}/{steward_version})" if steward_version else "")
                 + f", which Steward has not put in production; {ours}. Production moves go "
                 "through Steward's gates: move it back in MLflow, or take the version through "
-                f"`steward version promote` (STEWARD_MLFLOW_REVERT_ALIASES=true puts such "
+                f"`steward approvals request {plan.model} {steward_version or 'VERSION'} --to "
+                "production -m …` (STEWARD_MLFLOW_REVERT_ALIASES=true puts such "
                 "moves back by itself)."
             ),
             severity="critical",
