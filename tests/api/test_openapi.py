@@ -14,6 +14,8 @@ def test_every_operation_but_health_and_login_documents_bearer_auth() -> None:
         "/api/v1/auth/login",
         "/api/v1/auth/sso/device",
         "/api/v1/auth/sso/device/token",
+        # The provider's back-channel logout carries its signed logout token instead.
+        "/api/v1/auth/sso/backchannel-logout",
         # MLflow's webhook deliveries carry its HMAC signature, not a Steward token.
         "/mlflow/webhooks",
     }

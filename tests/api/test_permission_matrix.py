@@ -224,6 +224,7 @@ ROWS: list[Row] = [
     # Single sign-on is not configured here: both answer 404 saying so, to anyone.
     Row("POST", "/api/v1/auth/sso/device", PUBLIC),
     Row("POST", "/api/v1/auth/sso/device/token", PUBLIC, json={"device_code": "ghost"}),
+    Row("POST", "/api/v1/auth/sso/backchannel-logout", PUBLIC),
     Row("POST", "/api/v1/teams", P.USER_MANAGE, json=lambda me: {"name": f"team-{me}"}),
     Row("GET", "/api/v1/teams", P.GOVERNANCE_READ),
     Row("GET", "/api/v1/teams/{name}", P.GOVERNANCE_READ, MODEL),

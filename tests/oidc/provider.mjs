@@ -4,6 +4,7 @@
 // file ACCOUNTS at every sign-in, so a test changes someone's groups by rewriting it.
 //
 //   PORT=… CLIENT_ID=… CLIENT_SECRET=… REDIRECT_URI=… [POST_LOGOUT_REDIRECT_URI=…]
+//   [BACKCHANNEL_LOGOUT_URI=…]
 //   ACCOUNTS=… node provider.mjs
 //
 // Prints "ready <issuer>" once it listens on 127.0.0.1. Test use only.
@@ -23,6 +24,14 @@ const provider = new Provider(issuer, {
       post_logout_redirect_uris: process.env.POST_LOGOUT_REDIRECT_URI
         ? [process.env.POST_LOGOUT_REDIRECT_URI]
         : [],
+      // Back-channel logout: the provider POSTs a signed logout token here when the person
+      // signs out at the provider; with the session required, ID tokens carry 'sid'.
+      ...(process.env.BACKCHANNEL_LOGOUT_URI
+        ? {
+            backchannel_logout_uri: process.env.BACKCHANNEL_LOGOUT_URI,
+            backchannel_logout_session_required: true,
+          }
+        : {}),
       grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -32,6 +41,7 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: true },
     deviceFlow: { enabled: true },
+    backchannelLogout: { enabled: true },
   },
   scopes: ['openid', 'profile', 'email', 'groups'],
   claims: {
@@ -48,6 +58,11 @@ const provider = new Provider(issuer, {
     if (!found) return undefined;
     return { accountId: id, claims: async () => ({ sub: id, ...found }) };
   },
+});
+
+// A failed back-channel logout delivery shows in the test's output, not nowhere.
+provider.on('backchannel.error', (ctx, err, client, accountId, sid) => {
+  console.error(`backchannel logout to ${client.clientId} failed: ${err}`);
 });
 
 provider.listen(port, '127.0.0.1', () => {

@@ -8,7 +8,8 @@ a tampered state, a callback without the browser's flow cookie and an issuer tha
 the configured one are refused with a clear page; with local passwords switched off the
 password form is gone and password sign-in is refused; the CLI signs in with the device
 flow (`steward sso login`), rate-limited per address; signing out of Steward ends the
-provider's session too (RP-initiated logout)."""
+provider's session too (RP-initiated logout); signing out at the provider ends the Steward
+session too (back-channel logout)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ class OpenIdProvider:
                 "CLIENT_SECRET": CLIENT_SECRET,
                 "REDIRECT_URI": f"{base_url}/sso/callback",
                 "POST_LOGOUT_REDIRECT_URI": f"{base_url}/login?notice=signed_out",
+                "BACKCHANNEL_LOGOUT_URI": f"{base_url}/api/v1/auth/sso/backchannel-logout",
                 "ACCOUNTS": str(self.accounts),
             },
             stdout=subprocess.PIPE,
@@ -380,6 +382,42 @@ def test_signing_out_ends_the_providers_session_too(browser: Any, server: LiveSe
     page.click("#sso-login")
     page.wait_for_selector("input[name=login]")
     context.close()
+
+
+def test_signing_out_at_the_provider_ends_the_steward_session_too(
+    browser: Any, server: LiveServer, ctx: Context, provider: OpenIdProvider
+) -> None:
+    def backchannel_ends() -> list[dict[str, Any]]:
+        ended = audit.list_events(ctx, OP, AuditFilter(action="session.ended"))
+        found = [json.loads(e.payload) if isinstance(e.payload, str) else e.payload for e in ended]
+        return [p for p in found if p.get("method") == "sso-backchannel"]
+
+    context, page = _sso_sign_in(browser, server, "dana")
+    before = len(backchannel_ends())
+    # The person signs out at the provider itself (its end-session page), not in Steward:
+    # the provider then POSTs a signed logout token to Steward's back-channel address.
+    page.goto(f"{provider.issuer}/session/end")
+    page.locator("button", has_text="Yes, sign me out").click()
+    page.wait_for_selector("text=Sign-out Success")
+    # The browser still holds Steward's cookie, but the session behind it is over.
+    assert [c for c in context.cookies() if c["name"] == "steward_session"]
+    page.goto(f"{server.url}/")
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/login"))
+    backchannel = backchannel_ends()
+    assert len(backchannel) == before + 1
+    assert backchannel[-1]["user"] == "dana"
+    assert backchannel[-1]["sid"], "the ID token carried the provider's session id"
+    context.close()
+
+
+def test_a_forged_logout_token_ends_nothing(server: LiveServer) -> None:
+    answer = httpx.post(
+        f"{server.url}/api/v1/auth/sso/backchannel-logout",
+        data={"logout_token": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJkYW5hIn0."},
+    )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "nobody was signed out" in answer.json()["detail"]
 
 
 def test_a_flood_of_device_starts_is_refused_with_retry_after(server: LiveServer) -> None:

@@ -60,6 +60,7 @@ PUBLIC_PATHS = (
     "/api/v1/auth/login",
     "/api/v1/auth/sso/device",
     "/api/v1/auth/sso/device/token",
+    "/api/v1/auth/sso/backchannel-logout",  # the provider's signed logout token authenticates
     mlflow_webhooks.PATH,  # MLflow signs its deliveries (HMAC), it holds no Steward token
 )
 

@@ -35,6 +35,7 @@ _NO_TOKEN_NEEDED = {
     "/api/v1/auth/login",
     "/api/v1/auth/sso/device",
     "/api/v1/auth/sso/device/token",
+    "/api/v1/auth/sso/backchannel-logout",
 }
 # Multipart uploads and the permission each needs (object-level checks stay in services).
 UPLOADS: tuple[tuple[re.Pattern[str], Permission | None], ...] = (

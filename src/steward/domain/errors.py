@@ -135,6 +135,17 @@ class SignInPending(StewardError):
     code = "sso-authorization-pending"
     status = 428
     title = "Sign-in not finished"
+
+
+class LogoutRefused(InvalidInput):
+    """A back-channel logout token Steward did not accept (OpenID Connect Back-Channel
+    Logout 1.0, section 2.8: the relying party answers 400)."""
+
+    code = "sso-logout-refused"
+    status = 400
+    title = "Logout token refused"
+
+
 class SourceUnavailable(StewardError):
     """A system Steward reads from (an MLflow tracking server) did not answer as expected."""
 

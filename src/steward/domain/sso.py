@@ -19,11 +19,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from steward.domain.errors import InvalidInput
+from steward.domain.errors import InvalidInput, LogoutRefused
 from steward.domain.identity import team_name, user_name
 from steward.domain.permissions import parse_role
 
-__all__ = ["Grants", "Rule", "managed", "map_claims", "parse_rules", "username"]
+__all__ = [
+    "BACKCHANNEL_EVENT",
+    "Grants",
+    "LogoutRequest",
+    "Rule",
+    "logout_request",
+    "managed",
+    "map_claims",
+    "parse_rules",
+    "username",
+]
 
 _KINDS = ("role", "team")
 
@@ -110,3 +120,71 @@ def username(claims: Mapping[str, object], claim: str) -> str:
             field="username_claim",
         )
     return user_name(value)
+
+
+# -- back-channel logout (OpenID Connect Back-Channel Logout 1.0) -----------------------------
+
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# A logout token issued longer ago than this is refused as stale; its id (jti) is kept at
+# least this long, so a replay inside the window is refused as a replay.
+LOGOUT_TOKEN_MAX_AGE = 600
+
+
+@dataclass(frozen=True)
+class LogoutRequest:
+    """Who the provider signed out: its subject, its session (``sid``), or both."""
+
+    subject: str | None
+    sid: str | None
+    jti: str
+    issued_at: int
+
+
+def logout_request(claims: Mapping[str, object], now: float) -> LogoutRequest:
+    """The claims of a verified logout token (signature, issuer and audience already
+    checked) as a request, or InvalidInput naming what makes it not a logout token.
+
+    The checks are the specification's section 2.6: a ``sub`` or a ``sid``, the
+    back-channel logout event, no ``nonce`` (which tells an ID token apart), a ``jti`` to
+    refuse replays, and an ``iat`` neither stale nor from the future.
+    """
+    events = claims.get("events")
+    if not isinstance(events, Mapping) or BACKCHANNEL_EVENT not in events:
+        raise LogoutRefused(
+            "The token is not a logout token: its 'events' claim does not hold the "
+            f"back-channel logout event ({BACKCHANNEL_EVENT}).",
+            field="logout_token",
+        )
+    if "nonce" in claims:
+        raise LogoutRefused(
+            "The token carries a 'nonce', so it is an ID token, not a logout token; refused.",
+            field="logout_token",
+        )
+    subject, sid = _claim(claims, "sub"), _claim(claims, "sid")
+    if subject is None and sid is None:
+        raise LogoutRefused(
+            "The logout token names neither a subject ('sub') nor a session ('sid').",
+            field="logout_token",
+        )
+    jti = _claim(claims, "jti")
+    if jti is None:
+        raise LogoutRefused(
+            "The logout token has no 'jti', so a replay could not be told apart; refused.",
+            field="logout_token",
+        )
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float) or isinstance(issued, bool):
+        raise LogoutRefused("The logout token has no 'iat' (issued-at) time.", field="logout_token")
+    if issued < now - LOGOUT_TOKEN_MAX_AGE or issued > now + 60:
+        raise LogoutRefused(
+            f"The logout token was issued at {int(issued)}, more than "
+            f"{LOGOUT_TOKEN_MAX_AGE} s from this server's clock ({int(now)}); refused as "
+            "stale. Check both clocks.",
+            field="logout_token",
+        )
+    return LogoutRequest(subject=subject, sid=sid, jti=jti[:255], issued_at=int(issued))
+
+
+def _claim(claims: Mapping[str, object], name: str) -> str | None:
+    value = claims.get(name)
+    return None if value is None or value == "" else _text(value)

@@ -18,6 +18,7 @@ import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from steward.domain import identity, sso, throttle
@@ -27,6 +28,7 @@ from steward.domain.entities import NewToken
 from steward.domain.errors import (
     Conflict,
     InvalidInput,
+    LogoutRefused,
     NotFound,
     ProviderError,
     TooManyRequests,
@@ -231,6 +233,61 @@ def logout_url(ctx: Context, post_logout_redirect_uri: str) -> str | None:
         return None
 
 
+# -- back-channel logout -------------------------------------------------------------------
+
+
+def backchannel_logout(ctx: Context, logout_token: str) -> int:
+    """End the sessions a provider's logout token names (OpenID Connect Back-Channel
+    Logout 1.0): the person signed out at the provider, or an administrator ended their
+    provider session. Returns how many Steward sessions ended; each is journalled.
+
+    Everything about the token is checked before anything is written: its signature with
+    the issuer's keys, issuer, audience, the logout event, no nonce, a fresh ``iat`` and
+    an unseen ``jti`` (a replay is refused). A token naming nobody Steward knows is
+    accepted and ends nothing (the provider cannot tell which relying parties hold one).
+    """
+    settings = ctx.settings
+    client = _client(settings)
+    if not settings.oidc_single_logout:
+        raise LogoutRefused(
+            "Single logout is switched off on this server (STEWARD_OIDC_SINGLE_LOGOUT=false); "
+            "the provider's logout was not applied.",
+            field="logout_token",
+        )
+    if not logout_token or len(logout_token) > 16_000:
+        raise LogoutRefused("Send the provider's logout_token form field.", field="logout_token")
+    try:
+        claims = oidc.verify_logout_token(client, logout_token)
+    except Unauthenticated as refused:
+        raise LogoutRefused(str(refused), field="logout_token") from None
+    with ctx.uow.write() as uow:
+        request = sso.logout_request(claims, uow.now.timestamp())
+        if uow.sso.logout_seen(client.issuer, request.jti):
+            raise LogoutRefused(
+                f"This logout token (jti {request.jti!r}) was already used; a replay is refused.",
+                field="logout_token",
+            )
+        horizon = uow.now - timedelta(seconds=2 * sso.LOGOUT_TOKEN_MAX_AGE)
+        uow.sso.remember_logout(client.issuer, request.jti, uow.now, horizon)
+        ended = uow.sso.live_sessions(client.issuer, request.subject, request.sid, uow.now)
+        for token_id, user in ended:
+            uow.tokens.revoke(token_id, uow.now)
+            uow.record(
+                user,
+                Action.SESSION_ENDED,
+                "token",
+                token_id,
+                {
+                    "user": user,
+                    "method": "sso-backchannel",
+                    "issuer": client.issuer,
+                    "sid": request.sid,
+                },
+            )
+        uow.commit()
+    return len(ended)
+
+
 # -- the device flow (CLI) ------------------------------------------------------------------
 
 
@@ -383,6 +440,8 @@ def _sign_in(ctx: Context, claims: Mapping[str, Any], method: str) -> SignIn:
                 uow.record(name, Action.TEAM_MEMBER_REMOVED, "team", team, {"user": name, **source})
                 revoked.append(f"team:{team}")
         token = open_session(uow, name, method=f"sso-{method}", issuer=issuer)
+        sid = str(claims["sid"])[:255] if claims.get("sid") else None
+        uow.sso.add_session(token.info.id, issuer, subject, sid, uow.now)
         user = uow.users.get(name)
         assert user is not None
         uow.commit()

@@ -1,15 +1,19 @@
-"""Single sign-on identities (``uow.sso``): a provider's (issuer, subject) -> Steward user."""
+"""Single sign-on identities (``uow.sso``): a provider's (issuer, subject) -> Steward user,
+the login sessions its sign-ins opened, and the logout tokens already accepted."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.engine import Connection
 
 from steward.store import tables as t
 
 _s = t.sso_identities.c
+_ss = t.sso_sessions.c
+_k = t.api_tokens.c
+_lt = t.sso_logout_tokens.c
 
 
 class SsoRepository:
@@ -41,3 +45,44 @@ class SsoRepository:
             .where(_s.issuer == issuer, _s.subject == subject)
             .values(last_seen_at=now)
         )
+
+    def add_session(
+        self, token_id: str, issuer: str, subject: str, sid: str | None, now: datetime
+    ) -> None:
+        self.conn.execute(
+            t.sso_sessions.insert().values(
+                token_id=token_id, issuer=issuer, subject=subject, sid=sid, created_at=now
+            )
+        )
+
+    def live_sessions(
+        self, issuer: str, subject: str | None, sid: str | None, now: datetime
+    ) -> list[tuple[str, str]]:
+        """(token id, user) of the unrevoked, unexpired sessions a logout names: its
+        subject's, narrowed to one provider session when it names one."""
+        query = (
+            select(_k.id, _k.user)
+            .join(t.sso_sessions, _ss.token_id == _k.id)
+            .where(_ss.issuer == issuer, _k.revoked_at.is_(None))
+            .where((_k.expires_at.is_(None)) | (_k.expires_at > now))
+            .order_by(_k.id)
+        )
+        if subject is not None:
+            query = query.where(_ss.subject == subject)
+        if sid is not None:
+            query = query.where(_ss.sid == sid)
+        return [(str(r.id), str(r.user)) for r in self.conn.execute(query)]
+
+    def logout_seen(self, issuer: str, jti: str) -> bool:
+        found = self.conn.execute(
+            select(exists().where(_lt.issuer == issuer, _lt.jti == jti))
+        ).scalar()
+        return bool(found)
+
+    def remember_logout(
+        self, issuer: str, jti: str, now: datetime, forget_before: datetime
+    ) -> None:
+        """Keep an accepted logout token's id; drop those older than ``forget_before``
+        (a token that old is refused as stale anyway)."""
+        self.conn.execute(delete(t.sso_logout_tokens).where(_lt.seen_at < forget_before))
+        self.conn.execute(t.sso_logout_tokens.insert().values(issuer=issuer, jti=jti, seen_at=now))

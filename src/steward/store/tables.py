@@ -353,6 +353,33 @@ sso_identities = Table(
     Index("ix_sso_identities_user", "user"),
 )
 
+# The login sessions opened by single sign-on (migration 0036), with the provider's session
+# id (``sid``) when its ID token carried one: a back-channel logout from the provider ends
+# exactly the sessions it names. ``sso_logout_tokens`` keeps each accepted logout token's id
+# for the token's maximum age, so a replayed one is refused.
+sso_sessions = Table(
+    "sso_sessions",
+    metadata,
+    Column(
+        "token_id", String(32), ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("issuer", String(500), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("sid", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_sso_sessions_subject", "issuer", "subject"),
+    Index("ix_sso_sessions_sid", "issuer", "sid"),
+)
+
+sso_logout_tokens = Table(
+    "sso_logout_tokens",
+    metadata,
+    Column("issuer", String(500), primary_key=True),
+    Column("jti", String(255), primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Index("ix_sso_logout_tokens_seen_at", "seen_at"),
+)
+
 # --- risk assessments (migration 0003) ---
 
 # One row per assessment; the model's current one has no superseded_at. Writers

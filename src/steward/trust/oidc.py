@@ -243,39 +243,67 @@ def poll_device(client: Client, device_code: str) -> str:
     return _id_token(body)
 
 
-def verify_id_token(client: Client, id_token: str, nonce: str | None) -> dict[str, Any]:
-    """The ID token's claims after checking signature, issuer, audience, times and nonce.
-
-    ``nonce`` None is for the device flow, which has no browser round trip to bind.
-    """
+def _verified_claims(client: Client, token: str, options: dict[str, Any]) -> dict[str, Any]:
+    """A JWT's claims after checking its signature against the issuer's keys (refetched
+    once for an unknown key) and ``options`` (joserfc claim rules), or JoseError/ValueError."""
     from joserfc import jwt
     from joserfc.errors import JoseError
 
     provider = discover(client.issuer)
     try:
-        try:
-            token = jwt.decode(id_token, _key_set(provider), algorithms=provider.algorithms)
-        except JoseError:
-            # Maybe a key the provider rotated in since the keys were fetched.
-            token = jwt.decode(
-                id_token, _key_set(provider, refresh=True), algorithms=provider.algorithms
-            )
-        options: dict[str, Any] = {
-            "iss": {"essential": True, "value": client.issuer},
-            "aud": {"essential": True, "value": client.client_id},
-            "sub": {"essential": True},
-            "exp": {"essential": True},
-            "iat": {"essential": True},
-        }
-        if nonce is not None:
-            options["nonce"] = {"essential": True, "value": nonce}
-        jwt.JWTClaimsRegistry(leeway=_LEEWAY, **options).validate(token.claims)
+        decoded = jwt.decode(token, _key_set(provider), algorithms=provider.algorithms)
+    except JoseError:
+        # Maybe a key the provider rotated in since the keys were fetched.
+        decoded = jwt.decode(
+            token, _key_set(provider, refresh=True), algorithms=provider.algorithms
+        )
+    jwt.JWTClaimsRegistry(leeway=_LEEWAY, **options).validate(decoded.claims)
+    claims = dict(decoded.claims)
+    audience = claims.get("aud")
+    if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != client.client_id:
+        raise ValueError("issued to another client (several audiences, azp is not Steward)")
+    return claims
+
+
+def verify_id_token(client: Client, id_token: str, nonce: str | None) -> dict[str, Any]:
+    """The ID token's claims after checking signature, issuer, audience, times and nonce.
+
+    ``nonce`` None is for the device flow, which has no browser round trip to bind.
+    """
+    from joserfc.errors import JoseError
+
+    options: dict[str, Any] = {
+        "iss": {"essential": True, "value": client.issuer},
+        "aud": {"essential": True, "value": client.client_id},
+        "sub": {"essential": True},
+        "exp": {"essential": True},
+        "iat": {"essential": True},
+    }
+    if nonce is not None:
+        options["nonce"] = {"essential": True, "value": nonce}
+    try:
+        return _verified_claims(client, id_token, options)
     except (JoseError, ValueError) as exc:
         raise Unauthenticated(
             f"The provider's ID token did not verify ({exc}); sign-in refused. Start again."
         ) from None
-    claims = dict(token.claims)
-    audience = claims.get("aud")
-    if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != client.client_id:
-        raise Unauthenticated("The ID token was issued to another client; sign-in refused.")
-    return claims
+
+
+def verify_logout_token(client: Client, logout_token: str) -> dict[str, Any]:
+    """A back-channel logout token's claims after checking its signature, issuer,
+    audience and times (OpenID Connect Back-Channel Logout 1.0, section 2.6, steps 2-3);
+    what makes it a logout token rather than another JWT is the domain's rule
+    (``steward.domain.sso.logout_request``)."""
+    from joserfc.errors import JoseError
+
+    options: dict[str, Any] = {
+        "iss": {"essential": True, "value": client.issuer},
+        "aud": {"essential": True, "value": client.client_id},
+        "iat": {"essential": True},
+    }
+    try:
+        return _verified_claims(client, logout_token, options)
+    except (JoseError, ValueError) as exc:
+        raise Unauthenticated(
+            f"The logout token did not verify ({exc}); nobody was signed out."
+        ) from None
