@@ -135,13 +135,10 @@ def _verify_one_pass(
     else:
         with ctx.uow.read() as uow:
             for first, end, sizes in tasks:
-                chunk = journal_scan.scan(
-                    uow.audit.scan_rows(first, end),
-                    first=first,
-                    last=end,
-                    keyring=keyring,
-                    sizes=sizes,
-                )
+                with uow.audit.scan_rows(first, end) as rows:
+                    chunk = journal_scan.scan(
+                        rows, first=first, last=end, keyring=keyring, sizes=sizes
+                    )
                 if chunk is None:
                     return None
                 fold.add(chunk)
@@ -164,13 +161,12 @@ def _scan_chunk(task: tuple[int, int, list[int]]) -> journal_scan.ChunkScan | No
     from steward.store.audit_repo import AuditRepository
 
     first, last, sizes = task
-    with _scan_state["engine"].connect() as conn:
+    with (
+        _scan_state["engine"].connect() as conn,
+        AuditRepository(conn).scan_rows(first, last) as rows,
+    ):
         return journal_scan.scan(
-            AuditRepository(conn).scan_rows(first, last),
-            first=first,
-            last=last,
-            keyring=_scan_state["keyring"],
-            sizes=sizes,
+            rows, first=first, last=last, keyring=_scan_state["keyring"], sizes=sizes
         )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,6 +29,27 @@ _COLS = (
 
 def _event(row: Any) -> AuditEvent:
     return AuditEvent(*row)
+
+
+@contextmanager
+def raw_cursor(conn: Connection, name: str, sql: str, batch: int) -> Iterator[Iterable[Any]]:
+    """The driver's cursor over ``sql``, to iterate directly (closed on leaving).
+
+    Iterating the DBAPI cursor itself costs no Python frame per row, unlike a generator
+    over ``fetchmany`` (about 1 µs of verify's ~7 µs per event on SQLite). PostgreSQL
+    streams through a server-side cursor called ``name``, ``batch`` rows per round trip.
+    ``sql`` is Steward's own text, never a caller's.
+    """
+    raw: Any = conn.connection.dbapi_connection
+    postgres = conn.dialect.name == "postgresql"
+    cursor = raw.cursor(name=name) if postgres else raw.cursor()
+    try:
+        if postgres:
+            cursor.itersize = batch
+        cursor.execute(sql)
+        yield cursor
+    finally:
+        cursor.close()
 
 
 def stream_raw(conn: Connection, name: str, sql: str, batch: int) -> Iterator[Any]:
@@ -113,10 +135,13 @@ class AuditRepository:
             batch,
         )
 
-    def scan_rows(self, first: int, last: int, batch: int = 8192) -> Iterator[ScanRow]:
+    def scan_rows(
+        self, first: int, last: int, batch: int = 8192
+    ) -> AbstractContextManager[Iterable[ScanRow]]:
         """Events ``first - 1``..``last`` with their MACs, for verify's one-pass chunk scan
-        (the event before the chunk first: the chunk's chain and time order start from it)."""
-        return stream_raw(
+        (the event before the chunk first: the chunk's chain and time order start from it):
+        the driver's cursor, to iterate inside a ``with``."""
+        return raw_cursor(
             self.conn,
             "steward_audit_scan",
             "SELECT seq, time, actor, action, subject_type, subject_id, payload, "
