@@ -1,5 +1,6 @@
-"""The navigation's "my work" count is ``my_work(...).total``, remembered per person only
-while the journal's head and the day stay the same: a change shows on the next page."""
+"""What pages remember between requests gives what recomputing would: the navigation's
+"my work" count (``my_work(...).total``, kept per person only while the journal's head and
+the day stay the same) and the shipped validation suites (parsed once per file version)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,15 @@ def test_the_count_follows_the_journal(ctx: Context, tmp_path: Path) -> None:
     assert work.count(ctx, VAL) == before  # remembered
     findings.open_finding(ctx, OP, "credit", title="Drift", severity="low", owner="val")
     assert work.count(ctx, VAL) == before + 1 == work.my_work(ctx, VAL).total
+
+
+def test_the_shipped_suites_are_listed_the_same_from_the_cache(ctx: Context) -> None:
+    from steward.services import validation
+    from steward.validation.suites import load_suite, shipped
+
+    validation._SUITE_LIST.clear()
+    first = validation.list_suites(ctx, OP)
+    first[0]["checks"].append("changed by the caller")
+    again = validation.list_suites(ctx, OP)
+    assert [s["name"] for s in again] == shipped()
+    assert again[0]["checks"] == [c.check for c in load_suite(shipped()[0]).checks]
