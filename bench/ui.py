@@ -141,7 +141,7 @@ def measure_lifecycle(models: int, runs: int) -> list[tuple[str, list[float]]]:
         return [(label, timed(client, url, runs)) for label, url in scenarios]
 
 
-ISSUE19_TITLE = "### Every page of issue #19 at scale (bench/ui.py --issue19)"
+ISSUE19_TITLE = "### Every page of issue #19 at scale (programme helper, bench/ui.py --issue19)"
 
 
 def write_journal(ctx: Context, events: int, weeks: int = 16) -> dict[str, int]:
