@@ -58,6 +58,7 @@ def test_once_runs_every_job_and_delivers_the_outbox(tmp_path: Path) -> None:
             "webhooks",
             "notifications",
             "jobs",
+            "programme",
         ]
         assert jobs["mlflow_sync"]["detail"] == "not configured (STEWARD_MLFLOW_TRACKING_URI)"
         assert all(o["ran"] and o["ok"] for o in jobs.values())

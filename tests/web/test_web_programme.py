@@ -63,3 +63,22 @@ def test_someone_without_a_role_is_refused(web: TestClient) -> None:
     sign_in(web, "nobody")
     assert web.get("/compliance/programme").status_code == 403
     assert web.get("/compliance/programme/plan.csv").status_code == 403
+
+
+def test_a_large_organisation_sees_what_the_worker_stored_and_when(
+    web: TestClient, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compliance, "LIVE_MODELS", 0)  # one model is "too many" here
+    sign_in(web, "rita")
+    pending = web.get("/compliance/programme")
+    assert pending.status_code == 200 and 'id="programme-pending"' in pending.text
+    assert 'id="actions-table"' not in pending.text
+    assert web.get("/compliance/programme/plan.csv").status_code == 503
+    compliance.refresh_programmes(ctx, OP)  # what the worker's pass does
+    page = web.get("/compliance/programme")
+    assert 'id="programme-computed"' in page.text and "journal events" in page.text
+    expected = compliance.compliance_programme(ctx, OP)
+    assert web.get("/compliance/programme/plan.csv").text == programme.plan_csv(expected)
+    web.get("/lang/zh-TW?next=/")
+    translated = web.get("/compliance/programme")
+    assert "稽核日誌" in translated.text

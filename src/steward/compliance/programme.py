@@ -260,3 +260,78 @@ def plan_markdown(programme: Programme) -> str:
             f"{' '.join(a.frameworks)} | {_cell(a.detail)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+# --- the programme as stored (``programme_snapshots``) ------------------------------------
+
+
+def summary_json(programme: Programme, actions: int) -> dict[str, Any]:
+    """The weeks and the first ``actions`` actions as JSON (:func:`from_summary` reads it
+    back equal); the count of all actions rides along."""
+    return {
+        "computed_at": programme.computed_at.isoformat(),
+        "weeks": [
+            {
+                "at": p.at.isoformat(),
+                "models": p.models,
+                "frameworks": [
+                    {
+                        "framework": f.framework,
+                        "controls": f.controls,
+                        "counts": dict(f.counts),
+                        "percent_current": f.percent_current,
+                    }
+                    for f in p.frameworks
+                ],
+            }
+            for p in programme.weeks
+        ],
+        "actions": [
+            {
+                "model": a.model,
+                "kind": a.kind.value,
+                "state": a.state.value,
+                "controls": a.controls,
+                "frameworks": list(a.frameworks),
+                "detail": a.detail,
+            }
+            for a in programme.actions[:actions]
+        ],
+        "action_count": len(programme.actions),
+    }
+
+
+def from_summary(data: dict[str, Any]) -> tuple[Programme, int]:
+    """The programme :func:`summary_json` stored (its first actions) and how many actions
+    the whole plan has."""
+    weeks = tuple(
+        Point(
+            datetime.fromisoformat(p["at"]),
+            int(p["models"]),
+            tuple(
+                FrameworkSummary(
+                    f["framework"],
+                    int(f["controls"]),
+                    {k: int(v) for k, v in f["counts"].items()},
+                    None if f["percent_current"] is None else float(f["percent_current"]),
+                )
+                for f in p["frameworks"]
+            ),
+        )
+        for p in data["weeks"]
+    )
+    actions = tuple(
+        Action(
+            a["model"],
+            EvidenceKind(a["kind"]),
+            State(a["state"]),
+            int(a["controls"]),
+            tuple(a["frameworks"]),
+            a["detail"],
+        )
+        for a in data["actions"]
+    )
+    return (
+        Programme(datetime.fromisoformat(data["computed_at"]), weeks, actions),
+        int(data["action_count"]),
+    )

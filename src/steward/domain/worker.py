@@ -17,11 +17,19 @@ class Job(StrEnum):
     WEBHOOKS = "webhooks"  # drain the webhook outbox
     NOTIFICATIONS = "notifications"  # notify people of what needs them; send queued e-mails
     JOBS = "jobs"  # run queued background jobs (domain/jobs.py)
+    PROGRAMME = "programme"  # recompute the stored compliance programmes that are due
 
 
 # Jobs on the schedule (every --schedule-interval); webhooks drain and queued background
 # jobs run every --interval (a person waiting for a job is served within one interval).
-SCHEDULED = (Job.CHECKPOINTS, Job.REVIEWS, Job.MONITORS, Job.MLFLOW_SYNC, Job.NOTIFICATIONS)
+SCHEDULED = (
+    Job.CHECKPOINTS,
+    Job.REVIEWS,
+    Job.MONITORS,
+    Job.MLFLOW_SYNC,
+    Job.NOTIFICATIONS,
+    Job.PROGRAMME,
+)
 EVERY_INTERVAL = (Job.WEBHOOKS, Job.JOBS)
 # Background jobs are claimed row by row, so every worker works the queue at once: their
 # pass takes no lock.

@@ -9,7 +9,11 @@ evidence mapping (shipped, extended by ``STEWARD_COMPLIANCE_MAPPING``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
 
 from steward.compliance import catalogs, coverage, dashboard, mapping, programme
 from steward.compliance.coverage import (
@@ -33,7 +37,12 @@ from steward.domain.permissions import Permission, Principal, ensure
 from steward.services import datasets, policies
 from steward.services.context import Context, model_id
 from steward.services.risk import assessment_status
-from steward.store.compliance_repo import ComplianceRepository, RawFacts, as_date
+from steward.store.compliance_repo import (
+    ComplianceRepository,
+    ProgrammeSnapshots,
+    RawFacts,
+    as_date,
+)
 from steward.store.uow import UnitOfWork
 
 
@@ -141,13 +150,26 @@ def compliance_programme(
 ) -> Programme:
     """Readiness per framework now and at each of the past ``weeks`` weeks (replayed from
     the journal, ``compliance.programme.facts_as_of``), and the next actions that would
-    satisfy most unmet controls now."""
+    satisfy most unmet controls now — computed from live data on every call (what
+    :func:`programme_view` stores and serves)."""
     ensure(principal, Permission.GOVERNANCE_READ)
+    _check_weeks(weeks)
+    selected = _frameworks(frameworks)
+    return _compute_programme(ctx, weeks, selected)[0]
+
+
+def _check_weeks(weeks: int) -> None:
     if not 1 <= weeks <= MAX_WEEKS:
         raise InvalidInput(f"weeks must be between 1 and {MAX_WEEKS}.", field="weeks")
-    selected = _frameworks(frameworks)
+
+
+def _compute_programme(
+    ctx: Context, weeks: int, selected: tuple[str, ...] | None
+) -> tuple[Programme, int]:
+    """The programme and the journal's last event it saw (one read snapshot)."""
     mp = evidence_mapping(ctx)
     with ctx.uow.read() as uow:
+        head = uow.audit.max_seq()
         facts = _facts(uow)
         now = uow.now
         journals = _journals(uow)
@@ -161,7 +183,144 @@ def compliance_programme(
         )
         points.append(point)
         actions = found or actions
-    return Programme(now, tuple(points), tuple(actions))
+    return Programme(now, tuple(points), tuple(actions)), head
+
+
+# --- the programme as stored: what the page serves ----------------------------------------
+
+# At most this many models, a visit recomputes a programme the journal has moved past (or
+# that is older than REFRESH_AFTER); above it the worker does, and the page says how old
+# what it shows is. Replaying the journal costs about 4 ms per model and week count.
+LIVE_MODELS = 1000
+# The worker recomputes every stored programme at least this often (evidence also goes
+# stale with time alone, so a quiet journal does not keep a programme current for ever).
+REFRESH_AFTER = timedelta(hours=1)
+# Actions kept in the stored summary (the page shows the first 25; the downloads all).
+STORED_ACTIONS = 100
+
+
+@dataclass(frozen=True)
+class ProgrammeView:
+    """What the programme page shows: the programme as last computed, or None while the
+    worker has yet to compute it (it has been asked to)."""
+
+    programme: Programme | None
+    actions: int  # how many actions the whole plan has (``programme.actions``: the first)
+    events_since: int  # journal events written after the computation
+    live: bool  # computed for this request
+    seconds: float | None  # how long the computation took
+    requested_at: datetime | None = None
+
+
+def _key(weeks: int, selected: tuple[str, ...] | None) -> tuple[str, str]:
+    framework = ",".join(selected) if selected else ""
+    return f"{weeks}:{framework or '*'}", framework
+
+
+def programme_view(
+    ctx: Context, principal: Principal, weeks: int = 12, frameworks: list[str] | None = None
+) -> ProgrammeView:
+    """The compliance programme for the page: the stored one while it is current (same
+    journal head, younger than REFRESH_AFTER); recomputed now in an organisation of at most
+    LIVE_MODELS models; otherwise the stored one with its age, or — when none is stored yet —
+    a request the worker (``Job.PROGRAMME``) takes on its next pass."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    _check_weeks(weeks)
+    selected = _frameworks(frameworks)
+    key, framework = _key(weeks, selected)
+    with ctx.uow.read() as uow:
+        repo = ProgrammeSnapshots(uow.conn)
+        row = repo.get(key)
+        head = uow.audit.max_seq()
+        now = uow.now
+        fresh = (
+            row is not None
+            and row.computed_at is not None
+            and row.journal_seq == head
+            and now - row.computed_at < REFRESH_AFTER
+        )
+        small = not fresh and repo.models_up_to(LIVE_MODELS) <= LIVE_MODELS
+    if fresh or not small:
+        if row is not None and row.summary is not None:
+            found, count = programme.from_summary(row.summary)
+            return ProgrammeView(
+                found, count, head - (row.journal_seq or 0), False, row.seconds, row.requested_at
+            )
+        with ctx.uow.write() as uow:
+            ProgrammeSnapshots(uow.conn).request(key, weeks, framework, uow.now)
+            uow.commit()
+        return ProgrammeView(None, 0, 0, False, None, now)
+    found, seconds = _refresh(ctx, weeks, selected)
+    return ProgrammeView(
+        replace(found, actions=found.actions[:STORED_ACTIONS]),
+        len(found.actions),
+        0,
+        True,
+        seconds,
+    )
+
+
+def programme_plan(
+    ctx: Context, principal: Principal, kind: str, weeks: int = 12
+) -> tuple[str, datetime] | None:
+    """The whole plan (``csv`` or ``md``) of the programme :func:`programme_view` serves for
+    ``weeks`` (every framework), with when it was computed; None while not computed yet."""
+    view = programme_view(ctx, principal, weeks)
+    if view.programme is None:
+        return None
+    key, _ = _key(weeks, None)
+    with ctx.uow.read() as uow:
+        text = ProgrammeSnapshots(uow.conn).plan(key, kind)
+    return (text or "", view.programme.computed_at)
+
+
+def _refresh(ctx: Context, weeks: int, selected: tuple[str, ...] | None) -> tuple[Programme, float]:
+    """Compute the programme and store it; returns it whole and the seconds it took."""
+    key, framework = _key(weeks, selected)
+    start = time.perf_counter()
+    found, head = _compute_programme(ctx, weeks, selected)
+    seconds = time.perf_counter() - start
+    summary = programme.summary_json(found, STORED_ACTIONS)
+    csv_text, md_text = programme.plan_csv(found), programme.plan_markdown(found)
+    try:
+        with ctx.uow.write() as uow:
+            ProgrammeSnapshots(uow.conn).store(
+                key,
+                weeks,
+                framework,
+                at=found.computed_at,
+                journal_seq=head,
+                seconds=seconds,
+                summary=summary,
+                plan_csv=csv_text,
+                plan_md=md_text,
+            )
+            uow.commit()
+    except IntegrityError:  # another visit or the worker stored the same one first
+        pass
+    return found, seconds
+
+
+def refresh_programmes(ctx: Context, principal: Principal, *, force: bool = False) -> list[str]:
+    """Recompute every stored programme that was never computed or is older than
+    REFRESH_AFTER (``force``: all of them), and the default one (12 weeks, every framework)
+    when none is stored; returns the keys recomputed. Run by the worker (``Job.PROGRAMME``)."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        rows = ProgrammeSnapshots(uow.conn).all()
+        now = uow.now
+    default, _ = _key(12, None)
+    due = [
+        r for r in rows if force or r.computed_at is None or now - r.computed_at >= REFRESH_AFTER
+    ]
+    wanted = [(r.weeks, tuple(r.framework.split(",")) if r.framework else None) for r in due]
+    if default not in {r.key for r in rows}:
+        wanted.append((12, None))
+    done = []
+    for weeks, selected in wanted:
+        _refresh(ctx, weeks, selected)
+        done.append(_key(weeks, selected)[0])
+    return done
 
 
 def _journals(uow: UnitOfWork) -> dict[str, ModelJournal]:

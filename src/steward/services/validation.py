@@ -10,6 +10,7 @@ fingerprint, audits it and opens findings for failed checks.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import os
 import tempfile
@@ -328,21 +329,33 @@ def _is_regression(data: pd.DataFrame, options: ValidateOptions) -> bool:
     )
 
 
+# The shipped suites parsed once per process (parsing the YAML took ~0.4 s per page of the
+# run-validation form under load), again whenever a suite file's size or time changes.
+_SUITE_LIST: dict[tuple[tuple[str, int, int], ...], list[dict[str, Any]]] = {}
+
+
 def list_suites(ctx: Context, principal: Principal) -> list[dict[str, Any]]:
     """The shipped suites with their checks (for `steward check suites` and the API)."""
     ensure(principal, Permission.GOVERNANCE_READ)
-    from steward.validation.suites import shipped
+    from steward.validation.suites import SUITES_DIR, shipped
 
-    out = []
-    for name in shipped():
-        suite = load_suite(name)
-        out.append(
-            {
-                "name": suite.name,
-                "version": suite.version,
-                "task": suite.task,
-                "description": suite.description,
-                "checks": [c.check for c in suite.checks],
-            }
-        )
-    return out
+    names = shipped()
+    stats = [(name, (SUITES_DIR / f"{name}.yaml").stat()) for name in names]
+    key = tuple((name, st.st_mtime_ns, st.st_size) for name, st in stats)
+    cached = _SUITE_LIST.get(key)
+    if cached is None:
+        cached = []
+        for name in names:
+            suite = load_suite(name)
+            cached.append(
+                {
+                    "name": suite.name,
+                    "version": suite.version,
+                    "task": suite.task,
+                    "description": suite.description,
+                    "checks": [c.check for c in suite.checks],
+                }
+            )
+        _SUITE_LIST.clear()
+        _SUITE_LIST[key] = cached
+    return copy.deepcopy(cached)  # the caller's to change

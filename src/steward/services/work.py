@@ -9,6 +9,9 @@ monitoring alerts — merged and sorted by due date, soonest first; undated work
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -94,3 +97,38 @@ def my_work(ctx: Context, principal: Principal) -> MyWork:
                 )
     items.sort(key=lambda i: (i.due is None, i.due or date.max, i.kind, i.model))
     return MyWork(items)
+
+
+# The navigation's count is asked on every page. Everything that changes what waits for
+# someone is journalled (requests, decisions, findings, reviews, assessments, monitor runs,
+# grants) or depends on the date, so the count is remembered per store and person until
+# the journal's head or the day changes — and for at most COUNT_FOR seconds, so a rule that
+# moves with the clock alone is late by no more than that.
+COUNT_FOR = 60.0
+_MAX_PEOPLE = 4096
+_counts: weakref.WeakKeyDictionary[object, dict[tuple[object, ...], tuple[int, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+_counts_lock = threading.Lock()
+
+
+def count(ctx: Context, principal: Principal) -> int:
+    """How much waits for ``principal``: ``my_work(...).total``, remembered as said above."""
+    ensure(principal, Permission.GOVERNANCE_READ)
+    with ctx.uow.read() as uow:
+        key = (principal.name, principal.roles, uow.audit.max_seq(), uow.now.date())
+    now = time.monotonic()
+    with _counts_lock:
+        found = _counts.get(ctx.uow, {}).get(key)
+    if found is not None and now - found[1] < COUNT_FOR:
+        return found[0]
+    total = my_work(ctx, principal).total
+    with _counts_lock:
+        store = _counts.setdefault(ctx.uow, {})
+        if len(store) >= _MAX_PEOPLE:
+            store.clear()
+        # One entry per person: an older journal head is never asked for again.
+        for old in [k for k in store if k[:2] == key[:2]]:
+            del store[old]
+        store[key] = (total, now)
+    return total

@@ -117,6 +117,13 @@ def _run_job(
             else "e-mail not configured (STEWARD_SMTP_HOST)"
         )
         return f"{told.created} new notification(s); {mail}"
+    if job is Job.PROGRAMME:
+        if not authorize(principal, Permission.GOVERNANCE_READ).allowed:
+            return "not permitted"
+        from steward.services import compliance
+
+        done = compliance.refresh_programmes(ctx, principal)
+        return f"recomputed {len(done)} compliance programme(s)"
     if job is Job.MONITORS:
         report = scheduler.run_due(ctx, principal, engine=engine)
         return f"ran {len(report.ran)} monitor(s), {len(report.failed)} failed"

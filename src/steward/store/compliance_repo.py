@@ -323,3 +323,110 @@ def as_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    """A stored compliance programme (``computed_at`` None: asked for, not computed yet)."""
+
+    key: str
+    weeks: int
+    framework: str
+    requested_at: datetime
+    computed_at: datetime | None
+    journal_seq: int | None
+    seconds: float | None
+    summary: dict[str, Any] | None
+
+
+class ProgrammeSnapshots:
+    """The ``programme_snapshots`` table: the compliance programme as last computed."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    _COLS = (
+        t.programme_snapshots.c.key,
+        t.programme_snapshots.c.weeks,
+        t.programme_snapshots.c.framework,
+        t.programme_snapshots.c.requested_at,
+        t.programme_snapshots.c.computed_at,
+        t.programme_snapshots.c.journal_seq,
+        t.programme_snapshots.c.seconds,
+        t.programme_snapshots.c.summary,
+    )
+
+    @staticmethod
+    def _row(r: Any) -> SnapshotRow:
+        return SnapshotRow(
+            str(r.key),
+            int(r.weeks),
+            str(r.framework),
+            r.requested_at,
+            r.computed_at,
+            int(r.journal_seq) if r.journal_seq is not None else None,
+            float(r.seconds) if r.seconds is not None else None,
+            r.summary,
+        )
+
+    def get(self, key: str) -> SnapshotRow | None:
+        s = t.programme_snapshots.c
+        found = self.conn.execute(select(*self._COLS).where(s.key == key)).first()
+        return None if found is None else self._row(found)
+
+    def all(self) -> list[SnapshotRow]:
+        s = t.programme_snapshots.c
+        return [self._row(r) for r in self.conn.execute(select(*self._COLS).order_by(s.key))]
+
+    def plan(self, key: str, kind: str) -> str | None:
+        s = t.programme_snapshots.c
+        column = s.plan_csv if kind == "csv" else s.plan_md
+        return self.conn.execute(select(column).where(s.key == key)).scalar_one_or_none()
+
+    def request(self, key: str, weeks: int, framework: str, at: datetime) -> None:
+        """Ask for ``key`` to be computed (nothing when it is already there)."""
+        if self.get(key) is None:
+            self.conn.execute(
+                t.programme_snapshots.insert().values(
+                    key=key, weeks=weeks, framework=framework, requested_at=at
+                )
+            )
+
+    def store(
+        self,
+        key: str,
+        weeks: int,
+        framework: str,
+        *,
+        at: datetime,
+        journal_seq: int,
+        seconds: float,
+        summary: dict[str, Any],
+        plan_csv: str,
+        plan_md: str,
+    ) -> None:
+        values = {
+            "computed_at": at,
+            "journal_seq": journal_seq,
+            "seconds": seconds,
+            "summary": summary,
+            "plan_csv": plan_csv,
+            "plan_md": plan_md,
+        }
+        s = t.programme_snapshots.c
+        done = self.conn.execute(
+            t.programme_snapshots.update().where(s.key == key).values(**values)
+        )
+        if done.rowcount == 0:
+            self.conn.execute(
+                t.programme_snapshots.insert().values(
+                    key=key, weeks=weeks, framework=framework, requested_at=at, **values
+                )
+            )
+
+    def models_up_to(self, limit: int) -> int:
+        """How many models are not retired, counting no further than ``limit + 1``."""
+        some = (
+            select(t.models.c.id).where(t.models.c.status != "retired").limit(limit + 1).subquery()
+        )
+        return int(self.conn.execute(select(func.count()).select_from(some)).scalar_one())

@@ -1264,3 +1264,21 @@ mlflow_sync_requests = Table(
     Column("taken_at", UTCDateTime, nullable=True),
     Index("ix_mlflow_sync_requests_taken", "taken_at"),
 )
+
+# The compliance programme as last computed (migration 0035): one row per week count and
+# framework choice someone asked for. The worker recomputes each (``Job.PROGRAMME``), the
+# page reads it; ``journal_seq`` is the journal's last event the computation saw.
+programme_snapshots = Table(
+    "programme_snapshots",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("weeks", Integer, nullable=False),
+    Column("framework", String(100), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=True),
+    Column("journal_seq", BigInteger, nullable=True),
+    Column("seconds", Float, nullable=True),
+    Column("summary", JSON, nullable=True),  # the weeks, the first actions, their count
+    Column("plan_csv", Text, nullable=True),
+    Column("plan_md", Text, nullable=True),
+)

@@ -132,7 +132,7 @@ class Page:
         """How much waits for this person (the navigation's count), asked once per page."""
         if self.work_total is None:
             self.work_total = (
-                work.my_work(self.ctx, self.principal).total
+                work.count(self.ctx, self.principal)
                 if self.principal is not None and self.can("governance:read")
                 else 0
             )

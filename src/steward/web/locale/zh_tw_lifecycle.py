@@ -3,6 +3,10 @@
 compliance programme), merged into :data:`steward.web.locale.zh_tw.ZH_TW`."""
 
 ZH_TW_LIFECYCLE: dict[str, str] = {
+    "This programme is being computed by the worker (steward worker) for the first time: this organisation has more than %(n)s models, too many to replay the journal during a page visit. Reload this page in a few minutes.": "背景工作程式（steward worker）正在首次計算此推動計畫：本組織的模型超過 %(n)s 個，無法在開啟頁面時重播稽核日誌。請於幾分鐘後重新載入此頁。",
+    "Computed for this visit at %(at)s.": "已於 %(at)s 為本次瀏覽計算。",
+    "Computed at %(at)s; %(n)s journal events have been written since. The worker recomputes it at least every %(minutes)s minutes (a visit does, in an organisation of at most %(models)s models).": "計算於 %(at)s；此後稽核日誌已新增 %(n)s 筆事件。背景工作程式至少每 %(minutes)s 分鐘重新計算一次（模型不超過 %(models)s 個的組織，開啟頁面時即重新計算）。",
+    "The plan is being computed by the worker; try again in a few minutes.": "背景工作程式正在計算此計畫；請於幾分鐘後再試。",
     "%(file)s is larger than this server accepts (%(mb)s MB); choose a smaller file.": "%(file)s 超過伺服器接受的大小（%(mb)s MB）；請選擇較小的檔案。",
     "%(rows)s rows": "%(rows)s 列",
     "(upload the artifact and its data in the browser)": "（在瀏覽器中上傳模型檔案及其資料）",
