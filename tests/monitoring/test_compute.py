@@ -235,7 +235,7 @@ def test_matches_evidently_fixture(case: str) -> None:
             method = EVIDENTLY_NAMES[name]
             ours = psi.columns[col] if method == "psi" else default.columns[col]
             assert ours.method == method, (col, name)
-            assert ours.score == pytest.approx(value, rel=1e-6, abs=1e-12), (col, name)
+            assert ours.score == pytest.approx(value, rel=1e-9, abs=1e-12), (col, name)
             checked += 1
     assert checked == 2 * len(specs)
 

@@ -59,6 +59,33 @@ def test_one_merge_equals_scipy(case: int) -> None:
     assert stats.wasserstein_exact(r, c) == w1
 
 
+_rng = np.random.default_rng(11)
+# sizes where one divides the other (the quantile path) and where neither does (the merge),
+# with point masses, ties across samples and 16 % of the batch beyond the reference max
+SIZE_CASES = [
+    (_rng.normal(0, 1, 4000), _rng.normal(0.3, 1, 4000)),
+    (_rng.integers(0, 5, 3000).astype(float), _rng.integers(0, 7, 9000).astype(float)),
+    (_rng.normal(0, 1, 6000).round(1), _rng.normal(0.2, 2, 2000).round(1)),
+    (np.r_[np.zeros(500), _rng.lognormal(0, 2, 1500)], np.r_[_rng.normal(0, 1, 1680),
+                                                             _rng.normal(12, 1, 320)]),
+    (_rng.standard_t(1.5, 3001), _rng.standard_t(1.5, 2000)),
+    (np.array([2.0]), np.array([1.0, 2.0, 2.0, 9.0])),
+]
+
+
+@pytest.mark.parametrize("case", range(len(SIZE_CASES)))
+def test_wasserstein_quantile_path_equals_scipy_and_the_merge(case: int) -> None:
+    r, c = SIZE_CASES[case]
+    expected = sps.wasserstein_distance(r, c)
+    for a, b in ((r, c), (c, r)):
+        w1 = stats.wasserstein_sorted(np.sort(a), np.sort(b))
+        assert w1 == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        assert w1 == pytest.approx(stats.ks_wasserstein_sorted(np.sort(a), np.sort(b))[1],
+                                   rel=1e-12, abs=1e-15)
+    with pytest.raises(ValueError, match="at least one value"):
+        stats.wasserstein_sorted(np.array([]), np.array([1.0]))
+
+
 def test_empty_sample_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one value"):
         stats.ks_wasserstein_sorted(np.array([]), np.array([1.0]))

@@ -29,6 +29,7 @@ from steward.domain.policy import known_controls
 from steward.domain.yamldoc import DocumentError, LineList, LineMap, Problem
 
 TIERS = ASSESSED_TIERS  # what an assessment can give
+SCORED_TIERS = TIERS[1:]  # the tiers a questionnaire's total score reaches (low: below them)
 CATEGORIES = ("minimal", "limited", "high", "prohibited")  # least to most severe
 QUESTION_TYPES = ("choice", "multi")
 # Model fields the answers describe: changing one after an assessment makes it stale.
@@ -275,7 +276,7 @@ def _thresholds(doc: LineMap, problems: list[Problem]) -> dict[str, int]:
         )
         return {}
     out: dict[str, int] = {}
-    for tier in ("medium", "high", "critical"):
+    for tier in SCORED_TIERS:
         value = raw.get(tier)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             problems.append(
@@ -287,7 +288,7 @@ def _thresholds(doc: LineMap, problems: list[Problem]) -> dict[str, int]:
         else:
             out[tier] = value
     for key in raw:
-        if key not in ("medium", "high", "critical"):
+        if key not in SCORED_TIERS:
             problems.append(
                 Problem(
                     yamldoc.line_of(raw, key),
@@ -295,7 +296,7 @@ def _thresholds(doc: LineMap, problems: list[Problem]) -> dict[str, int]:
                     "high and critical (low is everything below medium)",
                 )
             )
-    if len(out) == 3 and not out["medium"] < out["high"] < out["critical"]:
+    if len(out) == len(SCORED_TIERS) and not out["medium"] < out["high"] < out["critical"]:
         problems.append(
             Problem(
                 tline,
@@ -676,7 +677,7 @@ def score(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> Scoring:
                 elif option.category == category:
                     category_by.append(reason)
     by_score = "low"
-    for tier in ("medium", "high", "critical"):
+    for tier in SCORED_TIERS:
         if total >= questionnaire.thresholds[tier]:
             by_score = tier
     tier = by_score if TIERS.index(by_score) >= TIERS.index(floor) else floor

@@ -576,14 +576,12 @@ def _exact_numeric(name: str, ref: ExactColumn, c: npt.NDArray[np.float64],
         method = requested
     threshold = options.threshold(method)
     p: float | None = None
-    if method in ("ks", "wasserstein"):
-        d, w1 = stats.ks_wasserstein_sorted(r, c)
-        if method == "ks":
-            stat, p = d, stats.ks_pvalue(d, r.size, c.size)
-            score = p
-        else:
-            stat = w1 / max(ref.std, WASSERSTEIN_MIN_STD)
-            score = stat
+    if method == "ks":
+        stat = stats.ks_wasserstein_sorted(r, c)[0]
+        p = score = stats.ks_pvalue(stat, r.size, c.size)
+        binning = "exact"
+    elif method == "wasserstein":
+        stat = score = stats.wasserstein_sorted(r, c) / max(ref.std, WASSERSTEIN_MIN_STD)
         binning = "exact"
     elif method == "psi":
         found = stats.psi_numeric(r, c, mode=options.psi_mode, epsilon=options.psi_epsilon)

@@ -320,6 +320,29 @@ def ks_wasserstein_sorted(r: Floats, c: Floats) -> tuple[float, float]:
     return float(h.max()) / (n * m), w1
 
 
+def wasserstein_sorted(r: Floats, c: Floats) -> float:
+    """W1 of two **sorted** finite samples, equal to scipy's ``wasserstein_distance``.
+
+    W1 is also ∫₀¹ |Q_R(u) - Q_C(u)| du over the two quantile functions. When one sample's
+    size is a multiple k of the other's, the quantile functions change only at multiples of
+    1/(larger size), so ``W1 = mean |repeat(smaller, k) - larger|``: one subtraction, no merge
+    (about a twentieth of the merge's time at 1 M rows). Other sizes take the merge of
+    :func:`ks_wasserstein_sorted`."""
+    n, m = r.size, c.size
+    if n == 0 or m == 0:
+        raise ValueError("both samples need at least one value")
+    small, large = (r, c) if n <= m else (c, r)
+    k, rest = divmod(large.size, small.size)
+    if rest:
+        return ks_wasserstein_sorted(r, c)[1]
+    if k == 1:
+        diff = np.subtract(large, small)
+    else:  # each value of the smaller sample stands for k consecutive ones of the larger
+        diff = np.subtract(large.reshape(small.size, k), small[:, None]).ravel()
+    np.abs(diff, out=diff)
+    return float(diff.sum()) / large.size
+
+
 def ks_exact(reference: Floats, current: Floats) -> float:
     """D = sup |F_R - F_C| over every value of R+C (right-continuous ECDFs)."""
     return ks_wasserstein_sorted(np.sort(reference), np.sort(current))[0]
@@ -355,7 +378,7 @@ def ks_pvalue_interval(d_lower: float, d_upper: float, n_ref: int, n_cur: int,
 
 def wasserstein_exact(reference: Floats, current: Floats) -> float:
     """W1 = ∫|F_R - F_C| dx on the raw samples (= scipy ``wasserstein_distance``)."""
-    return ks_wasserstein_sorted(np.sort(reference), np.sort(current))[1]
+    return wasserstein_sorted(np.sort(reference), np.sort(current))
 
 
 def wasserstein_sketch(inner: Sequence[float], reference_counts: npt.ArrayLike,
