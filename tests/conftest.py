@@ -51,7 +51,7 @@ def _pg_admin(statement: str) -> None:
 class StoreTemplates:
     """A store migrated to head once per test process, copied for each test that wants one.
 
-    Running the 29 migrations costs about 0.5 s on SQLite and 1-2 s on PostgreSQL; a copy of
+    Running every migration costs about 0.5 s on SQLite and 1-2 s on PostgreSQL; a copy of
     the migrated file (SQLite) or ``CREATE DATABASE ... TEMPLATE`` (PostgreSQL) costs a few
     milliseconds. The copy is the schema the migrations built, not a stand-in; the tests of
     the migrations themselves ask for an empty ``database_url`` and run them.
