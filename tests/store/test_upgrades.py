@@ -8,6 +8,9 @@ journal event, and the store must keep working (writes, the journal chain).
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from alembic.config import Config
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from tests.attacker import rebuild_tree
+from tests.conftest import BACKENDS, PG_ADMIN_URL, SKIP_PG, DatabaseDropper, _pg_admin
 
 from steward import bootstrap
 from steward.domain import audit
@@ -146,13 +150,109 @@ def _seed(engine: Engine) -> None:
 EARLIER = database.known_revisions()[:-1]
 
 
+class Snapshots:
+    """An empty store at each earlier revision, made by walking the migrations once.
+
+    Each test starts from a copy of the store at its revision (a file copy on SQLite,
+    ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL) instead of migrating up to it from
+    nothing again; what it tests, the upgrade of a store holding data, runs as before.
+    """
+
+    def __init__(self, kind: str, root: Path, dropper: DatabaseDropper | None) -> None:
+        self.kind = kind
+        self.root = root
+        self.dropper = dropper
+        self.made: dict[str, str] = {}  # revision -> snapshot file or template database
+
+    def _walk(self) -> None:
+        if self.kind == "sqlite":
+            work = self.root / "work.db"
+            for revision in EARLIER:
+                engine = database.make_engine(f"sqlite:///{work}")
+                try:
+                    _upgrade_to(engine, revision)
+                finally:
+                    engine.dispose()  # the last connection folds the WAL into the file
+                shutil.copyfile(work, self.root / f"{revision}.db")
+                self.made[revision] = str(self.root / f"{revision}.db")
+            return
+        work = f"steward_upgrade_{uuid.uuid4().hex[:8]}"
+        _pg_admin(f'CREATE DATABASE "{work}"')
+        try:
+            for revision in EARLIER:
+                engine = database.make_engine(_pg_url(work))
+                try:
+                    _upgrade_to(engine, revision)
+                finally:
+                    engine.dispose()
+                snapshot = f"{work}_{revision}"
+                _pg_admin(f'CREATE DATABASE "{snapshot}" TEMPLATE "{work}"')
+                self.made[revision] = snapshot
+        finally:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{work}" WITH (FORCE)')
+
+    def copy_at(self, revision: str, tmp_path: Path) -> str:
+        """A new database URL holding the empty store at ``revision``."""
+        if not self.made:
+            self._walk()
+        if self.kind == "sqlite":
+            path = tmp_path / "steward.db"
+            shutil.copyfile(self.made[revision], path)
+            return f"sqlite:///{path}"
+        assert self.dropper is not None
+        name = f"steward_test_{uuid.uuid4().hex[:12]}"
+        _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.made[revision]}"')
+        return _pg_url(name)
+
+    def discard(self, url: str) -> None:
+        if self.kind == "postgres":
+            assert self.dropper is not None
+            self.dropper.drop(url.rsplit("/", 1)[1])
+
+    def close(self) -> None:
+        if self.kind == "postgres":
+            assert self.dropper is not None
+            for snapshot in self.made.values():
+                self.dropper.drop(snapshot)
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def snapshots(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Snapshots]:
+    kind = request.param
+    dropper: DatabaseDropper | None = None
+    if kind == "postgres":
+        if SKIP_PG:
+            pytest.skip("STEWARD_TEST_SKIP_POSTGRES=1")
+        dropper = request.getfixturevalue("database_dropper")
+    made = Snapshots(kind, tmp_path_factory.mktemp(f"upgrade-{kind}"), dropper)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.fixture
+def database_url(revision: str, snapshots: Snapshots, tmp_path: Path) -> Iterator[str]:
+    """The empty store at ``revision``, copied for this test."""
+    url = snapshots.copy_at(revision, tmp_path)
+    try:
+        yield url
+    finally:
+        snapshots.discard(url)
+
+
 @pytest.mark.parametrize("revision", EARLIER)
 def test_a_store_with_data_upgrades_from_every_earlier_revision(
     revision: str, database_url: str, tmp_path: Path
 ) -> None:
     engine = database.make_engine(database_url)
     try:
-        _upgrade_to(engine, revision)
         _seed(engine)
         # what `steward init` does on an old store
         assert database.migrate(engine) == (revision, database.SCHEMA_HEAD)
