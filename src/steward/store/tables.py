@@ -533,6 +533,10 @@ findings = Table(
     Column("closed_by", String(200), nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
     Column("comments", Integer, nullable=False, default=0),
+    # A finding Steward wrote: its message key and parameters (migration 0033), so pages
+    # word it in their language; NULL for a finding a person wrote.
+    Column("message_key", String(60), nullable=True),
+    Column("message_params", JSON, nullable=True),
     # The gates ask "open findings of this model": status first, then the model.
     Index("ix_findings_model_status", "model_id", "status", "id"),
     Index("ix_findings_status", "status", "id"),
@@ -1035,6 +1039,8 @@ dataset_findings = Table(
     Column("opened_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime, nullable=True),
     Column("resolved_by_version", Integer, nullable=True),
+    Column("message_key", String(60), nullable=True),  # migration 0033, as on findings
+    Column("message_params", JSON, nullable=True),
     Index("ix_dataset_findings_dataset", "dataset_id", "status", "rule"),
 )
 
