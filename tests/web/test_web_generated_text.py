@@ -47,7 +47,7 @@ class Shown:
 
 
 def _text(code: str) -> FindingText:
-    return FindingText(i18n.translations(code).gettext, i18n.Formatter(code), code != "en")
+    return FindingText(i18n.translations(code).gettext, i18n.Formatter(code), code != "en", code)
 
 
 CHECK = Shown(
@@ -294,3 +294,36 @@ def test_the_questionnaire_page_in_zh_tw_with_its_preview(web: TestClient) -> No
     web.cookies.set(i18n.COOKIE, "en")
     english = web.get("/models/churn/risk")
     assert "What effect do the model" in english.text
+
+
+def test_the_english_templates_reproduce_what_the_services_store(
+    web: TestClient, ctx: Context
+) -> None:
+    for f in findings.list_findings(ctx, OP, model="churn").items:
+        if f.message_key is not None:
+            assert fm.title(f.message_key, f.message_params, "en") == f.title
+
+
+def test_a_finding_notification_is_worded_in_the_readers_language(
+    web: TestClient, ctx: Context
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from steward.domain import notifications as n
+    from steward.services import notifications as notify
+
+    notify.collect(ctx, OP)
+    olive = Principal(name="olive", roles=frozenset({"owner"}))
+    notes = notify.list_mine(ctx, olive)
+    note = next(x for x in notes if x.message_key == fm.CHECK_FAILED)
+    assert note.subject == "Check failed: fairness.four_fifths"
+    assert n.headline(note, "en").endswith("— Check failed: fairness.four_fifths")
+    zh_title = "公平性檢查未通過（五分之四規則）：fairness.four_fifths"
+    assert n.headline(note, "zh-TW") == f"指派給您的發現事項: churn — {zh_title}"
+    mail = n.immediate(
+        note, name="Olive", language="zh-TW", zone=ZoneInfo("Asia/Taipei"), base_url=""
+    )
+    assert zh_title in mail.subject and zh_title in mail.body
+    sign_in(web, "olive")
+    web.cookies.set(i18n.COOKIE, "zh-TW")
+    assert zh_title in web.get("/notifications").text

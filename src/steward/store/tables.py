@@ -1105,6 +1105,10 @@ notifications = Table(
     Column("read_at", UTCDateTime, nullable=True),
     # Set when the notification went into an e-mail (or was judged not to need one).
     Column("mailed_at", UTCDateTime, nullable=True),
+    # A finding Steward wrote: its message key and parameters (migration 0033), so the page
+    # and the e-mail word the subject in the reader's language.
+    Column("message_key", String(60), nullable=True),
+    Column("message_params", JSON, nullable=True),
     UniqueConstraint("recipient", "dedupe"),
     Index("ix_notifications_recipient", "recipient", "id"),
     Index("ix_notifications_unmailed", "mailed_at", "recipient"),

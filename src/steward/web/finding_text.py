@@ -16,33 +16,18 @@ from typing import Any
 from steward.domain import finding_messages as fm
 from steward.web.i18n import DEFAULT, N_, Formatter
 
-# A check family's own title, so a failed fairness check reads as one in any language.
-CHECK_FAMILIES: dict[str, str] = {
-    "performance": N_("Performance check failed: %(check)s"),
-    "fairness": N_("Fairness check failed: %(check)s"),
-    "data_quality": N_("Data quality check failed: %(check)s"),
-    "robustness": N_("Robustness check failed: %(check)s"),
-    "explainability": N_("Explainability check failed: %(check)s"),
-}
-CHECK_TITLES: dict[str, str] = {
-    "fairness.four_fifths": N_("Fairness check failed (four-fifths rule): %(check)s"),
-}
-DATA_ROLES: dict[str, str] = {"training": N_("training"), "evaluation": N_("evaluation")}
-REVIEW_OUTCOMES: dict[str, str] = {
-    "satisfactory": N_("satisfactory"),
-    "needs_improvement": N_("needs improvement"),
-    "unsatisfactory": N_("unsatisfactory"),
-}
-
 
 class FindingText:
     """``title(finding)`` and ``description(finding)`` for anything with ``title``,
     ``message_key`` and ``message_params`` (a finding, a dataset finding, a work item)."""
 
-    def __init__(self, gettext: Callable[[str], str], fmt: Formatter, translate: bool) -> None:
+    def __init__(
+        self, gettext: Callable[[str], str], fmt: Formatter, translate: bool, code: str
+    ) -> None:
         self._ = gettext
         self.fmt = fmt
         self.translate = translate
+        self.code = code
         # Sentences follow each other with a space, except in Chinese and Japanese.
         self.gap = "" if fmt.locale.language in ("zh", "ja") else " "
 
@@ -74,44 +59,8 @@ class FindingText:
         return self.fmt.number(float(value), 4)
 
     def _title(self, key: str, p: Mapping[str, Any]) -> str | None:
-        _ = self._
-        if key == fm.CHECK_FAILED:
-            check = str(p["check"])
-            family = check.split(".", 1)[0]
-            text = CHECK_TITLES.get(check) or CHECK_FAMILIES.get(family)
-            return _(text or N_("Check failed: %(check)s")) % {"check": check}
-        if key == fm.MONITOR_ALERT:
-            if p.get("column") is None:
-                return _(N_("Monitoring alert: %(metric)s on the dataset")) % {
-                    "metric": p["metric"]
-                }
-            return _(N_("Monitoring alert: %(metric)s on column %(column)s")) % {
-                "metric": p["metric"],
-                "column": p["column"],
-            }
-        if key == fm.DEPLOY_UNAPPROVED:
-            return _(N_("Unapproved artifact reported in %(environment)s")) % {
-                "environment": p["environment"]
-            }
-        if key == fm.REVIEW_ADVERSE:
-            outcome = str(p["outcome"])
-            shown = _(REVIEW_OUTCOMES[outcome]) if outcome in REVIEW_OUTCOMES else outcome
-            return _(N_("Periodic review: %(outcome)s")) % {"outcome": shown}
-        if key == fm.DATA_RECALL:
-            role = str(p["role"])
-            return _(N_("Data recall: %(dataset)s (%(role)s data)")) % {
-                "dataset": p["dataset"],
-                "role": _(DATA_ROLES[role]) if role in DATA_ROLES else role,
-            }
-        if key == fm.MLFLOW_MOVED:
-            return _(N_("MLflow %(what)s moved outside Steward")) % {"what": p["what"]}
-        if key == fm.DATASET_RULE_FAILED:
-            return _(N_("%(ref)s fails rule %(rule)s: %(detail)s")) % {
-                "ref": p["ref"],
-                "rule": p["rule"],
-                "detail": p["detail"],
-            }
-        return None
+        # Titles are worded in the domain, where the notification e-mails word them too.
+        return fm.title(key, dict(p), self.code)
 
     def _description(self, key: str, p: Mapping[str, Any]) -> str | None:
         _ = self._
@@ -203,4 +152,4 @@ class FindingText:
 
 def finding_text(gettext: Callable[[str], str], fmt: Formatter, code: str) -> FindingText:
     """The helper pages of locale ``code`` use; English pages show what is stored."""
-    return FindingText(gettext, fmt, translate=code != DEFAULT)
+    return FindingText(gettext, fmt, code != DEFAULT, code)

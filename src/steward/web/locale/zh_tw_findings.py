@@ -3,22 +3,6 @@
 and of the risk questionnaire page, merged into ``zh_tw.ZH_TW``."""
 
 ZH_TW_FINDINGS: dict[str, str] = {
-    "Check failed: %(check)s": "檢查未通過：%(check)s",
-    "Performance check failed: %(check)s": "效能檢查未通過：%(check)s",
-    "Fairness check failed: %(check)s": "公平性檢查未通過：%(check)s",
-    "Data quality check failed: %(check)s": "資料品質檢查未通過：%(check)s",
-    "Robustness check failed: %(check)s": "穩健性檢查未通過：%(check)s",
-    "Explainability check failed: %(check)s": "可解釋性檢查未通過：%(check)s",
-    "Fairness check failed (four-fifths rule): %(check)s": "公平性檢查未通過（五分之四規則）：%(check)s",
-    "training": "訓練",
-    "evaluation": "評估",
-    "Monitoring alert: %(metric)s on the dataset": "監控警示：資料集的 %(metric)s",
-    "Monitoring alert: %(metric)s on column %(column)s": "監控警示：欄位 %(column)s 的 %(metric)s",
-    "Unapproved artifact reported in %(environment)s": "%(environment)s 回報載入了未經核准的模型檔",
-    "Periodic review: %(outcome)s": "定期審查：%(outcome)s",
-    "Data recall: %(dataset)s (%(role)s data)": "資料召回：%(dataset)s（%(role)s資料）",
-    "MLflow %(what)s moved outside Steward": "MLflow 的 %(what)s 在 Steward 之外被變更",
-    "%(ref)s fails rule %(rule)s: %(detail)s": "%(ref)s 未通過規則 %(rule)s：%(detail)s",
     "%(check)s did not pass.": "%(check)s 未通過。",
     "Value: %(value)s.": "數值：%(value)s。",
     "Threshold: %(op)s %(limit)s.": "門檻：%(op)s %(limit)s。",

@@ -1,8 +1,9 @@
 """Findings Steward writes carry a message key and its parameters (issue #19: generated
 finding titles stayed English on zh-TW pages).
 
-``findings.message_key`` / ``message_params`` and ``dataset_findings.message_key`` /
-``message_params`` are nullable: a finding a person wrote has none and is shown as typed.
+``message_key`` / ``message_params`` on ``findings``, ``dataset_findings`` and
+``notifications`` (a notification of a finding, so its e-mail is worded in the reader's
+language) are nullable: a finding a person wrote has none and is shown as typed.
 Existing findings whose English title matches a template Steward used to write them are
 backfilled with the key and the parameters read back from the title (and from the
 description where it matches too); any other finding keeps only its stored English, which
@@ -104,7 +105,7 @@ def dataset_message(title: str) -> tuple[str, dict[str, Any]] | None:
 
 
 def upgrade() -> None:
-    for table in ("findings", "dataset_findings"):
+    for table in ("findings", "dataset_findings", "notifications"):
         op.add_column(table, sa.Column("message_key", sa.String(60), nullable=True))
         op.add_column(table, sa.Column("message_params", sa.JSON(), nullable=True))
     conn = op.get_bind()
@@ -135,7 +136,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("dataset_findings", "findings"):
+    for table in ("notifications", "dataset_findings", "findings"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("message_params")
             batch.drop_column("message_key")
