@@ -192,6 +192,15 @@ def test_a_failing_rule_opens_a_finding_and_a_passing_version_resolves_it(ctx: C
         ("not_null:id", "critical", "open"),
         ("range:amount", "high", "open"),
     ]
+    # each carries its message key, so pages and e-mails word it in the reader's language
+    from steward.domain import finding_messages as fm
+
+    for f in opened:
+        assert f.message_key == fm.DATASET_RULE_FAILED
+        assert fm.title(f.message_key, f.message_params, "en") == f.title
+        assert (fm.title(f.message_key, f.message_params, "zh-TW") or "").startswith(
+            f"loans@1 未通過規則 {f.rule}"
+        )
     again = data_quality.snapshot(ctx, ADMIN, "loans", bad.head(2))  # still failing
     assert again.quality is Quality.FAILED
     assert len(datasets.findings(ctx, ADMIN, "loans")) == 2  # no duplicates while open

@@ -277,3 +277,103 @@ def test_0016_scopes_existing_findings_and_leaves_team_lines_unset(database_url:
         assert line is None
     finally:
         engine.dispose()
+
+
+def test_0033_backfills_message_keys_of_findings_steward_wrote(database_url: str) -> None:
+    # Findings whose English matches a template Steward wrote get the key and parameters
+    # read back from it; what a person typed (even when it looks alike) and English that
+    # matches no template keep no key. Nothing stored changes.
+    import json
+
+    from alembic import command
+
+    engine = database.make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(database.MIGRATIONS))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = {
+        1: (
+            "check",
+            "Check failed: fairness.four_fifths",
+            "Ratio low; value 0.62 (threshold: >= 0.8)",
+        ),
+        2: (
+            "monitor",
+            "Monitoring alert: psi on the dataset",
+            "Monitor drift (mon_1): psi = 0.31 on dataset (> 0.2) for 2 run(s) in a row [rule r1].",
+        ),
+        3: ("review", "Periodic review needs improvement", "Notes the reviewer wrote"),
+        4: ("manual", "Check failed: fairness.four_fifths", "typed by a person"),
+        5: ("monitor", "Something else entirely", ""),
+    }
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0029")
+            conn.execute(
+                insert(t.models).values(
+                    id=1, name="credit", created_at=now, created_by="bob", updated_at=now
+                )
+            )
+            for fid, (source, title, description) in rows.items():
+                conn.execute(
+                    insert(t.findings).values(
+                        id=fid,
+                        model_id=1,
+                        title=title,
+                        description=description,
+                        severity="high",
+                        status="open",
+                        source=source,
+                        owner="bob",
+                        evidence={},
+                        opened_by="bob",
+                        opened_at=now,
+                        updated_at=now,
+                        comments=0,
+                    )
+                )
+            command.upgrade(config, "head")
+            found = {
+                r[0]: (r[1], r[2], r[3], r[4])
+                for r in conn.execute(
+                    text(
+                        "SELECT id, message_key, message_params, title, description "
+                        "FROM findings ORDER BY id"
+                    )
+                ).all()
+            }
+    finally:
+        engine.dispose()
+
+    def params(raw: object) -> object:
+        return json.loads(raw) if isinstance(raw, str) else raw
+
+    assert {fid: (title, description) for fid, (_, _, title, description) in found.items()} == {
+        fid: (title, description) for fid, (_, title, description) in rows.items()
+    }
+    assert found[1][0] == "check.failed"
+    assert params(found[1][1]) == {
+        "check": "fairness.four_fifths",
+        "message": "Ratio low",
+        "value": 0.62,
+        "op": ">=",
+        "limit": 0.8,
+    }
+    assert found[2][0] == "monitor.alert"
+    assert params(found[2][1]) == {
+        "metric": "psi",
+        "column": None,
+        "monitor": "drift",
+        "monitor_id": "mon_1",
+        "value": 0.31,
+        "op": ">",
+        "threshold": 0.2,
+        "streak": 2,
+        "rule": "r1",
+    }
+    assert (found[3][0], params(found[3][1])) == (
+        "review.adverse",
+        {"outcome": "needs_improvement"},
+    )
+    assert found[4][:2] == (None, None) and found[5][:2] == (None, None)

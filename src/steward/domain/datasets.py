@@ -175,6 +175,8 @@ class DataFinding:
     opened_at: datetime
     resolved_at: datetime | None = None
     resolved_by_version: int | None = None
+    message_key: str | None = None  # as on Finding (domain.finding_messages)
+    message_params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,10 @@ class Finding:
     # "version": this version only; "model": the model and every version serving its
     # population (data and drift findings), so it blocks every version's gate.
     scope: str = "version"
+    # A finding Steward wrote: its message key and parameters (domain.finding_messages), so
+    # pages word it in their language; None for a finding a person wrote.
+    message_key: str | None = None
+    message_params: dict[str, Any] | None = None
 
     def overdue(self, today: date) -> bool:
         return self.status.is_open and self.due_date is not None and self.due_date < today

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from typing import Any
 
+from steward.domain import finding_messages
 from steward.domain.backoff import doubling
 from steward.domain.errors import InvalidInput
 
@@ -54,6 +56,9 @@ class Event:
     subject: str  # as the owning service words it
     link: str  # a path in the web UI
     key: str
+    # A finding Steward wrote: its message key and parameters (domain.finding_messages).
+    message_key: str | None = None
+    message_params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class Notification:
     link: str
     created_at: datetime
     read_at: datetime | None = None
+    message_key: str | None = None  # as on Event
+    message_params: dict[str, Any] | None = None
 
     @property
     def read(self) -> bool:
@@ -219,7 +226,10 @@ def local_time(at: datetime, zone: tzinfo) -> str:
 
 def headline(note: Notification, language: str) -> str:
     words = KIND_TEXT.get(language, KIND_TEXT["en"])
-    return f"{words[note.kind]}: {note.model} — {note.subject}"
+    subject = note.subject
+    if language != "en":  # English keeps the stored subject; a generated finding is re-worded
+        subject = finding_messages.title(note.message_key, note.message_params, language) or subject
+    return f"{words[note.kind]}: {note.model} — {subject}"
 
 
 def _words(language: str) -> dict[str, str]:

@@ -118,6 +118,7 @@ def _open_findings(
     mid: int,
 ) -> None:
     # Imported here: findings belong to their own use-case module.
+    from steward.domain import finding_messages
     from steward.services import findings
 
     for result in record.results:
@@ -141,6 +142,14 @@ def _open_findings(
             source="check",
             source_ref=f"{run_id}:{result.name}",
             evidence={"run": run_id, "check": result.name, "value": result.value},
+            message_key=finding_messages.CHECK_FAILED,
+            message_params={
+                "check": result.name,
+                "message": result.message or "",
+                "value": result.value,
+                "op": result.threshold.op if result.threshold else None,
+                "limit": result.threshold.limit if result.threshold else None,
+            },
         )
 
 

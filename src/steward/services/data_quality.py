@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from steward.domain import data_rules
+from steward.domain import data_rules, finding_messages
 from steward.domain import datasets as rules
 from steward.domain.audit import Action
 from steward.domain.datasets import Classification, DatasetSnapshot, Quality, RuleResult, RuleSet
@@ -217,6 +217,12 @@ def snapshot(
                     "version": version,
                     "rule": result.rule,
                     "title": f"{ref} fails {result.rule}: {result.detail}"[:300],
+                    **finding_messages.message(
+                        finding_messages.DATASET_RULE_FAILED,
+                        ref=ref,
+                        rule=result.rule,
+                        detail=result.detail,
+                    ),
                     "severity": severity[result.rule],
                     "status": "open",
                     "opened_at": uow.now,

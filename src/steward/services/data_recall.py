@@ -11,6 +11,7 @@ finds them and why a second recall of the same version opens nothing twice.
 from __future__ import annotations
 
 from steward.domain import datasets as rules
+from steward.domain import finding_messages
 from steward.domain.audit import Action
 from steward.domain.datasets import Recall
 from steward.domain.errors import InvalidInput
@@ -75,6 +76,8 @@ def recall(ctx: Context, principal: Principal, ref: str, *, severity: str, reaso
                     "deployments": used.deployments,
                 },
                 scope="version",
+                message_key=finding_messages.DATA_RECALL,
+                message_params={"dataset": dataset_ref, "role": used.role},
             )
             fresh += found.id not in before
             opened.append(found)

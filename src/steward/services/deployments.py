@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from steward.domain import trust
+from steward.domain import finding_messages, trust
 from steward.domain.audit import Action
 from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Permission, Principal, ensure
@@ -82,6 +82,14 @@ def record_deployment(
                 source="deploy",
                 source_ref=f"{env}:{digest}",
                 evidence={"environment": env, "sha256": digest, "details": extra},
+                message_key=finding_messages.DEPLOY_UNAPPROVED,
+                message_params={
+                    "environment": env,
+                    "reporter": principal.name,
+                    "model": model,
+                    "sha256": digest,
+                    "reason": verdict.reason,
+                },
             )
             finding_id = finding.id
             payload["finding_id"] = finding_id

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from steward.domain import finding_messages
 from steward.domain import findings as rules
 from steward.domain.audit import Action, canonical_json
 from steward.domain.entities import Page
@@ -76,6 +77,14 @@ def _version_id(uow: UnitOfWork, mid: int, model: str, version: int | None) -> i
     return int(row["id"])
 
 
+def _message(key: str | None, params: dict[str, Any] | None) -> dict[str, Any]:
+    if key is None:
+        return {}
+    if key not in finding_messages.KEYS:
+        raise InvalidInput(f"Unknown finding message key {key!r}.", field="message_key")
+    return {"message_key": key, "message_params": _evidence(params or {})}
+
+
 def open_in_uow(
     uow: UnitOfWork,
     actor: str,
@@ -92,8 +101,13 @@ def open_in_uow(
     owner: str | None = None,
     due_date: date | None = None,
     scope: str | None = None,
+    message_key: str | None = None,
+    message_params: dict[str, Any] | None = None,
 ) -> Finding:
     """Open a finding inside the caller's transaction, audited ``finding.opened``.
+
+    Steward's own findings pass ``message_key`` and ``message_params``
+    (:mod:`steward.domain.finding_messages`) beside the English title and description.
 
     An automatic finding whose ``(source, source_ref)`` matches a finding of the same
     model that is still open is not opened twice: that finding is returned as it is.
@@ -138,6 +152,7 @@ def open_in_uow(
             "opened_by": actor,
             "opened_at": uow.now,
             "updated_at": uow.now,
+            **_message(message_key, message_params),
         }
     )
     uow.record(

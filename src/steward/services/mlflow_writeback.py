@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from steward.domain import finding_messages
 from steward.domain import lifecycle as lc
 from steward.domain import mlflow_bridge as mb
 from steward.domain import mlflow_writeback as wb
@@ -337,6 +338,16 @@ def _drift(
                 "what": what,
                 "mlflow_version": mlflow_version,
                 "steward_production": plan.production,
+            },
+            message_key=finding_messages.MLFLOW_MOVED,
+            message_params={
+                "what": what,
+                "source": source.id,
+                "mlflow_name": plan.mlflow_name,
+                "mlflow_version": mlflow_version,
+                "model": plan.model,
+                "steward_version": steward_version,
+                "production": plan.production,
             },
         )
         uow.record(

@@ -1112,6 +1112,7 @@ def _raise(
                 },
             )
         return existing.id
+    from steward.domain import finding_messages
     from steward.services import findings
 
     alert_id = "alrt_" + secrets.token_hex(8)
@@ -1135,6 +1136,18 @@ def _raise(
             "rule": rules.rule_json(rule),
             "value": breach.value,
             "streak": breach.streak,
+        },
+        message_key=finding_messages.MONITOR_ALERT,
+        message_params={
+            "metric": rule.metric,
+            "column": None if breach.column == DATASET else breach.column,
+            "monitor": monitor.name,
+            "monitor_id": monitor.id,
+            "value": breach.value,
+            "op": rule.op,
+            "threshold": rule.threshold,
+            "streak": breach.streak,
+            "rule": rule.id,
         },
     )
     stage = Stage(uow.versions.row_by_id(vid)["stage"])

@@ -101,6 +101,8 @@ def events_for(ctx: Context, person: Principal, today: Any) -> list[Event]:
                     item.title,
                     f"/findings?model={quote(item.model, safe='')}#finding-{item.ref}",
                     f"finding:{item.ref}",
+                    item.message_key,
+                    item.message_params,
                 )
             )
         elif item.kind == "review" and n.within(item.due, today, n.REVIEW_NOTICE_DAYS):

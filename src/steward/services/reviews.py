@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from steward.domain import finding_messages
 from steward.domain import reviews as rules
 from steward.domain.audit import Action
 from steward.domain.errors import Forbidden, InvalidInput, NotFound
@@ -87,6 +88,8 @@ def complete_review(
                 source="review",
                 source_ref=f"reviews/{review_id}",
                 evidence={"review": review_id, "outcome": result.value},
+                message_key=finding_messages.REVIEW_ADVERSE,
+                message_params={"outcome": result.value},
             )
             finding_id = opened.id
             uow.reviews.set_finding(review_id, finding_id)

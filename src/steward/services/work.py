@@ -15,6 +15,7 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from steward.domain.permissions import Permission, Principal, authorize, ensure
 from steward.services import approvals, findings, monitoring, reviews, web_views
@@ -34,6 +35,9 @@ class WorkItem:
     ref: str  # the request, finding or alert id; the model name otherwise
     title: str  # as the owning service words it (English)
     due: date | None
+    # A finding Steward wrote: its message key and parameters, so a page words it itself.
+    message_key: str | None = None
+    message_params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,18 @@ def my_work(ctx: Context, principal: Principal) -> MyWork:
         )
     assigned = findings.list_findings(ctx, principal, owner=principal.name, limit=200)
     for f in assigned.items:
-        items.append(WorkItem("finding", f.model, f.version, str(f.id), f.title, f.due_date))
+        items.append(
+            WorkItem(
+                "finding",
+                f.model,
+                f.version,
+                str(f.id),
+                f.title,
+                f.due_date,
+                f.message_key,
+                f.message_params,
+            )
+        )
     if authorize(principal, Permission.REVIEW_COMPLETE).allowed:
         due = reviews.reviews_due(ctx, principal, within_days=REVIEW_WINDOW_DAYS)
         allowed = reviews.completions(principal, due)

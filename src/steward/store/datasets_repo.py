@@ -409,6 +409,8 @@ class DatasetRepository:
                 opened_at=r["opened_at"],
                 resolved_at=r["resolved_at"],
                 resolved_by_version=r["resolved_by_version"],
+                message_key=r["message_key"],
+                message_params=r["message_params"],
             )
             for r in rows
         ]

@@ -79,6 +79,8 @@ def to_finding(row: RowMapping) -> Finding:
         closed_at=row["closed_at"],
         comments=row["comments"],
         scope=row["scope"],
+        message_key=row["message_key"],
+        message_params=row["message_params"],
     )
 
 

@@ -30,6 +30,8 @@ def _note(row: RowMapping) -> Notification:
         link=str(row["link"]),
         created_at=row["created_at"],
         read_at=row["read_at"],
+        message_key=row["message_key"],
+        message_params=row["message_params"],
     )
 
 
@@ -52,6 +54,8 @@ class NotificationRepository:
                 link=event.link[:500],
                 dedupe=event.key[:300],
                 created_at=now,
+                message_key=event.message_key,
+                message_params=event.message_params,
             )
             .on_conflict_do_nothing(index_elements=[_n.c.recipient, _n.c.dedupe])
             .returning(*_n.c)

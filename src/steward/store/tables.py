@@ -560,6 +560,10 @@ findings = Table(
     Column("closed_by", String(200), nullable=True),
     Column("closed_at", UTCDateTime, nullable=True),
     Column("comments", Integer, nullable=False, default=0),
+    # A finding Steward wrote: its message key and parameters (migration 0033), so pages
+    # word it in their language; NULL for a finding a person wrote.
+    Column("message_key", String(60), nullable=True),
+    Column("message_params", JSON, nullable=True),
     # The gates ask "open findings of this model": status first, then the model.
     Index("ix_findings_model_status", "model_id", "status", "id"),
     Index("ix_findings_status", "status", "id"),
@@ -1062,6 +1066,8 @@ dataset_findings = Table(
     Column("opened_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime, nullable=True),
     Column("resolved_by_version", Integer, nullable=True),
+    Column("message_key", String(60), nullable=True),  # migration 0033, as on findings
+    Column("message_params", JSON, nullable=True),
     Index("ix_dataset_findings_dataset", "dataset_id", "status", "rule"),
 )
 
@@ -1126,6 +1132,10 @@ notifications = Table(
     Column("read_at", UTCDateTime, nullable=True),
     # Set when the notification went into an e-mail (or was judged not to need one).
     Column("mailed_at", UTCDateTime, nullable=True),
+    # A finding Steward wrote: its message key and parameters (migration 0033), so the page
+    # and the e-mail word the subject in the reader's language.
+    Column("message_key", String(60), nullable=True),
+    Column("message_params", JSON, nullable=True),
     UniqueConstraint("recipient", "dedupe"),
     Index("ix_notifications_recipient", "recipient", "id"),
     Index("ix_notifications_unmailed", "mailed_at", "recipient"),

@@ -457,6 +457,13 @@ def install_helpers(env: Any, code: str) -> None:
     env.globals["control_title"] = lambda framework, control, title: control_title(
         code, framework, control, title
     )
+    from steward.web.finding_text import finding_text  # it builds on this module
+
+    env.globals["finding_text"] = finding_text(gettext, fmt, code)
+    from steward.domain import risk
+    from steward.web.risk_text import RiskText  # it builds on this module
+
+    env.globals["risk_reason"] = RiskText(gettext, code, risk.shipped()).reason
 
 
 def control_title(code: str, framework: str, control: str, title: str) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from steward.domain import risk_texts
 from steward.domain.entities import PositiveMeans
 from steward.domain.errors import Forbidden, NotFound, StewardError
 from steward.services import models as model_service
@@ -98,7 +99,10 @@ def _risk_page(
         "risk_form.html",
         status=error.status if error is not None else 200,
         model=model,
-        form=risk_service.questionnaire(page.ctx, page.principal),
+        # The questionnaire's words in the page's language (English where none ship).
+        form=risk_texts.in_language(
+            risk_service.questionnaire(page.ctx, page.principal), page.lang
+        ),
         answers=answers,
         result=result,
         error=error,

@@ -938,3 +938,8 @@ ZH_TW.update({k: v for k, v in ZH_TW_LIFECYCLE.items() if k not in ZH_TW})
 from steward.web.locale.zh_tw_monitors import ZH_TW_MONITORS  # noqa: E402
 
 ZH_TW.update({k: v for k, v in ZH_TW_MONITORS.items() if k not in ZH_TW})
+
+# The findings Steward writes and the risk questionnaire page, likewise.
+from steward.web.locale.zh_tw_findings import ZH_TW_FINDINGS  # noqa: E402
+
+ZH_TW.update({k: v for k, v in ZH_TW_FINDINGS.items() if k not in ZH_TW})
