@@ -45,4 +45,11 @@ ZH_TW_MONITORS: dict[str, str] = {
     "no drift": "未漂移",
     "numeric": "數值型",
     "only when asked": "僅在要求時",
+    # per-column drift methods (New monitor form, monitor page)
+    "Drift method of %(column)s": "%(column)s 的漂移檢定方法",
+    "auto (decided at each run)": "auto（每次執行時決定）",
+    "Each watched column is tested with its own drift method, pre-filled with the one suggested for it; the server refuses a method that does not fit its column.": "每個監控欄位以各自的漂移檢定方法檢定，預設為該欄位的建議方法；若方法不適用於該欄位，伺服器會拒絕。",
+    "drift method": "漂移檢定方法",
+    "drift method of a column": "欄位的漂移檢定方法",
+    "data": "資料",
 }
