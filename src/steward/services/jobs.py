@@ -196,8 +196,8 @@ def _validation_params(
             )
     if data is None and named["data"] is None:
         raise InvalidInput(
-            "A validation job needs data: upload a file (Parquet or CSV) or name data the "
-            "server holds (a dataset version NAME@VERSION, or training / evaluation).",
+            "A validation job needs data: a data file to upload (Parquet or CSV), or data the "
+            "server holds named as a dataset version NAME@VERSION or training / evaluation.",
             field="data",
         )
     # The data is resolved (and the caller's right to read it checked) before the options.
