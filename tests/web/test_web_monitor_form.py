@@ -91,7 +91,10 @@ def test_a_method_that_does_not_fit_a_column_is_refused_inline(
     assert '<option value="chisquare" selected>' in refused.text
     assert 'name="name" value="weekly-income"' in refused.text and 'value="7d"' in refused.text
     assert 'value="0.4"' in refused.text
-    assert 'id="m-method" name="method" aria-invalid="true"' in refused.text
+    # the columns are shown, each with its own select: the one the method cannot test is
+    # marked, and shows the method the user chose
+    assert 'name="method:income" data-column="income" aria-invalid="true"' in refused.text
+    assert 'name="method:region" data-column="region">' in refused.text
     assert monitoring.list_monitors(ctx, OP, model="churn") == []
     folder = ctx.settings.spool_dir
     assert not folder.is_dir() or list(folder.iterdir()) == []

@@ -77,7 +77,11 @@ def test_the_owner_creates_a_monitor_and_sees_it_listed(
     assert "ks" in income and "wasserstein" in income  # suggested on 400 rows, and what fits
     page.fill("#m-name", "weekly-income")
     page.uncheck("#monitor-columns input[value=region]")
-    page.select_option("#m-method", "wasserstein")
+    # each column has its own method, pre-filled with the one suggested for it
+    income_method = page.locator("#monitor-columns select[data-column=income]")
+    assert income_method.input_value() == "ks"
+    assert page.locator("#m-method").count() == 0  # no one-method-for-all once columns show
+    income_method.select_option("wasserstein")
     page.fill("#m-schedule", "7d")
     page.set_input_files("#m-reference", str(reference))  # browsers do not keep the file
     olive.shot("46-new-monitor")
@@ -86,14 +90,63 @@ def test_the_owner_creates_a_monitor_and_sees_it_listed(
     main = page.inner_text("main")
     assert "The monitor was created." in main and "weekly-income" in main and "No run yet." in main
     [made] = monitoring.list_monitors(store, OP, model="churn")
-    assert made.watched == ("income",) and made.config.method == "wasserstein"
+    assert made.watched == ("income",) and made.config.methods == {"income": "wasserstein"}
     page.goto(f"{server.url}/models/churn")
     link = page.locator(f"a[href='/models/churn/monitors/{made.id}']")
     assert link.inner_text() == "weekly-income"
     link.click()
     page.wait_for_url(f"**/models/churn/monitors/{made.id}")
     assert page.locator("h1").inner_text() == "Monitor weekly-income of churn"
+    assert page.inner_text("#monitor-methods") == "income: wasserstein"
     olive.shot("47-monitor-page")
+    olive.close()
+
+
+def test_the_owner_chooses_a_method_per_column_in_chinese(
+    browser: Any, server: LiveServer, store: Context, tmp_path: Path
+) -> None:
+    """A method that does not fit its column is refused inline, in the service's words, on
+    that column's select, with the other choices kept; then each column runs its own."""
+    reference = _reference(tmp_path)
+    olive = Session(browser, server, "olive", locale="zh-TW")
+    page = olive.page
+    page.goto(f"{server.url}/models/churn/monitors/new")
+    page.set_input_files("#m-reference", str(reference))
+    page.click("#read-columns")
+    page.locator("#monitor-columns").wait_for()
+    assert "漂移檢定方法" in page.inner_text("#monitor-columns thead")
+    assert page.locator("#monitor-columns select[data-column=region]").input_value() == "ztest"
+    page.fill("#m-name", "per-column")
+    page.select_option("#monitor-columns select[data-column=income]", "chisquare")
+    page.select_option("#monitor-columns select[data-column=region]", "jensenshannon")
+    page.set_input_files("#m-reference", str(reference))
+    page.click("#create-monitor")
+    page.locator("#monitor-error").wait_for()
+    error = page.inner_text("#monitor-error")
+    assert "部分輸入未被接受" in error and "欄位的漂移檢定方法" in error  # in Chinese
+    assert "column 'income' (method chisquare)" in error  # and the service's words
+    income = page.locator("#monitor-columns select[data-column=income]")
+    assert income.get_attribute("aria-invalid") == "true"
+    region = page.locator("#monitor-columns select[data-column=region]")
+    assert region.get_attribute("aria-invalid") is None
+    assert income.input_value() == "chisquare" and region.input_value() == "jensenshannon"
+    assert page.input_value("#m-name") == "per-column"  # what the user typed is kept
+    assert len(olive.errors) == 1 and "422" in olive.errors[0]  # the refusal's status only
+    olive.errors.clear()
+    olive.shot("48a-monitor-method-refused-zh-TW")
+    income.select_option("psi")
+    page.set_input_files("#m-reference", str(reference))
+    page.click("#create-monitor")
+    page.wait_for_url("**/models/churn/monitors/mon_*?notice=monitor_created")
+    made = next(
+        m for m in monitoring.list_monitors(store, OP, model="churn") if m.name == "per-column"
+    )
+    assert made.config.methods == {"income": "psi", "region": "jensenshannon"}
+    assert page.inner_text("#monitor-methods").split("\n") == [
+        "income: psi",
+        "region: jensenshannon",
+    ]
+    olive.shot("48b-monitor-per-column-zh-TW")
     olive.close()
 
 

@@ -91,7 +91,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         model: Annotated[str, typer.Argument(help="Model name.")],
         version: Annotated[int, typer.Argument(help="Version number.")],
-        data: Annotated[Path, typer.Option("--data", help="Evaluation data: Parquet or CSV file.")],
+        data: Annotated[
+            Path | None, typer.Option("--data", help="Evaluation data: Parquet or CSV file.")
+        ] = None,
         target: Annotated[
             str | None,
             typer.Option("--target", help="Label column (predictions mode: the true labels)."),
@@ -177,6 +179,22 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--no-wait", help="With --background: print the job id and return."),
         ] = False,
+        stored_data: Annotated[
+            str | None,
+            typer.Option(
+                "--stored-data",
+                help="With --background, instead of --data: data the server holds — "
+                "NAME@VERSION of a dataset, or training / evaluation (the version's own).",
+            ),
+        ] = None,
+        stored_reference: Annotated[
+            str | None,
+            typer.Option(
+                "--stored-reference",
+                help="With --background, instead of --reference: NAME@VERSION, training or "
+                "evaluation.",
+            ),
+        ] = None,
         json_: JsonOpt = False,
     ) -> None:
         """Validate a version on data with a suite; store the results as evidence.
@@ -217,10 +235,26 @@ def register(app: typer.Typer) -> None:
                 "positive_means": positive_means,
             }
             client = ctx.obj.client()
-            if no_wait and not background:
-                from steward.domain.errors import InvalidInput
+            from steward.domain.errors import InvalidInput
 
+            if no_wait and not background:
                 raise InvalidInput("--no-wait goes with --background.", field="no_wait")
+            if (stored_data or stored_reference) and not background:
+                raise InvalidInput(
+                    "--stored-data and --stored-reference go with --background: the worker "
+                    "reads data the server holds.",
+                    field="stored_data",
+                )
+            if data is None and stored_data is None:
+                raise InvalidInput(
+                    "Give the evaluation data: --data FILE, or --background --stored-data "
+                    "NAME@VERSION (or training / evaluation).",
+                    field="data",
+                )
+            if stored_data is not None:
+                kwargs["stored_data"] = stored_data
+            if stored_reference is not None:
+                kwargs["stored_reference"] = stored_reference
             if background:
                 _background(client, model, version, kwargs, no_wait=no_wait, json_=json_)
                 return

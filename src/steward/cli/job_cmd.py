@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from steward.cli import output
+from steward.domain.errors import InvalidInput
 
 app = typer.Typer(no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -177,21 +178,42 @@ def cancel(ctx: typer.Context, job_id: JobArg, json_: JsonOpt = False) -> None:
 @app.command("submit")
 def submit(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help="monitor_run, evidence_pack or model_card_pdf.")],
+    kind: Annotated[
+        str, typer.Argument(help="monitor_run, evidence_pack, model_card_pdf or validation.")
+    ],
     model: Annotated[str, typer.Argument(help="Model name.")],
     version: Annotated[
-        int | None, typer.Option(help="Version number (model_card_pdf needs one).")
+        int | None, typer.Option(help="Version number (model_card_pdf, validation need one).")
     ] = None,
     monitor: Annotated[
         str | None, typer.Option(help="monitor_run: the monitor (mon_… id).")
     ] = None,
     include_pdf: Annotated[bool, typer.Option(help="evidence_pack: add PDF model cards.")] = True,
+    stored_data: Annotated[
+        str | None,
+        typer.Option(
+            "--stored-data",
+            help="validation: data the server holds — NAME@VERSION of a dataset, or training "
+            "/ evaluation (the version's own). To upload a file: `steward check run "
+            "--background`.",
+        ),
+    ] = None,
+    stored_reference: Annotated[
+        str | None,
+        typer.Option("--stored-reference", help="validation: reference data, as --stored-data."),
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="validation: the label column.")] = None,
+    sensitive: Annotated[
+        str, typer.Option(help="validation: sensitive columns, comma-separated.")
+    ] = "",
+    suite: Annotated[str | None, typer.Option(help="validation: the suite's name.")] = None,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Print the queued job and return at once.")
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Queue a job for `steward worker` (a validation job: `steward check run --background`)."""
+    """Queue a job for `steward worker` (a validation job on uploaded data: `steward check run
+    --background`; on data the server holds: `validation --stored-data NAME@VERSION`)."""
     done: list[Any] = []
 
     def go() -> None:
@@ -201,7 +223,20 @@ def submit(
         if kind == "evidence_pack":
             params["include_pdf"] = include_pdf
         client = ctx.obj.client()
-        found = client.submit_job(kind, model, version, **params)
+        if kind == "validation":
+            if version is None:
+                raise InvalidInput("A validation job needs --version.", field="version")
+            found = client.submit_validation(
+                model,
+                version,
+                stored_data=stored_data,
+                stored_reference=stored_reference,
+                target=target,
+                sensitive_features=[s.strip() for s in sensitive.split(",") if s.strip()],
+                suite=suite,
+            )
+        else:
+            found = client.submit_job(kind, model, version, **params)
         if no_wait:
             done.append(found)
         else:

@@ -10,6 +10,7 @@ import typer
 
 from steward.cli import output
 from steward.domain.errors import InvalidInput
+from steward.domain.monitoring import method_options
 
 app = typer.Typer(no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -29,6 +30,14 @@ TableOpt = Annotated[
 QueryOpt = Annotated[
     str | None,
     typer.Option("--query", help="One SELECT over the connection ('batch' for files)."),
+]
+MethodOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--method",
+        help="Drift method for every column (auto, psi, ks, wasserstein, jensenshannon, "
+        "chisquare, ztest), or COLUMN=METHOD for one column's own (repeatable).",
+    ),
 ]
 MonitorArg = Annotated[str, typer.Argument(help="Monitor id (mon_…) or a model with one monitor.")]
 
@@ -105,6 +114,10 @@ def _show(m: Any) -> None:
             ("sensitive", ", ".join(c.sensitive) or "-"),
             ("window / method", f"{c.window.value} / {c.method}"),
             (
+                "column methods",
+                ", ".join(f"{k}={v}" for k, v in c.methods.items()) or "-",
+            ),
+            (
                 "mode",
                 f"{c.mode} (exact reference kept)"
                 if m.reference.exact
@@ -157,7 +170,7 @@ def create(
         list[str] | None, typer.Option("--sensitive", help="Fairness by this column (repeatable).")
     ] = None,
     window: Annotated[str | None, typer.Option(help="batch, daily or weekly.")] = None,
-    method: Annotated[str | None, typer.Option(help="auto, psi, ks, wasserstein, ...")] = None,
+    method: MethodOpt = None,
     mode: Annotated[
         str | None,
         typer.Option(
@@ -177,6 +190,7 @@ def create(
     """Configure a monitor: profile the reference here, store it with the rules."""
 
     def go() -> None:
+        every_column, own = method_options(method or [])
         settings = _config(
             config,
             columns=column or [],
@@ -186,7 +200,8 @@ def create(
             id_column=id_column,
             sensitive=sensitive or [],
             window=window,
-            method=method,
+            method=every_column,
+            methods=own,
             mode=mode,
             schedule_every=every,
             source=source,
@@ -258,6 +273,7 @@ def update(
     monitor: MonitorArg,
     config: Annotated[Path | None, typer.Option("--config", help="Settings/rules file.")] = None,
     every: Annotated[str | None, typer.Option(help="Schedule, e.g. 1d.")] = None,
+    method: MethodOpt = None,
     source: SourceOpt = None,
     connection: ConnectionOpt = None,
     path: PathOpt = None,
@@ -270,8 +286,11 @@ def update(
     """Change rules, schedule or source; pause or resume."""
 
     def go() -> None:
+        every_column, own = method_options(method or [])
         settings = _config(
             config,
+            method=every_column,
+            methods=own,
             schedule_every=every,
             source=source,
             connection=connection,

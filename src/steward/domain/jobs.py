@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from steward.domain.datasets import parse_ref
 from steward.domain.errors import InvalidInput
 
 # A running job reports progress at least this often (every stage boundary extends it);
@@ -95,10 +96,19 @@ class _Field:
 
 # The fields each kind accepts, and their JSON types. The validation kind's data is an
 # upload the server stored itself (data_sha256/data_format are set by the service, never
-# taken from a caller's params); its options are ValidateOptions' fields, checked by
+# taken from a caller's params) or data the server already holds, named by ``data`` /
+# ``reference`` (parse_stored_data: a dataset version or the version's own data); its
+# options are ValidateOptions' fields, checked by
 # steward.services.validation.options_from_json.
 _PARAMS: dict[JobKind, dict[str, _Field]] = {
-    JobKind.VALIDATION: {"options": _Field((dict,), help="validation options (JSON object)")},
+    JobKind.VALIDATION: {
+        "options": _Field((dict,), help="validation options (JSON object)"),
+        # data the server holds, named — never a path: see parse_stored_data
+        "data": _Field((str,), help="NAME@VERSION of a registered dataset, or training / "
+                       "evaluation (the version's own data)"),
+        "reference": _Field((str,), help="NAME@VERSION of a registered dataset, or training "
+                            "/ evaluation (the version's own data)"),
+    },
     JobKind.MONITOR_RUN: {
         "monitor": _Field((str,), required=True, help="the monitor's id or MODEL/VERSION/NAME"),
         "engine": _Field((str,), help="duckdb, numpy or spark"),
@@ -111,6 +121,40 @@ _PARAMS: dict[JobKind, dict[str, _Field]] = {
 }
 NEEDS_VERSION = frozenset({JobKind.VALIDATION, JobKind.MODEL_CARD_PDF})
 ENGINES = ("duckdb", "numpy", "spark")
+
+
+VERSION_DATA = ("training", "evaluation")  # a model version's own data, by role
+
+
+@dataclass(frozen=True)
+class StoredData:
+    """Data the server already holds, as a caller names it: a registered dataset version
+    (``NAME@VERSION``) or the job's model version's own ``training`` / ``evaluation`` data.
+    Never a path: the server finds the rows through the dataset's recorded source."""
+
+    role: str | None = None  # training | evaluation
+    dataset: str | None = None
+    version: int | None = None
+
+    @property
+    def ref(self) -> str:
+        return self.role or f"{self.dataset}@{self.version}"
+
+
+def parse_stored_data(text: str, field: str = "data") -> StoredData:
+    text = (text or "").strip()
+    if text in VERSION_DATA:
+        return StoredData(role=text)
+    try:
+        name, version = parse_ref(text)
+    except InvalidInput:
+        raise InvalidInput(
+            f"{text!r} does not name data the server holds: write training or evaluation "
+            "(the version's own data) or NAME@VERSION of a registered dataset version "
+            "(e.g. loan-applications@3; `steward dataset list`). A file is uploaded instead.",
+            field=field,
+        ) from None
+    return StoredData(dataset=name, version=version)
 
 
 def parse_kind(text: str) -> JobKind:

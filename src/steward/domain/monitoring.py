@@ -131,6 +131,8 @@ class MonitorConfig:
     positive_label: float = 1.0
     window: Window = Window.BATCH
     method: str = "auto"  # drift method for every column; auto = Evidently's defaults
+    # a drift method per column, for the columns named here (the others use ``method``)
+    methods: dict[str, str] = field(default_factory=dict)
     mode: str = "exact"  # exact, sketch or auto (see DRIFT_MODES)
     schedule_every: str | None = None  # e.g. "1d", "7d", "12h"
     # What a scheduled run reads. On a server: a data connection plus a path, table or
@@ -148,6 +150,10 @@ class MonitorConfig:
     @property
     def every(self) -> timedelta | None:
         return None if self.schedule_every is None else parse_every(self.schedule_every)
+
+    def method_for(self, column: str) -> str:
+        """The drift method that tests ``column``: its own, else the monitor's."""
+        return self.methods.get(column, self.method)
 
 
 def run_mode(requested: str, rows: int, has_exact: bool) -> str:
@@ -262,6 +268,7 @@ def parse_config(raw: Mapping[str, Any]) -> MonitorConfig:
     method = str(raw.get("method") or "auto")
     if method not in DRIFT_METHODS:
         problems.append(f"method {method!r} is unknown; methods are {', '.join(DRIFT_METHODS)}")
+    methods = _methods(raw.get("methods"), problems)
     mode = str(raw.get("mode") or "exact")
     if mode not in DRIFT_MODES:
         problems.append(f"mode {mode!r} is unknown; modes are {', '.join(DRIFT_MODES)}")
@@ -299,12 +306,75 @@ def parse_config(raw: Mapping[str, Any]) -> MonitorConfig:
         positive_label=float(positive),
         window=window,
         method=method,
+        methods=methods,
         mode=mode,
         schedule_every=None if every in (None, "") else str(every).strip().lower(),
         source=None if source in (None, "") else str(source).strip(),
         connection=connection,
         rules=default_rules() if rules is None else tuple(rules),
     )
+
+
+def _methods(raw: Any, problems: list[str]) -> dict[str, str]:
+    """``{column: method}``; also ``"col=method, col=method"`` or a list of ``col=method``."""
+    if raw in (None, "", {}, []):
+        return {}
+    if isinstance(raw, str):
+        raw = [part for part in raw.split(",") if part.strip()]
+    if isinstance(raw, (list, tuple)):
+        pairs: dict[str, Any] = {}
+        for item in raw:
+            column, sep, method = str(item).partition("=")
+            if not sep or not column.strip():
+                problems.append(f"methods: {item!r} is not COLUMN=METHOD (e.g. income=ks)")
+                continue
+            if column.strip() in pairs:
+                problems.append(f"methods names column {column.strip()!r} twice")
+            pairs[column.strip()] = method.strip()
+        raw = pairs
+    if not isinstance(raw, Mapping):
+        problems.append("methods must map column names to drift methods, e.g. {income: ks}")
+        return {}
+    if len(raw) > MAX_COLUMNS:
+        problems.append(f"methods names {len(raw)} columns; at most {MAX_COLUMNS}")
+    out: dict[str, str] = {}
+    for column, method in raw.items():
+        if not isinstance(column, str) or not column.strip():
+            problems.append("methods must map column names to drift methods")
+            continue
+        if method not in DRIFT_METHODS:
+            problems.append(
+                f"method {method!r} of column {column!r} is unknown; methods are "
+                f"{', '.join(DRIFT_METHODS)}"
+            )
+            continue
+        out[column.strip()] = str(method)
+    return out
+
+
+def method_options(values: Sequence[str]) -> tuple[str | None, list[str]]:
+    """The CLI's repeatable ``--method``: one plain METHOD (every column's) and any number
+    of COLUMN=METHOD (that column's own); parse_config judges the methods themselves."""
+    plain = [v.strip() for v in values if "=" not in v]
+    if len(plain) > 1:
+        raise InvalidInput(
+            f"--method names {len(plain)} methods for every column ({', '.join(plain)}); give "
+            "one, and COLUMN=METHOD for a column's own (e.g. --method psi --method age=ks).",
+            field="method",
+        )
+    return (plain[0] if plain else None), [v for v in values if "=" in v]
+
+
+def check_method_columns(config: MonitorConfig, watched: Sequence[str]) -> None:
+    """A per-column method may only name a column the monitor watches."""
+    unknown = sorted(set(config.methods) - set(watched))
+    if unknown:
+        raise InvalidInput(
+            f"A drift method is set for {', '.join(map(repr, unknown))}, which this monitor "
+            f"does not watch; watched: {', '.join(watched)}. Set methods for watched columns "
+            "only.",
+            field="methods",
+        )
 
 
 def _rules(raw: Any, problems: list[str]) -> list[Rule] | None:
@@ -403,6 +473,7 @@ def config_json(config: MonitorConfig) -> dict[str, Any]:
         "positive_label": config.positive_label,
         "window": config.window.value,
         "method": config.method,
+        "methods": dict(config.methods),
         "mode": config.mode,
         "schedule_every": config.schedule_every,
         "source": config.source,

@@ -10,7 +10,7 @@ label, sensitive groups) needed for performance. Only these small results travel
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -381,7 +381,9 @@ def reduce_batch(
     exact = None
     if chosen == "exact":
         assert exact_reference is not None
-        exact = exact_drift(raw, exact_reference, list(profile.columns), config.method)
+        exact = exact_drift(
+            raw, exact_reference, list(profile.columns), config.method, config.methods
+        )
     if predictions is not None and len(predictions) != batch.rows:
         raise InvalidInput(
             f"Read {len(predictions)} prediction rows but aggregated {batch.rows}: the source "
@@ -402,18 +404,24 @@ def reduce_batch(
 
 
 def exact_drift(
-    data: Any, exact_reference: bytes, columns: Sequence[str], method: str
+    data: Any,
+    exact_reference: bytes,
+    columns: Sequence[str],
+    method: str,
+    methods: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Drift of the raw batch against the exact reference: the monitor's method and PSI for
-    every column, equal to scipy / Evidently (``steward.monitoring.compare_exact``)."""
+    """Drift of the raw batch against the exact reference: the monitor's method (or each
+    column's own) and PSI for every column, equal to scipy / Evidently
+    (``steward.monitoring.compare_exact``)."""
     from steward.monitoring import DriftOptions, ExactReference, compare_exact
     from steward.monitoring._numpy import to_frame
 
     prepared = ExactReference.from_bytes(exact_reference)
     specs = [s for s in prepared.specs if s.name in columns]
     frame = to_frame(data, [s.name for s in specs])
-    drift = compare_exact(prepared, frame, specs, DriftOptions(method=method))
-    psi = drift if method == "psi" else compare_exact(
+    own = dict(methods or {})
+    drift = compare_exact(prepared, frame, specs, DriftOptions(method=method, methods=own))
+    psi = drift if method == "psi" and not own else compare_exact(
         prepared, frame, specs, DriftOptions(method="psi")
     )
     return {"drift": drift.to_dict(), "psi": psi.to_dict()}

@@ -101,25 +101,42 @@ def fitting_methods(cp: ColumnProfile) -> tuple[str, ...]:
     return tuple(out)
 
 
-def check_method(profile: ReferenceProfile, method: str) -> None:
-    """Refuse a drift method that cannot test some watched column, naming the ones that fit
-    (at monitor creation, not at the first run)."""
+def check_method(profile: ReferenceProfile, method: str,
+                 methods: Mapping[str, str] | None = None) -> None:
+    """Refuse a drift method that cannot test a watched column, naming the ones that fit
+    (at monitor creation, not at the first run). ``method`` tests every column that has no
+    method of its own in ``methods``."""
+    methods = methods or {}
     problems = []
+    own: list[str] = []
+    refused: list[str] = []  # the columns whose method does not fit, for a form to mark
     for cp in profile.columns.values():
+        chosen = methods.get(cp.name, method)
         fits = fitting_methods(cp)
-        if method not in fits:
+        if chosen not in fits:
             what = (f"{cp.nunique} categories" if cp.kind == "categorical" else
                     f"{cp.nunique} distinct numeric values")
             why = {"chisquare": "χ² compares counts per value and needs categories or at most "
                                 f"{DISCRETE_MAX} distinct numbers",
                    "ztest": "the Z-test compares one proportion and needs at most two values",
-                   }.get(method, f"{method} needs numbers")
-            problems.append(f"column {cp.name!r} has {what}: {why}; methods that fit: "
+                   }.get(chosen, f"{chosen} needs numbers")
+            lead = f"column {cp.name!r}" + (f" (method {chosen})" if cp.name in methods else "")
+            problems.append(f"{lead} has {what}: {why}; methods that fit: "
                             f"{', '.join(m for m in fits if m != 'auto')} (or auto)")
-    if problems:
-        raise InvalidInput(f"Drift method {method!r} cannot test every watched column: "
-                           + "; ".join(problems) + ". Choose a method that fits with --method, "
-                           "or watch other columns.", field="method", problems=problems)
+            refused.append(cp.name)
+            if cp.name in methods:
+                own.append(cp.name)
+    if not problems:
+        return
+    if own and len(own) == len(problems):
+        raise InvalidInput("A column's drift method cannot test it: " + "; ".join(problems)
+                           + ". Choose a method that fits each column (--method COLUMN=METHOD), "
+                           "or watch other columns.", field="methods", problems=problems,
+                           columns=refused)
+    raise InvalidInput(f"Drift method {method!r} cannot test every watched column: "
+                       + "; ".join(problems) + ". Choose a method that fits with --method, "
+                       "or watch other columns.", field="method", problems=problems,
+                       columns=refused)
 
 
 @dataclass

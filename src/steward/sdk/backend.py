@@ -289,9 +289,10 @@ class Backend(Protocol):
         self,
         model: str,
         version: int,
-        data: Path,
+        data: Path | None,
         options: ValidateOptions,
         reference: Path | None,
+        stored: dict[str, str],
     ) -> Job: ...
     def submit_job(
         self, kind: str, model: str, version: int | None, params: dict[str, Any]

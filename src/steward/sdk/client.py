@@ -1020,7 +1020,7 @@ class Steward(DatasetMethods, PersonalDataMethods):
         model: str,
         version: int,
         *,
-        data: Any,
+        data: Any = None,
         target: str | None = None,
         sensitive_features: Sequence[str] | str = (),
         suite: str | Path | None = None,
@@ -1034,12 +1034,47 @@ class Steward(DatasetMethods, PersonalDataMethods):
         baseline: int | None = None,
         settings: dict[str, Any] | None = None,
         positive_means: str | None = None,
+        stored_data: str | None = None,
+        stored_reference: str | None = None,
     ) -> Job:
         """Queue the run :meth:`validate` would make, for `steward worker`; returns the
         queued :class:`Job` at once (follow it with :meth:`wait_job`). The data is uploaded
-        (as Parquet) with the submission; its result is ``job.result["check_run"]``."""
+        (as Parquet) with the submission; its result is ``job.result["check_run"]``.
+
+        Instead of ``data`` / ``reference_data``, ``stored_data`` / ``stored_reference`` name
+        data the server already holds: ``"NAME@VERSION"`` (a registered dataset version, read
+        through its source by the worker) or ``"training"`` / ``"evaluation"`` (the version's
+        own data, when a registered dataset version has its rows). ``y_pred`` and ``y_score``
+        then name columns of that data."""
         import tempfile
 
+        from steward.domain.errors import InvalidInput
+
+        for role, given, named in (
+            ("data", data, stored_data),
+            ("reference", reference_data, stored_reference),
+        ):
+            if given is not None and named is not None:
+                raise InvalidInput(
+                    f"Pass {role} or name stored {role}, not both.", field=role
+                )
+        if data is None and stored_data is None:
+            raise InvalidInput(
+                "Pass data (a frame or file) or stored_data (NAME@VERSION, training or "
+                "evaluation).",
+                field="data",
+            )
+        if stored_data is not None and not all(v is None or isinstance(v, str)
+                                               for v in (y_pred, y_score)):
+            raise InvalidInput(
+                "With stored data, y_pred and y_score name columns of that data.",
+                field="y_pred",
+            )
+        stored = {
+            role: text
+            for role, text in (("data", stored_data), ("reference", stored_reference))
+            if text is not None
+        }
         frame, reference, options = _validation_inputs(
             data,
             target,
@@ -1057,14 +1092,16 @@ class Steward(DatasetMethods, PersonalDataMethods):
             positive_means,
         )
         with tempfile.TemporaryDirectory(prefix="steward-job-") as tmp:
-            data_path = Path(tmp) / "data.parquet"
-            frame.to_parquet(data_path, index=False)
+            data_path = None
+            if frame is not None:
+                data_path = Path(tmp) / "data.parquet"
+                frame.to_parquet(data_path, index=False)
             reference_path = None
             if reference is not None:
                 reference_path = Path(tmp) / "reference.parquet"
                 reference.to_parquet(reference_path, index=False)
             return self._backend.submit_validation_job(
-                model, version, data_path, options, reference_path
+                model, version, data_path, options, reference_path, stored
             )
 
     def submit_job(self, kind: str, model: str, version: int | None = None, **params: Any) -> Job:
@@ -1685,12 +1722,21 @@ def _validation_inputs(
     from steward.validation import loading
     from steward.validation.options import Predictions, ValidateOptions
 
-    frame = loading.load_data(data, "data")
+    frame = None if data is None else loading.load_data(data, "data")
     reference = (
         None if reference_data is None else loading.load_data(reference_data, "reference_data")
     )
     predictions = None
-    if y_pred is not None:
+    if y_pred is not None and frame is None:
+        # stored data (submit_validation): the predictions are columns of that data
+        predictions = Predictions(
+            y_true=target or "y_true",
+            y_pred=str(y_pred),
+            y_score=None if y_score is None else str(y_score),
+            id_columns=tuple(id_columns),
+        )
+    elif y_pred is not None:
+        assert frame is not None
         frame = frame.copy()
         columns = {}
         for role, value in (("y_pred", y_pred), ("y_score", y_score)):

@@ -981,9 +981,10 @@ class LocalBackend:
         self,
         model: str,
         version: int,
-        data: Path,
+        data: Path | None,
         options: ValidateOptions,
         reference: Path | None,
+        stored: dict[str, str],
     ) -> Job:
         from steward.services import jobs
 
@@ -993,8 +994,8 @@ class LocalBackend:
             JobKind.VALIDATION,
             model,
             version,
-            {"options": options.to_json()},
-            data=jobs.Upload(data, data.suffix),
+            {"options": options.to_json(), **stored},
+            data=None if data is None else jobs.Upload(data, data.suffix),
             reference=None if reference is None else jobs.Upload(reference, reference.suffix),
         )
 

@@ -1579,9 +1579,10 @@ class RemoteBackend:
         self,
         model: str,
         version: int,
-        data: Path,
+        data: Path | None,
         options: ValidateOptions,
         reference: Path | None,
+        stored: dict[str, str],
     ) -> Job:
         from steward.domain.jobs import Job
 
@@ -1595,8 +1596,11 @@ class RemoteBackend:
                 "POST",
                 f"/api/v1/models/{_q(model)}/versions/{version}/validation-jobs",
                 Job,
-                data={"options": json.dumps(options.to_json())},
-                files=files,
+                data={
+                    "options": json.dumps(options.to_json()),
+                    **{f"stored_{role}": text for role, text in stored.items()},
+                },
+                files=files or None,
             )
 
     def submit_job(self, kind: str, model: str, version: int | None, params: dict[str, Any]) -> Job:

@@ -9,7 +9,10 @@ made. That use case journals the result as it would have done in the foreground
 
 Nothing a caller sends is followed as a path: a validation job's data is uploaded with the
 submission and kept in the artifact store under its digest, which the service (not the
-caller) writes into the job's parameters.
+caller) writes into the job's parameters — or it is data the server already holds, named
+as a dataset version or the version's own training / evaluation data
+(``services/stored_data.py``), which the worker reads through the dataset's source as the
+person who asked.
 """
 
 from __future__ import annotations
@@ -182,16 +185,36 @@ def _validation_params(
     data: Upload | None,
     reference: Upload | None,
 ) -> dict[str, Any]:
-    from steward.services import validation
+    from steward.services import stored_data, validation
 
-    if data is None:
-        raise InvalidInput("A validation job needs a data file (Parquet or CSV).", field="data")
-    options = validation.options_from_json(checked.get("options") or {})
     assert version is not None  # check_params asked for it
+    named = {role: checked.get(role) for role in ("data", "reference")}
+    for role, upload in (("data", data), ("reference", reference)):
+        if upload is not None and named[role] is not None:
+            raise InvalidInput(
+                f"Upload a {role} file or name {role} the server holds, not both.", field=role
+            )
+    if data is None and named["data"] is None:
+        raise InvalidInput(
+            "A validation job needs data: a data file to upload (Parquet or CSV), or data the "
+            "server holds named as a dataset version NAME@VERSION or training / evaluation.",
+            field="data",
+        )
+    # The data is resolved (and the caller's right to read it checked) before the options.
+    held = {
+        role: stored_data.resolve(ctx, principal, model, version, str(text), role)
+        for role, text in named.items()
+        if text is not None
+    }
+    options = validation.options_from_json(checked.get("options") or {})
     # A server refuses formats that run code now, not when the worker gets to it.
     validation.sandboxed(ctx, principal, model, version, options)
     out: dict[str, Any] = {"options": options.to_json()}
-    out["data_sha256"], out["data_format"] = _store_upload(ctx, data, "data")
+    for role, ref in held.items():
+        out[role] = str(named[role])  # what the person chose
+        out[f"{role}_dataset"] = ref  # the dataset version it is (set here, never sent)
+    if data is not None:
+        out["data_sha256"], out["data_format"] = _store_upload(ctx, data, "data")
     if reference is not None:
         out["reference_sha256"], out["reference_format"] = _store_upload(
             ctx, reference, "reference"
@@ -320,16 +343,21 @@ def _put_bytes(ctx: Context, content: bytes) -> str:
 def _run_validation(
     ctx: Context, who: Principal, found: Job, report: _Reporter, folder: Path
 ) -> dict[str, Any]:
-    from steward.services import validation
+    from steward.services import stored_data, validation
 
     options = validation.options_from_json(found.params.get("options") or {})
     report(0.02, "fetching data")
-    data = folder / f"data{found.params['data_format']}"
-    ctx.artifacts.download(str(found.params["data_sha256"]), data)
-    reference = None
-    if found.params.get("reference_sha256"):
-        reference = folder / f"reference{found.params['reference_format']}"
-        ctx.artifacts.download(str(found.params["reference_sha256"]), reference)
+    paths: dict[str, Path] = {}
+    for role in ("data", "reference"):
+        if found.params.get(f"{role}_dataset"):
+            # read through the dataset's source as the person who asked, grants as now
+            ref = str(found.params[f"{role}_dataset"])
+            paths[role] = stored_data.read(ctx, who, ref, folder, role)
+        elif found.params.get(f"{role}_sha256"):
+            paths[role] = folder / f"{role}{found.params[f'{role}_format']}"
+            ctx.artifacts.download(str(found.params[f"{role}_sha256"]), paths[role])
+    data = paths["data"]
+    reference = paths.get("reference")
     report(0.05, "loading model and data")
 
     def progress(done: int, total: int, label: str) -> None:

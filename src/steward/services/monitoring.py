@@ -69,7 +69,8 @@ def create_monitor(
     rules.monitor_name(name)
     rules.check_rule_columns(parsed, rules.watched_columns(parsed, reference.columns))
     profile = _check_profile(reference.profile)
-    _check_method(profile, parsed.method)
+    rules.check_method_columns(parsed, list(profile.columns))
+    _check_method(profile, parsed.method, parsed.methods)
     exact = _store_exact(ctx, reference, profile, parsed.mode)
     with ctx.uow.write() as uow:
         mid, vid = version_row_id(uow, model, version)
@@ -241,10 +242,17 @@ def monitor_exact_reference(ctx: Context, principal: Principal, ref: str) -> byt
         return fh.read()
 
 
-def _check_method(profile: Any, method: str) -> None:
+def _check_method(profile: Any, method: str, methods: Mapping[str, str]) -> None:
     from steward.monitoring.profile import check_method
 
-    check_method(profile, method)
+    check_method(profile, method, methods)
+
+
+def _options(config: rules.MonitorConfig) -> Any:
+    """The drift options of a run: the monitor's method and each column's own."""
+    from steward.monitoring import DriftOptions
+
+    return DriftOptions(method=config.method, methods=dict(config.methods))
 
 
 def reference_data_for(ctx: Context, principal: Principal, model: str, version: int) -> str:
@@ -359,8 +367,11 @@ def update_monitor(
         ):
             check_source(ctx, principal, parsed)
         rules.check_rule_columns(parsed, monitor.watched)
-        if parsed.method != monitor.config.method:
-            _check_method(_check_profile(uow.monitors.reference(monitor.id)), parsed.method)
+        if (parsed.method, parsed.methods) != (monitor.config.method, monitor.config.methods):
+            rules.check_method_columns(parsed, monitor.watched)
+            _check_method(
+                _check_profile(uow.monitors.reference(monitor.id)), parsed.method, parsed.methods
+            )
         if parsed.mode == "exact" and monitor.reference.exact is None:
             raise InvalidInput(
                 "This monitor keeps no exact reference (it was created in sketch mode or before "
@@ -533,6 +544,7 @@ def record_batch_in_uow(
         "problems": problems,
         "labelled_rows": labelled,
         "method": monitor.config.method,
+        "methods": {c: d.method for c, d in drift.columns.items()},
         "mode": payload.mode,
     }
     event = uow.record(
@@ -591,10 +603,10 @@ def _run_drift(monitor: Monitor, profile: Any, batch: Any, payload: BatchPayload
     from steward.monitoring import DatasetDrift, DriftOptions, compare
 
     if payload.mode == "sketch":
-        drift = compare(profile, batch, DriftOptions(method=monitor.config.method))
+        drift = compare(profile, batch, _options(monitor.config))
         psi = (
             drift
-            if monitor.config.method == "psi"
+            if monitor.config.method == "psi" and not monitor.config.methods
             else compare(profile, batch, DriftOptions(method="psi"))
         )
         return drift, psi
@@ -634,10 +646,14 @@ def _run_drift(monitor: Monitor, profile: Any, batch: Any, payload: BatchPayload
         for name, col in found.columns.items():
             if col.mode != "exact":
                 raise InvalidInput(f"Column {name!r}: exact results must be exact.", field="exact")
-    if any(c.method != monitor.config.method and monitor.config.method != "auto"
-           for c in drift.columns.values() if c.method != "none"):
-        raise InvalidInput("The exact results use another drift method than the monitor's.",
-                           field="exact")
+    for name, col in drift.columns.items():
+        wanted = monitor.config.method_for(name)
+        if col.method not in ("none", wanted) and wanted != "auto":
+            raise InvalidInput(
+                f"The exact results test column {name!r} with {col.method}, not with the "
+                f"monitor's {wanted}.",
+                field="exact",
+            )
     return drift, psi
 
 
@@ -1475,10 +1491,10 @@ def window_results(
     from steward.monitoring import DriftOptions, compare
 
     batch = merge_run_aggregates(profile, [r["aggregate"] for r in runs])
-    drift = compare(profile, batch, DriftOptions(method=monitor.config.method))
+    drift = compare(profile, batch, _options(monitor.config))
     psi = (
         drift
-        if monitor.config.method == "psi"
+        if monitor.config.method == "psi" and not monitor.config.methods
         else compare(profile, batch, DriftOptions(method="psi"))
     )
     results = _drift_results(drift, psi, ())

@@ -252,6 +252,9 @@ FIELD_LABELS: dict[str, str] = {
     "tags": N_("tags"),
     "training_data": N_("training data"),
     "evaluation_data": N_("evaluation data"),
+    "method": N_("drift method"),
+    "methods": N_("drift method of a column"),
+    "data": N_("data"),
 }
 
 

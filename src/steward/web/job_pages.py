@@ -4,7 +4,9 @@ now", a job's page with a progress bar that survives a reload (static/jobs.js po
 
 The work itself never runs in the request: the form queues a job through
 ``services/jobs.py`` and `steward worker` runs it. The data a user chooses is a file they
-upload from their own machine, never a path on the server.
+upload from their own machine, or data the server already holds — the version's own
+training / evaluation data or a registered dataset version, chosen from a list by name
+(``services/stored_data.py`` checks that the person may read it) — never a path.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from steward.artifacts import spool
 from steward.domain.errors import ArtifactTooLarge, StewardError
 from steward.domain.jobs import Job, JobFilter, JobKind, parse_status
+from steward.services import datasets as dataset_service
 from steward.services import jobs, monitoring, versions
 from steward.web.pages import Page, _page
 
@@ -62,11 +65,21 @@ def _form_values(page: Page, name: str, number: int) -> dict[str, Any]:
         if found.signature and found.signature.inputs
         else []
     )
+    lineage = dataset_service.lineage(page.ctx, page.principal, name, number)
     return {
         "suites": validation.list_suites(page.ctx, page.principal),
         "columns": columns,
         "version": found,
         "positive_means_choices": POSITIVE_MEANS,
+        # data the server holds: the version's own (when registered) and dataset versions
+        "own_data": [
+            (role, refs[0])
+            for role, refs in (("training", lineage.training), ("evaluation", lineage.evaluation))
+            if refs
+        ],
+        "dataset_versions": [
+            s.ref for s in dataset_service.version_choices(page.ctx, page.principal)
+        ],
     }
 
 
@@ -94,8 +107,10 @@ async def submit_validation(
     target: str = Form(""),
     sensitive: list[str] = Form([]),
     positive_means: str = Form(""),
-    data: UploadFile = File(...),
+    data: UploadFile | None = File(None),
     reference: UploadFile | None = File(None),
+    stored_data: str = Form(""),
+    stored_reference: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
     typed = {
@@ -103,6 +118,8 @@ async def submit_validation(
         "target": target,
         "sensitive": sensitive,
         "positive_means": positive_means,
+        "stored_data": stored_data,
+        "stored_reference": stored_reference,
     }
 
     def build(page: Page) -> Response:
@@ -114,20 +131,24 @@ async def submit_validation(
             "suite": suite or None,
             "positive_means": positive_means or None,
         }
-        uploads: list[jobs.Upload] = []
+        uploads: dict[str, jobs.Upload] = {}
+        params: dict[str, Any] = {"options": options}
+        for role, text in (("data", stored_data), ("reference", stored_reference)):
+            if text.strip():
+                params[role] = text.strip()  # a name from the list, resolved by the service
         try:
-            uploads.append(_spool(data, page, "data"))
-            if reference is not None and reference.filename:
-                uploads.append(_spool(reference, page, "reference"))
+            for role, upload in (("data", data), ("reference", reference)):
+                if upload is not None and upload.filename:
+                    uploads[role] = _spool(upload, page, role)
             job = jobs.submit(
                 page.ctx,
                 page.principal,
                 JobKind.VALIDATION,
                 name,
                 number,
-                {"options": options},
-                data=uploads[0],
-                reference=uploads[1] if len(uploads) > 1 else None,
+                params,
+                data=uploads.get("data"),
+                reference=uploads.get("reference"),
             )
         except StewardError as refused:
             # the form again, with what the user chose and the service's words
@@ -141,8 +162,8 @@ async def submit_validation(
                 **_form_values(page, name, number),
             )
         finally:
-            for upload in uploads:
-                upload.path.unlink(missing_ok=True)
+            for spooled in uploads.values():
+                spooled.path.unlink(missing_ok=True)
         return RedirectResponse(f"/jobs/{quote(job.id)}?notice=job_queued", status_code=303)
 
     return await _page(request, build, csrf_token=csrf_token)

@@ -41,6 +41,7 @@ DEFAULTS = {
     "missing": "0.2",
 }
 RUNS_SHOWN = 100
+METHOD_PREFIX = "method:"  # a column's own method select: method:COLUMN
 NOTICES["monitor_created"] = i18n.N_("The monitor was created.")
 
 
@@ -60,6 +61,7 @@ def _monitor_form(
     *,
     columns: list[Any] | None = None,
     watched: set[str] | None = None,
+    chosen: dict[str, str] | None = None,
     error: StewardError | None = None,
 ) -> Response:
     assert page.principal is not None
@@ -74,6 +76,15 @@ def _monitor_form(
         form={**DEFAULTS, **{k: v for k, v in form.items() if v}},
         columns=columns or [],
         watched=watched if watched is not None else {c.column for c in columns or []},
+        # each column's method: what the user chose for it, else the one method they chose
+        # for every column, else the one suggested for it
+        chosen={
+            c.column: (chosen or {}).get(c.column)
+            or (form.get("method") if form.get("method") not in (None, "", "auto") else None)
+            or c.suggested
+            for c in columns or []
+        },
+        refused_columns=error.extra.get("columns", []) if error is not None else [],
         error=error,
         field=error.extra.get("field") if error is not None else None,
         problems=error.extra.get("problems", []) if error is not None else [],
@@ -104,13 +115,14 @@ def _threshold(text: str, field: str) -> float:
     return value
 
 
-def _config(form: dict[str, str], watched: list[str]) -> dict[str, Any]:
+def _config(form: dict[str, str], watched: list[str], chosen: dict[str, str]) -> dict[str, Any]:
     """The monitor's settings, as the CLI and SDK send them; the service validates them."""
     drift_share = _threshold(form["drift_share"], "drift_share")
     missing = _threshold(form["missing"], "missing")
     return {
         "columns": watched,
         "method": form["method"] or "auto",
+        "methods": {c: chosen[c] for c in watched if chosen.get(c)},
         "mode": form["mode"] or "exact",
         "schedule_every": form["schedule_every"].strip() or None,
         "rules": [
@@ -141,6 +153,12 @@ def _submit(page: Page, name: str, posted: FormData, form: dict[str, str]) -> Re
     assert page.principal is not None
     create = posted.get("step") == "create"
     watched = [str(c) for c in posted.getlist("column")]
+    # the per-column method selects (shown once the columns are read)
+    chosen = {
+        key.removeprefix(METHOD_PREFIX): str(value)
+        for key, value in posted.multi_items()
+        if key.startswith(METHOD_PREFIX) and isinstance(value, str) and value
+    }
     columns: list[Any] = []
     path: Path | None = None
     try:
@@ -166,7 +184,7 @@ def _submit(page: Page, name: str, posted: FormData, form: dict[str, str]) -> Re
             return _monitor_form(page, name, form, columns=columns)
         if not form["version"].isdigit():
             raise InvalidInput("Choose the version the monitor watches.", field="version")
-        config = _config(form, watched)
+        config = _config(form, watched, chosen)
         parsed = rules.parse_config(config)
         reference = build_reference(path, parsed, source=Path(upload.filename).name)
         made = monitoring.create_monitor(
@@ -187,6 +205,7 @@ def _submit(page: Page, name: str, posted: FormData, form: dict[str, str]) -> Re
             form,
             columns=columns,
             watched=set(watched) if create else None,
+            chosen=chosen,
             error=refused,
         )
     finally:

@@ -1,6 +1,8 @@
 """/api/v1/jobs — background jobs run by `steward worker`: submit, read, list, cancel, and
 download what an evidence-pack or model-card job made. A validation job uploads its data
-with the submission (/api/v1/models/{name}/versions/{version}/validation-jobs)."""
+with the submission (/api/v1/models/{name}/versions/{version}/validation-jobs), or names
+data the server already holds (``params.data``: NAME@VERSION of a dataset, or training /
+evaluation), here or there."""
 
 from __future__ import annotations
 
@@ -27,23 +29,26 @@ router = APIRouter(prefix="/api/v1", tags=["jobs"])
 class JobBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(description="monitor_run, evidence_pack or model_card_pdf")
+    kind: str = Field(description="monitor_run, evidence_pack, model_card_pdf or validation")
     model: str
-    version: int | None = Field(default=None, description="Needed by model_card_pdf")
+    version: int | None = Field(default=None, description="Needed by model_card_pdf, validation")
     params: dict[str, Any] = Field(
         default_factory=dict,
-        description="monitor_run: monitor, engine; evidence_pack: versions, include_pdf",
+        description="monitor_run: monitor, engine; evidence_pack: versions, include_pdf; "
+        "validation: data (and reference) the server holds — NAME@VERSION or training / "
+        "evaluation — and options",
     )
 
 
 @router.post("/jobs", status_code=202, response_model=Job)
 async def submit(body: JobBody, call: Caller = Depends(caller)) -> Response:
     """Queue a job for the worker; answers at once with the queued job."""
-    if parse_kind(body.kind) is JobKind.VALIDATION:
+    if parse_kind(body.kind) is JobKind.VALIDATION and "data" not in body.params:
         raise InvalidInput(
-            "A validation job uploads its data: POST it to "
+            "A validation job reads data: name data the server holds in params.data "
+            "(NAME@VERSION of a dataset, or training / evaluation), or upload a file to "
             "/api/v1/models/{name}/versions/{version}/validation-jobs.",
-            field="kind",
+            field="params.data",
         )
     found = await call.run(jobs.submit, body.kind, body.model, body.version, body.params)
     return respond(found, 202)
@@ -56,11 +61,18 @@ async def submit_validation(
     name: str,
     version: int,
     options: str = Form("{}", description="JSON: the options of a validation run"),
-    data: UploadFile = File(..., description="Evaluation data, Parquet or CSV"),
+    data: UploadFile | None = File(None, description="Evaluation data, Parquet or CSV"),
     reference: UploadFile | None = File(None, description="Training data (drift, leakage)"),
+    stored_data: str = Form(
+        "", description="Instead of a data file: NAME@VERSION of a dataset, or training / "
+        "evaluation (the version's own data) — data the server holds"
+    ),
+    stored_reference: str = Form(
+        "", description="Instead of a reference file: NAME@VERSION, training or evaluation"
+    ),
     call: Caller = Depends(caller),
 ) -> Response:
-    """Queue a validation run of the version on the uploaded data."""
+    """Queue a validation run of the version on uploaded data or data the server holds."""
     try:
         raw = json.loads(options or "{}")
     except ValueError as exc:
@@ -70,19 +82,23 @@ async def submit_validation(
         paths: list[Path] = []
         try:
             limit = ctx.settings.max_artifact_bytes
-            paths.append(spool_data(data, limit, "data", ctx.settings.spool_dir))
-            uploads = {"data": jobs.Upload(paths[0], paths[0].suffix)}
-            if reference is not None:
-                paths.append(spool_data(reference, limit, "reference", ctx.settings.spool_dir))
-                uploads["reference"] = jobs.Upload(paths[1], paths[1].suffix)
+            uploads: dict[str, jobs.Upload] = {}
+            for role, upload in (("data", data), ("reference", reference)):
+                if upload is not None and upload.filename:
+                    paths.append(spool_data(upload, limit, role, ctx.settings.spool_dir))
+                    uploads[role] = jobs.Upload(paths[-1], paths[-1].suffix)
+            params: dict[str, Any] = {"options": raw}
+            for role, text in (("data", stored_data), ("reference", stored_reference)):
+                if text.strip():
+                    params[role] = text.strip()
             return jobs.submit(
                 ctx,
                 who,
                 JobKind.VALIDATION,
                 name,
                 version,
-                {"options": raw},
-                data=uploads["data"],
+                params,
+                data=uploads.get("data"),
                 reference=uploads.get("reference"),
             )
         finally:

@@ -45,4 +45,20 @@ ZH_TW_MONITORS: dict[str, str] = {
     "no drift": "未漂移",
     "numeric": "數值型",
     "only when asked": "僅在要求時",
+    # per-column drift methods (New monitor form, monitor page)
+    "Drift method of %(column)s": "%(column)s 的漂移檢定方法",
+    "auto (decided at each run)": "auto（每次執行時決定）",
+    "Each watched column is tested with its own drift method, pre-filled with the one suggested for it; the server refuses a method that does not fit its column.": "每個監控欄位以各自的漂移檢定方法檢定，預設為該欄位的建議方法；若方法不適用於該欄位，伺服器會拒絕。",
+    "drift method": "漂移檢定方法",
+    "drift method of a column": "欄位的漂移檢定方法",
+    "data": "資料",
+    # validation jobs on data the server holds (Run validation form)
+    "Evaluation data": "評估資料",
+    "Or data the server holds": "或伺服器上已有的資料",
+    "Reference file from your computer": "您電腦上的參考資料檔案",
+    "None: upload a file": "無：上傳檔案",
+    "This version's training data (%(ref)s)": "此版本的訓練資料（%(ref)s）",
+    "This version's evaluation data (%(ref)s)": "此版本的評估資料（%(ref)s）",
+    "Registered dataset versions": "已登錄的資料集版本",
+    "Data the server holds is read by the worker through the dataset's registered source, as you: you need the right to use its data connection. Steward keeps no rows of a version's uploaded data, so a version's own data is offered only when a registered dataset version has its rows.": "伺服器上已有的資料由工作程序以您的身分透過資料集登錄的來源讀取：您需要具備使用其資料連線的權限。Steward 不保留版本上傳資料的任何資料列，因此只有當已登錄的資料集版本含有這些資料列時，才會提供該版本自己的資料。",
 }
