@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 HOST ?= 127.0.0.1
 PORT ?= 8080
 export STEWARD_HOME ?= $(CURDIR)/.steward
-# The demo people (alice, victor, wendy, rita, audra, ...) sign in to the web UI with this.
+# The demo people (alice, victor, wendy, rita, audra, dora, ...) sign in to the web UI with this.
 export STEWARD_DEMO_PASSWORD ?= steward-demo-2026
 
 .PHONY: install run demo test test-fast lint bench clean
@@ -36,7 +36,7 @@ run: $(RUN_STAMP)
 	@cat "$(STEWARD_HOME)/demo-token"
 	@echo "Try: curl http://$(HOST):$(PORT)/api/v1/models   |   docs: http://$(HOST):$(PORT)/docs"
 	@echo "Web UI: http://$(HOST):$(PORT)/ - sign in as alice (owner), victor or wendy (validators),"
-	@echo "        rita (risk officer), audra (auditor) or ada (administrator),"
+	@echo "        rita (risk officer), audra (auditor), dora (data steward) or ada (administrator),"
 	@echo "        password: $(STEWARD_DEMO_PASSWORD)"
 	@$(BIN)/steward server --host $(HOST) --port $(PORT) --allow-anonymous-read --log-level info
 

@@ -15,7 +15,7 @@ from steward.domain.permissions import OPERATOR, Principal
 from steward.sdk.client import Steward
 from steward.sdk.local import LocalBackend
 from steward.services import compliance, data_quality, datasets
-from steward.services.context import Context
+from steward.services.context import Context, version_row_id
 
 ADMIN = Principal(name="root", roles=frozenset({OPERATOR}))
 STEVE = Principal(name="steve", roles=frozenset({"data_steward"}))
@@ -85,3 +85,65 @@ def test_data_evidence_follows_the_dataset_from_unregistered_to_approved(
     assert states(approved) == (State.CURRENT,) * 3
     a73 = next(c for c in approved.controls if (c.framework, c.control) == ("iso-42001", "A.7.3"))
     assert a73.status is Status.CURRENT
+
+
+PERSONAL_CONTROLS = [
+    ("eu-ai-act", "Art. 10"),
+    ("iso-42001", "A.7.3"),
+    ("nist-ai-rmf", "MEASURE 2.10"),
+    ("tw-fsc", "TW-FSC-3"),
+    ("tw-fsc", "TW-FSC-AIG-Ch3.1"),
+]
+
+
+def test_personal_data_review_is_coverage_evidence_judged_like_the_gate(
+    ctx: Context, tmp_path: Path
+) -> None:
+    from steward.domain.gate import judge_personal_data
+    from steward.services import personal_data
+
+    frame = pd.DataFrame(
+        {"id": [1, 2, 3], "email": ["a.lin@example.com", "b.wu@example.org", "c@example.net"]}
+    )
+    st = Steward(LocalBackend(ctx, "admin"))
+    st.create_model("credit", owner="olivia")
+    artifact = tmp_path / "model.bin"
+    artifact.write_bytes(b"weights")
+    st.log_version("credit", artifact, training_data=frame)
+
+    def evidence(cov: ModelCoverage) -> tuple[State, str, tuple[str, ...]]:
+        found = next(e for e in cov.evidence if e.kind is EvidenceKind.PERSONAL_DATA)
+        return found.state, found.detail, found.refs
+
+    before = compliance.model_coverage(ctx, ADMIN, "credit")
+    state, detail, _ = evidence(before)
+    assert state is State.MISSING and "unregistered" in detail
+    # the controls on personal data and privacy need the review
+    needs = {
+        (c.framework, c.control)
+        for c in before.controls
+        if any(e.kind is EvidenceKind.PERSONAL_DATA for e in c.evidence)
+    }
+    assert set(PERSONAL_CONTROLS) <= needs
+    # ...and are not covered while it is missing
+    art10 = next(c for c in before.controls if (c.framework, c.control) == ("eu-ai-act", "Art. 10"))
+    assert art10.status is not Status.CURRENT
+
+    datasets.create_dataset(ctx, ADMIN, "contacts", owner="dana")
+    data_quality.snapshot(ctx, ADMIN, "contacts", frame)
+    scanned = compliance.model_coverage(ctx, ADMIN, "credit")
+    state, detail, refs = evidence(scanned)
+    assert state is State.MISSING and refs == ("contacts@1",)
+    assert "unreviewed personal-data columns: email (email)" in detail
+    # one rule, one place: the gate's judgement of the same facts says the same
+    with ctx.uow.read() as uow:
+        row = uow.versions.row_by_id(version_row_id(uow, "credit", 1)[1])
+        facts = personal_data.gate_facts(uow, row)
+        fingerprint = uow.datasets.fingerprint_of(row["training_dataset_id"])
+    assert judge_personal_data(facts, fingerprint, "credit", 1)[1] == detail
+
+    personal_data.classify(ctx, STEVE, "contacts@1", "email", None)
+    reviewed = compliance.model_coverage(ctx, ADMIN, "credit")
+    state, detail, refs = evidence(reviewed)
+    assert (state, refs) == (State.CURRENT, ("contacts@1",))
+    assert detail == "training data: contacts@1 personal data reviewed."

@@ -22,7 +22,8 @@ def test_the_demo_is_a_governed_inventory(tmp_path: Path, monkeypatch: pytest.Mo
         assert len(steps) == len(set(steps)) == DEMO_STEPS
         # the demo people can sign in to the web UI with the password `make run` prints
         assert st.login("victor", "steward-demo-2026").info.user == "victor"
-        assert "policy steward-default@2026.12 active" in summary
+        # the shipped pack, with its opt-in data requirements (steward.demo.datagov)
+        assert "policy steward-default@2026.12+data active" in summary
         models = {m.name: m for m in st.list_models().items}
         assert sorted(models) == [
             "credit-scoring",
@@ -44,6 +45,7 @@ def test_the_demo_is_a_governed_inventory(tmp_path: Path, monkeypatch: pytest.Mo
             2: Stage.UNDER_REVIEW,  # its monitor raised a critical drift alert
             3: Stage.VALIDATION,
             4: Stage.DEVELOPMENT,
+            5: Stage.VALIDATION,  # retrained on a faulty extract: held by the data gate
         }
         assert st.get_version("credit-scoring", "champion").version == 2
         # production went through two validators of two teams and the risk officer, and is signed
@@ -74,6 +76,7 @@ def test_the_demo_is_a_governed_inventory(tmp_path: Path, monkeypatch: pytest.Mo
         drift = st.findings("credit-scoring", version=2, source="monitor", status="all").items
         assert drift and all(f.scope == "model" for f in drift)
         assert any(f.status.value == "accepted" for f in drift)
+        _the_credit_data_is_governed(st)
         # lines of defence: validators sit in the second line, the auditor in the third
         lines = {t.name: t.line for t in st.list_teams()}
         assert lines["model-risk"] == lines["model-validation"] == "second"
@@ -83,6 +86,64 @@ def test_the_demo_is_a_governed_inventory(tmp_path: Path, monkeypatch: pytest.Mo
         assert load_demo(st) == "Demo already loaded."
     finally:
         st.close()
+
+
+def _the_credit_data_is_governed(st: steward.Steward) -> None:
+    """German Credit as a governed dataset: owner, steward team, classification and legal
+    basis; rules that pass on the models' extracts and fail on the faulty one; the scan's
+    finding reviewed by the data steward; approvals; lineage; the challenger held."""
+    data = st.get_dataset("german-credit")
+    assert (data.owner, data.steward_team, data.classification) == (
+        "alice",
+        "data-office",
+        "confidential",
+    )
+    assert data.legal_basis and data.licence == "CC BY 4.0"
+    snaps = {s.version: s for s in st.dataset_versions("german-credit")}
+    assert {v: s.quality.value for v, s in snaps.items()} == {
+        1: "passed",
+        2: "passed",
+        3: "failed",
+    }
+    assert (snaps[1].rows, snaps[2].rows, snaps[3].rows) == (700, 300, 700)
+    assert [a.approver for a in snaps[1].approvals] == ["dora"]
+    assert [a.approver for a in snaps[2].approvals] == ["dora"]
+    assert not snaps[3].approvals
+    # the faulty extract is derived from the training extract: 1 in 10 ages missing and
+    # 1 in 25 amounts x100; the rules count exactly those rows
+    faulty = st.get_dataset_version("german-credit@3")
+    failing = {r.rule: r.failing_rows for r in faulty.results if not r.passed}
+    assert failing == {"not_null:age_in_years": 70, "range:credit_amount": 28}
+    assert {f.rule for f in st.dataset_findings("german-credit")} == set(failing)
+    # the scan flags `telephone` by its name; the data steward reviewed it as no personal data
+    scan = st.dataset_personal_data("german-credit@1")
+    flagged = [c for c in scan.columns if c.scan.detections]
+    assert [(c.column, c.scan.categories) for c in flagged] == [("telephone", ["phone"])]
+    review = flagged[0].review
+    assert review is not None and (review.reviewed_by, review.categories) == ("dora", [])
+    assert not scan.unreviewed
+    # lineage: the credit models were trained on @1 and evaluated on @2
+    for number in (1, 2, 3):
+        lineage = st.version_datasets("credit-scoring", number)
+        assert (lineage.training, lineage.evaluation) == (
+            ["german-credit@1"],
+            ["german-credit@2"],
+        )
+    assert st.version_datasets("credit-scoring", 5).training == ["german-credit@3"]
+    impact = {(v.model, v.version) for v in st.dataset_impact("german-credit@1").models}
+    assert {("credit-scoring", n) for n in (1, 2, 3)} <= impact
+    # the challenger on @3 is held at the approval gate by the data requirements
+    report = st.check_transition("credit-scoring", 5, to="approved")
+    outcomes = {o.requirement: o.met for o in report.outcomes}
+    assert not report.allowed
+    assert (outcomes["data.registered"], outcomes["data.quality"], outcomes["data.approved"]) == (
+        True,
+        False,
+        False,
+    )
+    # ...while the validated challenger's data satisfies them
+    held = st.check_transition("credit-scoring", 3, to="approved")
+    assert all(o.met for o in held.outcomes if o.requirement.startswith("data."))
 
 
 def test_the_demo_needs_the_embedded_store(remote: steward.Steward) -> None:

@@ -109,13 +109,20 @@ def list_(
     source: Annotated[str | None, typer.Option(help="manual, check, deploy, review...")] = None,
     dataset: Annotated[
         str | None,
-        typer.Option(help="NAME or NAME@V: the findings a data recall of that dataset opened."),
+        typer.Option(
+            help="NAME or NAME@V: the findings a data recall of that dataset opened, and its "
+            "data findings (failed quality rules)."
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(help="Page size.")] = 100,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Findings, oldest first; active ones unless --status says otherwise."""
+    """Findings, oldest first; active ones unless --status says otherwise.
+
+    Data findings — failed quality rules of a dataset version — follow in a second table
+    (unless --model, --owner or --source narrow the list to model findings; --json lists
+    model findings only: `steward finding data --json` lists the data findings)."""
 
     def go() -> None:
         from datetime import UTC, datetime
@@ -123,7 +130,8 @@ def list_(
         from steward.domain.entities import Page
         from steward.domain.findings import Finding
 
-        page = _client(ctx).findings(
+        client = _client(ctx)
+        page = client.findings(
             model,
             version=version,
             status=status,
@@ -159,6 +167,68 @@ def list_(
         )
         if page.next_cursor:
             output.console().print(f"More: --cursor {page.next_cursor}")
+        if model is None and owner is None and source is None:
+            _data_table(
+                client.data_findings(
+                    dataset, status=status, severity_at_least=severity_at_least, limit=limit
+                )
+            )
+
+    output.run(go)
+
+
+def _data_table(found: list[Any]) -> None:
+    if not found:
+        return
+    output.table(
+        "Data findings (failed quality rules)",
+        ["id", "dataset", "rule", "severity", "status", "title", "opened", "resolved by"],
+        [
+            (
+                f.id,
+                f"{f.dataset}@{f.version}",
+                f.rule,
+                f.severity,
+                f.status,
+                f.title,
+                f.opened_at.date(),
+                f"{f.dataset}@{f.resolved_by_version}" if f.resolved_by_version else "-",
+            )
+            for f in found
+        ],
+    )
+
+
+@app.command("data")
+def data(
+    ctx: typer.Context,
+    dataset: Annotated[
+        str | None, typer.Option(help="NAME or NAME@V: only this dataset (version).")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="active (default: open), closed (resolved) or all."),
+    ] = None,
+    severity_at_least: Annotated[
+        str | None, typer.Option("--severity-at-least", help="low, medium, high or critical.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+    json_: JsonOpt = False,
+) -> None:
+    """Data findings: failed quality rules of dataset versions, newest first."""
+
+    def go() -> None:
+        from steward.domain.datasets import DataFinding
+
+        found = _client(ctx).data_findings(
+            dataset, status=status, severity_at_least=severity_at_least, limit=limit
+        )
+        if json_:
+            output.emit_json(found, list[DataFinding])
+            return
+        if not found:
+            output.console().print("No data findings match.")
+        _data_table(found)
 
     output.run(go)
 

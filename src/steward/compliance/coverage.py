@@ -35,7 +35,9 @@ from steward.domain.gate import (
     DATA_REGISTERED,
     Binding,
     DataFact,
+    PersonalDataFact,
     judge_data,
+    judge_personal_data,
     lapse_reason,
 )
 
@@ -150,6 +152,9 @@ class ModelFacts:
     transparency_duties: bool = False  # an Art. 50 transparency answer other than "none"
     # The registered dataset versions sharing the version's data fingerprints.
     data: tuple[DataFact, ...] = ()
+    # The registered versions of the training data, as their personal data was reviewed.
+    personal_data: tuple[PersonalDataFact, ...] = ()
+    training_fingerprint: str | None = None
 
 
 def answer_values(answer: str | list[str] | None) -> list[str]:
@@ -252,6 +257,7 @@ def evidence_states(
         EvidenceKind.DATA_REGISTERED: _data(facts, EvidenceKind.DATA_REGISTERED, DATA_REGISTERED),
         EvidenceKind.DATA_QUALITY: _data(facts, EvidenceKind.DATA_QUALITY, DATA_QUALITY_PASSED),
         EvidenceKind.DATA_APPROVED: _data(facts, EvidenceKind.DATA_APPROVED, DATA_APPROVED),
+        EvidenceKind.PERSONAL_DATA: _personal_data(facts),
     }
 
 
@@ -260,6 +266,17 @@ def _data(f: ModelFacts, kind: EvidenceKind, judged: tuple[str, str, str]) -> Ev
     if f.version is None:
         return Evidence(kind, State.MISSING, f"{f.model!r} has no version yet.")
     met, detail, refs = judge_data(f.data, f.model, f.version, *judged)
+    return Evidence(kind, State.CURRENT if met else State.MISSING, detail, tuple(refs))
+
+
+def _personal_data(f: ModelFacts) -> Evidence:
+    """Judged exactly as the gate's ``personal_data_reviewed`` judges the version in scope."""
+    kind = EvidenceKind.PERSONAL_DATA
+    if f.version is None:
+        return Evidence(kind, State.MISSING, f"{f.model!r} has no version yet.")
+    met, detail, refs = judge_personal_data(
+        f.personal_data, f.training_fingerprint, f.model, f.version
+    )
     return Evidence(kind, State.CURRENT if met else State.MISSING, detail, tuple(refs))
 
 

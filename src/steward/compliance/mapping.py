@@ -44,6 +44,7 @@ class EvidenceKind(StrEnum):
     DATA_REGISTERED = "data_registered"
     DATA_QUALITY = "data_quality"
     DATA_APPROVED = "data_approved"
+    PERSONAL_DATA = "personal_data_reviewed"
 
 
 EVIDENCE_DESCRIPTIONS: dict[EvidenceKind, str] = {
@@ -65,6 +66,10 @@ EVIDENCE_DESCRIPTIONS: dict[EvidenceKind, str] = {
     ),
     EvidenceKind.DATA_QUALITY: "those dataset versions passed their datasets' quality rules",
     EvidenceKind.DATA_APPROVED: "a data steward who does not own the dataset approved them",
+    EvidenceKind.PERSONAL_DATA: (
+        "every personal-data column of a registered version of the training data was reviewed "
+        "by a person, with a legal basis where the data is restricted or a special category"
+    ),
 }
 
 DEFAULT_FRESHNESS_DAYS: dict[EvidenceKind, int] = {

@@ -16,8 +16,9 @@
 People (no passwords; give one with `steward user password NAME`): alice, bob, carol
 and dave own models; victor (team model-risk) and wendy (model-validation), both second
 line, validate; rita is the risk officer; audra the auditor (internal-audit, third line);
-ada administers (users, teams, policy packs).
-The shipped policy pack is active.
+ada administers (users, teams, policy packs); dora, a data steward (data-office), approves
+the German Credit dataset's versions (steward.demo.datagov).
+The shipped policy pack is active, with its data requirements (version "…+data").
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ TEAMS = {
     "internal-audit": "Internal Audit (third line)",
     "risk-office": "Chief Risk Office",
     "it-platform": "IT Platform",
+    "data-office": "Data Office (data governance committee)",
 }
 # Lines of defence: the shipped pack counts validators' approvals from the second line only
 # and never an internal auditor's (third line). Teams not listed build or use models (first).
@@ -62,6 +64,8 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...], str]] = {
     # The administrator who signs in to the admin pages (users, teams, policies); an admin
     # owns no model and decides no request, so the governance story stays as told above.
     "ada": ("Ada Tsai", ("admin",), "it-platform"),
+    # The data steward: approves dataset versions for use and reviews their personal data.
+    "dora": ("Dora Chang", ("data_steward",), "data-office"),
 }
 CREDIT_ANSWERS = {
     "decision_impact": "significant",
@@ -453,7 +457,7 @@ def _people(admin: Any) -> None:
 
 
 # What load_demo reports as it goes (the CLI shows it as a progress bar): one call per step.
-DEMO_STEPS = 8
+DEMO_STEPS = 9
 Progress = Callable[[str], None]
 
 
@@ -482,7 +486,12 @@ def load_demo(st: Any, progress: Progress | None = None) -> str:
     def as_(name: str) -> Steward:
         return Steward(LocalBackend(backend.ctx, name))
 
+    from steward.demo.datagov import challenger_on_faulty_extract, govern_credit_data
+
+    # the data the credit models are trained on, governed; the pack that requires it
+    policy = govern_credit_data(as_, step)
     _credit(as_, step)
+    challenger_on_faulty_extract(as_)  # v5, on an extract that failed its rules: held
     step("diabetes progression: regression model")
     _diabetes(as_)
     step("wine cultivar: classifier")

@@ -613,31 +613,43 @@ def _data_approved(spec: RequirementSpec, facts: GateFacts) -> Outcome:
     return _data(spec, facts, DATA_APPROVED)
 
 
-def _personal_data_reviewed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+def judge_personal_data(
+    personal_data: Sequence[PersonalDataFact],
+    training_fingerprint: str | None,
+    model: str,
+    version: int,
+) -> tuple[bool, str, list[str]]:
     """Some registered version of the training data has every personal-data column reviewed
-    and, when it is restricted, a recorded legal basis."""
-    if facts.fingerprints[0] is None:
-        return _outcome(
-            spec,
+    and, when it is restricted, a recorded legal basis: met, the reason, the dataset
+    versions it rests on. The gate's ``personal_data_reviewed`` and compliance coverage's
+    personal-data evidence both judge by it."""
+    if training_fingerprint is None:
+        return (
             False,
-            f"Version {facts.version} of {facts.model!r} records no training data; log it "
+            f"Version {version} of {model!r} records no training data; log it "
             "with the version (`training_data=`).",
+            [],
         )
-    if not facts.personal_data:
-        return _outcome(
-            spec,
+    if not personal_data:
+        return (
             False,
-            f"Its training data ({facts.fingerprints[0][:12]}) is unregistered, so nobody has "
+            f"Its training data ({training_fingerprint[:12]}) is unregistered, so nobody has "
             "reviewed its personal data. Register the dataset and snapshot these rows "
             "(`steward dataset snapshot NAME --data FILE`), then review its columns.",
+            [],
         )
-    good = [f.ref for f in facts.personal_data if not f.problems]
+    good = [f.ref for f in personal_data if not f.problems]
     if good:
-        return _outcome(
-            spec, True, f"training data: {', '.join(good)} personal data reviewed.", good
-        )
-    problems = [p for f in facts.personal_data for p in f.problems]
-    return _outcome(spec, False, "; ".join(problems) + ".", [f.ref for f in facts.personal_data])
+        return True, f"training data: {', '.join(good)} personal data reviewed.", good
+    problems = [p for f in personal_data for p in f.problems]
+    return False, "; ".join(problems) + ".", [f.ref for f in personal_data]
+
+
+def _personal_data_reviewed(spec: RequirementSpec, facts: GateFacts) -> Outcome:
+    met, detail, refs = judge_personal_data(
+        facts.personal_data, facts.fingerprints[0], facts.model, facts.version
+    )
+    return _outcome(spec, met, detail, refs)
 
 
 _EVALUATORS: dict[str, Callable[[RequirementSpec, GateFacts], Outcome]] = {

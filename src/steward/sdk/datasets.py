@@ -97,6 +97,26 @@ class DatasetMethods:
     def dataset_findings(self, name: str) -> list[DataFinding]:
         return self._backend.dataset_findings(name)
 
+    def data_findings(
+        self,
+        dataset: str | None = None,
+        *,
+        status: str | None = None,
+        severity_at_least: str | None = None,
+        limit: int = 100,
+    ) -> list[DataFinding]:
+        """Data findings (failed quality rules) of every dataset or of ``dataset``
+        (``NAME`` or ``NAME@V``), newest first; ``status``: active (default: open),
+        closed (resolved) or all."""
+        return self._backend.list_data_findings(
+            {
+                "dataset": dataset,
+                "status": status,
+                "severity_at_least": severity_at_least,
+                "limit": limit,
+            }
+        )
+
     def approve_dataset(self, ref: str, comment: str = "") -> DatasetSnapshot:
         """A data steward approves ``NAME@VERSION`` for use (not its owner)."""
         from steward.domain.datasets import parse_ref

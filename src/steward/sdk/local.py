@@ -690,6 +690,9 @@ class LocalBackend:
 
         return datasets.findings(self.ctx, self.principal, name)
 
+    def list_data_findings(self, filters: dict[str, Any]) -> list[DataFinding]:
+        return findings.list_data_findings(self.ctx, self.principal, **filters)
+
     def approve_dataset(self, name: str, version: int, comment: str) -> DatasetSnapshot:
         from steward.services import datasets
 

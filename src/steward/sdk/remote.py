@@ -1133,6 +1133,13 @@ class RemoteBackend:
 
         return self._call("GET", f"/api/v1/datasets/{_q(name)}/findings", list[DataFinding])
 
+    def list_data_findings(self, filters: dict[str, Any]) -> list[DataFinding]:
+        from steward.domain.datasets import DataFinding
+
+        return self._call(
+            "GET", "/api/v1/findings/data", list[DataFinding], params=self._params(filters)
+        )
+
     def approve_dataset(self, name: str, version: int, comment: str) -> DatasetSnapshot:
         from steward.domain.datasets import DatasetSnapshot
 

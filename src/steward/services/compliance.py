@@ -34,7 +34,7 @@ from steward.compliance.programme import ModelJournal, Programme
 from steward.domain.audit import Action, AuditFilter
 from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Permission, Principal, ensure
-from steward.services import datasets, policies
+from steward.services import datasets, personal_data, policies
 from steward.services.context import Context, model_id
 from steward.services.risk import assessment_status
 from steward.store.compliance_repo import (
@@ -462,4 +462,10 @@ def _to_facts(
         ),
         narratives=dict(r.narratives),
         data=tuple(datasets.gate_facts(uow, v)) if v is not None else (),
+        personal_data=tuple(personal_data.gate_facts(uow, v)) if v is not None else (),
+        training_fingerprint=(
+            uow.datasets.fingerprint_of(v["training_dataset_id"])
+            if v is not None and v["training_dataset_id"] is not None
+            else None
+        ),
     )

@@ -14,6 +14,7 @@ from typing import Any
 from steward.domain import finding_messages
 from steward.domain import findings as rules
 from steward.domain.audit import Action, canonical_json
+from steward.domain.datasets import DataFinding
 from steward.domain.entities import Page
 from steward.domain.errors import Forbidden, InvalidInput, NotFound
 from steward.domain.findings import (
@@ -30,6 +31,12 @@ from steward.store.findings_repo import FindingFilter
 from steward.store.uow import UnitOfWork
 
 MAX_PAGE = 1000
+# A data finding's status ("open", "resolved") as the model findings' statuses it stands
+# with in a status filter: an open one is active, a resolved one closed.
+DATA_STATUS: dict[str, set[str]] = {
+    "open": {FindingStatus.OPEN.value},
+    "resolved": {FindingStatus.RESOLVED.value},
+}
 # `finding list --status ...`: the groups besides the exact statuses.
 STATUS_GROUPS: dict[str, tuple[str, ...] | None] = {
     "active": tuple(sorted(s.value for s in OPEN_STATUSES)),
@@ -320,6 +327,50 @@ def list_findings(
     more = len(items) > limit
     items = items[:limit]
     return Page(items, str(items[-1].id) if more else None)
+
+
+def list_data_findings(
+    ctx: Context,
+    principal: Principal,
+    *,
+    dataset: str | None = None,
+    status: str | None = None,
+    severity_at_least: str | None = None,
+    limit: int = 100,
+) -> list[DataFinding]:
+    """Data findings — failed quality rules of a dataset version (docs/datasets.md) — of
+    every dataset or of ``dataset`` (``NAME`` or ``NAME@V``), newest first. ``status`` as
+    for :func:`list_findings`: active/open (the default) are open ones, closed/resolved the
+    resolved ones, all both; a data finding is never in remediation or accepted."""
+    from steward.domain import datasets as data_rules
+    from steward.services.datasets import dataset_row
+
+    ensure(principal, Permission.GOVERNANCE_READ)
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.", field="limit")
+    wanted = _status_filter(status)  # the same vocabulary and errors as model findings
+    statuses = [s for s in ("open", "resolved") if wanted is None or DATA_STATUS[s] & set(wanted)]
+    level = rules.parse_severity(severity_at_least) if severity_at_least else None
+    severities = (
+        None if level is None else [s.value for s in rules.Severity if s.rank >= level.rank]
+    )
+    name, version = (None, None)
+    if dataset:
+        if "@" in dataset:
+            name, version = data_rules.parse_ref(dataset)
+        else:
+            name = data_rules.dataset_name(dataset)
+    with ctx.uow.read() as uow:
+        dataset_id = int(dataset_row(uow, name)["id"]) if name else None
+        if not statuses:
+            return []
+        return uow.datasets.search_findings(
+            dataset_id=dataset_id,
+            version=version,
+            statuses=statuses,
+            severities=severities,
+            limit=limit,
+        )
 
 
 def update_finding(

@@ -415,6 +415,45 @@ class DatasetRepository:
             for r in rows
         ]
 
+    def search_findings(
+        self,
+        *,
+        dataset_id: int | None,
+        version: int | None,
+        statuses: Sequence[str],
+        severities: Sequence[str] | None,
+        limit: int,
+    ) -> list[DataFinding]:
+        """Data findings of every dataset (or one, or one version of it), newest first."""
+        query = (
+            select(t.dataset_findings, _d.name.label("dataset_name"))
+            .join(t.datasets, _d.id == _f.dataset_id)
+            .where(_f.status.in_(list(statuses)))
+            .order_by(_f.id.desc())
+            .limit(limit)
+        )
+        if dataset_id is not None:
+            query = query.where(_f.dataset_id == dataset_id)
+        if version is not None:
+            query = query.where(_f.version == version)
+        if severities is not None:
+            query = query.where(_f.severity.in_(list(severities)))
+        return [
+            DataFinding(
+                id=r["id"],
+                dataset=r["dataset_name"],
+                version=r["version"],
+                rule=r["rule"],
+                title=r["title"],
+                severity=r["severity"],
+                status=r["status"],
+                opened_at=r["opened_at"],
+                resolved_at=r["resolved_at"],
+                resolved_by_version=r["resolved_by_version"],
+            )
+            for r in self.conn.execute(query).mappings()
+        ]
+
     # -- lineage ---------------------------------------------------------------------------
     def content_id(self, fingerprint: str) -> int | None:
         found = self.conn.execute(

@@ -63,6 +63,7 @@ def _findings_view(
     model: str,
     cursor: str,
     *,
+    dataset: str = "",
     refused: StewardError | None = None,
     finding_id: int | None = None,
     typed: dict[str, str] | None = None,
@@ -78,15 +79,25 @@ def _findings_view(
             page.principal,
             model=model or None,
             status=status or None,
+            dataset=dataset or None,
             limit=100,
             cursor=cursor or None,
+        )
+        # data findings (failed quality rules) have no model: listed unless one is chosen
+        data_rows = (
+            []
+            if model
+            else findings.list_data_findings(
+                page.ctx, page.principal, dataset=dataset or None, status=status or None
+            )
         )
     except StewardError as bad:
         if isinstance(bad, Forbidden):
             raise
         error = str(bad)
         result = findings.list_findings(page.ctx, page.principal, limit=100)
-    filters = {"status": status, "model": model}
+        data_rows = []
+    filters = {"status": status, "model": model, "dataset": dataset}
     next_url = (
         "/findings?" + urlencode({**filters, "cursor": result.next_cursor})
         if result.next_cursor
@@ -103,6 +114,7 @@ def _findings_view(
     return page.render(
         "findings.html",
         rows=rows,
+        data_rows=data_rows,
         filters=filters,
         statuses=["active", "open", "in_remediation", "resolved", "accepted", "all"],
         next_url=next_url,
@@ -118,10 +130,12 @@ def _findings_view(
 
 @router.get("/findings")
 async def findings_page(
-    request: Request, status: str = "active", model: str = "", cursor: str = ""
+    request: Request, status: str = "active", model: str = "", cursor: str = "", dataset: str = ""
 ) -> Response:
 
-    return await _page(request, lambda page: _findings_view(page, status, model, cursor))
+    return await _page(
+        request, lambda page: _findings_view(page, status, model, cursor, dataset=dataset)
+    )
 
 
 @router.post("/findings/{finding_id}")

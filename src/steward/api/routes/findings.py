@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from steward.api.deps import Caller, caller, respond
+from steward.domain.datasets import DataFinding
 from steward.domain.entities import Page
 from steward.domain.findings import Finding, FindingComment
 from steward.services import findings
@@ -88,6 +89,28 @@ async def list_findings(
         cursor=cursor,
     )
     return respond(page, tp=Page[Finding])
+
+
+# Declared before /findings/{finding_id}, which would otherwise take "data" for an id.
+@router.get("/findings/data", response_model=list[DataFinding])
+async def list_data_findings(
+    dataset: str | None = Query(None, description="NAME or NAME@V: only this dataset (version)"),
+    status: str | None = Query(
+        None, description="active (default) or open, closed or resolved, all"
+    ),
+    severity_at_least: str | None = None,
+    limit: int = 100,
+    call: Caller = Depends(caller),
+) -> Response:
+    """Data findings: failed quality rules of dataset versions, newest first."""
+    found = await call.run(
+        findings.list_data_findings,
+        dataset=dataset,
+        status=status,
+        severity_at_least=severity_at_least,
+        limit=limit,
+    )
+    return respond(found, tp=list[DataFinding])
 
 
 @router.get("/findings/{finding_id}", response_model=Finding)

@@ -927,6 +927,10 @@ ZH_TW: dict[str, str] = {
     "At": "時間",
     "Role": "角色",
     "Deployments": "部署",
+    # the findings page's data findings (failed quality rules of dataset versions)
+    "Data findings (failed quality rules)": "資料缺失（未通過的品質規則）",
+    "Opened": "開立時間",
+    "Resolved by version %(version)s": "已由版本 %(version)s 解決",
 }
 
 # The browser lifecycle pages keep their strings in their own module (fewer merge clashes).
