@@ -33,6 +33,7 @@ def test_concurrent_writers_build_one_tree_with_every_event_provable(
     transparency.verifier_key(ctx, alice)  # the log key, before anyone signs
     barrier = threading.Barrier(WRITERS + 1, timeout=60)
     underway = threading.Event()  # set once writers have appended some events
+    first_signed = threading.Event()
     done = threading.Event()
     errors: list[BaseException] = []
     signed: list[StoredCheckpoint] = []
@@ -44,8 +45,11 @@ def test_concurrent_writers_build_one_tree_with_every_event_provable(
             barrier.wait()
             for i in range(EACH):
                 models.create_model(own, who, f"w{worker}-{i}", purpose="p")
-                if i == EACH // 5:
+                if worker == 0 and i == EACH // 5:
+                    # The others keep writing; this one waits for a checkpoint, so at
+                    # least its remaining events come after one signed mid-run.
                     underway.set()
+                    assert first_signed.wait(timeout=60)
         except BaseException as exc:
             errors.append(exc)
             underway.set()
@@ -59,9 +63,11 @@ def test_concurrent_writers_build_one_tree_with_every_event_provable(
             underway.wait(timeout=60)
             while not done.is_set():  # at least one, while the writers still run
                 signed.append(transparency.create_checkpoint(own, alice, publish_to=()))
+                first_signed.set()
                 done.wait(0.05)
         except BaseException as exc:
             errors.append(exc)
+            first_signed.set()
         finally:
             own.uow.engine.dispose()
 
