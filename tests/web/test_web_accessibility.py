@@ -139,6 +139,7 @@ PAGES = [
     "/models/churn",
     "/models/churn/monitoring",
     "/models/churn/risk",
+    "/models/churn/impact",
     "/models/new",
     "/models/churn/versions/new",
     "/models/churn/monitors/new",

@@ -37,9 +37,7 @@ class FormTexts:
 def _words(node: Any) -> dict[str, str]:
     if not isinstance(node, dict):
         return {}
-    return {
-        str(k): " ".join(str(v).split()) for k, v in node.items() if isinstance(v, str | int)
-    }
+    return {str(k): " ".join(str(v).split()) for k, v in node.items() if isinstance(v, str | int)}
 
 
 def parse_texts(text: str) -> FormTexts:
