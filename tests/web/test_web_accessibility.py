@@ -139,6 +139,7 @@ PAGES = [
     "/models/churn",
     "/models/churn/monitoring",
     "/models/churn/risk",
+    "/models/churn/impact",
     "/models/new",
     "/models/churn/versions/new",
     "/models/churn/monitors/new",
@@ -221,3 +222,26 @@ def test_the_checker_finds_what_it_looks_for() -> None:
     assert not any("q2" in p for p in problems)
     assert "<img src=x.png> has no alt" in problems
     assert "1 table(s) without caption or name" in problems and "id 'd' used 2 times" in problems
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-TW"])
+def test_the_impact_assessment_page_with_a_decision_and_a_refusal_is_accessible(
+    web: TestClient, ctx: Context, lang: str
+) -> None:
+    from steward.domain import impact as impact_form
+    from steward.services import impact
+
+    olive = Principal(name="olive", roles=frozenset({"owner"}))
+    answers = {f.id: f"answer to {f.id}" for f in impact_form.shipped().fields}
+    impact.submit(ctx, olive, "churn", answers)
+    sign_in(web, "root")
+    web.get(f"/lang/{lang}?next=/")
+    page = web.get("/models/churn/impact")
+    assert page.status_code == 200 and "impact-decide" in page.text  # the decision form
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    refused = web.post("/models/churn/impact", data={"csrf_token": token, "benefits": "x"})
+    assert refused.status_code == 422 and 'id="impact-error"' in refused.text
+    for html in (page.text, refused.text):
+        parsed = _Page()
+        parsed.feed(html)
+        assert parsed.problems() == []

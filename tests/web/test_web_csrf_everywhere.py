@@ -21,10 +21,18 @@ CSRF_MESSAGE = "CSRF check failed"
 
 
 def _form_posts() -> list[str]:
-    from steward.web import admin_pages, governance_pages, pages, policy_pages, register_pages
+    from steward.web import (
+        admin_pages,
+        governance_pages,
+        impact_pages,
+        pages,
+        policy_pages,
+        register_pages,
+    )
 
     paths = []
-    for module in (pages, governance_pages, admin_pages, policy_pages, register_pages):
+    modules = (pages, governance_pages, admin_pages, policy_pages, register_pages, impact_pages)
+    for module in modules:
         for route in module.router.routes:
             if isinstance(route, APIRoute) and "POST" in route.methods and route.path != "/login":
                 paths.append(re.sub(r"\{[^}]+\}", "1", route.path))

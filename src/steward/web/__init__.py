@@ -18,6 +18,7 @@ def mount(app: FastAPI) -> None:
     from steward.web.connection_pages import router as connection_router
     from steward.web.dataset_pages import router as dataset_router
     from steward.web.governance_pages import router as governance_router
+    from steward.web.impact_pages import router as impact_router
     from steward.web.job_pages import router as job_router
     from steward.web.monitor_pages import router as monitor_router
     from steward.web.notification_pages import router as notification_router
@@ -33,6 +34,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(register_router)  # before /models/{name}: /models/new is a page
     app.include_router(version_router)  # before /models/{name}: a fixed path below it
     app.include_router(monitor_router)
+    app.include_router(impact_router)
     app.include_router(router)
     app.include_router(programme_router)
     app.include_router(governance_router)

@@ -71,6 +71,9 @@ LABELS: dict[str, str] = {
     "active": N_("active"),
     "passed": N_("passed"),
     "failed": N_("failed"),
+    # impact assessment revisions
+    "submitted": N_("submitted"),
+    "superseded": N_("superseded"),
     # monitoring state of a model in the inventory
     "monitored": N_("monitored"),
     "unmonitored": N_("not monitored"),

@@ -617,9 +617,12 @@ async def model_page(request: Request, name: str, version: int | None = None) ->
             )
 
         monitors = monitor_sections(page, name) if governance else []
+        from steward.web.impact_pages import impact_summary
+
         return page.render(
             "model.html",
             governance=governance,
+            impact=impact_summary(page, name) if governance else None,
             monitors=monitors,
             performance={s["monitor"].id: _monitor_performance(page, s) for s in monitors},
             metric="psi",

@@ -947,3 +947,8 @@ ZH_TW.update({k: v for k, v in ZH_TW_MONITORS.items() if k not in ZH_TW})
 from steward.web.locale.zh_tw_findings import ZH_TW_FINDINGS  # noqa: E402
 
 ZH_TW.update({k: v for k, v in ZH_TW_FINDINGS.items() if k not in ZH_TW})
+
+# The impact assessment pages, likewise.
+from steward.web.locale.zh_tw_impact import ZH_TW_IMPACT  # noqa: E402
+
+ZH_TW.update({k: v for k, v in ZH_TW_IMPACT.items() if k not in ZH_TW})

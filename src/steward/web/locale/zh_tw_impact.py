@@ -1,0 +1,37 @@
+# ruff: noqa: E501, RUF001  (Traditional Chinese uses full-width punctuation)
+"""Traditional Chinese for the impact assessment pages, merged into
+:data:`steward.web.locale.zh_tw.ZH_TW`."""
+
+ZH_TW_IMPACT: dict[str, str] = {
+    "Answers of revision %(revision)s": "第 %(revision)s 版的回答",
+    "Approve revision %(revision)s": "核准第 %(revision)s 版",
+    "Approved revision that counts": "目前有效的核准版本",
+    "Comment (why; required)": "意見（說明理由；必填）",
+    "Fill or revise the impact assessment": "填寫或修訂影響評估",
+    "Filled by": "填寫者",
+    "Form %(form)s, version %(version)s: ISO/IEC 42005 structure, with the EU AI Act Art. 27 fundamental-rights questions required for high-risk models. Each submission is a new revision; it counts once someone who neither submitted it nor owns the model approves it, and goes stale when the model's purpose or affected population changes.": "表單 %(form)s，版本 %(version)s：採 ISO/IEC 42005 架構，高風險模型須回答歐盟人工智慧法第 27 條的基本權利問題。每次提交都是新的版本；須由既非提交者、也非模型擁有者的人核准後才生效，模型的用途或受影響族群改變時即失效。",
+    "Impact assessment": "影響評估",
+    "Impact assessment for %(model)s": "%(model)s 的影響評估",
+    "Latest revision": "最新版本",
+    "No impact assessment yet": "尚無影響評估",
+    "Nothing is saved until you submit. Submitting a new revision replaces one that awaits a decision.": "提交前不會儲存任何內容。提交新版本會取代仍待決定的版本。",
+    "Reject revision %(revision)s": "退回第 %(revision)s 版",
+    "Rejected": "已退回",
+    "Review the impact assessment": "審查影響評估",
+    "Revision": "版本",
+    "Revisions": "版本紀錄",
+    "Stale: approved, but no longer counts": "已失效：曾經核准，但已不再有效",
+    "Submit the assessment": "提交評估",
+    "Submitted, awaiting a decision": "已提交，等待決定",
+    "The impact assessment was approved.": "影響評估已核准。",
+    "The impact assessment was rejected.": "影響評估已退回。",
+    "The impact assessment was submitted. Someone who neither submitted it nor owns the model approves or rejects it.": "影響評估已提交。須由既非提交者、也非模型擁有者的人核准或退回。",
+    "View the impact assessment": "檢視影響評估",
+    "Why it is stale": "失效原因",
+    "approved by %(who)s": "由 %(who)s 核准",
+    "form version %(version)s": "表單版本 %(version)s",
+    "required": "必填",
+    "required for high-risk models (EU AI Act Art. 27)": "高風險模型必填（歐盟人工智慧法第 27 條）",
+    "submitted": "已提交",
+    "superseded": "已被取代",
+}
