@@ -938,3 +938,8 @@ ZH_TW.update({k: v for k, v in ZH_TW_LIFECYCLE.items() if k not in ZH_TW})
 from steward.web.locale.zh_tw_monitors import ZH_TW_MONITORS  # noqa: E402
 
 ZH_TW.update({k: v for k, v in ZH_TW_MONITORS.items() if k not in ZH_TW})
+
+# The paged "My work" page, likewise.
+from steward.web.locale.zh_tw_work import ZH_TW_WORK  # noqa: E402
+
+ZH_TW.update({k: v for k, v in ZH_TW_WORK.items() if k not in ZH_TW})
