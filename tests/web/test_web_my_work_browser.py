@@ -72,7 +72,7 @@ def test_a_long_section_shows_one_page_and_more_then_the_next_page(
     assert "model-27" in rows.first.inner_text() and "model-03" in rows.last.inner_text()
     more = section.locator("a.more")
     assert more.inner_text() == f"{EXTRA} more"
-    val.shot("40-my-work-paged")
+    val.shot("70-my-work-paged")
     more.click()
     page.wait_for_url("**section=review&page=2**")
     section = page.locator("section#work-review")
@@ -97,7 +97,7 @@ def test_the_paged_sections_in_traditional_chinese(browser: Any, server: LiveSer
     assert f"({total})" in section.locator("h2").inner_text()
     assert section.locator("tr.work-questionnaire").count() == SECTION_SIZE
     assert section.locator("a.more").inner_text() == f"還有 {EXTRA} 項"
-    olive.shot("41-my-work-paged-zh-TW")
+    olive.shot("71-my-work-paged-zh-TW")
     section.locator("a.more").click()
     page.wait_for_url("**section=questionnaire&page=2**")
     section = page.locator("section#work-questionnaire")
