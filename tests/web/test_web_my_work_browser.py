@@ -79,7 +79,7 @@ def test_a_long_section_shows_one_page_and_more_then_the_next_page(
     rows = section.locator("tr.work-review")
     assert rows.count() == EXTRA
     assert "model-02" in rows.first.inner_text() and "model-00" in rows.last.inner_text()
-    assert f"{SECTION_SIZE + 1}–{total} of {total}" in section.locator(".shown").inner_text()
+    assert f"{SECTION_SIZE + 1}\u2013{total} of {total}" in section.locator(".shown").inner_text()
     assert section.locator("a.more").count() == 0
     assert int(page.locator("nav a[href='/work'] .badge").inner_text()) == total  # exact
     section.locator("a[rel=prev]").click()
