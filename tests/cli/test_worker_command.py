@@ -64,7 +64,7 @@ def test_once_runs_every_job_and_delivers_the_outbox(tmp_path: Path) -> None:
         assert all(o["ran"] and o["ok"] for o in jobs.values())
         assert jobs["webhooks"]["detail"].startswith("1 delivered")
         # the reviews job journalled review.overdue; the webhooks job of the same pass sent it
-        assert jobs["reviews"]["detail"] == "1 review(s) overdue"
+        assert jobs["reviews"]["detail"] == "1 overdue review(s) newly journalled"
         assert [r.event for r in rx.received] == ["review.overdue"]
         again = json.loads(ok(home, "worker", "--once", "--json").stdout)
         outcomes = {o["job"]: o for o in again["outcomes"]}

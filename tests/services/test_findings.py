@@ -391,7 +391,9 @@ def test_review_refusals(timed: Context) -> None:
     assert _events(timed, Action.REVIEW_COMPLETED) == []
 
 
-def test_review_due_reports_overdue_once_per_due_date(timed: Context, clock: Clock) -> None:
+def test_overdue_reviews_are_journalled_once_per_due_date_by_the_report_not_the_list(
+    timed: Context, clock: Clock
+) -> None:
     _model(timed, "credit", "critical")
     _model(timed, "scoring", "low")
     _model(timed, "unassessed", None)
@@ -411,9 +413,14 @@ def test_review_due_reports_overdue_once_per_due_date(timed: Context, clock: Clo
     assert _events(timed, Action.REVIEW_OVERDUE) == []
 
     clock.advance(days=15)  # overdue since 2026-07-01
-    for _ in range(3):
+    for _ in range(3):  # asking is a read: it journals nothing
         due = reviews.reviews_due(timed, ALICE, within_days=0)
         assert (due[0].model, due[0].status, due[0].days) == ("credit", DueStatus.OVERDUE, -4)
+    assert _events(timed, Action.REVIEW_OVERDUE) == []
+    # the worker's report journals it once, however often it runs
+    assert [d.model for d in reviews.report_overdue(timed, ALICE)] == ["credit"]
+    assert reviews.report_overdue(timed, ALICE) == []
+    assert reviews.report_overdue(timed, ALICE) == []
     (notice,) = _events(timed, Action.REVIEW_OVERDUE)
     assert notice == {
         "model": "credit",
@@ -426,7 +433,7 @@ def test_review_due_reports_overdue_once_per_due_date(timed: Context, clock: Clo
     reviews.complete_review(timed, VAL, "credit", outcome="satisfactory", notes="late but done")
     assert [d.model for d in reviews.reviews_due(timed, ALICE, within_days=0)] == ["never"]
     clock.advance(days=200)
-    reviews.reviews_due(timed, ALICE, within_days=0)
+    reviews.report_overdue(timed, ALICE)
     assert [e["due_date"] for e in _events(timed, Action.REVIEW_OVERDUE)] == [
         "2026-07-01",
         "2027-01-05",

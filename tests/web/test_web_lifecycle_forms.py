@@ -2,12 +2,12 @@
 risk officer grants a waiver (the expiry is required; an owner is refused by the
 service), a validator completes a review with its checklist (a satisfactory outcome
 confirms every item; a refusal keeps what was typed, on the form), and "My work" lists
-what waits for each person."""
+what waits for each person, a page of each kind at a time, journalling nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,11 +21,12 @@ from steward.domain.permissions import OPERATOR, Principal
 from steward.domain.policy import default_pack_text
 from steward.domain.reviews import CHECKLIST
 from steward.domain.specs import VersionSpec
-from steward.services import findings, identity, policies, versions, waivers
+from steward.services import findings, identity, policies, reviews, versions, waivers, work
 from steward.services import models as model_service
 from steward.services.context import Context
 
 OP = Principal(name="admin", roles=frozenset({OPERATOR}))
+OLIVE = Principal(name="olive", roles=frozenset({"owner"}))
 
 
 @pytest.fixture
@@ -138,3 +139,48 @@ def test_the_model_card_view_follows_the_page_language(web: TestClient) -> None:
     assert '<html lang="zh-TW">' in chinese.text
     assert "模型卡" in chinese.text and "模型細節" in chinese.text
     assert "Model card:" not in chinese.text
+
+
+def test_my_work_pages_each_section_and_keeps_the_navigation_count_exact(
+    web: TestClient, ctx: Context
+) -> None:
+    size = work.SECTION_SIZE
+    for i in range(size + 3):  # with churn: size + 4 questionnaires waiting for olive
+        model_service.create_model(ctx, OP, f"m{i:02d}", owner="olive", purpose="paging")
+    sign_in(web, "olive")
+    page = web.get("/work")
+    assert page.status_code == 200
+    assert page.text.count('class="work-questionnaire"') == size
+    assert f'data-total="{size + 4}"' in page.text and ">4 more</a>" in page.text
+    badge = page.text.split('<span class="badge"', 1)[1].split(">", 1)[1].split("<", 1)[0]
+    assert int(badge) == work.my_work(ctx, OLIVE).total == size + 4  # exact, not one page
+    second = web.get("/work?section=questionnaire&page=2")
+    assert second.text.count('class="work-questionnaire"') == 4
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
+    beyond = web.get("/work?section=questionnaire&page=9")  # the last page
+    assert beyond.text.count('class="work-questionnaire"') == 4
+    bad = web.get("/work?section=nonsense")
+    assert bad.status_code == 422 and "approval, finding, review" in bad.text
+    assert web.get("/work?section=questionnaire&page=x").status_code == 422
+
+
+def test_my_work_and_the_navigation_write_nothing_to_the_journal(
+    web: TestClient, ctx: Context
+) -> None:
+    sign_in(web, "val")
+    model_service.create_model(
+        ctx, OP, "late", owner="olive", risk_tier="high", risk_override_reason="test"
+    )
+    model_service.update_model(ctx, OP, "late", next_review_date=date(2020, 1, 1))
+    with ctx.uow.read() as uow:
+        before = uow.audit.max_seq()
+    work_page = web.get("/work")
+    assert work_page.status_code == 200 and 'class="work-review"' in work_page.text
+    assert web.get("/").status_code == 200  # the navigation's count
+    assert web.get("/reviews").status_code == 200
+    with ctx.uow.read() as uow:
+        assert uow.audit.max_seq() == before
+        assert uow.audit.search(AuditFilter(action="review.overdue"), 10) == []
+    # the worker's report journals it, once
+    assert [d.model for d in reviews.report_overdue(ctx, OP)] == ["late"]
+    assert reviews.report_overdue(ctx, OP) == []

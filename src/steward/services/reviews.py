@@ -147,8 +147,9 @@ def reviews_due(
 ) -> list[ReviewDue]:
     """Overdue reviews, those due within ``within_days``, and tiered models never scheduled.
 
-    Each overdue review is journalled once as ``review.overdue`` (per model and missed
-    due date) the first time it is reported, so subscribers hear of it exactly once.
+    A pure read: asking (a page, the navigation's count, `steward review due`) journals
+    nothing. The worker's ``reviews`` job (:func:`report_overdue`) journals each overdue
+    review once, deciding what is overdue with this same function.
     """
     ensure(principal, Permission.GOVERNANCE_READ)
     if not 0 <= within_days <= MAX_WINDOW_DAYS:
@@ -160,13 +161,13 @@ def reviews_due(
     with ctx.uow.read() as uow:
         today = uow.now.date()
         rows = uow.reviews.due(today + timedelta(days=within_days), limit)
-        due: list[ReviewDue] = []
-        unreported: list[tuple[int, ReviewDue]] = []
-        for row in rows:
-            status = rules.due_status(row["next_review_date"], today, within_days)
-            if status is None:
-                continue
-            entry = ReviewDue(
+    due: list[ReviewDue] = []
+    for row in rows:
+        status = rules.due_status(row["next_review_date"], today, within_days)
+        if status is None:
+            continue
+        due.append(
+            ReviewDue(
                 model=row["name"],
                 risk_tier=row["risk_tier"],
                 owner=row["owner"],
@@ -174,29 +175,33 @@ def reviews_due(
                 status=status,
                 days=(row["next_review_date"] - today).days if row["next_review_date"] else None,
             )
-            due.append(entry)
-            if status is DueStatus.OVERDUE and not uow.reviews.notice_exists(
-                row["id"], row["next_review_date"]
-            ):
-                unreported.append((int(row["id"]), entry))
-    if unreported:
-        _report_overdue(ctx, principal, unreported)
+        )
     return due
 
 
-def completions(principal: Principal, due: list[ReviewDue]) -> dict[str, Decision]:
-    """Per model in ``due``: may ``principal`` complete its review, and why (for the faces)."""
-    return {entry.model: rules.may_complete(principal, entry.model, entry.owner) for entry in due}
+def report_overdue(ctx: Context, principal: Principal) -> list[ReviewDue]:
+    """Journal ``review.overdue`` for each overdue review not reported yet (per model and
+    missed due date, so subscribers hear of it exactly once); return those reported.
 
-
-def _report_overdue(
-    ctx: Context, principal: Principal, entries: list[tuple[int, ReviewDue]]
-) -> None:
+    What is overdue is :func:`reviews_due`'s answer — the pages' rule — and this is the
+    only place that writes the notice: the worker's scheduled ``reviews`` job calls it.
+    """
+    overdue = [
+        entry
+        for entry in reviews_due(ctx, principal, within_days=0, limit=MAX_DUE)
+        if entry.status is DueStatus.OVERDUE
+    ]
+    if not overdue:
+        return []
+    reported: list[ReviewDue] = []
     with ctx.uow.write() as uow:
-        for mid, entry in entries:
+        for entry in overdue:
             assert entry.next_review_date is not None
+            mid = uow.models.id_of(entry.model)
+            if mid is None or uow.reviews.notice_exists(mid, entry.next_review_date):
+                continue  # deleted since, or reported before
             if not uow.reviews.claim_notice(mid, entry.next_review_date, uow.now):
-                continue  # reported meanwhile by someone else
+                continue  # reported meanwhile by another worker
             event = uow.record(
                 principal.name,
                 Action.REVIEW_OVERDUE,
@@ -211,4 +216,11 @@ def _report_overdue(
                 },
             )
             uow.reviews.set_notice_seq(mid, entry.next_review_date, event.seq)
+            reported.append(entry)
         uow.commit()
+    return reported
+
+
+def completions(principal: Principal, due: list[ReviewDue]) -> dict[str, Decision]:
+    """Per model in ``due``: may ``principal`` complete its review, and why (for the faces)."""
+    return {entry.model: rules.may_complete(principal, entry.model, entry.owner) for entry in due}

@@ -5,6 +5,10 @@ decide (``approvals.inbox``: roles, independence, already-decided), findings the
 periodic reviews they may complete (``reviews.completions``), risk assessments of their
 models that are missing or stale (``risk.get_assessment``) and their models' open
 monitoring alerts — merged and sorted by due date, soonest first; undated work last.
+
+The page shows each kind as a section: its exact count and one page of SECTION_SIZE items
+(:func:`section`), so an administrator with a thousand reviews due is not sent a thousand
+rows. Notifications and the navigation's count read the whole list.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from steward.domain.errors import InvalidInput
 from steward.domain.permissions import Permission, Principal, authorize, ensure
 from steward.services import approvals, findings, monitoring, reviews, web_views
 from steward.services import risk as risk_service
@@ -25,6 +30,7 @@ from steward.services.context import Context
 KINDS = ("approval", "finding", "review", "questionnaire", "alert")
 REVIEW_WINDOW_DAYS = 30
 MAX_OWNED_MODELS = 200
+SECTION_SIZE = 25  # items of one kind shown per page of "My work"
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,49 @@ class MyWork:
     @property
     def total(self) -> int:
         return len(self.items)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page of one kind of work: ``items`` are those at positions
+    ``first``..``first + len(items) - 1`` (1-based) of ``total``, soonest due first."""
+
+    kind: str
+    total: int
+    items: list[WorkItem]
+    page: int
+    pages: int
+    first: int
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def section(found: MyWork, kind: str, page: int = 1, size: int = SECTION_SIZE) -> Section:
+    """Page ``page`` (1-based) of ``found``'s work of ``kind``; a page past the last shows the
+    last one."""
+    if kind not in KINDS:
+        raise InvalidInput(
+            f"Unknown section {kind!r}: choose one of {', '.join(KINDS)}.", field="section"
+        )
+    if page < 1:
+        raise InvalidInput("The page number must be 1 or more.", field="page")
+    if size < 1:
+        raise InvalidInput("The page size must be 1 or more.", field="size")
+    of_kind = [item for item in found.items if item.kind == kind]
+    pages = max(1, -(-len(of_kind) // size))
+    page = min(page, pages)
+    start = (page - 1) * size
+    return Section(kind, len(of_kind), of_kind[start : start + size], page, pages, start + 1)
 
 
 def my_work(ctx: Context, principal: Principal) -> MyWork:

@@ -91,8 +91,8 @@ def _run_job(
         made = transparency.tick(ctx, principal)
         return "no checkpoint due" if made is None else f"signed checkpoint {made.id}"
     if job is Job.REVIEWS:
-        due = reviews.reviews_due(ctx, principal, within_days=0)
-        return f"{len(due)} review(s) overdue"
+        reported = reviews.report_overdue(ctx, principal)
+        return f"{len(reported)} overdue review(s) newly journalled"
     if job is Job.MLFLOW_SYNC:
         if not ctx.settings.mlflow_tracking_uri:
             return "not configured (STEWARD_MLFLOW_TRACKING_URI)"

@@ -21,6 +21,7 @@ from steward.domain.audit import AuditFilter
 from steward.domain.entities import ASSESSED_TIERS, serving_version
 from steward.domain.errors import (
     Forbidden,
+    InvalidInput,
     NotFound,
     StewardError,
     TooManyRequests,
@@ -450,9 +451,30 @@ WORK_KINDS = {
 async def my_work_page(request: Request) -> Response:
     def build(page: Page) -> Response:
         assert page.principal is not None
+        shown = request.query_params.get("section", "")
+        number = request.query_params.get("page", "1")
         found = work.my_work(page.ctx, page.principal)
         page.work_total = found.total
-        return page.render("work.html", work=found, kinds=WORK_KINDS)
+        try:
+            if shown:
+                work.section(found, shown, 1)  # an unknown section is named, with the choices
+            if shown and not number.isdigit():
+                raise InvalidInput(
+                    f"The page number must be a whole number, not {number!r}.", field="page"
+                )
+            sections = [
+                work.section(found, kind, int(number) if kind == shown else 1)
+                for kind in work.KINDS
+            ]
+        except InvalidInput as refused:
+            return page.refusal(refused, back="/work")
+        return page.render(
+            "work.html",
+            work=found,
+            sections=[s for s in sections if s.total],
+            kinds=WORK_KINDS,
+            size=work.SECTION_SIZE,
+        )
 
     return await _page(request, build)
 

@@ -952,3 +952,7 @@ ZH_TW.update({k: v for k, v in ZH_TW_FINDINGS.items() if k not in ZH_TW})
 from steward.web.locale.zh_tw_impact import ZH_TW_IMPACT  # noqa: E402
 
 ZH_TW.update({k: v for k, v in ZH_TW_IMPACT.items() if k not in ZH_TW})
+# The paged "My work" page, likewise.
+from steward.web.locale.zh_tw_work import ZH_TW_WORK  # noqa: E402
+
+ZH_TW.update({k: v for k, v in ZH_TW_WORK.items() if k not in ZH_TW})
