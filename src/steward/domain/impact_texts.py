@@ -14,11 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import resources
-from typing import Any
 
-import yaml
-
+from steward.domain import form_texts
 from steward.domain.impact import ImpactForm
 
 # Languages with shipped form texts: page language code -> file in steward.policies.
@@ -34,32 +31,22 @@ class FormTexts:
     fields: Mapping[str, str]  # field id -> the question's words
 
 
-def _words(node: Any) -> dict[str, str]:
-    if not isinstance(node, dict):
-        return {}
-    return {str(k): " ".join(str(v).split()) for k, v in node.items() if isinstance(v, str | int)}
-
-
 def parse_texts(text: str) -> FormTexts:
-    doc = yaml.safe_load(text) or {}
-    if not isinstance(doc, dict):
-        raise ValueError("impact assessment form texts are a mapping")
+    doc = form_texts.document(text, "impact assessment form texts")
     return FormTexts(
         form=str(doc.get("form") or ""),
         version=str(doc.get("version") or ""),
         title=str(doc.get("title") or "").strip(),
-        sections=_words(doc.get("sections")),
-        fields=_words(doc.get("fields")),
+        sections=form_texts.words(doc.get("sections"), fold=True),
+        fields=form_texts.words(doc.get("fields"), fold=True),
     )
 
 
 @cache
 def shipped_texts(code: str) -> FormTexts | None:
     """The texts Steward ships for page language ``code``; None for English or unknown."""
-    name = SHIPPED.get(code)
-    if name is None:
-        return None
-    return parse_texts(resources.files("steward.policies").joinpath(name).read_text("utf-8"))
+    text = form_texts.shipped(SHIPPED, code)
+    return None if text is None else parse_texts(text)
 
 
 def applies(form: ImpactForm, texts: FormTexts | None) -> bool:

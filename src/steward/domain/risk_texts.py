@@ -13,11 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
-from importlib import resources
-from typing import Any
 
-import yaml
-
+from steward.domain import form_texts
 from steward.domain.risk import Option, Question, Questionnaire
 
 # Languages with shipped questionnaire texts: page language code -> file in steward.policies.
@@ -41,16 +38,8 @@ class QuestionnaireTexts:
     questions: Mapping[str, QuestionTexts]
 
 
-def _words(node: Any) -> dict[str, str]:
-    if not isinstance(node, dict):
-        return {}
-    return {str(k): str(v).strip() for k, v in node.items() if isinstance(v, str | int)}
-
-
 def parse_texts(text: str) -> QuestionnaireTexts:
-    doc = yaml.safe_load(text) or {}
-    if not isinstance(doc, dict):
-        raise ValueError("questionnaire texts are a mapping")
+    doc = form_texts.document(text, "questionnaire texts")
     questions: dict[str, QuestionTexts] = {}
     for qid, entry in (doc.get("questions") or {}).items():
         if not isinstance(entry, dict):
@@ -58,8 +47,8 @@ def parse_texts(text: str) -> QuestionnaireTexts:
         questions[str(qid)] = QuestionTexts(
             text=str(entry.get("text") or "").strip(),
             help=str(entry.get("help") or "").strip(),
-            options=_words(entry.get("options")),
-            reasons=_words(entry.get("reasons")),
+            options=form_texts.words(entry.get("options")),
+            reasons=form_texts.words(entry.get("reasons")),
         )
     return QuestionnaireTexts(
         questionnaire=str(doc.get("questionnaire") or ""),
@@ -73,10 +62,8 @@ def parse_texts(text: str) -> QuestionnaireTexts:
 @cache
 def shipped_texts(code: str) -> QuestionnaireTexts | None:
     """The texts Steward ships for page language ``code``; None for English or unknown."""
-    name = SHIPPED.get(code)
-    if name is None:
-        return None
-    return parse_texts(resources.files("steward.policies").joinpath(name).read_text("utf-8"))
+    text = form_texts.shipped(SHIPPED, code)
+    return None if text is None else parse_texts(text)
 
 
 def _option(option: Option, words: QuestionTexts) -> Option:

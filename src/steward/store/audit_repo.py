@@ -59,17 +59,9 @@ def stream_raw(conn: Connection, name: str, sql: str, batch: int) -> Iterator[An
     would cost more than the hashing; PostgreSQL streams through a server-side
     cursor called ``name``. ``sql`` is Steward's own text, never a caller's.
     """
-    raw: Any = conn.connection.dbapi_connection
-    postgres = conn.dialect.name == "postgresql"
-    cursor = raw.cursor(name=name) if postgres else raw.cursor()
-    try:
-        if postgres:
-            cursor.itersize = batch
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(batch):
+    with raw_cursor(conn, name, sql, batch) as cursor:
+        while rows := cursor.fetchmany(batch):  # type: ignore[attr-defined]
             yield from rows
-    finally:
-        cursor.close()
 
 
 class AuditRepository:

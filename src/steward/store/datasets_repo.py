@@ -397,23 +397,7 @@ class DatasetRepository:
         rows = self.conn.execute(
             select(t.dataset_findings).where(_f.dataset_id == dataset_id).order_by(_f.id.desc())
         ).mappings()
-        return [
-            DataFinding(
-                id=r["id"],
-                dataset=name,
-                version=r["version"],
-                rule=r["rule"],
-                title=r["title"],
-                severity=r["severity"],
-                status=r["status"],
-                opened_at=r["opened_at"],
-                resolved_at=r["resolved_at"],
-                resolved_by_version=r["resolved_by_version"],
-                message_key=r["message_key"],
-                message_params=r["message_params"],
-            )
-            for r in rows
-        ]
+        return [_data_finding(r, name) for r in rows]
 
     def search_findings(
         self,
@@ -438,21 +422,7 @@ class DatasetRepository:
             query = query.where(_f.version == version)
         if severities is not None:
             query = query.where(_f.severity.in_(list(severities)))
-        return [
-            DataFinding(
-                id=r["id"],
-                dataset=r["dataset_name"],
-                version=r["version"],
-                rule=r["rule"],
-                title=r["title"],
-                severity=r["severity"],
-                status=r["status"],
-                opened_at=r["opened_at"],
-                resolved_at=r["resolved_at"],
-                resolved_by_version=r["resolved_by_version"],
-            )
-            for r in self.conn.execute(query).mappings()
-        ]
+        return [_data_finding(r, r["dataset_name"]) for r in self.conn.execute(query).mappings()]
 
     # -- lineage ---------------------------------------------------------------------------
     def content_id(self, fingerprint: str) -> int | None:
@@ -510,3 +480,20 @@ class DatasetRepository:
             )
             for vid, version, stage, training, name in rows
         ]
+
+
+def _data_finding(r: Any, dataset: str) -> DataFinding:
+    return DataFinding(
+        id=r["id"],
+        dataset=dataset,
+        version=r["version"],
+        rule=r["rule"],
+        title=r["title"],
+        severity=r["severity"],
+        status=r["status"],
+        opened_at=r["opened_at"],
+        resolved_at=r["resolved_at"],
+        resolved_by_version=r["resolved_by_version"],
+        message_key=r["message_key"],
+        message_params=r["message_params"],
+    )
