@@ -5,10 +5,10 @@ fresh process so the peak is that scan's alone.
 Modes, each a warm-up and ``--repeat`` timed scans in one child process:
 
 - ``steward``: ``steward.validation.personal_data.scan`` on the file opened as an Arrow
-  dataset (DuckDB streams it; the reservoir sample of 100 000 rows is what stays in memory).
+  dataset (DuckDB reads it; only the random sample of 100 000 rows stays in memory).
 - ``steward-pandas``: the same scan on the file read into pandas first (what
   ``dataset snapshot`` holds in memory anyway), 1 M rows only.
-- ``python``: the baseline a hand-written scan would be — the same DuckDB reservoir
+- ``python``: the baseline a hand-written scan would be — the same random
   sample, then each pattern checked with ``re.fullmatch`` value by value in Python (the
   check digits with the same numpy validators), 1 M rows only.
 """
@@ -134,17 +134,16 @@ def _vmhwm_mib() -> float:
 
 
 def _python_scan(path: Path) -> int:
-    """The baseline: the same reservoir sample, then ``re.fullmatch`` value by value."""
+    """The baseline: the same sample (every column), then ``re.fullmatch`` value by value."""
     import pyarrow.dataset as ds
 
     from steward.domain.personal_data import CHECKED, PATTERNS, SAMPLE_ROWS
     from steward.validation import personal_data as pii
-    from steward.validation.data_rules import RELATION, _connect
+    from steward.validation.data_rules import _connect
 
-    con = _connect(ds.dataset(str(path)))
-    table = con.sql(
-        f"SELECT * FROM {RELATION} USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (16)"
-    ).to_arrow_table()
+    dataset = ds.dataset(str(path))
+    con = _connect(dataset)
+    table = pii._draw(con, dataset, dataset.schema.names, dataset.count_rows(), SAMPLE_ROWS)
     con.close()
     compiled = {c: re.compile(p) for c, p in PATTERNS.items()}
     found = 0
@@ -238,7 +237,7 @@ def run(sizes: list[int], repeat: int, write_md: bool) -> str:
         "Taiwanese mobile and landline numbers, national IDs and resident certificate numbers "
         "with valid check digits, Luhn-valid cards, IBANs, IPv4, IPv6, dates of birth, names, "
         "addresses, a diagnosis code, religion) and 16 others (8 float, 4 integer, 4 "
-        "categorical). The scan reads a reservoir sample of 100 000 rows "
+        "categorical). The scan reads a simple random sample of 100 000 rows "
         "([docs/datasets.md](docs/datasets.md#personal-data)), so beyond that size the cost "
         "is reading the file once.",
         "",

@@ -4,6 +4,7 @@ real formats and the same numbers with one digit wrong; and the scan's detection
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -122,3 +123,25 @@ def test_examples_are_masked_and_a_large_table_is_sampled() -> None:
     assert email.detections[0].category is Category.EMAIL and email.detections[0].share == 1.0
     assert email.examples and all(e.startswith("p***@***.com") for e in email.examples)
     assert not any("person" in e for e in email.examples)
+
+
+def test_a_parquet_file_is_sampled_by_position_like_the_same_table(tmp_path: Path) -> None:
+    """A local Parquet dataset is sampled without a reservoir over the whole file: the
+    same seeded positions as the in-memory table, so the same scan (two files here)."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    values = [f"person{i}@example.com" if i % 3 else f"n{i}" for i in range(300)]
+    table = pa.table({"email": values, "n": list(range(300))})
+    pq.write_table(table.slice(0, 120), tmp_path / "a.parquet", row_group_size=50)
+    pq.write_table(table.slice(120), tmp_path / "b.parquet", row_group_size=50)
+    from_files = pii.scan(ds.dataset(str(tmp_path), format="parquet"), NOW, sample_rows=100)
+    in_memory = pii.scan(table, NOW, sample_rows=100)
+    assert [(s.column, s.rows, s.sampled, s.detections) for s in from_files] == [
+        (s.column, s.rows, s.sampled, s.detections) for s in in_memory
+    ]
+    email = next(s for s in from_files if s.column == "email")
+    chosen = pii.positions(300, 100)
+    expected = sum(1 for i in chosen if i % 3)
+    assert (email.rows, email.sampled) == (300, 100)
+    assert email.detections[0].matches == expected

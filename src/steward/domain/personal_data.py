@@ -25,7 +25,7 @@ from typing import Any
 
 from steward.domain.errors import InvalidInput
 
-SAMPLE_ROWS = 100_000  # rows a scan reads at most (a reservoir sample beyond)
+SAMPLE_ROWS = 100_000  # rows a scan reads at most (a simple random sample beyond)
 MIN_SHARE = 0.10  # share of non-empty sampled values a value category needs to be reported
 EXAMPLES = 3
 MAX_REASON = 2_000

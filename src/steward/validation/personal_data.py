@@ -31,7 +31,7 @@ from steward.domain.personal_data import (
     hinted,
     mask,
 )
-from steward.validation.data_rules import RELATION, _connect, literal, quote
+from steward.validation.data_rules import RELATION, _arrow, _connect, literal, quote
 
 SAMPLE = "pii_sample"
 SEED = 16  # a repeatable sample: the same rows give the same scan
@@ -161,10 +161,10 @@ def scan(frame: Any, now: datetime, *, sample_rows: int = SAMPLE_ROWS) -> list[C
     dates, and any column whose name is a hint), one query counts every pattern of every
     column on it; each pattern is guarded by a cheap test (length, a character), so the
     regular expression only runs on values that can match."""
+    frame = _arrow(frame)
     con = _connect(frame)
     try:
-        counted = con.execute(f"SELECT count(*) FROM {RELATION}").fetchone()
-        rows = int(counted[0]) if counted else 0
+        rows = _row_count(con, frame)
         described = con.execute(f"DESCRIBE SELECT * FROM {RELATION}").fetchall()
         kinds = {str(name): _kind(str(type_name)) for name, type_name, *_ in described}
         hints = {c: hinted(c) for c in kinds}
@@ -172,12 +172,7 @@ def scan(frame: Any, now: datetime, *, sample_rows: int = SAMPLE_ROWS) -> list[C
         plans = {c: _plan(c, kinds[c], hints[c], now) for c in wanted}
         counts: dict[str, list[int]] = {}
         if wanted:
-            sample = f"USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE ({SEED})"
-            drawn = con.sql(
-                f"SELECT {', '.join(quote(c) for c in wanted)} FROM {RELATION} "
-                + (sample if rows > sample_rows else "")
-            ).to_arrow_table()
-            con.register(SAMPLE, drawn)
+            con.register(SAMPLE, _draw(con, frame, wanted, rows, sample_rows))
             listed = [expr for c in wanted for _, expr in plans[c]]
             got = con.execute(f"SELECT {', '.join(listed)} FROM {SAMPLE}").fetchone()
             flat = [int(x or 0) for x in got] if got else [0] * len(listed)
@@ -188,6 +183,87 @@ def scan(frame: Any, now: datetime, *, sample_rows: int = SAMPLE_ROWS) -> list[C
         return [_column(con, c, hints[c], plans.get(c, []), counts.get(c), rows) for c in kinds]
     finally:
         con.close()
+
+
+def _row_count(con: Any, frame: Any) -> int:
+    """The rows of ``frame``: a Parquet dataset's from its footers (DuckDB's count over a
+    registered Arrow dataset reads every batch), anything else by DuckDB."""
+    import pyarrow.dataset as ds
+
+    if isinstance(frame, ds.Dataset):
+        return int(frame.count_rows())
+    counted = con.execute(f"SELECT count(*) FROM {RELATION}").fetchone()
+    return int(counted[0]) if counted else 0
+
+
+def positions(rows: int, sample_rows: int) -> np.ndarray:
+    """The sampled row positions: a simple random sample without replacement, seeded (the
+    same rows give the same sample), in file order."""
+    chosen = np.random.default_rng(SEED).choice(rows, size=sample_rows, replace=False)
+    return np.sort(chosen)
+
+
+def _local_parquet(frame: Any) -> list[str] | None:
+    """The files of an unpartitioned Parquet dataset on the local disk, else None."""
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+
+    if not isinstance(frame, ds.FileSystemDataset):
+        return None
+    if not isinstance(frame.format, ds.ParquetFileFormat):
+        return None
+    if not isinstance(frame.filesystem, pafs.LocalFileSystem):
+        return None
+    fragments = list(frame.get_fragments())
+    if any(str(f.partition_expression) != "true" for f in fragments):
+        return None
+    return [str(f.path) for f in fragments]
+
+
+def _draw(con: Any, frame: Any, wanted: list[str], rows: int, sample_rows: int) -> Any:
+    """The sample of ``wanted`` as an Arrow table: every row when there are at most
+    ``sample_rows``; else the rows at :func:`positions` — taken by position from an
+    in-memory table, read by ``file_row_number`` from local Parquet files (DuckDB decodes
+    the pages but keeps only the sampled rows; no reservoir of wide rows), and for other
+    sources DuckDB's seeded reservoir sample."""
+    import pyarrow as pa
+
+    listed = ", ".join(quote(c) for c in wanted)
+    if rows <= sample_rows:
+        return con.sql(f"SELECT {listed} FROM {RELATION}").to_arrow_table()
+    chosen = positions(rows, sample_rows)
+    if isinstance(frame, pa.Table):
+        return frame.select(wanted).take(pa.array(chosen))
+    files = _local_parquet(frame)
+    if files is None:
+        return con.sql(
+            f"SELECT {listed} FROM {RELATION} "
+            f"USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE ({SEED})"
+        ).to_arrow_table()
+    from steward.monitoring._duckdb import new_connection
+
+    reader = new_connection()
+    try:
+        reader.execute("SET enable_progress_bar = false")
+        parts = []
+        start = 0
+        for path, fragment in zip(files, frame.get_fragments(), strict=True):
+            count = int(fragment.count_rows())
+            local = chosen[(chosen >= start) & (chosen < start + count)] - start
+            start += count
+            if not local.size:
+                continue
+            reader.register("sampled_rows", pa.table({"position": local}))
+            parts.append(
+                reader.sql(
+                    f"SELECT {listed} FROM read_parquet({literal(path)}, file_row_number = true) "
+                    "WHERE file_row_number IN (SELECT position FROM sampled_rows)"
+                ).to_arrow_table()
+            )
+            reader.unregister("sampled_rows")
+        return pa.concat_tables(parts)
+    finally:
+        reader.close()
 
 
 def _value(column: str) -> str:
