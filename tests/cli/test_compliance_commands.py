@@ -47,3 +47,33 @@ def test_coverage_and_dashboard(tmp_path: Path) -> None:
     board = as_json(home, "compliance", "dashboard")
     assert board["models"] == 1 and board["by_tier_and_stage"] == {"unassessed": {"no_version": 1}}
     assert "models by risk tier and stage" in flat(ok(home, "compliance", "dashboard").stdout)
+
+
+def test_nist_600_1_suggested_actions_listed_and_counted_per_risk(tmp_path: Path) -> None:
+    from tests.risk_answers import CREDIT
+
+    home = tmp_path / "store"
+    listed = as_json(home, "compliance", "controls", "nist-ai-600-1")
+    kinds = [c["kind"] for c in listed]
+    assert kinds.count("gai_risk") == 12 and kinds.count("gai_action") == 211
+    action = next(c for c in listed if c["id"] == "MS-2.12-003")
+    assert action["parent"] == "MEASURE 2.12" and action["addresses"] == ["GAI-5"]
+    risk = flat(ok(home, "compliance", "controls", "nist-ai-600-1", "GAI-5").stdout)
+    assert "addressed by (4)" in risk and "MS-2.12-004" in risk and "carbon capture" in risk
+    # A generative model: each GAI risk row counts its actions and says how to list them.
+    ok(home, "model", "create", "assistant", "--title", "Assistant", "--owner", "olivia")
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(
+        "\n".join(
+            f"{k}: {v if isinstance(v, str) else '[' + ', '.join(v) + ']'}"
+            for k, v in {**CREDIT, "generative": "yes"}.items()
+        )
+        + "\n"
+    )
+    ok(home, "risk", "assess", "assistant", "--answers", str(answers))
+    cov = as_json(home, "compliance", "coverage", "assistant", "-f", "nist-ai-600-1")
+    rows = {c["control"]: c for c in cov["controls"]}
+    assert len(rows) == 12 and len(rows["GAI-2"]["actions"]) == 18
+    shown = flat(ok(home, "compliance", "coverage", "assistant", "-f", "nist-ai-600-1").stdout)
+    assert "18 NIST suggested actions" in shown
+    assert "steward compliance controls nist-ai-600-1 GAI-2" in shown

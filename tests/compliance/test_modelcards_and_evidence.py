@@ -45,6 +45,7 @@ SECTIONS = [
     "Robustness",
     "Explainability",
     "Risk assessment",
+    "Compliance coverage",
     "Limitations and residual risks",
     "Human oversight",
     "Monitoring plan and status",

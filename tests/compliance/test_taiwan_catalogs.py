@@ -61,10 +61,17 @@ def test_bankers_association_articles_in_chinese_with_our_translation() -> None:
 
 def test_basic_act_chinese_is_labelled_by_where_it_comes_from() -> None:
     act = catalogs.catalog("tw-ai-basic-act")
-    art3 = act.control("Art. 3")
-    assert art3.text_zh.startswith("人工智慧，指具自主運行能力之系統")
-    assert "quoted" in art3.text_status and "Gazette" in art3.text_status
-    assert act.control("Art. 1").text_zh == ""  # not reached: nothing invented
+    # Arts. 1-4: a secondary copy of NSTC's official Chinese text, with where it came from.
+    for ref in ("Art. 1", "Art. 2", "Art. 3", "Art. 4"):
+        found = act.control(ref)
+        assert "secondary copy of the text" in found.text_status, ref
+        assert "EtonMu/global-ai-data-regulation-map" in found.text_status, ref
+        assert "9265421c901dbcc7a5a0fe2df7558741068d9df2" in found.text_status, ref
+        assert "GL000592" in found.text_status, ref
+    assert act.control("Art. 3").text_zh.startswith("本法所稱人工智慧，指具自主運行能力之系統")
+    assert "七、問責" in act.control("Art. 4").text_zh
+    # Nothing beyond Art. 4 is text: the reported provisions carry no Chinese.
+    assert all(not c.text_zh for c in act.controls if c.kind == "reported_provision")
     assert act.control("Art. 4 P2").title_in("zh-TW") == "人類自主"
 
 

@@ -300,3 +300,21 @@ def test_governance_pages_in_traditional_chinese(web: TestClient) -> None:
     ):
         page = web.get(url)
         assert page.status_code == 200 and word in page.text, url
+
+
+def test_generative_model_page_lists_the_nist_actions_per_gai_risk(
+    web: TestClient, ctx: Context
+) -> None:
+    from tests.risk_answers import CREDIT
+
+    from steward.services import risk
+
+    risk.assess(ctx, OP, "churn", {**CREDIT, "generative": "yes"})
+    sign_in(web, "aud")
+    page = web.get("/compliance/models/churn?framework=nist-ai-600-1").text
+    row = page.split('id="c-GAI-5"', 1)[1].split("</tr>", 1)[0]
+    assert "NIST suggested actions that address this risk: 4" in row
+    assert "MS-2.12-004" in row and "carbon capture" in row
+    web.cookies.set("steward_lang", "zh-TW")
+    chinese = web.get("/compliance/models/churn?framework=nist-ai-600-1").text
+    assert "因應此風險的 NIST 建議行動：18 項" in chinese  # GAI-2  # noqa: RUF001

@@ -90,6 +90,11 @@ def controls(
             if json_:
                 output.emit_json(c)
                 return
+            titles = (
+                {x.id: x.title for x in client.compliance_controls(framework, all_levels=True)}
+                if c.addressed_by
+                else {}
+            )
             output.fields(
                 f"{c.framework} {c.id} — {c.title}",
                 [
@@ -101,6 +106,12 @@ def controls(
                     ("evidence", ", ".join(k.value for k in c.evidence)),
                     ("organisational", c.organisational or ""),
                     ("note", c.note),
+                    ("addresses", ", ".join(c.addresses)),
+                    # A GAI risk: the suggested actions that address it, one per line.
+                    (
+                        f"addressed by ({len(c.addressed_by)})",
+                        "\n".join(f"{a} — {titles.get(a, '')}" for a in c.addressed_by),
+                    ),
                 ],
             )
             return
@@ -213,7 +224,7 @@ def coverage(
             None,
             ["framework", "control", "title", "status", "why"],
             [
-                (c.framework, c.control, c.title, _mark(c.status.value), c.reason)
+                (c.framework, c.control, c.title, _mark(c.status.value), _why(c))
                 for c in cov.controls
                 if not gaps or c.status.value in ("stale", "missing")
             ],
@@ -236,6 +247,18 @@ def coverage(
         )
 
     output.run(go)
+
+
+def _why(c: Any) -> str:
+    """The reason, and for a NIST AI 600-1 GAI risk how many suggested actions address it
+    and the command that lists them."""
+    if not c.actions:
+        return str(c.reason)
+    actions = (
+        f"{len(c.actions)} NIST suggested actions: "
+        f"`steward compliance controls {c.framework} {c.control}`"
+    )
+    return f"{c.reason} · {actions}" if c.reason else actions
 
 
 def _summary(title: str, frameworks: Any) -> None:

@@ -8,8 +8,9 @@ the obligation applies from. ``assessable`` controls are the ones coverage is
 computed for (NIST AI RMF subcategories, ISO/IEC 42001 Annex A controls, EU AI
 Act articles and Annex IV sections, SR 26-2 themes, SR 11-7 requirements, Taiwan
 FSC principles and guideline items, Bankers Association articles, AI Basic Act
-principles); the rest (functions, objectives, clauses, Annex III areas,
-risk categories, life-cycle stages) can still be cited by policy packs.
+principles, NIST AI 600-1 GAI risks); the rest (functions, objectives, clauses, Annex III
+areas, risk categories, life-cycle stages, NIST AI 600-1 suggested actions) can still be
+cited by policy packs.
 
 Pure: reads package data, imports nothing of the database or the faces.
 """
@@ -61,6 +62,9 @@ class Control:
     text_status: str = ""
     # Which models the control concerns: "" for all, "generative" for NIST AI 600-1.
     applies_to: str = ""
+    # Ids (in the same catalog) of the controls this one addresses: the GAI risks a
+    # NIST AI 600-1 suggested action is tagged with.
+    addresses: tuple[str, ...] = ()
 
     def title_in(self, locale: str) -> str:
         """The title in ``locale`` ("zh-TW" or "en") when the catalog has it, else ``title``."""
@@ -664,11 +668,14 @@ def _tw_ai_basic_act() -> Catalog:
 
 
 def _nist_genai() -> Catalog:
-    """NIST AI 600-1's twelve GAI risks, assessed only for generative models."""
+    """NIST AI 600-1: the twelve GAI risks (assessed, for generative models only) and the
+    Section 3 suggested actions (not assessed; each names its AI RMF subcategory as
+    ``parent`` and the risks it addresses)."""
     file = "nist-ai-600-1.yaml"
     d = _read(file)
     fid = "nist-ai-600-1"
-    controls = tuple(
+    primary = _sources(d["source"])[0]
+    risks = [
         Control(
             fid,
             r["id"],
@@ -677,14 +684,40 @@ def _nist_genai() -> Catalog:
             "gai_risk",
             assessable=True,
             verified=str(r["verified"]),
-            source=_sources(d["source"])[0],
+            source=primary,
             article=r["section"],
             date=str(d["date"]),
             text_status="definition (NIST text, secondary transcription)",
             applies_to=str(d["applies_to"]),
         )
         for r in d["risks"]
-    )
+    ]
+    risk_ids = {r.id for r in risks}
+    actions = []
+    for a in d.get("actions", []):
+        addresses = tuple(str(x) for x in a["risks"])
+        unknown = set(addresses) - risk_ids
+        assert not unknown, f"{file}: {a['id']} addresses unknown risks {sorted(unknown)}"
+        unmapped = a.get("risks_unmapped") or []
+        actions.append(
+            Control(
+                fid,
+                a["id"],
+                # NIST gives the actions no title apart from their text.
+                _flat(a["text"]),
+                _flat(a["text"]),
+                "gai_action",
+                parent=str(a["subcategory"]),  # the NIST AI RMF subcategory, e.g. GOVERN 1.1
+                verified=str(a["verified"]),
+                source=primary,
+                article=f"Section 3, {a['subcategory']}",
+                date=str(d["date"]),
+                text_status="suggested action (NIST text, secondary transcription)"
+                + (f"; also tagged {', '.join(unmapped)}" if unmapped else ""),
+                applies_to=str(d["applies_to"]),
+                addresses=addresses,
+            )
+        )
     return Catalog(
         id=fid,
         title=_flat(d["framework"]),
@@ -693,9 +726,10 @@ def _nist_genai() -> Catalog:
         status="in force (voluntary profile); applies to generative models only",
         sources=_sources(d["source"]),
         license_note=_flat(d["license_note"]),
-        verification=_flat(d["status"]),
+        verification=_flat(d["status"])
+        + (" " + _flat(d["actions_status"]) if d.get("actions_status") else ""),
         file=file,
-        controls=controls,
+        controls=tuple(risks + actions),
     )
 
 
@@ -729,6 +763,22 @@ def catalog(framework: str) -> Catalog:
 @cache
 def control_index() -> dict[tuple[str, str], Control]:
     return {(c.framework, c.id): c for cat in catalogs() for c in cat.controls}
+
+
+@cache
+def _addressed_by() -> dict[tuple[str, str], tuple[str, ...]]:
+    found: dict[tuple[str, str], list[str]] = {}
+    for cat in catalogs():
+        for c in cat.controls:
+            for target in c.addresses:
+                found.setdefault((cat.id, target), []).append(c.id)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def addressed_by(framework: str, control: str) -> tuple[str, ...]:
+    """Ids of the controls of ``framework`` that address ``control`` (for a NIST AI 600-1
+    GAI risk: the suggested actions tagged with it), in catalog order."""
+    return _addressed_by().get((framework, control), ())
 
 
 def control_ids_document() -> dict[str, Any]:

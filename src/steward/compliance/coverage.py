@@ -194,6 +194,9 @@ class ControlCoverage:
     status: Status
     evidence: tuple[Evidence, ...]  # one per kind the control needs
     reason: str = ""  # why it is organisational, or what to do about it
+    # Catalog entries that address the control (NIST AI 600-1: the suggested actions
+    # tagged with a GAI risk); guidance, not evidence, so they do not change the status.
+    actions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -651,13 +654,24 @@ def control_rows(
                         Status.ORGANISATIONAL,
                         (),
                         entry.organisational,
+                        catalogs.addressed_by(cat.id, control.id),
                     )
                 )
                 continue
             needed = tuple(states[k] for k in entry.evidence)
             status = _status([e.state for e in needed])
             todo = "; ".join(e.detail for e in needed if e.state in (State.MISSING, State.STALE))
-            rows.append(ControlCoverage(cat.id, control.id, control.title, status, needed, todo))
+            rows.append(
+                ControlCoverage(
+                    cat.id,
+                    control.id,
+                    control.title,
+                    status,
+                    needed,
+                    todo,
+                    catalogs.addressed_by(cat.id, control.id),
+                )
+            )
     return rows
 
 

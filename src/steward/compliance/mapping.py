@@ -343,6 +343,10 @@ class ControlInfo:
     organisational: str | None
     note: str
     title_zh: str = ""  # the title in Traditional Chinese where the catalog has one
+    # NIST AI 600-1: the GAI risks a suggested action addresses, and for a GAI risk the
+    # suggested actions that address it.
+    addresses: tuple[str, ...] = ()
+    addressed_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -398,6 +402,8 @@ def control_info(control: catalogs.Control, mapping: EvidenceMapping) -> Control
         organisational=entry.organisational if entry else None,
         note=entry.note if entry else "",
         title_zh=control.title_zh,
+        addresses=control.addresses,
+        addressed_by=catalogs.addressed_by(control.framework, control.id),
     )
 
 

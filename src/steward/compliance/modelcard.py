@@ -24,6 +24,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from steward.compliance.catalogs import control_index
+from steward.compliance.coverage import ModelCoverage
 from steward.domain.audit import format_time
 from steward.domain.checks import CheckFamily, CheckResult, CheckRun
 from steward.domain.entities import DatasetVersion, Model, ModelVersion, Transition
@@ -226,6 +228,8 @@ class CardEvidence:
     generated_by: str
     impact: ImpactAssessment | None = None  # the approved AI impact assessment, if any
     impact_problem: str | None = None  # why there is none, or why it is stale
+    # The coverage service's result for the model (``services.compliance``), shown as is.
+    coverage: ModelCoverage | None = None
 
 
 # -- blocks ---------------------------------------------------------------------------
@@ -422,6 +426,78 @@ def _impact_blocks(ev: CardEvidence) -> list[dict[str, Any]]:
             "AI impact assessment answers (ISO/IEC 42005; EU AI Act Art. 27)",
         ),
     ]
+
+
+def _in_effect(flag: bool) -> str:
+    return "applies" if flag else "not yet"
+
+
+# The frameworks whose items the card lists one by one: Taiwan's, and the EU AI Act.
+CARD_FRAMEWORKS = ("tw-fsc", "tw-ba-ai", "tw-ai-basic-act", "eu-ai-act")
+
+
+def _compliance_blocks(ev: CardEvidence) -> list[dict[str, Any]]:
+    """Coverage as the coverage service computed it (never re-derived here): per framework,
+    the obligations and their dates, and the Taiwan and EU items with their Chinese titles."""
+    cov = ev.coverage
+    if cov is None:
+        return [_missing("Coverage was not computed for this card.")]
+    index = control_index()
+    blocks: list[dict[str, Any]] = [
+        _facts(("Coverage computed", cov.computed_at), ("Risk tier", cov.risk_tier)),
+        _table(
+            ["framework", "controls", "current", "stale", "missing", "organisational", "% current"],
+            [
+                (
+                    f.framework,
+                    f.controls,
+                    f.counts.get("current", 0),
+                    f.counts.get("stale", 0),
+                    f.counts.get("missing", 0),
+                    f.counts.get("organisational", 0),
+                    "—" if f.percent_current is None else f.percent_current,
+                )
+                for f in cov.frameworks
+            ],
+            "Coverage per framework",
+        ),
+        _table(
+            ["framework", "ref", "obligation", "applies from", "now"],
+            [
+                (
+                    o.framework,
+                    o.ref,
+                    o.what,
+                    o.applies_from,
+                    "applies" if o.in_effect else "not yet",
+                )
+                for o in cov.obligations
+            ],
+            "Obligations and the dates they apply from",
+        ),
+    ]
+    for framework in CARD_FRAMEWORKS:
+        rows = [c for c in cov.controls if c.framework == framework]
+        if not rows:
+            continue
+        blocks.append(
+            _table(
+                ["control", "title", "標題 (zh-TW)", "status", "why"],
+                [
+                    (
+                        c.control,
+                        c.title,
+                        (found.title_zh if (found := index.get((framework, c.control))) else "")
+                        or "—",
+                        c.status.value,
+                        c.reason,
+                    )
+                    for c in rows
+                ],
+                f"Coverage of {framework}",
+            )
+        )
+    return blocks
 
 
 def _diff_rows(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -697,6 +773,14 @@ def build(ev: CardEvidence) -> ModelCard:
         )
     risk += _impact_blocks(ev)
     add(CardSection("risk", "Risk assessment", "Annex IV 5; Art. 9; Art. 27", risk))
+    add(
+        CardSection(
+            "compliance",
+            "Compliance coverage",
+            "EU AI Act; Taiwan FSC AI guideline; Bankers Association AI rules; AI Basic Act",
+            _compliance_blocks(ev),
+        )
+    )
 
     mine = [f for f in ev.findings if f.version in (None, v.version)]
     failed = [(run, r) for run in _latest_runs(ev.runs) for r in run.results if r.passed is False]

@@ -130,6 +130,10 @@ def _control(c: Control, oid: str, children: list[ocat.Control]) -> ocat.Control
                         ("text-status", c.text_status),
                         ("title-zh-tw", c.title_zh),
                         ("text-zh-tw", c.text_zh),
+                        # NIST AI 600-1 suggested actions: their AI RMF subcategory and
+                        # the GAI risks they address (control ids of this catalog).
+                        ("rmf-subcategory", c.parent if c.kind == "gai_action" else None),
+                        ("addresses", " ".join(c.addresses) or None),
                     ]
                 )
                 or []

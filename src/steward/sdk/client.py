@@ -1476,7 +1476,8 @@ class Steward(DatasetMethods, PersonalDataMethods):
         return self._backend.compliance_catalogs()
 
     def compliance_controls(self, framework: str, *, all_levels: bool = False) -> list[ControlInfo]:
-        """A catalog's assessable controls (``all_levels``: functions, clauses... too)."""
+        """A catalog's assessable controls and the entries addressing them (NIST AI 600-1
+        suggested actions); ``all_levels``: functions, clauses... too."""
         return self._backend.compliance_controls(framework, all_levels)
 
     def compliance_control(self, framework: str, control: str) -> ControlInfo:

@@ -61,11 +61,16 @@ def list_catalogs(ctx: Context, principal: Principal) -> list[CatalogInfo]:
 def list_controls(
     ctx: Context, principal: Principal, framework: str, *, all_levels: bool = False
 ) -> list[ControlInfo]:
-    """The controls of a catalog with their evidence (assessable ones unless ``all_levels``)."""
+    """The controls of a catalog with their evidence: the assessable ones and the entries
+    that address them (NIST AI 600-1 suggested actions), or every level with ``all_levels``."""
     ensure(principal, Permission.GOVERNANCE_READ)
     cat = catalogs.catalog(framework)
     mp = evidence_mapping(ctx)
-    return [mapping.control_info(c, mp) for c in cat.controls if all_levels or c.assessable]
+    return [
+        mapping.control_info(c, mp)
+        for c in cat.controls
+        if all_levels or c.assessable or c.addresses
+    ]
 
 
 def get_control(ctx: Context, principal: Principal, framework: str, control: str) -> ControlInfo:

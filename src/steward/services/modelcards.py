@@ -171,6 +171,14 @@ def gather(
     narr = current_in_uow(uow, mid, model, version)
     prev_narr = {} if previous is None else current_in_uow(uow, mid, model, previous.version)
     impact_found, impact_problem = impact.status_in_uow(uow, mid)
+    # The coverage service's answer for the model, in the same snapshot (the card shows it,
+    # it does not recompute it).
+    from steward.compliance import coverage
+    from steward.services import compliance
+
+    cov = coverage.for_model(
+        compliance.facts_in_uow(uow, model), compliance.evidence_mapping(ctx), uow.now
+    )
     findings = [
         f
         for f in uow.findings.search(FindingFilter(model_id=mid), 1000)
@@ -203,6 +211,7 @@ def gather(
         generated_by=principal.name,
         impact=impact_found,
         impact_problem=impact_problem,
+        coverage=cov,
     )
 
 

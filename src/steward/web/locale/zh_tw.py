@@ -25,6 +25,7 @@ ZH_TW: dict[str, str] = {
     "Marked read.": "已標為已讀。",
     "Your notification preferences were saved.": "您的通知設定已儲存。",
     "Obligations and when they apply": "適用義務及其生效日期",
+    "NIST suggested actions that address this risk: %(num)s": "因應此風險的 NIST 建議行動：%(num)s 項",
     "From the model's risk assessment. EU AI Act dates follow the 2026 digital omnibus, whose Official Journal publication is confirmed only by secondary sources.": "依模型的風險評估判定。歐盟人工智慧法的日期依 2026 年數位綜合修正案（digital omnibus），其於歐盟公報之公布僅經次級來源確認。",
     "Reference": "條文",
     "Obligation": "義務",
