@@ -59,3 +59,47 @@ def test_compliance_section_in_markdown_html_and_pdf(demo: Demo, tmp_path: Path)
     ).stdout
     assert "Compliance coverage" in text and "Coverage of tw-fsc" in text
     assert "TW-FSC-AIG-Ch1.3" in " ".join(text.split()) and "2027-12-02" in text
+
+
+def test_zh_tw_card_shows_the_compliance_section_in_chinese(demo: Demo) -> None:
+    """The section's heading, labels, columns, captions and status words are translated on
+    a zh-TW card like the rest of its structure; the evidence (ids, dates) stays as is."""
+    if demo.kind != "sqlite":
+        pytest.skip("rendering does not depend on the database")
+    from steward.web.i18n import translations
+
+    zh = translations("zh-TW").gettext
+    html = modelcards.render(
+        demo.ctx, AUDRA, MODEL, 2, "html", translate=zh, lang="zh-TW"
+    ).content.decode()
+    section = html[html.index('<section id="compliance">') :]
+    section = section[: section.index("</section>")]
+    for english, chinese in [
+        ("Compliance coverage", "法遵涵蓋情形"),
+        ("Coverage computed", "涵蓋情形計算時間"),
+        ("Coverage per framework", "各框架的涵蓋情形"),
+        ("Obligations and the dates they apply from", "義務及其適用日期"),
+        ("framework", "框架"),
+        ("applies from", "適用日期"),
+        ("obligation", "義務"),
+    ]:
+        assert zh(english) == chinese
+        assert chinese in section, english
+    assert "tw-ai-basic-act 的涵蓋情形" in section  # the caption with its framework id
+    assert "Coverage of" not in section and "Obligations and the dates" not in section
+    # Status words: the coverage service's statuses and "applies" / "not yet".
+    card = modelcards.model_card(demo.ctx, AUDRA, MODEL, 2)
+    statuses = {
+        r[3]
+        for t in _tables(card).values()
+        for r in t["rows"]  # type: ignore[attr-defined]
+        if t.get("word_columns") == [3]
+    }
+    assert statuses and all(f"<td>{zh(s)}</td>" in section for s in statuses), statuses
+    assert all(zh(s) != s for s in statuses)
+    assert "<td>已適用</td>" in section and "<td>applies</td>" not in section
+    # The evidence stays as recorded: ids and dates.
+    assert "公平與不歧視" in section and "2026-01-14" in section
+    # The English card is unchanged.
+    english = modelcards.render(demo.ctx, AUDRA, MODEL, 2, "html").content.decode()
+    assert "Coverage of tw-ai-basic-act" in english and "<td>applies</td>" in english

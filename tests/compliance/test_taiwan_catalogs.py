@@ -70,8 +70,23 @@ def test_basic_act_chinese_is_labelled_by_where_it_comes_from() -> None:
         assert "GL000592" in found.text_status, ref
     assert act.control("Art. 3").text_zh.startswith("本法所稱人工智慧，指具自主運行能力之系統")
     assert "七、問責" in act.control("Art. 4").text_zh
-    # Nothing beyond Art. 4 is text: the reported provisions carry no Chinese.
+    # Arts. 5-20: Chinese and NSTC's English from the same secondary copy, and it says so.
+    for n in range(5, 21):
+        found = act.control(f"Art. {n}")
+        assert found.text_status.startswith("secondary copy of the text"), n
+        assert "9265421c901dbcc7a5a0fe2df7558741068d9df2" in found.text_status, n
+        assert found.verified == "secondary" and not found.assessable, n
+        assert found.text_zh and found.text and found.title_zh, n
+    art19, art20 = act.control("Art. 19"), act.control("Art. 20")
+    assert art19.text_zh.startswith("政府使用人工智慧執行業務或提供服務，應進行風險評估")
+    assert art20.text_zh == "本法自公布之日起施行。"
+    assert art20.text == "This Act shall take effect on the date of its promulgation."
+    # Art. 4's English is whole now, and says which part Steward read on NSTC's site.
+    assert act.control("Art. 4").text.endswith("external social responsibilities.")
+    assert "rest of text_en" in act.control("Art. 4").text_status
+    # The reported provisions stay topics: no Chinese, never text.
     assert all(not c.text_zh for c in act.controls if c.kind == "reported_provision")
+    assert "Arts. 1-20" in act.verification
     assert act.control("Art. 4 P2").title_in("zh-TW") == "人類自主"
 
 

@@ -588,9 +588,10 @@ def _tw_ba() -> Catalog:
 
 
 def _tw_ai_basic_act() -> Catalog:
-    """Taiwan's AI Basic Act, partial: official English text of Arts. 1-4 (Art. 4 cut
-    short), the Art. 4 principles by their official names (assessed), and the provisions
-    reported by secondary sources (listed, never assessed: their text is not known)."""
+    """Taiwan's AI Basic Act: all 20 articles in Chinese and NSTC's official English (Arts.
+    1-3 and the opening of Art. 4 read on NSTC's site, the rest from a named secondary copy),
+    the Art. 4 principles by their official names (assessed), and the provisions reported by
+    secondary sources before the text was reached (listed, never assessed)."""
     file = "tw-ai-basic-act.yaml"
     d = _read(file)
     fid = "tw-ai-basic-act"
@@ -610,7 +611,11 @@ def _tw_ai_basic_act() -> Catalog:
             article=a["id"],
             date=str(a["date"]),
             text_zh=_flat(a.get("text_zh") or ""),
-            text_status=(
+            # Arts. 5-20 say in the file where both texts come from (a secondary copy);
+            # Arts. 1-4 carry English read on NSTC's site and say where the Chinese is from.
+            text_status=_flat(a["text_status"])
+            if a.get("text_status")
+            else (
                 f"official English text ({_flat(a['verified_scope'])}); Chinese "
                 + (_flat(a["text_zh_status"]) if a.get("text_zh") else "not reached")
             ),

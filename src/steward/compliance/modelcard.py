@@ -243,14 +243,30 @@ def _facts(*items: tuple[str, Any]) -> dict[str, Any]:
 
 
 def _table(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = ""
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    caption: str = "",
+    *,
+    word_columns: Sequence[int] = (),
+    caption_text: str = "",
+    caption_args: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """A table block. ``word_columns``: the columns whose cells are Steward's own fixed words
+    (statuses), translated on a zh-TW card like the headings; the other cells are evidence
+    and stay as recorded. ``caption_text`` % ``caption_args``: a caption with a value in it,
+    translated as a sentence (``caption`` keeps the English for the JSON card)."""
+    table: dict[str, Any] = {
         "kind": "table",
         "caption": caption,
         "columns": list(columns),
         "rows": [[_text(v) for v in row] for row in rows],
     }
+    if word_columns:
+        table["word_columns"] = list(word_columns)
+    if caption_text:
+        table["caption_text"] = caption_text
+        table["caption_args"] = dict(caption_args or {})
+    return table
 
 
 def _para(text: str) -> dict[str, Any]:
@@ -474,6 +490,7 @@ def _compliance_blocks(ev: CardEvidence) -> list[dict[str, Any]]:
                 for o in cov.obligations
             ],
             "Obligations and the dates they apply from",
+            word_columns=(4,),
         ),
     ]
     for framework in CARD_FRAMEWORKS:
@@ -495,6 +512,9 @@ def _compliance_blocks(ev: CardEvidence) -> list[dict[str, Any]]:
                     for c in rows
                 ],
                 f"Coverage of {framework}",
+                word_columns=(3,),
+                caption_text="Coverage of %(framework)s",
+                caption_args={"framework": framework},
             )
         )
     return blocks

@@ -957,3 +957,7 @@ ZH_TW.update({k: v for k, v in ZH_TW_IMPACT.items() if k not in ZH_TW})
 from steward.web.locale.zh_tw_work import ZH_TW_WORK  # noqa: E402
 
 ZH_TW.update({k: v for k, v in ZH_TW_WORK.items() if k not in ZH_TW})
+# The model card's compliance coverage section, likewise.
+from steward.web.locale.zh_tw_card import ZH_TW_CARD  # noqa: E402
+
+ZH_TW.update({k: v for k, v in ZH_TW_CARD.items() if k not in ZH_TW})
