@@ -63,6 +63,7 @@ ZH_TW: dict[str, str] = {
     "Data approval": "資料核准",
     "Data quality": "資料品質",
     "Dataset": "資料集",
+    "NAME or NAME@V": "名稱 或 名稱@版本",
     "Datasets": "資料集",
     "Failing rows": "未通過筆數",
     "Fingerprint": "指紋",
