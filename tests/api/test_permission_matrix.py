@@ -379,6 +379,7 @@ ROWS: list[Row] = [
         json={"title": "t", "severity": "low"},
     ),
     Row("GET", "/api/v1/findings", P.GOVERNANCE_READ),
+    Row("GET", "/api/v1/findings/data", P.GOVERNANCE_READ),
     Row("GET", "/api/v1/findings/{finding_id}", P.GOVERNANCE_READ, {"finding_id": "999"}),
     Row(
         "PATCH",

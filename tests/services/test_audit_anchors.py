@@ -118,6 +118,7 @@ def test_anchors_over_sdk_api_and_cli(
         f"{live_server.url}/api/v1/audit/verify",
         params={"anchor": [good, wrong]},
         headers={"Authorization": f"Bearer {token}"},
+        timeout=60,  # verify under a loaded CI machine can take longer than httpx's 5 s
     )
     assert response.status_code == 200
     assert response.json()["ok"] is False

@@ -310,8 +310,8 @@ def test_backup_is_one_snapshot(
     assert [e["action"] for e in rows("audit_events")].count("model.created") == 1
 
 
-def _tables_at(revision: str, tmp_path: Path) -> set[str]:
-    """The tables of a fresh SQLite store migrated to `revision` only."""
+def _columns_at(revision: str, tmp_path: Path) -> dict[str, set[str]]:
+    """The tables of a fresh SQLite store migrated to `revision` only, with their columns."""
     engine = create_engine(f"sqlite:///{tmp_path / f'at-{revision}.db'}")
     try:
         with engine.begin() as conn:
@@ -319,9 +319,33 @@ def _tables_at(revision: str, tmp_path: Path) -> set[str]:
             config.set_main_option("script_location", str(database.MIGRATIONS))
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        found = inspect(engine)
+        return {
+            name: {c["name"] for c in found.get_columns(name)}
+            for name in found.get_table_names()
+            if name != "alembic_version"
+        }
     finally:
         engine.dispose()
+
+
+def _as_written_at(
+    dest: Path, files: dict[str, Any], table: dict[str, Any], columns: set[str]
+) -> None:
+    """Rewrite one table's dump as the release at that revision wrote it: without the
+    columns later migrations added to the table (and its manifest entry to match)."""
+    later = set(table["kinds"]) - columns
+    if not later:
+        return
+    table["kinds"] = {k: v for k, v in table["kinds"].items() if k in columns}
+    path = dest / table["file"]
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps({k: v for k, v in row.items() if k in columns}) + "\n")
+    data = path.read_bytes()
+    files[table["file"]] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
 
 @pytest.mark.parametrize("target_url", ["sqlite"], indirect=True)
@@ -335,11 +359,14 @@ def test_an_older_revision_backup_is_created_at_its_revision_then_upgraded(
     body = json.loads((dest / bk.MANIFEST).read_text())
     assert not any(t["name"] == "login_throttle" and t["rows"] for t in body["tables"])
     body["schema_revision"] = "0018"
-    # every table a later migration added, read off a store built at 0018 (not a list
-    # each new migration would have to remember)
-    newer = {t["name"] for t in body["tables"]} - _tables_at("0018", tmp_path)
+    # every table and column a later migration added, read off a store built at 0018 (not
+    # a list each new migration would have to remember)
+    at_0018 = _columns_at("0018", tmp_path)
+    newer = {t["name"] for t in body["tables"]} - set(at_0018)
     assert "login_throttle" in newer
     body["tables"] = [t for t in body["tables"] if t["name"] not in newer]
+    for table in body["tables"]:
+        _as_written_at(dest, body["files"], table, at_0018[table["name"]])
     (dest / bk.MANIFEST).write_text(json.dumps(body))
     target = target_settings(tmp_path, target_url)
     report = backup.restore(target, str(dest))

@@ -49,8 +49,8 @@ def resolve(
             )
             raise InvalidInput(
                 f"Version {version} of {model!r} has no {stored.role} data the server holds "
-                f"(Steward {held}). Register the rows as a dataset version (`steward dataset "
-                "snapshot NAME`) or upload the file.",
+                f"(Steward {held}). Register the rows as a dataset version "
+                "(`steward dataset snapshot NAME`) or upload the file.",
                 field=field,
             )
         ref = refs[0]
